@@ -1,0 +1,44 @@
+import { bech32m } from '@scure/base';
+import { ChainError, ChainErrorCode } from './errors.js';
+import { HashTag, taggedHash } from './hash.js';
+
+/**
+ * An account address is the first 20 bytes of the tagged hash of its Ed25519 public key.
+ * Its text form is bech32m with the prefix "mn": a typo is caught by the checksum.
+ */
+export const ADDRESS_LENGTH = 20;
+export const ADDRESS_PREFIX = 'mn';
+
+export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
+  return taggedHash(HashTag.Address, publicKey).subarray(0, ADDRESS_LENGTH);
+}
+
+export function formatAddress(address: Uint8Array): string {
+  if (address.length !== ADDRESS_LENGTH) {
+    throw new ChainError(ChainErrorCode.FieldLength, `an address is ${ADDRESS_LENGTH} bytes, got ${address.length}`);
+  }
+  return bech32m.encode(ADDRESS_PREFIX, bech32m.toWords(address));
+}
+
+export function parseAddress(text: string): Uint8Array {
+  if (typeof text !== 'string' || !text.toLowerCase().startsWith(ADDRESS_PREFIX + '1')) {
+    throw new ChainError(ChainErrorCode.InvalidAddress, `address must start with "${ADDRESS_PREFIX}1"`, { value: text });
+  }
+  let words: number[];
+  let prefix: string;
+  try {
+    ({ prefix, words } = bech32m.decode(text as `${string}1${string}`));
+  } catch (e) {
+    const msg = (e as Error).message;
+    const reason = /checksum/i.test(msg) ? 'bad checksum: check the address for a typo' : msg;
+    throw new ChainError(ChainErrorCode.InvalidAddress, `invalid address ${text}: ${reason}`, { value: text });
+  }
+  if (prefix !== ADDRESS_PREFIX) {
+    throw new ChainError(ChainErrorCode.InvalidAddress, `address prefix must be "${ADDRESS_PREFIX}"`, { value: text });
+  }
+  const bytes = bech32m.fromWords(words);
+  if (bytes.length !== ADDRESS_LENGTH) {
+    throw new ChainError(ChainErrorCode.InvalidAddress, `address must encode ${ADDRESS_LENGTH} bytes, got ${bytes.length}`, { value: text });
+  }
+  return bytes;
+}

@@ -1,0 +1,53 @@
+import { certificateFromRlp, type CommitCertificate } from './certificate.js';
+import { ChainError, ChainErrorCode } from './errors.js';
+import { headerFromRlp, type BlockHeader } from './header.js';
+import { merkleRoot } from './merkle.js';
+import { asBytes, asList, decodeList, rlpDecode, rlpEncode, type RlpItem } from './rlp.js';
+import { decodeTransaction, type Transaction } from './transaction.js';
+
+/** A block: header, transactions, and (once committed) the certificate. RLP: [header, [tx...], cert | []]. */
+export class Block {
+  readonly header: BlockHeader;
+  readonly transactions: readonly Transaction[];
+  readonly certificate: CommitCertificate | undefined;
+
+  constructor(header: BlockHeader, transactions: readonly Transaction[], certificate?: CommitCertificate) {
+    this.header = header;
+    this.transactions = transactions;
+    this.certificate = certificate;
+  }
+
+  get height(): number {
+    return this.header.height;
+  }
+
+  hash(): Uint8Array {
+    return this.header.hash();
+  }
+
+  withCertificate(cert: CommitCertificate): Block {
+    return new Block(this.header, this.transactions, cert);
+  }
+
+  serialize(): Uint8Array {
+    return rlpEncode([this.header.raw(), this.transactions.map((t) => t.serialize()), this.certificate ? this.certificate.raw() : []]);
+  }
+}
+
+/** Root of a list of transactions: the Merkle root of their hashes. */
+export function txRoot(txs: readonly Transaction[]): Uint8Array {
+  return merkleRoot(txs.map((t) => t.hash()));
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  const f = decodeList(rlpDecode(bytes, 'block'), 3, 'block');
+  const header = headerFromRlp(f[0]!);
+  const txs = asList(f[1], 'block.transactions').map((t, i) => decodeTransaction(asBytes(t, `block.transactions[${i}]`)));
+  const certItem = asList(f[2], 'block.certificate') as RlpItem[];
+  const cert = certItem.length === 0 ? undefined : certificateFromRlp(certItem);
+  const block = new Block(header, txs, cert);
+  if (Buffer.compare(txRoot(txs), header.txRoot) !== 0) {
+    throw new ChainError(ChainErrorCode.FieldValue, `block ${header.height}: transactions do not match header.txRoot`, { height: header.height });
+  }
+  return block;
+}

@@ -1,0 +1,79 @@
+import blst from '@chainsafe/blst';
+import { randomBytes } from 'node:crypto';
+import { ChainError, ChainErrorCode } from './errors.js';
+
+/**
+ * BLS12-381 (min-pk: 48-byte public keys in G1, 96-byte signatures in G2) through the native
+ * blst bindings. Used for consensus votes so that a commit certificate is one aggregate.
+ */
+export const BLS_PUBLIC_KEY_LENGTH = 48;
+export const BLS_SIGNATURE_LENGTH = 96;
+export const BLS_SECRET_KEY_LENGTH = 32;
+
+export class BlsKey {
+  readonly secret: Uint8Array;
+  readonly publicKey: Uint8Array;
+  private readonly sk: blst.SecretKey;
+
+  private constructor(secret: Uint8Array) {
+    this.secret = secret;
+    this.sk = blst.SecretKey.fromBytes(secret);
+    this.publicKey = this.sk.toPublicKey().toBytes(true);
+  }
+
+  static fromSecret(secret: Uint8Array): BlsKey {
+    if (secret.length !== BLS_SECRET_KEY_LENGTH) {
+      throw new ChainError(ChainErrorCode.FieldLength, `a BLS secret key is ${BLS_SECRET_KEY_LENGTH} bytes, got ${secret.length}`);
+    }
+    try {
+      return new BlsKey(new Uint8Array(secret));
+    } catch (e) {
+      throw new ChainError(ChainErrorCode.FieldValue, `invalid BLS secret key: ${(e as Error).message}`);
+    }
+  }
+
+  /** Derives a key from input keying material (IKM, at least 32 bytes) with the standard KeyGen. */
+  static fromSeed(ikm: Uint8Array): BlsKey {
+    return new BlsKey(blst.SecretKey.fromKeygen(ikm).toBytes());
+  }
+
+  static generate(): BlsKey {
+    return BlsKey.fromSeed(new Uint8Array(randomBytes(32)));
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    return this.sk.sign(message).toBytes(true);
+  }
+}
+
+export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return blst.verify(message, blst.PublicKey.fromBytes(publicKey, true), blst.Signature.fromBytes(signature, true));
+  } catch {
+    return false;
+  }
+}
+
+export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
+  return blst.aggregateSerializedSignatures(signatures, true).toBytes(true);
+}
+
+/** All signers signed the same message: aggregate their keys and verify once. */
+export function blsFastAggregateVerify(message: Uint8Array, publicKeys: Uint8Array[], signature: Uint8Array): boolean {
+  if (publicKeys.length === 0) return false;
+  try {
+    const pks = publicKeys.map((pk) => blst.PublicKey.fromBytes(pk, true));
+    return blst.fastAggregateVerify(message, pks, blst.Signature.fromBytes(signature, true));
+  } catch {
+    return false;
+  }
+}
+
+export function isValidBlsPublicKey(pk: Uint8Array): boolean {
+  try {
+    blst.PublicKey.fromBytes(pk, true).keyValidate();
+    return true;
+  } catch {
+    return false;
+  }
+}

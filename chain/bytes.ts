@@ -1,0 +1,76 @@
+import { ChainError, ChainErrorCode } from './errors.js';
+
+const HEX_RE = /^0x([0-9a-fA-F]{2})*$/;
+
+/** Bytes to 0x-prefixed lowercase hex: the one JSON form of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Strict 0x-hex to bytes; `length` (in bytes) is checked when given. */
+export function fromHex(hex: string, length?: number, what = 'value'): Uint8Array {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+    throw new ChainError(ChainErrorCode.InvalidHex, `${what} must be 0x-prefixed hex with an even number of digits`, { value: hex });
+  }
+  const out = new Uint8Array(Buffer.from(hex.slice(2), 'hex'));
+  if (length !== undefined && out.length !== length) {
+    throw new ChainError(ChainErrorCode.FieldLength, `${what} must be ${length} bytes, got ${out.length}`, { value: hex });
+  }
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** 8-byte big-endian encoding: the form of every height in a storage key. */
+export function u64be(n: number | bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
+export function readU64be(b: Uint8Array, offset = 0): bigint {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset);
+}
+
+export function utf8(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+export function fromUtf8(b: Uint8Array): string {
+  return decoder.decode(b);
+}
+
+/** A string key for Maps: one char per byte, cheap both ways. */
+export function toKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+export function fromKey(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'latin1'));
+}

@@ -1,0 +1,33 @@
+import { blake3 } from '@noble/hashes/blake3.js';
+
+/**
+ * Every hash in Metanode is BLAKE3 over one tag byte followed by the data, so that no two kinds
+ * of object can ever share a hash. Tags are defined here and nowhere else; ids are never reused.
+ */
+export const HashTag = {
+  Transaction: 0x01,
+  TxSigning: 0x02,
+  BlockHeader: 0x03,
+  Receipt: 0x04,
+  ValidatorSet: 0x05,
+  CommitVote: 0x06,
+  Address: 0x07,
+  MerkleLeaf: 0x10,
+  MerkleNode: 0x11,
+  MerkleEmpty: 0x12,
+  StateKey: 0x20,
+  StateValue: 0x21,
+  StateLeaf: 0x22,
+  StateNode: 0x23,
+  ConsensusMessage: 0x30,
+} as const;
+export type HashTag = (typeof HashTag)[keyof typeof HashTag];
+
+export const HASH_LENGTH = 32;
+
+export function taggedHash(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
+  const h = blake3.create();
+  h.update(Uint8Array.of(tag));
+  for (const p of parts) h.update(p);
+  return h.digest();
+}

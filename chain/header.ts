@@ -1,0 +1,108 @@
+import { ADDRESS_LENGTH } from './address.js';
+import { utf8 } from './bytes.js';
+import { ChainError, ChainErrorCode } from './errors.js';
+import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
+import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpItem } from './rlp.js';
+
+export const HEADER_VERSION = 1;
+
+export interface HeaderFields {
+  version: number;
+  chainId: string;
+  height: number;
+  parentHash: Uint8Array;
+  /** Milliseconds since the Unix epoch, chosen by the proposer; strictly increasing. */
+  timestamp: number;
+  /** Address of the validator that proposed the block. */
+  proposer: Uint8Array;
+  txRoot: Uint8Array;
+  receiptsRoot: Uint8Array;
+  /** Root of the state after applying this block. */
+  stateRoot: Uint8Array;
+  /** Hash of the validator set that commits this block. */
+  validatorsHash: Uint8Array;
+}
+
+/**
+ * RLP: [version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot,
+ * stateRoot, validatorsHash]. The commit certificate travels beside the header (in Block), so
+ * the block hash is fixed before validators vote on it.
+ */
+export class BlockHeader implements HeaderFields {
+  readonly version: number;
+  readonly chainId: string;
+  readonly height: number;
+  readonly parentHash: Uint8Array;
+  readonly timestamp: number;
+  readonly proposer: Uint8Array;
+  readonly txRoot: Uint8Array;
+  readonly receiptsRoot: Uint8Array;
+  readonly stateRoot: Uint8Array;
+  readonly validatorsHash: Uint8Array;
+  private _bytes?: Uint8Array;
+  private _hash?: Uint8Array;
+
+  constructor(f: HeaderFields) {
+    for (const [name, v] of [['parentHash', f.parentHash], ['txRoot', f.txRoot], ['receiptsRoot', f.receiptsRoot], ['stateRoot', f.stateRoot], ['validatorsHash', f.validatorsHash]] as const) {
+      if (v.length !== HASH_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.${name} must be ${HASH_LENGTH} bytes`);
+    }
+    if (f.proposer.length !== ADDRESS_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.proposer must be ${ADDRESS_LENGTH} bytes`);
+    if (!Number.isSafeInteger(f.height) || f.height < 0) throw new ChainError(ChainErrorCode.FieldValue, 'header.height must be a non-negative integer');
+    if (!Number.isSafeInteger(f.timestamp) || f.timestamp < 0) throw new ChainError(ChainErrorCode.FieldValue, 'header.timestamp must be a non-negative integer');
+    this.version = f.version;
+    this.chainId = f.chainId;
+    this.height = f.height;
+    this.parentHash = f.parentHash;
+    this.timestamp = f.timestamp;
+    this.proposer = f.proposer;
+    this.txRoot = f.txRoot;
+    this.receiptsRoot = f.receiptsRoot;
+    this.stateRoot = f.stateRoot;
+    this.validatorsHash = f.validatorsHash;
+  }
+
+  raw(): Uint8Array[] {
+    return [
+      uintBytes(this.version),
+      utf8(this.chainId),
+      uintBytes(this.height),
+      this.parentHash,
+      uintBytes(this.timestamp),
+      this.proposer,
+      this.txRoot,
+      this.receiptsRoot,
+      this.stateRoot,
+      this.validatorsHash,
+    ];
+  }
+
+  serialize(): Uint8Array {
+    return (this._bytes ??= rlpEncode(this.raw()));
+  }
+
+  hash(): Uint8Array {
+    return (this._hash ??= taggedHash(HashTag.BlockHeader, this.serialize()));
+  }
+}
+
+export function decodeHeader(bytes: Uint8Array): BlockHeader {
+  return headerFromRlp(rlpDecode(bytes, 'header'));
+}
+
+export function headerFromRlp(item: RlpItem): BlockHeader {
+  const f = decodeList(item, 10, 'header');
+  const version = asSafeUint(f[0], 'header.version');
+  if (version !== HEADER_VERSION) throw new ChainError(ChainErrorCode.FieldValue, `unsupported header version ${version}`);
+  return new BlockHeader({
+    version,
+    chainId: asString(f[1], 'header.chainId', 64),
+    height: asSafeUint(f[2], 'header.height'),
+    parentHash: asBytes(f[3], 'header.parentHash', HASH_LENGTH),
+    timestamp: asSafeUint(f[4], 'header.timestamp'),
+    proposer: asBytes(f[5], 'header.proposer', ADDRESS_LENGTH),
+    txRoot: asBytes(f[6], 'header.txRoot', HASH_LENGTH),
+    receiptsRoot: asBytes(f[7], 'header.receiptsRoot', HASH_LENGTH),
+    stateRoot: asBytes(f[8], 'header.stateRoot', HASH_LENGTH),
+    validatorsHash: asBytes(f[9], 'header.validatorsHash', HASH_LENGTH),
+  });
+}

@@ -1,0 +1,124 @@
+import { addressFromPublicKey } from './address.js';
+import { utf8 } from './bytes.js';
+import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
+import { ChainError, ChainErrorCode } from './errors.js';
+import { HashTag, taggedHash } from './hash.js';
+import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, uintBytes } from './rlp.js';
+
+export const MAX_CHAIN_ID_LENGTH = 64;
+export const MAX_KIND_LENGTH = 64;
+const KIND_RE = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
+
+export interface UnsignedTransaction {
+  chainId: string;
+  nonce: bigint;
+  /** The sender's Ed25519 public key; the sender's address is derived from it. */
+  sender: Uint8Array;
+  /** Fee in NEX base units, paid to the proposer whether or not the transaction succeeds. */
+  fee: bigint;
+  /** `module.method`, e.g. `bank.transfer`: routes the transaction to a native module. */
+  kind: string;
+  /** Module-specific arguments (RLP, decoded by the module). */
+  payload: Uint8Array;
+}
+
+/**
+ * A signed transaction. RLP: [chainId, nonce, sender, fee, kind, payload, signature].
+ * The signature is Ed25519 over tagged-hash(TxSigning, RLP of the first six fields).
+ */
+export class Transaction implements UnsignedTransaction {
+  readonly chainId: string;
+  readonly nonce: bigint;
+  readonly sender: Uint8Array;
+  readonly fee: bigint;
+  readonly kind: string;
+  readonly payload: Uint8Array;
+  readonly signature: Uint8Array;
+  private _bytes?: Uint8Array;
+  private _hash?: Uint8Array;
+  private _from?: Uint8Array;
+
+  constructor(fields: UnsignedTransaction & { signature: Uint8Array }) {
+    validateUnsigned(fields);
+    if (fields.signature.length !== ED25519_SIGNATURE_LENGTH) {
+      throw new ChainError(ChainErrorCode.FieldLength, `transaction signature must be ${ED25519_SIGNATURE_LENGTH} bytes`);
+    }
+    this.chainId = fields.chainId;
+    this.nonce = fields.nonce;
+    this.sender = fields.sender;
+    this.fee = fields.fee;
+    this.kind = fields.kind;
+    this.payload = fields.payload;
+    this.signature = fields.signature;
+  }
+
+  static sign(fields: UnsignedTransaction, key: Ed25519Key): Transaction {
+    validateUnsigned(fields);
+    return new Transaction({ ...fields, signature: key.sign(signingHash(fields)) });
+  }
+
+  get module(): string {
+    return this.kind.slice(0, this.kind.indexOf('.'));
+  }
+
+  get method(): string {
+    return this.kind.slice(this.kind.indexOf('.') + 1);
+  }
+
+  /** The sender's 20-byte address. */
+  from(): Uint8Array {
+    return (this._from ??= addressFromPublicKey(this.sender));
+  }
+
+  serialize(): Uint8Array {
+    return (this._bytes ??= rlpEncode([...unsignedRaw(this), this.signature]));
+  }
+
+  hash(): Uint8Array {
+    return (this._hash ??= taggedHash(HashTag.Transaction, this.serialize()));
+  }
+
+  signingHash(): Uint8Array {
+    return signingHash(this);
+  }
+
+  verifySignature(): boolean {
+    return ed25519Verify(this.sender, signingHash(this), this.signature);
+  }
+}
+
+function unsignedRaw(t: UnsignedTransaction): Uint8Array[] {
+  return [utf8(t.chainId), uintBytes(t.nonce), t.sender, uintBytes(t.fee), utf8(t.kind), t.payload];
+}
+
+export function signingHash(t: UnsignedTransaction): Uint8Array {
+  return taggedHash(HashTag.TxSigning, rlpEncode(unsignedRaw(t)));
+}
+
+function validateUnsigned(t: UnsignedTransaction): void {
+  if (t.chainId.length === 0 || utf8(t.chainId).length > MAX_CHAIN_ID_LENGTH) {
+    throw new ChainError(ChainErrorCode.FieldValue, `chain id must be 1..${MAX_CHAIN_ID_LENGTH} bytes`);
+  }
+  if (t.nonce < 0n || t.nonce >= 1n << 64n) throw new ChainError(ChainErrorCode.FieldValue, 'nonce must be a u64');
+  if (t.fee < 0n || t.fee >= 1n << 128n) throw new ChainError(ChainErrorCode.FieldValue, 'fee must be a u128');
+  if (t.sender.length !== ED25519_PUBLIC_KEY_LENGTH) {
+    throw new ChainError(ChainErrorCode.FieldLength, `sender public key must be ${ED25519_PUBLIC_KEY_LENGTH} bytes`);
+  }
+  if (t.kind.length > MAX_KIND_LENGTH || !KIND_RE.test(t.kind)) {
+    throw new ChainError(ChainErrorCode.FieldValue, `transaction kind must look like "module.method", got "${t.kind}"`);
+  }
+}
+
+export function decodeTransaction(bytes: Uint8Array): Transaction {
+  const f = decodeList(rlpDecode(bytes, 'transaction'), 7, 'transaction');
+  const tx = new Transaction({
+    chainId: asString(f[0], 'transaction.chainId', MAX_CHAIN_ID_LENGTH),
+    nonce: asBigint(f[1], 'transaction.nonce', 8),
+    sender: asBytes(f[2], 'transaction.sender', ED25519_PUBLIC_KEY_LENGTH),
+    fee: asBigint(f[3], 'transaction.fee', 16),
+    kind: asString(f[4], 'transaction.kind', MAX_KIND_LENGTH),
+    payload: asBytes(f[5], 'transaction.payload'),
+    signature: asBytes(f[6], 'transaction.signature', ED25519_SIGNATURE_LENGTH),
+  });
+  return tx;
+}
