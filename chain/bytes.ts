@@ -61,7 +61,8 @@ export function utf8(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: keep a leading U+FEFF in the string; stripping it would let two encodings decode alike.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }

@@ -11,5 +11,6 @@ export * from './json.js';
 export * from './merkle.js';
 export * from './receipt.js';
 export * from './rlp.js';
+export * from './stateproof.js';
 export * from './transaction.js';
 export * from './validators.js';

@@ -18,6 +18,9 @@ export function rlpEncode(item: RlpInput): Uint8Array {
   return RLP.encode(item as never);
 }
 
+/** Non-canonical forms that @ethereumjs/rlp itself refuses, before the re-encoding check below can run. */
+const NON_CANONICAL_RE = /single byte < 0x80 are not prefixed|expected string length to be greater than 55|encoded list too short|extra zeros/;
+
 /**
  * Strict decode: one item, no trailing bytes, and canonical (re-encoding gives the same bytes).
  */
@@ -26,7 +29,9 @@ export function rlpDecode(bytes: Uint8Array, what: string): RlpItem {
   try {
     item = RLP.decode(bytes) as RlpItem;
   } catch (e) {
-    throw new ChainError(ChainErrorCode.InvalidRlp, `${what}: malformed RLP (${(e as Error).message})`);
+    const msg = (e as Error).message;
+    if (NON_CANONICAL_RE.test(msg)) throw new ChainError(ChainErrorCode.NonCanonical, `${what}: RLP is not in canonical form (${msg})`);
+    throw new ChainError(ChainErrorCode.InvalidRlp, `${what}: malformed RLP (${msg})`);
   }
   if (!equalBytes(RLP.encode(item as never), bytes)) {
     throw new ChainError(ChainErrorCode.NonCanonical, `${what}: RLP is not in canonical form`);

@@ -79,7 +79,7 @@ export class ValidatorSet {
 
 export function decodeValidatorSet(bytes: Uint8Array): ValidatorSet {
   const list = asList(rlpDecode(bytes, 'validator set'), 'validator set');
-  return new ValidatorSet(
+  const set = new ValidatorSet(
     list.map((item, i) => {
       const f = decodeList(item, 4, `validator[${i}]`);
       return {
@@ -90,4 +90,9 @@ export function decodeValidatorSet(bytes: Uint8Array): ValidatorSet {
       };
     }),
   );
+  // The constructor sorts by address: any other order would decode to the same set with another encoding.
+  if (!equalBytes(set.serialize(), bytes)) {
+    throw new ChainError(ChainErrorCode.NonCanonical, 'validator set: validators must be ordered by address');
+  }
+  return set;
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { ValidatorKey } from '../consensus/index.js';
+import { buildGenesis, devAccounts } from '../genesis/index.js';
+import { MetanodeNode, VERSION, exists, homePaths, initHome } from '../node/index.js';
+
+const MIN_NODE_MAJOR = 22;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  console.error(`error: metanode needs Node.js ${MIN_NODE_MAJOR} or newer (this is ${process.version}); run it through npm (npm start), which uses the project's Node.js`);
+  process.exit(1);
+}
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function logger(level: string): Logger {
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+async function init(home: string, o: { chainId: string; moniker: string; devAccounts: number }): Promise<ValidatorKey> {
+  const key = ValidatorKey.generate();
+  const genesis = buildGenesis({
+    chainId: o.chainId,
+    validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey }],
+    devAccounts: o.devAccounts,
+  });
+  await initHome(home, { moniker: o.moniker, key, genesis });
+  return key;
+}
+
+/** Runs a node until SIGINT/SIGTERM, then stops it cleanly (a second signal forces exit). */
+async function run(home: string, log: Logger, overrides: { rpcHost?: string; rpcPort?: number }, onStarted?: (node: MetanodeNode) => void): Promise<void> {
+  const node = await MetanodeNode.create(home, log, overrides);
+  await node.start();
+  onStarted?.(node);
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) {
+        log.warn({ sig }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ sig }, 'stopping');
+      node.stop().then(done, (e: unknown) => {
+        log.error({ err: e }, 'error while stopping');
+        process.exit(1);
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+const program = new Command('metanode')
+  .description('Metanode: a full node for a permissioned BFT chain of auditable compute')
+  .version(VERSION, '-v, --version')
+  .showHelpAfterError();
+
+program
+  .command('version')
+  .description('print the version')
+  .action(() => console.log(VERSION));
+
+program
+  .command('init')
+  .description('create a node home: config.json, validator keys and a genesis for a new single-validator chain')
+  .requiredOption('--home <dir>', 'node home folder')
+  .option('--chain-id <id>', 'chain id', 'metanode-local')
+  .option('--moniker <name>', 'a name for this node', 'node0')
+  .option('--dev', 'fund the well-known dev accounts (never on a real network)')
+  .option('--dev-accounts <n>', 'how many dev accounts --dev funds', int('--dev-accounts', 1, 1000), 10)
+  .action(async (o: { home: string; chainId: string; moniker: string; dev?: boolean; devAccounts: number }) => {
+    const home = resolve(o.home);
+    const key = await init(home, { chainId: o.chainId, moniker: o.moniker, devAccounts: o.dev ? o.devAccounts : 0 });
+    console.log(`initialised ${home}\n  chain id:  ${o.chainId}\n  validator: ${homePaths(home).validatorKey}`);
+    void key;
+    console.log(`start it with: metanode start --home ${home}`);
+  });
+
+program
+  .command('start')
+  .description('run a node from its home')
+  .requiredOption('--home <dir>', 'node home folder')
+  .option('--rpc-host <host>', 'JSON-RPC listen address (overrides config.json)')
+  .option('--rpc-port <port>', 'JSON-RPC port (overrides config.json)', int('--rpc-port', 0, 65535))
+  .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; logLevel: string }) => {
+    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort });
+  });
+
+program
+  .command('devnet')
+  .description('run a local development chain (created on first use, resumed after)')
+  .option('--home <dir>', 'devnet folder', '.devnet/node0')
+  .option('--rpc-port <port>', 'JSON-RPC port', int('--rpc-port', 0, 65535), 8545)
+  .option('--dev-accounts <n>', 'dev accounts to fund on creation', int('--dev-accounts', 1, 1000), 10)
+  .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+  .action(async (o: { home: string; rpcPort: number; devAccounts: number; logLevel: string }) => {
+    const home = resolve(o.home);
+    if (!(await exists(homePaths(home).config))) {
+      await init(home, { chainId: 'metanode-devnet', moniker: 'node0', devAccounts: o.devAccounts });
+      console.log(`created a new devnet in ${home}`);
+    }
+    await run(home, logger(o.logLevel), { rpcPort: o.rpcPort }, (node) => {
+      const n = (node.genesis.modules.bank as { balances: unknown[] }).balances.length;
+      const lines = [
+        '',
+        `Metanode devnet "${node.chain.chainId}" at height ${node.chain.height}`,
+        `  JSON-RPC: ${node.rpc.url}`,
+        `  data:     ${homePaths(home).data}`,
+        '',
+        'Dev accounts (DEV ONLY: these secret keys are public; never fund them on a real network):',
+        ...devAccounts(n).map((a) => `  ${a.index}  ${a.address}  secret 0x${Buffer.from(a.key.secret).toString('hex')}`),
+        '',
+        'Press Ctrl-C to stop; run again to resume.',
+        '',
+      ];
+      console.log(lines.join('\n'));
+    });
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});

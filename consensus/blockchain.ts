@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import {
+  Block,
+  BlockHeader,
+  HEADER_VERSION,
+  equalBytes,
+  merkleRoot,
+  toHex,
+  txRoot,
+  type CommitCertificate,
+  type Receipt,
+  type Transaction,
+  type ValidatorSet,
+} from '../chain/index.js';
+import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
+import { StorageError, StorageErrorCode, type ChainStore } from '../storage/index.js';
+import { VmError, WorldState, type BuildResult, type ExecutionResult, type StateMachine } from '../vm/index.js';
+import { SparseMerkleTree } from '../vm/state/smt.js';
+import { ConsensusError, ConsensusErrorCode } from './errors.js';
+
+export interface CommittedBlock {
+  block: Block;
+  receipts: readonly Receipt[];
+}
+
+export interface BlockchainEvents {
+  committed: [CommittedBlock];
+}
+
+/** A block that was executed and is waiting for its certificate. */
+export interface ExecutedBlock {
+  block: Block;
+  result: ExecutionResult;
+}
+
+/**
+ * The chain as consensus sees it: the head, the state after it, and the three things consensus
+ * does with blocks — build one, validate one by executing it, commit one with its certificate.
+ */
+export class Blockchain extends EventEmitter<BlockchainEvents> {
+  private constructor(
+    readonly chainId: string,
+    private readonly store: ChainStore,
+    private readonly sm: StateMachine,
+    private readonly world: WorldState,
+    private headHeader: BlockHeader,
+    private readonly logger: Logger,
+  ) {
+    super();
+  }
+
+  /** Opens the chain in `store`, writing genesis first if the store is empty. */
+  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger }): Promise<Blockchain> {
+    const { store, sm, logger } = deps;
+    const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
+    const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20) }, genesis.modules);
+    const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
+    const info = await store.chainInfo();
+    if (!info) {
+      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis) });
+      empty.apply(genesisResult.writes, genesisResult.tree, 0);
+      logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
+      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger);
+    }
+    if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
+      throw new StorageError(
+        StorageErrorCode.Mismatch,
+        `the data folder holds chain "${info.chainId}" (genesis ${toHex(info.genesisHash)}), not the one in the genesis file (genesis ${toHex(genesisBlock.hash())}); use a fresh home for this genesis`,
+      );
+    }
+    const head = await store.head();
+    const headHeader = head && (await store.header(head.height));
+    if (!head || !headHeader) throw new StorageError(StorageErrorCode.Corrupt, 'the data folder has a chain but no head block: it is corrupt');
+    const entries: [Uint8Array, Uint8Array][] = [];
+    for await (const e of store.stateEntries()) entries.push(e);
+    const world = WorldState.fromEntries(entries, head.height, SparseMerkleTree.empty());
+    if (!equalBytes(world.root, headHeader.stateRoot)) {
+      throw new StorageError(StorageErrorCode.Corrupt, `stored state root ${toHex(world.root)} does not match block ${head.height}'s ${toHex(headHeader.stateRoot)}: the data folder is corrupt`);
+    }
+    logger.info({ height: head.height, hash: toHex(head.hash), stateKeys: world.size }, 'loaded chain');
+    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger);
+  }
+
+  get head(): BlockHeader {
+    return this.headHeader;
+  }
+
+  get height(): number {
+    return this.headHeader.height;
+  }
+
+  get state(): WorldState {
+    return this.world;
+  }
+
+  get blocks(): ChainStore {
+    return this.store;
+  }
+
+  get stateMachine(): StateMachine {
+    return this.sm;
+  }
+
+  validatorSet(height: number): ValidatorSet {
+    const v = this.store.validatorSet(height);
+    if (!v) throw new StorageError(StorageErrorCode.Corrupt, `no validator set stored for height ${height}`);
+    return v;
+  }
+
+  /** Builds the next block from candidate transactions; invalid candidates are left out. */
+  build(proposer: Uint8Array, candidates: readonly Transaction[], now: number, isVerified?: (tx: Transaction) => boolean): { executed: ExecutedBlock; build: BuildResult } {
+    const parent = this.headHeader;
+    const height = parent.height + 1;
+    const timestamp = Math.max(now, parent.timestamp + 1);
+    const build = this.sm.build(this.world, { chainId: this.chainId, height, timestamp, proposer }, candidates, { isVerified });
+    const header = new BlockHeader({
+      version: HEADER_VERSION,
+      chainId: this.chainId,
+      height,
+      parentHash: parent.hash(),
+      timestamp,
+      proposer,
+      txRoot: txRoot(build.included),
+      receiptsRoot: merkleRoot(build.receipts.map((r) => r.serialize())),
+      stateRoot: build.stateRoot,
+      validatorsHash: this.validatorSet(height).hash(),
+    });
+    return { executed: { block: new Block(header, build.included), result: build }, build };
+  }
+
+  /** Checks a proposed next block by executing it; throws ConsensusError if it is not valid. */
+  validate(block: Block, isVerified?: (tx: Transaction) => boolean): ExecutedBlock {
+    const h = block.header;
+    const parent = this.headHeader;
+    const bad = (why: string): never => {
+      throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `block ${h.height} (${toHex(h.hash())}) is invalid: ${why}`, { height: h.height });
+    };
+    if (h.version !== HEADER_VERSION) bad(`version ${h.version}`);
+    if (h.chainId !== this.chainId) bad(`chain id "${h.chainId}"`);
+    if (h.height !== parent.height + 1) bad(`height is not ${parent.height + 1}`);
+    if (!equalBytes(h.parentHash, parent.hash())) bad('parent hash is not the head');
+    if (h.timestamp <= parent.timestamp) bad('timestamp does not increase');
+    const valset = this.validatorSet(h.height);
+    if (!valset.has(h.proposer)) bad('proposer is not a validator');
+    if (!equalBytes(h.validatorsHash, valset.hash())) bad('validators hash does not match');
+    if (!equalBytes(h.txRoot, txRoot(block.transactions))) bad('transactions root does not match');
+    let result: ExecutionResult;
+    try {
+      result = this.sm.execute(this.world, { chainId: this.chainId, height: h.height, timestamp: h.timestamp, proposer: h.proposer }, block.transactions, { isVerified });
+    } catch (e) {
+      if (e instanceof VmError) bad(e.message);
+      throw e;
+    }
+    if (!equalBytes(result!.stateRoot, h.stateRoot)) bad(`state root ${toHex(result!.stateRoot)} after execution differs from the header's`);
+    if (!equalBytes(merkleRoot(result!.receipts.map((r) => r.serialize())), h.receiptsRoot)) bad('receipts root does not match');
+    return { block, result: result! };
+  }
+
+  /** Makes an executed block durable with its certificate, then the new head. */
+  async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<void> {
+    const block = executed.block.withCertificate(certificate);
+    if (block.height !== this.headHeader.height + 1 || !equalBytes(block.header.parentHash, this.headHeader.hash())) {
+      throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `block ${block.height} does not extend the head ${this.headHeader.height}`);
+    }
+    certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
+    const { result } = executed;
+    await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes });
+    this.world.apply(result.writes, result.tree, block.height);
+    this.headHeader = block.header;
+    this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
+    this.emit('committed', { block, receipts: result.receipts });
+  }
+}

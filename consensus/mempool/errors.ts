@@ -1,0 +1,28 @@
+/** Why the mempool refused a transaction: stable codes that RPC returns as `data.reason`. */
+export const RejectReason = {
+  Malformed: 'TX_MALFORMED',
+  TooLarge: 'TX_TOO_LARGE',
+  WrongChain: 'TX_WRONG_CHAIN',
+  UnknownKind: 'TX_UNKNOWN_KIND',
+  InvalidPayload: 'TX_INVALID_PAYLOAD',
+  BadSignature: 'TX_BAD_SIGNATURE',
+  Duplicate: 'TX_DUPLICATE',
+  NonceTooLow: 'TX_NONCE_TOO_LOW',
+  NonceTooHigh: 'TX_NONCE_TOO_HIGH',
+  ReplacementUnderpriced: 'TX_REPLACEMENT_UNDERPRICED',
+  FeeTooLow: 'TX_FEE_TOO_LOW',
+  InsufficientFeeFunds: 'TX_INSUFFICIENT_FEE_FUNDS',
+  MempoolFull: 'TX_MEMPOOL_FULL',
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export class MempoolError extends Error {
+  readonly reason: RejectReason;
+  readonly context: Record<string, unknown>;
+  constructor(reason: RejectReason, message: string, context: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'MempoolError';
+    this.reason = reason;
+    this.context = context;
+  }
+}

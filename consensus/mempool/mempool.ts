@@ -1,0 +1,216 @@
+import type { Logger } from 'pino';
+import { decodeTransaction, toHex, toKey, type Transaction } from '../../chain/index.js';
+import { TxError, getNonce, type FeeHandler, type KVStore, type ModuleRegistry } from '../../vm/index.js';
+import { Heap } from './heap.js';
+import { MempoolError, RejectReason } from './errors.js';
+import { defaultMempoolOptions, type MempoolOptions } from './options.js';
+
+interface Entry {
+  tx: Transaction;
+  size: number;
+  seq: number;
+}
+
+interface SenderQueue {
+  byNonce: Map<bigint, Entry>;
+  feeSum: bigint;
+}
+
+export interface MempoolDeps {
+  chainId: string;
+  registry: ModuleRegistry;
+  fees: FeeHandler;
+  /** The committed state at the head. */
+  state: () => Pick<KVStore, 'get'>;
+  logger: Logger;
+}
+
+/**
+ * Transactions waiting for a block. Admission checks everything that can be checked before
+ * execution, cheapest first, and each refusal carries a reason. A transaction in the pool has a
+ * verified signature, so block execution need not verify it again.
+ */
+export class Mempool {
+  private readonly opts: MempoolOptions;
+  private readonly byHash = new Map<string, Entry>();
+  private readonly bySender = new Map<string, SenderQueue>();
+  private bytes = 0;
+  private seq = 0;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(
+    opts: Partial<MempoolOptions>,
+    private readonly deps: MempoolDeps,
+  ) {
+    this.opts = { ...defaultMempoolOptions, ...opts };
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /** Called (synchronously) after each admitted transaction. */
+  onAdded(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  has(hash: Uint8Array): boolean {
+    return this.byHash.has(toKey(hash));
+  }
+
+  /** True when this exact transaction (signature included) passed admission. */
+  isVerified = (tx: Transaction): boolean => this.byHash.has(toKey(tx.hash()));
+
+  /** Decodes and admits raw bytes; throws MempoolError with the reason. */
+  addRaw(raw: Uint8Array): Transaction {
+    if (raw.length > this.opts.maxTxBytes) {
+      throw new MempoolError(RejectReason.TooLarge, `transaction is ${raw.length} bytes; the limit is ${this.opts.maxTxBytes}`);
+    }
+    let tx: Transaction;
+    try {
+      tx = decodeTransaction(raw);
+    } catch (e) {
+      throw new MempoolError(RejectReason.Malformed, `cannot decode transaction: ${(e as Error).message}`);
+    }
+    this.add(tx, raw.length);
+    return tx;
+  }
+
+  add(tx: Transaction, size = tx.serialize().length): void {
+    const hashKey = toKey(tx.hash());
+    if (size > this.opts.maxTxBytes) throw new MempoolError(RejectReason.TooLarge, `transaction is ${size} bytes; the limit is ${this.opts.maxTxBytes}`);
+    if (tx.chainId !== this.deps.chainId) {
+      throw new MempoolError(RejectReason.WrongChain, `transaction is for chain "${tx.chainId}", this node runs "${this.deps.chainId}"`);
+    }
+    const route = this.deps.registry.route(tx.kind);
+    if (!route) throw new MempoolError(RejectReason.UnknownKind, `no module handles transaction kind "${tx.kind}"`);
+    try {
+      route.module.checkPayload(route.method, tx.payload);
+    } catch (e) {
+      throw new MempoolError(RejectReason.InvalidPayload, e instanceof TxError ? e.message : `invalid payload: ${(e as Error).message}`);
+    }
+    if (this.byHash.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already in the mempool`);
+
+    const state = this.deps.state();
+    const minFee = this.deps.fees.minFee(state);
+    if (tx.fee < minFee) throw new MempoolError(RejectReason.FeeTooLow, `fee ${tx.fee} is below the minimum ${minFee} NEX base units`);
+
+    const from = tx.from();
+    const senderKey = toKey(from);
+    const accountNonce = getNonce(state, from);
+    if (tx.nonce < accountNonce) {
+      throw new MempoolError(RejectReason.NonceTooLow, `nonce ${tx.nonce} is already used; the account's next nonce is ${accountNonce}`, { accountNonce });
+    }
+    if (tx.nonce > accountNonce + BigInt(this.opts.maxNonceGap)) {
+      throw new MempoolError(RejectReason.NonceTooHigh, `nonce ${tx.nonce} is too far ahead of the account's next nonce ${accountNonce}`, { accountNonce });
+    }
+    const queue = this.bySender.get(senderKey);
+    const replaced = queue?.byNonce.get(tx.nonce);
+    if (replaced && tx.fee <= replaced.tx.fee) {
+      throw new MempoolError(RejectReason.ReplacementUnderpriced, `a transaction with nonce ${tx.nonce} is already pending; to replace it, pay a higher fee than ${replaced.tx.fee}`);
+    }
+    const pendingFees = (queue?.feeSum ?? 0n) - (replaced?.tx.fee ?? 0n);
+    if (!this.deps.fees.canPay(state, from, pendingFees + tx.fee)) {
+      throw new MempoolError(RejectReason.InsufficientFeeFunds, `the sender's NEX balance cannot pay this fee (${tx.fee}) on top of its pending fees (${pendingFees})`);
+    }
+    if (!tx.verifySignature()) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
+
+    if (!replaced) this.makeRoom(tx.fee, size);
+    if (replaced) this.removeEntry(replaced);
+    const entry: Entry = { tx, size, seq: this.seq++ };
+    this.insert(entry, senderKey);
+    for (const l of this.listeners) l();
+  }
+
+  /** Up to `maxTxs` executable transactions (nonce-contiguous per sender), highest fee first. */
+  reap(maxTxs: number, maxBytes: number): Transaction[] {
+    const state = this.deps.state();
+    type Cursor = { queue: SenderQueue; nonce: bigint; entry: Entry };
+    const heap = new Heap<Cursor>((a, b) => a.entry.tx.fee > b.entry.tx.fee || (a.entry.tx.fee === b.entry.tx.fee && a.entry.seq < b.entry.seq));
+    for (const [senderKey, queue] of this.bySender) {
+      const nonce = getNonce(state, this.senderAddress(senderKey, queue));
+      const entry = queue.byNonce.get(nonce);
+      if (entry) heap.push({ queue, nonce, entry });
+    }
+    const out: Transaction[] = [];
+    let bytes = 0;
+    while (out.length < maxTxs && heap.size > 0) {
+      const c = heap.pop()!;
+      if (bytes + c.entry.size > maxBytes) continue;
+      out.push(c.entry.tx);
+      bytes += c.entry.size;
+      const next = c.queue.byNonce.get(c.nonce + 1n);
+      if (next) heap.push({ queue: c.queue, nonce: c.nonce + 1n, entry: next });
+    }
+    return out;
+  }
+
+  /** After a commit: drop the committed transactions and any made stale by the new nonces. */
+  update(committed: readonly Transaction[]): void {
+    const touched = new Set<string>();
+    for (const tx of committed) {
+      const e = this.byHash.get(toKey(tx.hash()));
+      if (e) this.removeEntry(e);
+      touched.add(toKey(tx.from()));
+    }
+    const state = this.deps.state();
+    for (const senderKey of touched) {
+      const queue = this.bySender.get(senderKey);
+      if (!queue) continue;
+      const nonce = getNonce(state, this.senderAddress(senderKey, queue));
+      for (const [n, e] of queue.byNonce) if (n < nonce) this.removeEntry(e);
+    }
+  }
+
+  /** Removes a transaction (and the later nonces of its sender, which can no longer execute). */
+  evict(tx: Transaction): void {
+    const queue = this.bySender.get(toKey(tx.from()));
+    if (!queue) return;
+    for (const [n, e] of queue.byNonce) if (n >= tx.nonce) this.removeEntry(e);
+  }
+
+  private senderAddress(_senderKey: string, queue: SenderQueue): Uint8Array {
+    return queue.byNonce.values().next().value!.tx.from();
+  }
+
+  private insert(entry: Entry, senderKey: string): void {
+    let queue = this.bySender.get(senderKey);
+    if (!queue) this.bySender.set(senderKey, (queue = { byNonce: new Map(), feeSum: 0n }));
+    queue.byNonce.set(entry.tx.nonce, entry);
+    queue.feeSum += entry.tx.fee;
+    this.byHash.set(toKey(entry.tx.hash()), entry);
+    this.bytes += entry.size;
+  }
+
+  private removeEntry(entry: Entry): void {
+    const key = toKey(entry.tx.hash());
+    if (!this.byHash.delete(key)) return;
+    this.bytes -= entry.size;
+    const senderKey = toKey(entry.tx.from());
+    const queue = this.bySender.get(senderKey)!;
+    queue.byNonce.delete(entry.tx.nonce);
+    queue.feeSum -= entry.tx.fee;
+    if (queue.byNonce.size === 0) this.bySender.delete(senderKey);
+  }
+
+  /** When full, evicts the cheapest tail transaction if the newcomer pays more; else refuses. */
+  private makeRoom(fee: bigint, size: number): void {
+    while (this.byHash.size + 1 > this.opts.maxTxs || this.bytes + size > this.opts.maxBytes) {
+      let victim: Entry | undefined;
+      for (const queue of this.bySender.values()) {
+        let tail: Entry | undefined;
+        for (const e of queue.byNonce.values()) if (!tail || e.tx.nonce > tail.tx.nonce) tail = e;
+        if (tail && (!victim || tail.tx.fee < victim.tx.fee)) victim = tail;
+      }
+      if (!victim || victim.tx.fee >= fee) {
+        throw new MempoolError(RejectReason.MempoolFull, `the mempool is full (${this.byHash.size} transactions); pay a fee above ${victim?.tx.fee ?? 0n} to get in, or retry later`);
+      }
+      this.deps.logger.debug({ tx: toHex(victim.tx.hash()), fee: victim.tx.fee.toString() }, 'mempool full: evicting lowest-fee transaction');
+      this.removeEntry(victim);
+    }
+  }
+}

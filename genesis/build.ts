@@ -1,0 +1,51 @@
+import { addressFromPublicKey, formatAddress, toHex } from '../chain/index.js';
+import { devAccounts } from './dev.js';
+import type { GenesisDoc } from './schema.js';
+
+export const DEFAULT_DECIMALS = { GEN: 6, NEX: 6, FLX: 6, AUR: 2 } as const;
+export const DEFAULT_MIN_FEE = '1000';
+
+export interface GenesisValidatorInput {
+  name?: string;
+  publicKey: Uint8Array;
+  blsPublicKey: Uint8Array;
+  power?: bigint;
+}
+
+export interface BuildGenesisOptions {
+  chainId: string;
+  genesisTime?: Date;
+  validators: GenesisValidatorInput[];
+  /** Fund this many well-known dev accounts (never on a real network). */
+  devAccounts?: number;
+  /** Whole units of each asset given to each dev account. */
+  devBalance?: bigint;
+  balances?: GenesisDoc['modules'];
+}
+
+/** A genesis document for a new chain (what `metanode init` and `metanode testnet` write). */
+export function buildGenesis(o: BuildGenesisOptions): GenesisDoc {
+  const whole = o.devBalance ?? 1_000_000n;
+  const balances = devAccounts(o.devAccounts ?? 0).map((a) => ({
+    address: a.address,
+    amounts: Object.fromEntries(Object.entries(DEFAULT_DECIMALS).map(([sym, d]) => [sym, (whole * 10n ** BigInt(d)).toString()])),
+  }));
+  return {
+    chainId: o.chainId,
+    genesisTime: (o.genesisTime ?? new Date()).toISOString(),
+    validators: o.validators.map((v, i) => ({
+      name: v.name ?? `validator-${i}`,
+      address: formatAddress(addressFromPublicKey(v.publicKey)),
+      publicKey: toHex(v.publicKey),
+      blsPublicKey: toHex(v.blsPublicKey),
+      power: (v.power ?? 1n).toString(),
+    })),
+    modules: {
+      bank: {
+        assets: Object.fromEntries(Object.entries(DEFAULT_DECIMALS).map(([sym, d]) => [sym, { decimals: d }])),
+        minFee: DEFAULT_MIN_FEE,
+        balances,
+      },
+    },
+  };
+}

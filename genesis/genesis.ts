@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import {
+  ADDRESS_LENGTH,
+  BlockHeader,
+  EMPTY_MERKLE_ROOT,
+  HEADER_VERSION,
+  ValidatorSet,
+  fromHex,
+  parseAddress,
+} from '../chain/index.js';
+import { GenesisError, GenesisErrorCode } from './errors.js';
+import { genesisSchema, type GenesisDoc } from './schema.js';
+
+/** Something that checks its own section of `modules` (a vm Module does). */
+export interface GenesisModule {
+  readonly name: string;
+  validateGenesis(config: unknown): void;
+}
+
+function issues(e: z.ZodError, prefix: (string | number)[] = []): string[] {
+  return e.issues.map((i) => `${[...prefix, ...i.path].join('.') || '(root)'}: ${i.message}`);
+}
+
+/** Validates a parsed genesis document: the common fields, then each module's section. */
+export function validateGenesis(json: unknown, modules: readonly GenesisModule[]): GenesisDoc {
+  const r = genesisSchema.safeParse(json);
+  if (!r.success) throw new GenesisError(GenesisErrorCode.Invalid, 'genesis is invalid', issues(r.error));
+  const doc = r.data;
+  const problems: string[] = [];
+  const known = new Set(modules.map((m) => m.name));
+  for (const name of Object.keys(doc.modules)) if (!known.has(name)) problems.push(`modules.${name}: no such module (known: ${[...known].join(', ')})`);
+  for (const m of modules) {
+    try {
+      m.validateGenesis(doc.modules[m.name]);
+    } catch (e) {
+      if (e instanceof z.ZodError) problems.push(...issues(e, ['modules', m.name]));
+      else problems.push(`modules.${m.name}: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) throw new GenesisError(GenesisErrorCode.Invalid, 'genesis is invalid', problems);
+  return doc;
+}
+
+export async function loadGenesisFile(path: string, modules: readonly GenesisModule[]): Promise<GenesisDoc> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new GenesisError(GenesisErrorCode.NotFound, `cannot read genesis file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new GenesisError(GenesisErrorCode.InvalidJson, `genesis file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return validateGenesis(json, modules);
+}
+
+export function genesisValidatorSet(doc: GenesisDoc): ValidatorSet {
+  return new ValidatorSet(
+    doc.validators.map((v) => ({
+      address: parseAddress(v.address),
+      publicKey: fromHex(v.publicKey, 32),
+      blsPublicKey: fromHex(v.blsPublicKey, 48),
+      power: BigInt(v.power),
+    })),
+  );
+}
+
+export function genesisTimestamp(doc: GenesisDoc): number {
+  return Date.parse(doc.genesisTime);
+}
+
+/** Block 0: no transactions, no proposer, the genesis state root. */
+export function genesisHeader(doc: GenesisDoc, stateRoot: Uint8Array): BlockHeader {
+  return new BlockHeader({
+    version: HEADER_VERSION,
+    chainId: doc.chainId,
+    height: 0,
+    parentHash: new Uint8Array(32),
+    timestamp: genesisTimestamp(doc),
+    proposer: new Uint8Array(ADDRESS_LENGTH),
+    txRoot: EMPTY_MERKLE_ROOT,
+    receiptsRoot: EMPTY_MERKLE_ROOT,
+    stateRoot,
+    validatorsHash: genesisValidatorSet(doc).hash(),
+  });
+}

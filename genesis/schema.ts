@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { ADDRESS_LENGTH, equalBytes, fromHex, isValidBlsPublicKey, parseAddress, addressFromPublicKey } from '../chain/index.js';
+
+const hexOf = (bytes: number, what: string) =>
+  z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`), `${what} must be 0x + ${bytes * 2} lowercase hex digits`);
+
+export const validatorSchema = z
+  .object({
+    name: z.string().min(1).max(64).optional(),
+    address: z.string(),
+    publicKey: hexOf(32, 'publicKey (Ed25519)'),
+    blsPublicKey: hexOf(48, 'blsPublicKey (BLS12-381 G1, compressed)'),
+    power: z.string().regex(/^[1-9][0-9]{0,18}$/, 'power must be a positive decimal string'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    let addr: Uint8Array | undefined;
+    try {
+      addr = parseAddress(v.address);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: (e as Error).message });
+    }
+    if (addr && addr.length === ADDRESS_LENGTH && /^0x[0-9a-f]{64}$/.test(v.publicKey) && !equalBytes(addressFromPublicKey(fromHex(v.publicKey)), addr)) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'address does not belong to publicKey' });
+    }
+    if (/^0x[0-9a-f]{96}$/.test(v.blsPublicKey) && !isValidBlsPublicKey(fromHex(v.blsPublicKey))) {
+      ctx.addIssue({ code: 'custom', path: ['blsPublicKey'], message: 'not a valid BLS12-381 public key' });
+    }
+  });
+
+export const genesisSchema = z
+  .object({
+    chainId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'chainId must be 1-63 lowercase letters, digits or dashes'),
+    genesisTime: z.iso.datetime({ message: 'genesisTime must be an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00Z' }),
+    validators: z.array(validatorSchema).min(1, 'at least one validator is needed'),
+    modules: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.validators.forEach((v, i) => {
+      if (seen.has(v.address)) ctx.addIssue({ code: 'custom', path: ['validators', i, 'address'], message: 'duplicate validator' });
+      seen.add(v.address);
+    });
+  });
+
+export type GenesisValidator = z.infer<typeof validatorSchema>;
+export type GenesisDoc = z.infer<typeof genesisSchema>;

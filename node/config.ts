@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { defaultMempoolOptions, defaultSoloOptions } from '../consensus/index.js';
+import { defaultRpcOptions } from '../rpc/index.js';
+
+/** config.json in a node home. Every field is optional; defaults come from each part's options.ts. */
+export const configSchema = z
+  .object({
+    moniker: z.string().max(64).optional(),
+    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional() }).strict().optional(),
+    rpc: z
+      .object({
+        host: z.string().optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        maxBodyBytes: z.number().int().positive().optional(),
+        maxBatch: z.number().int().positive().optional(),
+        corsOrigin: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    mempool: z
+      .object({
+        maxTxs: z.number().int().positive().optional(),
+        maxBytes: z.number().int().positive().optional(),
+        maxTxBytes: z.number().int().positive().optional(),
+        maxNonceGap: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    producer: z
+      .object({
+        maxBlockTxs: z.number().int().positive().optional(),
+        maxBlockBytes: z.number().int().positive().optional(),
+        emptyBlockIntervalMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type NodeConfig = z.infer<typeof configSchema>;
+
+/** The config written by `metanode init`: the defaults, spelled out so operators see them. */
+export function defaultConfig(moniker: string): NodeConfig {
+  return {
+    moniker,
+    log: { level: 'info' },
+    rpc: { host: defaultRpcOptions.host, port: defaultRpcOptions.port, maxBodyBytes: defaultRpcOptions.maxBodyBytes, maxBatch: defaultRpcOptions.maxBatch, corsOrigin: defaultRpcOptions.corsOrigin },
+    mempool: { ...defaultMempoolOptions },
+    producer: { ...defaultSoloOptions },
+  };
+}

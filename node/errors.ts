@@ -1,0 +1,17 @@
+export const NodeErrorCode = {
+  NoHome: 'NODE_NO_HOME',
+  HomeExists: 'NODE_HOME_EXISTS',
+  BadConfig: 'NODE_BAD_CONFIG',
+  BadKey: 'NODE_BAD_KEY',
+  State: 'NODE_BAD_STATE',
+} as const;
+export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
+
+export class NodeError extends Error {
+  readonly code: NodeErrorCode;
+  constructor(code: NodeErrorCode, message: string) {
+    super(message);
+    this.name = 'NodeError';
+    this.code = code;
+  }
+}

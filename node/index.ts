@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './errors.js';
+export * from './home.js';
+export * from './node.js';
+export * from './version.js';

@@ -1,0 +1,96 @@
+import {
+  formatAddress,
+  formatAmount,
+  toHex,
+  type Block,
+  type BlockHeader,
+  type CommitCertificate,
+  type Receipt,
+  type Transaction,
+  type ValidatorSet,
+} from '../chain/index.js';
+import type { ModuleRegistry } from '../vm/index.js';
+
+/** Chain objects as JSON, following the conventions in chain/json.ts. */
+
+export function headerToJson(h: BlockHeader) {
+  return {
+    hash: toHex(h.hash()),
+    version: h.version,
+    chainId: h.chainId,
+    height: h.height,
+    parentHash: toHex(h.parentHash),
+    timestamp: h.timestamp,
+    proposer: formatAddress(h.proposer),
+    txRoot: toHex(h.txRoot),
+    receiptsRoot: toHex(h.receiptsRoot),
+    stateRoot: toHex(h.stateRoot),
+    validatorsHash: toHex(h.validatorsHash),
+  };
+}
+
+export function certificateToJson(c: CommitCertificate) {
+  return { height: c.height, round: c.round, blockHash: toHex(c.blockHash), signers: c.signerIndices(), signersBitmap: toHex(c.signers), signature: toHex(c.signature) };
+}
+
+export interface TxLocationJson {
+  blockHeight: number;
+  blockHash: string;
+  index: number;
+}
+
+export function txToJson(tx: Transaction, registry: ModuleRegistry, loc?: TxLocationJson) {
+  const route = registry.route(tx.kind);
+  return {
+    hash: toHex(tx.hash()),
+    chainId: tx.chainId,
+    nonce: Number(tx.nonce),
+    from: formatAddress(tx.from()),
+    senderPublicKey: toHex(tx.sender),
+    fee: formatAmount(tx.fee),
+    kind: tx.kind,
+    payload: toHex(tx.payload),
+    args: route?.module.describePayload?.(route.method, tx.payload) ?? null,
+    signature: toHex(tx.signature),
+    size: tx.serialize().length,
+    ...(loc ?? {}),
+  };
+}
+
+export function receiptToJson(r: Receipt, loc: TxLocationJson) {
+  return {
+    txHash: toHex(r.txHash),
+    ...loc,
+    status: r.ok ? 'success' : 'failed',
+    errorCode: r.errorCode || null,
+    errorMessage: r.errorMessage || null,
+    fee: formatAmount(r.fee),
+    events: r.events.map((e) => ({ module: e.module, type: e.type, attributes: Object.fromEntries(e.attributes) })),
+  };
+}
+
+export function blockToJson(b: Block, full: boolean, registry: ModuleRegistry) {
+  const hash = toHex(b.hash());
+  return {
+    ...headerToJson(b.header),
+    transactionCount: b.transactions.length,
+    transactions: full
+      ? b.transactions.map((t, index) => txToJson(t, registry, { blockHeight: b.height, blockHash: hash, index }))
+      : b.transactions.map((t) => toHex(t.hash())),
+    certificate: b.certificate ? certificateToJson(b.certificate) : null,
+  };
+}
+
+export function validatorSetToJson(height: number, v: ValidatorSet) {
+  return {
+    height,
+    hash: toHex(v.hash()),
+    quorum: v.quorum,
+    validators: v.validators.map((x) => ({
+      address: formatAddress(x.address),
+      publicKey: toHex(x.publicKey),
+      blsPublicKey: toHex(x.blsPublicKey),
+      power: x.power.toString(),
+    })),
+  };
+}

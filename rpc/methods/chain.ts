@@ -1,0 +1,102 @@
+import { toHex } from '../../chain/index.js';
+import type { RpcBackend } from '../backend.js';
+import { blockToJson, receiptToJson, txToJson, validatorSetToJson } from '../format.js';
+import type { MethodSpec } from '../method.js';
+import { P } from '../params.js';
+
+const H = '0x5e0a9bd43b1c07cdb1f1e0c0e34f5a8b5b1d7b3c9a2f0e1d2c3b4a5968778695';
+const blockSchema = { type: 'object', description: 'header fields, transactionCount, transactions (hashes, or objects when fullTransactions), certificate' };
+
+async function block(b: RpcBackend, height: number, full: boolean) {
+  const blk = await b.chain.blocks.block(height);
+  return blk ? blockToJson(blk, full, b.chain.stateMachine.registry) : null;
+}
+
+async function location(b: RpcBackend, hash: Uint8Array) {
+  const loc = await b.chain.blocks.txLocation(hash);
+  if (!loc) return undefined;
+  const header = await b.chain.blocks.header(loc.height);
+  return { blockHeight: loc.height, blockHash: toHex(header!.hash()), index: loc.index };
+}
+
+export const chainMethods: MethodSpec[] = [
+  {
+    name: 'chain_getChainId',
+    summary: 'The chain id this node runs.',
+    params: [],
+    result: { name: 'chainId', description: 'chain id', schema: { type: 'string' } },
+    example: { params: [], result: 'metanode-devnet' },
+    handler: (b) => b.chain.chainId,
+  },
+  {
+    name: 'chain_getHead',
+    summary: 'The latest committed block: height, hash, state root and timestamp.',
+    params: [],
+    result: { name: 'head', description: 'the head', schema: { type: 'object' } },
+    example: { params: [], result: { height: 42, hash: H, stateRoot: H, timestamp: 1764086400000 } },
+    handler: (b) => {
+      const h = b.chain.head;
+      return { height: h.height, hash: toHex(h.hash()), stateRoot: toHex(h.stateRoot), timestamp: h.timestamp };
+    },
+  },
+  {
+    name: 'chain_getBlockByHeight',
+    summary: 'A committed block by height ("latest" for the head); null above the head.',
+    params: [P.height('height', 'block height or "latest"'), P.bool('fullTransactions', 'include whole transactions instead of hashes')],
+    result: { name: 'block', description: 'the block, or null', schema: blockSchema },
+    example: { params: [1, false], result: { height: 1, hash: H, transactionCount: 0, transactions: [], certificate: { round: 0, signers: [0] } } },
+    handler: (b, [height, full]) => block(b, height === 'latest' ? b.chain.height : (height as number), full as boolean),
+  },
+  {
+    name: 'chain_getBlockByHash',
+    summary: 'A committed block by hash; null if unknown.',
+    params: [P.hash('hash', 'block hash'), P.bool('fullTransactions', 'include whole transactions instead of hashes')],
+    result: { name: 'block', description: 'the block, or null', schema: blockSchema },
+    example: { params: [H, false], result: { height: 1, hash: H, transactionCount: 0, transactions: [] } },
+    handler: async (b, [hash, full]) => {
+      const h = await b.chain.blocks.heightOf(hash as Uint8Array);
+      return h === undefined ? null : block(b, h, full as boolean);
+    },
+  },
+  {
+    name: 'chain_getTransaction',
+    summary: 'A committed transaction by hash, with its block and index; null if unknown or still pending.',
+    params: [P.hash('hash', 'transaction hash')],
+    result: { name: 'transaction', description: 'the transaction, or null', schema: { type: 'object' } },
+    example: { params: [H], result: { hash: H, from: 'mn1…', nonce: 0, fee: '1000', kind: 'bank.transfer', args: { to: 'mn1…', asset: 'NEX', amount: '5' }, blockHeight: 3, index: 0 } },
+    handler: async (b, [hash]) => {
+      const loc = await location(b, hash as Uint8Array);
+      if (!loc) return null;
+      const txs = await b.chain.blocks.transactions(loc.blockHeight);
+      return txToJson(txs![loc.index]!, b.chain.stateMachine.registry, loc);
+    },
+  },
+  {
+    name: 'chain_getReceipt',
+    summary: 'The receipt of a committed transaction: status, failure reason, fee, events; null if not committed.',
+    params: [P.hash('hash', 'transaction hash')],
+    result: { name: 'receipt', description: 'the receipt, or null', schema: { type: 'object' } },
+    example: {
+      params: [H],
+      result: { txHash: H, blockHeight: 3, blockHash: H, index: 0, status: 'success', errorCode: null, errorMessage: null, fee: '1000', events: [{ module: 'bank', type: 'transfer', attributes: { from: 'mn1…', to: 'mn1…', asset: 'NEX', amount: '5' } }] },
+    },
+    handler: async (b, [hash]) => {
+      const loc = await location(b, hash as Uint8Array);
+      if (!loc) return null;
+      const receipts = await b.chain.blocks.receipts(loc.blockHeight);
+      return receiptToJson(receipts![loc.index]!, loc);
+    },
+  },
+  {
+    name: 'chain_getValidators',
+    summary: 'The validator set in force at a height (default: the next block).',
+    params: [P.height('height', 'block height or "latest"', false)],
+    result: { name: 'validators', description: 'the validator set', schema: { type: 'object' } },
+    example: { params: ['latest'], result: { height: 43, hash: H, quorum: 1, validators: [{ address: 'mn1…', publicKey: '0x…', blsPublicKey: '0x…', power: '1' }] } },
+    handler: (b, [height]) => {
+      const h = height === 'latest' ? b.chain.height + 1 : (height as number);
+      if (h > b.chain.height + 1) return null;
+      return validatorSetToJson(h, b.chain.validatorSet(h));
+    },
+  },
+];

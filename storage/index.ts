@@ -1,0 +1,4 @@
+export * from './buckets.js';
+export * from './chainstore.js';
+export * from './errors.js';
+export * from './kv.js';

@@ -1,0 +1,88 @@
+import { Level } from 'level';
+import { compareBytes, fromKey, toKey } from '../chain/index.js';
+import { StorageError, StorageErrorCode } from './errors.js';
+
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+
+/** The one key-value interface the repositories are written against. */
+export interface KVController {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Applies all operations atomically; with `sync`, returns once they are on disk. */
+  batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
+  /** Entries with gte <= key < lt, in key order. */
+  entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>;
+  close(): Promise<void>;
+}
+
+/** LevelDB, through `level` (classic-level). */
+export class LevelKV implements KVController {
+  private constructor(private readonly db: Level<Uint8Array, Uint8Array>) {}
+
+  static async open(location: string): Promise<LevelKV> {
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause ?? (e as Error);
+      const msg = String(cause.message ?? cause);
+      if (/lock/i.test(msg)) {
+        throw new StorageError(StorageErrorCode.Locked, `database ${location} is in use by another process (is another metanode running with this home?)`, { location });
+      }
+      throw new StorageError(StorageErrorCode.Open, `cannot open database ${location}: ${msg}. If it is corrupt, restore it from a backup or re-sync into an empty home.`, { location });
+    }
+    return new LevelKV(db);
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const v = await this.db.get(key);
+    return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+
+  async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
+    await this.db.batch(ops as never, { sync: opts.sync ?? false } as never);
+  }
+
+  async *entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]> {
+    for await (const [k, v] of this.db.iterator(range)) yield [k, v];
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/** In memory, for tests. */
+export class MemoryKV implements KVController {
+  private readonly data = new Map<string, Uint8Array>();
+  private closed = false;
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.check();
+    return this.data.get(toKey(key));
+  }
+
+  async batch(ops: BatchOp[]): Promise<void> {
+    this.check();
+    for (const op of ops) {
+      if (op.type === 'put') this.data.set(toKey(op.key), op.value);
+      else this.data.delete(toKey(op.key));
+    }
+  }
+
+  async *entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]> {
+    this.check();
+    const hits = [...this.data]
+      .map(([k, v]) => [fromKey(k), v] as [Uint8Array, Uint8Array])
+      .filter(([k]) => compareBytes(k, range.gte) >= 0 && compareBytes(k, range.lt) < 0)
+      .sort((a, b) => compareBytes(a[0], b[0]));
+    yield* hits;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private check(): void {
+    if (this.closed) throw new StorageError(StorageErrorCode.Closed, 'database is closed');
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Errors of the state machine. A `TxError` thrown by a module while executing a transaction
+ * fails that transaction (its fee is still charged, its other writes are reverted, and the
+ * receipt carries the code and message); a `VmError` is a fault of the block or the node.
+ */
+export const VmErrorCode = {
+  UnknownModule: 'VM_UNKNOWN_MODULE',
+  UnknownTxKind: 'VM_UNKNOWN_TX_KIND',
+  InvalidBlock: 'VM_INVALID_BLOCK',
+  InvalidGenesis: 'VM_INVALID_GENESIS',
+  InvalidQuery: 'VM_INVALID_QUERY',
+  StateMismatch: 'VM_STATE_MISMATCH',
+} as const;
+export type VmErrorCode = (typeof VmErrorCode)[keyof typeof VmErrorCode];
+
+export class VmError extends Error {
+  readonly code: VmErrorCode;
+  readonly context: Record<string, unknown>;
+  constructor(code: VmErrorCode, message: string, context: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'VmError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/** A transaction failed by the rules of a module: the block stays valid, the receipt says why. */
+export class TxError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'TxError';
+    this.code = code;
+  }
+}

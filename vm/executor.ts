@@ -1,0 +1,139 @@
+import { Receipt, ReceiptStatus, fromKey, toHex, type Event, type Transaction } from '../chain/index.js';
+import { getNonce, setNonce } from './accounts.js';
+import { TxError, VmError, VmErrorCode } from './errors.js';
+import type { BlockInfo, ExecContext, FeeHandler } from './module.js';
+import type { ModuleRegistry } from './registry.js';
+import { Overlay, type StateReader, type WriteSet } from './state/overlay.js';
+import type { SparseMerkleTree } from './state/smt.js';
+
+/** The state a block is executed on: a reader and the tree whose root it has. */
+export interface BaseState extends StateReader {
+  readonly tree: SparseMerkleTree;
+}
+
+export interface ExecutionResult {
+  receipts: Receipt[];
+  /** Every key the block changed (null: deleted), to persist and to apply. */
+  writes: WriteSet;
+  tree: SparseMerkleTree;
+  stateRoot: Uint8Array;
+  /** Events of begin/end-block hooks (not tied to a transaction). */
+  blockEvents: Event[];
+}
+
+export interface ExecuteOptions {
+  /** Transactions whose signatures this node already checked (e.g. at mempool admission). */
+  isVerified?: (tx: Transaction) => boolean;
+}
+
+/** A proposal built from candidates: the ones that fit, and the ones left out and why. */
+export interface BuildResult extends ExecutionResult {
+  included: Transaction[];
+  excluded: { tx: Transaction; reason: VmError }[];
+}
+
+export const UNKNOWN_KIND_CODE = 'VM_UNKNOWN_TX_KIND';
+export const MODULE_FAULT_CODE = 'VM_MODULE_FAULT';
+
+/**
+ * Applies blocks deterministically: for each transaction, check chain id, signature and nonce
+ * (a block that breaks these is invalid), charge the fee, bump the nonce, then run the module
+ * in a child overlay that is merged only on success. Nothing here touches storage.
+ */
+export class StateMachine {
+  constructor(
+    private readonly opts: { chainId: string },
+    private readonly deps: { registry: ModuleRegistry; fees: FeeHandler },
+  ) {}
+
+  get registry(): ModuleRegistry {
+    return this.deps.registry;
+  }
+
+  /** Genesis: each module writes its initial state from its section of the genesis file. */
+  genesis(base: BaseState, block: BlockInfo, modules: Record<string, unknown>): ExecutionResult {
+    const state = new Overlay(base);
+    const events: Event[] = [];
+    const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
+    for (const m of this.deps.registry.modules) m.initGenesis(ctx, modules[m.name]);
+    return this.finish(base, state, [], events);
+  }
+
+  execute(base: BaseState, block: BlockInfo, txs: readonly Transaction[], opts: ExecuteOptions = {}): ExecutionResult {
+    const state = new Overlay(base);
+    const blockEvents: Event[] = [];
+    const blockCtx: ExecContext = { block, state, emit: (e) => blockEvents.push(e) };
+    for (const m of this.deps.registry.modules) m.beginBlock?.(blockCtx);
+    const receipts = txs.map((tx, i) => this.deliver(state, block, tx, i, opts));
+    for (const m of this.deps.registry.modules) m.endBlock?.(blockCtx);
+    return this.finish(base, state, receipts, blockEvents);
+  }
+
+  /**
+   * Executes candidates for a proposal, leaving out (instead of failing the block on) any
+   * transaction that a block may not contain: wrong nonce, unpayable fee, bad signature.
+   */
+  build(base: BaseState, block: BlockInfo, candidates: readonly Transaction[], opts: ExecuteOptions = {}): BuildResult {
+    const state = new Overlay(base);
+    const blockEvents: Event[] = [];
+    const blockCtx: ExecContext = { block, state, emit: (e) => blockEvents.push(e) };
+    for (const m of this.deps.registry.modules) m.beginBlock?.(blockCtx);
+    const included: Transaction[] = [];
+    const excluded: { tx: Transaction; reason: VmError }[] = [];
+    const receipts: Receipt[] = [];
+    for (const tx of candidates) {
+      try {
+        receipts.push(this.deliver(state, block, tx, included.length, opts));
+        included.push(tx);
+      } catch (e) {
+        if (!(e instanceof VmError)) throw e;
+        excluded.push({ tx, reason: e });
+      }
+    }
+    for (const m of this.deps.registry.modules) m.endBlock?.(blockCtx);
+    return { ...this.finish(base, state, receipts, blockEvents), included, excluded };
+  }
+
+  private deliver(state: Overlay, block: BlockInfo, tx: Transaction, index: number, opts: ExecuteOptions): Receipt {
+    const invalid = (why: string): never => {
+      throw new VmError(VmErrorCode.InvalidBlock, `block ${block.height}: transaction ${index} (${toHex(tx.hash())}) ${why}`, { height: block.height, index });
+    };
+    if (tx.chainId !== this.opts.chainId) invalid(`is for chain "${tx.chainId}"`);
+    if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) invalid('has an invalid signature');
+    const from = tx.from();
+    const nonce = getNonce(state, from);
+    if (tx.nonce !== nonce) invalid(`has nonce ${tx.nonce}, account nonce is ${nonce}`);
+
+    const events: Event[] = [];
+    const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
+    try {
+      this.deps.fees.chargeFee(ctx, from, tx.fee);
+    } catch (e) {
+      invalid(`cannot pay its fee: ${(e as Error).message}`);
+    }
+    setNonce(state, from, nonce + 1n);
+
+    const txState = state.child();
+    const txEvents: Event[] = [];
+    let status: ReceiptStatus = ReceiptStatus.Success;
+    let errorCode = '';
+    let errorMessage = '';
+    try {
+      const route = this.deps.registry.route(tx.kind);
+      if (!route) throw new TxError(UNKNOWN_KIND_CODE, `no module handles transaction kind "${tx.kind}"`);
+      route.module.deliverTx({ block, state: txState, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, tx.payload);
+      txState.mergeInto(state);
+      events.push(...txEvents);
+    } catch (e) {
+      status = ReceiptStatus.Failed;
+      errorCode = e instanceof TxError ? e.code : MODULE_FAULT_CODE;
+      errorMessage = (e as Error).message;
+    }
+    return new Receipt({ txHash: tx.hash(), status, errorCode, errorMessage, fee: tx.fee, events });
+  }
+
+  private finish(base: BaseState, state: Overlay, receipts: Receipt[], blockEvents: Event[]): ExecutionResult {
+    const tree = base.tree.update([...state.writes].map(([k, v]) => [fromKey(k), v ?? undefined] as const));
+    return { receipts, writes: state.writes, tree, stateRoot: tree.root, blockEvents };
+  }
+}

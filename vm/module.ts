@@ -1,0 +1,63 @@
+import type { Event, Transaction } from '../chain/index.js';
+import type { KVStore, Overlay, StateReader } from './state/overlay.js';
+
+/** What every hook knows about the block being executed. */
+export interface BlockInfo {
+  readonly chainId: string;
+  readonly height: number;
+  readonly timestamp: number;
+  readonly proposer: Uint8Array;
+}
+
+export interface ExecContext {
+  readonly block: BlockInfo;
+  /** The whole state (modules scope their own keys; see Module.name). */
+  readonly state: Overlay;
+  /** Records an event in the current receipt. */
+  emit(event: Event): void;
+}
+
+export interface TxContext extends ExecContext {
+  readonly tx: Transaction;
+  /** The sender's address. */
+  readonly sender: Uint8Array;
+}
+
+export interface QueryContext {
+  readonly state: StateReader & Pick<KVStore, 'get'>;
+  readonly height: number;
+}
+
+/**
+ * A native module (bank, court, ENC, DockLock…). The core routes `module.method` transactions to
+ * `deliverTx`; a module keeps its records under keys prefixed with its name, so that every record
+ * is in the state root and has a proof.
+ */
+export interface Module {
+  readonly name: string;
+  /** The transaction methods this module accepts (the part after the dot). */
+  readonly methods: readonly string[];
+  /** Stateless payload check used at mempool admission; throws TxError. */
+  checkPayload(method: string, payload: Uint8Array): void;
+  /** Writes the module's genesis state from its section of the genesis file (already validated). */
+  initGenesis(ctx: ExecContext, config: unknown): void;
+  /** Validates the module's genesis section; throws with a message naming the bad field. */
+  validateGenesis(config: unknown): void;
+  beginBlock?(ctx: ExecContext): void;
+  endBlock?(ctx: ExecContext): void;
+  /** Executes a transaction; throwing TxError fails it (its writes are reverted, the fee stays charged). */
+  deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void;
+  /** A readable form of a payload (for RPC, the CLI and the explorer), or undefined if malformed. */
+  describePayload?(method: string, payload: Uint8Array): Record<string, string> | undefined;
+  /** Read-only queries for RPC: `path` names the query, `params` are its JSON parameters. */
+  query(ctx: QueryContext, path: string, params: unknown): unknown;
+}
+
+/** Charges transaction fees: implemented by the bank, used by the core for every transaction. */
+export interface FeeHandler {
+  readonly minFee: (state: Pick<KVStore, 'get'>) => bigint;
+  /** Can `payer` pay `amount` of the fee asset? */
+  canPay(state: Pick<KVStore, 'get'>, payer: Uint8Array, amount: bigint): boolean;
+  /** Moves the fee from the payer to the block's proposer; throws TxError when it cannot. */
+  chargeFee(ctx: ExecContext, payer: Uint8Array, amount: bigint): void;
+}

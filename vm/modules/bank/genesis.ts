@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { parseAddress } from '../../../chain/index.js';
+
+/** The four assets of Metanode, in this order everywhere. */
+export const ASSETS = ['GEN', 'NEX', 'FLX', 'AUR'] as const;
+export type Asset = (typeof ASSETS)[number];
+export const FEE_ASSET: Asset = 'NEX';
+
+const amount = z.string().regex(/^(0|[1-9][0-9]{0,37})$/, 'must be a decimal string of base units, e.g. "1000000"');
+const address = z.string().refine((s) => {
+  try {
+    parseAddress(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid mn1… address (bech32m, checksum checked)');
+
+export const bankGenesisSchema = z
+  .object({
+    assets: z.object(
+      Object.fromEntries(ASSETS.map((a) => [a, z.object({ decimals: z.number().int().min(0).max(18) }).strict()])) as Record<
+        Asset,
+        z.ZodObject<{ decimals: z.ZodNumber }>
+      >,
+    ).strict(),
+    minFee: amount,
+    balances: z.array(
+      z
+        .object({
+          address,
+          amounts: z.object(Object.fromEntries(ASSETS.map((a) => [a, amount.optional()])) as Record<Asset, z.ZodOptional<typeof amount>>).strict(),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.balances.forEach((b, i) => {
+      if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: ['balances', i, 'address'], message: `duplicate address ${b.address}` });
+      seen.add(b.address);
+    });
+  });
+
+export type BankGenesis = z.infer<typeof bankGenesisSchema>;

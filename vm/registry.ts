@@ -1,0 +1,38 @@
+import type { Module } from './module.js';
+import { VmError, VmErrorCode } from './errors.js';
+
+/** The modules of the chain, in a fixed order (genesis and begin/end-block hooks run in it). */
+export class ModuleRegistry {
+  private readonly byName = new Map<string, Module>();
+
+  constructor(modules: Module[]) {
+    for (const m of modules) {
+      if (!/^[a-z][a-z0-9_]*$/.test(m.name)) throw new VmError(VmErrorCode.UnknownModule, `bad module name "${m.name}"`);
+      if (m.name === 'auth' || this.byName.has(m.name)) throw new VmError(VmErrorCode.UnknownModule, `module name "${m.name}" is taken`);
+      this.byName.set(m.name, m);
+    }
+  }
+
+  get modules(): Module[] {
+    return [...this.byName.values()];
+  }
+
+  get(name: string): Module | undefined {
+    return this.byName.get(name);
+  }
+
+  require(name: string): Module {
+    const m = this.byName.get(name);
+    if (!m) throw new VmError(VmErrorCode.UnknownModule, `no module named "${name}"`);
+    return m;
+  }
+
+  /** The module and method a kind routes to, or undefined if none handles it. */
+  route(kind: string): { module: Module; method: string } | undefined {
+    const dot = kind.indexOf('.');
+    const module = this.byName.get(kind.slice(0, dot));
+    const method = kind.slice(dot + 1);
+    if (!module || !module.methods.includes(method)) return undefined;
+    return { module, method };
+  }
+}

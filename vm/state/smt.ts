@@ -1,0 +1,210 @@
+/**
+ * The state commitment: a persistent compact sparse Merkle tree. Layout and hashing are defined
+ * once, in chain/stateproof.ts; this file only builds trees and proofs.
+ *
+ * Trees are immutable. `update` returns a new tree that shares every untouched node with the old
+ * one, so any number of versions (one per block, say) stay valid at the cost of the changed paths.
+ */
+import {
+  HASH_LENGTH,
+  equalBytes,
+  pathBit,
+  stateLeafHash,
+  stateNodeHash,
+  statePath,
+  stateValueHash,
+  toKey,
+  type StateProof,
+} from '../../chain/index.js';
+
+const ZERO_HASH = new Uint8Array(HASH_LENGTH);
+
+/** A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. */
+class Leaf {
+  readonly hash: Uint8Array;
+  constructor(
+    readonly path: Uint8Array,
+    readonly value: Uint8Array,
+    readonly valueHash: Uint8Array,
+  ) {
+    this.hash = stateLeafHash(path, valueHash);
+  }
+  get size(): number {
+    return 1;
+  }
+}
+
+/** An inner node: always at least two leaves below it (one side may still be empty). */
+class Inner {
+  readonly hash: Uint8Array;
+  readonly size: number;
+  constructor(
+    readonly left: Node | undefined,
+    readonly right: Node | undefined,
+  ) {
+    this.hash = stateNodeHash(left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH);
+    this.size = (left?.size ?? 0) + (right?.size ?? 0);
+  }
+}
+
+type Node = Leaf | Inner;
+
+/** One pending change; `value` undefined means delete. */
+interface Change {
+  /** The path as a latin1 string: sorts like the bytes, compares cheaply. */
+  readonly sortKey: string;
+  readonly path: Uint8Array;
+  readonly value: Uint8Array | undefined;
+  readonly valueHash: Uint8Array | undefined;
+}
+
+/** Counts the leaf and inner-node hashes of one update. */
+interface Counter {
+  nodes: number;
+}
+
+/** What the update that produced a tree cost; the benchmark and metrics read it. */
+export interface SmtUpdateStats {
+  /** Distinct keys in the batch, after later duplicates replaced earlier ones. */
+  readonly changes: number;
+  /** Hash computations: paths, value hashes, new leaves and new inner nodes. */
+  readonly hashes: number;
+}
+
+export class SparseMerkleTree {
+  private static readonly EMPTY = new SparseMerkleTree(undefined, { changes: 0, hashes: 0 });
+
+  private constructor(
+    private readonly top: Node | undefined,
+    /** Cost of the update that produced this tree (zero for the empty tree). */
+    readonly updateStats: SmtUpdateStats,
+  ) {}
+
+  static empty(): SparseMerkleTree {
+    return SparseMerkleTree.EMPTY;
+  }
+
+  /** 32 bytes; all zero for the empty tree. */
+  get root(): Uint8Array {
+    return (this.top?.hash ?? ZERO_HASH).slice();
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.top?.size ?? 0;
+  }
+
+  /** The value stored under `key`, or undefined. The returned bytes must not be mutated. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    const path = statePath(key);
+    let node = this.top;
+    for (let depth = 0; node instanceof Inner; depth++) node = pathBit(path, depth) ? node.right : node.left;
+    return node !== undefined && equalBytes(node.path, path) ? node.value : undefined;
+  }
+
+  /**
+   * Applies a batch of changes (`undefined` deletes; for a repeated key the last entry wins) and
+   * returns the new tree. The batch is sorted by path and applied in one descent, so each new
+   * node is built and hashed exactly once however many keys pass through it.
+   */
+  update(entries: Iterable<readonly [key: Uint8Array, value: Uint8Array | undefined]>): SparseMerkleTree {
+    const byPath = new Map<string, readonly [Uint8Array, Uint8Array | undefined]>();
+    let hashes = 0;
+    for (const [key, value] of entries) {
+      const path = statePath(key);
+      hashes++;
+      byPath.set(toKey(path), [path, value]);
+    }
+    const changes: Change[] = [];
+    for (const [sortKey, [path, value]] of byPath) {
+      if (value !== undefined) hashes++;
+      // Values are copied so that later mutation by the caller cannot change what get() returns.
+      changes.push({ sortKey, path, value: value?.slice(), valueHash: value && stateValueHash(value) });
+    }
+    // latin1 strings compare code unit by code unit, i.e. byte by byte: this is path order.
+    changes.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    const counter: Counter = { nodes: 0 };
+    const top = apply(this.top, 0, changes, 0, changes.length, counter);
+    return new SparseMerkleTree(top, { changes: changes.length, hashes: hashes + counter.nodes });
+  }
+
+  /** A proof of `key`'s value, or of its absence; check it with verifyStateProof. */
+  prove(key: Uint8Array): StateProof {
+    const path = statePath(key);
+    const sideNodes: Uint8Array[] = [];
+    let node = this.top;
+    for (let depth = 0; node instanceof Inner; depth++) {
+      const right = pathBit(path, depth) === 1;
+      sideNodes.push((right ? node.left : node.right)?.hash.slice() ?? ZERO_HASH.slice());
+      node = right ? node.right : node.left;
+    }
+    if (node === undefined || equalBytes(node.path, path)) return { sideNodes };
+    return { sideNodes, leafPath: node.path.slice(), leafValueHash: node.valueHash.slice() };
+  }
+}
+
+/** First index in [lo, hi) whose path has bit `depth` set; changes there share the first `depth` bits. */
+function splitIndex(changes: Change[], depth: number, lo: number, hi: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pathBit(changes[mid]!.path, depth) === 1) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Applies changes[lo, hi) (all under `node`'s position at `depth`) and returns the canonical result. */
+function apply(node: Node | undefined, depth: number, changes: Change[], lo: number, hi: number, counter: Counter): Node | undefined {
+  if (lo === hi) return node;
+  if (node instanceof Inner) {
+    const mid = splitIndex(changes, depth, lo, hi);
+    const left = apply(node.left, depth + 1, changes, lo, mid, counter);
+    const right = apply(node.right, depth + 1, changes, mid, hi, counter);
+    if (left === node.left && right === node.right) return node;
+    return join(left, right, counter);
+  }
+  // Empty or a single leaf: build the subtree afresh from the leaves that remain here.
+  const leaves = mergeLeaves(node, changes, lo, hi, counter);
+  return build(leaves, depth, 0, leaves.length, counter);
+}
+
+/** The path-sorted leaves left after applying changes[lo, hi) to a subtree holding `old` (or nothing). */
+function mergeLeaves(old: Leaf | undefined, changes: Change[], lo: number, hi: number, counter: Counter): Leaf[] {
+  const leaves: Leaf[] = [];
+  const oldKey = old === undefined ? '' : toKey(old.path);
+  for (let i = lo; i < hi; i++) {
+    const { sortKey, path, value, valueHash } = changes[i]!;
+    if (old !== undefined && oldKey <= sortKey) {
+      const kept = old;
+      old = undefined;
+      if (oldKey < sortKey) leaves.push(kept);
+      // Rewriting the same value keeps the old leaf, so nothing above it is rebuilt.
+      else if (valueHash !== undefined && equalBytes(valueHash, kept.valueHash)) {
+        leaves.push(kept);
+        continue;
+      }
+    }
+    if (value === undefined || valueHash === undefined) continue;
+    counter.nodes++;
+    leaves.push(new Leaf(path, value, valueHash));
+  }
+  if (old !== undefined) leaves.push(old);
+  return leaves;
+}
+
+/** Canonical subtree over distinct, path-sorted leaves[lo, hi) that share their first `depth` bits. */
+function build(leaves: Leaf[], depth: number, lo: number, hi: number, counter: Counter): Node | undefined {
+  if (lo === hi) return undefined;
+  if (hi - lo === 1) return leaves[lo];
+  let mid = lo;
+  while (mid < hi && pathBit(leaves[mid]!.path, depth) === 0) mid++;
+  return join(build(leaves, depth + 1, lo, mid, counter), build(leaves, depth + 1, mid, hi, counter), counter);
+}
+
+/** Parent of two subtrees, collapsed so that a lone leaf rises to the highest position it can. */
+function join(left: Node | undefined, right: Node | undefined, counter: Counter): Node | undefined {
+  if (left === undefined && (right === undefined || right instanceof Leaf)) return right;
+  if (right === undefined && left instanceof Leaf) return left;
+  counter.nodes++;
+  return new Inner(left, right);
+}
