@@ -49,5 +49,8 @@ export function decodeBlock(bytes: Uint8Array): Block {
   if (Buffer.compare(txRoot(txs), header.txRoot) !== 0) {
     throw new ChainError(ChainErrorCode.FieldValue, `block ${header.height}: transactions do not match header.txRoot`, { height: header.height });
   }
+  if (cert && (cert.height !== header.height || Buffer.compare(cert.blockHash, header.hash()) !== 0)) {
+    throw new ChainError(ChainErrorCode.FieldValue, `block ${header.height}: certificate is for another block`, { height: header.height });
+  }
   return block;
 }

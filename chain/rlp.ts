@@ -7,7 +7,7 @@ export type RlpItem = Uint8Array | RlpItem[];
 
 /** Minimal big-endian bytes of a non-negative integer (0 is the empty string), as RLP wants. */
 export function uintBytes(n: number | bigint): Uint8Array {
-  let v = BigInt(n);
+  const v = BigInt(n);
   if (v < 0n) throw new ChainError(ChainErrorCode.FieldValue, 'integers must be non-negative', { value: String(n) });
   if (v === 0n) return new Uint8Array(0);
   const hex = v.toString(16);

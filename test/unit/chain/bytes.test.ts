@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, readU64be, toHex, toKey, u64be } from '../../../chain/index.js';
+import { expectChainError, hex } from './fixtures.js';
+
+describe('chain/bytes', () => {
+  it('toHex is 0x-prefixed lowercase, also for subarrays', () => {
+    expect(toHex(Uint8Array.of(0xab, 0x01))).to.equal('0xab01');
+    expect(toHex(new Uint8Array(0))).to.equal('0x');
+    expect(toHex(Uint8Array.of(1, 2, 3, 4).subarray(1, 3))).to.equal('0x0203');
+  });
+
+  it('fromHex is strict: 0x prefix, even digits, hex only, checked length', () => {
+    expect(hex(fromHex('0xAb01'))).to.equal('ab01');
+    expect(hex(fromHex('0x0102', 2))).to.equal('0102');
+    for (const bad of ['ab01', '0xabc', '0xzz', '0x 1', ' 0x01', 'ox01', '0X01']) {
+      expectChainError(() => fromHex(bad), ChainErrorCode.InvalidHex);
+    }
+    expectChainError(() => fromHex(42 as unknown as string), ChainErrorCode.InvalidHex);
+    expectChainError(() => fromHex('0x0102', 3, 'hash'), ChainErrorCode.FieldLength, /hash must be 3 bytes, got 2/);
+  });
+
+  it('heights are 8-byte big-endian', () => {
+    expect(hex(u64be(1))).to.equal('0000000000000001');
+    expect(hex(u64be(2n ** 64n - 1n))).to.equal('ffffffffffffffff');
+    expect(readU64be(u64be(0x0102030405060708n))).to.equal(0x0102030405060708n);
+    expect(readU64be(Uint8Array.of(9, ...u64be(5)), 1)).to.equal(5n);
+    expect(compareBytes(u64be(255), u64be(256))).to.be.lessThan(0);
+  });
+
+  it('equal/compare/concat', () => {
+    expect(equalBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).to.equal(true);
+    expect(equalBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).to.equal(false);
+    expect(equalBytes(Uint8Array.of(1), Uint8Array.of(1, 0))).to.equal(false);
+    expect(compareBytes(Uint8Array.of(1), Uint8Array.of(1, 0))).to.be.lessThan(0);
+    expect(compareBytes(Uint8Array.of(2), Uint8Array.of(1, 9))).to.be.greaterThan(0);
+    expect(compareBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).to.equal(0);
+    expect(hex(concatBytes(Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3)))).to.equal('010203');
+  });
+
+  it('toKey/fromKey round-trip every byte value', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    expect(toKey(all)).to.have.length(256);
+    expect(hex(fromKey(toKey(all)))).to.equal(hex(all));
+    expect(toKey(all.subarray(10, 12))).to.equal(toKey(Uint8Array.of(10, 11)));
+  });
+});

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { HASH_LENGTH, HashTag, taggedHash, utf8 } from '../../../chain/index.js';
+import { hex } from './fixtures.js';
+
+describe('chain/hash', () => {
+  it('BLAKE3 matches the official test vector for the empty input', () => {
+    // BLAKE3 test_vectors.json, input_len 0 (first 32 bytes of the extended output).
+    expect(hex(blake3(new Uint8Array(0)))).to.equal('af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+  });
+
+  it('BLAKE3 matches the official test vector for the one-byte input 0x00', () => {
+    // BLAKE3 test_vectors.json, input_len 1 (the input is the byte pattern i % 251).
+    expect(hex(blake3(Uint8Array.of(0)))).to.equal('2d3adedff11b61f14c886e35afa036736dcd87a74d27b5c1510225d0f592e213');
+  });
+
+  it('taggedHash is BLAKE3 over the tag byte followed by the parts', () => {
+    const a = utf8('left');
+    const b = utf8('right');
+    const expected = blake3(Uint8Array.of(HashTag.Transaction, ...a, ...b));
+    expect(hex(taggedHash(HashTag.Transaction, a, b))).to.equal(hex(expected));
+    expect(taggedHash(HashTag.Transaction, a, b)).to.have.length(HASH_LENGTH);
+  });
+
+  it('the empty Merkle root is the tagged hash of nothing under MerkleEmpty', () => {
+    expect(hex(taggedHash(HashTag.MerkleEmpty))).to.equal(hex(blake3(Uint8Array.of(0x12))));
+  });
+
+  it('different tags give different hashes of the same data', () => {
+    const seen = new Set(Object.values(HashTag).map((t) => hex(taggedHash(t, utf8('x')))));
+    expect(seen.size).to.equal(Object.values(HashTag).length);
+  });
+
+  it('freezes the tag table: ids are unique and never renumbered', () => {
+    expect({ ...HashTag }).to.deep.equal({
+      Transaction: 0x01,
+      TxSigning: 0x02,
+      BlockHeader: 0x03,
+      Receipt: 0x04,
+      ValidatorSet: 0x05,
+      CommitVote: 0x06,
+      Address: 0x07,
+      MerkleLeaf: 0x10,
+      MerkleNode: 0x11,
+      MerkleEmpty: 0x12,
+      StateKey: 0x20,
+      StateValue: 0x21,
+      StateLeaf: 0x22,
+      StateNode: 0x23,
+      ConsensusMessage: 0x30,
+    });
+    const ids = Object.values(HashTag);
+    expect(new Set(ids).size).to.equal(ids.length);
+  });
+});

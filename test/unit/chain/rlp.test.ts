@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import {
+  asBigint,
+  asBytes,
+  asSafeUint,
+  asString,
+  ChainErrorCode,
+  decodeList,
+  fromUtf8,
+  rlpDecode,
+  rlpEncode,
+  uintBytes,
+  utf8,
+} from '../../../chain/index.js';
+import { expectChainError, hex, longFormString, prefixedString, rawList, unhex } from './fixtures.js';
+
+describe('chain/rlp', () => {
+  describe('encoding (Ethereum RLP, frozen)', () => {
+    const cases: Array<[string, Parameters<typeof rlpEncode>[0], string]> = [
+      ['empty string', new Uint8Array(0), '80'],
+      ['single byte below 0x80', Uint8Array.of(0x05), '05'],
+      ['single byte 0x80', Uint8Array.of(0x80), '8180'],
+      ['"dog"', utf8('dog'), '83646f67'],
+      ['55-byte string (last short form)', new Uint8Array(55).fill(0x61), 'b7' + '61'.repeat(55)],
+      ['56-byte string (first long form)', new Uint8Array(56).fill(0x61), 'b838' + '61'.repeat(56)],
+      ['empty list', [], 'c0'],
+      ['["cat","dog"]', [utf8('cat'), utf8('dog')], 'c88363617483646f67'],
+      ['set of three', [[], [[]], [[], [[]]]], 'c7c0c1c0c3c0c1c0'],
+    ];
+    for (const [name, input, expected] of cases) {
+      it(name, () => {
+        expect(hex(rlpEncode(input))).to.equal(expected);
+        expect(hex(rlpEncode(rlpDecode(unhex(expected), name)))).to.equal(expected);
+      });
+    }
+
+    it('uintBytes is minimal big-endian, 0 is the empty string, negatives are refused', () => {
+      expect(hex(uintBytes(0))).to.equal('');
+      expect(hex(uintBytes(1))).to.equal('01');
+      expect(hex(uintBytes(255))).to.equal('ff');
+      expect(hex(uintBytes(256))).to.equal('0100');
+      expect(hex(uintBytes(2n ** 64n - 1n))).to.equal('ffffffffffffffff');
+      expectChainError(() => uintBytes(-1), ChainErrorCode.FieldValue);
+    });
+  });
+
+  describe('strict decoding', () => {
+    it('trailing bytes after the item are refused (InvalidRlp)', () => {
+      expectChainError(() => rlpDecode(unhex('83646f6700'), 'x'), ChainErrorCode.InvalidRlp);
+      expectChainError(() => rlpDecode(unhex('c0c0'), 'x'), ChainErrorCode.InvalidRlp);
+    });
+
+    it('truncated input is refused (InvalidRlp)', () => {
+      expectChainError(() => rlpDecode(unhex('83646f'), 'x'), ChainErrorCode.InvalidRlp);
+      expectChainError(() => rlpDecode(unhex('c3646f'), 'x'), ChainErrorCode.InvalidRlp);
+      expectChainError(() => rlpDecode(unhex('b9'), 'x'), ChainErrorCode.InvalidRlp);
+    });
+
+    it('a single byte < 0x80 wrapped as 0x81xx is non-canonical', () => {
+      expectChainError(() => rlpDecode(prefixedString(Uint8Array.of(0x05)), 'x'), ChainErrorCode.NonCanonical, /canonical/);
+      expectChainError(() => rlpDecode(unhex('8100'), 'x'), ChainErrorCode.NonCanonical);
+      // ... also when nested in a list.
+      expectChainError(() => rlpDecode(rawList([unhex('80'), prefixedString(Uint8Array.of(0x7f))]), 'x'), ChainErrorCode.NonCanonical);
+      // 0x81 0x80 is the canonical form of the byte 0x80.
+      expect(hex(asBytes(rlpDecode(unhex('8180'), 'x'), 'x'))).to.equal('80');
+    });
+
+    it('long-form length for a short string or list is non-canonical', () => {
+      expectChainError(() => rlpDecode(longFormString(utf8('dog')), 'x'), ChainErrorCode.NonCanonical);
+      expectChainError(() => rlpDecode(longFormString(new Uint8Array(55)), 'x'), ChainErrorCode.NonCanonical);
+      expectChainError(() => rlpDecode(rawList([utf8('a')], true), 'x'), ChainErrorCode.NonCanonical);
+      // The 56-byte long form is canonical.
+      expect(asBytes(rlpDecode(longFormString(new Uint8Array(56)), 'x'), 'x')).to.have.length(56);
+    });
+
+    it('a length with leading zero bytes is non-canonical', () => {
+      expectChainError(() => rlpDecode(unhex('b90038' + '61'.repeat(56)), 'x'), ChainErrorCode.NonCanonical);
+      expectChainError(() => rlpDecode(unhex('f90038' + '80'.repeat(56)), 'x'), ChainErrorCode.NonCanonical);
+    });
+
+    it('the empty input is not an RLP item', () => {
+      expectChainError(() => rlpDecode(new Uint8Array(0), 'x'), ChainErrorCode.NonCanonical);
+    });
+
+    it('decodeList checks that the item is a list and counts its fields', () => {
+      const item = rlpDecode(rlpEncode([utf8('a'), utf8('b')]), 'x');
+      expect(decodeList(item, 2, 'x')).to.have.length(2);
+      expectChainError(() => decodeList(item, 3, 'x'), ChainErrorCode.FieldCount, /expected 3 fields, got 2/);
+      expectChainError(() => decodeList(utf8('a'), 1, 'x'), ChainErrorCode.InvalidRlp);
+    });
+
+    it('asBytes checks type and length', () => {
+      expect(hex(asBytes(unhex('0102'), 'x', 2))).to.equal('0102');
+      expectChainError(() => asBytes(unhex('01'), 'x', 2), ChainErrorCode.FieldLength);
+      expectChainError(() => asBytes([], 'x'), ChainErrorCode.InvalidRlp);
+      expectChainError(() => asBytes(undefined, 'x'), ChainErrorCode.InvalidRlp);
+    });
+
+    it('integers: leading zero bytes are non-canonical, too-long integers are refused', () => {
+      expect(asBigint(unhex(''), 'x')).to.equal(0n);
+      expect(asBigint(unhex('0100'), 'x')).to.equal(256n);
+      expectChainError(() => asBigint(unhex('00'), 'x'), ChainErrorCode.NonCanonical, /leading zero/);
+      expectChainError(() => asBigint(unhex('0001'), 'x'), ChainErrorCode.NonCanonical);
+      expectChainError(() => asBigint(unhex('010203'), 'x', 2), ChainErrorCode.FieldLength);
+      // Through a full decode: [0x00 0x07] encoded canonically as a string, but not a canonical integer.
+      const item = rlpDecode(unhex('820007'), 'x');
+      expectChainError(() => asBigint(item, 'x'), ChainErrorCode.NonCanonical);
+    });
+
+    it('asSafeUint refuses values above 2^53-1 rather than rounding', () => {
+      expect(asSafeUint(uintBytes(Number.MAX_SAFE_INTEGER), 'x')).to.equal(Number.MAX_SAFE_INTEGER);
+      expectChainError(() => asSafeUint(uintBytes(2n ** 53n), 'x'), ChainErrorCode.FieldValue);
+      expectChainError(() => asSafeUint(uintBytes(2n ** 64n), 'x'), ChainErrorCode.FieldLength);
+    });
+
+    it('strings: invalid UTF-8 and over-long strings are refused', () => {
+      expect(asString(utf8('héllo ✓'), 'x')).to.equal('héllo ✓');
+      for (const bad of ['ff', 'c0af', 'e08080', 'eda080', 'c3', 'f4908080']) {
+        expectChainError(() => asString(unhex(bad), 'x'), ChainErrorCode.FieldValue, /UTF-8/);
+      }
+      expect(asString(new Uint8Array(4).fill(0x61), 'x', 4)).to.equal('aaaa');
+      expectChainError(() => asString(new Uint8Array(5).fill(0x61), 'x', 4), ChainErrorCode.FieldLength);
+    });
+
+    it('strings: a leading byte-order mark is kept, so decoding is one-to-one', () => {
+      const withBom = unhex('efbbbf61');
+      expect(asString(withBom, 'x')).to.equal('\ufeffa');
+      expect(hex(utf8(fromUtf8(withBom)))).to.equal('efbbbf61');
+    });
+  });
+});
