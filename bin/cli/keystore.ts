@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { z } from 'zod';
+import { addressFromPublicKey, concatBytes, Ed25519Key, equalBytes, formatAddress, fromHex, toHex, utf8 } from '../../chain/index.js';
+import { CliError, ExitCode, usage } from './errors.js';
+
+export interface KeystoreOptions {
+  dir: string;
+  /** scrypt cost of new key files (a power of two); files record their own parameters. */
+  scryptN: number;
+}
+
+/** scrypt N = 2^17, r = 8 (128 MiB, about half a second): the cost of every unlock. */
+export const defaultKeystoreOptions: KeystoreOptions = { dir: join(homedir(), '.metanode-cli', 'keys'), scryptN: 2 ** 17 };
+
+export interface KeyInfo {
+  name: string;
+  address: string;
+  publicKey: string;
+  createdAt: string;
+  file: string;
+  /** Set when the file cannot be read: the key is listed but unusable. */
+  damaged?: string;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const AAD_PREFIX = utf8('metanode-keystore-v1');
+const hex = z.string().regex(/^0x([0-9a-f]{2})*$/);
+const pow2 = z.number().int().refine((n) => n >= 2 ** 10 && n <= 2 ** 22 && (n & (n - 1)) === 0, 'must be a power of two in 2^10..2^22');
+
+/** One key file (version 1): address and public key in clear, the secret sealed with a password. */
+const keyFileSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  address: z.string(),
+  publicKey: hex,
+  createdAt: z.string(),
+  crypto: z.object({
+    kdf: z.literal('scrypt'),
+    kdfParams: z.object({ n: pow2, r: z.number().int().min(1).max(16), p: z.number().int().min(1).max(4), dkLen: z.literal(32), salt: hex }),
+    cipher: z.literal('chacha20-poly1305'),
+    nonce: hex,
+    ciphertext: hex,
+  }),
+});
+export type KeyFile = z.infer<typeof keyFileSchema>;
+
+export const isKeyName = (name: string): boolean => NAME_RE.test(name) && !name.startsWith('mn1');
+
+export function validateKeyName(name: string): string {
+  if (!isKeyName(name)) {
+    throw usage(`invalid key name "${name}": use 1-40 lowercase letters, digits, "-" or "_", starting with a letter or digit (not "mn1", which starts addresses)`);
+  }
+  return name;
+}
+
+async function deriveKey(password: string, salt: Uint8Array, p: { n: number; r: number; p: number }): Promise<Uint8Array> {
+  return scryptAsync(utf8(password.normalize('NFKC')), salt, { N: p.n, r: p.r, p: p.p, dkLen: 32, maxmem: 2 ** 31 });
+}
+
+/** Seals an Ed25519 secret: scrypt(password, random salt) keys ChaCha20-Poly1305 with a random nonce. */
+export async function encryptKey(name: string, secret: Uint8Array, password: string, scryptN: number): Promise<KeyFile> {
+  const key = Ed25519Key.fromSecret(secret);
+  const salt = new Uint8Array(randomBytes(32));
+  const nonce = new Uint8Array(randomBytes(12));
+  const kdfParams = { n: scryptN, r: 8, p: 1, dkLen: 32 as const, salt: toHex(salt) };
+  const dk = await deriveKey(password, salt, kdfParams);
+  const ciphertext = chacha20poly1305(dk, nonce, concatBytes(AAD_PREFIX, key.publicKey)).encrypt(secret);
+  dk.fill(0);
+  return {
+    version: 1,
+    name,
+    address: formatAddress(addressFromPublicKey(key.publicKey)),
+    publicKey: toHex(key.publicKey),
+    createdAt: new Date().toISOString(),
+    crypto: { kdf: 'scrypt', kdfParams, cipher: 'chacha20-poly1305', nonce: toHex(nonce), ciphertext: toHex(ciphertext) },
+  };
+}
+
+/** Opens a key file; a wrong password (or a tampered file) fails the Poly1305 tag. */
+export async function decryptKey(file: KeyFile, password: string): Promise<Ed25519Key> {
+  const c = file.crypto;
+  const publicKey = fromHex(file.publicKey, 32, 'publicKey');
+  const dk = await deriveKey(password, fromHex(c.kdfParams.salt), c.kdfParams);
+  let secret: Uint8Array;
+  try {
+    secret = chacha20poly1305(dk, fromHex(c.nonce, 12, 'nonce'), concatBytes(AAD_PREFIX, publicKey)).decrypt(fromHex(c.ciphertext, 48, 'ciphertext'));
+  } catch {
+    throw new CliError(ExitCode.WrongPassword, `wrong password for key "${file.name}": try again (check METANODE_PASSWORD or --password-file if you use them)`);
+  } finally {
+    dk.fill(0);
+  }
+  const key = Ed25519Key.fromSecret(secret);
+  secret.fill(0);
+  if (!equalBytes(key.publicKey, publicKey) || formatAddress(addressFromPublicKey(publicKey)) !== file.address) {
+    throw new CliError(ExitCode.Keystore, `key file for "${file.name}" is damaged: its secret does not match its address; restore it from a backup`);
+  }
+  return key;
+}
+
+/** A folder of key files, one `<name>.json` per key (mode 0600, folder 0700). */
+export class Keystore {
+  constructor(private readonly opts: KeystoreOptions) {}
+
+  get dir(): string {
+    return this.opts.dir;
+  }
+
+  path(name: string): string {
+    return join(this.opts.dir, `${validateKeyName(name)}.json`);
+  }
+
+  async list(): Promise<KeyInfo[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.opts.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.ioError(e);
+    }
+    const names = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).filter((n) => NAME_RE.test(n)).sort();
+    return Promise.all(
+      names.map((n) =>
+        this.info(n).catch((e: unknown) => {
+          if (!(e instanceof CliError) || e.exitCode !== ExitCode.Keystore) throw e;
+          return { name: n, address: '', publicKey: '', createdAt: '', file: this.path(n), damaged: e.message };
+        }),
+      ),
+    );
+  }
+
+  async info(name: string): Promise<KeyInfo> {
+    const f = await this.read(name);
+    return { name, address: f.address, publicKey: f.publicKey, createdAt: f.createdAt, file: this.path(name) };
+  }
+
+  async unlock(name: string, password: string): Promise<Ed25519Key> {
+    return decryptKey(await this.read(name), password);
+  }
+
+  async add(name: string, secret: Uint8Array, password: string): Promise<KeyInfo> {
+    const file = this.path(name);
+    const publicKey = toHex(Ed25519Key.fromSecret(secret).publicKey);
+    const existing = (await this.list()).find((k) => k.publicKey === publicKey);
+    if (existing) throw new CliError(ExitCode.KeyExists, `this key is already in the keystore as "${existing.name}"`);
+    const body = JSON.stringify(await encryptKey(name, secret, password, this.opts.scryptN), null, 2) + '\n';
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => { throw this.ioError(e); });
+    const tmp = join(this.opts.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const fh = await open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await link(tmp, file); // fails if the name is taken: never overwrite a key
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new CliError(ExitCode.KeyExists, `a key named "${name}" already exists: pick another name, or delete it first with metanode-cli keys delete ${name}`);
+      }
+      throw this.ioError(e);
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+    return this.info(name);
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.read(name);
+    await unlink(this.path(name)).catch((e: unknown) => { throw this.ioError(e); });
+  }
+
+  private async read(name: string): Promise<KeyFile> {
+    const file = this.path(name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new CliError(ExitCode.UnknownKey, `no key named ${name} in ${this.opts.dir}; see metanode-cli keys list`);
+      }
+      throw this.ioError(e);
+    }
+    let parsed: KeyFile;
+    try {
+      parsed = keyFileSchema.parse(JSON.parse(text));
+    } catch {
+      throw new CliError(ExitCode.Keystore, `key file ${file} is damaged or from an unknown version: restore it from a backup`);
+    }
+    return { ...parsed, name };
+  }
+
+  private ioError(e: unknown): CliError {
+    return new CliError(ExitCode.Keystore, `cannot use the keystore ${this.opts.dir}: ${(e as Error).message}; check its permissions or pass --keystore`);
+  }
+}

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { expect } from 'chai';
+import { addressFromPublicKey, Ed25519Key, formatAddress, toHex, utf8 } from '../../chain/index.js';
+import { ExitCode } from '../../bin/cli/errors.js';
+import { expectFailure, expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
+
+const NODE_BIN = fileURLToPath(new URL('../../bin/metanode.js', import.meta.url));
+const dev0 = Ed25519Key.fromSecret(blake3(utf8('metanode-dev-account-0')));
+const dev0Address = formatAddress(addressFromPublicKey(dev0.publicKey));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function runNode(args: string[]): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [NODE_BIN, ...args], { stdio: 'ignore' });
+    p.on('error', reject).on('close', resolve);
+  });
+}
+
+type Balances = Record<string, { amount: string; baseUnits: string }>;
+
+/** metanode-cli as people use it, against a real single-validator dev node. */
+describe('e2e: metanode-cli against a dev node', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let node: ChildProcess | undefined;
+  let env: NodeJS.ProcessEnv;
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}, input = ''): Promise<CliResult> => runCli(args, { ...env, ...extra }, input);
+  const json = <T>(r: CliResult): T => {
+    expectSuccess(r);
+    return JSON.parse(r.stdout) as T;
+  };
+  const balances = async (who: string): Promise<Balances> => json<{ balances: Balances }>(await cli(['account', who, '--json'])).balances;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-cli-'));
+    const home = join(dir, 'node');
+    expect(await runNode(['init', '--home', home, '--dev']), 'metanode init --dev').to.equal(0);
+    const port = await freePort();
+    node = spawn(process.execPath, [NODE_BIN, 'start', '--home', home, '--rpc-port', String(port)], { stdio: 'ignore' });
+    env = { METANODE_RPC: `http://127.0.0.1:${port}`, METANODE_KEYSTORE: join(dir, 'keys'), METANODE_PASSWORD: 'e2e-password-1' };
+    for (let i = 0; ; i++) {
+      const r = await cli(['status', '--json']);
+      if (r.code === 0 && (JSON.parse(r.stdout) as { head: { height: number } }).head.height >= 0) break;
+      if (i > 100 || node.exitCode !== null) throw new Error(`the node did not start: ${r.stderr}`);
+      await sleep(200);
+    }
+  });
+
+  after(async () => {
+    if (node && node.exitCode === null) {
+      const exited = new Promise((r) => node!.once('exit', r));
+      node.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000).then(() => node!.kill('SIGKILL'))]);
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a key, funds it from a dev account, and both balances and the receipt agree', async () => {
+    const imported = json<{ address: string }>(await cli(['keys', 'import', 'dev0', '--json'], {}, toHex(dev0.secret) + '\n'));
+    expect(imported.address).to.equal(dev0Address);
+    const alice = json<{ address: string }>(await cli(['keys', 'new', 'alice', '--json'])).address;
+    expect(alice).to.match(/^mn1/);
+
+    const before = await balances('dev0');
+    const sent = json<{ hash: string; fee: string; receipt: { status: string; txHash: string; fee: string } }>(
+      await cli(['transfer', '--asset', 'NEX', '1.5', 'alice', '--key', 'dev0', '--yes', '--wait', '--json']),
+    );
+    expect(sent.hash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(sent.receipt.txHash).to.equal(sent.hash);
+    expect(sent.receipt.status).to.equal('success');
+
+    const fee = BigInt(sent.receipt.fee);
+    expect((await balances(alice)).NEX!.baseUnits).to.equal('1500000');
+    expect(BigInt((await balances('dev0')).NEX!.baseUnits)).to.equal(BigInt(before.NEX!.baseUnits) - 1_500_000n - fee);
+
+    const got = json<{ transaction: { from: string; nonce: number }; receipt: { status: string } }>(await cli(['tx', 'get', sent.hash, '--json']));
+    expect(got.transaction.from).to.equal(dev0Address);
+    expect(got.receipt.status).to.equal('success');
+    const waited = await cli(['tx', 'wait', sent.hash]);
+    expectSuccess(waited);
+    expect(waited.stdout).to.match(/status +success/);
+  });
+
+  it('sends from the new key back to an address, with human output', async () => {
+    const r = await cli(['transfer', '--asset', 'NEX', '0.5', dev0Address, '--key', 'alice', '--yes', '--wait']);
+    expectSuccess(r);
+    expect(r.stdout).to.include('amount  0.5 NEX (500000 base units)');
+    expect(r.stdout).to.match(/status +success/);
+    const account = json<{ nonce: number }>(await cli(['account', 'alice', '--json']));
+    expect(account.nonce).to.equal(1);
+  });
+
+  it('prints one parseable JSON document for status, blocks and keys', async () => {
+    const s = json<{ chainId: string; head: { height: number } }>(await cli(['status', '--json']));
+    expect(s.chainId).to.be.a('string').and.not.equal('');
+    const b = json<{ height: number; hash: string }>(await cli(['block', 'get', 'latest', '--json']));
+    expect(b.height).to.be.at.least(1);
+    expect(json<{ height: number }>(await cli(['block', 'get', b.hash, '--json'])).height).to.equal(b.height);
+    expect(json<{ name: string }[]>(await cli(['keys', 'list', '--json'])).map((k) => k.name)).to.deep.equal(['alice', 'dev0']);
+  });
+
+  it('fails with the right message and exit code', async () => {
+    const send = (amount: string, to: string): string[] => ['transfer', '--asset', 'NEX', amount, to, '--key', 'dev0', '--yes'];
+    expectFailure(await cli(send('1', 'alice'), { METANODE_PASSWORD: 'not-the-password' }), ExitCode.WrongPassword, /^error: wrong password for key "dev0"/);
+    const typo = dev0Address.slice(0, -1) + (dev0Address.endsWith('q') ? 'p' : 'q');
+    expectFailure(await cli(send('1', typo)), ExitCode.BadAddress, `error: invalid address ${typo}: bad checksum: check the address for a typo`);
+    expectFailure(await cli(send('1.0000001', 'alice')), ExitCode.BadAmount, 'error: amount 1.0000001 has 7 decimals but NEX has 6: use at most 6 decimals');
+    const port = await freePort();
+    expectFailure(
+      await cli(['account', 'dev0', '--rpc', `http://127.0.0.1:${port}`]),
+      ExitCode.NodeUnreachable,
+      `error: cannot reach the node at http://127.0.0.1:${port}: is it running? start it with npm start or pass --rpc`,
+    );
+    expectFailure(await cli(['account', 'ghost']), ExitCode.UnknownKey, /^error: no key named ghost in .*; see metanode-cli keys list$/);
+    expectFailure(await cli(send('999999999', 'alice')), ExitCode.InsufficientFunds, /^error: insufficient funds: dev0 /);
+  });
+});
