@@ -7,10 +7,11 @@ export type GenesisErrorCode = (typeof GenesisErrorCode)[keyof typeof GenesisErr
 
 export class GenesisError extends Error {
   readonly code: GenesisErrorCode;
-  /** One line per problem: `path: what is wrong`. */
+  /** One entry per problem: `path: what is wrong`. */
   readonly problems: string[];
   constructor(code: GenesisErrorCode, message: string, problems: string[] = []) {
-    super(problems.length ? `${message}:\n  - ${problems.join('\n  - ')}` : message);
+    // One line, so that the CLI's `error: …` stays one line.
+    super(problems.length ? `${message}: ${problems.join('; ')}` : message);
     this.name = 'GenesisError';
     this.code = code;
     this.problems = problems;

@@ -42,20 +42,28 @@ export function validateGenesis(json: unknown, modules: readonly GenesisModule[]
   return doc;
 }
 
+/** What an operator can do about a bad genesis file: it cannot be regenerated, only restored. */
+const RESTORE_GENESIS = "restore the chain's genesis file (from a backup or the network's published copy)";
+
 export async function loadGenesisFile(path: string, modules: readonly GenesisModule[]): Promise<GenesisDoc> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new GenesisError(GenesisErrorCode.NotFound, `cannot read genesis file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new GenesisError(GenesisErrorCode.NotFound, `cannot read genesis file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${RESTORE_GENESIS}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new GenesisError(GenesisErrorCode.InvalidJson, `genesis file ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new GenesisError(GenesisErrorCode.InvalidJson, `genesis file ${path} is not valid JSON (${(e as Error).message}); ${RESTORE_GENESIS}`);
   }
-  return validateGenesis(json, modules);
+  try {
+    return validateGenesis(json, modules);
+  } catch (e) {
+    if (!(e instanceof GenesisError)) throw e;
+    throw new GenesisError(e.code, `genesis file ${path} is invalid (${RESTORE_GENESIS})`, e.problems);
+  }
 }
 
 export function genesisValidatorSet(doc: GenesisDoc): ValidatorSet {

@@ -39,8 +39,10 @@ export const genesisSchema = z
   .superRefine((g, ctx) => {
     const seen = new Set<string>();
     g.validators.forEach((v, i) => {
-      if (seen.has(v.address)) ctx.addIssue({ code: 'custom', path: ['validators', i, 'address'], message: 'duplicate validator' });
-      seen.add(v.address);
+      // bech32m also accepts the all-uppercase spelling: compare addresses, not strings.
+      const address = v.address.toLowerCase();
+      if (seen.has(address)) ctx.addIssue({ code: 'custom', path: ['validators', i, 'address'], message: 'duplicate validator' });
+      seen.add(address);
     });
   });
 

@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { Blockchain, Mempool, SoloProducer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { RpcServer } from '../rpc/index.js';
-import { ChainStore, LevelKV } from '../storage/index.js';
+import { ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
@@ -45,9 +46,19 @@ export class MetanodeNode {
     const { registry, bank } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
+    // LevelDB writes CURRENT when it creates a database, and skips unreadable log records without
+    // an error: a database that existed but now holds no chain lost its records, and writing a new
+    // genesis over it would silently restart the chain from height 0.
+    const hadDatabase = await exists(join(p.data, 'CURRENT'));
     const store = await ChainStore.open(await LevelKV.open(p.data));
     let chain: Blockchain;
     try {
+      if (hadDatabase && !(await store.chainInfo())) {
+        throw new StorageError(
+          StorageErrorCode.Corrupt,
+          `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
+        );
+      }
       chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
     } catch (e) {
       await store.close();
@@ -67,7 +78,7 @@ export class MetanodeNode {
     const producer = new SoloProducer(config.producer ?? {}, { chain, mempool, key, clock: Date, logger: logger.child({ module: 'producer' }) });
     const rpcOpts = { ...(config.rpc ?? {}), ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}), ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}) };
     const rpc = new RpcServer(rpcOpts, {
-      backend: { chain, mempool, version: VERSION, validatorAddress: key.address, network: () => ({ peers: 0, syncing: false }) },
+      backend: { chain, mempool, version: VERSION, validatorAddress: key.address, submitTransaction: (raw) => mempool.addRaw(raw), network: () => ({ peers: 0, syncing: false }) },
       logger: logger.child({ module: 'rpc' }),
     });
     return new MetanodeNode(config, genesis, key, chain, mempool, producer, rpc, store, logger);

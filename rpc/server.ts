@@ -21,7 +21,11 @@ class BodyTooLarge extends Error {}
 /** JSON-RPC 2.0 over HTTP: POST / for calls and batches, GET /health for probes. */
 export class RpcServer {
   readonly opts: RpcOptions;
-  private readonly rpc = new JSONRPCServer();
+  /**
+   * Errors thrown by methods are already answered (and unexpected ones logged by `call`); the
+   * library's default listener would print every client mistake with a stack trace to stderr.
+   */
+  private readonly rpc = new JSONRPCServer({ errorListener: () => undefined });
   private server: Server | undefined;
 
   constructor(

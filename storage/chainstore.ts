@@ -134,7 +134,9 @@ export class ChainStore {
 
   async heightOf(hash: Uint8Array): Promise<number | undefined> {
     const v = await this.kv.get(bucketKey(Bucket.HeightByHash, hash));
-    return v && Number(readU64be(v));
+    if (!v) return undefined;
+    if (v.length !== 8) throw new StorageError(StorageErrorCode.Corrupt, `stored height of block ${toHex(hash)} is corrupt: ${v.length} bytes, not 8`);
+    return Number(readU64be(v));
   }
 
   async certificate(height: number): Promise<CommitCertificate | undefined> {

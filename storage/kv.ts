@@ -16,7 +16,10 @@ export interface KVController {
 
 /** LevelDB, through `level` (classic-level). */
 export class LevelKV implements KVController {
-  private constructor(private readonly db: Level<Uint8Array, Uint8Array>) {}
+  private constructor(
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly location: string,
+  ) {}
 
   static async open(location: string): Promise<LevelKV> {
     const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
@@ -30,11 +33,16 @@ export class LevelKV implements KVController {
       }
       throw new StorageError(StorageErrorCode.Open, `cannot open database ${location}: ${msg}. If it is corrupt, restore it from a backup or re-sync into an empty home.`, { location });
     }
-    return new LevelKV(db);
+    return new LevelKV(db, location);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const v = await this.db.get(key);
+    let v: Uint8Array | undefined;
+    try {
+      v = await this.db.get(key);
+    } catch (e) {
+      throw this.readError(e);
+    }
     return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
@@ -43,11 +51,25 @@ export class LevelKV implements KVController {
   }
 
   async *entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]> {
-    for await (const [k, v] of this.db.iterator(range)) yield [k, v];
+    try {
+      for await (const [k, v] of this.db.iterator(range)) yield [k, v];
+    } catch (e) {
+      throw this.readError(e);
+    }
   }
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  /** LevelDB reports a damaged file (e.g. a garbled table) only when it is read. */
+  private readError(e: unknown): unknown {
+    if ((e as { code?: string }).code !== 'LEVEL_CORRUPTION') return e;
+    return new StorageError(
+      StorageErrorCode.Corrupt,
+      `database ${this.location} is corrupt (${(e as Error).message}); restore it from a backup or re-sync into an empty home`,
+      { location: this.location },
+    );
   }
 }
 

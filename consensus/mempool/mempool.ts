@@ -119,7 +119,7 @@ export class Mempool {
     }
     if (!tx.verifySignature()) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
 
-    if (!replaced) this.makeRoom(tx.fee, size);
+    if (!replaced) this.makeRoom(tx, senderKey, size);
     if (replaced) this.removeEntry(replaced);
     const entry: Entry = { tx, size, seq: this.seq++ };
     this.insert(entry, senderKey);
@@ -198,12 +198,15 @@ export class Mempool {
   }
 
   /** When full, evicts the cheapest tail transaction if the newcomer pays more; else refuses. */
-  private makeRoom(fee: bigint, size: number): void {
+  private makeRoom(newcomer: Transaction, newcomerSender: string, size: number): void {
+    const fee = newcomer.fee;
     while (this.byHash.size + 1 > this.opts.maxTxs || this.bytes + size > this.opts.maxBytes) {
       let victim: Entry | undefined;
-      for (const queue of this.bySender.values()) {
+      for (const [senderKey, queue] of this.bySender) {
         let tail: Entry | undefined;
         for (const e of queue.byNonce.values()) if (!tail || e.tx.nonce > tail.tx.nonce) tail = e;
+        // Evicting a lower nonce of the newcomer's own sender would strand the newcomer behind a gap.
+        if (senderKey === newcomerSender && tail && tail.tx.nonce < newcomer.nonce) continue;
         if (tail && (!victim || tail.tx.fee < victim.tx.fee)) victim = tail;
       }
       if (!victim || victim.tx.fee >= fee) {

@@ -38,8 +38,10 @@ export const bankGenesisSchema = z
   .superRefine((g, ctx) => {
     const seen = new Set<string>();
     g.balances.forEach((b, i) => {
-      if (seen.has(b.address)) ctx.addIssue({ code: 'custom', path: ['balances', i, 'address'], message: `duplicate address ${b.address}` });
-      seen.add(b.address);
+      // bech32m also accepts the all-uppercase spelling: compare addresses, not strings.
+      const address = b.address.toLowerCase();
+      if (seen.has(address)) ctx.addIssue({ code: 'custom', path: ['balances', i, 'address'], message: `duplicate address ${b.address}` });
+      seen.add(address);
     });
   });
 

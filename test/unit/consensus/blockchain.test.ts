@@ -1,0 +1,290 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import {
+  Block,
+  BlockHeader,
+  ChainError,
+  ChainErrorCode,
+  CommitCertificate,
+  commitVoteMessage,
+  toHex,
+  txRoot,
+  type HeaderFields,
+  type Transaction,
+} from '../../../chain/index.js';
+import { Blockchain, ConsensusError, ConsensusErrorCode, type ExecutedBlock } from '../../../consensus/index.js';
+import type { ValidatorKey } from '../../../consensus/keys.js';
+import type { GenesisDoc } from '../../../genesis/index.js';
+import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../../../storage/index.js';
+import { StateMachine } from '../../../vm/index.js';
+import { createModules, type BankModule } from '../../../vm/modules/index.js';
+import {
+  accountKey,
+  addressOf,
+  expectRejectsCode,
+  expectThrowsCode,
+  genesisVm,
+  removeDir,
+  silentLogger,
+  tempDir,
+  testGenesis,
+  transferTx,
+  validatorKey,
+} from '../fixtures.js';
+
+const VALIDATOR = validatorKey(0);
+const OUTSIDER = validatorKey(1);
+const ALICE = accountKey(0);
+const BOB = accountKey(1);
+const GENESIS = testGenesis({ balances: [{ GEN: 1_000_000n, NEX: 1_000_000n }, { NEX: 50_000n }], validators: [VALIDATOR] });
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+interface Opened {
+  chain: Blockchain;
+  store: ChainStore;
+  bank: BankModule;
+}
+
+/** Certificate for `executed` signed by `key` as the only validator. */
+function certificate(executed: ExecutedBlock, key: ValidatorKey = VALIDATOR, over?: { height?: number; hash?: Uint8Array }): CommitCertificate {
+  const height = over?.height ?? executed.block.height;
+  const hash = over?.hash ?? executed.block.hash();
+  const signature = key.bls.sign(commitVoteMessage(GENESIS.chainId, height, 0, hash));
+  return CommitCertificate.aggregate(height, 0, hash, 1, [{ index: 0, signature }]);
+}
+
+function fieldsOf(h: BlockHeader): HeaderFields {
+  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, stateRoot, validatorsHash } = h;
+  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, stateRoot, validatorsHash };
+}
+
+function tampered(block: Block, change: Partial<HeaderFields>, txs: readonly Transaction[] = block.transactions): Block {
+  return new Block(new BlockHeader({ ...fieldsOf(block.header), ...change }), txs);
+}
+
+describe('consensus/blockchain (over LevelDB)', () => {
+  let dir: string;
+  const stores: ChainStore[] = [];
+
+  async function open(doc: GenesisDoc = GENESIS): Promise<Opened> {
+    const store = await ChainStore.open(await LevelKV.open(join(dir, 'data')));
+    stores.push(store);
+    const { registry, bank } = createModules();
+    const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
+    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger() });
+    return { chain, store, bank };
+  }
+
+  async function close(o: Opened): Promise<void> {
+    stores.splice(stores.indexOf(o.store), 1);
+    await o.store.close();
+  }
+
+  /** Builds, certifies and commits the next block; returns it. */
+  async function produce(o: Opened, txs: Transaction[], now = NOW + o.chain.height): Promise<ExecutedBlock> {
+    const { executed } = o.chain.build(VALIDATOR.address, txs, now);
+    await o.chain.commit(executed, certificate(executed));
+    return executed;
+  }
+
+  beforeEach(async () => {
+    dir = await tempDir('metanode-chain-');
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    await removeDir(dir);
+  });
+
+  it('opening an empty store writes genesis', async () => {
+    const o = await open();
+    expect(o.chain.height).to.equal(0);
+    expect(o.chain.chainId).to.equal(GENESIS.chainId);
+    const root = genesisVm(GENESIS).world.root;
+    expect(o.chain.head.stateRoot).to.deep.equal(root);
+    expect(o.chain.state.root).to.deep.equal(root);
+    expect(await o.store.chainInfo()).to.deep.equal({ chainId: GENESIS.chainId, genesisHash: o.chain.head.hash() });
+    expect(await o.store.head()).to.deep.equal({ height: 0, hash: o.chain.head.hash(), stateRoot: root });
+    expect(o.chain.validatorSet(1).has(VALIDATOR.address)).to.equal(true);
+    expect(o.bank.balance(o.chain.state, addressOf(ALICE), 'GEN')).to.equal(1_000_000n);
+  });
+
+  it('builds a block that leaves out invalid transactions, commits it, and stores it with its receipts', async () => {
+    const o = await open();
+    const committed: number[] = [];
+    o.chain.on('committed', ({ block, receipts }) => committed.push(block.height, receipts.length));
+    const good = transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 500n);
+    const stale = transferTx(BOB, 3n, addressOf(ALICE), 'NEX', 1n);
+    const { executed, build } = o.chain.build(VALIDATOR.address, [good, stale], NOW);
+    expect(build.included).to.have.length(1);
+    expect(build.excluded.map((e) => e.tx)).to.deep.equal([stale]);
+    expect(executed.block.header.timestamp).to.equal(NOW);
+    await o.chain.commit(executed, certificate(executed));
+
+    expect(o.chain.height).to.equal(1);
+    expect(committed).to.deep.equal([1, 1]);
+    expect(o.bank.balance(o.chain.state, addressOf(BOB), 'GEN')).to.equal(500n);
+    expect(o.chain.state.root).to.deep.equal(executed.block.header.stateRoot);
+    const stored = (await o.store.block(1))!;
+    expect(stored.hash()).to.deep.equal(executed.block.hash());
+    expect(stored.certificate).to.not.equal(undefined);
+    expect((await o.store.receipts(1))!.map((r) => r.ok)).to.deep.equal([true]);
+    expect(await o.store.txLocation(good.hash())).to.deep.equal({ height: 1, index: 0 });
+    expect((await o.store.head())!.height).to.equal(1);
+  });
+
+  it('a block timestamp is never below its parent: a clock behind the head gives parent + 1', async () => {
+    const o = await open();
+    const first = await produce(o, [], NOW);
+    const { executed } = o.chain.build(VALIDATOR.address, [], NOW - 60_000);
+    expect(executed.block.header.timestamp).to.equal(first.block.header.timestamp + 1);
+  });
+
+  describe('validate', () => {
+    async function proposal(): Promise<{ o: Opened; block: Block }> {
+      const o = await open();
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 1n)]);
+      const { executed } = o.chain.build(VALIDATOR.address, [transferTx(ALICE, 1n, addressOf(BOB), 'GEN', 2n), transferTx(BOB, 0n, addressOf(ALICE), 'NEX', 3n)], NOW + 10);
+      return { o, block: executed.block };
+    }
+
+    it("accepts the node's own built block, with the state root it built", async () => {
+      const { o, block } = await proposal();
+      const v = o.chain.validate(block);
+      expect(v.result.stateRoot).to.deep.equal(block.header.stateRoot);
+      expect(v.result.receipts).to.have.length(2);
+      // Validation executes, it does not commit.
+      expect(o.chain.height).to.equal(1);
+      await o.chain.commit(v, certificate(v));
+      expect(o.chain.height).to.equal(2);
+    });
+
+    const cases: { what: string; make: (b: Block, o: Opened) => Block; message: RegExp }[] = [
+      { what: 'a wrong state root', make: (b) => tampered(b, { stateRoot: new Uint8Array(32).fill(7) }), message: /state root 0x[0-9a-f]+ after execution differs/ },
+      { what: 'a wrong parent', make: (b) => tampered(b, { parentHash: new Uint8Array(32).fill(1) }), message: /parent hash is not the head/ },
+      { what: 'a wrong transactions root', make: (b) => tampered(b, { txRoot: new Uint8Array(32).fill(2) }), message: /transactions root does not match/ },
+      { what: 'transactions that are not the ones of the header', make: (b) => tampered(b, {}, b.transactions.slice(0, 1)), message: /transactions root does not match/ },
+      { what: 'a proposer outside the validator set', make: (b) => tampered(b, { proposer: OUTSIDER.address }), message: /proposer is not a validator/ },
+      { what: 'a timestamp equal to the parent', make: (b, o) => tampered(b, { timestamp: o.chain.head.timestamp }), message: /timestamp does not increase/ },
+      { what: 'a timestamp before the parent', make: (b, o) => tampered(b, { timestamp: o.chain.head.timestamp - 1 }), message: /timestamp does not increase/ },
+      { what: 'a wrong height', make: (b) => tampered(b, { height: 3 }), message: /height is not 2/ },
+      { what: 'another chain id', make: (b) => tampered(b, { chainId: 'other-chain' }), message: /chain id "other-chain"/ },
+      { what: 'a wrong validators hash', make: (b) => tampered(b, { validatorsHash: new Uint8Array(32).fill(3) }), message: /validators hash does not match/ },
+      { what: 'a wrong receipts root', make: (b) => tampered(b, { receiptsRoot: new Uint8Array(32).fill(4) }), message: /receipts root does not match/ },
+      { what: 'a header version it does not know', make: (b) => tampered(b, { version: 2 }), message: /version 2/ },
+      {
+        what: 'a transaction a block may not contain',
+        make: (b) => {
+          const txs = [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 9n)]; // nonce 0 was used at height 1
+          return tampered(b, { txRoot: txRoot(txs) }, txs);
+        },
+        message: /has nonce 0, account nonce is 1/,
+      },
+    ];
+
+    for (const c of cases) {
+      it(`rejects a block with ${c.what}`, async () => {
+        const { o, block } = await proposal();
+        const rootBefore = o.chain.state.root;
+        const err = expectThrowsCode(() => o.chain.validate(c.make(block, o)), ConsensusError, ConsensusErrorCode.InvalidProposal);
+        expect(err.message).to.match(/^block \d+ \(0x[0-9a-f]{64}\) is invalid: /);
+        expect(err.message).to.match(c.message);
+        expect(o.chain.state.root).to.deep.equal(rootBefore);
+        expect(o.chain.height).to.equal(1);
+      });
+    }
+  });
+
+  describe('commit', () => {
+    const badCerts: { what: string; make: (e: ExecutedBlock) => CommitCertificate; message: RegExp }[] = [
+      { what: 'signed by a key outside the set', make: (e) => certificate(e, OUTSIDER), message: /aggregate signature does not verify/ },
+      { what: 'for another block', make: (e) => certificate(e, VALIDATOR, { hash: new Uint8Array(32).fill(9) }), message: /is for another block/ },
+      { what: 'for another height', make: (e) => certificate(e, VALIDATOR, { height: 5 }), message: /is for height 5/ },
+      {
+        what: 'with no signers',
+        make: (e) => new CommitCertificate({ height: 1, round: 0, blockHash: e.block.hash(), signers: new Uint8Array(1), signature: certificate(e).signature }),
+        message: /has 0 signers, quorum is 1/,
+      },
+      {
+        what: 'signed for round 0 but claiming round 1',
+        make: (e) => new CommitCertificate({ ...certificate(e), round: 1 }),
+        message: /aggregate signature does not verify/,
+      },
+    ];
+
+    for (const c of badCerts) {
+      it(`rejects a certificate ${c.what}, and nothing is committed`, async () => {
+        const o = await open();
+        const { executed } = o.chain.build(VALIDATOR.address, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 1n)], NOW);
+        const err = await expectRejectsCode(() => o.chain.commit(executed, c.make(executed)), ChainError, ChainErrorCode.InvalidCertificate);
+        expect(err.message).to.match(c.message);
+        expect(o.chain.height).to.equal(0);
+        expect((await o.store.head())!.height).to.equal(0);
+        expect(await o.store.block(1)).to.equal(undefined);
+        expect(o.bank.balance(o.chain.state, addressOf(BOB), 'GEN')).to.equal(0n);
+        // The same block with a good certificate still commits.
+        await o.chain.commit(executed, certificate(executed));
+        expect(o.chain.height).to.equal(1);
+      });
+    }
+
+    it('rejects a block that does not extend the head', async () => {
+      const o = await open();
+      const a = o.chain.build(VALIDATOR.address, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 1n)], NOW).executed;
+      const b = o.chain.build(VALIDATOR.address, [], NOW + 1).executed;
+      await o.chain.commit(a, certificate(a));
+      const err = await expectRejectsCode(() => o.chain.commit(b, certificate(b)), ConsensusError, ConsensusErrorCode.InvalidProposal);
+      expect(err.message).to.match(/does not extend the head 1/);
+      expect(o.chain.head.hash()).to.deep.equal(a.block.hash());
+    });
+  });
+
+  describe('reopening', () => {
+    it('restores the same head, state root and state, and the chain goes on', async () => {
+      const o = await open();
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      await produce(o, [transferTx(ALICE, 1n, addressOf(BOB), 'FLX', 0n), transferTx(BOB, 0n, addressOf(ALICE), 'NEX', 7n)]);
+      await produce(o, []);
+      const head = o.chain.head;
+      const bobGen = o.bank.balance(o.chain.state, addressOf(BOB), 'GEN');
+      await close(o);
+
+      const again = await open();
+      expect(again.chain.height).to.equal(3);
+      expect(toHex(again.chain.head.hash())).to.equal(toHex(head.hash()));
+      expect(again.chain.state.root).to.deep.equal(head.stateRoot);
+      expect(again.chain.state.height).to.equal(3);
+      expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(bobGen);
+      const next = await produce(again, [transferTx(ALICE, 2n, addressOf(BOB), 'GEN', 1n)]);
+      expect(next.block.header.parentHash).to.deep.equal(head.hash());
+      expect(next.result.receipts[0]!.ok).to.equal(true);
+    });
+
+    for (const [what, doc] of [
+      ['another chain id', testGenesis({ chainId: 'other-chain', balances: [{ GEN: 1_000_000n, NEX: 1_000_000n }, { NEX: 50_000n }], validators: [VALIDATOR] })],
+      ['the same chain id with other balances', testGenesis({ balances: [{ GEN: 1n }], validators: [VALIDATOR] })],
+      ['the same chain id with another genesis time', testGenesis({ genesisTime: new Date('2027-01-01T00:00:00Z'), balances: [{ GEN: 1_000_000n, NEX: 1_000_000n }, { NEX: 50_000n }], validators: [VALIDATOR] })],
+    ] as const) {
+      it(`with a genesis of ${what} fails with STORAGE_MISMATCH`, async () => {
+        await close(await open());
+        const err = await expectRejectsCode(() => open(doc), StorageError, StorageErrorCode.Mismatch);
+        expect(err.message).to.match(/use a fresh home for this genesis/);
+      });
+    }
+
+    it('a stored state that does not hash to the head state root is STORAGE_CORRUPT', async () => {
+      const o = await open();
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      await close(o);
+      const kv = await LevelKV.open(join(dir, 'data'));
+      await kv.batch([{ type: 'put', key: bucketKey(Bucket.State, new TextEncoder().encode('bank/bal/intruder')), value: Uint8Array.of(1) }]);
+      await kv.close();
+      const err = await expectRejectsCode(() => open(), StorageError, StorageErrorCode.Corrupt);
+      expect(err.message).to.match(/does not match block 1's/);
+    });
+  });
+
+  it('validatorSet of a height with none stored is STORAGE_CORRUPT', async () => {
+    const o = await open();
+    expectThrowsCode(() => o.chain.validatorSet(-1), StorageError, StorageErrorCode.Corrupt);
+  });
+});

@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LevelKV, MemoryKV, StorageError, StorageErrorCode, type KVController } from '../../../storage/index.js';
+import { expectRejectsCode, removeDir, tempDir } from '../fixtures.js';
+
+const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
+
+async function collect(kv: KVController, gte: Uint8Array, lt: Uint8Array): Promise<number[][]> {
+  const out: number[][] = [];
+  for await (const [k] of kv.entries({ gte, lt })) out.push([...k]);
+  return out;
+}
+
+describe('storage/kv', () => {
+  let dir: string;
+  const open: KVController[] = [];
+  beforeEach(async () => {
+    dir = await tempDir('metanode-kv-');
+  });
+  afterEach(async () => {
+    for (const kv of open.splice(0)) await kv.close().catch(() => {});
+    await removeDir(dir);
+  });
+
+  const backends: [string, () => Promise<KVController>][] = [
+    ['MemoryKV', async () => new MemoryKV()],
+    [
+      'LevelKV',
+      async () => {
+        const kv = await LevelKV.open(join(dir, 'db'));
+        open.push(kv);
+        return kv;
+      },
+    ],
+  ];
+
+  for (const [name, make] of backends) {
+    describe(name, () => {
+      it('gets what a batch put, and nothing after a delete', async () => {
+        const kv = await make();
+        expect(await kv.get(b(1))).to.equal(undefined);
+        await kv.batch([
+          { type: 'put', key: b(1), value: b(10) },
+          { type: 'put', key: b(2), value: b() },
+          { type: 'put', key: b(3), value: b(30) },
+        ]);
+        await kv.batch([{ type: 'del', key: b(3) }, { type: 'put', key: b(1), value: b(11) }], { sync: true });
+        expect(await kv.get(b(1))).to.deep.equal(b(11));
+        expect(await kv.get(b(2)), 'an empty value is not absence').to.deep.equal(b());
+        expect(await kv.get(b(3))).to.equal(undefined);
+      });
+
+      it('lists [gte, lt) in byte order', async () => {
+        const kv = await make();
+        const keys = [b(1), b(1, 0), b(1, 0xff), b(2), b(0xff), b(0, 9), b(1, 0xff, 0xff)];
+        await kv.batch(keys.map((key) => ({ type: 'put' as const, key, value: b(7) })));
+        expect(await collect(kv, b(1), b(2))).to.deep.equal([[1], [1, 0], [1, 0xff], [1, 0xff, 0xff]]);
+        expect(await collect(kv, b(1, 0xff), b(2))).to.deep.equal([[1, 0xff], [1, 0xff, 0xff]]);
+        expect(await collect(kv, b(2), b(0xff, 0))).to.deep.equal([[2], [0xff]]);
+        expect(await collect(kv, b(3), b(4))).to.deep.equal([]);
+      });
+    });
+  }
+
+  describe('LevelKV.open', () => {
+    it('keeps data across close and reopen', async () => {
+      const kv = await LevelKV.open(join(dir, 'db'));
+      await kv.batch([{ type: 'put', key: b(5), value: b(50) }], { sync: true });
+      await kv.close();
+      const again = await LevelKV.open(join(dir, 'db'));
+      open.push(again);
+      expect(await again.get(b(5))).to.deep.equal(b(50));
+    });
+
+    it('refuses a folder another LevelKV holds open with STORAGE_LOCKED, and opens it once that one closes', async () => {
+      const first = await LevelKV.open(join(dir, 'db'));
+      const err = await expectRejectsCode(() => LevelKV.open(join(dir, 'db')), StorageError, StorageErrorCode.Locked);
+      expect(err.message).to.contain(join(dir, 'db'));
+      expect(err.message).to.match(/in use by another process/);
+      expect(err.context).to.deep.equal({ location: join(dir, 'db') });
+      await first.close();
+      open.push(await LevelKV.open(join(dir, 'db')));
+    });
+
+    for (const [what, files] of [
+      ['a CURRENT file naming a missing manifest', { CURRENT: 'garbage\n' }],
+      ['a garbage manifest', { CURRENT: 'MANIFEST-000001\n', 'MANIFEST-000001': 'this is not a LevelDB manifest' }],
+    ] as const) {
+      it(`a folder with ${what} is STORAGE_OPEN with an actionable message`, async () => {
+        const db = join(dir, 'db');
+        await mkdir(db);
+        for (const [f, text] of Object.entries(files)) await writeFile(join(db, f), text);
+        const err = await expectRejectsCode(() => LevelKV.open(db), StorageError, StorageErrorCode.Open);
+        expect(err.message).to.contain(`cannot open database ${db}`);
+        expect(err.message).to.match(/restore it from a backup or re-sync into an empty home/);
+      });
+    }
+
+    it('a path that is a file is STORAGE_OPEN', async () => {
+      const file = join(dir, 'not-a-folder');
+      await writeFile(file, 'x');
+      const err = await expectRejectsCode(() => LevelKV.open(file), StorageError, StorageErrorCode.Open);
+      expect(err.message).to.contain(file);
+    });
+  });
+});

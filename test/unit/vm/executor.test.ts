@@ -1,0 +1,273 @@
+import { expect } from 'chai';
+import { concatBytes, fromKey, ReceiptStatus, toHex, toKey, utf8, type Transaction } from '../../../chain/index.js';
+import {
+  getNonce,
+  MODULE_FAULT_CODE,
+  ModuleRegistry,
+  StateMachine,
+  TxError,
+  UNKNOWN_KIND_CODE,
+  VmError,
+  VmErrorCode,
+  WorldState,
+  type ExecContext,
+  type Module,
+  type TxContext,
+} from '../../../vm/index.js';
+import { BankErrorCode, BankModule, FEE_ASSET } from '../../../vm/modules/bank/index.js';
+import { SparseMerkleTree } from '../../../vm/state/smt.js';
+import {
+  accountKey,
+  addressOf,
+  blockInfo,
+  CHAIN_ID,
+  expectThrowsCode,
+  genesisVm,
+  MIN_FEE,
+  signedTx,
+  StateMap,
+  testGenesis,
+  transferTx,
+  validatorKey,
+  withForeignSignature,
+  ZERO_ADDRESS,
+  type TestVm,
+} from '../fixtures.js';
+
+const alice = accountKey(0);
+const bob = accountKey(1);
+const poor = accountKey(2); // 1 500 NEX: one fee, not two
+const broke = accountKey(3); // nothing at all
+const [A, B, P, X] = [alice, bob, poor, broke].map(addressOf) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+const PROPOSER = validatorKey(0).address;
+
+function vm(): TestVm {
+  return genesisVm(testGenesis({ balances: [{ GEN: 10_000n, NEX: 100_000n }, { GEN: 10n, NEX: 5_000n }, { NEX: 1_500n }, {}] }));
+}
+
+/** Every way a transaction can make a block invalid, with the words the error must use. */
+function invalidCases(): { name: string; tx: Transaction; message: RegExp }[] {
+  return [
+    { name: 'wrong chain id', tx: transferTx(alice, 0n, B, 'GEN', 1n, { chainId: 'other-chain' }), message: /is for chain "other-chain"/ },
+    { name: 'bad signature', tx: withForeignSignature(transferTx(alice, 0n, B, 'GEN', 1n), bob), message: /invalid signature/ },
+    { name: 'nonce too high', tx: transferTx(alice, 1n, B, 'GEN', 1n), message: /has nonce 1, account nonce is 0/ },
+    { name: 'fee below the minimum', tx: transferTx(alice, 0n, B, 'GEN', 1n, { fee: MIN_FEE - 1n }), message: /cannot pay its fee: fee 999 is below the minimum fee 1000/ },
+    { name: 'fee larger than the NEX balance', tx: transferTx(poor, 0n, B, 'GEN', 1n, { fee: 1_501n }), message: /cannot pay its fee/ },
+    { name: 'sender with no balance at all', tx: transferTx(broke, 0n, B, 'GEN', 1n), message: /cannot pay its fee/ },
+  ];
+}
+
+const hashes = (txs: readonly Transaction[]): string[] => txs.map((t) => toHex(t.hash()));
+
+describe('vm/executor', () => {
+  describe('execute: transactions that make a block invalid', () => {
+    for (const c of invalidCases()) {
+      it(`throws VmError InvalidBlock for ${c.name}`, () => {
+        const v = vm();
+        const ok = transferTx(bob, 0n, A, 'GEN', 1n);
+        const err = expectThrowsCode(() => v.sm.execute(v.world, blockInfo(7, PROPOSER), [ok, c.tx]), VmError, VmErrorCode.InvalidBlock);
+        expect(err.message).to.match(c.message);
+        expect(err.message).to.match(/^block 7: transaction 1 \(0x[0-9a-f]{64}\)/);
+        expect(err.context).to.deep.equal({ height: 7, index: 1 });
+      });
+    }
+
+    it('a reused nonce is invalid, as is the second of two transactions that cannot both pay', () => {
+      const v = vm();
+      const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [transferTx(alice, 0n, B, 'GEN', 1n)]);
+      v.world.apply(r.writes, r.tree, 1);
+      const reused = transferTx(alice, 0n, B, 'GEN', 2n);
+      expect(expectThrowsCode(() => v.sm.execute(v.world, blockInfo(2, PROPOSER), [reused]), VmError, VmErrorCode.InvalidBlock).message).to.match(/has nonce 0, account nonce is 1/);
+      const twice = [transferTx(poor, 0n, B, 'GEN', 1n), transferTx(poor, 1n, B, 'GEN', 1n)];
+      expectThrowsCode(() => v.sm.execute(v.world, blockInfo(2, PROPOSER), twice), VmError, VmErrorCode.InvalidBlock);
+    });
+
+    it('consecutive nonces of one sender in one block are fine', () => {
+      const v = vm();
+      const txs = [0n, 1n, 2n].map((n) => transferTx(alice, n, B, 'GEN', 10n));
+      const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), txs);
+      expect(r.receipts.map((x) => x.ok)).to.deep.equal([true, true, true]);
+      v.world.apply(r.writes, r.tree, 1);
+      expect(getNonce(v.world, A)).to.equal(3n);
+    });
+
+    it('isVerified lets execution skip the signature check for transactions already verified', () => {
+      const v = vm();
+      const forged = withForeignSignature(transferTx(alice, 0n, B, 'GEN', 1n), bob);
+      expectThrowsCode(() => v.sm.execute(v.world, blockInfo(1, PROPOSER), [forged], { isVerified: () => false }), VmError, VmErrorCode.InvalidBlock);
+      const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [forged], { isVerified: (tx) => tx === forged });
+      expect(r.receipts[0]!.ok).to.equal(true);
+    });
+  });
+
+  describe('build', () => {
+    it('leaves out every transaction a block may not contain, reports why, and keeps the rest', () => {
+      const v = vm();
+      const bad = invalidCases();
+      // The bad ones are alice's, poor's and broke's; the good ones bob's (5 of his 10 GEN, then 11: an overdraft, then 5).
+      const good = [transferTx(bob, 0n, A, 'GEN', 5n), transferTx(bob, 1n, A, 'GEN', 11n), transferTx(bob, 2n, A, 'GEN', 5n)];
+      const candidates = [good[0]!, ...bad.slice(0, 3).map((c) => c.tx), good[1]!, ...bad.slice(3).map((c) => c.tx), good[2]!];
+      const built = v.sm.build(v.world, blockInfo(1, PROPOSER), candidates);
+      expect(hashes(built.included)).to.deep.equal(hashes(good));
+      expect(hashes(built.excluded.map((e) => e.tx))).to.deep.equal(hashes(bad.map((c) => c.tx)));
+      built.excluded.forEach((e, i) => {
+        expect(e.reason).to.be.instanceOf(VmError);
+        expect(e.reason.code).to.equal(VmErrorCode.InvalidBlock);
+        expect(e.reason.message).to.match(bad[i]!.message);
+      });
+      // Receipts are for the included transactions only; bob's overdraft fails without being excluded.
+      expect(built.receipts.map((r) => [r.status, r.errorCode])).to.deep.equal([
+        [ReceiptStatus.Success, ''],
+        [ReceiptStatus.Failed, BankErrorCode.InsufficientFunds],
+        [ReceiptStatus.Success, ''],
+      ]);
+      // The proposal executes to exactly what build computed.
+      const again = v.sm.execute(v.world, blockInfo(1, PROPOSER), built.included);
+      expect(again.stateRoot).to.deep.equal(built.stateRoot);
+      expect(again.receipts.map((r) => r.serialize())).to.deep.equal(built.receipts.map((r) => r.serialize()));
+    });
+
+    it('excluding a transaction does not shift the nonce of later ones', () => {
+      const v = vm();
+      const built = v.sm.build(v.world, blockInfo(1, PROPOSER), [transferTx(alice, 1n, B, 'GEN', 1n), transferTx(alice, 0n, B, 'GEN', 1n), transferTx(alice, 1n, B, 'GEN', 2n)]);
+      expect(built.included.map((t) => t.nonce)).to.deep.equal([0n, 1n]);
+      expect(built.excluded).to.have.length(1);
+    });
+
+    it('an empty candidate list builds the empty block: the state root is unchanged', () => {
+      const v = vm();
+      const built = v.sm.build(v.world, blockInfo(1, PROPOSER), []);
+      expect(built.included).to.deep.equal([]);
+      expect(built.writes.size).to.equal(0);
+      expect(built.stateRoot).to.deep.equal(v.world.root);
+    });
+  });
+
+  describe('failed transactions', () => {
+    for (const kind of ['bank.mint', 'court.file']) {
+      it(`an unknown kind (${kind}) is a failed receipt with the fee charged and the nonce used`, () => {
+        const v = vm();
+        const tx = signedTx(alice, { nonce: 0n, fee: 2_500n, kind, payload: utf8('whatever') });
+        const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [tx]);
+        const receipt = r.receipts[0]!;
+        expect(receipt.status).to.equal(ReceiptStatus.Failed);
+        expect(receipt.errorCode).to.equal(UNKNOWN_KIND_CODE);
+        expect(receipt.errorMessage).to.contain(kind);
+        expect(receipt.fee).to.equal(2_500n);
+        v.world.apply(r.writes, r.tree, 1);
+        expect(v.bank.balance(v.world, A, FEE_ASSET)).to.equal(100_000n - 2_500n);
+        expect(v.bank.balance(v.world, PROPOSER, FEE_ASSET)).to.equal(2_500n);
+        expect(getNonce(v.world, A)).to.equal(1n);
+      });
+    }
+
+    it('a malformed payload fails the transaction, not the block', () => {
+      const v = vm();
+      const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [signedTx(alice, { nonce: 0n, payload: utf8('junk') })]);
+      expect(r.receipts[0]!.errorCode).to.equal(BankErrorCode.InvalidPayload);
+    });
+  });
+
+  describe('modules (with a fake module beside the bank)', () => {
+    /** Writes `fake/<n>` then succeeds, throws a TxError, or crashes, as the method says. */
+    class FakeModule implements Module {
+      readonly name = 'fake';
+      readonly methods = ['ok', 'fail', 'crash'];
+      readonly hooks: string[] = [];
+      checkPayload(): void {}
+      validateGenesis(): void {}
+      initGenesis(ctx: ExecContext): void {
+        ctx.state.set(utf8('fake/genesis'), utf8('1'));
+      }
+      beginBlock(ctx: ExecContext): void {
+        this.hooks.push(`begin ${ctx.block.height}`);
+        ctx.emit({ module: 'fake', type: 'begin', attributes: [] });
+      }
+      endBlock(ctx: ExecContext): void {
+        this.hooks.push(`end ${ctx.block.height}`);
+        ctx.state.set(utf8('fake/last'), utf8(String(ctx.block.height)));
+      }
+      deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void {
+        this.hooks.push(`tx ${method}`);
+        ctx.state.set(concatBytes(utf8('fake/'), payload), utf8(method));
+        ctx.emit({ module: 'fake', type: method, attributes: [] });
+        if (method === 'fail') throw new TxError('FAKE_FAILED', 'asked to fail');
+        if (method === 'crash') throw new RangeError('a bug in the module');
+      }
+      query(): unknown {
+        return undefined;
+      }
+    }
+
+    function fakeVm(): { sm: StateMachine; world: WorldState; fake: FakeModule; bank: BankModule } {
+      const bank = new BankModule();
+      const fake = new FakeModule();
+      const sm = new StateMachine({ chainId: CHAIN_ID }, { registry: new ModuleRegistry([bank, fake]), fees: bank });
+      const world = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
+      const doc = testGenesis({ balances: [{ NEX: 100_000n }] });
+      const g = sm.genesis(world, { chainId: CHAIN_ID, height: 0, timestamp: 0, proposer: ZERO_ADDRESS }, doc.modules);
+      world.apply(g.writes, g.tree, 0);
+      return { sm, world, fake, bank };
+    }
+
+    it('genesis runs every module; hooks run around the transactions in order', () => {
+      const { sm, world, fake } = fakeVm();
+      expect(world.get(utf8('fake/genesis'))).to.deep.equal(utf8('1'));
+      const r = sm.execute(world, blockInfo(3, PROPOSER), [signedTx(alice, { nonce: 0n, kind: 'fake.ok', payload: utf8('a') })]);
+      expect(fake.hooks).to.deep.equal(['begin 3', 'tx ok', 'end 3']);
+      expect(r.blockEvents.map((e) => e.type)).to.deep.equal(['begin']);
+      expect(r.writes.get(toKey(utf8('fake/last')))).to.deep.equal(utf8('3'));
+    });
+
+    it('a module success keeps its writes; a TxError or a crash reverts them and keeps the fee', () => {
+      const { sm, world } = fakeVm();
+      const txs = [
+        signedTx(alice, { nonce: 0n, kind: 'fake.ok', payload: utf8('a') }),
+        signedTx(alice, { nonce: 1n, kind: 'fake.fail', payload: utf8('b') }),
+        signedTx(alice, { nonce: 2n, kind: 'fake.crash', payload: utf8('c') }),
+      ];
+      const r = sm.execute(world, blockInfo(1, PROPOSER), txs);
+      expect(r.receipts.map((x) => [x.status, x.errorCode])).to.deep.equal([
+        [ReceiptStatus.Success, ''],
+        [ReceiptStatus.Failed, 'FAKE_FAILED'],
+        [ReceiptStatus.Failed, MODULE_FAULT_CODE],
+      ]);
+      expect(r.receipts[2]!.errorMessage).to.equal('a bug in the module');
+      // Events of a failed transaction are dropped except the fee.
+      expect(r.receipts.map((x) => x.events.map((e) => e.type))).to.deep.equal([['fee', 'ok'], ['fee'], ['fee']]);
+      const map = new StateMap();
+      map.apply(r.writes);
+      expect(map.data.get('fake/a')).to.deep.equal(utf8('ok'));
+      expect(map.data.has('fake/b')).to.equal(false);
+      expect(map.data.has('fake/c')).to.equal(false);
+      world.apply(r.writes, r.tree, 1);
+      expect(getNonce(world, A)).to.equal(3n);
+    });
+  });
+
+  it('the state root of a result is the root of its tree, and the base world is not mutated', () => {
+    const v = vm();
+    const rootBefore = v.world.root;
+    const sizeBefore = v.world.size;
+    const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [transferTx(alice, 0n, B, 'GEN', 1n)]);
+    expect(r.stateRoot).to.deep.equal(r.tree.root);
+    expect(r.stateRoot).to.not.deep.equal(rootBefore);
+    expect(v.world.root).to.deep.equal(rootBefore);
+    expect(v.world.size).to.equal(sizeBefore);
+    expect(v.bank.balance(v.world, A, 'GEN')).to.equal(10_000n);
+    // Applying the result gives a world whose rebuilt tree has the same root.
+    v.world.apply(r.writes, r.tree, 1);
+    const map = new StateMap();
+    map.apply(v.genesis.writes);
+    map.apply(r.writes);
+    const rebuilt = WorldState.fromEntries([...map.data].map(([k, val]) => [fromKey(k), val] as const), 1, SparseMerkleTree.empty());
+    expect(rebuilt.root).to.deep.equal(v.world.root);
+  });
+
+  it('canPay compares the NEX balance with the amount', () => {
+    const v = vm();
+    expect(v.bank.canPay(v.world, X, 1n)).to.equal(false);
+    expect(v.bank.canPay(v.world, X, 0n)).to.equal(true);
+    expect(v.bank.canPay(v.world, P, 1_500n)).to.equal(true);
+  });
+});
