@@ -1,0 +1,275 @@
+import type { GossipSub } from '@chainsafe/libp2p-gossipsub';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import { TopicValidatorResult, type Connection, type Libp2p, type Message, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { tcp } from '@libp2p/tcp';
+import { createLibp2p } from 'libp2p';
+import type { Logger } from 'pino';
+import { BootstrapDialer } from './dialer.js';
+import { P2PError, P2PErrorCode } from './errors.js';
+import { blocksProtocol, gossipsubService, statusProtocol, topicName } from './gossip.js';
+import { loadOrCreatePeerKey } from './keys.js';
+import { Topic, Verdict, type BlockRangeProvider, type GossipHandler, type Network, type PeerInfo, type StatusProvider } from './network.js';
+import { resolveP2POptions, type P2POptions, type P2POptionsInput } from './options.js';
+import { rangeProblem, readBlocks, readStatus, requestError, serveBlocks, serveStatus } from './reqresp.js';
+
+export interface P2PDeps {
+  logger: Logger;
+  /** The node's libp2p identity (see loadOrCreatePeerKey). */
+  privateKey: PrivateKey;
+}
+
+type Status = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The Network over libp2p: TCP + Noise + Yamux, identify, gossipsub for the three topics and two
+ * request/response protocols (block ranges, status). Construction does no I/O; start() listens,
+ * subscribes and begins dialling the bootstrap peers. stop() is idempotent; a stopped network can
+ * be started again (with a fresh libp2p node and the same identity).
+ */
+export class P2PNetwork implements Network {
+  readonly peerId: string;
+  readonly options: P2POptions;
+  private status: Status = 'created';
+  private starting?: Promise<void>;
+  private node?: Libp2p;
+  private gossip?: GossipSub;
+  private dialer?: BootstrapDialer;
+  private scoreTimer?: NodeJS.Timeout;
+  private readonly handlers = new Map<Topic, GossipHandler>();
+  private blockProvider?: BlockRangeProvider;
+  private statusProvider?: StatusProvider;
+  private readonly heights = new Map<string, number>();
+  private readonly bannedUntil = new Map<string, number>();
+  private readonly log: Logger;
+
+  constructor(
+    opts: P2POptionsInput,
+    private readonly deps: P2PDeps,
+  ) {
+    this.options = resolveP2POptions(opts);
+    this.peerId = peerIdFromPrivateKey(deps.privateKey).toString();
+    this.log = deps.logger;
+  }
+
+  /** Loads (or creates, on first use) the peer key at `keyFile`, then constructs; does not start. */
+  static async create(opts: P2POptionsInput, deps: { logger: Logger; keyFile: string }): Promise<P2PNetwork> {
+    const key = await loadOrCreatePeerKey(deps.keyFile);
+    return new P2PNetwork(opts, { logger: deps.logger, privateKey: key.privateKey });
+  }
+
+  async start(): Promise<void> {
+    if (this.status !== 'created' && this.status !== 'stopped') throw new P2PError(P2PErrorCode.State, `cannot start a network that is ${this.status}`);
+    this.status = 'starting';
+    this.starting = this.doStart();
+    try {
+      await this.starting;
+    } finally {
+      this.starting = undefined;
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    const o = this.options;
+    let node: Libp2p | undefined;
+    try {
+      node = await createLibp2p({
+        privateKey: this.deps.privateKey,
+        addresses: { listen: o.listen, announce: o.announce },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        connectionManager: { maxConnections: o.maxConnections, dialTimeout: o.dialTimeoutMs },
+        connectionGater: {
+          denyDialPeer: (p: PeerId) => this.isBanned(p.toString()),
+          denyInboundEncryptedConnection: (p: PeerId) => this.isBanned(p.toString()),
+        },
+        services: { identify: identify(), pubsub: gossipsubService(o) },
+        start: false,
+      });
+      node.addEventListener('connection:open', (e) => this.logConnection(e.detail, 'peer connection opened'));
+      node.addEventListener('connection:close', (e) => this.logConnection(e.detail, 'peer connection closed'));
+      const limits = { maxInboundStreams: 8, maxOutboundStreams: 8 };
+      await node.handle(blocksProtocol(o.chainId), ({ stream }) => void serveBlocks(stream, this.blockProvider, o, this.log), limits);
+      await node.handle(statusProtocol(o.chainId), ({ stream }) => void serveStatus(stream, this.statusProvider, o, this.log), limits);
+      await node.start();
+    } catch (e) {
+      await Promise.resolve(node?.stop()).catch(() => undefined);
+      this.status = 'stopped';
+      throw new P2PError(P2PErrorCode.StartFailed, `cannot start libp2p on ${o.listen.join(', ')}: ${(e as Error).message}`, { listen: o.listen });
+    }
+    this.node = node;
+    this.gossip = (node.services as { pubsub: unknown }).pubsub as GossipSub;
+    for (const topic of this.handlers.keys()) this.install(topic);
+    this.dialer = new BootstrapDialer(o, { libp2p: node, logger: this.log });
+    this.dialer.start();
+    this.scoreTimer = setInterval(() => this.checkScores(), o.scoreCheckIntervalMs);
+    this.status = 'running';
+    this.log.info({ peerId: this.peerId, addresses: this.addresses(), bootstrap: o.bootstrap.length }, 'p2p started');
+  }
+
+  /** Stops dialling, scoring and libp2p, in reverse order of start. Safe to call more than once. */
+  async stop(): Promise<void> {
+    if (this.starting !== undefined) await this.starting.catch(() => undefined);
+    if (this.status !== 'running') return;
+    this.status = 'stopping';
+    clearInterval(this.scoreTimer);
+    this.dialer?.stop();
+    await this.node?.stop();
+    this.node = undefined;
+    this.gossip = undefined;
+    this.dialer = undefined;
+    this.heights.clear();
+    this.status = 'stopped';
+    this.log.info({ peerId: this.peerId }, 'p2p stopped');
+  }
+
+  async publish(topic: Topic, data: Uint8Array): Promise<void> {
+    const gossip = this.running().gossip;
+    const cap = this.options.topicMaxBytes[topic];
+    if (data.length > cap) throw new P2PError(P2PErrorCode.MessageTooLarge, `${topic} message of ${data.length} bytes exceeds the topic's cap of ${cap}`, { topic, size: data.length });
+    await gossip.publish(topicName(this.options.chainId, topic), data);
+  }
+
+  /**
+   * Installs `handler` as the topic's validator: it runs synchronously before a message is relayed,
+   * and only Accepted messages are relayed. `from` is the peer that delivered the message to us
+   * (the one penalised on Reject), not necessarily its author. Replaces an earlier handler.
+   */
+  subscribe(topic: Topic, handler: GossipHandler): void {
+    if (!Object.values(Topic).includes(topic)) throw new P2PError(P2PErrorCode.BadOptions, `unknown topic ${String(topic)}`);
+    this.handlers.set(topic, handler);
+    if (this.status === 'running') this.install(topic);
+  }
+
+  serveBlocks(provider: BlockRangeProvider): void {
+    this.blockProvider = provider;
+  }
+
+  serveStatus(provider: StatusProvider): void {
+    this.statusProvider = provider;
+  }
+
+  async requestBlocks(peer: string, from: number, to: number): Promise<Uint8Array[]> {
+    const problem = rangeProblem(from, to, this.options.maxBlocksPerRequest);
+    if (problem !== undefined) throw new P2PError(P2PErrorCode.InvalidRange, `invalid block range [${from}, ${to}]: ${problem}`, { from, to });
+    return this.open(peer, blocksProtocol(this.options.chainId), 'block range request', (s, signal) => readBlocks(s, from, to, this.options, signal, peer));
+  }
+
+  async requestStatus(peer: string): Promise<{ height: number; chainId: string }> {
+    const status = await this.open(peer, statusProtocol(this.options.chainId), 'status request', readStatus);
+    if (this.node?.getConnections(peerIdFromString(peer)).length) this.heights.set(peer, status.height);
+    return status;
+  }
+
+  /** Connected peers, with the height they last reported to requestStatus. */
+  peers(): PeerInfo[] {
+    return (this.node?.getPeers() ?? []).map((p) => {
+      const id = p.toString();
+      const height = this.heights.get(id);
+      return height === undefined ? { id } : { id, height };
+    });
+  }
+
+  addresses(): string[] {
+    return (this.node?.getMultiaddrs() ?? []).map((a) => a.toString());
+  }
+
+  /** The gossipsub score this node gives `peer` (0 if unknown or not running). */
+  score(peer: string): number {
+    return this.gossip?.getScore(peer) ?? 0;
+  }
+
+  /** Peers in this node's gossipsub mesh for `topic` (the ones it relays to). */
+  meshPeers(topic: Topic): string[] {
+    return this.gossip?.getMeshPeers(topicName(this.options.chainId, topic)) ?? [];
+  }
+
+  /** Peers known to be subscribed to `topic`. */
+  topicPeers(topic: Topic): string[] {
+    return (this.gossip?.getSubscribers(topicName(this.options.chainId, topic)) ?? []).map((p) => p.toString());
+  }
+
+  private running(): { node: Libp2p; gossip: GossipSub } {
+    if (this.status !== 'running' || this.node === undefined || this.gossip === undefined) throw new P2PError(P2PErrorCode.NotStarted, `the p2p network is ${this.status}; start it first`);
+    return { node: this.node, gossip: this.gossip };
+  }
+
+  private async open<T>(peer: string, protocol: string, what: string, read: (s: Stream, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { node } = this.running();
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch {
+      throw new P2PError(P2PErrorCode.BadPeerId, `${peer} is not a peer id`, { peer });
+    }
+    const signal = AbortSignal.timeout(this.options.requestTimeoutMs);
+    let stream: Stream | undefined;
+    try {
+      stream = await node.dialProtocol(id, protocol, { signal });
+      return await read(stream, signal);
+    } catch (e) {
+      const err = requestError(e, signal, peer, what);
+      stream?.abort(err);
+      this.log.debug({ peer, protocol, err: err.message }, `${what} failed`);
+      throw err;
+    }
+  }
+
+  private install(topic: Topic): void {
+    const gossip = this.gossip!;
+    const name = topicName(this.options.chainId, topic);
+    const cap = this.options.topicMaxBytes[topic];
+    gossip.topicValidators.set(name, (peer: PeerId, msg: Message) => {
+      const from = peer.toString();
+      if (msg.data.length > cap) {
+        this.log.warn({ peer: from, topic, size: msg.data.length, cap }, 'rejected oversized gossip message');
+        return TopicValidatorResult.Reject;
+      }
+      const handler = this.handlers.get(topic);
+      if (handler === undefined) return TopicValidatorResult.Ignore;
+      let verdict: Verdict;
+      try {
+        verdict = handler(msg.data, from);
+      } catch (e) {
+        this.log.error({ peer: from, topic, err: (e as Error).message }, 'gossip handler threw; ignoring the message');
+        return TopicValidatorResult.Ignore;
+      }
+      if (verdict === Verdict.Accept) return TopicValidatorResult.Accept;
+      if (verdict === Verdict.Reject) {
+        this.log.warn({ peer: from, topic, size: msg.data.length }, 'rejected gossip message');
+        return TopicValidatorResult.Reject;
+      }
+      return TopicValidatorResult.Ignore;
+    });
+    gossip.subscribe(name);
+  }
+
+  private isBanned(peer: string): boolean {
+    const until = this.bannedUntil.get(peer);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.bannedUntil.delete(peer);
+    return false;
+  }
+
+  /** Disconnects (and bans for banMs) peers whose gossip score fell below the graylist threshold. */
+  private checkScores(): void {
+    if (this.status !== 'running') return;
+    const { node, gossip } = this.running();
+    for (const p of node.getPeers()) {
+      const id = p.toString();
+      const score = gossip.getScore(id);
+      if (score >= this.options.graylistThreshold) continue;
+      this.bannedUntil.set(id, Date.now() + this.options.banMs);
+      this.log.warn({ peer: id, score, banMs: this.options.banMs }, 'disconnecting peer: gossip score below graylist threshold');
+      node.hangUp(p).catch((e: Error) => this.log.debug({ peer: id, err: e.message }, 'hang up failed'));
+    }
+  }
+
+  private logConnection(c: Connection, msg: string): void {
+    this.log.info({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }, msg);
+  }
+}
