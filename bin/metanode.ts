@@ -3,8 +3,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ValidatorKey } from '../consensus/index.js';
-import { buildGenesis, devAccounts } from '../genesis/index.js';
-import { MetanodeNode, VERSION, exists, homePaths, initHome } from '../node/index.js';
+import { buildGenesis } from '../genesis/index.js';
+import { MetanodeNode, VERSION, homePaths, initHome, writeTestnet, type NodeOverrides } from '../node/index.js';
+import { runDevnet } from './devnet.js';
 
 const MIN_NODE_MAJOR = 22;
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
@@ -36,7 +37,7 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
 }
 
 /** Runs a node until SIGINT/SIGTERM, then stops it cleanly (a second signal forces exit). */
-async function run(home: string, log: Logger, overrides: { rpcHost?: string; rpcPort?: number }, onStarted?: (node: MetanodeNode) => void): Promise<void> {
+async function run(home: string, log: Logger, overrides: NodeOverrides, onStarted?: (node: MetanodeNode) => void): Promise<void> {
   const node = await MetanodeNode.create(home, log, overrides);
   await node.start();
   onStarted?.(node);
@@ -91,40 +92,39 @@ program
   .requiredOption('--home <dir>', 'node home folder')
   .option('--rpc-host <host>', 'JSON-RPC listen address (overrides config.json)')
   .option('--rpc-port <port>', 'JSON-RPC port (overrides config.json)', int('--rpc-port', 0, 65535))
+  .option('--p2p-port <port>', 'p2p TCP port on all interfaces (overrides config.json p2p.listen)', int('--p2p-port', 0, 65535))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; logLevel: string }) => {
-    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort });
+  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string }) => {
+    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort });
+  });
+
+program
+  .command('testnet')
+  .description('write the homes of a new multi-validator network that share one genesis')
+  .requiredOption('--out <dir>', 'folder to write node0, node1, … into')
+  .option('--validators <n>', 'number of validators', int('--validators', 1, 100), 4)
+  .option('--chain-id <id>', 'chain id', 'metanode-testnet')
+  .option('--host <host>', 'address the nodes listen on and dial each other at', '127.0.0.1')
+  .option('--base-rpc-port <port>', 'JSON-RPC port of node0 (node i uses base + i)', int('--base-rpc-port', 1, 65000), 8545)
+  .option('--base-p2p-port <port>', 'p2p port of node0 (node i uses base + i)', int('--base-p2p-port', 1, 65000), 26656)
+  .option('--dev-accounts <n>', 'well-known dev accounts to fund (0 for none)', int('--dev-accounts', 0, 1000), 0)
+  .action(async (o: { out: string; validators: number; chainId: string; host: string; baseRpcPort: number; baseP2pPort: number; devAccounts: number }) => {
+    const { nodes } = await writeTestnet({ ...o, out: resolve(o.out) });
+    for (const n of nodes) console.log(`${n.home}\n  rpc ${n.rpcUrl}\n  p2p ${n.p2pAddress}`);
+    console.log(`start each with: metanode start --home <dir>`);
   });
 
 program
   .command('devnet')
-  .description('run a local development chain (created on first use, resumed after)')
-  .option('--home <dir>', 'devnet folder', '.devnet/node0')
-  .option('--rpc-port <port>', 'JSON-RPC port', int('--rpc-port', 0, 65535), 8545)
+  .description('run a local devnet of validator processes on 127.0.0.1 (created on first use, resumed after)')
+  .option('--dir <dir>', 'devnet folder', '.devnet')
+  .option('--validators <n>', 'number of validators', int('--validators', 1, 16), 4)
+  .option('--base-rpc-port <port>', 'JSON-RPC port of node0 (node i uses base + i)', int('--base-rpc-port', 1, 65000), 8545)
+  .option('--base-p2p-port <port>', 'p2p port of node0 (node i uses base + i)', int('--base-p2p-port', 1, 65000), 26656)
   .option('--dev-accounts <n>', 'dev accounts to fund on creation', int('--dev-accounts', 1, 1000), 10)
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .action(async (o: { home: string; rpcPort: number; devAccounts: number; logLevel: string }) => {
-    const home = resolve(o.home);
-    if (!(await exists(homePaths(home).config))) {
-      await init(home, { chainId: 'metanode-devnet', moniker: 'node0', devAccounts: o.devAccounts });
-      console.log(`created a new devnet in ${home}`);
-    }
-    await run(home, logger(o.logLevel), { rpcPort: o.rpcPort }, (node) => {
-      const n = (node.genesis.modules.bank as { balances: unknown[] }).balances.length;
-      const lines = [
-        '',
-        `Metanode devnet "${node.chain.chainId}" at height ${node.chain.height}`,
-        `  JSON-RPC: ${node.rpc.url}`,
-        `  data:     ${homePaths(home).data}`,
-        '',
-        'Dev accounts (DEV ONLY: these secret keys are public; never fund them on a real network):',
-        ...devAccounts(n).map((a) => `  ${a.index}  ${a.address}  secret 0x${Buffer.from(a.key.secret).toString('hex')}`),
-        '',
-        'Press Ctrl-C to stop; run again to resume.',
-        '',
-      ];
-      console.log(lines.join('\n'));
-    });
+  .action(async (o: { dir: string; validators: number; baseRpcPort: number; baseP2pPort: number; devAccounts: number; logLevel: string }) => {
+    await runDevnet(o);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

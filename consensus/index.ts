@@ -2,5 +2,6 @@ export * from './blockchain.js';
 export * from './errors.js';
 export * from './keys.js';
 export * from './mempool/index.js';
-export * from './solo/options.js';
-export * from './solo/producer.js';
+export * from './ibft/index.js';
+export * from './sync.js';
+export * from './timer.js';

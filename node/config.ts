@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultMempoolOptions, defaultSoloOptions } from '../consensus/index.js';
+import { defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
 import { defaultRpcOptions } from '../rpc/index.js';
 
 /** config.json in a node home. Every field is optional; defaults come from each part's options.ts. */
@@ -26,11 +26,22 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    producer: z
+    consensus: z
       .object({
+        roundTimeoutMs: z.number().int().positive().optional(),
+        maxRoundTimeoutMs: z.number().int().positive().optional(),
+        emptyBlockIntervalMs: z.number().int().positive().optional(),
         maxBlockTxs: z.number().int().positive().optional(),
         maxBlockBytes: z.number().int().positive().optional(),
-        emptyBlockIntervalMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    p2p: z
+      .object({
+        listen: z.array(z.string()).optional(),
+        announce: z.array(z.string()).optional(),
+        bootstrap: z.array(z.string()).optional(),
+        maxConnections: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -46,6 +57,13 @@ export function defaultConfig(moniker: string): NodeConfig {
     log: { level: 'info' },
     rpc: { host: defaultRpcOptions.host, port: defaultRpcOptions.port, maxBodyBytes: defaultRpcOptions.maxBodyBytes, maxBatch: defaultRpcOptions.maxBatch, corsOrigin: defaultRpcOptions.corsOrigin },
     mempool: { ...defaultMempoolOptions },
-    producer: { ...defaultSoloOptions },
+    consensus: {
+      roundTimeoutMs: defaultIbftOptions.roundTimeoutMs,
+      maxRoundTimeoutMs: defaultIbftOptions.maxRoundTimeoutMs,
+      emptyBlockIntervalMs: defaultIbftOptions.emptyBlockIntervalMs,
+      maxBlockTxs: defaultIbftOptions.maxBlockTxs,
+      maxBlockBytes: defaultIbftOptions.maxBlockBytes,
+    },
+    p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [] },
   };
 }

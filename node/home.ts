@@ -14,6 +14,7 @@ export function homePaths(home: string) {
     config: join(home, 'config.json'),
     genesis: join(home, 'genesis.json'),
     validatorKey: join(home, 'keys', 'validator.json'),
+    p2pKey: join(home, 'keys', 'p2p.key'),
     data: join(home, 'data'),
   };
 }

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './home.js';
 export * from './node.js';
 export * from './version.js';
+export * from './testnet.js';

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { Blockchain, Mempool, SoloProducer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
+import { P2PNetwork, Topic } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
 import { ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
@@ -17,11 +18,13 @@ export type NodeStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stop
 export interface NodeOverrides {
   rpcHost?: string;
   rpcPort?: number;
+  /** Replaces config p2p.listen with /ip4/0.0.0.0/tcp/<port> (0: any free port). */
+  p2pPort?: number;
 }
 
 /**
- * The composition root: storage, state machine, chain, mempool, block production and RPC.
- * Started in that order; stopped in reverse, once, behind a status guard.
+ * The composition root: storage, state machine, chain, mempool, p2p, consensus, block sync and
+ * RPC. Started in that order; stopped in reverse, once, behind a status guard.
  */
 export class MetanodeNode {
   private status: NodeStatus = 'created';
@@ -32,7 +35,9 @@ export class MetanodeNode {
     readonly key: ValidatorKey,
     readonly chain: Blockchain,
     readonly mempool: Mempool,
-    readonly producer: SoloProducer,
+    readonly network: P2PNetwork,
+    readonly engine: IbftEngine | undefined,
+    readonly sync: BlockSync,
     readonly rpc: RpcServer,
     private readonly store: ChainStore,
     private readonly logger: Logger,
@@ -50,7 +55,8 @@ export class MetanodeNode {
     // an error: a database that existed but now holds no chain lost its records, and writing a new
     // genesis over it would silently restart the chain from height 0.
     const hadDatabase = await exists(join(p.data, 'CURRENT'));
-    const store = await ChainStore.open(await LevelKV.open(p.data));
+    const kv = await LevelKV.open(p.data);
+    const store = await ChainStore.open(kv);
     let chain: Blockchain;
     try {
       if (hadDatabase && !(await store.chainInfo())) {
@@ -60,50 +66,74 @@ export class MetanodeNode {
         );
       }
       chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
+      const valset = chain.validatorSet(chain.height + 1);
+      const i = valset.indexOf(key.address);
+      if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
+        throw new NodeError(NodeErrorCode.BadKey, `the BLS key in ${p.validatorKey} does not match the validator set`);
+      }
     } catch (e) {
       await store.close();
       throw e;
     }
-    const valset = chain.validatorSet(chain.height + 1);
-    if (!valset.has(key.address)) {
-      await store.close();
-      throw new NodeError(NodeErrorCode.BadKey, `this node's validator key (${formatAddress(key.address)}) is not in the validator set; only validators can run in this release`);
-    }
-    const v = valset.validators[valset.indexOf(key.address)]!;
-    if (!equalBytes(v.blsPublicKey, key.bls.publicKey)) {
-      await store.close();
-      throw new NodeError(NodeErrorCode.BadKey, `the BLS key in ${p.validatorKey} does not match the validator set`);
-    }
+    const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
     const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, logger: logger.child({ module: 'mempool' }) });
-    const producer = new SoloProducer(config.producer ?? {}, { chain, mempool, key, clock: Date, logger: logger.child({ module: 'producer' }) });
+    const network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...(overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {}) }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+    const engine = isValidator
+      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }) })
+      : undefined;
+    const sync = new BlockSync({}, {
+      chain,
+      network,
+      importBlock: engine ? (b) => engine.importBlock(b) : (b) => importWithoutConsensus(chain, mempool, b),
+      timer: systemTimer,
+      logger: logger.child({ module: 'sync' }),
+    });
     const rpcOpts = { ...(config.rpc ?? {}), ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}), ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}) };
     const rpc = new RpcServer(rpcOpts, {
-      backend: { chain, mempool, version: VERSION, validatorAddress: key.address, submitTransaction: (raw) => mempool.addRaw(raw), network: () => ({ peers: 0, syncing: false }) },
+      backend: {
+        chain,
+        mempool,
+        version: VERSION,
+        validatorAddress: isValidator ? key.address : undefined,
+        submitTransaction: (raw) => {
+          const tx = mempool.addRaw(raw);
+          network.publish(Topic.Transactions, raw).catch((e: unknown) => logger.debug({ err: e }, 'relaying a transaction failed'));
+          return tx;
+        },
+        network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
+      },
       logger: logger.child({ module: 'rpc' }),
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, producer, rpc, store, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, network, engine, sync, rpc, store, logger);
   }
 
   async start(): Promise<void> {
     if (this.status !== 'created') throw new NodeError(NodeErrorCode.State, `cannot start a node that is ${this.status}`);
     this.status = 'starting';
     try {
+      await this.network.start();
+      await this.engine?.start();
+      this.sync.start();
       await this.rpc.start();
-      this.producer.start();
     } catch (e) {
       await this.stop();
       throw e;
     }
     this.status = 'running';
-    this.logger.info({ chainId: this.chain.chainId, height: this.chain.height, head: toHex(this.chain.head.hash()), validator: formatAddress(this.key.address) }, 'node started');
+    this.logger.info(
+      { chainId: this.chain.chainId, height: this.chain.height, head: toHex(this.chain.head.hash()), validator: this.engine ? formatAddress(this.key.address) : null, p2p: this.network.addresses() },
+      this.engine ? 'node started' : 'node started (not a validator: following the chain)',
+    );
   }
 
-  /** Stops block production, then RPC, then closes the database. Safe to call more than once. */
+  /** Stops RPC, block sync, consensus and p2p, then closes the database. Safe to call more than once. */
   async stop(): Promise<void> {
     if (this.status === 'stopping' || this.status === 'stopped') return;
     this.status = 'stopping';
-    await this.producer.stop();
     await this.rpc.stop();
+    await this.sync.stop();
+    await this.engine?.stop();
+    await this.network.stop();
     await this.store.close();
     this.status = 'stopped';
     this.logger.info({ height: this.chain.height }, 'node stopped');
@@ -112,4 +142,12 @@ export class MetanodeNode {
   get state(): NodeStatus {
     return this.status;
   }
+}
+
+/** A full node (not a validator) commits synced blocks directly, after the same checks. */
+async function importWithoutConsensus(chain: Blockchain, mempool: Mempool, block: import('../chain/index.js').Block): Promise<void> {
+  if (block.height !== chain.height + 1 || !block.certificate) return;
+  const executed = chain.validate(block, mempool.isVerified);
+  await chain.commit(executed, block.certificate);
+  mempool.update(block.transactions);
 }

@@ -1,3 +1,4 @@
+import type { Transaction } from '../chain/index.js';
 import type { Blockchain, Mempool } from '../consensus/index.js';
 
 /** What the RPC server needs from the node; the node composes it. */
@@ -7,6 +8,8 @@ export interface RpcBackend {
   readonly version: string;
   /** This node's validator address, when it is one. */
   readonly validatorAddress: Uint8Array | undefined;
+  /** Admits a raw transaction to the mempool and relays it to peers; throws MempoolError. */
+  submitTransaction(raw: Uint8Array): Transaction;
   /** Connected peers (0 for a single node) and whether the node is catching up. */
   network(): { peers: number; syncing: boolean };
 }

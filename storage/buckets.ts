@@ -15,6 +15,7 @@ export const Bucket = {
   State: 0x08,
   ValidatorSetByHeight: 0x09,
   AccountTx: 0x0a,
+  SignLog: 0x0b,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 

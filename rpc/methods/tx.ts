@@ -14,7 +14,7 @@ export const txMethods: MethodSpec[] = [
     example: { params: ['0xf8…'], result: { hash: '0x5e0a9bd43b1c07cdb1f1e0c0e34f5a8b5b1d7b3c9a2f0e1d2c3b4a5968778695' } },
     handler: (b, [raw]) => {
       try {
-        const tx = b.mempool.addRaw(raw as Uint8Array);
+        const tx = b.submitTransaction(raw as Uint8Array);
         return { hash: toHex(tx.hash()) };
       } catch (e) {
         if (e instanceof MempoolError) throw new RpcError(RpcErrorCode.TxRejected, `transaction rejected: ${e.message}`, { reason: e.reason, ...serialisable(e.context) });

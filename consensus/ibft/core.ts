@@ -1,0 +1,458 @@
+import type { Logger } from 'pino';
+import {
+  CommitCertificate,
+  blsVerify,
+  commitVoteMessage,
+  equalBytes,
+  toHex,
+  toKey,
+  type Block,
+  type Transaction,
+  type ValidatorSet,
+} from '../../chain/index.js';
+import type { Blockchain, ExecutedBlock } from '../blockchain.js';
+import type { ValidatorKey } from '../keys.js';
+import { MsgType, SignedMessage, decodeEnvelope, encodeEnvelope, type Envelope, type MessageBody } from './messages.js';
+import { defaultIbftOptions, type IbftOptions } from './options.js';
+import type { SignLog } from './signlog.js';
+
+/** Inputs of the core; all of them arrive through the engine's one queue. */
+export type IbftEvent =
+  | { kind: 'message'; envelope: Envelope; from: string }
+  | { kind: 'timer'; height: number; round: number; timer: 'round' | 'propose' }
+  | { kind: 'txs' };
+
+/** Where the core's effects go: the engine (real) or a simulator (tests). */
+export interface IbftEnv {
+  now(): number;
+  /** Feed `event` back into the queue after `delayMs`. */
+  schedule(delayMs: number, event: IbftEvent): void;
+  /** Send to every other validator (the engine also feeds own messages back to the core). */
+  broadcast(envelope: Envelope): void;
+  /** A block this node proposed was committed (the engine may gossip it). */
+  committed?(block: Block, proposedHere: boolean): void;
+  /** A peer sent something invalid; `from` as given in the event. */
+  penalise?(from: string, reason: string): void;
+}
+
+export interface TxSource {
+  readonly size: number;
+  reap(maxTxs: number, maxBytes: number): Transaction[];
+  isVerified(tx: Transaction): boolean;
+  evict(tx: Transaction): void;
+  update(committed: readonly Transaction[]): void;
+}
+
+type Votes = Map<string, Map<string, SignedMessage>>; // digest → sender → message
+
+interface Prepared {
+  round: number;
+  digest: Uint8Array;
+  block: Block;
+  prepares: SignedMessage[];
+}
+
+const hex = (b: Uint8Array) => toKey(b);
+
+/**
+ * IBFT 2.0 (QBFT) for one validator: PROPOSAL → PREPARE → COMMIT within a round, ROUND-CHANGE
+ * between rounds, with prepared certificates so that a prepared block is re-proposed rather than
+ * forked. Deterministic: it only reacts to events, and reaches the world through IbftEnv.
+ */
+export class IbftCore {
+  readonly opts: IbftOptions;
+  private height = 0;
+  private round = 0;
+  private valset!: ValidatorSet;
+  private proposals = new Map<number, { digest: Uint8Array; executed: ExecutedBlock; envelope: Envelope }>();
+  private prepares = new Map<number, Votes>();
+  private commits = new Map<number, Votes>();
+  private roundChanges = new Map<number, Map<string, Envelope>>();
+  private prepared: Prepared | undefined;
+  private proposedRounds = new Set<number>();
+  private future = new Map<number, Envelope[]>();
+  private futureCount = new Map<string, number>();
+  private committing = false;
+
+  constructor(
+    opts: Partial<IbftOptions>,
+    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; txs: TxSource; env: IbftEnv; logger: Logger },
+  ) {
+    this.opts = { ...defaultIbftOptions, ...opts };
+  }
+
+  get currentHeight(): number {
+    return this.height;
+  }
+
+  get currentRound(): number {
+    return this.round;
+  }
+
+  /** Starts (or restarts) consensus at the height after the committed head, resuming from the sign log. */
+  async start(): Promise<void> {
+    await this.startHeight();
+  }
+
+  async handle(ev: IbftEvent): Promise<void> {
+    switch (ev.kind) {
+      case 'timer':
+        if (ev.height !== this.height) return;
+        if (ev.timer === 'round' && ev.round === this.round) return this.roundChangeTo(this.round + 1, 'round timer expired');
+        if (ev.timer === 'propose' && ev.round === this.round) return this.tryPropose();
+        return;
+      case 'txs':
+        if (this.round === 0 && !this.proposedRounds.has(0) && this.isProposer(0)) return this.tryPropose();
+        return;
+      case 'message':
+        return this.onEnvelope(ev.envelope, ev.from);
+    }
+  }
+
+  /** The chain moved on without us (block sync): abandon the height and start the next. */
+  async onExternalCommit(): Promise<void> {
+    if (this.deps.chain.height + 1 !== this.height) await this.startHeight();
+  }
+
+  // ---------------------------------------------------------------- heights and rounds
+
+  private async startHeight(): Promise<void> {
+    const { chain, signLog } = this.deps;
+    this.height = chain.height + 1;
+    this.valset = chain.validatorSet(this.height);
+    this.round = 0;
+    this.proposals = new Map();
+    this.prepares = new Map();
+    this.commits = new Map();
+    this.roundChanges = new Map();
+    this.prepared = undefined;
+    this.proposedRounds = new Set();
+    await signLog.prune(this.height);
+    let resumeRound = 0;
+    for (const rec of await signLog.atHeight(this.height)) {
+      resumeRound = Math.max(resumeRound, rec.round);
+      if (rec.type === MsgType.Proposal) this.proposedRounds.add(rec.round);
+      if (rec.type === MsgType.Commit) {
+        const env = decodeEnvelope(rec.envelope);
+        if (env.block && (!this.prepared || this.prepared.round < rec.round)) {
+          this.prepared = { round: rec.round, digest: env.message.body.digest!, block: env.block, prepares: env.prepares };
+        }
+      }
+    }
+    if (resumeRound > 0) this.deps.logger.info({ height: this.height, round: resumeRound }, 'resuming consensus from the sign log');
+    this.enterRound(resumeRound);
+    // Re-send what we signed at this height (peers may have missed it while we were down) and
+    // count it again ourselves; the sign log makes every later signature at this height agree with it.
+    const signed = (await signLog.atHeight(this.height)).sort((a, b) => a.round - b.round || a.type - b.type);
+    for (const rec of signed) {
+      const env = stripLocal(decodeEnvelope(rec.envelope));
+      this.deps.env.broadcast(env);
+      await this.onEnvelope(env, 'self');
+    }
+    const buffered = this.future.get(this.height) ?? [];
+    for (const h of this.future.keys()) if (h <= this.height) this.future.delete(h);
+    this.futureCount.clear();
+    if (this.round === 0 && this.isProposer(0)) await this.tryPropose();
+    for (const env of buffered) await this.onEnvelope(env, 'buffered');
+  }
+
+  private timeout(round: number): number {
+    if (round === 0) return this.opts.emptyBlockIntervalMs + this.opts.roundTimeoutMs;
+    return Math.min(this.opts.roundTimeoutMs * 2 ** Math.min(round - 1, 30), this.opts.maxRoundTimeoutMs);
+  }
+
+  private enterRound(round: number): void {
+    this.round = round;
+    this.deps.env.schedule(this.timeout(round), { kind: 'timer', height: this.height, round, timer: 'round' });
+  }
+
+  private isProposer(round: number): boolean {
+    return equalBytes(this.valset.proposer(this.height, round).address, this.deps.key.address);
+  }
+
+  private get f(): number {
+    return Math.floor((this.valset.size - 1) / 3);
+  }
+
+  private async roundChangeTo(round: number, why: string): Promise<void> {
+    if (round <= this.round && why !== 'restart') return;
+    this.deps.logger.info({ height: this.height, round, why }, 'round change');
+    this.enterRound(round);
+    const p = this.prepared;
+    const body: MessageBody = { type: MsgType.RoundChange, height: this.height, round, prepared: p && { round: p.round, digest: p.digest } };
+    await this.signAndSend(body, p ? { block: p.block, prepares: p.prepares } : {});
+    await this.maybeProposeAfterRoundChange(round);
+  }
+
+  // ---------------------------------------------------------------- proposing
+
+  private async tryPropose(): Promise<void> {
+    if (this.round !== 0 || this.proposedRounds.has(0) || !this.isProposer(0) || this.committing) return;
+    const { chain, txs } = this.deps;
+    const due = chain.head.timestamp + this.opts.emptyBlockIntervalMs;
+    const now = this.deps.env.now();
+    if (txs.size === 0 && now < due) {
+      this.deps.env.schedule(due - now, { kind: 'timer', height: this.height, round: 0, timer: 'propose' });
+      return;
+    }
+    await this.proposeNew(0, [], []);
+  }
+
+  private async proposeNew(round: number, roundChanges: SignedMessage[], prepares: SignedMessage[]): Promise<void> {
+    const { chain, txs, key } = this.deps;
+    const candidates = txs.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes);
+    const { executed, build } = chain.build(key.address, candidates, this.deps.env.now(), (t) => txs.isVerified(t));
+    for (const { tx } of build.excluded) txs.evict(tx);
+    await this.propose(round, executed.block, roundChanges, prepares, executed);
+  }
+
+  private async propose(round: number, block: Block, roundChanges: SignedMessage[], prepares: SignedMessage[], executed?: ExecutedBlock): Promise<void> {
+    if (this.proposedRounds.has(round)) return;
+    this.proposedRounds.add(round);
+    const digest = block.hash();
+    const env = await this.signAndSend({ type: MsgType.Proposal, height: this.height, round, digest }, { block, roundChanges, prepares });
+    if (env && executed) this.proposals.set(round, { digest, executed, envelope: env });
+    if (env) await this.onProposal(env, 'self');
+  }
+
+  /** With a quorum of ROUND-CHANGEs for `round`, its proposer proposes: the highest prepared block, or a new one. */
+  private async maybeProposeAfterRoundChange(round: number): Promise<void> {
+    const rcs = this.roundChanges.get(round);
+    if (round === 0 || round !== this.round || !rcs || rcs.size < this.valset.quorum || !this.isProposer(round) || this.proposedRounds.has(round)) return;
+    const all = [...rcs.values()];
+    let best: Envelope | undefined;
+    for (const e of all) {
+      const p = e.message.body.prepared;
+      if (p && (!best || p.round > best.message.body.prepared!.round)) best = e;
+    }
+    const justification = all.slice(0, this.valset.quorum).map((e) => e.message);
+    if (best && !justification.includes(best.message)) justification[justification.length - 1] = best.message;
+    if (best) await this.propose(round, best.block!, justification, best.prepares);
+    else await this.proposeNew(round, justification, []);
+  }
+
+  // ---------------------------------------------------------------- incoming messages
+
+  private async onEnvelope(env: Envelope, from: string): Promise<void> {
+    const m = env.message.body;
+    if (m.height < this.height) return;
+    if (m.height > this.height) return this.buffer(env);
+    if (m.round > this.round + this.opts.maxFutureRounds) return;
+    if (!env.message.verify(this.deps.chain.chainId, this.valset)) return this.penalise(from, 'bad signature or not a validator');
+    switch (m.type) {
+      case MsgType.Proposal:
+        return this.onProposal(env, from);
+      case MsgType.Prepare:
+        return this.onVote(this.prepares, env.message, from);
+      case MsgType.Commit:
+        return this.onCommit(env.message, from);
+      case MsgType.RoundChange:
+        return this.onRoundChange(env, from);
+    }
+  }
+
+  private buffer(env: Envelope): void {
+    const m = env.message.body;
+    if (m.height > this.height + this.opts.maxFutureHeights) return;
+    const sender = hex(env.message.sender);
+    const n = this.futureCount.get(sender) ?? 0;
+    if (n >= this.opts.maxFuturePerValidator) return;
+    this.futureCount.set(sender, n + 1);
+    const list = this.future.get(m.height) ?? [];
+    list.push(env);
+    this.future.set(m.height, list);
+  }
+
+  private penalise(from: string, reason: string): void {
+    this.deps.logger.warn({ from, height: this.height, round: this.round, reason }, 'dropped consensus message');
+    if (from !== 'self' && from !== 'buffered') this.deps.env.penalise?.(from, reason);
+  }
+
+  private async onProposal(env: Envelope, from: string): Promise<void> {
+    const m = env.message.body;
+    const { chain, txs } = this.deps;
+    if (!equalBytes(env.message.sender, this.valset.proposer(this.height, m.round).address)) return this.penalise(from, `PROPOSAL from a validator that is not the proposer of round ${m.round}`);
+    if (!env.block || !equalBytes(env.block.hash(), m.digest!)) return this.penalise(from, 'PROPOSAL without its block');
+    if (m.round < this.round) return;
+    const existing = this.proposals.get(m.round);
+    if (existing) {
+      if (!equalBytes(existing.digest, m.digest!)) this.penalise(from, `equivocating PROPOSAL for round ${m.round}`);
+      else if (from === 'self') await this.sendPrepare(m.round, existing.digest);
+      return;
+    }
+    if (m.round > 0 && !this.justified(env)) return this.penalise(from, 'PROPOSAL without a valid round-change justification');
+    let executed: ExecutedBlock;
+    try {
+      executed = chain.validate(env.block, (t) => txs.isVerified(t));
+    } catch (e) {
+      return this.penalise(from, (e as Error).message);
+    }
+    if (m.round > this.round) this.enterRound(m.round);
+    this.proposals.set(m.round, { digest: m.digest!, executed, envelope: env });
+    await this.sendPrepare(m.round, m.digest!);
+  }
+
+  private async sendPrepare(round: number, digest: Uint8Array): Promise<void> {
+    await this.signAndSend({ type: MsgType.Prepare, height: this.height, round, digest }, {});
+    await this.checkPrepared(round);
+  }
+
+  /** A round > 0 PROPOSAL needs a quorum of ROUND-CHANGEs, and the PREPAREs for the highest prepared block among them. */
+  private justified(env: Envelope): boolean {
+    const { height, round, digest } = env.message.body;
+    const chainId = this.deps.chain.chainId;
+    const senders = new Set<string>();
+    let highest: { round: number; digest: Uint8Array } | undefined;
+    for (const rc of env.roundChanges) {
+      const b = rc.body;
+      if (b.type !== MsgType.RoundChange || b.height !== height || b.round !== round || !rc.verify(chainId, this.valset)) return false;
+      senders.add(hex(rc.sender));
+      if (b.prepared && (!highest || b.prepared.round > highest.round)) highest = b.prepared;
+    }
+    if (senders.size < this.valset.quorum) return false;
+    if (!highest) return true;
+    return equalBytes(highest.digest, digest!) && this.validPrepares(env.prepares, highest.round, highest.digest);
+  }
+
+  private validPrepares(prepares: SignedMessage[], round: number, digest: Uint8Array): boolean {
+    const chainId = this.deps.chain.chainId;
+    const senders = new Set<string>();
+    for (const p of prepares) {
+      const b = p.body;
+      if (b.type !== MsgType.Prepare || b.height !== this.height || b.round !== round || !equalBytes(b.digest!, digest) || !p.verify(chainId, this.valset)) return false;
+      senders.add(hex(p.sender));
+    }
+    return senders.size >= this.valset.quorum;
+  }
+
+  /** Stores a PREPARE or COMMIT: one per sender and round; a second with another digest is equivocation. */
+  private store(votes: Map<number, Votes>, msg: SignedMessage, from: string): boolean {
+    const { round, digest } = msg.body;
+    let byDigest = votes.get(round);
+    if (!byDigest) votes.set(round, (byDigest = new Map()));
+    const sender = hex(msg.sender);
+    for (const [d, senders] of byDigest) {
+      if (senders.has(sender)) {
+        if (d !== hex(digest!)) this.penalise(from, `equivocating vote in round ${round}`);
+        return false;
+      }
+    }
+    let senders = byDigest.get(hex(digest!));
+    if (!senders) byDigest.set(hex(digest!), (senders = new Map()));
+    senders.set(sender, msg);
+    return true;
+  }
+
+  private async onVote(votes: Map<number, Votes>, msg: SignedMessage, from: string): Promise<void> {
+    if (this.store(votes, msg, from)) await this.checkPrepared(msg.body.round);
+  }
+
+  private async checkPrepared(round: number): Promise<void> {
+    const proposal = this.proposals.get(round);
+    if (!proposal || round !== this.round) return;
+    const votes = this.prepares.get(round)?.get(hex(proposal.digest));
+    if (!votes || votes.size < this.valset.quorum) return;
+    if (this.prepared?.round === round) return;
+    this.prepared = { round, digest: proposal.digest, block: proposal.executed.block, prepares: [...votes.values()].slice(0, this.valset.quorum) };
+    const seal = this.deps.key.bls.sign(commitVoteMessage(this.deps.chain.chainId, this.height, round, proposal.digest));
+    await this.signAndSend(
+      { type: MsgType.Commit, height: this.height, round, digest: proposal.digest, seal },
+      { block: proposal.executed.block, prepares: this.prepared.prepares, localOnly: true },
+    );
+  }
+
+  private async onCommit(msg: SignedMessage, from: string): Promise<void> {
+    const { round, digest, seal } = msg.body;
+    const v = this.valset.validators[this.valset.indexOf(msg.sender)]!;
+    if (!blsVerify(v.blsPublicKey, commitVoteMessage(this.deps.chain.chainId, this.height, round, digest!), seal!)) return this.penalise(from, 'COMMIT with an invalid seal');
+    if (this.store(this.commits, msg, from)) await this.checkCommitted(round, digest!);
+  }
+
+  private async checkCommitted(round: number, digest: Uint8Array): Promise<void> {
+    const votes = this.commits.get(round)?.get(hex(digest));
+    if (!votes || votes.size < this.valset.quorum || this.committing) return;
+    let executed = [...this.proposals.values()].find((p) => equalBytes(p.digest, digest))?.executed;
+    if (!executed && this.prepared && equalBytes(this.prepared.digest, digest)) {
+      try {
+        executed = this.deps.chain.validate(this.prepared.block, (t) => this.deps.txs.isVerified(t));
+      } catch (e) {
+        this.deps.logger.error({ err: e }, 'a quorum committed a block this node cannot execute');
+        return;
+      }
+    }
+    if (!executed) return; // block sync will fetch it
+    const signers = [...votes.values()].map((m) => ({ index: this.valset.indexOf(m.sender), signature: m.body.seal! }));
+    const cert = CommitCertificate.aggregate(this.height, round, digest, this.valset.size, signers);
+    this.committing = true;
+    try {
+      await this.deps.chain.commit(executed, cert);
+    } finally {
+      this.committing = false;
+    }
+    const block = executed.block;
+    this.deps.logger.info({ height: block.height, round, txs: block.transactions.length, signers: signers.length, hash: toHex(digest) }, 'committed block');
+    this.deps.txs.update(block.transactions);
+    this.deps.env.committed?.(block.withCertificate(cert), equalBytes(block.header.proposer, this.deps.key.address));
+    await this.startHeight();
+  }
+
+  private async onRoundChange(env: Envelope, from: string): Promise<void> {
+    const m = env.message.body;
+    if (m.round === 0) return this.penalise(from, 'ROUND-CHANGE to round 0');
+    if (m.prepared) {
+      if (!env.block || !equalBytes(env.block.hash(), m.prepared.digest) || m.prepared.round >= m.round || !this.validPrepares(env.prepares, m.prepared.round, m.prepared.digest)) {
+        return this.penalise(from, 'ROUND-CHANGE with an invalid prepared certificate');
+      }
+    }
+    let rcs = this.roundChanges.get(m.round);
+    if (!rcs) this.roundChanges.set(m.round, (rcs = new Map()));
+    const sender = hex(env.message.sender);
+    if (rcs.has(sender)) return;
+    rcs.set(sender, env);
+
+    // f+1 validators are in later rounds: follow them to the lowest of those rounds.
+    if (m.round > this.round) {
+      const ahead = new Map<string, number>();
+      for (const [r, byS] of this.roundChanges) if (r > this.round) for (const s of byS.keys()) ahead.set(s, Math.min(ahead.get(s) ?? r, r));
+      if (ahead.size >= this.f + 1) await this.roundChangeTo(Math.min(...ahead.values()), `${ahead.size} validators are in later rounds`);
+    }
+    await this.maybeProposeAfterRoundChange(m.round);
+  }
+
+  // ---------------------------------------------------------------- signing
+
+  /**
+   * Signs, records durably, then sends. Never signs a second, different message for the same
+   * (height, round, type): if the sign log has one, it is re-sent instead.
+   */
+  private async signAndSend(
+    body: MessageBody,
+    extra: { block?: Block; roundChanges?: SignedMessage[]; prepares?: SignedMessage[]; localOnly?: boolean },
+  ): Promise<Envelope | undefined> {
+    const { signLog, key, env, chain } = this.deps;
+    const prior = await signLog.get(body.height, body.round, body.type);
+    if (prior) {
+      const old = decodeEnvelope(prior);
+      const same = body.type === MsgType.RoundChange || (old.message.body.digest && equalBytes(old.message.body.digest, body.digest!));
+      if (!same) {
+        this.deps.logger.warn({ height: body.height, round: body.round, type: body.type }, 'refusing to sign a message that conflicts with one signed before');
+        return undefined;
+      }
+      env.broadcast(stripLocal(old));
+      await this.onEnvelope(old, 'self');
+      return old;
+    }
+    const message = SignedMessage.sign(chain.chainId, body, key.address, key.ed25519);
+    const full: Envelope = { message, block: extra.block, roundChanges: extra.roundChanges ?? [], prepares: extra.prepares ?? [] };
+    await signLog.record(body.height, body.round, body.type, encodeEnvelope(full));
+    const sent = extra.localOnly ? stripLocal(full) : full;
+    env.broadcast(sent);
+    if (body.type !== MsgType.Proposal) await this.onEnvelope(sent, 'self');
+    return full;
+  }
+}
+
+/** A COMMIT is sent bare; its block and PREPAREs are kept only in the sign log. */
+function stripLocal(e: Envelope): Envelope {
+  return e.message.type === MsgType.Commit ? { message: e.message, roundChanges: [], prepares: [] } : e;
+}

@@ -1,0 +1,171 @@
+import {
+  ADDRESS_LENGTH,
+  BLS_SIGNATURE_LENGTH,
+  ChainError,
+  ChainErrorCode,
+  ED25519_SIGNATURE_LENGTH,
+  HashTag,
+  asBytes,
+  asList,
+  asSafeUint,
+  decodeBlock,
+  decodeList,
+  ed25519Verify,
+  rlpDecode,
+  rlpEncode,
+  taggedHash,
+  toHex,
+  uintBytes,
+  utf8,
+  type Block,
+  type Ed25519Key,
+  type RlpItem,
+  type ValidatorSet,
+} from '../../chain/index.js';
+
+export const MsgType = { Proposal: 1, Prepare: 2, Commit: 3, RoundChange: 4 } as const;
+export type MsgType = (typeof MsgType)[keyof typeof MsgType];
+export const MSG_NAMES: Record<MsgType, string> = { 1: 'PROPOSAL', 2: 'PREPARE', 3: 'COMMIT', 4: 'ROUND-CHANGE' };
+
+/** What was prepared: the round and the block hash a quorum of PREPAREs agreed on. */
+export interface PreparedRef {
+  round: number;
+  digest: Uint8Array;
+}
+
+/**
+ * The signed part of a consensus message. RLP of the body per type:
+ * PROPOSAL [height, round, digest]; PREPARE [height, round, digest];
+ * COMMIT [height, round, digest, blsSeal]; ROUND-CHANGE [height, round, [] | [preparedRound, preparedDigest]].
+ */
+export interface MessageBody {
+  type: MsgType;
+  height: number;
+  round: number;
+  /** Block hash (PROPOSAL, PREPARE, COMMIT). */
+  digest?: Uint8Array;
+  /** BLS signature over commitVoteMessage (COMMIT). */
+  seal?: Uint8Array;
+  /** ROUND-CHANGE: the sender's prepared round and block, if any. */
+  prepared?: PreparedRef;
+}
+
+function bodyRlp(b: MessageBody): RlpItem[] {
+  const head = [uintBytes(b.height), uintBytes(b.round)];
+  switch (b.type) {
+    case MsgType.Proposal:
+    case MsgType.Prepare:
+      return [...head, b.digest!];
+    case MsgType.Commit:
+      return [...head, b.digest!, b.seal!];
+    case MsgType.RoundChange:
+      return [...head, b.prepared ? [uintBytes(b.prepared.round), b.prepared.digest] : []];
+  }
+}
+
+function signingHash(chainId: string, type: MsgType, body: Uint8Array): Uint8Array {
+  return taggedHash(HashTag.ConsensusMessage, rlpEncode([utf8(chainId), uintBytes(type), body]));
+}
+
+/** A message signed (Ed25519) by a validator. RLP: [type, body, sender, signature]. */
+export class SignedMessage {
+  private _bytes?: Uint8Array;
+  constructor(
+    readonly body: MessageBody,
+    readonly sender: Uint8Array,
+    readonly signature: Uint8Array,
+    private readonly bodyBytes: Uint8Array,
+  ) {}
+
+  static sign(chainId: string, body: MessageBody, sender: Uint8Array, key: Ed25519Key): SignedMessage {
+    const bytes = rlpEncode(bodyRlp(body));
+    return new SignedMessage(body, sender, key.sign(signingHash(chainId, body.type, bytes)), bytes);
+  }
+
+  get type(): MsgType {
+    return this.body.type;
+  }
+
+  raw(): RlpItem[] {
+    return [uintBytes(this.body.type), this.bodyBytes, this.sender, this.signature];
+  }
+
+  serialize(): Uint8Array {
+    return (this._bytes ??= rlpEncode(this.raw()));
+  }
+
+  /** True when the sender is in `valset` and the signature is theirs. */
+  verify(chainId: string, valset: ValidatorSet): boolean {
+    const i = valset.indexOf(this.sender);
+    if (i < 0) return false;
+    return ed25519Verify(valset.validators[i]!.publicKey, signingHash(chainId, this.body.type, this.bodyBytes), this.signature);
+  }
+
+  describe(): string {
+    return `${MSG_NAMES[this.body.type]} h=${this.body.height} r=${this.body.round}${this.body.digest ? ` d=${toHex(this.body.digest).slice(0, 10)}` : ''}`;
+  }
+}
+
+export function signedMessageFromRlp(item: RlpItem): SignedMessage {
+  const f = decodeList(item, 4, 'consensus message');
+  const type = asSafeUint(f[0], 'message.type');
+  if (type < 1 || type > 4) throw new ChainError(ChainErrorCode.FieldValue, `unknown consensus message type ${type}`);
+  const bodyBytes = asBytes(f[1], 'message.body');
+  const sender = asBytes(f[2], 'message.sender', ADDRESS_LENGTH);
+  const signature = asBytes(f[3], 'message.signature', ED25519_SIGNATURE_LENGTH);
+  const t = type as MsgType;
+  const bodyItem = rlpDecode(bodyBytes, 'message body');
+  let body: MessageBody;
+  if (t === MsgType.RoundChange) {
+    const b = decodeList(bodyItem, 3, 'ROUND-CHANGE');
+    const p = asList(b[2], 'ROUND-CHANGE.prepared');
+    if (p.length !== 0 && p.length !== 2) throw new ChainError(ChainErrorCode.FieldCount, 'ROUND-CHANGE.prepared must have 0 or 2 fields');
+    body = {
+      type: t,
+      height: asSafeUint(b[0], 'height'),
+      round: asSafeUint(b[1], 'round'),
+      prepared: p.length === 2 ? { round: asSafeUint(p[0], 'preparedRound'), digest: asBytes(p[1], 'preparedDigest', 32) } : undefined,
+    };
+  } else {
+    const n = t === MsgType.Commit ? 4 : 3;
+    const b = decodeList(bodyItem, n, MSG_NAMES[t]);
+    body = { type: t, height: asSafeUint(b[0], 'height'), round: asSafeUint(b[1], 'round'), digest: asBytes(b[2], 'digest', 32) };
+    if (t === MsgType.Commit) body.seal = asBytes(b[3], 'seal', BLS_SIGNATURE_LENGTH);
+  }
+  return new SignedMessage(body, sender, signature, bodyBytes);
+}
+
+/**
+ * What travels on the consensus topic: a signed message plus what justifies it.
+ * RLP: [message, block | empty, [ROUND-CHANGE...], [PREPARE...]].
+ * PROPOSAL carries its block, and for round > 0 the quorum of ROUND-CHANGEs and the PREPAREs of
+ * the highest prepared round among them; ROUND-CHANGE carries its prepared block and PREPAREs.
+ */
+export interface Envelope {
+  message: SignedMessage;
+  block?: Block;
+  roundChanges: SignedMessage[];
+  prepares: SignedMessage[];
+}
+
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  return rlpEncode([e.message.raw(), e.block ? e.block.serialize() : new Uint8Array(0), e.roundChanges.map((m) => m.raw()), e.prepares.map((m) => m.raw())]);
+}
+
+export const MAX_JUSTIFICATION = 1024;
+
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  const f = decodeList(rlpDecode(bytes, 'consensus envelope'), 4, 'consensus envelope');
+  const blockBytes = asBytes(f[1], 'envelope.block');
+  const rcs = asList(f[2], 'envelope.roundChanges');
+  const prepares = asList(f[3], 'envelope.prepares');
+  if (rcs.length > MAX_JUSTIFICATION || prepares.length > MAX_JUSTIFICATION) {
+    throw new ChainError(ChainErrorCode.FieldCount, 'envelope justification is too long');
+  }
+  return {
+    message: signedMessageFromRlp(f[0]!),
+    block: blockBytes.length ? decodeBlock(blockBytes) : undefined,
+    roundChanges: rcs.map(signedMessageFromRlp),
+    prepares: prepares.map(signedMessageFromRlp),
+  };
+}

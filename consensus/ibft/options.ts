@@ -1,0 +1,29 @@
+export interface IbftOptions {
+  /** Timeout of round 1; round r waits base * 2^(r-1), capped. */
+  roundTimeoutMs: number;
+  /** The cap on any round's timeout: backoff never grows past it. */
+  maxRoundTimeoutMs: number;
+  /** With no transactions waiting, the proposer of round 0 waits this long before an empty block. */
+  emptyBlockIntervalMs: number;
+  /** Most transactions in a block. */
+  maxBlockTxs: number;
+  /** Most bytes of transactions in a block. */
+  maxBlockBytes: number;
+  /** Messages for heights up to this far ahead are buffered; later ones are dropped. */
+  maxFutureHeights: number;
+  /** Buffered future messages kept per validator. */
+  maxFuturePerValidator: number;
+  /** Rounds ahead of the current one whose messages are kept. */
+  maxFutureRounds: number;
+}
+
+export const defaultIbftOptions: IbftOptions = {
+  roundTimeoutMs: 2_000,
+  maxRoundTimeoutMs: 30_000,
+  emptyBlockIntervalMs: 5_000,
+  maxBlockTxs: 10_000,
+  maxBlockBytes: 8 * 1024 * 1024,
+  maxFutureHeights: 16,
+  maxFuturePerValidator: 256,
+  maxFutureRounds: 64,
+};

@@ -1,0 +1,61 @@
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { ValidatorKey } from '../consensus/index.js';
+import { buildGenesis, type GenesisDoc } from '../genesis/index.js';
+import { loadOrCreatePeerKey, peerMultiaddr } from '../p2p/index.js';
+import { defaultConfig } from './config.js';
+import { homePaths, initHome } from './home.js';
+
+export interface TestnetOptions {
+  validators: number;
+  out: string;
+  chainId: string;
+  /** Address the nodes listen on and reach each other at. */
+  host: string;
+  baseRpcPort: number;
+  baseP2pPort: number;
+  devAccounts: number;
+}
+
+export interface TestnetNode {
+  index: number;
+  home: string;
+  rpcUrl: string;
+  p2pAddress: string;
+}
+
+/**
+ * Writes one home per validator (as `cometbft testnet` does): each with its Ed25519 and BLS
+ * keys, its libp2p key, its listen address, and every other node as a bootstrap peer; all share
+ * one genesis.
+ */
+export async function writeTestnet(o: TestnetOptions): Promise<{ genesis: GenesisDoc; nodes: TestnetNode[] }> {
+  const keys = Array.from({ length: o.validators }, () => ValidatorKey.generate());
+  const nodes: TestnetNode[] = [];
+  for (let i = 0; i < o.validators; i++) {
+    const home = join(o.out, `node${i}`);
+    const peer = await loadOrCreatePeerKey(homePaths(home).p2pKey);
+    nodes.push({ index: i, home, rpcUrl: `http://${o.host}:${o.baseRpcPort + i}`, p2pAddress: peerMultiaddr(o.host, o.baseP2pPort + i, peer.peerId) });
+  }
+  const genesis = buildGenesis({
+    chainId: o.chainId,
+    validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey })),
+    devAccounts: o.devAccounts,
+  });
+  for (const n of nodes) {
+    const config = defaultConfig(`node${n.index}`);
+    config.rpc = { ...config.rpc, host: o.host, port: o.baseRpcPort + n.index };
+    config.p2p = {
+      listen: [listenAddress(o.host, o.baseP2pPort + n.index)],
+      bootstrap: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),
+    };
+    await initHome(n.home, { moniker: `node${n.index}`, key: keys[n.index]!, genesis, config });
+  }
+  return { genesis, nodes };
+}
+
+/** Listen on the host's address when it is an IP; on every interface when it is a name. */
+function listenAddress(host: string, port: number): string {
+  const v = isIP(host);
+  return v === 4 ? `/ip4/${host}/tcp/${port}` : v === 6 ? `/ip6/${host}/tcp/${port}` : `/ip4/0.0.0.0/tcp/${port}`;
+}
