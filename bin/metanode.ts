@@ -107,7 +107,7 @@ program
   .option('--host <host>', 'address the nodes listen on and dial each other at', '127.0.0.1')
   .option('--base-rpc-port <port>', 'JSON-RPC port of node0 (node i uses base + i)', int('--base-rpc-port', 1, 65000), 8545)
   .option('--base-p2p-port <port>', 'p2p port of node0 (node i uses base + i)', int('--base-p2p-port', 1, 65000), 26656)
-  .option('--dev-accounts <n>', 'well-known dev accounts to fund (0 for none)', int('--dev-accounts', 0, 1000), 0)
+  .option('--dev-accounts <n>', 'well-known dev accounts to fund (0 for none)', int('--dev-accounts', 0, 100000), 0)
   .action(async (o: { out: string; validators: number; chainId: string; host: string; baseRpcPort: number; baseP2pPort: number; devAccounts: number }) => {
     const { nodes } = await writeTestnet({ ...o, out: resolve(o.out) });
     for (const n of nodes) console.log(`${n.home}\n  rpc ${n.rpcUrl}\n  p2p ${n.p2pAddress}`);

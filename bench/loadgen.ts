@@ -1,0 +1,138 @@
+/**
+ * Load generator (a separate process from the nodes): signs bank transfers from many senders
+ * before the timed window, then submits them in JSON-RPC batches round-robin to every node's RPC,
+ * at a target rate or as fast as the nodes accept. It follows the chain from node 0 to record
+ * when each transaction is committed, and prints one JSON result line.
+ */
+import { parseArgs } from 'node:util';
+import { Transaction, addressFromPublicKey, toHex } from '../chain/index.js';
+import { devAccountKey } from '../genesis/index.js';
+import { encodeTransfer } from '../vm/modules/bank/index.js';
+
+const { values: a } = parseArgs({
+  options: {
+    rpc: { type: 'string' },
+    chain: { type: 'string' },
+    senders: { type: 'string', default: '1000' },
+    txs: { type: 'string', default: '20000' },
+    rate: { type: 'string', default: '0' },
+    batch: { type: 'string', default: '250' },
+    concurrency: { type: 'string', default: '4' },
+    fee: { type: 'string', default: '1000' },
+  },
+});
+const urls = a.rpc!.split(',');
+const senders = Number(a.senders);
+const total = Number(a.txs);
+const rate = Number(a.rate);
+const batchSize = Number(a.batch);
+const concurrency = Number(a.concurrency);
+
+async function rpc<T>(url: string, body: unknown): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as T;
+}
+
+// 1. Sign everything before the window: sender i sends nonces 0.. to sender (i+1) % senders.
+const keys = Array.from({ length: senders }, (_, i) => devAccountKey(i));
+const addrs = keys.map((k) => addressFromPublicKey(k.publicKey));
+const txs: { hex: string; hash: string }[] = [];
+const perSender = Math.ceil(total / senders);
+for (let n = 0; n < perSender; n++) {
+  for (let i = 0; i < senders && txs.length < total; i++) {
+    const tx = Transaction.sign(
+      { chainId: a.chain!, nonce: BigInt(n), sender: keys[i]!.publicKey, fee: BigInt(a.fee!), kind: 'bank.transfer', payload: encodeTransfer({ to: addrs[(i + 1) % senders]!, asset: 'NEX', amount: 1n }) },
+      keys[i]!,
+    );
+    txs.push({ hex: toHex(tx.serialize()), hash: toHex(tx.hash()) });
+  }
+}
+
+// 2. Follow the chain: commit time of every transaction, as seen by a client.
+const submitted = new Map<string, number>();
+const committedAt = new Map<string, number>();
+let following = true;
+let startHeight = 0;
+const blocks: { height: number; timestamp: number; txs: number }[] = [];
+async function follow(): Promise<void> {
+  const head = await rpc<{ result: { height: number } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getHead' });
+  let h = head.result.height;
+  startHeight = h;
+  while (following) {
+    const r = await rpc<{ result: { height: number } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getHead' });
+    while (h < r.result.height) {
+      h++;
+      const b = await rpc<{ result: { height: number; timestamp: number; transactions: string[] } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getBlockByHeight', params: [h, false] });
+      const now = performance.now();
+      for (const t of b.result.transactions) committedAt.set(t, now);
+      blocks.push({ height: h, timestamp: b.result.timestamp, txs: b.result.transactions.length });
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+const follower = follow();
+await new Promise((r) => setTimeout(r, 200));
+
+// 3. Submit: batches, round-robin over nodes, `concurrency` requests in flight, paced to `rate`.
+let rejected = 0;
+const reasons = new Map<string, number>();
+const t0 = performance.now();
+let next = 0;
+let req = 0;
+async function worker(): Promise<void> {
+  while (next < txs.length) {
+    const slice = txs.slice(next, next + batchSize);
+    next += slice.length;
+    if (rate > 0) {
+      const due = t0 + ((next - slice.length) / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const url = urls[req++ % urls.length]!;
+    const sentAt = performance.now();
+    const body = slice.map((t, i) => ({ jsonrpc: '2.0', id: i, method: 'tx_send', params: [t.hex] }));
+    const out = await rpc<{ id: number; error?: { data?: { reason?: string } } }[]>(url, body);
+    for (const r of out) {
+      if (r.error) {
+        rejected++;
+        const why = r.error.data?.reason ?? 'other';
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      } else submitted.set(slice[r.id]!.hash, sentAt);
+    }
+  }
+}
+await Promise.all(Array.from({ length: rate > 0 ? Math.max(concurrency, 1) : concurrency }, worker));
+const submitSeconds = (performance.now() - t0) / 1000;
+
+// 4. Wait until everything accepted is committed (or 30 s pass).
+const deadline = performance.now() + 30_000;
+while (performance.now() < deadline && [...submitted.keys()].some((h) => !committedAt.has(h))) await new Promise((r) => setTimeout(r, 20));
+following = false;
+await follower;
+
+const lat = [...submitted].filter(([h]) => committedAt.has(h)).map(([h, t]) => committedAt.get(h)! - t).sort((x, y) => x - y);
+const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : NaN);
+const loaded = blocks.filter((b) => b.txs > 0);
+const first = loaded[0];
+const last = loaded[loaded.length - 1];
+const committed = loaded.reduce((s, b) => s + b.txs, 0);
+// Throughput from the blocks themselves: committed transactions over the span of block timestamps,
+// from the block before the first loaded one (when the first batch started being built).
+const before = blocks.find((b) => b.height === (first?.height ?? 0) - 1);
+const spanMs = first && last ? last.timestamp - (before?.timestamp ?? first.timestamp) : 0;
+const intervals = blocks.slice(1).map((b, i) => b.timestamp - blocks[i]!.timestamp);
+console.log(
+  JSON.stringify({
+    submitted: submitted.size,
+    rejected,
+    rejectReasons: Object.fromEntries(reasons),
+    committed,
+    submitSeconds,
+    committedTps: spanMs > 0 ? (committed / spanMs) * 1000 : 0,
+    latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: lat[lat.length - 1] ?? NaN, samples: lat.length },
+    blocks: blocks.length,
+    txsPerBlock: loaded.length ? committed / loaded.length : 0,
+    blockIntervalMs: intervals.length ? intervals.reduce((s, x) => s + x, 0) / intervals.length : 0,
+    startHeight,
+  }),
+);

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: throughput, finality latency and memory of a fresh devnet, for 1 and 4
+ * validators. Each scenario: a new testnet in a temp folder, nodes as separate processes, and the
+ * load generator (bench/loadgen.ts) as another process on the same machine. Prints a table and
+ * writes bench/results/<timestamp>.json. Options: --only <scenario name substring>, --quick.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+
+interface Scenario {
+  name: string;
+  validators: number;
+  senders: number;
+  txs: number;
+  /** 0: as fast as the nodes take them. */
+  rate: number;
+}
+
+const scale = args.quick ? 0.2 : 1;
+const scenarios: Scenario[] = [
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0 },
+  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0 },
+  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100 },
+].filter((s) => !args.only || s.name.includes(args.only));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // starting
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+async function runScenario(s: Scenario, port: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'metanode-bench-'));
+  const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', String(s.validators), '--out', dir, '--chain-id', 'metanode-bench', '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--dev-accounts', String(s.senders)], { encoding: 'utf8' });
+  if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
+  const homes = Array.from({ length: s.validators }, (_, i) => join(dir, `node${i}`));
+  for (const home of homes) {
+    const cfgPath = join(home, 'config.json');
+    const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
+    cfg.log = { level: 'warn' };
+    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: 20_000, maxBlockBytes: 16 * 1024 * 1024 };
+    cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
+    await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
+  }
+  const nodes: ChildProcess[] = homes.map((home) => spawn(process.execPath, [METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
+  try {
+    for (const u of urls) await waitHealthy(u);
+    await sleep(1500); // peers connect, first empty blocks
+    const peak = new Array<number>(nodes.length).fill(0);
+    const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
+    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    clearInterval(sampler);
+    nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmHWM'))));
+    if (lg.status !== 0) throw new Error(`load generator failed: ${lg.stderr}`);
+    const result = JSON.parse(lg.stdout.trim().split('\n').pop()!);
+    return { scenario: s, ...result, peakRssMiB: peak.map((k) => Math.round(k / 1024)) };
+  } finally {
+    for (const n of nodes) n.kill('SIGTERM');
+    await Promise.all(nodes.map((n) => new Promise((r) => (n.exitCode !== null ? r(null) : n.once('exit', r)))));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+let port = 18_545;
+for (const s of scenarios) {
+  process.stderr.write(`running: ${s.name} …\n`);
+  results.push(await runScenario(s, port));
+  port += 300;
+}
+
+const rows = results.map((r) => [
+  r.scenario.name,
+  r.committedTps.toFixed(0),
+  r.latencyMs.p50.toFixed(0),
+  r.latencyMs.p99.toFixed(0),
+  r.blockIntervalMs.toFixed(0),
+  r.txsPerBlock.toFixed(0),
+  `${r.committed}/${r.submitted}${r.rejected ? ` (${r.rejected} rejected)` : ''}`,
+  r.peakRssMiB.join(' / '),
+]);
+const head = ['scenario', 'committed tx/s', 'p50 ms', 'p99 ms', 'block ms', 'tx/block', 'committed/accepted', 'peak RSS MiB'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+console.log(`\nMetanode benchmark — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}\n`);
+console.log(line(head));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
+const outDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, results }, null, 2));
+console.log(`\nwrote ${file}`);

@@ -1,0 +1,191 @@
+/**
+ * Whole-chain invariants, checked through a node's JSON-RPC alone: blocks link up and carry
+ * certificates, every committed transaction has its receipt, and the state equals what the
+ * blocks and receipts say it should be (replayed from genesis.json), supply is conserved, and
+ * state proofs verify against block headers. Meant for a quiet node (no transactions arriving).
+ */
+import { expect } from 'chai';
+import { asBigint, fromHex, parseAddress, rlpDecode, stateProofFromJson, toHex, verifyStateProof } from '../../chain/index.js';
+import type { GenesisDoc } from '../../genesis/index.js';
+import { balanceKey } from '../../vm/modules/bank/keys.js';
+import {
+  ASSET_SYMBOLS,
+  type AccountJson,
+  type Asset,
+  type AssetJson,
+  type BlockJson,
+  type HeadJson,
+  type ProofJson,
+  type ReceiptJson,
+  type RpcClient,
+  type TxJson,
+} from './client.js';
+
+export type Ledger = Map<string, Record<Asset, bigint>>;
+
+const zero = (): Record<Asset, bigint> => ({ GEN: 0n, NEX: 0n, FLX: 0n, AUR: 0n });
+
+/** Balances written by genesis.json's bank section. */
+export function genesisLedger(genesis: GenesisDoc): Ledger {
+  const bank = genesis.modules.bank as { balances: { address: string; amounts: Partial<Record<Asset, string>> }[] };
+  const out: Ledger = new Map();
+  for (const b of bank.balances) out.set(b.address, Object.fromEntries(ASSET_SYMBOLS.map((a) => [a, BigInt(b.amounts[a] ?? '0')])) as Record<Asset, bigint>);
+  return out;
+}
+
+export function supplyOf(ledger: Ledger): Record<Asset, bigint> {
+  const s = zero();
+  for (const b of ledger.values()) for (const a of ASSET_SYMBOLS) s[a] += b[a];
+  return s;
+}
+
+/** Blocks from..to (inclusive) with whole transactions; every one must exist. */
+export async function fetchBlocks(rpc: RpcClient, from: number, to: number): Promise<BlockJson<TxJson>[]> {
+  const calls = [];
+  for (let h = from; h <= to; h++) calls.push({ method: 'chain_getBlockByHeight', params: [h, true] });
+  const blocks = await rpc.batchResults<BlockJson<TxJson> | null>(calls, 200);
+  blocks.forEach((b, i) => expect(b, `block ${from + i} (head ≥ ${to}) is not served`).to.not.equal(null));
+  return blocks as BlockJson<TxJson>[];
+}
+
+/** Applies blocks 1..n to the genesis ledger: fees to the proposer always, transfers on success. */
+export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[], receipts: ReadonlyMap<string, ReceiptJson>) {
+  const ledger = genesisLedger(genesis);
+  const nonces = new Map<string, number>();
+  const acct = (a: string) => {
+    let b = ledger.get(a);
+    if (!b) ledger.set(a, (b = zero()));
+    return b;
+  };
+  let failed = 0;
+  for (const block of blocks) {
+    if (block.height === 0) continue;
+    for (const tx of block.transactions) {
+      const r = receipts.get(tx.hash)!;
+      const expected = nonces.get(tx.from) ?? 0;
+      expect(tx.nonce, `nonce of ${tx.hash} in block ${block.height}`).to.equal(expected);
+      nonces.set(tx.from, expected + 1);
+      const fee = BigInt(tx.fee);
+      acct(tx.from).NEX -= fee;
+      acct(block.proposer).NEX += fee;
+      if (r.status !== 'success') {
+        failed++;
+        continue;
+      }
+      const { to, asset, amount } = tx.args as { to: string; asset: Asset; amount: string };
+      acct(tx.from)[asset] -= BigInt(amount);
+      acct(to)[asset] += BigInt(amount);
+    }
+  }
+  for (const [a, b] of ledger) for (const s of ASSET_SYMBOLS) expect(b[s] >= 0n, `replayed ${s} balance of ${a} is negative`).to.equal(true);
+  return { ledger, nonces, failed };
+}
+
+export interface ChainCheck {
+  height: number;
+  blocks: number;
+  txs: number;
+  failedTxs: number;
+  head: HeadJson;
+  /** Hashes of every committed transaction. */
+  committed: Set<string>;
+}
+
+/**
+ * Checks a quiet node end to end against its genesis. `extraAddresses` are accounts to include
+ * in the state comparison besides genesis accounts, proposers and transfer recipients.
+ */
+export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc, extraAddresses: string[] = []): Promise<ChainCheck> {
+  const head = await rpc.call<HeadJson>('chain_getHead');
+  const blocks = await fetchBlocks(rpc, 0, head.height);
+
+  const addresses = new Set([...genesisLedger(genesis).keys(), ...extraAddresses]);
+  for (const b of blocks.slice(1)) {
+    addresses.add(b.proposer);
+    for (const t of b.transactions) if (t.args?.to) addresses.add(t.args.to);
+  }
+  const addrList = [...addresses];
+  const probe = [...genesisLedger(genesis).keys()][0]!;
+  const presentKey = balanceKey(parseAddress(probe), 'NEX');
+  const absentKey = balanceKey(new Uint8Array(20).fill(0xee), 'NEX');
+  // One batch: its calls are answered from one state (no block is committed in between).
+  const snap = await rpc.batchResults<unknown>([
+    { method: 'state_getProof', params: [toHex(presentKey)] },
+    { method: 'state_getProof', params: [toHex(absentKey)] },
+    { method: 'bank_getAssets' },
+    ...addrList.map((a) => ({ method: 'state_getAccount', params: [a] })),
+  ]);
+  const [present, absent, assets] = snap as [ProofJson, ProofJson, AssetJson[]];
+  const accounts = snap.slice(3) as AccountJson[];
+  const height = present.height;
+  expect(absent.height, 'proofs in one batch are at one height').to.equal(height);
+  for (const a of accounts) expect(a.height, `state_getAccount(${a.address}) height in the batch`).to.equal(height);
+  expect(height).to.be.at.least(head.height);
+  if (height > head.height) blocks.push(...(await fetchBlocks(rpc, head.height + 1, height)));
+
+  // Blocks: served, linked, certified; the head is the block at its height.
+  expect(blocks[head.height]!.hash, 'chain_getHead hash = block at that height').to.equal(head.hash);
+  expect(blocks[head.height]!.stateRoot, 'chain_getHead stateRoot = header stateRoot').to.equal(head.stateRoot);
+  expect(blocks[head.height]!.timestamp).to.equal(head.timestamp);
+  const txs: TxJson[] = [];
+  for (const b of blocks) {
+    if (b.height === 0) continue;
+    const parent = blocks[b.height - 1]!;
+    expect(b.height).to.equal(parent.height + 1);
+    expect(b.parentHash, `block ${b.height} parent`).to.equal(parent.hash);
+    expect(b.timestamp, `block ${b.height} timestamp`).to.be.greaterThan(parent.timestamp);
+    expect(b.certificate, `block ${b.height} certificate`).to.not.equal(null);
+    expect(b.certificate!.height).to.equal(b.height);
+    expect(b.certificate!.blockHash).to.equal(b.hash);
+    expect(b.certificate!.signers, `block ${b.height} signers`).to.have.length.greaterThan(0);
+    expect(b.transactionCount).to.equal(b.transactions.length);
+    b.transactions.forEach((t, i) => {
+      expect({ h: t.blockHeight, b: t.blockHash, i: t.index }, `location of ${t.hash}`).to.deep.equal({ h: b.height, b: b.hash, i });
+      txs.push(t);
+    });
+  }
+
+  // Every committed transaction: found by hash, with a receipt at the same place.
+  const lookups = await rpc.batchResults<TxJson | ReceiptJson | null>(txs.flatMap((t) => [
+    { method: 'chain_getTransaction', params: [t.hash] },
+    { method: 'chain_getReceipt', params: [t.hash] },
+  ]));
+  const receipts = new Map<string, ReceiptJson>();
+  txs.forEach((t, i) => {
+    const byHash = lookups[2 * i] as TxJson | null;
+    const r = lookups[2 * i + 1] as ReceiptJson | null;
+    expect(byHash, `chain_getTransaction(${t.hash})`).to.deep.equal(t);
+    expect(r, `receipt of committed tx ${t.hash} (block ${t.blockHeight})`).to.not.equal(null);
+    expect({ h: r!.blockHeight, b: r!.blockHash, i: r!.index, tx: r!.txHash, fee: r!.fee }).to.deep.equal({ h: t.blockHeight, b: t.blockHash, i: t.index, tx: t.hash, fee: t.fee });
+    if (r!.status === 'failed') expect(r!.errorCode, `failed receipt ${t.hash} has a code`).to.be.a('string').and.not.equal('');
+    receipts.set(t.hash, r!);
+  });
+
+  // State = replay of the blocks; supply conserved.
+  const { ledger, nonces, failed } = replay(genesis, blocks.slice(0, height + 1), receipts);
+  accounts.forEach((acc, i) => {
+    const addr = addrList[i]!;
+    const want = ledger.get(addr) ?? zero();
+    expect(acc.balances, `balances of ${addr} at ${height}`).to.deep.equal(Object.fromEntries(ASSET_SYMBOLS.map((a) => [a, want[a].toString()])));
+    expect(acc.nonce, `nonce of ${addr}`).to.equal(nonces.get(addr) ?? 0);
+  });
+  const genesisSupply = supplyOf(genesisLedger(genesis));
+  for (const a of assets) {
+    const sum = accounts.reduce((s, acc) => s + BigInt(acc.balances[a.symbol]), 0n);
+    expect(sum.toString(), `sum of ${a.symbol} balances`).to.equal(a.supply);
+    expect(a.supply, `${a.symbol} supply vs genesis`).to.equal(genesisSupply[a.symbol].toString());
+  }
+
+  // Proofs verify against the header at their height, fetched as a block.
+  const header = blocks[height]!;
+  const root = fromHex(header.stateRoot);
+  expect(present.stateRoot).to.equal(header.stateRoot);
+  expect(present.blockHash).to.equal(header.hash);
+  expect(present.value, `balance key of ${probe} is present`).to.not.equal(null);
+  expect(verifyStateProof(root, presentKey, fromHex(present.value!), stateProofFromJson(present.proof)), 'inclusion proof verifies').to.equal(true);
+  expect(asBigint(rlpDecode(fromHex(present.value!), 'balance'), 'balance').toString()).to.equal(ledger.get(probe)!.NEX.toString());
+  expect(absent.value).to.equal(null);
+  expect(verifyStateProof(root, absentKey, undefined, stateProofFromJson(absent.proof)), 'non-inclusion proof verifies').to.equal(true);
+
+  return { height, blocks: blocks.length, txs: txs.length, failedTxs: failed, head, committed: new Set(receipts.keys()) };
+}
