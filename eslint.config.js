@@ -16,4 +16,14 @@ export default tseslint.config(
     files: ['bin/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'cli/**/*.ts', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The block explorer: plain ES modules run by the browser.
+    files: ['rpc/explorer/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'fetch', 'WebSocket', 'Node', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -23,13 +23,16 @@ interface Scenario {
   txs: number;
   /** 0: as fast as the nodes take them. */
   rate: number;
+  /** Transactions per JSON-RPC batch, and batches in flight. */
+  batch: number;
+  concurrency: number;
 }
 
 const scale = args.quick ? 0.2 : 1;
 const scenarios: Scenario[] = [
-  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0 },
-  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0 },
-  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100 },
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, batch: 250, concurrency: 4 },
+  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, batch: 250, concurrency: 4 },
+  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, batch: 1, concurrency: 16 },
 ].filter((s) => !args.only || s.name.includes(args.only));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +78,7 @@ async function runScenario(s: Scenario, port: number) {
     await sleep(1500); // peers connect, first empty blocks
     const peak = new Array<number>(nodes.length).fill(0);
     const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
-    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate)], {
+    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency)], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });

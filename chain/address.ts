@@ -13,11 +13,22 @@ export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return taggedHash(HashTag.Address, publicKey).subarray(0, ADDRESS_LENGTH);
 }
 
+/** Recently formatted addresses: bech32m encoding costs more than the lookup. */
+const formatted = new Map<string, string>();
+const FORMAT_CACHE_MAX = 100_000;
+
 export function formatAddress(address: Uint8Array): string {
   if (address.length !== ADDRESS_LENGTH) {
     throw new ChainError(ChainErrorCode.FieldLength, `an address is ${ADDRESS_LENGTH} bytes, got ${address.length}`);
   }
-  return bech32m.encode(ADDRESS_PREFIX, bech32m.toWords(address));
+  const k = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString('latin1');
+  let text = formatted.get(k);
+  if (text === undefined) {
+    text = bech32m.encode(ADDRESS_PREFIX, bech32m.toWords(address));
+    if (formatted.size >= FORMAT_CACHE_MAX) formatted.clear();
+    formatted.set(k, text);
+  }
+  return text;
 }
 
 export function parseAddress(text: string): Uint8Array {

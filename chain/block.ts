@@ -10,6 +10,7 @@ export class Block {
   readonly header: BlockHeader;
   readonly transactions: readonly Transaction[];
   readonly certificate: CommitCertificate | undefined;
+  private _bytes?: Uint8Array;
 
   constructor(header: BlockHeader, transactions: readonly Transaction[], certificate?: CommitCertificate) {
     this.header = header;
@@ -30,7 +31,7 @@ export class Block {
   }
 
   serialize(): Uint8Array {
-    return rlpEncode([this.header.raw(), this.transactions.map((t) => t.serialize()), this.certificate ? this.certificate.raw() : []]);
+    return (this._bytes ??= rlpEncode([this.header.raw(), this.transactions.map((t) => t.serialize()), this.certificate ? this.certificate.raw() : []]));
   }
 }
 

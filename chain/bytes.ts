@@ -57,8 +57,9 @@ export function readU64be(b: Uint8Array, offset = 0): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset);
 }
 
+const encoder = new TextEncoder();
 export function utf8(s: string): Uint8Array {
-  return new TextEncoder().encode(s);
+  return encoder.encode(s);
 }
 
 // ignoreBOM: keep a leading U+FEFF in the string; stripping it would let two encodings decode alike.

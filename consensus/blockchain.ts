@@ -165,7 +165,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     }
     certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
-    await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes });
+    const accounts = block.transactions.map((t) => this.sm.registry.addressesOf(t));
+    await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes, accounts });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');

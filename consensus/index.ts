@@ -5,3 +5,4 @@ export * from './mempool/index.js';
 export * from './ibft/index.js';
 export * from './sync.js';
 export * from './timer.js';
+export * from './verifier/index.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork, Topic } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
@@ -11,6 +11,7 @@ import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import { exists, homePaths, readConfig, readValidatorKey } from './home.js';
+import { NodeMetrics } from './metrics.js';
 import { VERSION } from './version.js';
 
 export type NodeStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -40,6 +41,7 @@ export class MetanodeNode {
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
     private readonly store: ChainStore,
+    private readonly verifier: VerifierPool,
     private readonly logger: Logger,
   ) {}
 
@@ -76,10 +78,12 @@ export class MetanodeNode {
       throw e;
     }
     const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
-    const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, logger: logger.child({ module: 'mempool' }) });
+    const verifier = new VerifierPool();
+    const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
     const network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...(overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {}) }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+    const metrics = new NodeMetrics();
     const engine = isValidator
-      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }) })
+      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
       : undefined;
     const sync = new BlockSync({}, {
       chain,
@@ -88,6 +92,7 @@ export class MetanodeNode {
       timer: systemTimer,
       logger: logger.child({ module: 'sync' }),
     });
+    metrics.attach({ chain, mempool, network, sync });
     const rpcOpts = { ...(config.rpc ?? {}), ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}), ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}) };
     const rpc = new RpcServer(rpcOpts, {
       backend: {
@@ -95,16 +100,18 @@ export class MetanodeNode {
         mempool,
         version: VERSION,
         validatorAddress: isValidator ? key.address : undefined,
-        submitTransaction: (raw) => {
-          const tx = mempool.addRaw(raw);
+        submitTransaction: async (raw) => {
+          const tx = await mempool.addRawAsync(raw);
           network.publish(Topic.Transactions, raw).catch((e: unknown) => logger.debug({ err: e }, 'relaying a transaction failed'));
           return tx;
         },
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
       },
       logger: logger.child({ module: 'rpc' }),
+      metrics: metrics.rpc,
+      registry: metrics.registry,
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, network, engine, sync, rpc, store, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, network, engine, sync, rpc, store, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -134,6 +141,7 @@ export class MetanodeNode {
     await this.sync.stop();
     await this.engine?.stop();
     await this.network.stop();
+    await this.verifier.close();
     await this.store.close();
     this.status = 'stopped';
     this.logger.info({ height: this.chain.height }, 'node stopped');

@@ -222,7 +222,7 @@ export class P2PNetwork implements Network {
     const gossip = this.gossip!;
     const name = topicName(this.options.chainId, topic);
     const cap = this.options.topicMaxBytes[topic];
-    gossip.topicValidators.set(name, (peer: PeerId, msg: Message) => {
+    gossip.topicValidators.set(name, async (peer: PeerId, msg: Message) => {
       const from = peer.toString();
       if (msg.data.length > cap) {
         this.log.warn({ peer: from, topic, size: msg.data.length, cap }, 'rejected oversized gossip message');
@@ -232,7 +232,7 @@ export class P2PNetwork implements Network {
       if (handler === undefined) return TopicValidatorResult.Ignore;
       let verdict: Verdict;
       try {
-        verdict = handler(msg.data, from);
+        verdict = await handler(msg.data, from);
       } catch (e) {
         this.log.error({ peer: from, topic, err: (e as Error).message }, 'gossip handler threw; ignoring the message');
         return TopicValidatorResult.Ignore;

@@ -22,7 +22,7 @@ export const Topic = {
 export type Topic = (typeof Topic)[keyof typeof Topic];
 
 /** Validates a gossiped message (synchronously, cheaply) and delivers it if accepted. */
-export type GossipHandler = (data: Uint8Array, from: string) => Verdict;
+export type GossipHandler = (data: Uint8Array, from: string) => Verdict | Promise<Verdict>;
 
 /** Serves a block range request: the encoded blocks (with certificates) from `from` to `to` inclusive, in order. */
 export type BlockRangeProvider = (from: number, to: number) => Promise<Uint8Array[]>;

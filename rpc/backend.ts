@@ -9,7 +9,7 @@ export interface RpcBackend {
   /** This node's validator address, when it is one. */
   readonly validatorAddress: Uint8Array | undefined;
   /** Admits a raw transaction to the mempool and relays it to peers; throws MempoolError. */
-  submitTransaction(raw: Uint8Array): Transaction;
+  submitTransaction(raw: Uint8Array): Promise<Transaction>;
   /** Connected peers (0 for a single node) and whether the node is catching up. */
   network(): { peers: number; syncing: boolean };
 }

@@ -10,6 +10,7 @@ export const RpcErrorCode = {
   TxRejected: -32001,
   HeightUnavailable: -32002,
   NotReady: -32003,
+  LimitExceeded: -32005,
 } as const;
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
 

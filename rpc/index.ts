@@ -5,3 +5,5 @@ export * from './method.js';
 export * from './openrpc.js';
 export * from './options.js';
 export * from './server.js';
+export * from './metrics.js';
+export * from './subscriptions.js';

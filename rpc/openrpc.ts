@@ -14,7 +14,9 @@ export function openRpcDocument(methods: readonly MethodSpec[], version: string)
       title: 'Metanode JSON-RPC',
       version,
       description:
-        'Conventions: bytes and hashes are 0x-hex; addresses are bech32m "mn1…"; amounts and fees are decimal strings of base units; heights, indices, nonces and timestamps (ms) are JSON numbers. Unknown things are null.',
+        'Conventions: bytes and hashes are 0x-hex; addresses are bech32m "mn1…"; amounts and fees are decimal strings of base units; heights, indices, nonces and timestamps (ms) are JSON numbers. Unknown things are null. ' +
+        'Transports: HTTP POST / and WebSocket on the same address (ws://host:port/), with the same methods; over WebSocket, subscribe/unsubscribe add notifications ' +
+        '{"jsonrpc":"2.0","method":"subscription","params":{"subscription":id,"result":…}}. Lists (chain_getBlocks, chain_getAccountTransactions) are newest first, paged by passing `next` back as `before`.',
     },
     methods: methods.map((m) => ({
       name: m.name,

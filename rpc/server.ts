@@ -2,40 +2,66 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { RpcBackend } from './backend.js';
 import { RpcError, RpcErrorCode } from './errors.js';
-import type { MethodSpec } from './method.js';
+import type { CallContext, MethodSpec } from './method.js';
 import { bankMethods } from './methods/bank.js';
 import { chainMethods } from './methods/chain.js';
 import { nodeMethods } from './methods/node.js';
 import { stateMethods } from './methods/state.js';
+import { subscribeMethods } from './methods/subscribe.js';
 import { txMethods } from './methods/tx.js';
+import { noopRpcMetrics, type RpcMetrics } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
 import { defaultRpcOptions, type RpcOptions } from './options.js';
 import { parseParams } from './params.js';
+import { EXPLORER_DIR, StaticFiles } from './static.js';
+import { SubscriptionHub } from './subscriptions.js';
+import { WsRpc } from './ws.js';
 
-export const allMethods: MethodSpec[] = [...chainMethods, ...stateMethods, ...bankMethods, ...txMethods, ...nodeMethods];
+export const allMethods: MethodSpec[] = [...chainMethods, ...stateMethods, ...bankMethods, ...txMethods, ...nodeMethods, ...subscribeMethods];
+
+export interface RpcServerDeps {
+  backend: RpcBackend;
+  logger: Logger;
+  /** Defaults to no-ops. */
+  metrics?: RpcMetrics;
+  /** Served at GET /metrics (Prometheus text format) when given. */
+  registry?: Registry;
+}
 
 class BodyTooLarge extends Error {}
 
-/** JSON-RPC 2.0 over HTTP: POST / for calls and batches, GET /health for probes. */
+/**
+ * JSON-RPC 2.0 over HTTP (POST / for calls and batches) and over WebSocket on the same port
+ * (the same methods, plus subscriptions); GET /health for probes, GET /metrics for Prometheus,
+ * and the block explorer's files at GET /.
+ */
 export class RpcServer {
   readonly opts: RpcOptions;
   /**
    * Errors thrown by methods are already answered (and unexpected ones logged by `call`); the
    * library's default listener would print every client mistake with a stack trace to stderr.
    */
-  private readonly rpc = new JSONRPCServer({ errorListener: () => undefined });
+  private readonly rpc = new JSONRPCServer<CallContext>({ errorListener: () => undefined });
+  private readonly metrics: RpcMetrics;
+  private readonly hub: SubscriptionHub;
+  private readonly ws: WsRpc;
+  private files = StaticFiles.empty();
   private server: Server | undefined;
 
   constructor(
     opts: Partial<RpcOptions>,
-    private readonly deps: { backend: RpcBackend; logger: Logger },
+    private readonly deps: RpcServerDeps,
   ) {
     this.opts = { ...defaultRpcOptions, ...opts };
+    this.metrics = deps.metrics ?? noopRpcMetrics;
     const doc = openRpcDocument(allMethods, deps.backend.version);
-    for (const m of allMethods) this.rpc.addMethod(m.name, (params) => this.call(m, params));
+    for (const m of allMethods) this.rpc.addMethod(m.name, (params, ctx) => this.call(m, params, ctx ?? {}));
     this.rpc.addMethod('rpc.discover', () => doc);
+    this.hub = new SubscriptionHub({ backend: deps.backend, metrics: this.metrics, logger: deps.logger });
+    this.ws = new WsRpc(this.opts, { dispatch: (json, ctx) => this.dispatch(json, ctx), hub: this.hub, metrics: this.metrics, logger: deps.logger });
   }
 
   /** The bound address (after start). */
@@ -45,6 +71,13 @@ export class RpcServer {
   }
 
   async start(): Promise<void> {
+    if (this.opts.explorer) {
+      try {
+        this.files = await StaticFiles.load(EXPLORER_DIR);
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message, dir: EXPLORER_DIR }, 'block explorer files not found: GET / will answer 404');
+      }
+    }
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.deps.logger.error({ err }, 'RPC request failed');
@@ -53,6 +86,13 @@ export class RpcServer {
       });
     });
     server.keepAliveTimeout = 30_000;
+    server.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '/').split('?')[0] !== '/') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\nWebSocket JSON-RPC is served at /\n');
+        return;
+      }
+      this.ws.handleUpgrade(req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.port, this.opts.host, () => {
@@ -61,29 +101,38 @@ export class RpcServer {
       });
     });
     this.server = server;
-    this.deps.logger.info({ url: this.url }, 'JSON-RPC listening');
+    this.hub.start();
+    this.ws.start();
+    this.deps.logger.info({ url: this.url, ws: this.url.replace(/^http/, 'ws'), explorer: this.files.size > 0 ? `${this.url}/` : null }, 'JSON-RPC listening');
   }
 
   async stop(): Promise<void> {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
+    this.ws.close();
+    this.hub.stop();
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
       s.closeAllConnections();
     });
   }
 
-  private async call(m: MethodSpec, params: unknown): Promise<unknown> {
+  private async call(m: MethodSpec, params: unknown, ctx: CallContext): Promise<unknown> {
     const started = performance.now();
+    let ok = false;
     try {
-      return await m.handler(this.deps.backend, parseParams(m.params, params));
+      const result = await m.handler(this.deps.backend, parseParams(m.params, params), ctx);
+      ok = true;
+      return result;
     } catch (e) {
       if (e instanceof JSONRPCErrorException) throw e;
       this.deps.logger.error({ err: e, method: m.name }, 'RPC method failed');
       throw new RpcError(RpcErrorCode.InternalError, `internal error in ${m.name}: ${(e as Error).message}`);
     } finally {
-      this.deps.logger.trace({ method: m.name, ms: performance.now() - started }, 'rpc call');
+      const ms = performance.now() - started;
+      this.metrics.request(m.name, ms / 1000, ok);
+      this.deps.logger.trace({ method: m.name, ms }, 'rpc call');
     }
   }
 
@@ -95,8 +144,14 @@ export class RpcServer {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     if (req.method === 'GET' && path === '/health') return send(res, 200, { ok: true, height: this.deps.backend.chain.height });
+    if (req.method === 'GET' && path === '/metrics' && this.deps.registry) {
+      const text = await this.deps.registry.metrics();
+      res.writeHead(200, { 'content-type': this.deps.registry.contentType, 'content-length': Buffer.byteLength(text) });
+      return void res.end(text);
+    }
+    if (req.method === 'GET' && path !== undefined && this.files.serve(path, res)) return;
     if (req.method !== 'POST' || path !== '/') {
-      return send(res, req.method === 'GET' ? 404 : 405, { error: 'JSON-RPC is served by POST / (and GET /health)' });
+      return send(res, req.method === 'GET' ? 404 : 405, { error: 'JSON-RPC is served by POST / and WebSocket at / (and GET /health, GET /metrics)' });
     }
     let body: string;
     try {
@@ -114,25 +169,25 @@ export class RpcServer {
     } catch (e) {
       return send(res, 200, createJSONRPCErrorResponse(null, RpcErrorCode.ParseError, `parse error: ${(e as Error).message}`));
     }
-    const out = await this.dispatch(json);
+    const out = await this.dispatch(json, {});
     if (out === null) return void res.writeHead(204).end();
     send(res, 200, out);
   }
 
-  private async dispatch(json: unknown): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
+  private async dispatch(json: unknown, ctx: CallContext): Promise<JSONRPCResponse | JSONRPCResponse[] | null> {
     if (Array.isArray(json)) {
       if (json.length === 0) return createJSONRPCErrorResponse(null, RpcErrorCode.InvalidRequest, 'invalid request: empty batch');
       if (json.length > this.opts.maxBatch) {
         return createJSONRPCErrorResponse(null, RpcErrorCode.InvalidRequest, `invalid request: batch of ${json.length} exceeds the limit of ${this.opts.maxBatch}`);
       }
-      const all = await Promise.all(json.map((r) => this.single(r)));
+      const all = await Promise.all(json.map((r) => this.single(r, ctx)));
       const responses = all.filter((r): r is JSONRPCResponse => r !== null);
       return responses.length ? responses : null;
     }
-    return this.single(json);
+    return this.single(json, ctx);
   }
 
-  private async single(r: unknown): Promise<JSONRPCResponse | null> {
+  private async single(r: unknown, ctx: CallContext): Promise<JSONRPCResponse | null> {
     const req = r as JSONRPCRequest;
     if (typeof r !== 'object' || r === null || req.jsonrpc !== '2.0' || typeof req.method !== 'string') {
       const id = typeof r === 'object' && r !== null && 'id' in r ? ((r as { id: unknown }).id as number | string | null) : null;
@@ -142,7 +197,7 @@ export class RpcServer {
       if (req.id === undefined) return null;
       return createJSONRPCErrorResponse(req.id, RpcErrorCode.MethodNotFound, `method not found: "${req.method}"; rpc.discover lists the methods`);
     }
-    return this.rpc.receive(req);
+    return this.rpc.receive(req, ctx);
   }
 }
 

@@ -32,6 +32,13 @@ export function heightKey(bucket: Bucket, height: number): Uint8Array {
   return bucketKey(bucket, u64be(height));
 }
 
+/** The account index: AccountTx ‖ address(20) ‖ height(8) ‖ index(4 BE) → tx hash. */
+export function accountTxKey(address: Uint8Array, height: number, index: number): Uint8Array {
+  const i = new Uint8Array(4);
+  new DataView(i.buffer).setUint32(0, index);
+  return bucketKey(Bucket.AccountTx, address, u64be(height), i);
+}
+
 /** [gte, lt) covering a whole bucket, or the part of it under `prefix`. */
 export function bucketRange(bucket: Bucket, prefix: Uint8Array = new Uint8Array(0)): { gte: Uint8Array; lt: Uint8Array } {
   const gte = bucketKey(bucket, prefix);

@@ -12,7 +12,7 @@ import {
   decodeValidatorSet,
   fromKey,
   readU64be,
-  receiptFromRlp,
+  decodeReceipt,
   rlpDecode,
   rlpEncode,
   toHex,
@@ -24,7 +24,7 @@ import {
   type Transaction,
   type ValidatorSet,
 } from '../chain/index.js';
-import { Bucket, MetaKey, bucketKey, bucketRange, heightKey } from './buckets.js';
+import { Bucket, MetaKey, accountTxKey, bucketKey, bucketRange, heightKey } from './buckets.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import type { BatchOp, KVController } from './kv.js';
 
@@ -39,6 +39,11 @@ export interface TxLocation {
   index: number;
 }
 
+/** One entry of the account index: a transaction that touched an account. */
+export interface AccountTxEntry extends TxLocation {
+  hash: Uint8Array;
+}
+
 /** Everything that becomes durable when a block is committed: written in one atomic batch. */
 export interface BlockCommit {
   block: Block;
@@ -47,6 +52,11 @@ export interface BlockCommit {
   stateWrites: Map<string, Uint8Array | null>;
   /** The validator set from this height on, when it changes (always at genesis). */
   validatorSet?: ValidatorSet;
+  /**
+   * For each transaction, in block order, the accounts it touches (e.g. a transfer's recipient),
+   * indexed in AccountTx; its sender is indexed in any case.
+   */
+  accounts?: readonly (readonly Uint8Array[])[];
 }
 
 /**
@@ -101,11 +111,19 @@ export class ChainStore {
       { type: 'put', key: heightKey(Bucket.HeaderByHeight, h), value: block.header.serialize() },
       { type: 'put', key: bucketKey(Bucket.HeightByHash, hash), value: u64be(h) },
       { type: 'put', key: heightKey(Bucket.BodyByHeight, h), value: rlpEncode(block.transactions.map((t) => t.serialize())) },
-      { type: 'put', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => rlpDecode(r.serialize(), 'receipt') as Uint8Array[])) },
+      { type: 'put', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => r.serialize())) },
     ];
     if (block.certificate) ops.push({ type: 'put', key: heightKey(Bucket.CertificateByHeight, h), value: block.certificate.serialize() });
     block.transactions.forEach((t, i) => {
-      ops.push({ type: 'put', key: bucketKey(Bucket.TxLocation, t.hash()), value: rlpEncode([uintBytes(h), uintBytes(i)]) });
+      const txHash = t.hash();
+      ops.push({ type: 'put', key: bucketKey(Bucket.TxLocation, txHash), value: rlpEncode([uintBytes(h), uintBytes(i)]) });
+      const seen = new Set<string>();
+      for (const a of [t.from(), ...(c.accounts?.[i] ?? [])]) {
+        const k = toHex(a);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        ops.push({ type: 'put', key: accountTxKey(a, h, i), value: txHash });
+      }
     });
     for (const [k, v] of c.stateWrites) {
       const key = bucketKey(Bucket.State, fromKey(k));
@@ -159,7 +177,7 @@ export class ChainStore {
   async receipts(height: number): Promise<Receipt[] | undefined> {
     const v = await this.kv.get(heightKey(Bucket.ReceiptsByHeight, height));
     if (!v) return undefined;
-    return this.decode(() => asList(rlpDecode(v, 'receipts'), 'receipts').map(receiptFromRlp), `receipts ${height}`);
+    return this.decode(() => asList(rlpDecode(v, 'receipts'), 'receipts').map((r, i) => decodeReceipt(asBytes(r, `receipt ${i}`))), `receipts ${height}`);
   }
 
   async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
@@ -169,6 +187,31 @@ export class ChainStore {
       const f = decodeList(rlpDecode(v, 'tx location'), 2, 'tx location');
       return { height: asSafeUint(f[0], 'height'), index: asSafeUint(f[1], 'index') };
     }, `location of tx ${toHex(hash)}`);
+  }
+
+  /** How many transactions block `height` holds (without decoding them), or undefined if unknown. */
+  async transactionCount(height: number): Promise<number | undefined> {
+    const v = await this.kv.get(heightKey(Bucket.BodyByHeight, height));
+    if (!v) return undefined;
+    return this.decode(() => asList(rlpDecode(v, 'body'), 'body').length, `body ${height}`);
+  }
+
+  /**
+   * Transactions that touched `address` (as sender, or named by their module), newest first:
+   * at most `limit` of them, all strictly before the `before` location when it is given. A
+   * reverse range scan over the index, so its cost depends on `limit`, not on the chain's length.
+   */
+  async accountTransactions(address: Uint8Array, o: { limit: number; before?: TxLocation }): Promise<AccountTxEntry[]> {
+    const all = bucketRange(Bucket.AccountTx, address);
+    const lt = o.before ? accountTxKey(address, o.before.height, o.before.index) : all.lt;
+    const out: AccountTxEntry[] = [];
+    const at = 1 + address.length;
+    for await (const [k, v] of this.kv.entries({ gte: all.gte, lt, reverse: true, limit: o.limit })) {
+      if (k.length !== at + 12 || v.length !== 32) throw new StorageError(StorageErrorCode.Corrupt, `account index entry ${toHex(k)} is corrupt`);
+      const view = new DataView(k.buffer, k.byteOffset, k.byteLength);
+      out.push({ height: Number(readU64be(k, at)), index: view.getUint32(at + 8), hash: v });
+    }
+    return out;
   }
 
   /** The validator set in force at `height`. */

@@ -4,13 +4,21 @@ import { StorageError, StorageErrorCode } from './errors.js';
 
 export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
+/** Keys with gte <= key < lt; `reverse` walks them from the highest down, `limit` stops early. */
+export interface KVRange {
+  gte: Uint8Array;
+  lt: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+}
+
 /** The one key-value interface the repositories are written against. */
 export interface KVController {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies all operations atomically; with `sync`, returns once they are on disk. */
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
-  /** Entries with gte <= key < lt, in key order. */
-  entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** Entries with gte <= key < lt, in key order (descending with `reverse`), at most `limit` of them. */
+  entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]>;
   close(): Promise<void>;
 }
 
@@ -50,9 +58,10 @@ export class LevelKV implements KVController {
     await this.db.batch(ops as never, { sync: opts.sync ?? false } as never);
   }
 
-  async *entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]> {
+  async *entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]> {
     try {
-      for await (const [k, v] of this.db.iterator(range)) yield [k, v];
+      const { gte, lt, reverse = false, limit = -1 } = range;
+      for await (const [k, v] of this.db.iterator({ gte, lt, reverse, limit })) yield [k, v];
     } catch (e) {
       throw this.readError(e);
     }
@@ -91,13 +100,14 @@ export class MemoryKV implements KVController {
     }
   }
 
-  async *entries(range: { gte: Uint8Array; lt: Uint8Array }): AsyncIterable<[Uint8Array, Uint8Array]> {
+  async *entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.check();
     const hits = [...this.data]
       .map(([k, v]) => [fromKey(k), v] as [Uint8Array, Uint8Array])
       .filter(([k]) => compareBytes(k, range.gte) >= 0 && compareBytes(k, range.lt) < 0)
       .sort((a, b) => compareBytes(a[0], b[0]));
-    yield* hits;
+    if (range.reverse) hits.reverse();
+    yield* range.limit !== undefined && range.limit >= 0 ? hits.slice(0, range.limit) : hits;
   }
 
   async close(): Promise<void> {

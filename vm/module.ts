@@ -47,6 +47,11 @@ export interface Module {
   endBlock?(ctx: ExecContext): void;
   /** Executes a transaction; throwing TxError fails it (its writes are reverted, the fee stays charged). */
   deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void;
+  /**
+   * The accounts a transaction touches besides its sender (a transfer's recipient…), read from
+   * its payload alone; the chain store indexes the transaction under each of them. [] if none.
+   */
+  addressesOf?(method: string, payload: Uint8Array): Uint8Array[];
   /** A readable form of a payload (for RPC, the CLI and the explorer), or undefined if malformed. */
   describePayload?(method: string, payload: Uint8Array): Record<string, string> | undefined;
   /** Read-only queries for RPC: `path` names the query, `params` are its JSON parameters. */

@@ -1,3 +1,4 @@
+import type { Transaction } from '../chain/index.js';
 import type { Module } from './module.js';
 import { VmError, VmErrorCode } from './errors.js';
 
@@ -25,6 +26,12 @@ export class ModuleRegistry {
     const m = this.byName.get(name);
     if (!m) throw new VmError(VmErrorCode.UnknownModule, `no module named "${name}"`);
     return m;
+  }
+
+  /** The accounts a transaction touches: its sender, then those its module names (see Module.addressesOf). */
+  addressesOf(tx: Transaction): Uint8Array[] {
+    const r = this.route(tx.kind);
+    return [tx.from(), ...(r?.module.addressesOf?.(r.method, tx.payload) ?? [])];
   }
 
   /** The module and method a kind routes to, or undefined if none handles it. */

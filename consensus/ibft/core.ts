@@ -12,14 +12,15 @@ import {
 } from '../../chain/index.js';
 import type { Blockchain, ExecutedBlock } from '../blockchain.js';
 import type { ValidatorKey } from '../keys.js';
+import type { IbftMetrics } from '../metrics.js';
 import { MsgType, SignedMessage, decodeEnvelope, encodeEnvelope, type Envelope, type MessageBody } from './messages.js';
 import { defaultIbftOptions, type IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
 /** Inputs of the core; all of them arrive through the engine's one queue. */
 export type IbftEvent =
-  | { kind: 'message'; envelope: Envelope; from: string }
-  | { kind: 'timer'; height: number; round: number; timer: 'round' | 'propose' }
+  | { kind: 'message'; envelope: Envelope; from: string; /** the engine already checked the signature against this height's set */ verified?: boolean }
+  | { kind: 'timer'; height: number; round: number; timer: 'round' | 'propose'; seq?: number }
   | { kind: 'txs' };
 
 /** Where the core's effects go: the engine (real) or a simulator (tests). */
@@ -27,8 +28,8 @@ export interface IbftEnv {
   now(): number;
   /** Feed `event` back into the queue after `delayMs`. */
   schedule(delayMs: number, event: IbftEvent): void;
-  /** Send to every other validator (the engine also feeds own messages back to the core). */
-  broadcast(envelope: Envelope): void;
+  /** Send to every other validator; `encoded` is the envelope's encoding when the caller has it. */
+  broadcast(envelope: Envelope, encoded?: Uint8Array): void;
   /** A block this node proposed was committed (the engine may gossip it). */
   committed?(block: Block, proposedHere: boolean): void;
   /** A peer sent something invalid; `from` as given in the event. */
@@ -41,6 +42,8 @@ export interface TxSource {
   isVerified(tx: Transaction): boolean;
   evict(tx: Transaction): void;
   update(committed: readonly Transaction[]): void;
+  /** Checks (in parallel, off this thread) the signatures of transactions it has not seen. */
+  preverify?(txs: readonly Transaction[]): Promise<void>;
 }
 
 type Votes = Map<string, Map<string, SignedMessage>>; // digest → sender → message
@@ -73,10 +76,12 @@ export class IbftCore {
   private future = new Map<number, Envelope[]>();
   private futureCount = new Map<string, number>();
   private committing = false;
+  /** Only the latest armed round timer counts: progress in a round re-arms it. */
+  private timerSeq = 0;
 
   constructor(
     opts: Partial<IbftOptions>,
-    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; txs: TxSource; env: IbftEnv; logger: Logger },
+    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; txs: TxSource; env: IbftEnv; logger: Logger; metrics?: IbftMetrics },
   ) {
     this.opts = { ...defaultIbftOptions, ...opts };
   }
@@ -98,14 +103,14 @@ export class IbftCore {
     switch (ev.kind) {
       case 'timer':
         if (ev.height !== this.height) return;
-        if (ev.timer === 'round' && ev.round === this.round) return this.roundChangeTo(this.round + 1, 'round timer expired');
+        if (ev.timer === 'round' && ev.round === this.round && (ev.seq === undefined || ev.seq === this.timerSeq)) return this.roundChangeTo(this.round + 1, 'round timer expired');
         if (ev.timer === 'propose' && ev.round === this.round) return this.tryPropose();
         return;
       case 'txs':
         if (this.round === 0 && !this.proposedRounds.has(0) && this.isProposer(0)) return this.tryPropose();
         return;
       case 'message':
-        return this.onEnvelope(ev.envelope, ev.from);
+        return this.onEnvelope(ev.envelope, ev.from, ev.verified === true && ev.envelope.message.body.height === this.height);
     }
   }
 
@@ -163,7 +168,17 @@ export class IbftCore {
 
   private enterRound(round: number): void {
     this.round = round;
-    this.deps.env.schedule(this.timeout(round), { kind: 'timer', height: this.height, round, timer: 'round' });
+    this.armRoundTimer();
+  }
+
+  /**
+   * (Re)starts the current round's timer. Called on entering a round, and again when the round
+   * makes progress (a valid proposal accepted, a block prepared): a round that is advancing is
+   * not abandoned because validating a large block took longer than the timeout.
+   */
+  private armRoundTimer(): void {
+    const seq = ++this.timerSeq;
+    this.deps.env.schedule(this.timeout(this.round), { kind: 'timer', height: this.height, round: this.round, timer: 'round', seq });
   }
 
   private isProposer(round: number): boolean {
@@ -177,6 +192,7 @@ export class IbftCore {
   private async roundChangeTo(round: number, why: string): Promise<void> {
     if (round <= this.round && why !== 'restart') return;
     this.deps.logger.info({ height: this.height, round, why }, 'round change');
+    this.deps.metrics?.roundChange(this.height, round);
     this.enterRound(round);
     const p = this.prepared;
     const body: MessageBody = { type: MsgType.RoundChange, height: this.height, round, prepared: p && { round: p.round, digest: p.digest } };
@@ -233,12 +249,12 @@ export class IbftCore {
 
   // ---------------------------------------------------------------- incoming messages
 
-  private async onEnvelope(env: Envelope, from: string): Promise<void> {
+  private async onEnvelope(env: Envelope, from: string, verified = false): Promise<void> {
     const m = env.message.body;
     if (m.height < this.height) return;
     if (m.height > this.height) return this.buffer(env);
     if (m.round > this.round + this.opts.maxFutureRounds) return;
-    if (!env.message.verify(this.deps.chain.chainId, this.valset)) return this.penalise(from, 'bad signature or not a validator');
+    if (!verified && !env.message.verify(this.deps.chain.chainId, this.valset)) return this.penalise(from, 'bad signature or not a validator');
     switch (m.type) {
       case MsgType.Proposal:
         return this.onProposal(env, from);
@@ -282,14 +298,19 @@ export class IbftCore {
     }
     if (m.round > 0 && !this.justified(env)) return this.penalise(from, 'PROPOSAL without a valid round-change justification');
     let executed: ExecutedBlock;
+    await txs.preverify?.(env.block.transactions);
+    if (this.height !== m.height) return; // a block import moved the chain on meanwhile
     try {
       executed = chain.validate(env.block, (t) => txs.isVerified(t));
     } catch (e) {
       return this.penalise(from, (e as Error).message);
     }
     if (m.round > this.round) this.enterRound(m.round);
+    else if (m.round === this.round) this.armRoundTimer();
     this.proposals.set(m.round, { digest: m.digest!, executed, envelope: env });
     await this.sendPrepare(m.round, m.digest!);
+    // A quorum of COMMITs may have arrived before the PROPOSAL: with the block known, it decides now.
+    if (this.height === m.height) await this.checkCommitted(m.round, m.digest!);
   }
 
   private async sendPrepare(round: number, digest: Uint8Array): Promise<void> {
@@ -354,6 +375,7 @@ export class IbftCore {
     if (!votes || votes.size < this.valset.quorum) return;
     if (this.prepared?.round === round) return;
     this.prepared = { round, digest: proposal.digest, block: proposal.executed.block, prepares: [...votes.values()].slice(0, this.valset.quorum) };
+    this.armRoundTimer();
     const seal = this.deps.key.bls.sign(commitVoteMessage(this.deps.chain.chainId, this.height, round, proposal.digest));
     await this.signAndSend(
       { type: MsgType.Commit, height: this.height, round, digest: proposal.digest, seal },
@@ -391,6 +413,7 @@ export class IbftCore {
     }
     const block = executed.block;
     this.deps.logger.info({ height: block.height, round, txs: block.transactions.length, signers: signers.length, hash: toHex(digest) }, 'committed block');
+    this.deps.metrics?.committedBlock(block.height, round);
     this.deps.txs.update(block.transactions);
     this.deps.env.committed?.(block.withCertificate(cert), equalBytes(block.header.proposer, this.deps.key.address));
     await this.startHeight();
@@ -444,9 +467,10 @@ export class IbftCore {
     }
     const message = SignedMessage.sign(chain.chainId, body, key.address, key.ed25519);
     const full: Envelope = { message, block: extra.block, roundChanges: extra.roundChanges ?? [], prepares: extra.prepares ?? [] };
-    await signLog.record(body.height, body.round, body.type, encodeEnvelope(full));
+    const encoded = encodeEnvelope(full);
+    await signLog.record(body.height, body.round, body.type, encoded);
     const sent = extra.localOnly ? stripLocal(full) : full;
-    env.broadcast(sent);
+    env.broadcast(sent, sent === full ? encoded : undefined);
     if (body.type !== MsgType.Proposal) await this.onEnvelope(sent, 'self');
     return full;
   }

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import { decodeBlock, toHex, type Block } from '../../chain/index.js';
+import { RLP } from '@ethereumjs/rlp';
+import { decodeBlock, headerFromRlp, toHex, type Block, type RlpItem } from '../../chain/index.js';
 import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
 import type { ValidatorKey } from '../keys.js';
+import type { IbftMetrics } from '../metrics.js';
 import type { Mempool } from '../mempool/index.js';
 import { MempoolError, RejectReason } from '../mempool/index.js';
 import type { Timer } from '../timer.js';
@@ -11,7 +13,7 @@ import { decodeEnvelope, encodeEnvelope, type Envelope } from './messages.js';
 import type { IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
-type QueueItem = IbftEvent | { kind: 'import'; block: Block; done: (err?: Error) => void };
+type QueueItem = IbftEvent | { kind: 'import'; block: Block; done: (err?: Error) => void } | { kind: 'start'; done: (err?: Error) => void };
 
 /** Mempool rejections that say nothing bad about the peer that relayed the transaction. */
 const HARMLESS = new Set<string>([RejectReason.Duplicate, RejectReason.NonceTooLow, RejectReason.NonceTooHigh, RejectReason.ReplacementUnderpriced, RejectReason.MempoolFull, RejectReason.InsufficientFeeFunds]);
@@ -31,7 +33,7 @@ export class IbftEngine {
 
   constructor(
     opts: Partial<IbftOptions>,
-    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; mempool: Mempool; network: Network; timer: Timer; logger: Logger },
+    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; mempool: Mempool; network: Network; timer: Timer; logger: Logger; metrics?: IbftMetrics },
   ) {
     const { chain, key, signLog, mempool, network, timer, logger } = deps;
     this.core = new IbftCore(opts, {
@@ -40,6 +42,7 @@ export class IbftEngine {
       signLog,
       txs: mempool,
       logger,
+      metrics: deps.metrics,
       env: {
         now: () => timer.now(),
         schedule: (ms, ev) => {
@@ -49,7 +52,10 @@ export class IbftEngine {
           }, ms);
           this.timers.add(h);
         },
-        broadcast: (env) => void network.publish(Topic.Consensus, encodeEnvelope(env)).catch((e: unknown) => logger.warn({ err: e }, 'publishing a consensus message failed')),
+        broadcast: (env, encoded) => {
+          logger.trace({ message: env.message.describe() }, 'consensus message sent');
+          void network.publish(Topic.Consensus, encoded ?? encodeEnvelope(env)).catch((e: unknown) => logger.warn({ err: e }, 'publishing a consensus message failed'));
+        },
         committed: (block, proposedHere) => {
           if (proposedHere) void network.publish(Topic.Blocks, block.serialize()).catch(() => undefined);
         },
@@ -60,11 +66,15 @@ export class IbftEngine {
   async start(): Promise<void> {
     const { network, mempool } = this.deps;
     this.running = true;
+    // The core starts through the queue, ahead of anything that arrives while it reads the sign
+    // log: a message handled before it has resumed its round could make it sign in a round it
+    // already left (after a ROUND-CHANGE), which breaks the safety of prepared certificates.
+    const started = new Promise<void>((resolve, reject) => this.push({ kind: 'start', done: (e) => (e ? reject(e) : resolve()) }));
     network.subscribe(Topic.Consensus, (data, from) => this.onConsensusGossip(data, from));
     network.subscribe(Topic.Transactions, (data) => this.onTxGossip(data));
     network.subscribe(Topic.Blocks, (data) => this.onBlockGossip(data));
     mempool.onAdded(() => this.push({ kind: 'txs' }));
-    await this.core.start();
+    await started;
   }
 
   async stop(): Promise<void> {
@@ -86,7 +96,11 @@ export class IbftEngine {
   }
 
   private push(item: QueueItem): void {
-    if (!this.running) return;
+    if (!this.running) {
+      // A caller awaiting this import (block sync) must not wait forever on a stopped engine.
+      if (item.kind === 'import') item.done(new Error(`consensus is stopped: block ${item.block.height} was not imported`));
+      return;
+    }
     this.queue.push(item);
     if (!this.draining) this.draining = this.drain();
   }
@@ -96,6 +110,7 @@ export class IbftEngine {
       const item = this.queue.shift()!;
       try {
         if (item.kind === 'import') await this.doImport(item.block).then(() => item.done(), (e: Error) => item.done(e));
+        else if (item.kind === 'start') await this.core.start().then(() => item.done(), (e: Error) => item.done(e));
         else if (this.running) await this.core.handle(item);
       } catch (e) {
         this.deps.logger.error({ err: e, event: item.kind }, 'consensus event failed');
@@ -134,13 +149,14 @@ export class IbftEngine {
       this.deps.logger.warn({ from, msg: env.message.describe() }, 'consensus message with a bad signature or from a non-validator');
       return Verdict.Reject;
     }
-    this.push({ kind: 'message', envelope: env, from });
+    this.deps.logger.trace({ from, message: env.message.describe() }, 'consensus message received');
+    this.push({ kind: 'message', envelope: env, from, verified: true });
     return Verdict.Accept;
   }
 
-  private onTxGossip(data: Uint8Array): Verdict {
+  private async onTxGossip(data: Uint8Array): Promise<Verdict> {
     try {
-      this.deps.mempool.addRaw(data);
+      await this.deps.mempool.addRawAsync(data);
       return Verdict.Accept;
     } catch (e) {
       if (e instanceof MempoolError && HARMLESS.has(e.reason)) return Verdict.Ignore;
@@ -149,13 +165,22 @@ export class IbftEngine {
   }
 
   private onBlockGossip(data: Uint8Array): Verdict {
+    const { chain } = this.deps;
+    // Most gossiped blocks are ones this node just committed itself: read the height from the
+    // header alone before paying for a full, strict decode.
+    let height: number;
+    try {
+      height = headerFromRlp((RLP.decode(data) as RlpItem[])[0]!).height;
+    } catch {
+      return Verdict.Reject;
+    }
+    if (height !== chain.height + 1) return Verdict.Ignore;
     let block: Block;
     try {
       block = decodeBlock(data);
     } catch {
       return Verdict.Reject;
     }
-    const { chain } = this.deps;
     if (block.height <= chain.height) return Verdict.Ignore;
     if (block.height > chain.height + 1 || !block.certificate) return Verdict.Ignore; // block sync catches up
     try {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { decodeTransaction, toHex, toKey, type Transaction } from '../../chain/index.js';
 import { TxError, getNonce, type FeeHandler, type KVStore, type ModuleRegistry } from '../../vm/index.js';
+import { inlineVerifier, type SignatureVerifier } from '../verifier/index.js';
 import { Heap } from './heap.js';
 import { MempoolError, RejectReason } from './errors.js';
 import { defaultMempoolOptions, type MempoolOptions } from './options.js';
@@ -23,7 +24,12 @@ export interface MempoolDeps {
   /** The committed state at the head. */
   state: () => Pick<KVStore, 'get'>;
   logger: Logger;
+  /** Where addRawAsync and preverify check signatures (default: on this thread). */
+  verifier?: SignatureVerifier;
 }
+
+/** Signatures verified for proposals' transactions that were not in the pool. */
+const VERIFIED_CACHE_MAX = 200_000;
 
 /**
  * Transactions waiting for a block. Admission checks everything that can be checked before
@@ -36,13 +42,18 @@ export class Mempool {
   private readonly bySender = new Map<string, SenderQueue>();
   private bytes = 0;
   private seq = 0;
-  private readonly listeners: (() => void)[] = [];
+  private readonly listeners: ((tx: Transaction) => void)[] = [];
+  /** Transactions whose signatures are being checked by addRawAsync. */
+  private readonly verifying = new Set<string>();
+  private readonly verifiedElsewhere = new Set<string>();
+  private readonly verifier: SignatureVerifier;
 
   constructor(
     opts: Partial<MempoolOptions>,
     private readonly deps: MempoolDeps,
   ) {
     this.opts = { ...defaultMempoolOptions, ...opts };
+    this.verifier = deps.verifier ?? inlineVerifier;
   }
 
   get size(): number {
@@ -53,8 +64,8 @@ export class Mempool {
     return this.bytes;
   }
 
-  /** Called (synchronously) after each admitted transaction. */
-  onAdded(listener: () => void): void {
+  /** Called (synchronously) with each admitted transaction. */
+  onAdded(listener: (tx: Transaction) => void): void {
     this.listeners.push(listener);
   }
 
@@ -63,24 +74,70 @@ export class Mempool {
   }
 
   /** True when this exact transaction (signature included) passed admission. */
-  isVerified = (tx: Transaction): boolean => this.byHash.has(toKey(tx.hash()));
+  isVerified = (tx: Transaction): boolean => {
+    const k = toKey(tx.hash());
+    return this.byHash.has(k) || this.verifiedElsewhere.has(k);
+  };
 
   /** Decodes and admits raw bytes; throws MempoolError with the reason. */
   addRaw(raw: Uint8Array): Transaction {
-    if (raw.length > this.opts.maxTxBytes) {
-      throw new MempoolError(RejectReason.TooLarge, `transaction is ${raw.length} bytes; the limit is ${this.opts.maxTxBytes}`);
-    }
-    let tx: Transaction;
-    try {
-      tx = decodeTransaction(raw);
-    } catch (e) {
-      throw new MempoolError(RejectReason.Malformed, `cannot decode transaction: ${(e as Error).message}`);
-    }
+    const tx = this.decode(raw);
     this.add(tx, raw.length);
     return tx;
   }
 
+  /**
+   * addRaw with the signature checked by the verifier (worker threads) instead of on this thread:
+   * every other check runs before (to refuse early) and again after (the state may have moved).
+   */
+  async addRawAsync(raw: Uint8Array): Promise<Transaction> {
+    const tx = this.decode(raw);
+    const hashKey = toKey(tx.hash());
+    this.check(tx, raw.length);
+    if (this.verifying.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already being admitted`);
+    this.verifying.add(hashKey);
+    let ok: boolean;
+    try {
+      ok = await this.verifier.verify(tx.sender, tx.signingHash(), tx.signature);
+    } finally {
+      this.verifying.delete(hashKey);
+    }
+    if (!ok) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
+    this.admit(tx, raw.length, false);
+    return tx;
+  }
+
   add(tx: Transaction, size = tx.serialize().length): void {
+    this.admit(tx, size, true);
+  }
+
+  /**
+   * Verifies, in parallel on the verifier, the signatures of a proposal's transactions that this
+   * node has not seen, so that executing the proposal does not verify them one by one.
+   */
+  async preverify(txs: readonly Transaction[]): Promise<void> {
+    const unknown = txs.filter((t) => !this.isVerified(t));
+    const results = await Promise.all(unknown.map((t) => this.verifier.verify(t.sender, t.signingHash(), t.signature)));
+    unknown.forEach((t, i) => {
+      if (!results[i]) return;
+      if (this.verifiedElsewhere.size >= VERIFIED_CACHE_MAX) this.verifiedElsewhere.clear();
+      this.verifiedElsewhere.add(toKey(t.hash()));
+    });
+  }
+
+  private decode(raw: Uint8Array): Transaction {
+    if (raw.length > this.opts.maxTxBytes) {
+      throw new MempoolError(RejectReason.TooLarge, `transaction is ${raw.length} bytes; the limit is ${this.opts.maxTxBytes}`);
+    }
+    try {
+      return decodeTransaction(raw);
+    } catch (e) {
+      throw new MempoolError(RejectReason.Malformed, `cannot decode transaction: ${(e as Error).message}`);
+    }
+  }
+
+  /** Every admission rule but the signature; returns what insertion needs. */
+  private check(tx: Transaction, size: number): { senderKey: string; replaced: Entry | undefined } {
     const hashKey = toKey(tx.hash());
     if (size > this.opts.maxTxBytes) throw new MempoolError(RejectReason.TooLarge, `transaction is ${size} bytes; the limit is ${this.opts.maxTxBytes}`);
     if (tx.chainId !== this.deps.chainId) {
@@ -117,13 +174,18 @@ export class Mempool {
     if (!this.deps.fees.canPay(state, from, pendingFees + tx.fee)) {
       throw new MempoolError(RejectReason.InsufficientFeeFunds, `the sender's NEX balance cannot pay this fee (${tx.fee}) on top of its pending fees (${pendingFees})`);
     }
-    if (!tx.verifySignature()) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
+    return { senderKey, replaced };
+  }
+
+  private admit(tx: Transaction, size: number, verifyHere: boolean): void {
+    const { senderKey, replaced } = this.check(tx, size);
+    if (verifyHere && !tx.verifySignature()) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
 
     if (!replaced) this.makeRoom(tx, senderKey, size);
     if (replaced) this.removeEntry(replaced);
     const entry: Entry = { tx, size, seq: this.seq++ };
     this.insert(entry, senderKey);
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(tx);
   }
 
   /** Up to `maxTxs` executable transactions (nonce-contiguous per sender), highest fee first. */
@@ -153,6 +215,7 @@ export class Mempool {
   update(committed: readonly Transaction[]): void {
     const touched = new Set<string>();
     for (const tx of committed) {
+      this.verifiedElsewhere.delete(toKey(tx.hash()));
       const e = this.byHash.get(toKey(tx.hash()));
       if (e) this.removeEntry(e);
       touched.add(toKey(tx.from()));

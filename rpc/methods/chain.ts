@@ -1,8 +1,8 @@
-import { toHex } from '../../chain/index.js';
+import { formatAddress, toHex } from '../../chain/index.js';
 import type { RpcBackend } from '../backend.js';
-import { blockToJson, receiptToJson, txToJson, validatorSetToJson } from '../format.js';
+import { blockToJson, headerToJson, receiptToJson, txToJson, validatorSetToJson } from '../format.js';
 import type { MethodSpec } from '../method.js';
-import { P } from '../params.js';
+import { P, formatTxCursor, heightCursor, txCursor, type Page } from '../params.js';
 
 const H = '0x5e0a9bd43b1c07cdb1f1e0c0e34f5a8b5b1d7b3c9a2f0e1d2c3b4a5968778695';
 const blockSchema = { type: 'object', description: 'header fields, transactionCount, transactions (hashes, or objects when fullTransactions), certificate' };
@@ -17,6 +17,51 @@ async function location(b: RpcBackend, hash: Uint8Array) {
   if (!loc) return undefined;
   const header = await b.chain.blocks.header(loc.height);
   return { blockHeight: loc.height, blockHash: toHex(header!.hash()), index: loc.index };
+}
+
+/** Headers (with transaction counts) of up to `limit` blocks below `before`, newest first: one read per block. */
+async function blocksPage(b: RpcBackend, page: Page<number>) {
+  const top = Math.min(page.before ?? b.chain.height + 1, b.chain.height + 1);
+  const heights: number[] = [];
+  for (let h = top - 1; h >= 0 && heights.length < page.limit; h--) heights.push(h);
+  const blocks = await Promise.all(
+    heights.map(async (h) => {
+      const [header, count] = await Promise.all([b.chain.blocks.header(h), b.chain.blocks.transactionCount(h)]);
+      return header ? { ...headerToJson(header), transactionCount: count ?? 0 } : undefined;
+    }),
+  );
+  const found = blocks.filter((x) => x !== undefined);
+  const last = heights.at(-1);
+  return { blocks: found, next: last !== undefined && last > 0 && heights.length === page.limit ? last : null };
+}
+
+/** Transactions that touched an account, newest first, from the account index (no block scan). */
+async function accountPage(b: RpcBackend, address: Uint8Array, page: Page<{ height: number; index: number }>) {
+  const store = b.chain.blocks;
+  const registry = b.chain.stateMachine.registry;
+  // One more than asked for tells whether an older page exists.
+  const found = await store.accountTransactions(address, { limit: page.limit + 1, ...(page.before ? { before: page.before } : {}) });
+  const entries = found.slice(0, page.limit);
+  const heights = [...new Set(entries.map((e) => e.height))];
+  const blocks = new Map(
+    await Promise.all(heights.map(async (h) => [h, await Promise.all([store.header(h), store.transactions(h), store.receipts(h)])] as const)),
+  );
+  const transactions = entries.flatMap((e) => {
+    const [header, txs, receipts] = blocks.get(e.height)!;
+    const tx = txs?.[e.index];
+    if (!header || !tx) return [];
+    const r = receipts?.[e.index];
+    return [
+      {
+        ...txToJson(tx, registry, { blockHeight: e.height, blockHash: toHex(header.hash()), index: e.index }),
+        timestamp: header.timestamp,
+        status: r ? (r.ok ? 'success' : 'failed') : null,
+        errorCode: r?.errorCode || null,
+      },
+    ];
+  });
+  const last = entries.at(-1);
+  return { address: formatAddress(address), transactions, next: last && found.length > page.limit ? formatTxCursor(last) : null };
 }
 
 export const chainMethods: MethodSpec[] = [
@@ -57,6 +102,29 @@ export const chainMethods: MethodSpec[] = [
       const h = await b.chain.blocks.heightOf(hash as Uint8Array);
       return h === undefined ? null : block(b, h, full as boolean);
     },
+  },
+  {
+    name: 'chain_getBlocks',
+    summary: 'A page of block headers (with transactionCount), newest first: up to `limit` (1–100, default 20) blocks below height `before` (default: from the head). Pass the answer\'s `next` as `before` for the next page; `next` is null on the last page.',
+    params: [P.page('page', '{limit?, before?}: how many headers, and the height to start below', heightCursor)],
+    result: { name: 'page', description: '{blocks: [header + transactionCount], next: height or null}', schema: { type: 'object', properties: { blocks: { type: 'array' }, next: { type: ['integer', 'null'] } } } },
+    example: { params: [{ limit: 2 }], result: { blocks: [{ height: 42, hash: H, transactionCount: 3 }, { height: 41, hash: H, transactionCount: 0 }], next: 41 } },
+    handler: (b, [page]) => blocksPage(b, page as Page<number>),
+  },
+  {
+    name: 'chain_getAccountTransactions',
+    summary: 'A page of the committed transactions that touched an account (as sender, or named by their module, such as a transfer\'s recipient), newest first, with their status. Pass the answer\'s `next` as `before` for older ones; `next` is null on the last page.',
+    params: [P.address('address', 'account address'), P.page('page', '{limit?, before?}: how many (1–100, default 20), and the cursor "height:index" to start below', txCursor)],
+    result: {
+      name: 'page',
+      description: '{address, transactions: [transaction + blockHeight, blockHash, index, timestamp, status, errorCode], next: cursor or null}',
+      schema: { type: 'object', properties: { address: { type: 'string' }, transactions: { type: 'array' }, next: { type: ['string', 'null'] } } },
+    },
+    example: {
+      params: ['mn1…', { limit: 1 }],
+      result: { address: 'mn1…', transactions: [{ hash: H, from: 'mn1…', kind: 'bank.transfer', args: { to: 'mn1…', asset: 'NEX', amount: '5' }, blockHeight: 3, index: 0, timestamp: 1764086400000, status: 'success', errorCode: null }], next: '3:0' },
+    },
+    handler: (b, [address, page]) => accountPage(b, address as Uint8Array, page as Page<{ height: number; index: number }>),
   },
   {
     name: 'chain_getTransaction',

@@ -12,9 +12,9 @@ export const txMethods: MethodSpec[] = [
     result: { name: 'result', description: '{hash}', schema: { type: 'object', properties: { hash: { type: 'string' } } } },
     errors: [{ code: RpcErrorCode.TxRejected, message: 'transaction rejected; error.data.reason says why (TX_BAD_SIGNATURE, TX_NONCE_TOO_LOW, …)' }],
     example: { params: ['0xf8…'], result: { hash: '0x5e0a9bd43b1c07cdb1f1e0c0e34f5a8b5b1d7b3c9a2f0e1d2c3b4a5968778695' } },
-    handler: (b, [raw]) => {
+    handler: async (b, [raw]) => {
       try {
-        const tx = b.submitTransaction(raw as Uint8Array);
+        const tx = await b.submitTransaction(raw as Uint8Array);
         return { hash: toHex(tx.hash()) };
       } catch (e) {
         if (e instanceof MempoolError) throw new RpcError(RpcErrorCode.TxRejected, `transaction rejected: ${e.message}`, { reason: e.reason, ...serialisable(e.context) });

@@ -492,7 +492,8 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
     });
 
     it('other paths and HTTP methods are refused with a hint', async () => {
-      const get = await fetch(`${node.url}/`);
+      // GET / is the block explorer (test/e2e/explorer.test.ts); other paths are not found.
+      const get = await fetch(`${node.url}/nope`);
       expect(get.status).to.equal(404);
       expect(await get.text()).to.match(/POST \//);
       const put = await fetch(`${node.url}/`, { method: 'PUT', body: '{}' });

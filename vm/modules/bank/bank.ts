@@ -101,6 +101,15 @@ export class BankModule implements Module, FeeHandler {
     }
   }
 
+  addressesOf(method: string, payload: Uint8Array): Uint8Array[] {
+    if (method !== BankTx.Transfer) return [];
+    try {
+      return [decodeTransfer(payload).to];
+    } catch {
+      return [];
+    }
+  }
+
   deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void {
     this.checkPayload(method, payload);
     const args = decodeTransfer(payload);

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Blockchain, CommittedBlock } from './blockchain.js';
+import type { Mempool } from './mempool/index.js';
+import type { BlockSync } from './sync.js';
+
+/** What the IBFT core reports; a no-op by default, so tests and simulations need none. */
+export interface IbftMetrics {
+  /** The core moved to `round` at `height` (it logs 'round change'). */
+  roundChange(height: number, round: number): void;
+  /** The core committed block `height` in `round` (it logs 'committed block'). */
+  committedBlock(height: number, round: number): void;
+}
+
+export const noopIbftMetrics: IbftMetrics = {
+  roundChange: () => undefined,
+  committedBlock: () => undefined,
+};
+
+/** Where the gauges read from at scrape time. */
+export interface ConsensusSources {
+  chain: Blockchain;
+  mempool: Mempool;
+  sync: BlockSync;
+}
+
+/**
+ * The chain, consensus, mempool and sync metrics, on the node's own registry. Gauges are read
+ * when scraped; the block histograms follow the chain's 'committed' events once attached.
+ */
+export class ConsensusMetrics implements IbftMetrics {
+  private sources: ConsensusSources | undefined;
+  private lastTimestamp: number | undefined;
+  private readonly round: Gauge;
+  private readonly roundChanges: Counter;
+  private readonly blockInterval: Histogram;
+  private readonly blockTxs: Histogram;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const gauge = (name: string, help: string, read: (s: ConsensusSources) => number): void => {
+      const sources = () => this.sources;
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = sources();
+          if (s) this.set(read(s));
+        },
+      });
+    };
+    gauge('metanode_chain_height', 'Height of the latest committed block', (s) => s.chain.height);
+    gauge('metanode_chain_head_timestamp_seconds', 'Timestamp of the latest committed block (seconds since the epoch)', (s) => s.chain.head.timestamp / 1000);
+    gauge('metanode_mempool_transactions', 'Transactions waiting in the mempool', (s) => s.mempool.size);
+    gauge('metanode_mempool_bytes', 'Bytes of transactions waiting in the mempool', (s) => s.mempool.sizeBytes);
+    gauge('metanode_sync_syncing', '1 while block sync is catching up with a peer ahead of this node, else 0', (s) => (s.sync.syncing ? 1 : 0));
+    gauge('metanode_sync_best_known_height', 'The highest head height a peer reported (or this node\'s own)', (s) => s.sync.bestKnownHeight);
+    this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
+    this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
+    this.blockInterval = new Histogram({
+      name: 'metanode_block_interval_seconds',
+      help: 'Time between the timestamps of consecutive committed blocks',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 120],
+      registers,
+    });
+    this.blockTxs = new Histogram({
+      name: 'metanode_block_transactions',
+      help: 'Transactions per committed block',
+      buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+      registers,
+    });
+  }
+
+  /** Starts reading from the running node's parts (once). */
+  attach(sources: ConsensusSources): void {
+    if (this.sources) return;
+    this.sources = sources;
+    this.lastTimestamp = sources.chain.head.timestamp;
+    sources.chain.on('committed', (c) => this.onCommitted(c));
+  }
+
+  roundChange(_height: number, round: number): void {
+    this.round.set(round);
+    this.roundChanges.inc();
+  }
+
+  committedBlock(): void {
+    this.round.set(0); // the next height starts at round 0
+  }
+
+  private onCommitted({ block }: CommittedBlock): void {
+    const ts = block.header.timestamp;
+    if (this.lastTimestamp !== undefined) this.blockInterval.observe(Math.max(0, ts - this.lastTimestamp) / 1000);
+    this.lastTimestamp = ts;
+    this.blockTxs.observe(block.transactions.length);
+  }
+}

@@ -1,0 +1,38 @@
+// The validator set in force for the next block.
+import { card, h, link, short, table } from './format.js';
+import { call } from './rpc.js';
+
+export async function validators() {
+  const [set, head] = await Promise.all([call('chain_getValidators', 'latest'), call('chain_getHead')]);
+  const total = set.validators.reduce((s, v) => s + BigInt(v.power), 0n);
+  const rows = set.validators.map((v, i) =>
+    h(
+      'tr',
+      { 'data-validator': v.address },
+      h('td', { class: 'muted' }, String(i)),
+      h('td', null, link.account(v.address, v.address)),
+      h('td', { class: 'right' }, v.power),
+      h('td', { class: 'right' }, total > 0n ? `${((Number(BigInt(v.power) * 10000n / total)) / 100).toFixed(2)} %` : '–'),
+      h('td', { class: 'hide-sm' }, h('span', { class: 'mono muted', title: v.publicKey }, short(v.publicKey, 6))),
+      h('td', { class: 'hide-sm' }, h('span', { class: 'mono muted', title: v.blsPublicKey }, short(v.blsPublicKey, 6))),
+    ),
+  );
+  return h(
+    'div',
+    null,
+    h(
+      'div',
+      { class: 'page-head' },
+      h('div', null, h('h1', null, 'Validators'), h('p', { class: 'subtitle' }, `The set that signs block #${set.height.toLocaleString('en-US')} (the head is #${head.height.toLocaleString('en-US')}).`)),
+    ),
+    h(
+      'div',
+      { class: 'stats' },
+      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Validators'), h('div', { class: 'value' }, String(set.validators.length))),
+      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Total power'), h('div', { class: 'value' }, total.toString())),
+      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Quorum'), h('div', { class: 'value' }, String(set.quorum))),
+      h('div', { class: 'stat' }, h('div', { class: 'label' }, 'Set hash'), h('div', { class: 'value small mono', title: set.hash }, short(set.hash, 8))),
+    ),
+    card('Validator set', table(['#', 'Address', h('th', { class: 'right' }, 'Power'), h('th', { class: 'right' }, 'Share'), h('th', { class: 'hide-sm' }, 'Ed25519 key'), h('th', { class: 'hide-sm' }, 'BLS key')], rows, 'No validators'), { id: 'validator-set' }),
+  );
+}
