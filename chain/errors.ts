@@ -13,13 +13,19 @@ export const ChainErrorCode = {
 } as const;
 export type ChainErrorCode = (typeof ChainErrorCode)[keyof typeof ChainErrorCode];
 
-export class ChainError extends Error {
-  readonly code: ChainErrorCode;
+/**
+ * The base of every domain error in Metanode: a stable machine `code` from the domain's const
+ * object, a message for people, and typed context (height, hash, peer…).
+ */
+export class CodedError<C extends string> extends Error {
+  readonly code: C;
   readonly context: Record<string, unknown>;
-  constructor(code: ChainErrorCode, message: string, context: Record<string, unknown> = {}) {
+  constructor(code: C, message: string, context: Record<string, unknown> = {}) {
     super(message);
-    this.name = 'ChainError';
+    this.name = new.target.name;
     this.code = code;
     this.context = context;
   }
 }
+
+export class ChainError extends CodedError<ChainErrorCode> {}

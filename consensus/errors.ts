@@ -1,3 +1,5 @@
+import { CodedError } from '../chain/errors.js';
+
 export const ConsensusErrorCode = {
   InvalidProposal: 'CONSENSUS_INVALID_PROPOSAL',
   WrongChain: 'CONSENSUS_WRONG_CHAIN',
@@ -6,13 +8,4 @@ export const ConsensusErrorCode = {
 } as const;
 export type ConsensusErrorCode = (typeof ConsensusErrorCode)[keyof typeof ConsensusErrorCode];
 
-export class ConsensusError extends Error {
-  readonly code: ConsensusErrorCode;
-  readonly context: Record<string, unknown>;
-  constructor(code: ConsensusErrorCode, message: string, context: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'ConsensusError';
-    this.code = code;
-    this.context = context;
-  }
-}
+export class ConsensusError extends CodedError<ConsensusErrorCode> {}

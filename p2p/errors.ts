@@ -1,3 +1,5 @@
+import { CodedError } from '../chain/errors.js';
+
 export const P2PErrorCode = {
   /** The options are malformed (a bad multiaddr, a bootstrap address without /p2p/<id>, a non-positive limit). */
   BadOptions: 'P2P_BAD_OPTIONS',
@@ -24,13 +26,4 @@ export const P2PErrorCode = {
 } as const;
 export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode];
 
-export class P2PError extends Error {
-  readonly code: P2PErrorCode;
-  readonly context: Record<string, unknown>;
-  constructor(code: P2PErrorCode, message: string, context: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'P2PError';
-    this.code = code;
-    this.context = context;
-  }
-}
+export class P2PError extends CodedError<P2PErrorCode> {}

@@ -1,3 +1,5 @@
+import { CodedError } from '../chain/errors.js';
+
 export const StorageErrorCode = {
   Open: 'STORAGE_OPEN',
   Locked: 'STORAGE_LOCKED',
@@ -8,13 +10,4 @@ export const StorageErrorCode = {
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-  readonly context: Record<string, unknown>;
-  constructor(code: StorageErrorCode, message: string, context: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'StorageError';
-    this.code = code;
-    this.context = context;
-  }
-}
+export class StorageError extends CodedError<StorageErrorCode> {}

@@ -1,3 +1,5 @@
+import { CodedError } from '../chain/errors.js';
+
 /**
  * Errors of the state machine. A `TxError` thrown by a module while executing a transaction
  * fails that transaction (its fee is still charged, its other writes are reverted, and the
@@ -13,16 +15,7 @@ export const VmErrorCode = {
 } as const;
 export type VmErrorCode = (typeof VmErrorCode)[keyof typeof VmErrorCode];
 
-export class VmError extends Error {
-  readonly code: VmErrorCode;
-  readonly context: Record<string, unknown>;
-  constructor(code: VmErrorCode, message: string, context: Record<string, unknown> = {}) {
-    super(message);
-    this.name = 'VmError';
-    this.code = code;
-    this.context = context;
-  }
-}
+export class VmError extends CodedError<VmErrorCode> {}
 
 /** A transaction failed by the rules of a module: the block stays valid, the receipt says why. */
 export class TxError extends Error {
