@@ -122,6 +122,11 @@ export class BlockSync {
           return;
         }
       }
+      // Nothing new (only blocks we already have): asking again would get the same answer forever.
+      if (chain.height < from) {
+        logger.warn({ peer: best.peer, from, to }, 'peer answered a block request with no new block');
+        return;
+      }
       logger.info({ height: chain.height, target: best.height, peer: best.peer }, 'block sync progress');
     }
     if (chain.height > startHeight) logger.info({ height: chain.height, fetched: chain.height - startHeight }, 'block sync caught up');

@@ -146,7 +146,7 @@ export class IbftEngine {
     if (height < current || height > current + this.core.opts.maxFutureHeights) return Verdict.Ignore;
     const valset = this.deps.chain.validatorSet(Math.max(current, this.deps.chain.height + 1));
     if (!env.message.verify(this.deps.chain.chainId, valset)) {
-      this.deps.logger.warn({ from, msg: env.message.describe() }, 'consensus message with a bad signature or from a non-validator');
+      this.deps.logger.warn({ from, message: env.message.describe() }, 'consensus message with a bad signature or from a non-validator');
       return Verdict.Reject;
     }
     this.deps.logger.trace({ from, message: env.message.describe() }, 'consensus message received');

@@ -1,0 +1,674 @@
+/**
+ * Multi-validator e2e harness: a network written by `metanode testnet`, one `metanode start`
+ * process per home on loopback, and an in-process libp2p observer that records every consensus
+ * message it is sent (for equivocation checks) or publishes forged ones.
+ *
+ *   const net = await Testnet.create({ validators: 4, devAccounts: 4, consensus: { emptyBlockIntervalMs: 300 } });
+ *   await net.startAll();
+ *   await net.nodes[1]!.kill();              // kill -9
+ *   await net.nodes[1]!.start();             // same home, same ports
+ *   await net.remove();                      // kills what still runs, deletes the folder
+ *
+ * Each node appends its log (pino JSON lines) to <home>/node.log across restarts, so tests can
+ * look for what a node said, and a failing run leaves the logs behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { pino } from 'pino';
+import { parseAddress, readU64be, toHex, type ValidatorSet } from '../../chain/index.js';
+import { MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../../consensus/index.js';
+import { genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
+import { P2PNetwork, Topic, Verdict, type P2POptionsInput } from '../../p2p/index.js';
+import { Bucket, LevelKV, bucketRange } from '../../storage/index.js';
+import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
+
+/** A small seeded PRNG (mulberry32), so a run's "random" moments can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * `count` consecutive free TCP ports on 127.0.0.1, below the kernel's ephemeral range (so the
+ * OS does not hand them to an outgoing connection or to another test's freePort()).
+ */
+export async function freePortRange(count: number, lo = 20_000, hi = 32_000): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = lo + Math.floor(Math.random() * (hi - lo - count));
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports between ${lo} and ${hi}`);
+}
+
+/** One record of a validator's sign log: what it signed at (height, round, type); body as hex. */
+export interface SignLogRecord {
+  height: number;
+  round: number;
+  type: number;
+  body: string;
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+/** Why a node process ended when nobody asked it to. */
+export interface Crash {
+  node: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
+/** One validator home of the testnet and the process running it (at most one at a time). */
+export class ValidatorNode {
+  readonly rpc: RpcClient;
+  private proc: ChildProcess | undefined;
+  private exited: Promise<void> | undefined;
+  /** Set while the test itself ends the process (kill/stop), so the exit is not a crash. */
+  private ending = false;
+  /** How many times the process was started. */
+  starts = 0;
+
+  constructor(
+    readonly index: number,
+    readonly home: string,
+    readonly rpcPort: number,
+    readonly p2pPort: number,
+    /** mn1… address of the validator key. */
+    readonly address: string,
+    /** Its index in the (address-ordered) validator set: what certificates list as signers. */
+    readonly setIndex: number,
+    /** Its multiaddr with /p2p/<peerId>. */
+    readonly multiaddr: string,
+    private readonly crashes: Crash[],
+  ) {
+    this.rpc = new RpcClient(`http://127.0.0.1:${rpcPort}`);
+  }
+
+  get name(): string {
+    return `node${this.index}`;
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined;
+  }
+
+  get logFile(): string {
+    return join(this.home, 'node.log');
+  }
+
+  /** Spawns `metanode start --home` and waits until it serves JSON-RPC as this validator. */
+  async start(timeoutMs = 20_000): Promise<void> {
+    if (this.proc) throw new Error(`${this.name} is already running`);
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, [METANODE, 'start', '--home', this.home, '--log-level', 'info'], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    track(child);
+    this.proc = child;
+    this.ending = false;
+    this.starts++;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (this.proc === child) this.proc = undefined;
+        if (!this.ending) this.crashes.push({ node: this.index, code, signal, at: Date.now() });
+        resolve();
+      });
+    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.proc) throw new Error(`${this.name} exited before it was ready; see ${this.logFile}:\n${await this.logTail()}`);
+      try {
+        const status = await this.rpc.call<{ validator: string | null }>('node_status');
+        if (status.validator !== this.address) throw new Error(`port ${this.rpcPort} is served by another node (${status.validator})`);
+        return;
+      } catch (e) {
+        if (e instanceof RpcCallError || /another node/.test((e as Error).message)) throw e;
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within ${timeoutMs} ms; see ${this.logFile}`);
+      await sleep(25);
+    }
+  }
+
+  /** kill -9: no chance to clean up, as in a crash or power cut. */
+  async kill(): Promise<void> {
+    if (!this.proc) return;
+    this.ending = true;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM and wait for a clean exit (SIGKILL and an error after timeoutMs). */
+  async stop(timeoutMs = 15_000): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.ending = true;
+    proc.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`${this.name} did not stop within ${timeoutMs} ms of SIGTERM`));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (proc.exitCode !== 0) throw new Error(`${this.name} exited with ${proc.exitCode ?? proc.signalCode} after SIGTERM:\n${await this.logTail()}`);
+  }
+
+  async head(): Promise<HeadJson> {
+    return this.rpc.call<HeadJson>('chain_getHead');
+  }
+
+  async height(): Promise<number> {
+    return (await this.head()).height;
+  }
+
+  async block(height: number): Promise<BlockJson<string> | null> {
+    return this.rpc.call<BlockJson<string> | null>('chain_getBlockByHeight', [height, false]);
+  }
+
+  /** Blocks from..to inclusive (each must exist), in batches. */
+  async blocks(from: number, to: number): Promise<BlockJson<string>[]> {
+    const calls = [];
+    for (let h = from; h <= to; h++) calls.push({ method: 'chain_getBlockByHeight', params: [h, false] });
+    const out = await this.rpc.batchResults<BlockJson<string> | null>(calls, 200);
+    out.forEach((b, i) => {
+      if (!b) throw new Error(`${this.name} does not serve block ${from + i}`);
+    });
+    return out as BlockJson<string>[];
+  }
+
+  /**
+   * Every record in the node's sign log (its LevelDB, opened while the process is down): what it
+   * signed at the heights it had not finished.
+   */
+  async readSignLog(): Promise<SignLogRecord[]> {
+    if (this.proc) throw new Error(`${this.name} is running: its database is locked`);
+    const kv = await LevelKV.open(join(this.home, 'data'));
+    try {
+      const out: SignLogRecord[] = [];
+      for await (const [key, value] of kv.entries(bucketRange(Bucket.SignLog))) {
+        const m = decodeEnvelope(value).message;
+        const [height, round, type] = [Number(readU64be(key, 1)), Number(readU64be(key, 9)), key[17]!];
+        if (height !== m.body.height || round !== m.body.round || type !== m.body.type) throw new Error(`${this.name}: sign log key ${height}/${round}/${type} holds ${m.describe()}`);
+        out.push({ height, round, type, body: toHex(m.raw()[1] as Uint8Array) });
+      }
+      return out;
+    } finally {
+      await kv.close();
+    }
+  }
+
+  /** The node's log lines from byte `offset` on (pino JSON; other lines are skipped). */
+  async logLines(offset = 0): Promise<LogLine[]> {
+    const text = (await readFile(this.logFile)).subarray(offset).toString('utf8');
+    const out: LogLine[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        out.push(JSON.parse(line) as LogLine);
+      } catch {
+        // a line cut short by kill -9
+      }
+    }
+    return out;
+  }
+
+  /** Current size of the log: pass it to logLines to read only what comes after. */
+  async logSize(): Promise<number> {
+    try {
+      return (await stat(this.logFile)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async logTail(lines = 30): Promise<string> {
+    try {
+      return (await readFile(this.logFile, 'utf8')).split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+export interface TestnetOptions {
+  validators: number;
+  devAccounts: number;
+  chainId?: string;
+  /** Merged into each home's config.json `consensus` section. */
+  consensus?: Record<string, number>;
+}
+
+interface HomeConfig {
+  rpc: { port: number };
+  p2p: { listen: string[]; bootstrap: string[] };
+  consensus?: Record<string, number>;
+}
+
+/** A network written by `metanode testnet` into a temporary folder. */
+export class Testnet {
+  /** Unexpected process exits, in order. */
+  readonly crashes: Crash[] = [];
+  readonly nodes: ValidatorNode[] = [];
+
+  private constructor(
+    readonly dir: string,
+    readonly chainId: string,
+    readonly genesis: GenesisDoc,
+    readonly valset: ValidatorSet,
+  ) {}
+
+  static async create(o: TestnetOptions): Promise<Testnet> {
+    const dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-net-'));
+    const chainId = o.chainId ?? 'metanode-e2e-net';
+    const n = o.validators;
+    const base = await freePortRange(2 * n);
+    const r = await runMetanode([
+      'testnet', '--validators', String(n), '--out', dir, '--chain-id', chainId, '--base-rpc-port', String(base), '--base-p2p-port', String(base + n), '--dev-accounts', String(o.devAccounts),
+    ]);
+    if (r.code !== 0) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`metanode testnet failed (${r.code}): ${r.stderr}`);
+    }
+    const genesis = JSON.parse(await readFile(join(dir, 'node0', 'genesis.json'), 'utf8')) as GenesisDoc;
+    const net = new Testnet(dir, chainId, genesis, genesisValidatorSet(genesis));
+    // Each home lists every other node as a bootstrap peer: together they name every node.
+    const configs = await Promise.all(Array.from({ length: n }, async (_, i) => JSON.parse(await readFile(join(dir, `node${i}`, 'config.json'), 'utf8')) as HomeConfig));
+    const multiaddrs = [...new Set(configs.flatMap((c) => c.p2p.bootstrap))];
+    for (let i = 0; i < n; i++) {
+      const home = join(dir, `node${i}`);
+      const configPath = join(home, 'config.json');
+      const config = configs[i]!;
+      config.consensus = { ...config.consensus, ...o.consensus };
+      await writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
+      const { address } = JSON.parse(await readFile(join(home, 'keys', 'validator.json'), 'utf8')) as { address: string };
+      const p2pPort = Number(/\/tcp\/(\d+)/.exec(config.p2p.listen[0]!)![1]);
+      const multiaddr = multiaddrs.find((a) => a.includes(`/tcp/${p2pPort}/p2p/`))!;
+      net.nodes.push(new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes));
+    }
+    return net;
+  }
+
+  get running(): ValidatorNode[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  get multiaddrs(): string[] {
+    return this.nodes.map((n) => n.multiaddr);
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => !n.running).map((n) => n.start()));
+  }
+
+  /** Kills every process still running and deletes the folder (unless `keep`). */
+  async remove(keep = false): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.kill()));
+    if (!keep) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Heads of `nodes` (default: the running ones), read in parallel. */
+  async heads(nodes = this.running): Promise<HeadJson[]> {
+    return Promise.all(nodes.map((n) => n.head()));
+  }
+
+  /** Waits until every node in `nodes` has a head at least `height`; returns the lowest head. */
+  async waitForHeight(height: number, nodes = this.running, timeoutMs = 20_000): Promise<number> {
+    return waitFor(
+      `${nodes.map((n) => n.name).join(', ')} to reach height ${height}`,
+      async () => {
+        const hs = (await this.heads(nodes)).map((h) => h.height);
+        return Math.min(...hs) >= height ? Math.min(...hs) : undefined;
+      },
+      timeoutMs,
+      50,
+    );
+  }
+
+  /** Waits for a moment when every node in `nodes` reports the same head; returns it. */
+  async waitForSameHead(nodes = this.running, timeoutMs = 20_000): Promise<HeadJson> {
+    return waitFor(
+      `${nodes.map((n) => n.name).join(', ')} to report the same head`,
+      async () => {
+        const hs = await this.heads(nodes);
+        return hs.every((h) => h.hash === hs[0]!.hash) ? hs[0] : undefined;
+      },
+      timeoutMs,
+      20,
+    );
+  }
+
+  /**
+   * Compares blocks 1..`to` across `nodes`: the same hash at every height (no fork). Returns the
+   * blocks of the first node.
+   */
+  async assertNoFork(to: number, nodes = this.running): Promise<BlockJson<string>[]> {
+    const all = await Promise.all(nodes.map((n) => n.blocks(1, to)));
+    for (let h = 1; h <= to; h++) {
+      const hashes = new Set(all.map((bs) => bs[h - 1]!.hash));
+      if (hashes.size !== 1) {
+        throw new Error(`fork at height ${h}: ${nodes.map((n, i) => `${n.name}=${all[i]![h - 1]!.hash}`).join(', ')}`);
+      }
+    }
+    return all[0]!;
+  }
+
+  /** Lines at level ≥ error (50) in every node's log. */
+  async errorLogLines(): Promise<{ node: string; line: LogLine }[]> {
+    const out: { node: string; line: LogLine }[] = [];
+    for (const n of this.nodes) for (const line of await n.logLines()) if (line.level >= 50) out.push({ node: n.name, line });
+    return out;
+  }
+}
+
+/** One consensus message the observer saw, by signer, height, round and type. */
+export interface SeenVote {
+  sender: string;
+  height: number;
+  round: number;
+  type: MsgType;
+  /** PROPOSAL, PREPARE, COMMIT or ROUND-CHANGE. */
+  name: string;
+  /** Distinct signed bodies (hex) for this (sender, height, round, type), each with when it was first seen (ms). */
+  bodies: Map<string, number>;
+}
+
+/**
+ * A 5th libp2p node on the validators' chain: dials them (they are its bootstrap list), subscribes
+ * to the consensus topic and records every message it is delivered, including the PREPAREs and
+ * ROUND-CHANGEs carried inside envelopes as justification. Returns Ignore, so it relays nothing.
+ * Only messages whose signature verifies against the validator set are recorded as votes.
+ */
+export class ConsensusObserver {
+  readonly votes = new Map<string, SeenVote>();
+  /** sha256 (hex) of every payload delivered, decodable or not. */
+  readonly payloads = new Set<string>();
+  /** Envelopes delivered, whose outer message verified. */
+  envelopes = 0;
+  /** Payloads that did not decode or whose signature did not verify. */
+  invalid = 0;
+  /** The last few verified envelopes' encodings, by height (for replays). */
+  readonly recent = new Map<number, Uint8Array>();
+  private waiters: { match: (m: SignedMessage) => boolean; resolve: (m: SignedMessage) => void }[] = [];
+
+  private constructor(
+    readonly network: P2PNetwork,
+    private readonly chainId: string,
+    private readonly valset: ValidatorSet,
+  ) {}
+
+  static async start(o: { chainId: string; valset: ValidatorSet; bootstrap: string[] }): Promise<ConsensusObserver> {
+    const network = new P2PNetwork(observerOptions(o.chainId, o.bootstrap), { logger: pino({ level: 'silent' }), privateKey: await generateKeyPair('Ed25519') });
+    const obs = new ConsensusObserver(network, o.chainId, o.valset);
+    network.subscribe(Topic.Consensus, (data) => {
+      obs.record(data);
+      return Verdict.Ignore;
+    });
+    await network.start();
+    return obs;
+  }
+
+  async stop(): Promise<void> {
+    await this.network.stop();
+  }
+
+  private record(data: Uint8Array): void {
+    this.payloads.add(sha256(data));
+    let env;
+    try {
+      env = decodeEnvelope(data);
+    } catch {
+      this.invalid++;
+      return;
+    }
+    if (!this.add(env.message)) {
+      this.invalid++;
+      return;
+    }
+    this.envelopes++;
+    const ready = this.waiters.filter((w) => w.match(env.message));
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(env.message);
+    const h = env.message.body.height;
+    if (!this.recent.has(h)) this.recent.set(h, data);
+    if (this.recent.size > 64) this.recent.delete(this.recent.keys().next().value!);
+    for (const m of [...env.roundChanges, ...env.prepares]) this.add(m);
+  }
+
+  private add(m: SignedMessage): boolean {
+    if (!m.verify(this.chainId, this.valset)) return false;
+    const { height, round, type } = m.body;
+    const sender = toHex(m.sender);
+    const key = `${sender}/${height}/${round}/${type}`;
+    let v = this.votes.get(key);
+    if (!v) this.votes.set(key, (v = { sender, height, round, type, name: MSG_NAMES[type], bodies: new Map() }));
+    const body = toHex(m.raw()[1] as Uint8Array);
+    if (!v.bodies.has(body)) v.bodies.set(body, Date.now());
+    return true;
+  }
+
+  /** The next verified message (outside a justification) that `match` accepts; rejects after timeoutMs. */
+  next(what: string, match: (m: SignedMessage) => boolean, timeoutMs = 15_000): Promise<SignedMessage> {
+    return new Promise((resolve, reject) => {
+      const w = {
+        match,
+        resolve: (m: SignedMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`the observer saw no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /** Every (sender, height, round, type) seen with two or more different signed bodies. */
+  equivocations(): { sender: string; height: number; round: number; type: string; bodies: string[] }[] {
+    return [...this.votes.values()].filter((v) => v.bodies.size > 1).map((v) => ({ sender: v.sender, height: v.height, round: v.round, type: v.name, bodies: [...v.bodies.keys()] }));
+  }
+
+  /**
+   * Checks what `sender` was seen signing against its sign log as read from disk after a kill -9
+   * at `killedAt`: at every height the log holds, each message seen before the kill must be in
+   * the log (written before it was sent), and every message seen at all (before or after the
+   * restart) must be the one in the log for its round and type. Returns how many messages
+   * matched and what did not.
+   */
+  compareWithSignLog(sender: string, records: readonly SignLogRecord[], killedAt: number): { matched: number; problems: string[] } {
+    const logged = new Map(records.map((r) => [`${r.height}/${r.round}/${r.type}`, r.body]));
+    const heights = new Set(records.map((r) => r.height));
+    let matched = 0;
+    const problems: string[] = [];
+    for (const v of this.votes.values()) {
+      if (v.sender !== sender || !heights.has(v.height)) continue;
+      const want = logged.get(`${v.height}/${v.round}/${v.type}`);
+      for (const [body, seenAt] of v.bodies) {
+        if (want === body) matched++;
+        else if (want !== undefined) problems.push(`${v.name} h=${v.height} r=${v.round}: seen ${body.slice(0, 18)}…, sign log has ${want.slice(0, 18)}…`);
+        else if (seenAt < killedAt) problems.push(`${v.name} h=${v.height} r=${v.round} was sent before the kill but is not in the sign log`);
+      }
+    }
+    return { matched, problems };
+  }
+
+  /** Distinct (height, round, type) messages seen per sender (hex address). */
+  countBySender(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const v of this.votes.values()) out.set(v.sender, (out.get(v.sender) ?? 0) + 1);
+    return out;
+  }
+}
+
+/** p2p options of an in-process observer or attacker: loopback, quick redials. */
+export function observerOptions(chainId: string, bootstrap: string[], extra: Partial<P2POptionsInput> = {}): P2POptionsInput {
+  return { chainId, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, redialMinMs: 100, redialMaxMs: 1_000, heartbeatIntervalMs: 200, ...extra };
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Sends bank transfers from dev accounts while nodes come and go: one transaction in flight per
+ * account, sent to a random running node and re-sent (the same bytes) to another one until a
+ * receipt shows up, so a node killed before it relayed a transaction loses nothing.
+ */
+export class TxPump {
+  /** Hashes of committed transactions, with the height they landed at. */
+  readonly committed = new Map<string, number>();
+  /** Hash of each account's transaction in flight, if any. */
+  readonly inFlight = new Map<number, string>();
+  private stopping = false;
+  /** Set when stop() gives up: workers drop what they were doing. */
+  private halted = false;
+  private workers: Promise<void>[] = [];
+  readonly errors: string[] = [];
+
+  constructor(
+    private readonly net: Testnet,
+    private readonly accounts: number[],
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  start(): void {
+    this.workers = this.accounts.map((a) => this.run(a));
+  }
+
+  /** Lets each account's transaction in flight land, then stops; throws if one does not within timeoutMs. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`transactions still in flight after ${timeoutMs} ms: ${[...this.inFlight.values()].join(', ')}`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(this.workers), timeout]);
+    } catch (e) {
+      this.halted = true;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops at once, dropping transactions in flight (for a test that failed half way). */
+  abort(): void {
+    this.stopping = true;
+    this.halted = true;
+  }
+
+  private pick(): ValidatorNode | undefined {
+    const r = this.net.running;
+    return r.length ? r[Math.floor(this.random() * r.length)] : undefined;
+  }
+
+  private async run(account: number): Promise<void> {
+    let nonce: number | undefined;
+    while (!this.stopping) {
+      const node = this.pick();
+      if (!node) {
+        await sleep(50);
+        continue;
+      }
+      try {
+        nonce ??= (await node.rpc.call<{ nonce: number }>('state_getAccount', [devAddress(account)])).nonce;
+      } catch {
+        await sleep(50);
+        continue;
+      }
+      const to = this.accounts[(this.accounts.indexOf(account) + 1) % this.accounts.length]!;
+      const tx = signTransfer({ chainId: this.net.chainId, from: account, to, amount: BigInt(nonce + 1), nonce });
+      const hash = toHex(tx.hash());
+      this.inFlight.set(account, hash);
+      const height = await this.land(rawHex(tx), hash);
+      this.inFlight.delete(account);
+      if (height === undefined) {
+        nonce = undefined; // the node we read the nonce from was behind: read it again
+        continue;
+      }
+      this.committed.set(hash, height);
+      nonce++;
+    }
+  }
+
+  /**
+   * Sends `raw` until some node has its receipt; returns the block height, or undefined when a
+   * node says the nonce is used and has no receipt for it (the nonce was read from a lagging node).
+   */
+  private async land(raw: string, hash: string): Promise<number | undefined> {
+    while (!this.halted) {
+      const node = this.pick();
+      if (!node) {
+        await sleep(50);
+        continue;
+      }
+      let used = false;
+      try {
+        await node.rpc.call('tx_send', [raw]);
+      } catch (e) {
+        const reason = e instanceof RpcCallError ? e.error.data?.reason : undefined;
+        used = reason === 'TX_NONCE_TOO_LOW';
+        // Already in that mempool, or already committed: look for the receipt.
+        if (e instanceof RpcCallError && reason !== 'TX_DUPLICATE' && !used) this.errors.push(e.message);
+      }
+      const deadline = Date.now() + (used ? 0 : 3_000);
+      do {
+        try {
+          const r = await node.rpc.call<ReceiptJson | null>('chain_getReceipt', [hash]);
+          if (r) return r.blockHeight;
+          if (used) return undefined;
+        } catch {
+          break; // node went away: try another
+        }
+        await sleep(50);
+      } while (Date.now() < deadline && node.running);
+    }
+    return undefined;
+  }
+}
