@@ -19,6 +19,9 @@ import { VmError, WorldState, type BuildResult, type ExecutionResult, type State
 import { SparseMerkleTree } from '../vm/state/smt.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 
+/** How far ahead of a validator's clock a proposal's timestamp may be. */
+export const MAX_CLOCK_DRIFT_MS = 15_000;
+
 export interface CommittedBlock {
   block: Block;
   receipts: readonly Receipt[];
@@ -130,7 +133,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   }
 
   /** Checks a proposed next block by executing it; throws ConsensusError if it is not valid. */
-  validate(block: Block, isVerified?: (tx: Transaction) => boolean): ExecutedBlock {
+  /**
+   * `now`, when given (a proposal being voted on, not a committed block being synced), also bounds
+   * the timestamp: a proposer cannot push the chain's clock into the future.
+   */
+  validate(block: Block, isVerified?: (tx: Transaction) => boolean, now?: number): ExecutedBlock {
     const h = block.header;
     const parent = this.headHeader;
     const bad = (why: string): never => {
@@ -141,6 +148,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (h.height !== parent.height + 1) bad(`height is not ${parent.height + 1}`);
     if (!equalBytes(h.parentHash, parent.hash())) bad('parent hash is not the head');
     if (h.timestamp <= parent.timestamp) bad('timestamp does not increase');
+    if (now !== undefined && h.timestamp > now + MAX_CLOCK_DRIFT_MS) bad(`timestamp is ${h.timestamp - now} ms ahead of this node's clock`);
     const valset = this.validatorSet(h.height);
     if (!valset.has(h.proposer)) bad('proposer is not a validator');
     if (!equalBytes(h.validatorsHash, valset.hash())) bad('validators hash does not match');

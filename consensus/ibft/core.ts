@@ -301,7 +301,7 @@ export class IbftCore {
     await txs.preverify?.(env.block.transactions);
     if (this.height !== m.height) return; // a block import moved the chain on meanwhile
     try {
-      executed = chain.validate(env.block, (t) => txs.isVerified(t));
+      executed = chain.validate(env.block, (t) => txs.isVerified(t), this.deps.env.now());
     } catch (e) {
       return this.penalise(from, (e as Error).message);
     }

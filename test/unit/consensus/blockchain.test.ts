@@ -12,7 +12,7 @@ import {
   type HeaderFields,
   type Transaction,
 } from '../../../chain/index.js';
-import { Blockchain, ConsensusError, ConsensusErrorCode, type ExecutedBlock } from '../../../consensus/index.js';
+import { Blockchain, ConsensusError, ConsensusErrorCode, MAX_CLOCK_DRIFT_MS, type ExecutedBlock } from '../../../consensus/index.js';
 import type { ValidatorKey } from '../../../consensus/keys.js';
 import type { GenesisDoc } from '../../../genesis/index.js';
 import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../../../storage/index.js';
@@ -192,6 +192,16 @@ describe('consensus/blockchain (over LevelDB)', () => {
         expect(o.chain.height).to.equal(1);
       });
     }
+  });
+
+  it("rejects a proposal whose timestamp is ahead of the validator's clock by more than the allowed drift, but not a synced block", async () => {
+    const o = await open();
+    await produce(o, [], NOW);
+    const { executed } = o.chain.build(VALIDATOR.address, [], NOW + MAX_CLOCK_DRIFT_MS + 1_000);
+    const err = expectThrowsCode(() => o.chain.validate(executed.block, undefined, NOW), ConsensusError, ConsensusErrorCode.InvalidProposal);
+    expect(err.message).to.match(/ahead of this node's clock/);
+    expect(o.chain.validate(executed.block, undefined, NOW + 2_000).block.height).to.equal(2);
+    expect(o.chain.validate(executed.block).block.height).to.equal(2);
   });
 
   describe('commit', () => {
