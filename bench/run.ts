@@ -23,6 +23,8 @@ interface Scenario {
   txs: number;
   /** 0: as fast as the nodes take them. */
   rate: number;
+  /** Most transactions a proposer puts in a block: small enough that validators check it within a round. */
+  maxBlockTxs: number;
   /** Transactions per JSON-RPC batch, and batches in flight. */
   batch: number;
   concurrency: number;
@@ -30,9 +32,9 @@ interface Scenario {
 
 const scale = args.quick ? 0.2 : 1;
 const scenarios: Scenario[] = [
-  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, batch: 250, concurrency: 4 },
-  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, batch: 250, concurrency: 4 },
-  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, batch: 1, concurrency: 16 },
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: 4 },
+  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, maxBlockTxs: 3_000, batch: 250, concurrency: 4 },
+  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16 },
 ].filter((s) => !args.only || s.name.includes(args.only));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,7 +69,7 @@ async function runScenario(s: Scenario, port: number) {
     const cfgPath = join(home, 'config.json');
     const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
     cfg.log = { level: 'warn' };
-    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: 20_000, maxBlockBytes: 16 * 1024 * 1024 };
+    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: s.maxBlockTxs, maxBlockBytes: 16 * 1024 * 1024 };
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   }
