@@ -80,7 +80,15 @@ export class MetanodeNode {
     const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
     const verifier = new VerifierPool();
     const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
-    const network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...(overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {}) }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+    let network: P2PNetwork;
+    try {
+      const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
+      network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+    } catch (e) {
+      await verifier.close();
+      await store.close();
+      throw e;
+    }
     const metrics = new NodeMetrics();
     const engine = isValidator
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
