@@ -13,6 +13,7 @@ import {
 import type { Blockchain, ExecutedBlock } from '../blockchain.js';
 import type { ValidatorKey } from '../keys.js';
 import type { IbftMetrics } from '../metrics.js';
+import { isJustifiedProposal, isPreparedCertificate } from './justification.js';
 import { MsgType, SignedMessage, decodeEnvelope, encodeEnvelope, type Envelope, type MessageBody } from './messages.js';
 import { defaultIbftOptions, type IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
@@ -296,7 +297,7 @@ export class IbftCore {
       else if (from === 'self') await this.sendPrepare(m.round, existing.digest);
       return;
     }
-    if (m.round > 0 && !this.justified(env)) return this.penalise(from, 'PROPOSAL without a valid round-change justification');
+    if (m.round > 0 && !isJustifiedProposal(this.deps.chain.chainId, this.valset, env)) return this.penalise(from, 'PROPOSAL without a valid round-change justification');
     let executed: ExecutedBlock;
     await txs.preverify?.(env.block.transactions);
     if (this.height !== m.height) return; // a block import moved the chain on meanwhile
@@ -316,34 +317,6 @@ export class IbftCore {
   private async sendPrepare(round: number, digest: Uint8Array): Promise<void> {
     await this.signAndSend({ type: MsgType.Prepare, height: this.height, round, digest }, {});
     await this.checkPrepared(round);
-  }
-
-  /** A round > 0 PROPOSAL needs a quorum of ROUND-CHANGEs, and the PREPAREs for the highest prepared block among them. */
-  private justified(env: Envelope): boolean {
-    const { height, round, digest } = env.message.body;
-    const chainId = this.deps.chain.chainId;
-    const senders = new Set<string>();
-    let highest: { round: number; digest: Uint8Array } | undefined;
-    for (const rc of env.roundChanges) {
-      const b = rc.body;
-      if (b.type !== MsgType.RoundChange || b.height !== height || b.round !== round || !rc.verify(chainId, this.valset)) return false;
-      senders.add(hex(rc.sender));
-      if (b.prepared && (!highest || b.prepared.round > highest.round)) highest = b.prepared;
-    }
-    if (senders.size < this.valset.quorum) return false;
-    if (!highest) return true;
-    return equalBytes(highest.digest, digest!) && this.validPrepares(env.prepares, highest.round, highest.digest);
-  }
-
-  private validPrepares(prepares: SignedMessage[], round: number, digest: Uint8Array): boolean {
-    const chainId = this.deps.chain.chainId;
-    const senders = new Set<string>();
-    for (const p of prepares) {
-      const b = p.body;
-      if (b.type !== MsgType.Prepare || b.height !== this.height || b.round !== round || !equalBytes(b.digest!, digest) || !p.verify(chainId, this.valset)) return false;
-      senders.add(hex(p.sender));
-    }
-    return senders.size >= this.valset.quorum;
   }
 
   /** Stores a PREPARE or COMMIT: one per sender and round; a second with another digest is equivocation. */
@@ -423,7 +396,7 @@ export class IbftCore {
     const m = env.message.body;
     if (m.round === 0) return this.penalise(from, 'ROUND-CHANGE to round 0');
     if (m.prepared) {
-      if (!env.block || !equalBytes(env.block.hash(), m.prepared.digest) || m.prepared.round >= m.round || !this.validPrepares(env.prepares, m.prepared.round, m.prepared.digest)) {
+      if (!env.block || !equalBytes(env.block.hash(), m.prepared.digest) || m.prepared.round >= m.round || !isPreparedCertificate(this.deps.chain.chainId, this.valset, this.height, m.prepared.round, m.prepared.digest, env.prepares)) {
         return this.penalise(from, 'ROUND-CHANGE with an invalid prepared certificate');
       }
     }
