@@ -29,7 +29,7 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
   const key = ValidatorKey.generate();
   const genesis = buildGenesis({
     chainId: o.chainId,
-    validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey }],
+    validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey, blsProofOfPossession: key.bls.proofOfPossession() }],
     devAccounts: o.devAccounts,
   });
   await initHome(home, { moniker: o.moniker, key, genesis });

@@ -1,6 +1,7 @@
 import blst from '@chainsafe/blst';
 import { randomBytes } from 'node:crypto';
 import { ChainError, ChainErrorCode } from './errors.js';
+import { HashTag, taggedHash } from './hash.js';
 
 /**
  * BLS12-381 (min-pk: 48-byte public keys in G1, 96-byte signatures in G2) through the native
@@ -44,6 +45,22 @@ export class BlsKey {
   sign(message: Uint8Array): Uint8Array {
     return this.sk.sign(message).toBytes(true);
   }
+
+  /**
+   * Proof of possession: this key's signature over its own public key (under its own hash tag).
+   * Requiring it for every validator key rules out rogue-key attacks on aggregate signatures.
+   */
+  proofOfPossession(): Uint8Array {
+    return this.sign(blsPossessionMessage(this.publicKey));
+  }
+}
+
+export function blsPossessionMessage(publicKey: Uint8Array): Uint8Array {
+  return taggedHash(HashTag.BlsPossession, publicKey);
+}
+
+export function verifyBlsPossession(publicKey: Uint8Array, proof: Uint8Array): boolean {
+  return blsVerify(publicKey, blsPossessionMessage(publicKey), proof);
 }
 
 export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {

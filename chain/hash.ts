@@ -12,6 +12,7 @@ export const HashTag = {
   ValidatorSet: 0x05,
   CommitVote: 0x06,
   Address: 0x07,
+  BlsPossession: 0x08,
   MerkleLeaf: 0x10,
   MerkleNode: 0x11,
   MerkleEmpty: 0x12,

@@ -9,6 +9,8 @@ export interface GenesisValidatorInput {
   name?: string;
   publicKey: Uint8Array;
   blsPublicKey: Uint8Array;
+  /** BlsKey.proofOfPossession() of the validator's BLS key. */
+  blsProofOfPossession: Uint8Array;
   power?: bigint;
 }
 
@@ -38,6 +40,7 @@ export function buildGenesis(o: BuildGenesisOptions): GenesisDoc {
       address: formatAddress(addressFromPublicKey(v.publicKey)),
       publicKey: toHex(v.publicKey),
       blsPublicKey: toHex(v.blsPublicKey),
+      blsProofOfPossession: toHex(v.blsProofOfPossession),
       power: (v.power ?? 1n).toString(),
     })),
     modules: {

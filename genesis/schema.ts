@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ADDRESS_LENGTH, equalBytes, fromHex, isValidBlsPublicKey, parseAddress, addressFromPublicKey } from '../chain/index.js';
+import { ADDRESS_LENGTH, equalBytes, fromHex, isValidBlsPublicKey, parseAddress, addressFromPublicKey, verifyBlsPossession } from '../chain/index.js';
 
 const hexOf = (bytes: number, what: string) =>
   z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`), `${what} must be 0x + ${bytes * 2} lowercase hex digits`);
@@ -10,6 +10,7 @@ export const validatorSchema = z
     address: z.string(),
     publicKey: hexOf(32, 'publicKey (Ed25519)'),
     blsPublicKey: hexOf(48, 'blsPublicKey (BLS12-381 G1, compressed)'),
+    blsProofOfPossession: hexOf(96, 'blsProofOfPossession (BLS signature of the key over itself)'),
     power: z.string().regex(/^[1-9][0-9]{0,18}$/, 'power must be a positive decimal string'),
   })
   .strict()
@@ -25,6 +26,8 @@ export const validatorSchema = z
     }
     if (/^0x[0-9a-f]{96}$/.test(v.blsPublicKey) && !isValidBlsPublicKey(fromHex(v.blsPublicKey))) {
       ctx.addIssue({ code: 'custom', path: ['blsPublicKey'], message: 'not a valid BLS12-381 public key' });
+    } else if (/^0x[0-9a-f]{96}$/.test(v.blsPublicKey) && /^0x[0-9a-f]{192}$/.test(v.blsProofOfPossession) && !verifyBlsPossession(fromHex(v.blsPublicKey), fromHex(v.blsProofOfPossession))) {
+      ctx.addIssue({ code: 'custom', path: ['blsProofOfPossession'], message: 'does not prove possession of blsPublicKey (sign it with that key: BlsKey.proofOfPossession)' });
     }
   });
 

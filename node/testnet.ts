@@ -39,7 +39,7 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ genesis: Genesi
   }
   const genesis = buildGenesis({
     chainId: o.chainId,
-    validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey })),
+    validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, blsProofOfPossession: k.bls.proofOfPossession() })),
     devAccounts: o.devAccounts,
   });
   for (const n of nodes) {

@@ -72,7 +72,7 @@ export function testGenesis(o: TestGenesisOptions = {}): GenesisDoc {
   const doc = buildGenesis({
     chainId: o.chainId ?? CHAIN_ID,
     genesisTime: o.genesisTime ?? GENESIS_TIME,
-    validators: validators.map((v) => ({ publicKey: v.ed25519.publicKey, blsPublicKey: v.bls.publicKey })),
+    validators: validators.map((v) => ({ publicKey: v.ed25519.publicKey, blsPublicKey: v.bls.publicKey, blsProofOfPossession: v.bls.proofOfPossession() })),
     devAccounts: accounts,
   });
   const bank = doc.modules.bank as BankGenesis;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addressFromPublicKey, EMPTY_MERKLE_ROOT, formatAddress, parseAddress } from '../../../chain/index.js';
+import { addressFromPublicKey, EMPTY_MERKLE_ROOT, formatAddress, parseAddress, toHex } from '../../../chain/index.js';
 import {
   buildGenesis,
   devAccounts,
@@ -74,6 +74,16 @@ describe('genesis', () => {
       { what: 'a BLS key that is not a curve point', doc: () => edited((d) => (d.validators[0]!.blsPublicKey = '0x' + '11'.repeat(48))), problem: /^validators\.0\.blsPublicKey: not a valid BLS12-381 public key$/ },
       { what: 'the BLS point at infinity', doc: () => edited((d) => (d.validators[0]!.blsPublicKey = '0xc0' + '00'.repeat(47))), problem: /^validators\.0\.blsPublicKey: not a valid BLS12-381 public key$/ },
       { what: 'a BLS key of the wrong length', doc: () => edited((d) => (d.validators[0]!.blsPublicKey = '0x' + 'ab'.repeat(32))), problem: /^validators\.0\.blsPublicKey: blsPublicKey .*must be 0x \+ 96 lowercase hex digits/ },
+      {
+        what: "a proof of possession made by another validator's BLS key (a rogue-key attempt)",
+        doc: () => edited((d) => (d.validators[0]!.blsProofOfPossession = toHex(V1.bls.proofOfPossession()))),
+        problem: /^validators\.0\.blsProofOfPossession: does not prove possession of blsPublicKey/,
+      },
+      {
+        what: 'a BLS key whose proof of possession is missing',
+        doc: () => edited((d) => delete d.validators[0]!.blsProofOfPossession),
+        problem: /^validators\.0\.blsProofOfPossession: /,
+      },
       { what: 'an uppercase-hex public key', doc: () => edited((d) => (d.validators[0]!.publicKey = (d.validators[0]!.publicKey as string).toUpperCase().replace('0X', '0x'))), problem: /^validators\.0\.publicKey: / },
       { what: 'a duplicate validator', doc: () => edited((d) => d.validators.push({ ...d.validators[0]!, name: 'again' })), problem: /^validators\.2\.address: duplicate validator$/ },
       {
@@ -185,7 +195,7 @@ describe('genesis', () => {
     });
 
     it('buildGenesis funds the dev accounts with whole units of each asset', () => {
-      const doc = buildGenesis({ chainId: 'dev-chain', genesisTime: GENESIS_TIME, validators: [{ publicKey: V0.ed25519.publicKey, blsPublicKey: V0.bls.publicKey, power: 3n }], devAccounts: 2, devBalance: 5n });
+      const doc = buildGenesis({ chainId: 'dev-chain', genesisTime: GENESIS_TIME, validators: [{ publicKey: V0.ed25519.publicKey, blsPublicKey: V0.bls.publicKey, blsProofOfPossession: V0.bls.proofOfPossession(), power: 3n }], devAccounts: 2, devBalance: 5n });
       validateGenesis(doc, MODULES);
       expect(doc.validators[0]).to.include({ address: formatAddress(V0.address), power: '3', name: 'validator-0' });
       const b = doc.modules.bank as BankJson;

@@ -114,7 +114,7 @@ export class Simulation {
     this.genesis = buildGenesis({
       chainId: SIM_CHAIN_ID,
       genesisTime: SIM_GENESIS_TIME,
-      validators: keys.map((k) => ({ publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey })),
+      validators: keys.map((k) => ({ publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, blsProofOfPossession: k.bls.proofOfPossession() })),
       devAccounts: opts.accounts ?? 4,
     });
     this.valset = simValidatorSet(n);
