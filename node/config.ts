@@ -14,6 +14,14 @@ export const configSchema = z
         maxBodyBytes: z.number().int().positive().optional(),
         maxBatch: z.number().int().positive().optional(),
         corsOrigin: z.string().optional(),
+        explorer: z.boolean().optional(),
+        wsMaxConnections: z.number().int().positive().optional(),
+        wsMaxSubscriptions: z.number().int().positive().optional(),
+        wsMaxBufferedBytes: z.number().int().positive().optional(),
+        wsMaxQueuedMessages: z.number().int().positive().optional(),
+        wsMaxInFlight: z.number().int().positive().optional(),
+        wsPingIntervalMs: z.number().int().positive().optional(),
+        wsCloseGraceMs: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
