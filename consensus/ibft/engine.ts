@@ -3,6 +3,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { decodeBlock, headerFromRlp, toHex, type Block, type RlpItem } from '../../chain/index.js';
 import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
+import { ConsensusError, ConsensusErrorCode } from '../errors.js';
 import type { ValidatorKey } from '../keys.js';
 import type { IbftMetrics } from '../metrics.js';
 import type { Mempool } from '../mempool/index.js';
@@ -125,8 +126,8 @@ export class IbftEngine {
   private async doImport(block: Block): Promise<void> {
     const { chain, mempool } = this.deps;
     if (block.height <= chain.height) return;
-    if (!block.certificate) throw new Error(`block ${block.height} has no commit certificate`);
-    block.certificate.verify(chain.chainId, chain.validatorSet(block.height), block.height, block.hash());
+    if (!block.certificate) throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `block ${block.height} has no commit certificate`, { height: block.height });
+    // Blockchain.commit verifies the certificate against the validator set of the height.
     const executed = chain.validate(block, mempool.isVerified);
     await chain.commit(executed, block.certificate);
     mempool.update(block.transactions);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeTransaction, toHex, toKey, type Transaction } from '../../chain/index.js';
+import { decodeTransaction, fromKey, toHex, toKey, type Transaction } from '../../chain/index.js';
 import { TxError, getNonce, type FeeHandler, type KVStore, type ModuleRegistry } from '../../vm/index.js';
 import { inlineVerifier, type SignatureVerifier } from '../verifier/index.js';
 import { Heap } from './heap.js';
@@ -194,7 +194,7 @@ export class Mempool {
     type Cursor = { queue: SenderQueue; nonce: bigint; entry: Entry };
     const heap = new Heap<Cursor>((a, b) => a.entry.tx.fee > b.entry.tx.fee || (a.entry.tx.fee === b.entry.tx.fee && a.entry.seq < b.entry.seq));
     for (const [senderKey, queue] of this.bySender) {
-      const nonce = getNonce(state, this.senderAddress(senderKey, queue));
+      const nonce = getNonce(state, fromKey(senderKey));
       const entry = queue.byNonce.get(nonce);
       if (entry) heap.push({ queue, nonce, entry });
     }
@@ -224,7 +224,7 @@ export class Mempool {
     for (const senderKey of touched) {
       const queue = this.bySender.get(senderKey);
       if (!queue) continue;
-      const nonce = getNonce(state, this.senderAddress(senderKey, queue));
+      const nonce = getNonce(state, fromKey(senderKey));
       for (const [n, e] of queue.byNonce) if (n < nonce) this.removeEntry(e);
     }
   }
@@ -234,10 +234,6 @@ export class Mempool {
     const queue = this.bySender.get(toKey(tx.from()));
     if (!queue) return;
     for (const [n, e] of queue.byNonce) if (n >= tx.nonce) this.removeEntry(e);
-  }
-
-  private senderAddress(_senderKey: string, queue: SenderQueue): Uint8Array {
-    return queue.byNonce.values().next().value!.tx.from();
   }
 
   private insert(entry: Entry, senderKey: string): void {

@@ -87,7 +87,8 @@ export function errorLines(r: RunResult): string[] {
 
 const live = new Set<ChildProcess>();
 let exitHook = false;
-function track(child: ChildProcess): void {
+/** Kills `child` with SIGKILL if the test process exits while it still runs. */
+export function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (!exitHook) {

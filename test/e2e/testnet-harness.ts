@@ -26,19 +26,10 @@ import { MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../
 import { genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
 import { P2PNetwork, Topic, Verdict, type P2POptionsInput } from '../../p2p/index.js';
 import { Bucket, LevelKV, bucketRange } from '../../storage/index.js';
-import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
+import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, track, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
 
 /** A small seeded PRNG (mulberry32), so a run's "random" moments can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as prng } from './load.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -76,18 +67,6 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
-const live = new Set<ChildProcess>();
-let exitHook = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
 
 /** Why a node process ended when nobody asked it to. */
 export interface Crash {
