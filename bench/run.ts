@@ -2,7 +2,8 @@
  * `npm run bench`: throughput, finality latency and memory of a fresh devnet, for 1 and 4
  * validators. Each scenario: a new testnet in a temp folder, nodes as separate processes, and the
  * load generator (bench/loadgen.ts) as another process on the same machine. Prints a table and
- * writes bench/results/<timestamp>.json. Options: --only <scenario name substring>, --quick.
+ * writes bench/results/<timestamp>.json. Options: --only <scenario name substring>, --quick,
+ * --profile <dir> (a V8 CPU profile of each node, written when it stops).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' } } });
 
 interface Scenario {
   name: string;
@@ -73,7 +74,9 @@ async function runScenario(s: Scenario, port: number) {
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   }
-  const nodes: ChildProcess[] = homes.map((home) => spawn(process.execPath, [METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  // --profile <dir>: a V8 CPU profile of every node (open it in Chrome DevTools or speedscope).
+  const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  const nodes: ChildProcess[] = homes.map((home) => spawn(process.execPath, [...prof, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);

@@ -1,4 +1,4 @@
-import { blake3 } from '@noble/hashes/blake3.js';
+import { blake3Range } from './blake3.js';
 
 /**
  * Every hash in Metanode is BLAKE3 over one tag byte followed by the data, so that no two kinds
@@ -26,16 +26,18 @@ export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 
 export const HASH_LENGTH = 32;
 
+/** Where taggedHash assembles tag ‖ parts; grown when needed, reused (hashing is synchronous). */
+let scratch = new Uint8Array(1024);
+
 export function taggedHash(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
-  // One buffer and a one-shot hash: about 20% faster than streaming the parts for small inputs.
   let len = 1;
   for (const p of parts) len += p.length;
-  const buf = new Uint8Array(len);
-  buf[0] = tag;
+  if (len > scratch.length) scratch = new Uint8Array(Math.max(len, 2 * scratch.length));
+  scratch[0] = tag;
   let off = 1;
   for (const p of parts) {
-    buf.set(p, off);
+    scratch.set(p, off);
     off += p.length;
   }
-  return blake3(buf);
+  return blake3Range(scratch, 0, len);
 }
