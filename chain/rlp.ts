@@ -1,41 +1,270 @@
-import { RLP } from '@ethereumjs/rlp';
-import { equalBytes, fromUtf8 } from './bytes.js';
+import { fromUtf8 } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 
-export type RlpInput = Uint8Array | RlpInput[];
+/**
+ * Ethereum RLP, strict. What may be encoded: bytes; a string (its UTF-8 bytes); a non-negative
+ * integer as a number or bigint (minimal big-endian bytes, 0 is the empty string); a list of these.
+ * Decoded items are bytes or lists; bytes are views into the input, not copies.
+ *
+ * The codec is written here rather than taken from @ethereumjs/rlp, which the tests keep as the
+ * reference (test/unit/chain/rlp.test.ts compares the two on random inputs): that library copies
+ * each nested list into its parent and so re-copies every byte once per level, and a strict
+ * decode through it needs a second, re-encoding pass to catch the non-canonical forms it accepts.
+ * Together they were a fifth of a node's time. Here, encoding measures once and writes once into
+ * one buffer, and decoding rejects non-canonical forms as it reads.
+ */
+export type RlpInput = Uint8Array | string | number | bigint | readonly RlpInput[];
 export type RlpItem = Uint8Array | RlpItem[];
 
-/** Minimal big-endian bytes of a non-negative integer (0 is the empty string), as RLP wants. */
-export function uintBytes(n: number | bigint): Uint8Array {
-  const v = BigInt(n);
-  if (v < 0n) throw new ChainError(ChainErrorCode.FieldValue, 'integers must be non-negative', { value: String(n) });
-  if (v === 0n) return new Uint8Array(0);
-  const hex = v.toString(16);
+/** Deeper nesting than any Metanode object has: refused, so hostile input cannot exhaust the stack. */
+export const MAX_RLP_DEPTH = 32;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Bytes in the minimal big-endian form of a safe non-negative integer. */
+function uintLength(n: number): number {
+  let len = 0;
+  while (n > 0) {
+    len++;
+    n = Math.floor(n / 256);
+  }
+  return len;
+}
+
+/**
+ * A non-negative integer as a JS number when it is a safe one, else its minimal big-endian bytes;
+ * anything else (negative, fractional) is refused.
+ */
+function checkedUint(n: number | bigint): number | Uint8Array {
+  if (typeof n === 'number') {
+    if (!Number.isInteger(n) || n < 0) throw new ChainError(ChainErrorCode.FieldValue, 'integers must be non-negative whole numbers', { value: String(n) });
+    if (n <= Number.MAX_SAFE_INTEGER) return n;
+    n = BigInt(n);
+  }
+  if (n < 0n) throw new ChainError(ChainErrorCode.FieldValue, 'integers must be non-negative', { value: String(n) });
+  if (n <= MAX_SAFE) return Number(n);
+  const hex = n.toString(16);
   return new Uint8Array(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
 }
 
-export function rlpEncode(item: RlpInput): Uint8Array {
-  return RLP.encode(item as never);
+/** Minimal big-endian bytes of a non-negative integer (0 is the empty string), as RLP wants. */
+export function uintBytes(n: number | bigint): Uint8Array {
+  const c = checkedUint(n);
+  if (c instanceof Uint8Array) return c;
+  let v = c;
+  const out = new Uint8Array(uintLength(v));
+  for (let i = out.length - 1; i >= 0; i--) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
 }
 
-/** Non-canonical forms that @ethereumjs/rlp itself refuses, before the re-encoding check below can run. */
-const NON_CANONICAL_RE = /single byte < 0x80 are not prefixed|expected string length to be greater than 55|encoded list too short|extra zeros/;
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+const encoder = new TextEncoder();
+
+/** Header bytes before a payload of `len` bytes (`offset` 0x80 for strings, 0xc0 for lists). */
+function headerLength(len: number): number {
+  return len < 56 ? 1 : 1 + uintLength(len);
+}
 
 /**
- * Strict decode: one item, no trailing bytes, and canonical (re-encoding gives the same bytes).
+ * Pass 1: the encoded size of `item`. Byte lengths of strings and payload lengths of lists are
+ * pushed to `sizes` in visiting order, for pass 2 to read back in the same order.
+ */
+function measure(item: RlpInput, sizes: number[], depth: number): number {
+  if (item instanceof Uint8Array) {
+    const n = item.length;
+    return n === 1 && item[0]! < 0x80 ? 1 : headerLength(n) + n;
+  }
+  if (typeof item === 'string') {
+    const n = isAscii(item) ? item.length : Buffer.byteLength(item, 'utf8');
+    sizes.push(n);
+    return n === 1 && item.charCodeAt(0) < 0x80 ? 1 : headerLength(n) + n;
+  }
+  if (typeof item === 'number' || typeof item === 'bigint') {
+    const v = checkedUint(item);
+    const n = v instanceof Uint8Array ? v.length : v < 0x80 ? 0 : uintLength(v);
+    sizes.push(n);
+    return 1 + n;
+  }
+  if (Array.isArray(item)) {
+    if (depth >= MAX_RLP_DEPTH) throw new ChainError(ChainErrorCode.FieldValue, `RLP input nested deeper than ${MAX_RLP_DEPTH}`);
+    const at = sizes.length;
+    sizes.push(0);
+    let payload = 0;
+    for (const x of item as readonly RlpInput[]) payload += measure(x, sizes, depth + 1);
+    sizes[at] = payload;
+    return headerLength(payload) + payload;
+  }
+  throw new ChainError(ChainErrorCode.FieldValue, `cannot RLP-encode a ${typeof item}`);
+}
+
+interface Cursor {
+  out: Uint8Array;
+  pos: number;
+  sizes: number[];
+  next: number;
+}
+
+function writeHeader(c: Cursor, len: number, offset: number): void {
+  if (len < 56) {
+    c.out[c.pos++] = offset + len;
+    return;
+  }
+  const ll = uintLength(len);
+  c.out[c.pos++] = offset + 55 + ll;
+  for (let i = ll - 1; i >= 0; i--) {
+    c.out[c.pos + i] = len % 256;
+    len = Math.floor(len / 256);
+  }
+  c.pos += ll;
+}
+
+function write(c: Cursor, item: RlpInput): void {
+  const { out } = c;
+  if (item instanceof Uint8Array) {
+    if (item.length === 1 && item[0]! < 0x80) {
+      out[c.pos++] = item[0]!;
+      return;
+    }
+    writeHeader(c, item.length, 0x80);
+    out.set(item, c.pos);
+    c.pos += item.length;
+    return;
+  }
+  if (typeof item === 'string') {
+    const n = c.sizes[c.next++]!;
+    if (n === 1 && item.charCodeAt(0) < 0x80) {
+      out[c.pos++] = item.charCodeAt(0);
+      return;
+    }
+    writeHeader(c, n, 0x80);
+    if (n === item.length) for (let i = 0; i < n; i++) out[c.pos + i] = item.charCodeAt(i);
+    else encoder.encodeInto(item, out.subarray(c.pos, c.pos + n));
+    c.pos += n;
+    return;
+  }
+  if (typeof item === 'number' || typeof item === 'bigint') {
+    const n = c.sizes[c.next++]!;
+    const v = typeof item === 'number' ? item : item <= MAX_SAFE ? Number(item) : uintBytes(item);
+    if (v instanceof Uint8Array) {
+      writeHeader(c, n, 0x80);
+      out.set(v, c.pos);
+      c.pos += n;
+    } else if (n === 0) {
+      out[c.pos++] = v === 0 ? 0x80 : v; // 0 is the empty string; 1..0x7f is its own byte
+    } else {
+      out[c.pos++] = 0x80 + n;
+      let x = v;
+      for (let i = n - 1; i >= 0; i--) {
+        out[c.pos + i] = x % 256;
+        x = Math.floor(x / 256);
+      }
+      c.pos += n;
+    }
+    return;
+  }
+  writeHeader(c, c.sizes[c.next++]!, 0xc0);
+  for (const x of item as readonly RlpInput[]) write(c, x);
+}
+
+export function rlpEncode(item: RlpInput): Uint8Array {
+  const sizes: number[] = [];
+  const out = new Uint8Array(measure(item, sizes, 0));
+  write({ out, pos: 0, sizes, next: 0 }, item);
+  return out;
+}
+
+/** RLP list framing around items that are each already RLP-encoded (e.g. cached encodings). */
+export function rlpEncodeList(encodedItems: readonly Uint8Array[]): Uint8Array {
+  let payload = 0;
+  for (const e of encodedItems) payload += e.length;
+  const out = new Uint8Array(headerLength(payload) + payload);
+  const c: Cursor = { out, pos: 0, sizes: [], next: 0 };
+  writeHeader(c, payload, 0xc0);
+  for (const e of encodedItems) {
+    out.set(e, c.pos);
+    c.pos += e.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- strict decoding
+
+function malformed(what: string, why: string): never {
+  throw new ChainError(ChainErrorCode.InvalidRlp, `${what}: malformed RLP (${why})`);
+}
+
+function nonCanonical(what: string, why: string): never {
+  throw new ChainError(ChainErrorCode.NonCanonical, `${what}: RLP is not in canonical form (${why})`);
+}
+
+/** Reads a long-form length of `ll` bytes at `at`; it must have no leading zero and exceed 55. */
+function longLength(b: Uint8Array, at: number, ll: number, limit: number, what: string): number {
+  if (at + ll > limit) malformed(what, 'truncated length');
+  if (b[at] === 0) nonCanonical(what, 'length has leading zero bytes');
+  let n = 0;
+  for (let i = 0; i < ll; i++) n = n * 256 + b[at + i]!;
+  if (n < 56) nonCanonical(what, 'long form used for a length below 56');
+  return n;
+}
+
+interface Reader {
+  b: Uint8Array;
+  pos: number;
+  what: string;
+}
+
+function readItem(r: Reader, limit: number, depth: number): RlpItem {
+  const { b, what } = r;
+  if (r.pos >= limit) malformed(what, 'truncated input');
+  const p = b[r.pos]!;
+  if (p < 0x80) return b.subarray(r.pos, ++r.pos);
+  let start: number;
+  let len: number;
+  if (p <= 0xb7) {
+    start = r.pos + 1;
+    len = p - 0x80;
+    if (len === 1 && start < limit && b[start]! < 0x80) nonCanonical(what, 'single byte below 0x80 must not be prefixed');
+  } else if (p <= 0xbf) {
+    const ll = p - 0xb7;
+    len = longLength(b, r.pos + 1, ll, limit, what);
+    start = r.pos + 1 + ll;
+  } else if (p <= 0xf7) {
+    start = r.pos + 1;
+    len = p - 0xc0;
+  } else {
+    const ll = p - 0xf7;
+    len = longLength(b, r.pos + 1, ll, limit, what);
+    start = r.pos + 1 + ll;
+  }
+  const end = start + len;
+  if (end > limit) malformed(what, 'truncated input');
+  if (p <= 0xbf) {
+    r.pos = end;
+    return b.subarray(start, end);
+  }
+  if (depth >= MAX_RLP_DEPTH) malformed(what, `nested deeper than ${MAX_RLP_DEPTH}`);
+  const list: RlpItem[] = [];
+  r.pos = start;
+  while (r.pos < end) list.push(readItem(r, end, depth + 1));
+  return list;
+}
+
+/**
+ * Strict decode: exactly one item, no trailing bytes, canonical throughout (shortest forms, no
+ * prefixed single bytes, no leading zeros in lengths). Bytes in the result are views into `bytes`.
  */
 export function rlpDecode(bytes: Uint8Array, what: string): RlpItem {
-  let item: RlpItem;
-  try {
-    item = RLP.decode(bytes) as RlpItem;
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (NON_CANONICAL_RE.test(msg)) throw new ChainError(ChainErrorCode.NonCanonical, `${what}: RLP is not in canonical form (${msg})`);
-    throw new ChainError(ChainErrorCode.InvalidRlp, `${what}: malformed RLP (${msg})`);
-  }
-  if (!equalBytes(RLP.encode(item as never), bytes)) {
-    throw new ChainError(ChainErrorCode.NonCanonical, `${what}: RLP is not in canonical form`);
-  }
+  if (bytes.length === 0) nonCanonical(what, 'empty input');
+  const r: Reader = { b: bytes, pos: 0, what };
+  const item = readItem(r, bytes.length, 0);
+  if (r.pos !== bytes.length) malformed(what, `${bytes.length - r.pos} trailing bytes`);
   return item;
 }
 
@@ -64,14 +293,23 @@ export function asBigint(item: RlpItem | undefined, what: string, maxBytes = 32)
   const b = asBytes(item, what);
   if (b.length > maxBytes) throw new ChainError(ChainErrorCode.FieldLength, `${what}: integer longer than ${maxBytes} bytes`);
   if (b.length > 0 && b[0] === 0) throw new ChainError(ChainErrorCode.NonCanonical, `${what}: integer has leading zero bytes`);
-  return b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
+  if (b.length <= 6) {
+    let n = 0;
+    for (let i = 0; i < b.length; i++) n = n * 256 + b[i]!;
+    return BigInt(n);
+  }
+  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
 }
 
 /** A u64 read as a JS number; values above 2^53 are refused rather than rounded. */
 export function asSafeUint(item: RlpItem | undefined, what: string): number {
-  const v = asBigint(item, what, 8);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ChainError(ChainErrorCode.FieldValue, `${what}: exceeds 2^53-1`);
-  return Number(v);
+  const b = asBytes(item, what);
+  if (b.length > 8) throw new ChainError(ChainErrorCode.FieldLength, `${what}: integer longer than 8 bytes`);
+  if (b.length > 0 && b[0] === 0) throw new ChainError(ChainErrorCode.NonCanonical, `${what}: integer has leading zero bytes`);
+  let n = 0;
+  for (let i = 0; i < b.length; i++) n = n * 256 + b[i]!;
+  if (n > Number.MAX_SAFE_INTEGER) throw new ChainError(ChainErrorCode.FieldValue, `${what}: exceeds 2^53-1`);
+  return n;
 }
 
 export function asString(item: RlpItem | undefined, what: string, maxLength = 256): string {

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { RLP } from '@ethereumjs/rlp';
-import { decodeBlock, headerFromRlp, toHex, type Block, type RlpItem } from '../../chain/index.js';
+import { asList, decodeBlock, headerFromRlp, rlpDecode, toHex, type Block } from '../../chain/index.js';
 import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
 import { ConsensusError, ConsensusErrorCode } from '../errors.js';
@@ -171,7 +170,7 @@ export class IbftEngine {
     // header alone before paying for a full, strict decode.
     let height: number;
     try {
-      height = headerFromRlp((RLP.decode(data) as RlpItem[])[0]!).height;
+      height = headerFromRlp(asList(rlpDecode(data, 'block'), 'block')[0]).height;
     } catch {
       return Verdict.Reject;
     }
