@@ -1,5 +1,5 @@
 import { BLS_SIGNATURE_LENGTH, blsAggregateSignatures, blsFastAggregateVerify } from './bls.js';
-import { equalBytes, utf8 } from './bytes.js';
+import { equalBytes } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
 import { asBytes, asSafeUint, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpItem } from './rlp.js';
@@ -7,7 +7,7 @@ import type { ValidatorSet } from './validators.js';
 
 /** What a validator's BLS COMMIT signature covers. */
 export function commitVoteMessage(chainId: string, height: number, round: number, blockHash: Uint8Array): Uint8Array {
-  return taggedHash(HashTag.CommitVote, rlpEncode([utf8(chainId), uintBytes(height), uintBytes(round), blockHash]));
+  return taggedHash(HashTag.CommitVote, rlpEncode([chainId, height, round, blockHash]));
 }
 
 export interface CommitCertificateFields {

@@ -1,8 +1,7 @@
 import { ADDRESS_LENGTH } from './address.js';
-import { utf8 } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
-import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpItem } from './rlp.js';
+import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
 export const HEADER_VERSION = 1;
 
@@ -61,13 +60,13 @@ export class BlockHeader implements HeaderFields {
     this.validatorsHash = f.validatorsHash;
   }
 
-  raw(): Uint8Array[] {
+  raw(): RlpInput[] {
     return [
-      uintBytes(this.version),
-      utf8(this.chainId),
-      uintBytes(this.height),
+      this.version,
+      this.chainId,
+      this.height,
       this.parentHash,
-      uintBytes(this.timestamp),
+      this.timestamp,
       this.proposer,
       this.txRoot,
       this.receiptsRoot,

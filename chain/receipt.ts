@@ -1,7 +1,6 @@
-import { utf8 } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
-import { asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpItem } from './rlp.js';
+import { asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpItem } from './rlp.js';
 
 /** Something a module recorded while executing a transaction, e.g. bank/transfer. */
 export interface Event {
@@ -51,14 +50,7 @@ export class Receipt implements ReceiptFields {
   }
 
   serialize(): Uint8Array {
-    return (this._bytes ??= rlpEncode([
-      this.txHash,
-      uintBytes(this.status),
-      utf8(this.errorCode),
-      utf8(this.errorMessage),
-      uintBytes(this.fee),
-      this.events.map((e) => [utf8(e.module), utf8(e.type), e.attributes.map(([k, v]) => [utf8(k), utf8(v)])]),
-    ]));
+    return (this._bytes ??= rlpEncode([this.txHash, this.status, this.errorCode, this.errorMessage, this.fee, this.events.map((e) => [e.module, e.type, e.attributes])]));
   }
 
   hash(): Uint8Array {

@@ -1,9 +1,9 @@
 import { addressFromPublicKey } from './address.js';
-import { utf8 } from './bytes.js';
+import { toKey } from './bytes.js';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
-import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, uintBytes } from './rlp.js';
+import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, type RlpInput } from './rlp.js';
 
 export const MAX_CHAIN_ID_LENGTH = 64;
 export const MAX_KIND_LENGTH = 64;
@@ -36,9 +36,13 @@ export class Transaction implements UnsignedTransaction {
   readonly signature: Uint8Array;
   private _bytes?: Uint8Array;
   private _hash?: Uint8Array;
+  private _signingHash?: Uint8Array;
   private _from?: Uint8Array;
+  private _key?: string;
+  private _fromKey?: string;
 
-  constructor(fields: UnsignedTransaction & { signature: Uint8Array }) {
+  /** `bytes`: the canonical encoding, when the caller has it (decodeTransaction) — never re-encoded. */
+  constructor(fields: UnsignedTransaction & { signature: Uint8Array }, bytes?: Uint8Array) {
     validateUnsigned(fields);
     if (fields.signature.length !== ED25519_SIGNATURE_LENGTH) {
       throw new ChainError(ChainErrorCode.FieldLength, `transaction signature must be ${ED25519_SIGNATURE_LENGTH} bytes`);
@@ -50,6 +54,7 @@ export class Transaction implements UnsignedTransaction {
     this.kind = fields.kind;
     this.payload = fields.payload;
     this.signature = fields.signature;
+    this._bytes = bytes;
   }
 
   static sign(fields: UnsignedTransaction, key: Ed25519Key): Transaction {
@@ -65,9 +70,19 @@ export class Transaction implements UnsignedTransaction {
     return this.kind.slice(this.kind.indexOf('.') + 1);
   }
 
-  /** The sender's 20-byte address. */
+  /** The sender's 20-byte address (derived once per public key: see addressOf). */
   from(): Uint8Array {
-    return (this._from ??= addressFromPublicKey(this.sender));
+    return (this._from ??= addressOf(this.sender));
+  }
+
+  /** The hash as a Map key (latin1, one char per byte). */
+  get key(): string {
+    return (this._key ??= toKey(this.hash()));
+  }
+
+  /** The sender's address as a Map key. */
+  get fromKey(): string {
+    return (this._fromKey ??= toKey(this.from()));
   }
 
   serialize(): Uint8Array {
@@ -78,25 +93,56 @@ export class Transaction implements UnsignedTransaction {
     return (this._hash ??= taggedHash(HashTag.Transaction, this.serialize()));
   }
 
+  /**
+   * The signing preimage is the RLP list of the first six fields. In the encoding those six items
+   * are contiguous, followed by the 66-byte signature item (b8 40 ‖ 64 bytes), so the preimage is
+   * a new list header over that span of the encoding: nothing is re-encoded.
+   */
   signingHash(): Uint8Array {
-    return signingHash(this);
+    if (this._signingHash) return this._signingHash;
+    const bytes = this.serialize();
+    const bodyStart = bytes[0]! <= 0xf7 ? 1 : bytes[0]! - 0xf7 + 1;
+    const body = bytes.subarray(bodyStart, bytes.length - (ED25519_SIGNATURE_LENGTH + 2));
+    return (this._signingHash = taggedHash(HashTag.TxSigning, listHeader(body.length), body));
   }
 
   verifySignature(): boolean {
-    return ed25519Verify(this.sender, signingHash(this), this.signature);
+    return ed25519Verify(this.sender, this.signingHash(), this.signature);
   }
 }
 
-function unsignedRaw(t: UnsignedTransaction): Uint8Array[] {
-  return [utf8(t.chainId), uintBytes(t.nonce), t.sender, uintBytes(t.fee), utf8(t.kind), t.payload];
+function listHeader(len: number): Uint8Array {
+  if (len < 56) return Uint8Array.of(0xc0 + len);
+  const n: number[] = [];
+  for (let v = len; v > 0; v = Math.floor(v / 256)) n.unshift(v % 256);
+  return Uint8Array.of(0xf7 + n.length, ...n);
+}
+
+function unsignedRaw(t: UnsignedTransaction): RlpInput[] {
+  return [t.chainId, t.nonce, t.sender, t.fee, t.kind, t.payload];
 }
 
 export function signingHash(t: UnsignedTransaction): Uint8Array {
   return taggedHash(HashTag.TxSigning, rlpEncode(unsignedRaw(t)));
 }
 
+/** Addresses of recent senders: deriving one is a hash, looking it up is cheaper. */
+const addresses = new Map<string, Uint8Array>();
+const ADDRESS_CACHE_MAX = 100_000;
+
+function addressOf(publicKey: Uint8Array): Uint8Array {
+  const k = toKey(publicKey);
+  let a = addresses.get(k);
+  if (a === undefined) {
+    a = addressFromPublicKey(publicKey);
+    if (addresses.size >= ADDRESS_CACHE_MAX) addresses.clear();
+    addresses.set(k, a);
+  }
+  return a;
+}
+
 function validateUnsigned(t: UnsignedTransaction): void {
-  if (t.chainId.length === 0 || utf8(t.chainId).length > MAX_CHAIN_ID_LENGTH) {
+  if (t.chainId.length === 0 || Buffer.byteLength(t.chainId, 'utf8') > MAX_CHAIN_ID_LENGTH) {
     throw new ChainError(ChainErrorCode.FieldValue, `chain id must be 1..${MAX_CHAIN_ID_LENGTH} bytes`);
   }
   if (t.nonce < 0n || t.nonce >= 1n << 64n) throw new ChainError(ChainErrorCode.FieldValue, 'nonce must be a u64');
@@ -111,14 +157,17 @@ function validateUnsigned(t: UnsignedTransaction): void {
 
 export function decodeTransaction(bytes: Uint8Array): Transaction {
   const f = decodeList(rlpDecode(bytes, 'transaction'), 7, 'transaction');
-  const tx = new Transaction({
-    chainId: asString(f[0], 'transaction.chainId', MAX_CHAIN_ID_LENGTH),
-    nonce: asBigint(f[1], 'transaction.nonce', 8),
-    sender: asBytes(f[2], 'transaction.sender', ED25519_PUBLIC_KEY_LENGTH),
-    fee: asBigint(f[3], 'transaction.fee', 16),
-    kind: asString(f[4], 'transaction.kind', MAX_KIND_LENGTH),
-    payload: asBytes(f[5], 'transaction.payload'),
-    signature: asBytes(f[6], 'transaction.signature', ED25519_SIGNATURE_LENGTH),
-  });
+  const tx = new Transaction(
+    {
+      chainId: asString(f[0], 'transaction.chainId', MAX_CHAIN_ID_LENGTH),
+      nonce: asBigint(f[1], 'transaction.nonce', 8),
+      sender: asBytes(f[2], 'transaction.sender', ED25519_PUBLIC_KEY_LENGTH),
+      fee: asBigint(f[3], 'transaction.fee', 16),
+      kind: asString(f[4], 'transaction.kind', MAX_KIND_LENGTH),
+      payload: asBytes(f[5], 'transaction.payload'),
+      signature: asBytes(f[6], 'transaction.signature', ED25519_SIGNATURE_LENGTH),
+    },
+    bytes,
+  );
   return tx;
 }

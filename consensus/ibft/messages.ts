@@ -16,7 +16,6 @@ import {
   taggedHash,
   toHex,
   uintBytes,
-  utf8,
   type Block,
   type Ed25519Key,
   type RlpItem,
@@ -64,7 +63,7 @@ function bodyRlp(b: MessageBody): RlpItem[] {
 }
 
 function signingHash(chainId: string, type: MsgType, body: Uint8Array): Uint8Array {
-  return taggedHash(HashTag.ConsensusMessage, rlpEncode([utf8(chainId), uintBytes(type), body]));
+  return taggedHash(HashTag.ConsensusMessage, rlpEncode([chainId, type, body]));
 }
 
 /** A message signed (Ed25519) by a validator. RLP: [type, body, sender, signature]. */
