@@ -1,4 +1,5 @@
 import { bech32m } from '@scure/base';
+import { keyOf } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
 
@@ -21,7 +22,7 @@ export function formatAddress(address: Uint8Array): string {
   if (address.length !== ADDRESS_LENGTH) {
     throw new ChainError(ChainErrorCode.FieldLength, `an address is ${ADDRESS_LENGTH} bytes, got ${address.length}`);
   }
-  const k = Buffer.from(address.buffer, address.byteOffset, address.byteLength).toString('latin1');
+  const k = keyOf(address);
   let text = formatted.get(k);
   if (text === undefined) {
     text = bech32m.encode(ADDRESS_PREFIX, bech32m.toWords(address));

@@ -76,3 +76,16 @@ export function toKey(b: Uint8Array): string {
 export function fromKey(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'latin1'));
 }
+
+const keys = new WeakMap<Uint8Array, string>();
+
+/**
+ * toKey, remembered per array object: for arrays that are looked up again and again (an
+ * address shared by many transactions, a block's proposer), the conversion is paid once.
+ * The array must not be mutated afterwards.
+ */
+export function keyOf(b: Uint8Array): string {
+  let k = keys.get(b);
+  if (k === undefined) keys.set(b, (k = toKey(b)));
+  return k;
+}

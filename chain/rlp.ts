@@ -321,3 +321,22 @@ export function asString(item: RlpItem | undefined, what: string, maxLength = 25
     throw new ChainError(ChainErrorCode.FieldValue, `${what}: not valid UTF-8`);
   }
 }
+
+/** A non-negative integer as a stored value: the RLP of its minimal big-endian bytes. */
+export function rlpUint(n: number | bigint): Uint8Array {
+  return rlpEncode(n);
+}
+
+/** Reads a value written by rlpUint, as strictly as rlpDecode + asBigint would. */
+export function asRlpUint(v: Uint8Array, what: string, maxBytes = 32): bigint {
+  const p = v[0]!;
+  if (v.length === 1 && p > 0 && p < 0x80) return BigInt(p);
+  if (v.length === 1 && p === 0x80) return 0n;
+  // 0x81..0xb7: a short string; one byte below 0x80 must not be prefixed, and no leading zero.
+  if (p > 0x81 && p <= 0xb7 && v.length === p - 0x7f && v[1] !== 0 && p - 0x80 <= maxBytes && p - 0x80 <= 6) {
+    let n = 0;
+    for (let i = 1; i < v.length; i++) n = n * 256 + v[i]!;
+    return BigInt(n);
+  }
+  return asBigint(rlpDecode(v, what), what, maxBytes);
+}

@@ -1,18 +1,29 @@
-import { asBigint, rlpDecode, rlpEncode, uintBytes, utf8, concatBytes } from '../chain/index.js';
-import type { KVStore } from './state/overlay.js';
+import { asRlpUint, fromKey, rlpUint, toKey } from '../chain/index.js';
+import type { Overlay, StateReader } from './state/overlay.js';
 
 /** Core account records (the per-account nonce) live under the reserved prefix "auth/". */
-const NONCE_PREFIX = utf8('auth/nonce/');
+const NONCE_PREFIX = 'auth/nonce/';
+
+/** The nonce record's key as a state key string, from the address's key string (toKey). */
+export function nonceKeyOf(addressKey: string): string {
+  return NONCE_PREFIX + addressKey;
+}
 
 export function nonceKey(address: Uint8Array): Uint8Array {
-  return concatBytes(NONCE_PREFIX, address);
+  return fromKey(nonceKeyOf(toKey(address)));
 }
 
-export function getNonce(state: Pick<KVStore, 'get'>, address: Uint8Array): bigint {
-  const v = state.get(nonceKey(address));
-  return v === undefined ? 0n : asBigint(rlpDecode(v, 'nonce'), 'nonce', 8);
+/** The account's next nonce, by the address's key string (toKey / Transaction.fromKey). */
+export function nonceOf(state: StateReader, addressKey: string): bigint {
+  const v = state.getRaw(nonceKeyOf(addressKey));
+  return v === undefined ? 0n : asRlpUint(v, 'nonce', 8);
 }
 
-export function setNonce(state: KVStore, address: Uint8Array, nonce: bigint): void {
-  state.set(nonceKey(address), rlpEncode(uintBytes(nonce)));
+export function getNonce(state: StateReader, address: Uint8Array): bigint {
+  return nonceOf(state, toKey(address));
+}
+
+/** Sets the nonce of an address (bytes, or its key string). */
+export function setNonce(state: Overlay, address: Uint8Array | string, nonce: bigint): void {
+  state.setRaw(nonceKeyOf(typeof address === 'string' ? address : toKey(address)), rlpUint(nonce));
 }

@@ -1,5 +1,5 @@
 import { Receipt, ReceiptStatus, fromKey, toHex, type Event, type Transaction } from '../chain/index.js';
-import { getNonce, setNonce } from './accounts.js';
+import { nonceOf, setNonce } from './accounts.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { BlockInfo, ExecContext, FeeHandler } from './module.js';
 import type { ModuleRegistry } from './registry.js';
@@ -38,7 +38,7 @@ export const MODULE_FAULT_CODE = 'VM_MODULE_FAULT';
 /**
  * Applies blocks deterministically: for each transaction, check chain id, signature and nonce
  * (a block that breaks these is invalid), charge the fee, bump the nonce, then run the module
- * in a child overlay that is merged only on success. Nothing here touches storage.
+ * after a checkpoint of the block's overlay, reverted if the module fails. Nothing here touches storage.
  */
 export class StateMachine {
   constructor(
@@ -101,7 +101,7 @@ export class StateMachine {
     if (tx.chainId !== this.opts.chainId) invalid(`is for chain "${tx.chainId}"`);
     if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) invalid('has an invalid signature');
     const from = tx.from();
-    const nonce = getNonce(state, from);
+    const nonce = nonceOf(state, tx.fromKey);
     if (tx.nonce !== nonce) invalid(`has nonce ${tx.nonce}, account nonce is ${nonce}`);
 
     const events: Event[] = [];
@@ -111,9 +111,9 @@ export class StateMachine {
     } catch (e) {
       invalid(`cannot pay its fee: ${(e as Error).message}`);
     }
-    setNonce(state, from, nonce + 1n);
+    setNonce(state, tx.fromKey, nonce + 1n);
 
-    const txState = state.child();
+    const mark = state.checkpoint();
     const txEvents: Event[] = [];
     let status: ReceiptStatus = ReceiptStatus.Success;
     let errorCode = '';
@@ -121,10 +121,11 @@ export class StateMachine {
     try {
       const route = this.deps.registry.route(tx.kind);
       if (!route) throw new TxError(UNKNOWN_KIND_CODE, `no module handles transaction kind "${tx.kind}"`);
-      route.module.deliverTx({ block, state: txState, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, tx.payload);
-      txState.mergeInto(state);
-      events.push(...txEvents);
+      route.module.deliverTx({ block, state, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, tx.payload);
+      state.release(mark);
+      for (const e of txEvents) events.push(e);
     } catch (e) {
+      state.revertTo(mark);
       status = ReceiptStatus.Failed;
       errorCode = e instanceof TxError ? e.code : MODULE_FAULT_CODE;
       errorMessage = (e as Error).message;

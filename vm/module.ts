@@ -60,9 +60,9 @@ export interface Module {
 
 /** Charges transaction fees: implemented by the bank, used by the core for every transaction. */
 export interface FeeHandler {
-  readonly minFee: (state: Pick<KVStore, 'get'>) => bigint;
+  readonly minFee: (state: StateReader) => bigint;
   /** Can `payer` pay `amount` of the fee asset? */
-  canPay(state: Pick<KVStore, 'get'>, payer: Uint8Array, amount: bigint): boolean;
+  canPay(state: StateReader, payer: Uint8Array, amount: bigint): boolean;
   /** Moves the fee from the payer to the block's proposer; throws TxError when it cannot. */
   chargeFee(ctx: ExecContext, payer: Uint8Array, amount: bigint): void;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { decodeTransaction, fromKey, toHex, toKey, type Transaction } from '../../chain/index.js';
-import { TxError, getNonce, type FeeHandler, type KVStore, type ModuleRegistry } from '../../vm/index.js';
+import { decodeTransaction, toHex, toKey, type Transaction } from '../../chain/index.js';
+import { TxError, nonceOf, type FeeHandler, type ModuleRegistry, type StateReader } from '../../vm/index.js';
 import { inlineVerifier, type SignatureVerifier } from '../verifier/index.js';
 import { Heap } from './heap.js';
 import { MempoolError, RejectReason } from './errors.js';
@@ -22,7 +22,7 @@ export interface MempoolDeps {
   registry: ModuleRegistry;
   fees: FeeHandler;
   /** The committed state at the head. */
-  state: () => Pick<KVStore, 'get'>;
+  state: () => StateReader;
   logger: Logger;
   /** Where addRawAsync and preverify check signatures (default: on this thread). */
   verifier?: SignatureVerifier;
@@ -47,6 +47,8 @@ export class Mempool {
   private readonly verifying = new Set<string>();
   private readonly verifiedElsewhere = new Set<string>();
   private readonly verifier: SignatureVerifier;
+  /** How many pooled transactions pay each fee: the cheapest is found without a scan. */
+  private readonly feeCounts = new Map<bigint, number>();
 
   constructor(
     opts: Partial<MempoolOptions>,
@@ -75,9 +77,18 @@ export class Mempool {
 
   /** True when this exact transaction (signature included) passed admission. */
   isVerified = (tx: Transaction): boolean => {
-    const k = toKey(tx.hash());
+    const k = tx.key;
     return this.byHash.has(k) || this.verifiedElsewhere.has(k);
   };
+
+  /**
+   * The pooled copy of a transaction with this hash key (Transaction.key), if any: a block
+   * decoded from the network can execute the pool's objects, whose hashes, addresses and
+   * decoded payloads are already computed.
+   */
+  pooled(key: string): Transaction | undefined {
+    return this.byHash.get(key)?.tx;
+  }
 
   /** Decodes and admits raw bytes; throws MempoolError with the reason. */
   addRaw(raw: Uint8Array): Transaction {
@@ -92,7 +103,7 @@ export class Mempool {
    */
   async addRawAsync(raw: Uint8Array): Promise<Transaction> {
     const tx = this.decode(raw);
-    const hashKey = toKey(tx.hash());
+    const hashKey = tx.key;
     this.check(tx, raw.length);
     if (this.verifying.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already being admitted`);
     this.verifying.add(hashKey);
@@ -121,7 +132,7 @@ export class Mempool {
     unknown.forEach((t, i) => {
       if (!results[i]) return;
       if (this.verifiedElsewhere.size >= VERIFIED_CACHE_MAX) this.verifiedElsewhere.clear();
-      this.verifiedElsewhere.add(toKey(t.hash()));
+      this.verifiedElsewhere.add(t.key);
     });
   }
 
@@ -138,7 +149,7 @@ export class Mempool {
 
   /** Every admission rule but the signature; returns what insertion needs. */
   private check(tx: Transaction, size: number): { senderKey: string; replaced: Entry | undefined } {
-    const hashKey = toKey(tx.hash());
+    const hashKey = tx.key;
     if (size > this.opts.maxTxBytes) throw new MempoolError(RejectReason.TooLarge, `transaction is ${size} bytes; the limit is ${this.opts.maxTxBytes}`);
     if (tx.chainId !== this.deps.chainId) {
       throw new MempoolError(RejectReason.WrongChain, `transaction is for chain "${tx.chainId}", this node runs "${this.deps.chainId}"`);
@@ -157,8 +168,8 @@ export class Mempool {
     if (tx.fee < minFee) throw new MempoolError(RejectReason.FeeTooLow, `fee ${tx.fee} is below the minimum ${minFee} NEX base units`);
 
     const from = tx.from();
-    const senderKey = toKey(from);
-    const accountNonce = getNonce(state, from);
+    const senderKey = tx.fromKey;
+    const accountNonce = nonceOf(state, senderKey);
     if (tx.nonce < accountNonce) {
       throw new MempoolError(RejectReason.NonceTooLow, `nonce ${tx.nonce} is already used; the account's next nonce is ${accountNonce}`, { accountNonce });
     }
@@ -194,7 +205,7 @@ export class Mempool {
     type Cursor = { queue: SenderQueue; nonce: bigint; entry: Entry };
     const heap = new Heap<Cursor>((a, b) => a.entry.tx.fee > b.entry.tx.fee || (a.entry.tx.fee === b.entry.tx.fee && a.entry.seq < b.entry.seq));
     for (const [senderKey, queue] of this.bySender) {
-      const nonce = getNonce(state, fromKey(senderKey));
+      const nonce = nonceOf(state, senderKey);
       const entry = queue.byNonce.get(nonce);
       if (entry) heap.push({ queue, nonce, entry });
     }
@@ -215,23 +226,23 @@ export class Mempool {
   update(committed: readonly Transaction[]): void {
     const touched = new Set<string>();
     for (const tx of committed) {
-      this.verifiedElsewhere.delete(toKey(tx.hash()));
-      const e = this.byHash.get(toKey(tx.hash()));
+      this.verifiedElsewhere.delete(tx.key);
+      const e = this.byHash.get(tx.key);
       if (e) this.removeEntry(e);
-      touched.add(toKey(tx.from()));
+      touched.add(tx.fromKey);
     }
     const state = this.deps.state();
     for (const senderKey of touched) {
       const queue = this.bySender.get(senderKey);
       if (!queue) continue;
-      const nonce = getNonce(state, fromKey(senderKey));
+      const nonce = nonceOf(state, senderKey);
       for (const [n, e] of queue.byNonce) if (n < nonce) this.removeEntry(e);
     }
   }
 
   /** Removes a transaction (and the later nonces of its sender, which can no longer execute). */
   evict(tx: Transaction): void {
-    const queue = this.bySender.get(toKey(tx.from()));
+    const queue = this.bySender.get(tx.fromKey);
     if (!queue) return;
     for (const [n, e] of queue.byNonce) if (n >= tx.nonce) this.removeEntry(e);
   }
@@ -241,15 +252,18 @@ export class Mempool {
     if (!queue) this.bySender.set(senderKey, (queue = { byNonce: new Map(), feeSum: 0n }));
     queue.byNonce.set(entry.tx.nonce, entry);
     queue.feeSum += entry.tx.fee;
-    this.byHash.set(toKey(entry.tx.hash()), entry);
+    this.byHash.set(entry.tx.key, entry);
     this.bytes += entry.size;
+    this.feeCounts.set(entry.tx.fee, (this.feeCounts.get(entry.tx.fee) ?? 0) + 1);
   }
 
   private removeEntry(entry: Entry): void {
-    const key = toKey(entry.tx.hash());
-    if (!this.byHash.delete(key)) return;
+    if (!this.byHash.delete(entry.tx.key)) return;
     this.bytes -= entry.size;
-    const senderKey = toKey(entry.tx.from());
+    const left = this.feeCounts.get(entry.tx.fee)! - 1;
+    if (left === 0) this.feeCounts.delete(entry.tx.fee);
+    else this.feeCounts.set(entry.tx.fee, left);
+    const senderKey = entry.tx.fromKey;
     const queue = this.bySender.get(senderKey)!;
     queue.byNonce.delete(entry.tx.nonce);
     queue.feeSum -= entry.tx.fee;
@@ -260,6 +274,12 @@ export class Mempool {
   private makeRoom(newcomer: Transaction, newcomerSender: string, size: number): void {
     const fee = newcomer.fee;
     while (this.byHash.size + 1 > this.opts.maxTxs || this.bytes + size > this.opts.maxBytes) {
+      // Under a flood of equal-fee transactions the pool stays full: refuse without a scan.
+      let cheapest: bigint | undefined;
+      for (const f of this.feeCounts.keys()) if (cheapest === undefined || f < cheapest) cheapest = f;
+      if (cheapest !== undefined && cheapest >= fee) {
+        throw new MempoolError(RejectReason.MempoolFull, `the mempool is full (${this.byHash.size} transactions); pay a fee above ${cheapest} to get in, or retry later`);
+      }
       let victim: Entry | undefined;
       for (const [senderKey, queue] of this.bySender) {
         let tail: Entry | undefined;

@@ -15,12 +15,21 @@ export interface KVStore {
 /** Pending writes: a value, or `null` for a deletion. */
 export type WriteSet = Map<string, Uint8Array | null>;
 
+/** What a write replaced in an overlay's write set: `absent` when the key was not written before. */
+type JournalEntry = { key: string; prev: Uint8Array | null | typeof absent };
+const absent = Symbol('absent');
+
 /**
- * A write buffer over a parent reader. Transactions run in a child overlay that is merged into
- * the block's overlay on success and dropped on failure: that is how failed transactions revert.
+ * A write buffer over a parent reader: a block executes into one. Transactions are bracketed by
+ * `checkpoint()` and either `revertTo()` (a failed transaction: its writes are undone) or
+ * `release()` (kept). The journal records what each write replaced, so reverting costs the
+ * writes made since the checkpoint and keeping costs nothing. Checkpoints nest.
  */
 export class Overlay implements StateReader, KVStore {
   readonly writes: WriteSet = new Map();
+  private readonly journal: JournalEntry[] = [];
+  private depth = 0;
+
   constructor(private readonly parent: StateReader) {}
 
   getRaw(key: string): Uint8Array | undefined {
@@ -33,22 +42,44 @@ export class Overlay implements StateReader, KVStore {
     return this.getRaw(toKey(key));
   }
 
+  /** Writes `value` (or deletes, with null) under a latin1 string key (see chain/bytes.ts toKey). */
+  setRaw(key: string, value: Uint8Array | null): void {
+    if (this.depth > 0) {
+      const prev = this.writes.get(key);
+      this.journal.push({ key, prev: prev === undefined ? absent : prev });
+    }
+    this.writes.set(key, value);
+  }
+
   set(key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(toKey(key), value);
+    this.setRaw(toKey(key), value);
   }
 
   delete(key: Uint8Array): void {
-    this.writes.set(toKey(key), null);
+    this.setRaw(toKey(key), null);
   }
 
-  child(): Overlay {
-    return new Overlay(this);
+  /** Marks the current state; returns the mark for revertTo/release. */
+  checkpoint(): number {
+    this.depth++;
+    return this.journal.length;
   }
 
-  /** Moves this overlay's writes into `target` (normally its parent). */
-  mergeInto(target: Overlay): void {
-    for (const [k, v] of this.writes) target.writes.set(k, v);
-    this.writes.clear();
+  /** Undoes every write since `mark`, and closes its checkpoint. */
+  revertTo(mark: number): void {
+    while (this.journal.length > mark) {
+      const { key, prev } = this.journal.pop()!;
+      if (prev === absent) this.writes.delete(key);
+      else this.writes.set(key, prev);
+    }
+    this.depth--;
+  }
+
+  /** Keeps the writes since `mark`, and closes its checkpoint. */
+  release(mark: number): void {
+    // An outer checkpoint may still revert what this one keeps, so only the outermost clears.
+    void mark;
+    if (--this.depth === 0) this.journal.length = 0;
   }
 }
 

@@ -1,23 +1,22 @@
-import { asBigint, formatAddress, rlpDecode, rlpEncode, uintBytes, type Event } from '../../../chain/index.js';
+import { asRlpUint, formatAddress, keyOf, parseAddress, rlpUint, toKey, type Event } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, FeeHandler, Module, QueryContext, TxContext } from '../../module.js';
-import type { KVStore } from '../../state/overlay.js';
-import { BankTx, decodeTransfer } from './codec.js';
+import type { Overlay, StateReader } from '../../state/overlay.js';
+import { BankTx, transferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
 import { ASSETS, FEE_ASSET, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
-import { PARAMS_KEY, assetKey, balanceKey, supplyKey } from './keys.js';
-import { parseAddress } from '../../../chain/index.js';
+import { PARAMS_KEY_STR, assetKeyOf, balanceKeyOf, supplyKeyOf } from './keys.js';
 
-type Reader = Pick<KVStore, 'get'>;
+type Reader = StateReader;
 
-function readUint(state: Reader, key: Uint8Array): bigint {
-  const v = state.get(key);
-  return v === undefined ? 0n : asBigint(rlpDecode(v, 'bank record'), 'bank record');
+function readUint(state: Reader, key: string): bigint {
+  const v = state.getRaw(key);
+  return v === undefined ? 0n : asRlpUint(v, 'bank record');
 }
 
-function writeUint(state: KVStore, key: Uint8Array, value: bigint): void {
-  if (value === 0n) state.delete(key);
-  else state.set(key, rlpEncode(uintBytes(value)));
+/** A zero amount is stored as absence. */
+function writeUint(state: Overlay, key: string, value: bigint): void {
+  state.setRaw(key, value === 0n ? null : rlpUint(value));
 }
 
 export function isAsset(s: string): s is Asset {
@@ -33,32 +32,32 @@ export class BankModule implements Module, FeeHandler {
   readonly methods = Object.values(BankTx);
 
   balance(state: Reader, address: Uint8Array, asset: Asset): bigint {
-    return readUint(state, balanceKey(address, asset));
+    return readUint(state, balanceKeyOf(toKey(address), asset));
   }
 
   supply(state: Reader, asset: Asset): bigint {
-    return readUint(state, supplyKey(asset));
+    return readUint(state, supplyKeyOf(asset));
   }
 
   decimals(state: Reader, asset: Asset): number {
-    const v = state.get(assetKey(asset));
-    return v === undefined ? 0 : Number(asBigint(rlpDecode(v, 'asset'), 'asset.decimals'));
+    const v = state.getRaw(assetKeyOf(asset));
+    return v === undefined ? 0 : Number(asRlpUint(v, 'asset.decimals'));
   }
 
-  readonly minFee = (state: Reader): bigint => readUint(state, PARAMS_KEY);
+  readonly minFee = (state: Reader): bigint => readUint(state, PARAMS_KEY_STR);
 
   canPay(state: Reader, payer: Uint8Array, amount: bigint): boolean {
-    return this.balance(state, payer, FEE_ASSET) >= amount;
+    return readUint(state, balanceKeyOf(keyOf(payer), FEE_ASSET)) >= amount;
   }
 
   chargeFee(ctx: ExecContext, payer: Uint8Array, amount: bigint): void {
     const min = this.minFee(ctx.state);
     if (amount < min) throw new TxError(BankErrorCode.FeeTooLow, `fee ${amount} is below the minimum fee ${min} ${FEE_ASSET}`);
-    if (!this.canPay(ctx.state, payer, amount)) {
-      throw new TxError(BankErrorCode.InsufficientFeeFunds, `the sender cannot pay the fee of ${amount} ${FEE_ASSET} base units`);
-    }
+    const payerKey = keyOf(payer);
+    const balance = readUint(ctx.state, balanceKeyOf(payerKey, FEE_ASSET));
+    if (balance < amount) throw new TxError(BankErrorCode.InsufficientFeeFunds, `the sender cannot pay the fee of ${amount} ${FEE_ASSET} base units`);
     if (amount === 0n) return;
-    this.move(ctx.state, payer, ctx.block.proposer, FEE_ASSET, amount);
+    this.move(ctx.state, payerKey, keyOf(ctx.block.proposer), FEE_ASSET, amount);
     ctx.emit(event('fee', [['payer', formatAddress(payer)], ['proposer', formatAddress(ctx.block.proposer)], ['amount', amount.toString()]]));
   }
 
@@ -66,24 +65,27 @@ export class BankModule implements Module, FeeHandler {
   transfer(ctx: ExecContext, from: Uint8Array, to: Uint8Array, asset: string, amount: bigint): void {
     if (!isAsset(asset)) throw new TxError(BankErrorCode.UnknownAsset, `unknown asset "${asset}"; assets are ${ASSETS.join(', ')}`);
     if (amount === 0n) throw new TxError(BankErrorCode.ZeroAmount, 'transfer amount must be positive');
-    this.move(ctx.state, from, to, asset, amount);
+    this.move(ctx.state, keyOf(from), keyOf(to), asset, amount);
     ctx.emit(event('transfer', [['from', formatAddress(from)], ['to', formatAddress(to)], ['asset', asset], ['amount', amount.toString()]]));
   }
 
-  private move(state: KVStore, from: Uint8Array, to: Uint8Array, asset: Asset, amount: bigint): void {
-    const fromBal = this.balance(state, from, asset);
+  /** Moves between two addresses given as key strings. */
+  private move(state: Overlay, fromKey: string, toKey: string, asset: Asset, amount: bigint): void {
+    const fromBalanceKey = balanceKeyOf(fromKey, asset);
+    const fromBal = readUint(state, fromBalanceKey);
     if (fromBal < amount) {
       throw new TxError(BankErrorCode.InsufficientFunds, `insufficient ${asset}: balance ${fromBal}, needed ${amount} (base units)`);
     }
-    writeUint(state, balanceKey(from, asset), fromBal - amount);
-    writeUint(state, balanceKey(to, asset), this.balance(state, to, asset) + amount);
+    writeUint(state, fromBalanceKey, fromBal - amount);
+    const toBalanceKey = balanceKeyOf(toKey, asset);
+    writeUint(state, toBalanceKey, readUint(state, toBalanceKey) + amount);
   }
 
   checkPayload(method: string, payload: Uint8Array): void {
     if (method !== BankTx.Transfer) throw new TxError(BankErrorCode.InvalidPayload, `bank has no method "${method}"`);
     let args;
     try {
-      args = decodeTransfer(payload);
+      args = transferArgs(payload);
     } catch (e) {
       throw new TxError(BankErrorCode.InvalidPayload, `bad bank.transfer payload: ${(e as Error).message}`);
     }
@@ -94,7 +96,7 @@ export class BankModule implements Module, FeeHandler {
   describePayload(method: string, payload: Uint8Array): Record<string, string> | undefined {
     if (method !== BankTx.Transfer) return undefined;
     try {
-      const a = decodeTransfer(payload);
+      const a = transferArgs(payload);
       return { to: formatAddress(a.to), asset: a.asset, amount: a.amount.toString() };
     } catch {
       return undefined;
@@ -104,7 +106,7 @@ export class BankModule implements Module, FeeHandler {
   addressesOf(method: string, payload: Uint8Array): Uint8Array[] {
     if (method !== BankTx.Transfer) return [];
     try {
-      return [decodeTransfer(payload).to];
+      return [transferArgs(payload).to];
     } catch {
       return [];
     }
@@ -112,7 +114,7 @@ export class BankModule implements Module, FeeHandler {
 
   deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void {
     this.checkPayload(method, payload);
-    const args = decodeTransfer(payload);
+    const args = transferArgs(payload);
     this.transfer(ctx, ctx.sender, args.to, args.asset, args.amount);
   }
 
@@ -122,18 +124,19 @@ export class BankModule implements Module, FeeHandler {
 
   initGenesis(ctx: ExecContext, config: unknown): void {
     const g: BankGenesis = bankGenesisSchema.parse(config);
-    writeUint(ctx.state, PARAMS_KEY, BigInt(g.minFee));
+    writeUint(ctx.state, PARAMS_KEY_STR, BigInt(g.minFee));
     const supply = new Map<Asset, bigint>(ASSETS.map((a) => [a, 0n]));
-    for (const a of ASSETS) ctx.state.set(assetKey(a), rlpEncode(uintBytes(g.assets[a].decimals)));
+    for (const a of ASSETS) ctx.state.setRaw(assetKeyOf(a), rlpUint(g.assets[a].decimals));
     for (const b of g.balances) {
-      const addr = parseAddress(b.address);
+      const addrKey = toKey(parseAddress(b.address));
       for (const a of ASSETS) {
         const amt = BigInt(b.amounts[a] ?? '0');
-        writeUint(ctx.state, balanceKey(addr, a), this.balance(ctx.state, addr, a) + amt);
+        const key = balanceKeyOf(addrKey, a);
+        writeUint(ctx.state, key, readUint(ctx.state, key) + amt);
         supply.set(a, supply.get(a)! + amt);
       }
     }
-    for (const [a, s] of supply) writeUint(ctx.state, supplyKey(a), s);
+    for (const [a, s] of supply) writeUint(ctx.state, supplyKeyOf(a), s);
   }
 
   query(ctx: QueryContext, path: string, params: unknown): unknown {

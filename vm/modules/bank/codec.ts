@@ -6,8 +6,6 @@ import {
   decodeList,
   rlpDecode,
   rlpEncode,
-  uintBytes,
-  utf8,
 } from '../../../chain/index.js';
 
 /** The bank's transaction kinds (the part after "bank."). */
@@ -25,7 +23,7 @@ export interface TransferArgs {
 
 /** bank.transfer payload. RLP: [to (20 bytes), asset symbol, amount (base units)]. */
 export function encodeTransfer(a: TransferArgs): Uint8Array {
-  return rlpEncode([a.to, utf8(a.asset), uintBytes(a.amount)]);
+  return rlpEncode([a.to, a.asset, a.amount]);
 }
 
 export function decodeTransfer(payload: Uint8Array): TransferArgs {
@@ -35,4 +33,16 @@ export function decodeTransfer(payload: Uint8Array): TransferArgs {
     asset: asString(f[1], 'transfer.asset', 16),
     amount: asBigint(f[2], 'transfer.amount', 16),
   };
+}
+
+const decoded = new WeakMap<Uint8Array, TransferArgs>();
+
+/**
+ * decodeTransfer, remembered per payload array: a transaction's payload is decoded at mempool
+ * admission and again when it executes (once per block it is proposed or validated in).
+ */
+export function transferArgs(payload: Uint8Array): TransferArgs {
+  let a = decoded.get(payload);
+  if (a === undefined) decoded.set(payload, (a = decodeTransfer(payload)));
+  return a;
 }

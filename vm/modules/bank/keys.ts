@@ -1,19 +1,25 @@
-import { concatBytes, utf8 } from '../../../chain/index.js';
+import { fromKey, toKey } from '../../../chain/index.js';
 
-/** Every bank record's key, built here and nowhere else. All under "bank/". */
-const BALANCE = utf8('bank/bal/');
-const SUPPLY = utf8('bank/supply/');
-const ASSET = utf8('bank/asset/');
-export const PARAMS_KEY = utf8('bank/params');
+/**
+ * Every bank record's key, built here and nowhere else. All under "bank/". Keys are built as
+ * state key strings (latin1, one char per byte; see chain/bytes.ts toKey): the prefixes and asset
+ * symbols are ASCII, so the string is also the key's UTF-8 text.
+ */
+const BALANCE = 'bank/bal/';
+const SUPPLY = 'bank/supply/';
+const ASSET = 'bank/asset/';
+export const PARAMS_KEY_STR = 'bank/params';
 
-export function balanceKey(address: Uint8Array, asset: string): Uint8Array {
-  return concatBytes(BALANCE, address, utf8(asset));
+/** The balance record of an address (given as its key string) in one asset. */
+export function balanceKeyOf(addressKey: string, asset: string): string {
+  return BALANCE + addressKey + asset;
 }
 
-export function supplyKey(asset: string): Uint8Array {
-  return concatBytes(SUPPLY, utf8(asset));
-}
+export const supplyKeyOf = (asset: string): string => SUPPLY + asset;
+export const assetKeyOf = (asset: string): string => ASSET + asset;
 
-export function assetKey(asset: string): Uint8Array {
-  return concatBytes(ASSET, utf8(asset));
-}
+// The same keys as bytes, for callers outside the state machine (RPC state proofs, tests).
+export const PARAMS_KEY = fromKey(PARAMS_KEY_STR);
+export const balanceKey = (address: Uint8Array, asset: string): Uint8Array => fromKey(balanceKeyOf(toKey(address), asset));
+export const supplyKey = (asset: string): Uint8Array => fromKey(supplyKeyOf(asset));
+export const assetKey = (asset: string): Uint8Array => fromKey(assetKeyOf(asset));

@@ -21,53 +21,71 @@ describe('vm/state/overlay', () => {
     expect(o.writes.get(toKey(utf8('b')))).to.equal(null);
   });
 
-  it('a dropped child leaves the parent untouched; a merged child moves its writes up', () => {
-    const parent = new Overlay(base({ a: '1' }));
-    const dropped = parent.child();
-    dropped.set(utf8('a'), utf8('x'));
-    dropped.delete(utf8('a'));
-    expect(parent.get(utf8('a'))).to.deep.equal(utf8('1'));
-    expect(parent.writes.size).to.equal(0);
+  it('revertTo undoes the writes since a checkpoint; release keeps them', () => {
+    const o = new Overlay(base({ a: '1' }));
+    const dropped = o.checkpoint();
+    o.set(utf8('a'), utf8('x'));
+    o.delete(utf8('a'));
+    o.set(utf8('e'), utf8('5'));
+    o.revertTo(dropped);
+    expect(o.get(utf8('a'))).to.deep.equal(utf8('1'));
+    expect(o.get(utf8('e'))).to.equal(undefined);
+    expect(o.writes.size).to.equal(0);
 
-    const kept = parent.child();
-    kept.delete(utf8('a'));
-    kept.set(utf8('d'), utf8('4'));
-    expect(kept.get(utf8('a'))).to.equal(undefined);
-    kept.mergeInto(parent);
-    expect(kept.writes.size).to.equal(0);
-    expect(parent.get(utf8('a'))).to.equal(undefined);
-    expect(parent.get(utf8('d'))).to.deep.equal(utf8('4'));
+    const kept = o.checkpoint();
+    o.delete(utf8('a'));
+    o.set(utf8('d'), utf8('4'));
+    o.release(kept);
+    expect(o.get(utf8('a'))).to.equal(undefined);
+    expect(o.get(utf8('d'))).to.deep.equal(utf8('4'));
   });
 
-  it('behaves like a map applied in order (property)', () => {
-    const op = fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.option(fc.constantFrom('1', '2', '3'), { nil: undefined }), fc.boolean());
+  it('checkpoints nest: an outer revert undoes what an inner one kept', () => {
+    const o = new Overlay(base({ a: '1' }));
+    o.set(utf8('b'), utf8('2'));
+    const outer = o.checkpoint();
+    o.set(utf8('a'), utf8('x'));
+    const inner = o.checkpoint();
+    o.set(utf8('b'), utf8('y'));
+    o.set(utf8('c'), utf8('z'));
+    o.release(inner);
+    expect(o.get(utf8('b'))).to.deep.equal(utf8('y'));
+    o.revertTo(outer);
+    expect(o.get(utf8('a'))).to.deep.equal(utf8('1'));
+    expect(o.get(utf8('b'))).to.deep.equal(utf8('2'));
+    expect(o.get(utf8('c'))).to.equal(undefined);
+    expect([...o.writes.keys()]).to.deep.equal([toKey(utf8('b'))]);
+  });
+
+  it('behaves like a map applied in order, with transactions kept or reverted (property)', () => {
+    const op = fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.option(fc.constantFrom('1', '2', '3'), { nil: undefined }), fc.constantFrom('none', 'keep', 'revert'));
     fc.assert(
       fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
         const model = new Map<string, string>([['a', '0']]);
-        const parent = new Overlay(base({ a: '0' }));
-        let child = parent.child();
+        const o = new Overlay(base({ a: '0' }));
+        let mark = o.checkpoint();
         let pending = new Map(model);
-        for (const [k, v, commit] of ops) {
+        for (const [k, v, end] of ops) {
           if (v === undefined) {
-            child.delete(utf8(k));
+            o.delete(utf8(k));
             pending.delete(k);
           } else {
-            child.set(utf8(k), utf8(v));
+            o.set(utf8(k), utf8(v));
             pending.set(k, v);
           }
-          if (commit) {
-            child.mergeInto(parent);
-            for (const key of ['a', 'b', 'c', 'd']) {
-              if (pending.has(key)) model.set(key, pending.get(key)!);
-              else model.delete(key);
-            }
-            child = parent.child();
-            pending = new Map(model);
-          }
+          if (end === 'none') continue;
+          if (end === 'keep') {
+            o.release(mark);
+            model.clear();
+            for (const [pk, pv] of pending) model.set(pk, pv);
+          } else o.revertTo(mark);
+          mark = o.checkpoint();
+          pending = new Map(model);
         }
+        o.revertTo(mark);
         for (const key of ['a', 'b', 'c', 'd']) {
           const want = model.get(key);
-          expect(parent.get(utf8(key))).to.deep.equal(want === undefined ? undefined : utf8(want));
+          expect(o.get(utf8(key))).to.deep.equal(want === undefined ? undefined : utf8(want));
         }
       }),
     );
