@@ -1,4 +1,4 @@
-import { concatBytes, u64be } from '../chain/index.js';
+import { concatBytes } from '../chain/index.js';
 
 /**
  * Every storage key starts with one bucket byte. Ids are never reused; heights are 8-byte
@@ -14,8 +14,10 @@ export const Bucket = {
   ReceiptsByHeight: 0x07,
   State: 0x08,
   ValidatorSetByHeight: 0x09,
-  AccountTx: 0x0a,
+  /** Retired (one entry per transaction and account; replaced by AccountTxByBlock). Never reuse. */
+  AccountTxRetired: 0x0a,
   SignLog: 0x0b,
+  AccountTxByBlock: 0x0c,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
@@ -29,14 +31,40 @@ export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
 }
 
 export function heightKey(bucket: Bucket, height: number): Uint8Array {
-  return bucketKey(bucket, u64be(height));
+  const k = new Uint8Array(9);
+  k[0] = bucket;
+  writeU64(k, 1, height);
+  return k;
 }
 
-/** The account index: AccountTx ‖ address(20) ‖ height(8) ‖ index(4 BE) → tx hash. */
-export function accountTxKey(address: Uint8Array, height: number, index: number): Uint8Array {
-  const i = new Uint8Array(4);
-  new DataView(i.buffer).setUint32(0, index);
-  return bucketKey(Bucket.AccountTx, address, u64be(height), i);
+/**
+ * The account index: AccountTxByBlock ‖ address(20) ‖ height(8) → the transactions of that block
+ * that touched the address, as entries of index (u32 BE) ‖ tx hash (32), by ascending index.
+ * One entry per account and block rather than per transaction: an active account sends and
+ * receives many transactions per block, and every LevelDB write costs microseconds.
+ */
+export function accountTxKey(address: Uint8Array, height: number): Uint8Array {
+  const k = new Uint8Array(1 + address.length + 8);
+  k[0] = Bucket.AccountTxByBlock;
+  k.set(address, 1);
+  writeU64(k, 1 + address.length, height);
+  return k;
+}
+
+export const ACCOUNT_TX_ENTRY = 36;
+
+/** Writes a safe integer as 8 bytes big-endian at `offset`. */
+export function writeU64(out: Uint8Array, offset: number, n: number): void {
+  const hi = Math.floor(n / 2 ** 32);
+  const lo = n >>> 0;
+  out[offset] = hi >>> 24;
+  out[offset + 1] = hi >>> 16;
+  out[offset + 2] = hi >>> 8;
+  out[offset + 3] = hi;
+  out[offset + 4] = lo >>> 24;
+  out[offset + 5] = lo >>> 16;
+  out[offset + 6] = lo >>> 8;
+  out[offset + 7] = lo;
 }
 
 /** [gte, lt) covering a whole bucket, or the part of it under `prefix`. */

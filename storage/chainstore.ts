@@ -10,7 +10,7 @@ import {
   decodeList,
   decodeTransaction,
   decodeValidatorSet,
-  fromKey,
+  keyOf,
   readU64be,
   decodeReceipt,
   rlpDecode,
@@ -24,7 +24,7 @@ import {
   type Transaction,
   type ValidatorSet,
 } from '../chain/index.js';
-import { Bucket, MetaKey, accountTxKey, bucketKey, bucketRange, heightKey } from './buckets.js';
+import { ACCOUNT_TX_ENTRY, Bucket, MetaKey, accountTxKey, bucketKey, bucketRange, heightKey } from './buckets.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import type { BatchOp, KVController } from './kv.js';
 
@@ -114,19 +114,33 @@ export class ChainStore {
       { type: 'put', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => r.serialize())) },
     ];
     if (block.certificate) ops.push({ type: 'put', key: heightKey(Bucket.CertificateByHeight, h), value: block.certificate.serialize() });
+    // The account index: per address, the block's transactions that touched it, in index order.
+    const touched = new Map<string, { address: Uint8Array; indices: number[] }>();
     block.transactions.forEach((t, i) => {
-      const txHash = t.hash();
-      ops.push({ type: 'put', key: bucketKey(Bucket.TxLocation, txHash), value: rlpEncode([uintBytes(h), uintBytes(i)]) });
-      const seen = new Set<string>();
-      for (const a of [t.from(), ...(c.accounts?.[i] ?? [])]) {
-        const k = toHex(a);
-        if (seen.has(k)) continue;
-        seen.add(k);
-        ops.push({ type: 'put', key: accountTxKey(a, h, i), value: txHash });
+      ops.push({ type: 'put', key: bucketKey(Bucket.TxLocation, t.hash()), value: rlpEncode([h, i]) });
+      const accounts = c.accounts?.[i];
+      for (let j = -1; j < (accounts?.length ?? 0); j++) {
+        const a = j < 0 ? t.from() : accounts![j]!;
+        const k = keyOf(a);
+        const entry = touched.get(k);
+        if (!entry) touched.set(k, { address: a, indices: [i] });
+        else if (entry.indices[entry.indices.length - 1] !== i) entry.indices.push(i);
       }
     });
+    for (const { address, indices } of touched.values()) {
+      const value = new Uint8Array(indices.length * ACCOUNT_TX_ENTRY);
+      indices.forEach((i, n) => {
+        const at = n * ACCOUNT_TX_ENTRY;
+        value[at] = i >>> 24;
+        value[at + 1] = i >>> 16;
+        value[at + 2] = i >>> 8;
+        value[at + 3] = i;
+        value.set(block.transactions[i]!.hash(), at + 4);
+      });
+      ops.push({ type: 'put', key: accountTxKey(address, h), value });
+    }
     for (const [k, v] of c.stateWrites) {
-      const key = bucketKey(Bucket.State, fromKey(k));
+      const key = stateKey(k);
       ops.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
     }
     if (c.validatorSet) ops.push({ type: 'put', key: heightKey(Bucket.ValidatorSetByHeight, h), value: c.validatorSet.serialize() });
@@ -202,14 +216,22 @@ export class ChainStore {
    * reverse range scan over the index, so its cost depends on `limit`, not on the chain's length.
    */
   async accountTransactions(address: Uint8Array, o: { limit: number; before?: TxLocation }): Promise<AccountTxEntry[]> {
-    const all = bucketRange(Bucket.AccountTx, address);
-    const lt = o.before ? accountTxKey(address, o.before.height, o.before.index) : all.lt;
+    const all = bucketRange(Bucket.AccountTxByBlock, address);
+    const { before } = o;
+    // Blocks strictly below the cursor's, plus the cursor's own block when it starts after index 0.
+    const lt = before ? accountTxKey(address, before.index > 0 ? before.height + 1 : before.height) : all.lt;
     const out: AccountTxEntry[] = [];
+    if (o.limit <= 0) return out;
     const at = 1 + address.length;
-    for await (const [k, v] of this.kv.entries({ gte: all.gte, lt, reverse: true, limit: o.limit })) {
-      if (k.length !== at + 12 || v.length !== 32) throw new StorageError(StorageErrorCode.Corrupt, `account index entry ${toHex(k)} is corrupt`);
-      const view = new DataView(k.buffer, k.byteOffset, k.byteLength);
-      out.push({ height: Number(readU64be(k, at)), index: view.getUint32(at + 8), hash: v });
+    for await (const [k, v] of this.kv.entries({ gte: all.gte, lt, reverse: true, limit: o.limit + 1 })) {
+      if (k.length !== at + 8 || v.length === 0 || v.length % ACCOUNT_TX_ENTRY !== 0) throw new StorageError(StorageErrorCode.Corrupt, `account index entry ${toHex(k)} is corrupt`);
+      const height = Number(readU64be(k, at));
+      for (let e = v.length - ACCOUNT_TX_ENTRY; e >= 0; e -= ACCOUNT_TX_ENTRY) {
+        const index = ((v[e]! << 24) | (v[e + 1]! << 16) | (v[e + 2]! << 8) | v[e + 3]!) >>> 0;
+        if (before && height === before.height && index >= before.index) continue;
+        out.push({ height, index, hash: v.subarray(e + 4, e + ACCOUNT_TX_ENTRY) });
+        if (out.length === o.limit) return out;
+      }
     }
     return out;
   }
@@ -233,4 +255,12 @@ export class ChainStore {
       throw new StorageError(StorageErrorCode.Corrupt, `stored ${what} is corrupt: ${(e as Error).message}`);
     }
   }
+}
+
+/** Bucket.State ‖ key, from a state key string (latin1; see chain/bytes.ts toKey). */
+function stateKey(k: string): Uint8Array {
+  const out = new Uint8Array(1 + k.length);
+  out[0] = Bucket.State;
+  for (let i = 0; i < k.length; i++) out[i + 1] = k.charCodeAt(i);
+  return out;
 }

@@ -30,7 +30,8 @@ export class LevelKV implements KVController {
   ) {}
 
   static async open(location: string): Promise<LevelKV> {
-    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
+    const env = process.env.METANODE_LEVEL_OPTS ? JSON.parse(process.env.METANODE_LEVEL_OPTS) : {};
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', ...env });
     try {
       await db.open();
     } catch (e) {

@@ -16,7 +16,7 @@ import {
   type Transaction,
 } from '../../../chain/index.js';
 import { Blockchain } from '../../../consensus/index.js';
-import { accountTxKey, Bucket, ChainStore, LevelKV, MemoryKV, type AccountTxEntry, type KVController, type KVRange } from '../../../storage/index.js';
+import { accountTxKey, Bucket, bucketRange, ChainStore, LevelKV, MemoryKV, type AccountTxEntry, type KVController, type KVRange } from '../../../storage/index.js';
 import { StateMachine } from '../../../vm/index.js';
 import { createModules } from '../../../vm/modules/index.js';
 import { accountKey, addressOf, CHAIN_ID, GENESIS_TIME, removeDir, silentLogger, tempDir, testGenesis, transferTx, validatorKey } from '../fixtures.js';
@@ -196,11 +196,21 @@ describe('storage: the account index (AccountTx) and its paging', () => {
     });
   }
 
-  it('keys sort by address, then height, then index (big-endian)', () => {
-    const k = accountTxKey(addrA, 0x0102, 0x0304);
-    expect(k[0]).to.equal(Bucket.AccountTx);
+  it('keys sort by address, then height (big-endian); one entry per account and block', async () => {
+    const k = accountTxKey(addrA, 0x0102_0304_0506);
+    expect(k[0]).to.equal(Bucket.AccountTxByBlock);
     expect(toHex(k.subarray(1, 21))).to.equal(toHex(addrA));
-    expect([...k.subarray(21)]).to.deep.equal([0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4]);
+    expect([...k.subarray(21)]).to.deep.equal([0, 0, 1, 2, 3, 4, 5, 6]);
+    // A sends three transactions in one block (two to B): A has one entry of three, B one of two.
+    const kv = new MemoryKV();
+    const store = await ChainStore.open(kv);
+    const txs = [transferTx(A, 0n, addrB, 'NEX', 1n), transferTx(A, 1n, addrC, 'NEX', 1n), transferTx(A, 2n, addrB, 'NEX', 1n)];
+    await buildChain(store, 1, () => txs, (t) => [t === txs[1] ? addrC : addrB]);
+    const entries: [string, number][] = [];
+    for await (const [key, v] of kv.entries(bucketRange(Bucket.AccountTxByBlock))) entries.push([toHex(key.subarray(1, 21)), v.length / 36]);
+    expect(new Map(entries)).to.deep.equal(new Map([[toHex(addrA), 3], [toHex(addrB), 2], [toHex(addrC), 1]]));
+    expect((await store.accountTransactions(addrB, { limit: 5 })).map((e) => e.index)).to.deep.equal([2, 0]);
+    expect((await store.accountTransactions(addrA, { limit: 2, before: { height: 1, index: 2 } })).map((e) => e.index)).to.deep.equal([1, 0]);
   });
 
   it('Blockchain.commit indexes the accounts a module names (bank.transfer: the recipient)', async () => {
