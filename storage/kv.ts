@@ -30,8 +30,7 @@ export class LevelKV implements KVController {
   ) {}
 
   static async open(location: string): Promise<LevelKV> {
-    const env = process.env.METANODE_LEVEL_OPTS ? JSON.parse(process.env.METANODE_LEVEL_OPTS) : {};
-    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', ...env });
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (e) {
