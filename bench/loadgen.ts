@@ -48,6 +48,8 @@ for (let n = 0; n < perSender; n++) {
   }
 }
 
+const cpuAtWindow = process.cpuUsage();
+
 // 2. Follow the chain: commit time of every transaction, as seen by a client.
 const submitted = new Map<string, number>();
 const committedAt = new Map<string, number>();
@@ -134,5 +136,10 @@ console.log(
     txsPerBlock: loaded.length ? committed / loaded.length : 0,
     blockIntervalMs: intervals.length ? intervals.reduce((s, x) => s + x, 0) / intervals.length : 0,
     startHeight,
+    // Signing happens before the window; this counts the submitting and following.
+    loadgenCpuSeconds: (() => {
+      const c = process.cpuUsage(cpuAtWindow);
+      return (c.user + c.system) / 1e6;
+    })(),
   }),
 );

@@ -2,7 +2,8 @@
  * Summarises a V8 CPU profile (`npm run bench -- --profile <dir>` writes one per node):
  * self time by function and by source file, and the share of idle and GC time.
  * Usage: node dist/bench/profile.js <file.cpuprofile> [--top N] [--focus <function name>]
- * With --focus, only samples under a frame of that function count (e.g. --focus commit).
+ * With --focus, only samples under a frame of that function count (e.g. --focus commit);
+ * --inclusive adds each function's inclusive time (samples with it anywhere on the stack).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,7 +19,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' }, focus: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' }, focus: { type: 'string' }, inclusive: { type: 'boolean', default: false } } });
 const file = positionals[0];
 if (!file) {
   console.error('usage: node dist/bench/profile.js <file.cpuprofile> [--top N]');
@@ -58,3 +59,18 @@ console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled${values.focus ? ` un
 for (const [k, t] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
 console.log('\nself time by file:');
 for (const [k, t] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+
+if (values.inclusive) {
+  const incl = new Map<string, number>();
+  for (const [id, t] of self) {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const k = fnKey(byId.get(at)!);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + t);
+    }
+  }
+  console.log('\ninclusive time by function:');
+  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+}

@@ -33,7 +33,7 @@ interface Scenario {
 
 const scale = args.quick ? 0.2 : 1;
 const scenarios: Scenario[] = [
-  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: 4 },
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: Number(process.env.BENCH_CONC ?? 4) },
   { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, maxBlockTxs: 3_000, batch: 250, concurrency: 4 },
   { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16 },
 ].filter((s) => !args.only || s.name.includes(args.only));
@@ -44,6 +44,16 @@ function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return 0;
   }
@@ -76,6 +86,7 @@ async function runScenario(s: Scenario, port: number) {
   }
   // --profile <dir>: a V8 CPU profile of every node (open it in Chrome DevTools or speedscope).
   const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
+  if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' '));
   const nodes: ChildProcess[] = homes.map((home) => spawn(process.execPath, [...prof, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
@@ -83,15 +94,17 @@ async function runScenario(s: Scenario, port: number) {
     await sleep(1500); // peers connect, first empty blocks
     const peak = new Array<number>(nodes.length).fill(0);
     const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
+    const cpu0 = nodes.map((n) => cpuSeconds(n.pid!));
     const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency)], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
     clearInterval(sampler);
+    const nodeCpuSeconds = nodes.map((n, i) => cpuSeconds(n.pid!) - cpu0[i]!);
     nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmHWM'))));
     if (lg.status !== 0) throw new Error(`load generator failed: ${lg.stderr}`);
     const result = JSON.parse(lg.stdout.trim().split('\n').pop()!);
-    return { scenario: s, ...result, peakRssMiB: peak.map((k) => Math.round(k / 1024)) };
+    return { scenario: s, ...result, nodeCpuSeconds, peakRssMiB: peak.map((k) => Math.round(k / 1024)) };
   } finally {
     for (const n of nodes) n.kill('SIGTERM');
     await Promise.all(nodes.map((n) => new Promise((r) => (n.exitCode !== null ? r(null) : n.once('exit', r)))));
@@ -116,8 +129,10 @@ const rows = results.map((r) => [
   r.txsPerBlock.toFixed(0),
   `${r.committed}/${r.submitted}${r.rejected ? ` (${r.rejected} rejected)` : ''}`,
   r.peakRssMiB.join(' / '),
+  // CPU time per committed transaction: every node's, and the load generator's.
+  `${((r.nodeCpuSeconds.reduce((a: number, b: number) => a + b, 0) * 1e6) / Math.max(1, r.committed)).toFixed(0)} / ${((r.loadgenCpuSeconds * 1e6) / Math.max(1, r.committed)).toFixed(0)}`,
 ]);
-const head = ['scenario', 'committed tx/s', 'p50 ms', 'p99 ms', 'block ms', 'tx/block', 'committed/accepted', 'peak RSS MiB'];
+const head = ['scenario', 'committed tx/s', 'p50 ms', 'p99 ms', 'block ms', 'tx/block', 'committed/accepted', 'peak RSS MiB', 'CPU µs/tx nodes / loadgen'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`\nMetanode benchmark — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}\n`);

@@ -1,5 +1,5 @@
 import { bech32m } from '@scure/base';
-import { keyOf } from './bytes.js';
+import { toKey } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
 
@@ -18,11 +18,12 @@ export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
 const formatted = new Map<string, string>();
 const FORMAT_CACHE_MAX = 100_000;
 
-export function formatAddress(address: Uint8Array): string {
+/** `key`: the address's key string (toKey), when the caller has it. */
+export function formatAddress(address: Uint8Array, key?: string): string {
   if (address.length !== ADDRESS_LENGTH) {
     throw new ChainError(ChainErrorCode.FieldLength, `an address is ${ADDRESS_LENGTH} bytes, got ${address.length}`);
   }
-  const k = keyOf(address);
+  const k = key ?? toKey(address);
   let text = formatted.get(k);
   if (text === undefined) {
     text = bech32m.encode(ADDRESS_PREFIX, bech32m.toWords(address));

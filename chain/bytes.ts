@@ -1,18 +1,20 @@
 import { ChainError, ChainErrorCode } from './errors.js';
 
-const HEX_RE = /^0x([0-9a-fA-F]{2})*$/;
-
 /** Bytes to 0x-prefixed lowercase hex: the one JSON form of bytes. */
 export function toHex(bytes: Uint8Array): string {
   return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-/** Strict 0x-hex to bytes; `length` (in bytes) is checked when given. */
+/** Strict 0x-hex (either case) to bytes; `length` (in bytes) is checked when given. */
 export function fromHex(hex: string, length?: number, what = 'value'): Uint8Array {
-  if (typeof hex !== 'string' || !HEX_RE.test(hex)) {
+  // Buffer's decoder stops at the first character that is not a hex digit, so a decoded length
+  // of exactly half the digits means all of them were hex (cheaper than a regular expression
+  // over a transaction's few hundred digits).
+  const decoded = typeof hex === 'string' && hex.length % 2 === 0 && hex.startsWith('0x') ? Buffer.from(hex.slice(2), 'hex') : undefined;
+  if (decoded === undefined || decoded.length * 2 !== hex.length - 2) {
     throw new ChainError(ChainErrorCode.InvalidHex, `${what} must be 0x-prefixed hex with an even number of digits`, { value: hex });
   }
-  const out = new Uint8Array(Buffer.from(hex.slice(2), 'hex'));
+  const out = new Uint8Array(decoded);
   if (length !== undefined && out.length !== length) {
     throw new ChainError(ChainErrorCode.FieldLength, `${what} must be ${length} bytes, got ${out.length}`, { value: hex });
   }
@@ -77,15 +79,3 @@ export function fromKey(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'latin1'));
 }
 
-const keys = new WeakMap<Uint8Array, string>();
-
-/**
- * toKey, remembered per array object: for arrays that are looked up again and again (an
- * address shared by many transactions, a block's proposer), the conversion is paid once.
- * The array must not be mutated afterwards.
- */
-export function keyOf(b: Uint8Array): string {
-  let k = keys.get(b);
-  if (k === undefined) keys.set(b, (k = toKey(b)));
-  return k;
-}

@@ -40,6 +40,7 @@ export class Transaction implements UnsignedTransaction {
   private _from?: Uint8Array;
   private _key?: string;
   private _fromKey?: string;
+  private _decoded?: { ok: boolean; value: unknown };
 
   /** `bytes`: the canonical encoding, when the caller has it (decodeTransaction) — never re-encoded. */
   constructor(fields: UnsignedTransaction & { signature: Uint8Array }, bytes?: Uint8Array) {
@@ -83,6 +84,22 @@ export class Transaction implements UnsignedTransaction {
   /** The sender's address as a Map key. */
   get fromKey(): string {
     return (this._fromKey ??= toKey(this.from()));
+  }
+
+  /**
+   * The payload as decoded by `decode` the first time this is called (the module that owns the
+   * kind: see ModuleRegistry.decode); later calls return it, or rethrow what decoding threw.
+   */
+  decoded<T>(decode: () => T): T {
+    if (!this._decoded) {
+      try {
+        this._decoded = { ok: true, value: decode() };
+      } catch (e) {
+        this._decoded = { ok: false, value: e };
+      }
+    }
+    if (!this._decoded.ok) throw this._decoded.value;
+    return this._decoded.value as T;
   }
 
   serialize(): Uint8Array {

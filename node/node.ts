@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
-import { P2PNetwork, Topic } from '../p2p/index.js';
+import { P2PNetwork } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
 import { ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
@@ -24,8 +24,8 @@ export interface NodeOverrides {
 }
 
 /**
- * The composition root: storage, state machine, chain, mempool, p2p, consensus, block sync and
- * RPC. Started in that order; stopped in reverse, once, behind a status guard.
+ * The composition root: storage, state machine, chain, mempool, p2p, transaction relay, consensus,
+ * block sync and RPC. Started in that order; stopped in reverse, once, behind a status guard.
  */
 export class MetanodeNode {
   private status: NodeStatus = 'created';
@@ -36,6 +36,7 @@ export class MetanodeNode {
     readonly key: ValidatorKey,
     readonly chain: Blockchain,
     readonly mempool: Mempool,
+    readonly relay: TxRelay,
     readonly network: P2PNetwork,
     readonly engine: IbftEngine | undefined,
     readonly sync: BlockSync,
@@ -89,6 +90,7 @@ export class MetanodeNode {
       await store.close();
       throw e;
     }
+    const relay = new TxRelay({}, { mempool, network, logger: logger.child({ module: 'relay' }) });
     const metrics = new NodeMetrics();
     const engine = isValidator
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
@@ -110,7 +112,7 @@ export class MetanodeNode {
         validatorAddress: isValidator ? key.address : undefined,
         submitTransaction: async (raw) => {
           const tx = await mempool.addRawAsync(raw);
-          network.publish(Topic.Transactions, raw).catch((e: unknown) => logger.debug({ err: e }, 'relaying a transaction failed'));
+          relay.relay(raw);
           return tx;
         },
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
@@ -119,7 +121,7 @@ export class MetanodeNode {
       metrics: metrics.rpc,
       registry: metrics.registry,
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, network, engine, sync, rpc, store, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, store, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -127,6 +129,7 @@ export class MetanodeNode {
     this.status = 'starting';
     try {
       await this.network.start();
+      this.relay.start({ receive: this.engine !== undefined });
       await this.engine?.start();
       this.sync.start();
       await this.rpc.start();
@@ -148,6 +151,7 @@ export class MetanodeNode {
     await this.rpc.stop();
     await this.sync.stop();
     await this.engine?.stop();
+    this.relay.stop();
     await this.network.stop();
     await this.verifier.close();
     await this.store.close();

@@ -1,7 +1,7 @@
 import { gossipsub, type GossipsubOpts } from '@chainsafe/libp2p-gossipsub';
 import { createTopicScoreParams, type TopicScoreParams } from '@chainsafe/libp2p-gossipsub/score';
 import { StrictNoSign, type Message } from '@libp2p/interface';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { Topic } from './network.js';
 import type { P2POptions } from './options.js';
 
@@ -24,12 +24,11 @@ export function statusProtocol(chainId: string): string {
  * published by two nodes are one message.
  */
 export function messageId(msg: Message): Uint8Array {
-  const topic = new TextEncoder().encode(msg.topic);
-  const buf = new Uint8Array(topic.length + 1 + msg.data.length);
-  buf.set(topic, 0);
-  buf.set(msg.data, topic.length + 1);
-  return sha256(buf);
+  // node:crypto: messages run to megabytes (proposals carry their block), where native SHA-256 is
+  // an order of magnitude faster than a JavaScript one.
+  return new Uint8Array(createHash('sha256').update(msg.topic).update(ZERO).update(msg.data).digest());
 }
+const ZERO = Uint8Array.of(0);
 
 /**
  * Gossipsub tuned for a small, fully connected validator set: flood publishing, a mesh that holds

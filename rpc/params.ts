@@ -47,7 +47,7 @@ export const P = {
     spec(name, true, description, { type: 'string', pattern: '^0x([0-9a-f]{2})*$' }, (v) => {
       if (typeof v !== 'string') throw invalidParams(name, 'must be 0x-prefixed hex');
       try {
-        return fromHex(v.toLowerCase(), undefined, name);
+        return fromHex(v.startsWith('0X') ? '0x' + v.slice(2) : v, undefined, name);
       } catch {
         throw invalidParams(name, 'must be 0x-prefixed hex with an even number of digits');
       }

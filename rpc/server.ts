@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JSONRPCErrorException, JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
+import { JSONRPCErrorException, createJSONRPCErrorResponse, createJSONRPCSuccessResponse, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RpcBackend } from './backend.js';
@@ -41,10 +41,11 @@ class BodyTooLarge extends Error {}
 export class RpcServer {
   readonly opts: RpcOptions;
   /**
-   * Errors thrown by methods are already answered (and unexpected ones logged by `call`); the
-   * library's default listener would print every client mistake with a stack trace to stderr.
+   * The method table. Requests are dispatched here directly rather than through json-rpc-2.0's
+   * JSONRPCServer, whose per-call promise and generator chain cost more than a tx_send itself
+   * (the library still provides the response shapes and the error class).
    */
-  private readonly rpc = new JSONRPCServer<CallContext>({ errorListener: () => undefined });
+  private readonly methods = new Map<string, (params: unknown, ctx: CallContext) => Promise<unknown>>();
   private readonly metrics: RpcMetrics;
   private readonly hub: SubscriptionHub;
   private readonly ws: WsRpc;
@@ -58,8 +59,8 @@ export class RpcServer {
     this.opts = { ...defaultRpcOptions, ...opts };
     this.metrics = deps.metrics ?? noopRpcMetrics;
     const doc = openRpcDocument(allMethods, deps.backend.version);
-    for (const m of allMethods) this.rpc.addMethod(m.name, (params, ctx) => this.call(m, params, ctx ?? {}));
-    this.rpc.addMethod('rpc.discover', () => doc);
+    for (const m of allMethods) this.methods.set(m.name, (params, ctx) => this.call(m, params, ctx));
+    this.methods.set('rpc.discover', async () => doc);
     this.hub = new SubscriptionHub({ backend: deps.backend, metrics: this.metrics, logger: deps.logger });
     this.ws = new WsRpc(this.opts, { dispatch: (json, ctx) => this.dispatch(json, ctx), hub: this.hub, metrics: this.metrics, logger: deps.logger });
   }
@@ -118,6 +119,10 @@ export class RpcServer {
     });
   }
 
+  private get traceCalls(): boolean {
+    return this.deps.logger.isLevelEnabled('trace');
+  }
+
   private async call(m: MethodSpec, params: unknown, ctx: CallContext): Promise<unknown> {
     const started = performance.now();
     let ok = false;
@@ -132,7 +137,7 @@ export class RpcServer {
     } finally {
       const ms = performance.now() - started;
       this.metrics.request(m.name, ms / 1000, ok);
-      this.deps.logger.trace({ method: m.name, ms }, 'rpc call');
+      if (this.traceCalls) this.deps.logger.trace({ method: m.name, ms }, 'rpc call');
     }
   }
 
@@ -193,11 +198,20 @@ export class RpcServer {
       const id = typeof r === 'object' && r !== null && 'id' in r ? ((r as { id: unknown }).id as number | string | null) : null;
       return createJSONRPCErrorResponse(id, RpcErrorCode.InvalidRequest, 'invalid request: expected {"jsonrpc":"2.0","method":…,"params":…,"id":…}');
     }
-    if (!this.rpc.hasMethod(req.method)) {
+    const method = this.methods.get(req.method);
+    if (!method) {
       if (req.id === undefined) return null;
       return createJSONRPCErrorResponse(req.id, RpcErrorCode.MethodNotFound, `method not found: "${req.method}"; rpc.discover lists the methods`);
     }
-    return this.rpc.receive(req, ctx);
+    // A request without an id is a notification: it runs, and nothing is answered.
+    try {
+      const result = await method(req.params, ctx);
+      return req.id === undefined ? null : createJSONRPCSuccessResponse(req.id, result);
+    } catch (e) {
+      if (req.id === undefined) return null;
+      if (e instanceof JSONRPCErrorException) return createJSONRPCErrorResponse(req.id, e.code, e.message, e.data);
+      return createJSONRPCErrorResponse(req.id, RpcErrorCode.InternalError, 'internal error');
+    }
   }
 }
 

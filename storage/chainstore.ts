@@ -10,12 +10,12 @@ import {
   decodeList,
   decodeTransaction,
   decodeValidatorSet,
-  keyOf,
   readU64be,
   decodeReceipt,
   rlpDecode,
   rlpEncode,
   toHex,
+  toKey,
   u64be,
   uintBytes,
   utf8,
@@ -121,7 +121,7 @@ export class ChainStore {
       const accounts = c.accounts?.[i];
       for (let j = -1; j < (accounts?.length ?? 0); j++) {
         const a = j < 0 ? t.from() : accounts![j]!;
-        const k = keyOf(a);
+        const k = j < 0 ? t.fromKey : toKey(a);
         const entry = touched.get(k);
         if (!entry) touched.set(k, { address: a, indices: [i] });
         else if (entry.indices[entry.indices.length - 1] !== i) entry.indices.push(i);

@@ -107,7 +107,7 @@ export class StateMachine {
     const events: Event[] = [];
     const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
     try {
-      this.deps.fees.chargeFee(ctx, from, tx.fee);
+      this.deps.fees.chargeFee(ctx, tx);
     } catch (e) {
       invalid(`cannot pay its fee: ${(e as Error).message}`);
     }
@@ -121,7 +121,8 @@ export class StateMachine {
     try {
       const route = this.deps.registry.route(tx.kind);
       if (!route) throw new TxError(UNKNOWN_KIND_CODE, `no module handles transaction kind "${tx.kind}"`);
-      route.module.deliverTx({ block, state, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, tx.payload);
+      const args = this.deps.registry.decode(tx);
+      route.module.deliverTx({ block, state, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, args);
       state.release(mark);
       for (const e of txEvents) events.push(e);
     } catch (e) {

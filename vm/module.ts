@@ -37,21 +37,29 @@ export interface Module {
   readonly name: string;
   /** The transaction methods this module accepts (the part after the dot). */
   readonly methods: readonly string[];
-  /** Stateless payload check used at mempool admission; throws TxError. */
-  checkPayload(method: string, payload: Uint8Array): void;
+  /**
+   * Decodes a payload and checks what can be checked without state; throws TxError. What it
+   * returns is what deliverTx and addressesOf receive. The core calls it once per transaction
+   * (at mempool admission, or when a block holds a transaction this node has not seen) and keeps
+   * the result with the transaction (ModuleRegistry.decode).
+   */
+  decodePayload(method: string, payload: Uint8Array): unknown;
   /** Writes the module's genesis state from its section of the genesis file (already validated). */
   initGenesis(ctx: ExecContext, config: unknown): void;
   /** Validates the module's genesis section; throws with a message naming the bad field. */
   validateGenesis(config: unknown): void;
   beginBlock?(ctx: ExecContext): void;
   endBlock?(ctx: ExecContext): void;
-  /** Executes a transaction; throwing TxError fails it (its writes are reverted, the fee stays charged). */
-  deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void;
   /**
-   * The accounts a transaction touches besides its sender (a transfer's recipient…), read from
-   * its payload alone; the chain store indexes the transaction under each of them. [] if none.
+   * Executes a transaction, given what decodePayload returned for it; throwing TxError fails it
+   * (its writes are reverted, the fee stays charged).
    */
-  addressesOf?(method: string, payload: Uint8Array): Uint8Array[];
+  deliverTx(ctx: TxContext, method: string, args: unknown): void;
+  /**
+   * The accounts a transaction touches besides its sender (a transfer's recipient…), from its
+   * decoded payload alone; the chain store indexes the transaction under each of them. [] if none.
+   */
+  addressesOf?(method: string, args: unknown): Uint8Array[];
   /** A readable form of a payload (for RPC, the CLI and the explorer), or undefined if malformed. */
   describePayload?(method: string, payload: Uint8Array): Record<string, string> | undefined;
   /** Read-only queries for RPC: `path` names the query, `params` are its JSON parameters. */
@@ -61,8 +69,8 @@ export interface Module {
 /** Charges transaction fees: implemented by the bank, used by the core for every transaction. */
 export interface FeeHandler {
   readonly minFee: (state: StateReader) => bigint;
-  /** Can `payer` pay `amount` of the fee asset? */
-  canPay(state: StateReader, payer: Uint8Array, amount: bigint): boolean;
-  /** Moves the fee from the payer to the block's proposer; throws TxError when it cannot. */
-  chargeFee(ctx: ExecContext, payer: Uint8Array, amount: bigint): void;
+  /** Can the account (by its key string: toKey of the address, Transaction.fromKey) pay `amount` of the fee asset? */
+  canPay(state: StateReader, payerKey: string, amount: bigint): boolean;
+  /** Moves the transaction's fee from its sender to the block's proposer; throws TxError when it cannot. */
+  chargeFee(ctx: ExecContext, tx: Transaction): void;
 }

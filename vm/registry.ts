@@ -5,6 +5,7 @@ import { VmError, VmErrorCode } from './errors.js';
 /** The modules of the chain, in a fixed order (genesis and begin/end-block hooks run in it). */
 export class ModuleRegistry {
   private readonly byName = new Map<string, Module>();
+  private readonly routes = new Map<string, { module: Module; method: string } | undefined>();
 
   constructor(modules: Module[]) {
     for (const m of modules) {
@@ -31,15 +32,37 @@ export class ModuleRegistry {
   /** The accounts a transaction touches: its sender, then those its module names (see Module.addressesOf). */
   addressesOf(tx: Transaction): Uint8Array[] {
     const r = this.route(tx.kind);
-    return [tx.from(), ...(r?.module.addressesOf?.(r.method, tx.payload) ?? [])];
+    if (!r?.module.addressesOf) return [tx.from()];
+    let args: unknown;
+    try {
+      args = this.decode(tx);
+    } catch {
+      return [tx.from()];
+    }
+    return [tx.from(), ...r.module.addressesOf(r.method, args)];
+  }
+
+  /**
+   * The transaction's payload as its module decoded it (Module.decodePayload), computed once per
+   * transaction object; throws what the module threw (every time), or VmError for an unknown kind.
+   */
+  decode(tx: Transaction): unknown {
+    return tx.decoded(() => {
+      const r = this.route(tx.kind);
+      if (!r) throw new VmError(VmErrorCode.UnknownModule, `no module handles transaction kind "${tx.kind}"`);
+      return r.module.decodePayload(r.method, tx.payload);
+    });
   }
 
   /** The module and method a kind routes to, or undefined if none handles it. */
   route(kind: string): { module: Module; method: string } | undefined {
+    if (this.routes.has(kind)) return this.routes.get(kind);
     const dot = kind.indexOf('.');
     const module = this.byName.get(kind.slice(0, dot));
     const method = kind.slice(dot + 1);
-    if (!module || !module.methods.includes(method)) return undefined;
-    return { module, method };
+    const r = !module || !module.methods.includes(method) ? undefined : { module, method };
+    // Kinds come from transactions, so the memo is bounded: only well-formed kinds of known modules are kept.
+    if (r) this.routes.set(kind, r);
+    return r;
   }
 }

@@ -6,7 +6,6 @@ import { ConsensusError, ConsensusErrorCode } from '../errors.js';
 import type { ValidatorKey } from '../keys.js';
 import type { IbftMetrics } from '../metrics.js';
 import type { Mempool } from '../mempool/index.js';
-import { MempoolError, RejectReason } from '../mempool/index.js';
 import type { Timer } from '../timer.js';
 import { IbftCore, type IbftEvent } from './core.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from './messages.js';
@@ -15,13 +14,10 @@ import type { SignLog } from './signlog.js';
 
 type QueueItem = IbftEvent | { kind: 'import'; block: Block; done: (err?: Error) => void } | { kind: 'start'; done: (err?: Error) => void };
 
-/** Mempool rejections that say nothing bad about the peer that relayed the transaction. */
-const HARMLESS = new Set<string>([RejectReason.Duplicate, RejectReason.NonceTooLow, RejectReason.NonceTooHigh, RejectReason.ReplacementUnderpriced, RejectReason.MempoolFull, RejectReason.InsufficientFeeFunds]);
-
 /**
  * Runs an IbftCore: one input queue for peer messages, own messages, timers and imported
  * blocks, processed strictly one at a time, so a timer can never fire in the middle of a block
- * import. Binds the core to the network's consensus, transaction and block topics.
+ * import. Binds the core to the network's consensus and block topics (transactions: TxRelay).
  */
 export class IbftEngine {
   readonly core: IbftCore;
@@ -29,6 +25,7 @@ export class IbftEngine {
   private draining: Promise<void> | undefined;
   private readonly timers = new Set<unknown>();
   private running = false;
+  private txsQueued = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -71,9 +68,14 @@ export class IbftEngine {
     // already left (after a ROUND-CHANGE), which breaks the safety of prepared certificates.
     const started = new Promise<void>((resolve, reject) => this.push({ kind: 'start', done: (e) => (e ? reject(e) : resolve()) }));
     network.subscribe(Topic.Consensus, (data, from) => this.onConsensusGossip(data, from));
-    network.subscribe(Topic.Transactions, (data) => this.onTxGossip(data));
     network.subscribe(Topic.Blocks, (data) => this.onBlockGossip(data));
-    mempool.onAdded(() => this.push({ kind: 'txs' }));
+    // One pending 'txs' event stands for any number of admissions: under load, thousands of
+    // transactions arrive between two turns of the queue, and the proposer only needs to wake once.
+    mempool.onAdded(() => {
+      if (this.txsQueued) return;
+      this.txsQueued = true;
+      this.push({ kind: 'txs' });
+    });
     await started;
   }
 
@@ -108,6 +110,7 @@ export class IbftEngine {
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const item = this.queue.shift()!;
+      if (item.kind === 'txs') this.txsQueued = false;
       try {
         if (item.kind === 'import') await this.doImport(item.block).then(() => item.done(), (e: Error) => item.done(e));
         else if (item.kind === 'start') await this.core.start().then(() => item.done(), (e: Error) => item.done(e));
@@ -152,16 +155,6 @@ export class IbftEngine {
     this.deps.logger.trace({ from, message: env.message.describe() }, 'consensus message received');
     this.push({ kind: 'message', envelope: env, from, verified: true });
     return Verdict.Accept;
-  }
-
-  private async onTxGossip(data: Uint8Array): Promise<Verdict> {
-    try {
-      await this.deps.mempool.addRawAsync(data);
-      return Verdict.Accept;
-    } catch (e) {
-      if (e instanceof MempoolError && HARMLESS.has(e.reason)) return Verdict.Ignore;
-      return Verdict.Reject;
-    }
   }
 
   private onBlockGossip(data: Uint8Array): Verdict {

@@ -157,7 +157,7 @@ export class Mempool {
     const route = this.deps.registry.route(tx.kind);
     if (!route) throw new MempoolError(RejectReason.UnknownKind, `no module handles transaction kind "${tx.kind}"`);
     try {
-      route.module.checkPayload(route.method, tx.payload);
+      this.deps.registry.decode(tx);
     } catch (e) {
       throw new MempoolError(RejectReason.InvalidPayload, e instanceof TxError ? e.message : `invalid payload: ${(e as Error).message}`);
     }
@@ -167,7 +167,6 @@ export class Mempool {
     const minFee = this.deps.fees.minFee(state);
     if (tx.fee < minFee) throw new MempoolError(RejectReason.FeeTooLow, `fee ${tx.fee} is below the minimum ${minFee} NEX base units`);
 
-    const from = tx.from();
     const senderKey = tx.fromKey;
     const accountNonce = nonceOf(state, senderKey);
     if (tx.nonce < accountNonce) {
@@ -182,7 +181,7 @@ export class Mempool {
       throw new MempoolError(RejectReason.ReplacementUnderpriced, `a transaction with nonce ${tx.nonce} is already pending; to replace it, pay a higher fee than ${replaced.tx.fee}`);
     }
     const pendingFees = (queue?.feeSum ?? 0n) - (replaced?.tx.fee ?? 0n);
-    if (!this.deps.fees.canPay(state, from, pendingFees + tx.fee)) {
+    if (!this.deps.fees.canPay(state, senderKey, pendingFees + tx.fee)) {
       throw new MempoolError(RejectReason.InsufficientFeeFunds, `the sender's NEX balance cannot pay this fee (${tx.fee}) on top of its pending fees (${pendingFees})`);
     }
     return { senderKey, replaced };

@@ -15,13 +15,13 @@ export const inlineVerifier: SignatureVerifier = {
 };
 
 export interface VerifierPoolOptions {
-  /** Worker threads; 0 verifies inline. Default: one fewer than the cores, at least one. */
+  /** Worker threads; 0 verifies inline. Default: one per core (they sleep while the main thread is busy, and verification is most of the CPU a loaded node needs). */
   workers: number;
   /** Largest batch sent to a worker at once. */
   maxBatch: number;
 }
 
-export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: Math.max(1, availableParallelism() - 1), maxBatch: 512 });
+export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512 });
 
 interface Pending {
   key: Uint8Array;

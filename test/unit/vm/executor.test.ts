@@ -174,7 +174,9 @@ describe('vm/executor', () => {
       readonly name = 'fake';
       readonly methods = ['ok', 'fail', 'crash'];
       readonly hooks: string[] = [];
-      checkPayload(): void {}
+      decodePayload(_method: string, payload: Uint8Array): Uint8Array {
+        return payload;
+      }
       validateGenesis(): void {}
       initGenesis(ctx: ExecContext): void {
         ctx.state.set(utf8('fake/genesis'), utf8('1'));
@@ -187,7 +189,8 @@ describe('vm/executor', () => {
         this.hooks.push(`end ${ctx.block.height}`);
         ctx.state.set(utf8('fake/last'), utf8(String(ctx.block.height)));
       }
-      deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void {
+      deliverTx(ctx: TxContext, method: string, args: unknown): void {
+        const payload = args as Uint8Array;
         this.hooks.push(`tx ${method}`);
         ctx.state.set(concatBytes(utf8('fake/'), payload), utf8(method));
         ctx.emit({ module: 'fake', type: method, attributes: [] });
@@ -266,8 +269,8 @@ describe('vm/executor', () => {
 
   it('canPay compares the NEX balance with the amount', () => {
     const v = vm();
-    expect(v.bank.canPay(v.world, X, 1n)).to.equal(false);
-    expect(v.bank.canPay(v.world, X, 0n)).to.equal(true);
-    expect(v.bank.canPay(v.world, P, 1_500n)).to.equal(true);
+    expect(v.bank.canPay(v.world, toKey(X), 1n)).to.equal(false);
+    expect(v.bank.canPay(v.world, toKey(X), 0n)).to.equal(true);
+    expect(v.bank.canPay(v.world, toKey(P), 1_500n)).to.equal(true);
   });
 });

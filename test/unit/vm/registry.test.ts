@@ -7,7 +7,7 @@ function named(name: string, methods: string[] = ['do']): Module {
   return {
     name,
     methods,
-    checkPayload: () => {},
+    decodePayload: () => undefined,
     validateGenesis: () => {},
     initGenesis: () => {},
     deliverTx: () => {},

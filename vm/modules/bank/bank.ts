@@ -1,8 +1,8 @@
-import { asRlpUint, formatAddress, keyOf, parseAddress, rlpUint, toKey, type Event } from '../../../chain/index.js';
+import { asRlpUint, formatAddress, parseAddress, rlpUint, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, FeeHandler, Module, QueryContext, TxContext } from '../../module.js';
 import type { Overlay, StateReader } from '../../state/overlay.js';
-import { BankTx, transferArgs } from './codec.js';
+import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
 import { ASSETS, FEE_ASSET, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
 import { PARAMS_KEY_STR, assetKeyOf, balanceKeyOf, supplyKeyOf } from './keys.js';
@@ -30,6 +30,9 @@ export function isAsset(s: string): s is Asset {
 export class BankModule implements Module, FeeHandler {
   readonly name = 'bank';
   readonly methods = Object.values(BankTx);
+  /** The proposer of the block being executed, and its key string (one block at a time). */
+  private proposer?: Uint8Array;
+  private proposerKey = '';
 
   balance(state: Reader, address: Uint8Array, asset: Asset): bigint {
     return readUint(state, balanceKeyOf(toKey(address), asset));
@@ -46,27 +49,34 @@ export class BankModule implements Module, FeeHandler {
 
   readonly minFee = (state: Reader): bigint => readUint(state, PARAMS_KEY_STR);
 
-  canPay(state: Reader, payer: Uint8Array, amount: bigint): boolean {
-    return readUint(state, balanceKeyOf(keyOf(payer), FEE_ASSET)) >= amount;
+  canPay(state: Reader, payerKey: string, amount: bigint): boolean {
+    return readUint(state, balanceKeyOf(payerKey, FEE_ASSET)) >= amount;
   }
 
-  chargeFee(ctx: ExecContext, payer: Uint8Array, amount: bigint): void {
+  chargeFee(ctx: ExecContext, tx: Transaction): void {
+    const amount = tx.fee;
     const min = this.minFee(ctx.state);
     if (amount < min) throw new TxError(BankErrorCode.FeeTooLow, `fee ${amount} is below the minimum fee ${min} ${FEE_ASSET}`);
-    const payerKey = keyOf(payer);
-    const balance = readUint(ctx.state, balanceKeyOf(payerKey, FEE_ASSET));
+    const balance = readUint(ctx.state, balanceKeyOf(tx.fromKey, FEE_ASSET));
     if (balance < amount) throw new TxError(BankErrorCode.InsufficientFeeFunds, `the sender cannot pay the fee of ${amount} ${FEE_ASSET} base units`);
     if (amount === 0n) return;
-    this.move(ctx.state, payerKey, keyOf(ctx.block.proposer), FEE_ASSET, amount);
-    ctx.emit(event('fee', [['payer', formatAddress(payer)], ['proposer', formatAddress(ctx.block.proposer)], ['amount', amount.toString()]]));
+    const { proposer } = ctx.block;
+    if (proposer !== this.proposer) {
+      this.proposer = proposer;
+      this.proposerKey = toKey(proposer);
+    }
+    this.move(ctx.state, tx.fromKey, this.proposerKey, FEE_ASSET, amount);
+    ctx.emit(event('fee', [['payer', formatAddress(tx.from(), tx.fromKey)], ['proposer', formatAddress(proposer, this.proposerKey)], ['amount', amount.toString()]]));
   }
 
-  /** Moves `amount` of `asset`; throws TxError when `from` has too little. */
-  transfer(ctx: ExecContext, from: Uint8Array, to: Uint8Array, asset: string, amount: bigint): void {
+  /** Moves `amount` of `asset`; throws TxError when `from` has too little. Keys: the addresses' key strings, when the caller has them. */
+  transfer(ctx: ExecContext, from: Uint8Array, to: Uint8Array, asset: string, amount: bigint, keys?: { from: string; to: string }): void {
     if (!isAsset(asset)) throw new TxError(BankErrorCode.UnknownAsset, `unknown asset "${asset}"; assets are ${ASSETS.join(', ')}`);
     if (amount === 0n) throw new TxError(BankErrorCode.ZeroAmount, 'transfer amount must be positive');
-    this.move(ctx.state, keyOf(from), keyOf(to), asset, amount);
-    ctx.emit(event('transfer', [['from', formatAddress(from)], ['to', formatAddress(to)], ['asset', asset], ['amount', amount.toString()]]));
+    const fromKey = keys?.from ?? toKey(from);
+    const toKeyStr = keys?.to ?? toKey(to);
+    this.move(ctx.state, fromKey, toKeyStr, asset, amount);
+    ctx.emit(event('transfer', [['from', formatAddress(from, fromKey)], ['to', formatAddress(to, toKeyStr)], ['asset', asset], ['amount', amount.toString()]]));
   }
 
   /** Moves between two addresses given as key strings. */
@@ -81,41 +91,36 @@ export class BankModule implements Module, FeeHandler {
     writeUint(state, toBalanceKey, readUint(state, toBalanceKey) + amount);
   }
 
-  checkPayload(method: string, payload: Uint8Array): void {
+  decodePayload(method: string, payload: Uint8Array): TransferArgs & { toKey: string } {
     if (method !== BankTx.Transfer) throw new TxError(BankErrorCode.InvalidPayload, `bank has no method "${method}"`);
     let args;
     try {
-      args = transferArgs(payload);
+      args = decodeTransfer(payload);
     } catch (e) {
       throw new TxError(BankErrorCode.InvalidPayload, `bad bank.transfer payload: ${(e as Error).message}`);
     }
     if (!isAsset(args.asset)) throw new TxError(BankErrorCode.UnknownAsset, `unknown asset "${args.asset}"; assets are ${ASSETS.join(', ')}`);
     if (args.amount === 0n) throw new TxError(BankErrorCode.ZeroAmount, 'transfer amount must be positive');
+    return { ...args, toKey: toKey(args.to) };
   }
 
   describePayload(method: string, payload: Uint8Array): Record<string, string> | undefined {
     if (method !== BankTx.Transfer) return undefined;
     try {
-      const a = transferArgs(payload);
+      const a = decodeTransfer(payload);
       return { to: formatAddress(a.to), asset: a.asset, amount: a.amount.toString() };
     } catch {
       return undefined;
     }
   }
 
-  addressesOf(method: string, payload: Uint8Array): Uint8Array[] {
-    if (method !== BankTx.Transfer) return [];
-    try {
-      return [transferArgs(payload).to];
-    } catch {
-      return [];
-    }
+  addressesOf(method: string, args: unknown): Uint8Array[] {
+    return method === BankTx.Transfer ? [(args as TransferArgs).to] : [];
   }
 
-  deliverTx(ctx: TxContext, method: string, payload: Uint8Array): void {
-    this.checkPayload(method, payload);
-    const args = transferArgs(payload);
-    this.transfer(ctx, ctx.sender, args.to, args.asset, args.amount);
+  deliverTx(ctx: TxContext, _method: string, args: unknown): void {
+    const a = args as TransferArgs & { toKey: string };
+    this.transfer(ctx, ctx.sender, a.to, a.asset, a.amount, { from: ctx.tx.fromKey, to: a.toKey });
   }
 
   validateGenesis(config: unknown): void {

@@ -35,14 +35,3 @@ export function decodeTransfer(payload: Uint8Array): TransferArgs {
   };
 }
 
-const decoded = new WeakMap<Uint8Array, TransferArgs>();
-
-/**
- * decodeTransfer, remembered per payload array: a transaction's payload is decoded at mempool
- * admission and again when it executes (once per block it is proposed or validated in).
- */
-export function transferArgs(payload: Uint8Array): TransferArgs {
-  let a = decoded.get(payload);
-  if (a === undefined) decoded.set(payload, (a = decodeTransfer(payload)));
-  return a;
-}

@@ -3,7 +3,7 @@ import { BlsKey, Ed25519Key, type Block } from '../../../../chain/index.js';
 import { Blockchain } from '../../../../consensus/blockchain.js';
 import { IbftEngine, MemorySignLog, type IbftOptions, type MsgType, type SignLog } from '../../../../consensus/ibft/index.js';
 import { ValidatorKey } from '../../../../consensus/keys.js';
-import { Mempool } from '../../../../consensus/mempool/index.js';
+import { Mempool, TxRelay } from '../../../../consensus/mempool/index.js';
 import { BlockSync, type SyncOptions } from '../../../../consensus/sync.js';
 import type { GenesisDoc } from '../../../../genesis/index.js';
 import { ChainStore, MemoryKV, type BatchOp, type KVController } from '../../../../storage/index.js';
@@ -233,6 +233,8 @@ export class SimNode {
         this.syncImports++;
       },
     });
+    // Receives transaction batches; the simulation publishes its own (encodeTxBatch), on its clock.
+    new TxRelay({}, { mempool, network, logger: logger.child({ module: 'relay' }) }).start({ receive: true });
     this.life = { fence, timer, network, chain, mempool, engine, sync };
     await engine.start();
     sync.start();

@@ -8,6 +8,7 @@ import {
 } from '../../../../chain/index.js';
 import { decodeEnvelope, type IbftOptions, type MsgType } from '../../../../consensus/ibft/index.js';
 import type { SyncOptions } from '../../../../consensus/sync.js';
+import { encodeTxBatch } from '../../../../consensus/mempool/index.js';
 import { buildGenesis, devAccountKey, type GenesisDoc } from '../../../../genesis/index.js';
 import { getNonce } from '../../../../vm/index.js';
 import { TRANSFER_KIND, encodeTransfer } from '../../../../vm/modules/bank/index.js';
@@ -277,7 +278,7 @@ export class Simulation {
     try {
       life.mempool.add(tx);
       this.txSubmitted++;
-      void life.network.publish(Topic.Transactions, tx.serialize());
+      void life.network.publish(Topic.Transactions, encodeTxBatch([tx.serialize()]));
     } catch {
       this.txRejected++;
     }

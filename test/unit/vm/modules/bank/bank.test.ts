@@ -243,7 +243,7 @@ describe('vm/modules/bank', () => {
       expect(freshVm().bank.describePayload('transfer', utf8('junk'))).to.equal(undefined);
     });
 
-    it('checkPayload refuses malformed payloads, unknown assets and zero amounts', () => {
+    it('decodePayload refuses malformed payloads, unknown assets and zero amounts', () => {
       const bank = freshVm().bank;
       const cases: [Uint8Array, string][] = [
         [utf8('junk'), BankErrorCode.InvalidPayload],
@@ -255,10 +255,10 @@ describe('vm/modules/bank', () => {
         [encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 0n }), BankErrorCode.ZeroAmount],
       ];
       for (const [payload, code] of cases) {
-        expect(() => bank.checkPayload('transfer', payload), code).to.throw().with.property('code', code);
+        expect(() => bank.decodePayload('transfer', payload), code).to.throw().with.property('code', code);
       }
-      expect(() => bank.checkPayload('mint', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.throw().with.property('code', BankErrorCode.InvalidPayload);
-      expect(() => bank.checkPayload('transfer', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.not.throw();
+      expect(() => bank.decodePayload('mint', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.throw().with.property('code', BankErrorCode.InvalidPayload);
+      expect(() => bank.decodePayload('transfer', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.not.throw();
     });
   });
 
