@@ -1,7 +1,10 @@
 /**
  * Load generator (a separate process from the nodes): signs bank transfers from many senders
  * before the timed window, then submits them in JSON-RPC batches round-robin to every node's RPC,
- * at a target rate or as fast as the nodes accept. It follows the chain from node 0 to record
+ * at a target rate, or as fast as the nodes accept with at most `backlog` transactions submitted
+ * and not yet committed (a fixed-backlog load, like Hyperledger Caliper's fixed-load controller:
+ * the nodes stay saturated without an unbounded queue in front of them). Transactions a full
+ * mempool turns away (TX_MEMPOOL_FULL) are sent again. It follows the chain from node 0 to record
  * when each transaction is committed, and prints one JSON result line.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +21,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '0' },
     batch: { type: 'string', default: '250' },
     concurrency: { type: 'string', default: '4' },
+    backlog: { type: 'string', default: '0' },
     fee: { type: 'string', default: '1000' },
   },
 });
@@ -27,9 +31,11 @@ const total = Number(a.txs);
 const rate = Number(a.rate);
 const batchSize = Number(a.batch);
 const concurrency = Number(a.concurrency);
+/** 0: no limit. */
+const backlog = Number(a.backlog);
 
 async function rpc<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return (await res.json()) as T;
 }
 
@@ -53,6 +59,7 @@ const cpuAtWindow = process.cpuUsage();
 // 2. Follow the chain: commit time of every transaction, as seen by a client.
 const submitted = new Map<string, number>();
 const committedAt = new Map<string, number>();
+let committedSeen = 0;
 let following = true;
 let startHeight = 0;
 const blocks: { height: number; timestamp: number; txs: number }[] = [];
@@ -67,6 +74,7 @@ async function follow(): Promise<void> {
       const b = await rpc<{ result: { height: number; timestamp: number; transactions: string[] } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getBlockByHeight', params: [h, false] });
       const now = performance.now();
       for (const t of b.result.transactions) committedAt.set(t, now);
+      committedSeen += b.result.transactions.length;
       blocks.push({ height: h, timestamp: b.result.timestamp, txs: b.result.transactions.length });
     }
     await new Promise((r) => setTimeout(r, 5));
@@ -75,34 +83,65 @@ async function follow(): Promise<void> {
 const follower = follow();
 await new Promise((r) => setTimeout(r, 200));
 
-// 3. Submit: batches, round-robin over nodes, `concurrency` requests in flight, paced to `rate`.
+// 3. Submit: batches, round-robin over nodes, `concurrency` requests in flight, paced to `rate`
+// or held to `backlog` uncommitted transactions.
 let rejected = 0;
+let retried = 0;
 const reasons = new Map<string, number>();
 const t0 = performance.now();
 let next = 0;
 let req = 0;
+/** Turned away by a full mempool: sent again once there is room. */
+const retry: typeof txs = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Submitted (or on their way) and not yet seen in a block. */
+const uncommitted = () => submitted.size + inflightTxs - committedSeen;
 async function worker(): Promise<void> {
-  while (next < txs.length) {
-    const slice = txs.slice(next, next + batchSize);
-    next += slice.length;
+  for (;;) {
+    let slice: typeof txs;
+    if (retry.length > 0) slice = retry.splice(0, batchSize);
+    else if (next < txs.length) {
+      slice = txs.slice(next, next + batchSize);
+      next += slice.length;
+    } else if (inflight > 0) {
+      await sleep(5); // a batch in flight may yet come back with transactions to retry
+      continue;
+    } else return;
     if (rate > 0) {
       const due = t0 + ((next - slice.length) / rate) * 1000;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
     }
+    while (backlog > 0 && uncommitted() + slice.length > backlog) await sleep(2);
     const url = urls[req++ % urls.length]!;
     const sentAt = performance.now();
-    const body = slice.map((t, i) => ({ jsonrpc: '2.0', id: i, method: 'tx_send', params: [t.hex] }));
-    const out = await rpc<{ id: number; error?: { data?: { reason?: string } } }[]>(url, body);
+    const body = '[' + slice.map((t, i) => `{"jsonrpc":"2.0","id":${i},"method":"tx_send","params":["${t.hex}"]}`).join(',') + ']';
+    inflight++;
+    inflightTxs += slice.length;
+    let out: { id: number; error?: { data?: { reason?: string } } }[];
+    try {
+      out = await rpc(url, body);
+    } finally {
+      inflight--;
+      inflightTxs -= slice.length;
+    }
     for (const r of out) {
-      if (r.error) {
+      const tx = slice[r.id]!;
+      if (!r.error) submitted.set(tx.hash, sentAt);
+      else if (r.error.data?.reason === 'TX_MEMPOOL_FULL') {
+        retried++;
+        retry.push(tx);
+      } else {
         rejected++;
         const why = r.error.data?.reason ?? 'other';
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
-      } else submitted.set(slice[r.id]!.hash, sentAt);
+      }
     }
+    if (retry.length > 0) await sleep(20);
   }
 }
+let inflight = 0;
+let inflightTxs = 0;
 await Promise.all(Array.from({ length: rate > 0 ? Math.max(concurrency, 1) : concurrency }, worker));
 const submitSeconds = (performance.now() - t0) / 1000;
 
@@ -127,6 +166,7 @@ console.log(
   JSON.stringify({
     submitted: submitted.size,
     rejected,
+    retried,
     rejectReasons: Object.fromEntries(reasons),
     committed,
     submitSeconds,

@@ -6,7 +6,7 @@
  * --profile <dir> (a V8 CPU profile of each node, written when it stops).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,13 +29,15 @@ interface Scenario {
   /** Transactions per JSON-RPC batch, and batches in flight. */
   batch: number;
   concurrency: number;
+  /** Most transactions submitted and not yet committed (0: no limit; see bench/loadgen.ts). */
+  backlog: number;
 }
 
 const scale = args.quick ? 0.2 : 1;
 const scenarios: Scenario[] = [
-  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: Number(process.env.BENCH_CONC ?? 4) },
-  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, maxBlockTxs: 3_000, batch: 250, concurrency: 4 },
-  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16 },
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: 16, backlog: 30_000 },
+  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(30_000 * scale), rate: 0, maxBlockTxs: 3_000, batch: 250, concurrency: 8, backlog: 12_000 },
+  { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16, backlog: 0 },
 ].filter((s) => !args.only || s.name.includes(args.only));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +59,22 @@ function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds per thread name (main thread, workers, libuv pool, V8 helpers, LevelDB) of a process. */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+    }
+  } catch {
+    // the process has exited
+  }
+  return out;
 }
 
 async function waitHealthy(url: string): Promise<void> {
@@ -95,16 +113,20 @@ async function runScenario(s: Scenario, port: number) {
     const peak = new Array<number>(nodes.length).fill(0);
     const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
     const cpu0 = nodes.map((n) => cpuSeconds(n.pid!));
-    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency)], {
+    const threads0 = nodes.map((n) => threadCpu(n.pid!));
+    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency), '--backlog', String(s.backlog)], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
     clearInterval(sampler);
     const nodeCpuSeconds = nodes.map((n, i) => cpuSeconds(n.pid!) - cpu0[i]!);
+    // Where node 0's CPU went, by thread name (threads that started during the run count from 0).
+    const t0 = threads0[0]!;
+    const nodeThreadCpuSeconds = Object.fromEntries([...threadCpu(nodes[0]!.pid!)].map(([name, sec]) => [name, +(sec - (t0.get(name) ?? 0)).toFixed(2)]).filter(([, sec]) => (sec as number) > 0));
     nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmHWM'))));
     if (lg.status !== 0) throw new Error(`load generator failed: ${lg.stderr}`);
     const result = JSON.parse(lg.stdout.trim().split('\n').pop()!);
-    return { scenario: s, ...result, nodeCpuSeconds, peakRssMiB: peak.map((k) => Math.round(k / 1024)) };
+    return { scenario: s, ...result, nodeCpuSeconds, nodeThreadCpuSeconds, peakRssMiB: peak.map((k) => Math.round(k / 1024)) };
   } finally {
     for (const n of nodes) n.kill('SIGTERM');
     await Promise.all(nodes.map((n) => new Promise((r) => (n.exitCode !== null ? r(null) : n.once('exit', r)))));

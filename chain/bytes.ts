@@ -14,7 +14,9 @@ export function fromHex(hex: string, length?: number, what = 'value'): Uint8Arra
   if (decoded === undefined || decoded.length * 2 !== hex.length - 2) {
     throw new ChainError(ChainErrorCode.InvalidHex, `${what} must be 0x-prefixed hex with an even number of digits`, { value: hex });
   }
-  const out = new Uint8Array(decoded);
+  // A view, not a copy: small Buffers share Node's 8 KiB allocation pool, so a few hundred
+  // transactions decoded one after another share one ArrayBuffer instead of one each.
+  const out = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length);
   if (length !== undefined && out.length !== length) {
     throw new ChainError(ChainErrorCode.FieldLength, `${what} must be ${length} bytes, got ${out.length}`, { value: hex });
   }

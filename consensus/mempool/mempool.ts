@@ -184,6 +184,11 @@ export class Mempool {
     if (!this.deps.fees.canPay(state, senderKey, pendingFees + tx.fee)) {
       throw new MempoolError(RejectReason.InsufficientFeeFunds, `the sender's NEX balance cannot pay this fee (${tx.fee}) on top of its pending fees (${pendingFees})`);
     }
+    // A full pool refuses, before the signature is checked, what could not displace anything.
+    if (!replaced && this.isFull(size)) {
+      const cheapest = this.cheapestFee();
+      if (cheapest !== undefined && cheapest >= tx.fee) throw this.fullError(cheapest);
+    }
     return { senderKey, replaced };
   }
 
@@ -269,16 +274,28 @@ export class Mempool {
     if (queue.byNonce.size === 0) this.bySender.delete(senderKey);
   }
 
+  private isFull(size: number): boolean {
+    return this.byHash.size + 1 > this.opts.maxTxs || this.bytes + size > this.opts.maxBytes;
+  }
+
+  /** The lowest fee in the pool (a scan of the distinct fees, not of the transactions). */
+  private cheapestFee(): bigint | undefined {
+    let cheapest: bigint | undefined;
+    for (const f of this.feeCounts.keys()) if (cheapest === undefined || f < cheapest) cheapest = f;
+    return cheapest;
+  }
+
+  private fullError(cheapest: bigint): MempoolError {
+    return new MempoolError(RejectReason.MempoolFull, `the mempool is full (${this.byHash.size} transactions); pay a fee above ${cheapest} to get in, or retry later`);
+  }
+
   /** When full, evicts the cheapest tail transaction if the newcomer pays more; else refuses. */
   private makeRoom(newcomer: Transaction, newcomerSender: string, size: number): void {
     const fee = newcomer.fee;
-    while (this.byHash.size + 1 > this.opts.maxTxs || this.bytes + size > this.opts.maxBytes) {
+    while (this.isFull(size)) {
       // Under a flood of equal-fee transactions the pool stays full: refuse without a scan.
-      let cheapest: bigint | undefined;
-      for (const f of this.feeCounts.keys()) if (cheapest === undefined || f < cheapest) cheapest = f;
-      if (cheapest !== undefined && cheapest >= fee) {
-        throw new MempoolError(RejectReason.MempoolFull, `the mempool is full (${this.byHash.size} transactions); pay a fee above ${cheapest} to get in, or retry later`);
-      }
+      const cheapest = this.cheapestFee();
+      if (cheapest !== undefined && cheapest >= fee) throw this.fullError(cheapest);
       let victim: Entry | undefined;
       for (const [senderKey, queue] of this.bySender) {
         let tail: Entry | undefined;
