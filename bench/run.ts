@@ -3,10 +3,12 @@
  * validators. Each scenario: a new testnet in a temp folder, nodes as separate processes, and the
  * load generator (bench/loadgen.ts) as another process on the same machine. Prints a table and
  * writes bench/results/<timestamp>.json. Options: --only <scenario name substring>, --quick,
- * --profile <dir> (a V8 CPU profile of each node, written when it stops).
+ * --profile <dir> (a V8 CPU profile of each node, written when it stops), --node-output <dir>
+ * (each node's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc). BENCH_NODE_FLAGS: extra Node.js
+ * flags for the node processes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
-const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, profile: { type: 'string' }, 'node-output': { type: 'string' } } });
 
 interface Scenario {
   name: string;
@@ -105,7 +107,8 @@ async function runScenario(s: Scenario, port: number) {
   // --profile <dir>: a V8 CPU profile of every node (open it in Chrome DevTools or speedscope).
   const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
   if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' '));
-  const nodes: ChildProcess[] = homes.map((home) => spawn(process.execPath, [...prof, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  const out = (i: number) => (args['node-output'] ? openSync(join(args['node-output'], `${s.name.replace(/\W+/g, '-')}-node${i}.log`), 'w') : 'ignore');
+  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'] }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);

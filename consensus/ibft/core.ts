@@ -27,7 +27,7 @@ export type IbftEvent =
 /** Where the core's effects go: the engine (real) or a simulator (tests). */
 export interface IbftEnv {
   now(): number;
-  /** Feed `event` back into the queue after `delayMs`. */
+  /** Feed `event` back into the queue after `delayMs` (0: right after the event being handled). */
   schedule(delayMs: number, event: IbftEvent): void;
   /** Send to every other validator; `encoded` is the envelope's encoding when the caller has it. */
   broadcast(envelope: Envelope, encoded?: Uint8Array): void;
@@ -97,7 +97,7 @@ export class IbftCore {
 
   /** Starts (or restarts) consensus at the height after the committed head, resuming from the sign log. */
   async start(): Promise<void> {
-    await this.startHeight();
+    await this.startHeight(true);
   }
 
   async handle(ev: IbftEvent): Promise<void> {
@@ -117,12 +117,17 @@ export class IbftCore {
 
   /** The chain moved on without us (block sync): abandon the height and start the next. */
   async onExternalCommit(): Promise<void> {
-    if (this.deps.chain.height + 1 !== this.height) await this.startHeight();
+    if (this.deps.chain.height + 1 !== this.height) await this.startHeight(false);
   }
 
   // ---------------------------------------------------------------- heights and rounds
 
-  private async startHeight(): Promise<void> {
+  /**
+   * Enters the height after the head. `resume`: read what this validator signed at that height
+   * from the sign log (only at start: while running, nothing is ever signed ahead of the current
+   * height, so a new height has no records).
+   */
+  private async startHeight(resume: boolean): Promise<void> {
     const { chain, signLog } = this.deps;
     this.height = chain.height + 1;
     this.valset = chain.validatorSet(this.height);
@@ -133,9 +138,12 @@ export class IbftCore {
     this.roundChanges = new Map();
     this.prepared = undefined;
     this.proposedRounds = new Set();
-    await signLog.prune(this.height);
+    // Records below the new height are settled; dropping them need not hold up the height.
+    const height = this.height;
+    signLog.prune(height).catch((e: unknown) => this.deps.logger.warn({ err: e, height }, 'pruning the sign log failed'));
+    const records = resume ? await signLog.atHeight(this.height) : [];
     let resumeRound = 0;
-    for (const rec of await signLog.atHeight(this.height)) {
+    for (const rec of records) {
       resumeRound = Math.max(resumeRound, rec.round);
       if (rec.type === MsgType.Proposal) this.proposedRounds.add(rec.round);
       if (rec.type === MsgType.Commit) {
@@ -149,7 +157,7 @@ export class IbftCore {
     this.enterRound(resumeRound);
     // Re-send what we signed at this height (peers may have missed it while we were down) and
     // count it again ourselves; the sign log makes every later signature at this height agree with it.
-    const signed = (await signLog.atHeight(this.height)).sort((a, b) => a.round - b.round || a.type - b.type);
+    const signed = records.sort((a, b) => a.round - b.round || a.type - b.type);
     for (const rec of signed) {
       const env = stripLocal(decodeEnvelope(rec.envelope));
       this.deps.env.broadcast(env);
@@ -158,7 +166,10 @@ export class IbftCore {
     const buffered = this.future.get(this.height) ?? [];
     for (const h of this.future.keys()) if (h <= this.height) this.future.delete(h);
     this.futureCount.clear();
-    if (this.round === 0 && this.isProposer(0)) await this.tryPropose();
+    // The proposal goes through the queue rather than being made here: startHeight runs at the
+    // end of a commit, and proposing inline would nest every height's commit inside the previous
+    // one's, an async chain that never unwinds (and keeps every executed block alive).
+    if (this.round === 0 && this.isProposer(0)) this.deps.env.schedule(0, { kind: 'timer', height: this.height, round: 0, timer: 'propose' });
     for (const env of buffered) await this.onEnvelope(env, 'buffered');
   }
 
@@ -389,7 +400,7 @@ export class IbftCore {
     this.deps.metrics?.committedBlock(block.height, round);
     this.deps.txs.update(block.transactions);
     this.deps.env.committed?.(block.withCertificate(cert), equalBytes(block.header.proposer, this.deps.key.address));
-    await this.startHeight();
+    await this.startHeight(false);
   }
 
   private async onRoundChange(env: Envelope, from: string): Promise<void> {

@@ -43,6 +43,7 @@ export class IbftEngine {
       env: {
         now: () => timer.now(),
         schedule: (ms, ev) => {
+          if (ms <= 0) return this.push(ev); // next in the queue, after the event being handled
           const h = timer.setTimeout(() => {
             this.timers.delete(h);
             this.push(ev);
