@@ -3,7 +3,7 @@
  * validators. Each scenario: a new testnet in a temp folder, nodes as separate processes, and the
  * load generator (bench/loadgen.ts) as another process on the same machine. Prints a table and
  * writes bench/results/<timestamp>.json. Options: --only <scenario name substring>, --quick,
- * --profile <dir> (a V8 CPU profile of each node, written when it stops), --node-output <dir>
+ * --profile <dir> (a V8 CPU profile of each node and of the load generator, written when they stop), --node-output <dir>
  * (each node's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc). BENCH_NODE_FLAGS: extra Node.js
  * flags for the node processes.
  */
@@ -117,7 +117,8 @@ async function runScenario(s: Scenario, port: number) {
     const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
     const cpu0 = nodes.map((n) => cpuSeconds(n.pid!));
     const threads0 = nodes.map((n) => threadCpu(n.pid!));
-    const lg = spawnSync(process.execPath, [LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency), '--backlog', String(s.backlog)], {
+    const lgFlags = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, '--cpu-prof-name=loadgen.cpuprofile'] : [];
+    const lg = spawnSync(process.execPath, [...lgFlags, LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency), '--backlog', String(s.backlog)], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
