@@ -3,11 +3,14 @@
  * mempool, building a block, decoding and validating it as another validator would, and the
  * durable commit (LevelDB in a temp folder). Bank transfers from ACCOUNTS senders, BLOCK_TXS per
  * block; the median of BLOCKS blocks is reported in µs per transaction.
- * Run after a build: `node dist/bench/pipeline.js [--accounts N] [--txs N] [--blocks N]`.
+ * Run after a build: `node dist/bench/pipeline.js [--accounts N] [--txs N] [--blocks N] [--allocations]`.
+ * --allocations samples every allocation of the timed stages (including what the GC collected)
+ * and prints the bytes allocated per transaction by function.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CommitCertificate, Transaction, addressFromPublicKey, commitVoteMessage, decodeBlock, ed25519Verify } from '../chain/index.js';
@@ -18,7 +21,7 @@ import { StateMachine } from '../vm/index.js';
 import { encodeTransfer } from '../vm/modules/bank/index.js';
 import { createModules } from '../vm/modules/index.js';
 
-const { values: a } = parseArgs({ options: { accounts: { type: 'string', default: '2000' }, txs: { type: 'string', default: '10000' }, blocks: { type: 'string', default: '5' } } });
+const { values: a } = parseArgs({ options: { accounts: { type: 'string', default: '2000' }, txs: { type: 'string', default: '10000' }, blocks: { type: 'string', default: '5' }, allocations: { type: 'boolean', default: false } } });
 const ACCOUNTS = Number(a.accounts);
 const BLOCK_TXS = Number(a.txs);
 const BLOCKS = Number(a.blocks);
@@ -69,6 +72,12 @@ const time = async <T>(stage: (typeof stages)[number], n: number, fn: () => T | 
 
 process.stderr.write(`signing ${BLOCKS} × ${BLOCK_TXS} transfers from ${ACCOUNTS} accounts…\n`);
 const raws = Array.from({ length: BLOCKS }, (_, b) => blockTxs(b));
+const session = a.allocations ? new Session() : undefined;
+const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r))));
+if (session) {
+  session.connect();
+  await post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 for (let b = 0; b < BLOCKS; b++) {
   const raw = raws[b]!;
   const txs = await time('admit (incl. verify)', raw.length, () => raw.map((r) => mempool.addRaw(r)));
@@ -85,6 +94,23 @@ for (let b = 0; b < BLOCKS; b++) {
     mempool.update(executed.block.transactions);
   });
   if (n !== BLOCK_TXS) throw new Error(`block ${executed.block.height} holds ${n} transactions, expected ${BLOCK_TXS}`);
+}
+if (session) {
+  interface HeapNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] }
+  const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } };
+  const bySite = new Map<string, number>();
+  // Built-ins (subarray, push…) are charged to the function that called them.
+  const walk = (n: HeapNode, caller: string) => {
+    const f = n.callFrame;
+    const k = f.url === '' && caller !== '' ? caller : `${f.functionName || '(anonymous)'}  ${f.url.replace(/.*\/(dist|node_modules)\//, '')}:${f.lineNumber + 1}`;
+    bySite.set(k, (bySite.get(k) ?? 0) + n.selfSize);
+    for (const c of n.children) walk(c, k);
+  };
+  walk(profile.head, '');
+  const txCount = BLOCKS * BLOCK_TXS;
+  const totalBytes = [...bySite.values()].reduce((x, y) => x + y, 0);
+  console.log(`\nallocated: ${(totalBytes / txCount).toFixed(0)} bytes per transaction (all stages, signing excluded); by function:`);
+  for (const [k, v] of [...bySite].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`${(v / txCount).toFixed(0).padStart(7)}  ${k}`);
 }
 await store.close();
 await rm(dir, { recursive: true, force: true });

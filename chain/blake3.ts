@@ -93,8 +93,18 @@ function compress(d: Uint8Array, o: number, blockLen: number, flags: number): vo
 
 /** BLAKE3 of `data[start..end)` (32 bytes). */
 export function blake3Range(data: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(32);
+  blake3Into(data, start, end, out, 0);
+  return out;
+}
+
+/** BLAKE3 of `data[start..end)` written to `out[offset..offset+32)` (which may overlap the input). */
+export function blake3Into(data: Uint8Array, start: number, end: number, out: Uint8Array, offset: number): void {
   const len = end - start;
-  if (len > CHUNK_LEN || !LITTLE_ENDIAN) return nobleBlake3(data.subarray(start, end));
+  if (len > CHUNK_LEN || !LITTLE_ENDIAN) {
+    out.set(nobleBlake3(data.subarray(start, end)), offset);
+    return;
+  }
   cv[0] = IV0; cv[1] = IV1; cv[2] = IV2; cv[3] = IV3; cv[4] = IV4; cv[5] = IV5; cv[6] = IV6; cv[7] = IV7;
   // Every block but the last is full; the last holds 1..64 bytes (0 for the empty input).
   const full = len === 0 ? 0 : (len - 1) >> 6;
@@ -104,15 +114,14 @@ export function blake3Range(data: Uint8Array, start: number, end: number): Uint8
   tail.fill(0);
   for (let i = 0; i < rest; i++) tail[i] = data[o + i]!;
   compress(tail, 0, rest, (full === 0 ? CHUNK_START : 0) | CHUNK_END | ROOT);
-  const out = new Uint8Array(32);
   for (let i = 0; i < 8; i++) {
     const w = cv[i]!;
-    out[4 * i] = w;
-    out[4 * i + 1] = w >>> 8;
-    out[4 * i + 2] = w >>> 16;
-    out[4 * i + 3] = w >>> 24;
+    const o = offset + 4 * i;
+    out[o] = w;
+    out[o + 1] = w >>> 8;
+    out[o + 2] = w >>> 16;
+    out[o + 3] = w >>> 24;
   }
-  return out;
 }
 
 /** BLAKE3-256 of `data`. */

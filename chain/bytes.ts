@@ -1,8 +1,13 @@
 import { ChainError, ChainErrorCode } from './errors.js';
 
+// Buffer's string codecs, called on plain Uint8Arrays: they accept any view, and calling them
+// directly saves the Buffer object that Buffer.from(view).toString() would allocate.
+const hexSlice = (Buffer.prototype as unknown as { hexSlice(this: Uint8Array, start: number, end: number): string }).hexSlice;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
 /** Bytes to 0x-prefixed lowercase hex: the one JSON form of bytes. */
 export function toHex(bytes: Uint8Array): string {
-  return '0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return '0x' + hexSlice.call(bytes, 0, bytes.length);
 }
 
 /** Strict 0x-hex (either case) to bytes; `length` (in bytes) is checked when given. */
@@ -74,7 +79,7 @@ export function fromUtf8(b: Uint8Array): string {
 
 /** A string key for Maps: one char per byte, cheap both ways. */
 export function toKey(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  return latin1Slice.call(b, 0, b.length);
 }
 
 export function fromKey(s: string): Uint8Array {

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { toKey } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 
 /**
@@ -16,7 +17,7 @@ const KEY_CACHE_MAX = 65_536;
 const keyCache = new Map<string, KeyObject>();
 
 function publicKeyObject(pub: Uint8Array): KeyObject {
-  const k = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('latin1');
+  const k = toKey(pub);
   let obj = keyCache.get(k);
   if (obj === undefined) {
     obj = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' });

@@ -1,4 +1,4 @@
-import { blake3Range } from './blake3.js';
+import { blake3Into, blake3Range } from './blake3.js';
 
 /**
  * Every hash in Metanode is BLAKE3 over one tag byte followed by the data, so that no two kinds
@@ -30,14 +30,33 @@ export const HASH_LENGTH = 32;
 let scratch = new Uint8Array(1024);
 
 export function taggedHash(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
+  return blake3Range(scratch, 0, assemble(tag, parts));
+}
+
+/** taggedHash written to `out[offset..offset+32)`; the parts may be views into `out`. */
+export function taggedHashInto(out: Uint8Array, offset: number, tag: HashTag, ...parts: Uint8Array[]): void {
+  blake3Into(scratch, 0, assemble(tag, parts), out, offset);
+}
+
+/** taggedHash of one part, `src[start..end)`, written to `out[offset..offset+32)` (may overlap). */
+export function taggedHashRangeInto(out: Uint8Array, offset: number, tag: HashTag, src: Uint8Array, start: number, end: number): void {
+  const len = 1 + end - start;
+  if (len > scratch.length) scratch = new Uint8Array(Math.max(len, 2 * scratch.length));
+  scratch[0] = tag;
+  for (let i = start; i < end; i++) scratch[1 + i - start] = src[i]!;
+  blake3Into(scratch, 0, len, out, offset);
+}
+
+/** Writes tag ‖ parts into the scratch buffer; returns the length. */
+function assemble(tag: HashTag, parts: Uint8Array[]): number {
   let len = 1;
-  for (const p of parts) len += p.length;
+  for (let i = 0; i < parts.length; i++) len += parts[i]!.length;
   if (len > scratch.length) scratch = new Uint8Array(Math.max(len, 2 * scratch.length));
   scratch[0] = tag;
   let off = 1;
-  for (const p of parts) {
-    scratch.set(p, off);
-    off += p.length;
+  for (let i = 0; i < parts.length; i++) {
+    scratch.set(parts[i]!, off);
+    off += parts[i]!.length;
   }
-  return blake3Range(scratch, 0, len);
+  return len;
 }

@@ -1,5 +1,5 @@
 import { equalBytes } from './bytes.js';
-import { HashTag, taggedHash } from './hash.js';
+import { HashTag, taggedHash, taggedHashInto, taggedHashRangeInto } from './hash.js';
 
 /**
  * Binary Merkle tree over an ordered list (RFC 6962 shape: the left subtree holds the largest
@@ -28,9 +28,22 @@ function rootOfLeaves(leaves: Uint8Array[], lo: number, hi: number): Uint8Array 
   return node(rootOfLeaves(leaves, lo, lo + k), rootOfLeaves(leaves, lo + k, hi));
 }
 
-export function merkleRoot(items: Uint8Array[]): Uint8Array {
-  if (items.length === 0) return EMPTY_MERKLE_ROOT;
-  return rootOfLeaves(items.map(merkleLeaf), 0, items.length);
+/**
+ * The root, computed bottom-up in one buffer: each level pairs nodes left to right and carries an
+ * odd last node up unchanged, which builds exactly the RFC 6962 shape (the left subtree of n
+ * leaves holds the largest power of two below n) without allocating a hash per node.
+ */
+export function merkleRoot(items: readonly Uint8Array[]): Uint8Array {
+  const n = items.length;
+  if (n === 0) return EMPTY_MERKLE_ROOT;
+  const buf = new Uint8Array(n * 32);
+  for (let i = 0; i < n; i++) taggedHashInto(buf, i * 32, HashTag.MerkleLeaf, items[i]!);
+  for (let width = n; width > 1; width = (width + 1) >> 1) {
+    const pairs = width >> 1;
+    for (let i = 0; i < pairs; i++) taggedHashRangeInto(buf, i * 32, HashTag.MerkleNode, buf, 64 * i, 64 * i + 64);
+    if (width & 1) buf.copyWithin(pairs * 32, (width - 1) * 32, width * 32);
+  }
+  return buf.slice(0, 32);
 }
 
 export interface MerkleProof {

@@ -97,7 +97,8 @@ function measure(item: RlpInput, sizes: number[], depth: number): number {
     const at = sizes.length;
     sizes.push(0);
     let payload = 0;
-    for (const x of item as readonly RlpInput[]) payload += measure(x, sizes, depth + 1);
+    const list = item as readonly RlpInput[];
+    for (let i = 0; i < list.length; i++) payload += measure(list[i]!, sizes, depth + 1);
     sizes[at] = payload;
     return headerLength(payload) + payload;
   }
@@ -170,15 +171,25 @@ function write(c: Cursor, item: RlpInput): void {
     return;
   }
   writeHeader(c, c.sizes[c.next++]!, 0xc0);
-  for (const x of item as readonly RlpInput[]) write(c, x);
+  const list = item as readonly RlpInput[];
+  for (let i = 0; i < list.length; i++) write(c, list[i]!);
 }
 
+/** Reused by every encode (encoding is synchronous and calls out to nothing). */
+const cursor: Cursor = { out: new Uint8Array(0), pos: 0, sizes: [], next: 0 };
+
 export function rlpEncode(item: RlpInput): Uint8Array {
-  const sizes: number[] = [];
-  const out = new Uint8Array(measure(item, sizes, 0));
-  write({ out, pos: 0, sizes, next: 0 }, item);
+  const c = cursor;
+  c.sizes.length = 0;
+  c.out = new Uint8Array(measure(item, c.sizes, 0));
+  c.pos = 0;
+  c.next = 0;
+  write(c, item);
+  const out = c.out;
+  c.out = EMPTY;
   return out;
 }
+const EMPTY = new Uint8Array(0);
 
 /** RLP list framing around items that are each already RLP-encoded (e.g. cached encodings). */
 export function rlpEncodeList(encodedItems: readonly Uint8Array[]): Uint8Array {
@@ -324,7 +335,19 @@ export function asString(item: RlpItem | undefined, what: string, maxLength = 25
 
 /** A non-negative integer as a stored value: the RLP of its minimal big-endian bytes. */
 export function rlpUint(n: number | bigint): Uint8Array {
-  return rlpEncode(n);
+  const v = typeof n === 'bigint' && n >= 0n && n <= MAX_SAFE ? Number(n) : n;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return rlpEncode(n);
+  if (v === 0) return Uint8Array.of(0x80);
+  if (v < 0x80) return Uint8Array.of(v);
+  const len = uintLength(v);
+  const out = new Uint8Array(1 + len);
+  out[0] = 0x80 + len;
+  let x = v;
+  for (let i = len; i >= 1; i--) {
+    out[i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+  return out;
 }
 
 /** Reads a value written by rlpUint, as strictly as rlpDecode + asBigint would. */

@@ -4,9 +4,18 @@ import type { Overlay, StateReader } from './state/overlay.js';
 /** Core account records (the per-account nonce) live under the reserved prefix "auth/". */
 const NONCE_PREFIX = 'auth/nonce/';
 
+/** Nonce keys of recently used addresses (see bank/keys.ts balanceKeyOf for why they are kept). */
+const nonceKeys = new Map<string, string>();
+const KEY_CACHE_MAX = 100_000;
+
 /** The nonce record's key as a state key string, from the address's key string (toKey). */
 export function nonceKeyOf(addressKey: string): string {
-  return NONCE_PREFIX + addressKey;
+  let k = nonceKeys.get(addressKey);
+  if (k === undefined) {
+    if (nonceKeys.size >= KEY_CACHE_MAX) nonceKeys.clear();
+    nonceKeys.set(addressKey, (k = NONCE_PREFIX + addressKey));
+  }
+  return k;
 }
 
 export function nonceKey(address: Uint8Array): Uint8Array {

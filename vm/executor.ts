@@ -1,7 +1,7 @@
-import { Receipt, ReceiptStatus, fromKey, toHex, type Event, type Transaction } from '../chain/index.js';
+import { Receipt, ReceiptStatus, toHex, type Event, type Transaction } from '../chain/index.js';
 import { nonceOf, setNonce } from './accounts.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
-import type { BlockInfo, ExecContext, FeeHandler } from './module.js';
+import type { BlockInfo, ExecContext, FeeHandler, TxContext } from './module.js';
 import type { ModuleRegistry } from './registry.js';
 import { Overlay, type StateReader, type WriteSet } from './state/overlay.js';
 import type { SparseMerkleTree } from './state/smt.js';
@@ -94,39 +94,39 @@ export class StateMachine {
     return { ...this.finish(base, state, receipts, blockEvents), included, excluded };
   }
 
-  private deliver(state: Overlay, block: BlockInfo, tx: Transaction, index: number, opts: ExecuteOptions): Receipt {
-    const invalid = (why: string): never => {
-      throw new VmError(VmErrorCode.InvalidBlock, `block ${block.height}: transaction ${index} (${toHex(tx.hash())}) ${why}`, { height: block.height, index });
-    };
-    if (tx.chainId !== this.opts.chainId) invalid(`is for chain "${tx.chainId}"`);
-    if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) invalid('has an invalid signature');
-    const from = tx.from();
-    const nonce = nonceOf(state, tx.fromKey);
-    if (tx.nonce !== nonce) invalid(`has nonce ${tx.nonce}, account nonce is ${nonce}`);
+  private invalid(block: BlockInfo, tx: Transaction, index: number, why: string): never {
+    throw new VmError(VmErrorCode.InvalidBlock, `block ${block.height}: transaction ${index} (${toHex(tx.hash())}) ${why}`, { height: block.height, index });
+  }
 
+  private deliver(state: Overlay, block: BlockInfo, tx: Transaction, index: number, opts: ExecuteOptions): Receipt {
+    if (tx.chainId !== this.opts.chainId) this.invalid(block, tx, index, `is for chain "${tx.chainId}"`);
+    if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) this.invalid(block, tx, index, 'has an invalid signature');
+    const nonce = nonceOf(state, tx.fromKey);
+    if (tx.nonce !== nonce) this.invalid(block, tx, index, `has nonce ${tx.nonce}, account nonce is ${nonce}`);
+
+    // One context for the fee and the module: the fee's events stay when the module fails.
     const events: Event[] = [];
-    const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
+    const ctx: TxContext = { block, state, emit: (e) => events.push(e), tx, sender: tx.from() };
     try {
       this.deps.fees.chargeFee(ctx, tx);
     } catch (e) {
-      invalid(`cannot pay its fee: ${(e as Error).message}`);
+      this.invalid(block, tx, index, `cannot pay its fee: ${(e as Error).message}`);
     }
     setNonce(state, tx.fromKey, nonce + 1n);
 
     const mark = state.checkpoint();
-    const txEvents: Event[] = [];
+    const feeEvents = events.length;
     let status: ReceiptStatus = ReceiptStatus.Success;
     let errorCode = '';
     let errorMessage = '';
     try {
       const route = this.deps.registry.route(tx.kind);
       if (!route) throw new TxError(UNKNOWN_KIND_CODE, `no module handles transaction kind "${tx.kind}"`);
-      const args = this.deps.registry.decode(tx);
-      route.module.deliverTx({ block, state, emit: (e) => txEvents.push(e), tx, sender: from }, route.method, args);
+      route.module.deliverTx(ctx, route.method, this.deps.registry.decode(tx));
       state.release(mark);
-      for (const e of txEvents) events.push(e);
     } catch (e) {
       state.revertTo(mark);
+      events.length = feeEvents;
       status = ReceiptStatus.Failed;
       errorCode = e instanceof TxError ? e.code : MODULE_FAULT_CODE;
       errorMessage = (e as Error).message;
@@ -135,7 +135,7 @@ export class StateMachine {
   }
 
   private finish(base: BaseState, state: Overlay, receipts: Receipt[], blockEvents: Event[]): ExecutionResult {
-    const tree = base.tree.update([...state.writes].map(([k, v]) => [fromKey(k), v ?? undefined] as const));
+    const tree = base.tree.updateRaw(state.writes);
     return { receipts, writes: state.writes, tree, stateRoot: tree.root, blockEvents };
   }
 }

@@ -15,8 +15,7 @@ export interface KVStore {
 /** Pending writes: a value, or `null` for a deletion. */
 export type WriteSet = Map<string, Uint8Array | null>;
 
-/** What a write replaced in an overlay's write set: `absent` when the key was not written before. */
-type JournalEntry = { key: string; prev: Uint8Array | null | typeof absent };
+/** Marks, in the journal, a key that had no write before (reverting deletes it from the write set). */
 const absent = Symbol('absent');
 
 /**
@@ -27,7 +26,9 @@ const absent = Symbol('absent');
  */
 export class Overlay implements StateReader, KVStore {
   readonly writes: WriteSet = new Map();
-  private readonly journal: JournalEntry[] = [];
+  /** What each write since the outermost checkpoint replaced: keys and previous values side by side. */
+  private readonly journalKeys: string[] = [];
+  private readonly journalPrev: (Uint8Array | null | typeof absent)[] = [];
   private depth = 0;
 
   constructor(private readonly parent: StateReader) {}
@@ -46,7 +47,8 @@ export class Overlay implements StateReader, KVStore {
   setRaw(key: string, value: Uint8Array | null): void {
     if (this.depth > 0) {
       const prev = this.writes.get(key);
-      this.journal.push({ key, prev: prev === undefined ? absent : prev });
+      this.journalKeys.push(key);
+      this.journalPrev.push(prev === undefined ? absent : prev);
     }
     this.writes.set(key, value);
   }
@@ -62,13 +64,14 @@ export class Overlay implements StateReader, KVStore {
   /** Marks the current state; returns the mark for revertTo/release. */
   checkpoint(): number {
     this.depth++;
-    return this.journal.length;
+    return this.journalKeys.length;
   }
 
   /** Undoes every write since `mark`, and closes its checkpoint. */
   revertTo(mark: number): void {
-    while (this.journal.length > mark) {
-      const { key, prev } = this.journal.pop()!;
+    while (this.journalKeys.length > mark) {
+      const key = this.journalKeys.pop()!;
+      const prev = this.journalPrev.pop()!;
       if (prev === absent) this.writes.delete(key);
       else this.writes.set(key, prev);
     }
@@ -79,7 +82,10 @@ export class Overlay implements StateReader, KVStore {
   release(mark: number): void {
     // An outer checkpoint may still revert what this one keeps, so only the outermost clears.
     void mark;
-    if (--this.depth === 0) this.journal.length = 0;
+    if (--this.depth === 0) {
+      this.journalKeys.length = 0;
+      this.journalPrev.length = 0;
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 import {
   HASH_LENGTH,
   equalBytes,
+  fromKey,
   pathBit,
   stateLeafHash,
   stateNodeHash,
@@ -18,6 +19,10 @@ import {
 } from '../../chain/index.js';
 
 const ZERO_HASH = new Uint8Array(HASH_LENGTH);
+
+/** Paths (and their sort keys) of recently written state keys; cleared when it grows past the cap. */
+const paths = new Map<string, { path: Uint8Array; sortKey: string }>();
+const PATH_CACHE_MAX = 262_144;
 
 /** A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. */
 class Leaf {
@@ -67,7 +72,7 @@ interface Counter {
 export interface SmtUpdateStats {
   /** Distinct keys in the batch, after later duplicates replaced earlier ones. */
   readonly changes: number;
-  /** Hash computations: paths, value hashes, new leaves and new inner nodes. */
+  /** Hash computations: value hashes, new leaves and new inner nodes (key paths are cached, and not counted). */
   readonly hashes: number;
 }
 
@@ -108,18 +113,31 @@ export class SparseMerkleTree {
    * node is built and hashed exactly once however many keys pass through it.
    */
   update(entries: Iterable<readonly [key: Uint8Array, value: Uint8Array | undefined]>): SparseMerkleTree {
-    const byPath = new Map<string, readonly [Uint8Array, Uint8Array | undefined]>();
+    const raw = new Map<string, Uint8Array | null>();
+    // Values are copied so that later mutation by the caller cannot change what get() returns.
+    for (const [key, value] of entries) raw.set(toKey(key), value === undefined ? null : value.slice());
+    return this.updateRaw(raw);
+  }
+
+  /**
+   * update() for a block's write set: keys as state key strings (chain/bytes.ts toKey), null
+   * deletes. Values are kept, not copied: the caller must not change them afterwards (the world
+   * state keeps the same arrays). Paths of recently written keys are remembered, so a block that
+   * touches the same accounts as the last one hashes only values, leaves and inner nodes.
+   */
+  updateRaw(writes: ReadonlyMap<string, Uint8Array | null>): SparseMerkleTree {
     let hashes = 0;
-    for (const [key, value] of entries) {
-      const path = statePath(key);
-      hashes++;
-      byPath.set(toKey(path), [path, value]);
-    }
     const changes: Change[] = [];
-    for (const [sortKey, [path, value]] of byPath) {
-      if (value !== undefined) hashes++;
-      // Values are copied so that later mutation by the caller cannot change what get() returns.
-      changes.push({ sortKey, path, value: value?.slice(), valueHash: value && stateValueHash(value) });
+    for (const [key, value] of writes) {
+      let p = paths.get(key);
+      if (p === undefined) {
+        const path = statePath(fromKey(key));
+        p = { path, sortKey: toKey(path) };
+        if (paths.size >= PATH_CACHE_MAX) paths.clear();
+        paths.set(key, p);
+      }
+      if (value !== null) hashes++;
+      changes.push({ sortKey: p.sortKey, path: p.path, value: value ?? undefined, valueHash: value === null ? undefined : stateValueHash(value) });
     }
     // latin1 strings compare code unit by code unit, i.e. byte by byte: this is path order.
     changes.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));

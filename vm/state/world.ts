@@ -1,4 +1,4 @@
-import { toKey, fromKey } from '../../chain/index.js';
+import { toKey } from '../../chain/index.js';
 import type { SparseMerkleTree } from './smt.js';
 import type { StateReader, WriteSet } from './overlay.js';
 
@@ -17,7 +17,7 @@ export class WorldState implements StateReader {
   static fromEntries(entries: Iterable<readonly [Uint8Array, Uint8Array]>, height: number, emptyTree: SparseMerkleTree): WorldState {
     const data = new Map<string, Uint8Array>();
     for (const [k, v] of entries) data.set(toKey(k), v);
-    const tree = emptyTree.update([...data].map(([k, v]) => [fromKey(k), v] as const));
+    const tree = emptyTree.updateRaw(data);
     return new WorldState(data, tree, height);
   }
 

@@ -152,3 +152,19 @@ describe('chain/merkle', () => {
     });
   });
 });
+
+describe('chain/merkle: the bottom-up root equals the RFC 6962 definition', () => {
+  // The definition, written out recursively: the left subtree holds the largest power of two below n.
+  const mth = (leaves: Uint8Array[]): Uint8Array => {
+    if (leaves.length === 1) return leaves[0]!;
+    let k = 1;
+    while (k * 2 < leaves.length) k *= 2;
+    return taggedHash(HashTag.MerkleNode, mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+  };
+  it('for every size from 1 to 70 items', () => {
+    for (let n = 1; n <= 70; n++) {
+      const items = Array.from({ length: n }, (_, i) => Uint8Array.of(i, n));
+      expect(Buffer.from(merkleRoot(items)).toString('hex'), `n = ${n}`).to.equal(Buffer.from(mth(items.map((x) => taggedHash(HashTag.MerkleLeaf, x)))).toString('hex'));
+    }
+  });
+});

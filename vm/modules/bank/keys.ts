@@ -10,9 +10,23 @@ const SUPPLY = 'bank/supply/';
 const ASSET = 'bank/asset/';
 export const PARAMS_KEY_STR = 'bank/params';
 
+/**
+ * Balance keys of recently used addresses, per asset. A key built anew is a fresh string that a
+ * Map lookup must flatten and hash; a remembered one has its hash cached. Bounded: cleared when full.
+ */
+const balanceKeys = new Map<string, Map<string, string>>();
+const KEY_CACHE_MAX = 100_000;
+
 /** The balance record of an address (given as its key string) in one asset. */
 export function balanceKeyOf(addressKey: string, asset: string): string {
-  return BALANCE + addressKey + asset;
+  let byAddress = balanceKeys.get(asset);
+  if (byAddress === undefined) balanceKeys.set(asset, (byAddress = new Map()));
+  let k = byAddress.get(addressKey);
+  if (k === undefined) {
+    if (byAddress.size >= KEY_CACHE_MAX) byAddress.clear();
+    byAddress.set(addressKey, (k = BALANCE + addressKey + asset));
+  }
+  return k;
 }
 
 export const supplyKeyOf = (asset: string): string => SUPPLY + asset;
