@@ -85,7 +85,7 @@ for (let b = 0; b < BLOCKS; b++) {
   const { executed } = await time('build', raw.length, () => chain.build(validator.address, mempool.reap(BLOCK_TXS, 1 << 30), Date.now(), mempool.isVerified));
   const n = executed.block.transactions.length;
   const bytes = await time('encode block', n, () => executed.block.serialize());
-  const decoded = await time('decode block', n, () => decodeBlock(bytes));
+  const decoded = await time('decode block', n, () => decodeBlock(bytes, (k) => mempool.pooled(k)));
   await time('validate', n, () => chain.validate(decoded, mempool.isVerified));
   const seal = validator.bls.sign(commitVoteMessage(CHAIN_ID, executed.block.height, 0, executed.block.hash()));
   const cert = CommitCertificate.aggregate(executed.block.height, 0, executed.block.hash(), 1, [{ index: 0, signature: seal }]);

@@ -3,7 +3,8 @@ import { ChainError, ChainErrorCode } from './errors.js';
 import { headerFromRlp, type BlockHeader } from './header.js';
 import { merkleRoot } from './merkle.js';
 import { asBytes, asList, decodeList, rlpDecode, rlpEncode, type RlpItem } from './rlp.js';
-import { decodeTransaction, type Transaction } from './transaction.js';
+import { decodeTransaction, transactionHash, type Transaction } from './transaction.js';
+import { toKey } from './bytes.js';
 
 /** A block: header, transactions, and (once committed) the certificate. RLP: [header, [tx...], cert | []]. */
 export class Block {
@@ -40,10 +41,20 @@ export function txRoot(txs: readonly Transaction[]): Uint8Array {
   return merkleRoot(txs.map((t) => t.hash()));
 }
 
-export function decodeBlock(bytes: Uint8Array): Block {
+/**
+ * `known`: transactions this node already holds, by hash key (Transaction.key). A transaction of
+ * the block with the same hash — and so the same bytes — is taken from there instead of being
+ * decoded again: validators receive most of a proposal's transactions before the proposal.
+ */
+export function decodeBlock(bytes: Uint8Array, known?: (hashKey: string) => Transaction | undefined): Block {
   const f = decodeList(rlpDecode(bytes, 'block'), 3, 'block');
   const header = headerFromRlp(f[0]!);
-  const txs = asList(f[1], 'block.transactions').map((t, i) => decodeTransaction(asBytes(t, `block.transactions[${i}]`)));
+  const txs = asList(f[1], 'block.transactions').map((t, i) => {
+    const raw = asBytes(t, `block.transactions[${i}]`);
+    if (!known) return decodeTransaction(raw);
+    const hash = transactionHash(raw);
+    return known(toKey(hash)) ?? decodeTransaction(raw, hash);
+  });
   const certItem = asList(f[2], 'block.certificate') as RlpItem[];
   const cert = certItem.length === 0 ? undefined : certificateFromRlp(certItem);
   const block = new Block(header, txs, cert);

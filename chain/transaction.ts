@@ -42,8 +42,11 @@ export class Transaction implements UnsignedTransaction {
   private _fromKey?: string;
   private _decoded?: { ok: boolean; value: unknown };
 
-  /** `bytes`: the canonical encoding, when the caller has it (decodeTransaction) — never re-encoded. */
-  constructor(fields: UnsignedTransaction & { signature: Uint8Array }, bytes?: Uint8Array) {
+  /**
+   * `bytes`: the canonical encoding, when the caller has it (decodeTransaction) — never re-encoded;
+   * `hash`: its hash, when already computed.
+   */
+  constructor(fields: UnsignedTransaction & { signature: Uint8Array }, bytes?: Uint8Array, hash?: Uint8Array) {
     validateUnsigned(fields);
     if (fields.signature.length !== ED25519_SIGNATURE_LENGTH) {
       throw new ChainError(ChainErrorCode.FieldLength, `transaction signature must be ${ED25519_SIGNATURE_LENGTH} bytes`);
@@ -56,6 +59,7 @@ export class Transaction implements UnsignedTransaction {
     this.payload = fields.payload;
     this.signature = fields.signature;
     this._bytes = bytes;
+    this._hash = bytes && hash;
   }
 
   static sign(fields: UnsignedTransaction, key: Ed25519Key): Transaction {
@@ -107,7 +111,7 @@ export class Transaction implements UnsignedTransaction {
   }
 
   hash(): Uint8Array {
-    return (this._hash ??= taggedHash(HashTag.Transaction, this.serialize()));
+    return (this._hash ??= transactionHash(this.serialize()));
   }
 
   /**
@@ -172,7 +176,13 @@ function validateUnsigned(t: UnsignedTransaction): void {
   }
 }
 
-export function decodeTransaction(bytes: Uint8Array): Transaction {
+/** The hash of a transaction from its encoding. */
+export function transactionHash(bytes: Uint8Array): Uint8Array {
+  return taggedHash(HashTag.Transaction, bytes);
+}
+
+/** Strict decode; `hash`: the hash of `bytes`, when the caller has already computed it. */
+export function decodeTransaction(bytes: Uint8Array, hash?: Uint8Array): Transaction {
   const f = decodeList(rlpDecode(bytes, 'transaction'), 7, 'transaction');
   const tx = new Transaction(
     {
@@ -185,6 +195,7 @@ export function decodeTransaction(bytes: Uint8Array): Transaction {
       signature: asBytes(f[6], 'transaction.signature', ED25519_SIGNATURE_LENGTH),
     },
     bytes,
+    hash,
   );
   return tx;
 }

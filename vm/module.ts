@@ -69,8 +69,8 @@ export interface Module {
 /** Charges transaction fees: implemented by the bank, used by the core for every transaction. */
 export interface FeeHandler {
   readonly minFee: (state: StateReader) => bigint;
-  /** Can the account (by its key string: toKey of the address, Transaction.fromKey) pay `amount` of the fee asset? */
-  canPay(state: StateReader, payerKey: string, amount: bigint): boolean;
+  /** The account's balance of the fee asset (by its key string: toKey of the address, Transaction.fromKey). */
+  feeBalance(state: StateReader, payerKey: string): bigint;
   /** Moves the transaction's fee from its sender to the block's proposer; throws TxError when it cannot. */
   chargeFee(ctx: ExecContext, tx: Transaction): void;
 }

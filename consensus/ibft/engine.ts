@@ -137,10 +137,13 @@ export class IbftEngine {
     await this.core.onExternalCommit();
   }
 
+  /** A block's transactions that are in the mempool are taken from it, not decoded again. */
+  private readonly pooled = (hashKey: string) => this.deps.mempool.pooled(hashKey);
+
   private onConsensusGossip(data: Uint8Array, from: string): Verdict {
     let env: Envelope;
     try {
-      env = decodeEnvelope(data);
+      env = decodeEnvelope(data, this.pooled);
     } catch (e) {
       this.deps.logger.warn({ from, err: (e as Error).message }, 'malformed consensus message');
       return Verdict.Reject;
@@ -171,7 +174,7 @@ export class IbftEngine {
     if (height !== chain.height + 1) return Verdict.Ignore;
     let block: Block;
     try {
-      block = decodeBlock(data);
+      block = decodeBlock(data, this.pooled);
     } catch {
       return Verdict.Reject;
     }

@@ -19,6 +19,7 @@ import {
   type Block,
   type Ed25519Key,
   type RlpItem,
+  type Transaction,
   type ValidatorSet,
 } from '../../chain/index.js';
 
@@ -153,7 +154,8 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
 
 export const MAX_JUSTIFICATION = 1024;
 
-export function decodeEnvelope(bytes: Uint8Array): Envelope {
+/** `known`: transactions this node holds, by hash key, reused for the block's (see decodeBlock). */
+export function decodeEnvelope(bytes: Uint8Array, known?: (hashKey: string) => Transaction | undefined): Envelope {
   const f = decodeList(rlpDecode(bytes, 'consensus envelope'), 4, 'consensus envelope');
   const blockBytes = asBytes(f[1], 'envelope.block');
   const rcs = asList(f[2], 'envelope.roundChanges');
@@ -163,7 +165,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
   return {
     message: signedMessageFromRlp(f[0]!),
-    block: blockBytes.length ? decodeBlock(blockBytes) : undefined,
+    block: blockBytes.length ? decodeBlock(blockBytes, known) : undefined,
     roundChanges: rcs.map(signedMessageFromRlp),
     prepares: prepares.map(signedMessageFromRlp),
   };

@@ -12,6 +12,14 @@ interface Entry {
   seq: number;
 }
 
+/** What admission read from the committed state for a sender, and at which state version. */
+interface AccountView {
+  version: number;
+  minFee: bigint;
+  nonce: bigint;
+  feeBalance: bigint;
+}
+
 interface SenderQueue {
   byNonce: Map<bigint, Entry>;
   feeSum: bigint;
@@ -21,8 +29,8 @@ export interface MempoolDeps {
   chainId: string;
   registry: ModuleRegistry;
   fees: FeeHandler;
-  /** The committed state at the head. */
-  state: () => StateReader;
+  /** The committed state at the head (its version changes whenever a block is applied). */
+  state: () => StateReader & { readonly version: number };
   logger: Logger;
   /** Where addRawAsync and preverify check signatures (default: on this thread). */
   verifier?: SignatureVerifier;
@@ -104,7 +112,7 @@ export class Mempool {
   async addRawAsync(raw: Uint8Array): Promise<Transaction> {
     const tx = this.decode(raw);
     const hashKey = tx.key;
-    this.check(tx, raw.length);
+    const { account } = this.check(tx, raw.length);
     if (this.verifying.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already being admitted`);
     this.verifying.add(hashKey);
     let ok: boolean;
@@ -114,7 +122,7 @@ export class Mempool {
       this.verifying.delete(hashKey);
     }
     if (!ok) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
-    this.admit(tx, raw.length, false);
+    this.admit(tx, raw.length, false, account);
     return tx;
   }
 
@@ -147,8 +155,11 @@ export class Mempool {
     }
   }
 
-  /** Every admission rule but the signature; returns what insertion needs. */
-  private check(tx: Transaction, size: number): { senderKey: string; replaced: Entry | undefined } {
+  /**
+   * Every admission rule but the signature; returns what insertion needs. `known`: what an
+   * earlier check of this transaction read from the state, reused if no block was applied since.
+   */
+  private check(tx: Transaction, size: number, known?: AccountView): { senderKey: string; replaced: Entry | undefined; account: AccountView } {
     const hashKey = tx.key;
     if (size > this.opts.maxTxBytes) throw new MempoolError(RejectReason.TooLarge, `transaction is ${size} bytes; the limit is ${this.opts.maxTxBytes}`);
     if (tx.chainId !== this.deps.chainId) {
@@ -164,11 +175,15 @@ export class Mempool {
     if (this.byHash.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already in the mempool`);
 
     const state = this.deps.state();
-    const minFee = this.deps.fees.minFee(state);
+    const senderKey = tx.fromKey;
+    const account: AccountView =
+      known && known.version === state.version
+        ? known
+        : { version: state.version, minFee: this.deps.fees.minFee(state), nonce: nonceOf(state, senderKey), feeBalance: this.deps.fees.feeBalance(state, senderKey) };
+    const { minFee } = account;
     if (tx.fee < minFee) throw new MempoolError(RejectReason.FeeTooLow, `fee ${tx.fee} is below the minimum ${minFee} NEX base units`);
 
-    const senderKey = tx.fromKey;
-    const accountNonce = nonceOf(state, senderKey);
+    const accountNonce = account.nonce;
     if (tx.nonce < accountNonce) {
       throw new MempoolError(RejectReason.NonceTooLow, `nonce ${tx.nonce} is already used; the account's next nonce is ${accountNonce}`, { accountNonce });
     }
@@ -181,7 +196,7 @@ export class Mempool {
       throw new MempoolError(RejectReason.ReplacementUnderpriced, `a transaction with nonce ${tx.nonce} is already pending; to replace it, pay a higher fee than ${replaced.tx.fee}`);
     }
     const pendingFees = (queue?.feeSum ?? 0n) - (replaced?.tx.fee ?? 0n);
-    if (!this.deps.fees.canPay(state, senderKey, pendingFees + tx.fee)) {
+    if (account.feeBalance < pendingFees + tx.fee) {
       throw new MempoolError(RejectReason.InsufficientFeeFunds, `the sender's NEX balance cannot pay this fee (${tx.fee}) on top of its pending fees (${pendingFees})`);
     }
     // A full pool refuses, before the signature is checked, what could not displace anything.
@@ -189,11 +204,11 @@ export class Mempool {
       const cheapest = this.cheapestFee();
       if (cheapest !== undefined && cheapest >= tx.fee) throw this.fullError(cheapest);
     }
-    return { senderKey, replaced };
+    return { senderKey, replaced, account };
   }
 
-  private admit(tx: Transaction, size: number, verifyHere: boolean): void {
-    const { senderKey, replaced } = this.check(tx, size);
+  private admit(tx: Transaction, size: number, verifyHere: boolean, known?: AccountView): void {
+    const { senderKey, replaced } = this.check(tx, size, known);
     if (verifyHere && !tx.verifySignature()) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
 
     if (!replaced) this.makeRoom(tx, senderKey, size);

@@ -7,6 +7,8 @@ import type { StateReader, WriteSet } from './overlay.js';
  * Execution never mutates it; `apply` does, once a block is committed to storage.
  */
 export class WorldState implements StateReader {
+  private _version = 0;
+
   private constructor(
     private readonly data: Map<string, Uint8Array>,
     private _tree: SparseMerkleTree,
@@ -33,6 +35,11 @@ export class WorldState implements StateReader {
     return this._height;
   }
 
+  /** Changes with every apply: readers that cache what they read compare it. */
+  get version(): number {
+    return this._version;
+  }
+
   get size(): number {
     return this.data.size;
   }
@@ -53,5 +60,6 @@ export class WorldState implements StateReader {
     }
     this._tree = tree;
     this._height = height;
+    this._version++;
   }
 }

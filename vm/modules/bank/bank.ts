@@ -49,8 +49,8 @@ export class BankModule implements Module, FeeHandler {
 
   readonly minFee = (state: Reader): bigint => readUint(state, PARAMS_KEY_STR);
 
-  canPay(state: Reader, payerKey: string, amount: bigint): boolean {
-    return readUint(state, balanceKeyOf(payerKey, FEE_ASSET)) >= amount;
+  feeBalance(state: Reader, payerKey: string): bigint {
+    return readUint(state, balanceKeyOf(payerKey, FEE_ASSET));
   }
 
   chargeFee(ctx: ExecContext, tx: Transaction): void {
