@@ -39,6 +39,8 @@ export const configSchema = z
         roundTimeoutMs: z.number().int().positive().optional(),
         maxRoundTimeoutMs: z.number().int().positive().optional(),
         emptyBlockIntervalMs: z.number().int().positive().optional(),
+        minBlockIntervalMs: z.number().int().min(0).optional(),
+        targetBlockTxs: z.number().int().positive().optional(),
         maxBlockTxs: z.number().int().positive().optional(),
         maxBlockBytes: z.number().int().positive().optional(),
       })
@@ -69,6 +71,8 @@ export function defaultConfig(moniker: string): NodeConfig {
       roundTimeoutMs: defaultIbftOptions.roundTimeoutMs,
       maxRoundTimeoutMs: defaultIbftOptions.maxRoundTimeoutMs,
       emptyBlockIntervalMs: defaultIbftOptions.emptyBlockIntervalMs,
+      minBlockIntervalMs: defaultIbftOptions.minBlockIntervalMs,
+      targetBlockTxs: defaultIbftOptions.targetBlockTxs,
       maxBlockTxs: defaultIbftOptions.maxBlockTxs,
       maxBlockBytes: defaultIbftOptions.maxBlockBytes,
     },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
@@ -114,6 +114,11 @@ export class MetanodeNode {
           const tx = await mempool.addRawAsync(raw);
           relay.relay(raw);
           return tx;
+        },
+        submitTransactions: async (raws) => {
+          const results = await mempool.addRawBatchAsync(raws);
+          results.forEach((r, i) => r instanceof MempoolError || relay.relay(raws[i]!));
+          return results;
         },
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
       },

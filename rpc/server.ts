@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { RpcBackend } from './backend.js';
 import { RpcError, RpcErrorCode } from './errors.js';
-import type { CallContext, MethodSpec } from './method.js';
+import type { BatchAnswer, CallContext, MethodSpec } from './method.js';
 import { bankMethods } from './methods/bank.js';
 import { chainMethods } from './methods/chain.js';
 import { nodeMethods } from './methods/node.js';
@@ -46,6 +46,8 @@ export class RpcServer {
    * (the library still provides the response shapes and the error class).
    */
   private readonly methods = new Map<string, (params: unknown, ctx: CallContext) => Promise<unknown>>();
+  /** Methods that answer a batch's calls together (MethodSpec.batchHandler). */
+  private readonly batchable = new Map<string, MethodSpec>();
   private readonly metrics: RpcMetrics;
   private readonly hub: SubscriptionHub;
   private readonly ws: WsRpc;
@@ -59,7 +61,10 @@ export class RpcServer {
     this.opts = { ...defaultRpcOptions, ...opts };
     this.metrics = deps.metrics ?? noopRpcMetrics;
     const doc = openRpcDocument(allMethods, deps.backend.version);
-    for (const m of allMethods) this.methods.set(m.name, (params, ctx) => this.call(m, params, ctx));
+    for (const m of allMethods) {
+      this.methods.set(m.name, (params, ctx) => this.call(m, params, ctx));
+      if (m.batchHandler) this.batchable.set(m.name, m);
+    }
     this.methods.set('rpc.discover', async () => doc);
     this.hub = new SubscriptionHub({ backend: deps.backend, metrics: this.metrics, logger: deps.logger });
     this.ws = new WsRpc(this.opts, { dispatch: (json, ctx) => this.dispatch(json, ctx), hub: this.hub, metrics: this.metrics, logger: deps.logger });
@@ -185,11 +190,53 @@ export class RpcServer {
       if (json.length > this.opts.maxBatch) {
         return createJSONRPCErrorResponse(null, RpcErrorCode.InvalidRequest, `invalid request: batch of ${json.length} exceeds the limit of ${this.opts.maxBatch}`);
       }
-      const all = await Promise.all(json.map((r) => this.single(r, ctx)));
+      const all = await this.batch(json, ctx);
       const responses = all.filter((r): r is JSONRPCResponse => r !== null);
       return responses.length ? responses : null;
     }
     return this.single(json, ctx);
+  }
+
+  /**
+   * A batch: calls of methods with a batchHandler (with valid params and an id) are answered
+   * together, one call per method; everything else as single calls. Answers keep request order.
+   */
+  private async batch(requests: unknown[], ctx: CallContext): Promise<(JSONRPCResponse | null)[]> {
+    const groups = new Map<MethodSpec, { at: number; id: number | string | null; args: unknown[] }[]>();
+    const out: Promise<JSONRPCResponse | null>[] = requests.map((r, at) => {
+      const req = r as JSONRPCRequest;
+      const spec = typeof r === 'object' && r !== null && req.jsonrpc === '2.0' && typeof req.method === 'string' && req.id !== undefined ? this.batchable.get(req.method) : undefined;
+      if (spec) {
+        try {
+          const args = parseParams(spec.params, req.params);
+          let g = groups.get(spec);
+          if (!g) groups.set(spec, (g = []));
+          g.push({ at, id: req.id!, args });
+          return Promise.resolve(null); // answered below
+        } catch {
+          // invalid params: the single path gives the usual error answer
+        }
+      }
+      return this.single(r, ctx);
+    });
+    for (const [spec, calls] of groups) {
+      const started = performance.now();
+      let answers: BatchAnswer[];
+      try {
+        answers = await spec.batchHandler!(this.deps.backend, calls.map((c) => c.args));
+      } catch (e) {
+        this.deps.logger.error({ err: e, method: spec.name }, 'RPC method failed');
+        const error = new RpcError(RpcErrorCode.InternalError, `internal error in ${spec.name}: ${(e as Error).message}`);
+        answers = calls.map(() => ({ error }));
+      }
+      const secondsEach = (performance.now() - started) / 1000 / calls.length;
+      calls.forEach((c, i) => {
+        const a = answers[i]!;
+        this.metrics.request(spec.name, secondsEach, 'result' in a);
+        out[c.at] = Promise.resolve('result' in a ? createJSONRPCSuccessResponse(c.id, a.result) : createJSONRPCErrorResponse(c.id, a.error.code, a.error.message, a.error.data));
+      });
+    }
+    return Promise.all(out);
   }
 
   private async single(r: unknown, ctx: CallContext): Promise<JSONRPCResponse | null> {

@@ -59,6 +59,9 @@ export interface BlockCommit {
   accounts?: readonly (readonly Uint8Array[])[];
 }
 
+const RECENT_MAX_BLOCKS = 4;
+const RECENT_MAX_TXS = 20_000;
+
 /**
  * The block store and state store over one KV controller. A block, its receipts, its state
  * changes and the new head are one batch: after a crash the node sees all of it or none of it.
@@ -66,6 +69,12 @@ export interface BlockCommit {
 export class ChainStore {
   /** Heights at which the validator set changed, ascending. */
   private valsetHeights: number[] = [];
+  /**
+   * The latest committed blocks and receipts, as committed (hashes and encodings cached): clients
+   * and peers ask for the newest blocks most, right after they are committed. A few blocks, or
+   * RECENT_MAX_TXS transactions, whichever is less.
+   */
+  private recent: { block: Block; receipts: readonly Receipt[] }[] = [];
   private readonly valsetCache = new Map<number, ValidatorSet>();
 
   private constructor(private readonly kv: KVController) {}
@@ -157,9 +166,20 @@ export class ChainStore {
       this.valsetHeights.push(h);
       this.valsetCache.set(h, c.validatorSet);
     }
+    this.recent.push({ block, receipts });
+    let txs = 0;
+    for (const r of this.recent) txs += r.block.transactions.length;
+    while (this.recent.length > RECENT_MAX_BLOCKS || (this.recent.length > 1 && txs > RECENT_MAX_TXS)) txs -= this.recent.shift()!.block.transactions.length;
+  }
+
+  private recentAt(height: number): { block: Block; receipts: readonly Receipt[] } | undefined {
+    for (const r of this.recent) if (r.block.height === height) return r;
+    return undefined;
   }
 
   async header(height: number): Promise<BlockHeader | undefined> {
+    const cached = this.recentAt(height);
+    if (cached) return cached.block.header;
     const v = await this.kv.get(heightKey(Bucket.HeaderByHeight, height));
     return v && this.decode(() => decodeHeader(v), `header ${height}`);
   }
@@ -177,18 +197,24 @@ export class ChainStore {
   }
 
   async transactions(height: number): Promise<Transaction[] | undefined> {
+    const cached = this.recentAt(height);
+    if (cached) return [...cached.block.transactions];
     const v = await this.kv.get(heightKey(Bucket.BodyByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'body'), 'body').map((t, i) => decodeTransaction(asBytes(t, `tx ${i}`))), `body ${height}`);
   }
 
   async block(height: number): Promise<Block | undefined> {
+    const cached = this.recentAt(height);
+    if (cached) return cached.block;
     const [header, txs, cert] = await Promise.all([this.header(height), this.transactions(height), this.certificate(height)]);
     if (!header || !txs) return undefined;
     return new Block(header, txs, cert);
   }
 
   async receipts(height: number): Promise<Receipt[] | undefined> {
+    const cached = this.recentAt(height);
+    if (cached) return [...cached.receipts];
     const v = await this.kv.get(heightKey(Bucket.ReceiptsByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'receipts'), 'receipts').map((r, i) => decodeReceipt(asBytes(r, `receipt ${i}`))), `receipts ${height}`);

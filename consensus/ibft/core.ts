@@ -79,6 +79,8 @@ export class IbftCore {
   private committing = false;
   /** Only the latest armed round timer counts: progress in a round re-arms it. */
   private timerSeq = 0;
+  /** When the pending proposal wake-up of this height fires (see tryPropose). */
+  private proposeTimerDue: number | undefined;
 
   constructor(
     opts: Partial<IbftOptions>,
@@ -105,7 +107,10 @@ export class IbftCore {
       case 'timer':
         if (ev.height !== this.height) return;
         if (ev.timer === 'round' && ev.round === this.round && (ev.seq === undefined || ev.seq === this.timerSeq)) return this.roundChangeTo(this.round + 1, 'round timer expired');
-        if (ev.timer === 'propose' && ev.round === this.round) return this.tryPropose();
+        if (ev.timer === 'propose' && ev.round === this.round) {
+          this.proposeTimerDue = undefined;
+          return this.tryPropose();
+        }
         return;
       case 'txs':
         if (this.round === 0 && !this.proposedRounds.has(0) && this.isProposer(0)) return this.tryPropose();
@@ -138,6 +143,7 @@ export class IbftCore {
     this.roundChanges = new Map();
     this.prepared = undefined;
     this.proposedRounds = new Set();
+    this.proposeTimerDue = undefined;
     // Records below the new height are settled; dropping them need not hold up the height.
     const height = this.height;
     signLog.prune(height).catch((e: unknown) => this.deps.logger.warn({ err: e, height }, 'pruning the sign log failed'));
@@ -217,10 +223,16 @@ export class IbftCore {
   private async tryPropose(): Promise<void> {
     if (this.round !== 0 || this.proposedRounds.has(0) || !this.isProposer(0) || this.committing) return;
     const { chain, txs } = this.deps;
-    const due = chain.head.timestamp + this.opts.emptyBlockIntervalMs;
     const now = this.deps.env.now();
-    if (txs.size === 0 && now < due) {
-      this.deps.env.schedule(due - now, { kind: 'timer', height: this.height, round: 0, timer: 'propose' });
+    // The previous block's timestamp is its proposer's clock: never wait longer than the interval from now.
+    const after = (ms: number) => Math.min(chain.head.timestamp + ms, now + ms);
+    const due = txs.size === 0 ? after(this.opts.emptyBlockIntervalMs) : txs.size < this.opts.targetBlockTxs ? after(this.opts.minBlockIntervalMs) : now;
+    if (now < due) {
+      // One pending wake-up per height: every admission calls this again.
+      if (this.proposeTimerDue === undefined || due < this.proposeTimerDue) {
+        this.proposeTimerDue = due;
+        this.deps.env.schedule(due - now, { kind: 'timer', height: this.height, round: 0, timer: 'propose' });
+      }
       return;
     }
     await this.proposeNew(0, [], []);

@@ -5,6 +5,15 @@ export interface IbftOptions {
   maxRoundTimeoutMs: number;
   /** With no transactions waiting, the proposer of round 0 waits this long before an empty block. */
   emptyBlockIntervalMs: number;
+  /**
+   * With fewer than targetBlockTxs waiting, the proposer of round 0 proposes no sooner than this
+   * after the previous block: under a light load blocks still follow each other closely, and under
+   * a heavy one each holds many transactions rather than a few (each block costs signatures and
+   * synced writes whatever its size).
+   */
+  minBlockIntervalMs: number;
+  /** With this many transactions waiting, the proposer proposes at once. */
+  targetBlockTxs: number;
   /** Most transactions in a block. */
   maxBlockTxs: number;
   /** Most bytes of transactions in a block. */
@@ -21,6 +30,8 @@ export const defaultIbftOptions: IbftOptions = {
   roundTimeoutMs: 2_000,
   maxRoundTimeoutMs: 30_000,
   emptyBlockIntervalMs: 5_000,
+  minBlockIntervalMs: 50,
+  targetBlockTxs: 2_000,
   maxBlockTxs: 10_000,
   maxBlockBytes: 8 * 1024 * 1024,
   maxFutureHeights: 16,

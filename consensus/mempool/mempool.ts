@@ -110,20 +110,52 @@ export class Mempool {
    * every other check runs before (to refuse early) and again after (the state may have moved).
    */
   async addRawAsync(raw: Uint8Array): Promise<Transaction> {
-    const tx = this.decode(raw);
-    const hashKey = tx.key;
-    const { account } = this.check(tx, raw.length);
-    if (this.verifying.has(hashKey)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already being admitted`);
-    this.verifying.add(hashKey);
-    let ok: boolean;
+    const [r] = await this.addRawBatchAsync([raw]);
+    if (r instanceof MempoolError) throw r;
+    return r!;
+  }
+
+  /**
+   * addRawAsync for many transactions at once (a JSON-RPC batch, a gossiped batch): one answer per
+   * encoding, in order — the admitted transaction or the MempoolError that refused it. Their
+   * signatures go to the verifier together.
+   */
+  async addRawBatchAsync(raws: readonly Uint8Array[]): Promise<(Transaction | MempoolError)[]> {
+    const out = new Array<Transaction | MempoolError>(raws.length);
+    const checked: { at: number; tx: Transaction; size: number; account: AccountView }[] = [];
+    raws.forEach((raw, at) => {
+      try {
+        const tx = this.decode(raw);
+        const { account } = this.check(tx, raw.length);
+        if (this.verifying.has(tx.key)) throw new MempoolError(RejectReason.Duplicate, `transaction ${toHex(tx.hash())} is already being admitted`);
+        this.verifying.add(tx.key);
+        checked.push({ at, tx, size: raw.length, account });
+      } catch (e) {
+        if (!(e instanceof MempoolError)) throw e;
+        out[at] = e;
+      }
+    });
+    if (checked.length === 0) return out;
+    let ok: boolean[];
     try {
-      ok = await this.verifier.verify(tx.sender, tx.signingHash(), tx.signature);
+      ok = await this.verifier.verifyMany(checked.map(({ tx }) => ({ publicKey: tx.sender, messageHash: tx.signingHash(), signature: tx.signature })));
     } finally {
-      this.verifying.delete(hashKey);
+      for (const { tx } of checked) this.verifying.delete(tx.key);
     }
-    if (!ok) throw new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
-    this.admit(tx, raw.length, false, account);
-    return tx;
+    checked.forEach(({ at, tx, size, account }, i) => {
+      if (!ok[i]) {
+        out[at] = new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');
+        return;
+      }
+      try {
+        this.admit(tx, size, false, account);
+        out[at] = tx;
+      } catch (e) {
+        if (!(e instanceof MempoolError)) throw e;
+        out[at] = e;
+      }
+    });
+    return out;
   }
 
   add(tx: Transaction, size = tx.serialize().length): void {
@@ -136,7 +168,7 @@ export class Mempool {
    */
   async preverify(txs: readonly Transaction[]): Promise<void> {
     const unknown = txs.filter((t) => !this.isVerified(t));
-    const results = await Promise.all(unknown.map((t) => this.verifier.verify(t.sender, t.signingHash(), t.signature)));
+    const results = await this.verifier.verifyMany(unknown.map((t) => ({ publicKey: t.sender, messageHash: t.signingHash(), signature: t.signature })));
     unknown.forEach((t, i) => {
       if (!results[i]) return;
       if (this.verifiedElsewhere.size >= VERIFIED_CACHE_MAX) this.verifiedElsewhere.clear();

@@ -101,12 +101,12 @@ export class TxRelay {
       this.deps.logger.debug({ from, err: (e as Error).message }, 'malformed transaction batch');
       return Verdict.Reject;
     }
-    const results = await Promise.allSettled(raws.map((raw) => this.deps.mempool.addRawAsync(raw)));
+    const results = await this.deps.mempool.addRawBatchAsync(raws);
     let admitted = 0;
     for (const r of results) {
-      if (r.status === 'fulfilled') admitted++;
-      else if (!(r.reason instanceof MempoolError && HARMLESS.has(r.reason.reason))) {
-        this.deps.logger.debug({ from, err: (r.reason as Error).message }, 'gossiped transaction refused');
+      if (!(r instanceof MempoolError)) admitted++;
+      else if (!HARMLESS.has(r.reason)) {
+        this.deps.logger.debug({ from, err: r.message }, 'gossiped transaction refused');
         return Verdict.Reject;
       }
     }

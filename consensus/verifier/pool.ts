@@ -2,15 +2,25 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ed25519Verify } from '../../chain/index.js';
 
+/** One Ed25519 signature over a 32-byte message hash. */
+export interface SignatureCheck {
+  publicKey: Uint8Array;
+  messageHash: Uint8Array;
+  signature: Uint8Array;
+}
+
 /** Verifies Ed25519 signatures of 32-byte message hashes. */
 export interface SignatureVerifier {
   verify(publicKey: Uint8Array, messageHash: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** Many at once: one answer per check, in order (one promise for the lot, not one per check). */
+  verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]>;
   close(): Promise<void>;
 }
 
 /** On the calling thread (tests, tiny nodes). */
 export const inlineVerifier: SignatureVerifier = {
   verify: async (k, m, s) => ed25519Verify(k, m, s),
+  verifyMany: async (checks) => checks.map((c) => ed25519Verify(c.publicKey, c.messageHash, c.signature)),
   close: async () => undefined,
 };
 
@@ -19,16 +29,34 @@ export interface VerifierPoolOptions {
   workers: number;
   /** Largest batch sent to a worker at once. */
   maxBatch: number;
+  /**
+   * Scheduling priority of the worker threads (a nice value, 0..19; higher yields more): above 0,
+   * they take the cores the main thread leaves free instead of competing with it.
+   */
+  niceness: number;
 }
 
-export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512 });
+export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512, niceness: Number(process.env.NICE ?? 10) });
+
+/** The checks of one verifyMany call, answered together when the last one is done. */
+interface Group {
+  results: boolean[];
+  left: number;
+  resolve: (results: boolean[]) => void;
+}
 
 interface Pending {
-  key: Uint8Array;
-  msg: Uint8Array;
-  sig: Uint8Array;
-  resolve: (ok: boolean) => void;
+  check: SignatureCheck;
+  group: Group;
+  index: number;
 }
+
+function settle(p: Pending, ok: boolean): void {
+  p.group.results[p.index] = ok;
+  if (--p.group.left === 0) p.group.resolve(p.group.results);
+}
+
+const verifyInline = (c: SignatureCheck) => ed25519Verify(c.publicKey, c.messageHash, c.signature);
 
 /**
  * Signature checks off the event loop: requests made in the same tick are batched and sent to
@@ -47,7 +75,7 @@ export class VerifierPool implements SignatureVerifier {
     this.opts = { ...defaultVerifierPoolOptions(), ...opts };
     const url = new URL('./worker.js', import.meta.url);
     for (let i = 0; i < this.opts.workers; i++) {
-      const w = new Worker(url);
+      const w = new Worker(url, { workerData: { niceness: this.opts.niceness } });
       w.on('message', (m: { id: number; ok: Uint8Array }) => this.done(m.id, m.ok));
       w.on('error', (e) => this.fail(e));
       w.unref();
@@ -55,14 +83,22 @@ export class VerifierPool implements SignatureVerifier {
     }
   }
 
-  verify(publicKey: Uint8Array, messageHash: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    if (this.workers.length === 0 || publicKey.length !== 32 || messageHash.length !== 32 || signature.length !== 64) {
-      return Promise.resolve(ed25519Verify(publicKey, messageHash, signature));
-    }
+  async verify(publicKey: Uint8Array, messageHash: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return (await this.verifyMany([{ publicKey, messageHash, signature }]))[0]!;
+  }
+
+  verifyMany(checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    if (checks.length === 0) return Promise.resolve([]);
+    if (this.workers.length === 0) return Promise.resolve(checks.map(verifyInline));
     return new Promise((resolve) => {
-      this.queue.push({ key: publicKey, msg: messageHash, sig: signature, resolve });
+      const group: Group = { results: new Array<boolean>(checks.length), left: checks.length, resolve };
+      checks.forEach((check, index) => {
+        // Malformed lengths fail here rather than in a worker's fixed-size slots.
+        if (check.publicKey.length !== 32 || check.messageHash.length !== 32 || check.signature.length !== 64) settle({ check, group, index }, verifyInline(check));
+        else this.queue.push({ check, group, index });
+      });
       if (this.queue.length >= this.opts.maxBatch) this.flush();
-      else if (!this.scheduled) {
+      else if (!this.scheduled && this.queue.length > 0) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
@@ -70,9 +106,9 @@ export class VerifierPool implements SignatureVerifier {
   }
 
   async close(): Promise<void> {
-    for (const p of this.queue) p.resolve(ed25519Verify(p.key, p.msg, p.sig));
+    for (const p of this.queue) settle(p, verifyInline(p.check));
     this.queue = [];
-    for (const [, batch] of this.inflight) for (const p of batch) p.resolve(ed25519Verify(p.key, p.msg, p.sig));
+    for (const [, batch] of this.inflight) for (const p of batch) settle(p, verifyInline(p.check));
     this.inflight.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
@@ -87,9 +123,9 @@ export class VerifierPool implements SignatureVerifier {
       const msgs = new Uint8Array(n * 32);
       const sigs = new Uint8Array(n * 64);
       batch.forEach((p, i) => {
-        keys.set(p.key, i * 32);
-        msgs.set(p.msg, i * 32);
-        sigs.set(p.sig, i * 64);
+        keys.set(p.check.publicKey, i * 32);
+        msgs.set(p.check.messageHash, i * 32);
+        sigs.set(p.check.signature, i * 64);
       });
       const id = this.nextId++;
       this.inflight.set(id, batch);
@@ -101,13 +137,13 @@ export class VerifierPool implements SignatureVerifier {
     const batch = this.inflight.get(id);
     if (!batch) return;
     this.inflight.delete(id);
-    batch.forEach((p, i) => p.resolve(ok[i] === 1));
+    batch.forEach((p, i) => settle(p, ok[i] === 1));
   }
 
   /** A worker died: verify what it held inline so no caller hangs. */
   private fail(_e: Error): void {
     for (const [id, batch] of this.inflight) {
-      for (const p of batch) p.resolve(ed25519Verify(p.key, p.msg, p.sig));
+      for (const p of batch) settle(p, verifyInline(p.check));
       this.inflight.delete(id);
     }
   }

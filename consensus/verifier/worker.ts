@@ -3,8 +3,18 @@
  * (OpenSSL), caching imported public keys. Input: { id, n, keys (n*32), msgs (n*32), sigs (n*64) };
  * output: { id, ok (n bytes, 1 = valid) }.
  */
-import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519Verify } from '../../chain/ed25519.js';
+
+// Below the main thread's priority (setPriority here applies to this thread alone): the main
+// thread is the node's one serial path (consensus, execution, RPC), and verification can run
+// ahead of it whenever it leaves a core free.
+try {
+  setPriority((workerData as { niceness?: number } | undefined)?.niceness ?? 0);
+} catch {
+  // not permitted here: run at the default priority
+}
 
 interface Job {
   id: number;

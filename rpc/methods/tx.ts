@@ -17,12 +17,20 @@ export const txMethods: MethodSpec[] = [
         const tx = await b.submitTransaction(raw as Uint8Array);
         return { hash: toHex(tx.hash()) };
       } catch (e) {
-        if (e instanceof MempoolError) throw new RpcError(RpcErrorCode.TxRejected, `transaction rejected: ${e.message}`, { reason: e.reason, ...serialisable(e.context) });
+        if (e instanceof MempoolError) throw rejected(e);
         throw e;
       }
     },
+    batchHandler: async (b, argsList) => {
+      const results = await b.submitTransactions(argsList.map(([raw]) => raw as Uint8Array));
+      return results.map((r) => (r instanceof MempoolError ? { error: rejected(r) } : { result: { hash: toHex(r.hash()) } }));
+    },
   },
 ];
+
+function rejected(e: MempoolError): RpcError {
+  return new RpcError(RpcErrorCode.TxRejected, `transaction rejected: ${e.message}`, { reason: e.reason, ...serialisable(e.context) });
+}
 
 function serialisable(ctx: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(ctx).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
