@@ -105,10 +105,14 @@ async function runScenario(s: Scenario, port: number) {
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   }
   // --profile <dir>: a V8 CPU profile of every node (open it in Chrome DevTools or speedscope).
-  const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [];
-  if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' '));
+  // BENCH_PROFILE_NODE=i: profile node i only (profiling every node of a network slows it down).
+  const only = process.env.BENCH_PROFILE_NODE === undefined ? undefined : Number(process.env.BENCH_PROFILE_NODE);
+  const prof = (i: number) => [
+    ...(args.profile && (only === undefined || only === i) ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
+    ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
+  ];
   const out = (i: number) => (args['node-output'] ? openSync(join(args['node-output'], `${s.name.replace(/\W+/g, '-')}-node${i}.log`), 'w') : 'ignore');
-  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'] }));
+  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof(i), METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'] }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);

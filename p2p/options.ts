@@ -51,7 +51,7 @@ export const defaultP2POptions: Omit<P2POptions, 'chainId'> = {
   announce: [],
   bootstrap: [],
   maxConnections: 50,
-  topicMaxBytes: { [Topic.Transactions]: 64 * KiB, [Topic.Consensus]: 4 * MiB, [Topic.Blocks]: 16 * MiB },
+  topicMaxBytes: { [Topic.Transactions]: 64 * KiB, [Topic.Consensus]: 4 * MiB, [Topic.Blocks]: 16 * KiB },
   maxBlocksPerRequest: 64,
   maxResponseBytes: 16 * MiB,
   requestTimeoutMs: 10_000,

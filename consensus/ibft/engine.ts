@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asList, decodeBlock, headerFromRlp, rlpDecode, toHex, type Block } from '../../chain/index.js';
+import { decodeBlock, equalBytes, type Block } from '../../chain/index.js';
 import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
 import { ConsensusError, ConsensusErrorCode } from '../errors.js';
@@ -8,7 +8,7 @@ import type { IbftMetrics } from '../metrics.js';
 import type { Mempool } from '../mempool/index.js';
 import type { Timer } from '../timer.js';
 import { IbftCore, type IbftEvent } from './core.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from './messages.js';
+import { decodeBlockAnnouncement, decodeEnvelope, encodeBlockAnnouncement, encodeEnvelope, type BlockAnnouncement, type Envelope } from './messages.js';
 import type { IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
@@ -55,7 +55,7 @@ export class IbftEngine {
           void network.publish(Topic.Consensus, encoded ?? encodeEnvelope(env)).catch((e: unknown) => logger.warn({ err: e }, 'publishing a consensus message failed'));
         },
         committed: (block, proposedHere) => {
-          if (proposedHere) void network.publish(Topic.Blocks, block.serialize()).catch(() => undefined);
+          if (proposedHere && block.certificate) void network.publish(Topic.Blocks, encodeBlockAnnouncement(block.header, block.certificate)).catch(() => undefined);
         },
       },
     });
@@ -69,7 +69,7 @@ export class IbftEngine {
     // already left (after a ROUND-CHANGE), which breaks the safety of prepared certificates.
     const started = new Promise<void>((resolve, reject) => this.push({ kind: 'start', done: (e) => (e ? reject(e) : resolve()) }));
     network.subscribe(Topic.Consensus, (data, from) => this.onConsensusGossip(data, from));
-    network.subscribe(Topic.Blocks, (data) => this.onBlockGossip(data));
+    network.subscribe(Topic.Blocks, (data, from) => this.onBlockGossip(data, from));
     // One pending 'txs' event stands for any number of admissions: under load, thousands of
     // transactions arrive between two turns of the queue, and the proposer only needs to wake once.
     mempool.onAdded(() => {
@@ -161,31 +161,43 @@ export class IbftEngine {
     return Verdict.Accept;
   }
 
-  private onBlockGossip(data: Uint8Array): Verdict {
-    const { chain } = this.deps;
-    // Most gossiped blocks are ones this node just committed itself: read the height from the
-    // header alone before paying for a full, strict decode.
-    let height: number;
+  /** Heights whose announced block is being fetched (one fetch per height). */
+  private readonly fetching = new Set<number>();
+
+  /**
+   * A block announcement (header and certificate): a node that has not committed that height yet
+   * fetches the block from the peer that delivered the announcement, then imports it.
+   */
+  private onBlockGossip(data: Uint8Array, from: string): Verdict {
+    const { chain, network, logger } = this.deps;
+    let ann: BlockAnnouncement;
     try {
-      height = headerFromRlp(asList(rlpDecode(data, 'block'), 'block')[0]).height;
+      ann = decodeBlockAnnouncement(data);
     } catch {
       return Verdict.Reject;
     }
-    if (height !== chain.height + 1) return Verdict.Ignore;
-    let block: Block;
+    const { height } = ann.header;
+    if (height !== chain.height + 1) return Verdict.Ignore; // committed already, or block sync catches up
     try {
-      block = decodeBlock(data, this.pooled);
+      ann.certificate.verify(chain.chainId, chain.validatorSet(height), height, ann.header.hash());
     } catch {
       return Verdict.Reject;
     }
-    if (block.height <= chain.height) return Verdict.Ignore;
-    if (block.height > chain.height + 1 || !block.certificate) return Verdict.Ignore; // block sync catches up
-    try {
-      block.certificate.verify(chain.chainId, chain.validatorSet(block.height), block.height, block.hash());
-    } catch {
-      return Verdict.Reject;
-    }
-    this.importBlock(block).catch((e: unknown) => this.deps.logger.debug({ height: block.height, hash: toHex(block.hash()), err: (e as Error).message }, 'gossiped block not imported'));
+    if (this.fetching.has(height)) return Verdict.Accept;
+    this.fetching.add(height);
+    void (async () => {
+      try {
+        const [bytes] = await network.requestBlocks(from, height, height);
+        if (!bytes) throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `peer had no block ${height}`, { height });
+        const block = decodeBlock(bytes, this.pooled);
+        if (!equalBytes(block.hash(), ann.header.hash())) throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `peer sent another block for height ${height}`, { height });
+        await this.importBlock(block.certificate ? block : block.withCertificate(ann.certificate));
+      } catch (e) {
+        logger.debug({ height, from, err: (e as Error).message }, 'announced block not imported');
+      } finally {
+        this.fetching.delete(height);
+      }
+    })();
     return Verdict.Accept;
   }
 }

@@ -136,12 +136,16 @@ export class Mempool {
       }
     });
     if (checked.length === 0) return out;
-    let ok: boolean[];
+    // A transaction first seen in a proposal was verified then (preverify): not again when its gossip arrives.
+    const unverified = checked.filter(({ tx }) => !this.verifiedElsewhere.has(tx.key));
+    let verdicts: boolean[];
     try {
-      ok = await this.verifier.verifyMany(checked.map(({ tx }) => ({ publicKey: tx.sender, messageHash: tx.signingHash(), signature: tx.signature })));
+      verdicts = await this.verifier.verifyMany(unverified.map(({ tx }) => ({ publicKey: tx.sender, messageHash: tx.signingHash(), signature: tx.signature })));
     } finally {
       for (const { tx } of checked) this.verifying.delete(tx.key);
     }
+    const bad = new Set(unverified.filter((_, i) => !verdicts[i]).map(({ tx }) => tx.key));
+    const ok = checked.map(({ tx }) => !bad.has(tx.key));
     checked.forEach(({ at, tx, size, account }, i) => {
       if (!ok[i]) {
         out[at] = new MempoolError(RejectReason.BadSignature, 'signature does not verify for this sender and chain');

@@ -36,7 +36,7 @@ describe('p2p options and wire format', () => {
     expect(defaultP2POptions.listen).to.deep.equal(['/ip4/0.0.0.0/tcp/26656']);
     expect(defaultP2POptions.maxConnections).to.equal(50);
     const o = resolveP2POptions({ chainId: 'c', topicMaxBytes: { transactions: 1000 } });
-    expect(o.topicMaxBytes).to.deep.equal({ transactions: 1000, consensus: 4 * 1024 * 1024, blocks: 16 * 1024 * 1024 });
+    expect(o.topicMaxBytes).to.deep.equal({ transactions: 1000, consensus: 4 * 1024 * 1024, blocks: 16 * 1024 });
     expect(o.bootstrap).to.deep.equal([]);
   });
 
