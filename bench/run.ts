@@ -112,7 +112,7 @@ async function runScenario(s: Scenario, port: number) {
     ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
   ];
   const out = (i: number) => (args['node-output'] ? openSync(join(args['node-output'], `${s.name.replace(/\W+/g, '-')}-node${i}.log`), 'w') : 'ignore');
-  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof(i), METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'] }));
+  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof(i), METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'], env: { ...process.env, ...(process.env.BENCH_NODE_ENV ? JSON.parse(process.env.BENCH_NODE_ENV) : {}) } }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);

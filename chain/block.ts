@@ -13,10 +13,12 @@ export class Block {
   readonly certificate: CommitCertificate | undefined;
   private _bytes?: Uint8Array;
 
-  constructor(header: BlockHeader, transactions: readonly Transaction[], certificate?: CommitCertificate) {
+  /** `bytes`: the block's canonical encoding, when the caller has it (decodeBlock). */
+  constructor(header: BlockHeader, transactions: readonly Transaction[], certificate?: CommitCertificate, bytes?: Uint8Array) {
     this.header = header;
     this.transactions = transactions;
     this.certificate = certificate;
+    this._bytes = bytes;
   }
 
   get height(): number {
@@ -57,7 +59,7 @@ export function decodeBlock(bytes: Uint8Array, known?: (hashKey: string) => Tran
   });
   const certItem = asList(f[2], 'block.certificate') as RlpItem[];
   const cert = certItem.length === 0 ? undefined : certificateFromRlp(certItem);
-  const block = new Block(header, txs, cert);
+  const block = new Block(header, txs, cert, bytes);
   if (Buffer.compare(txRoot(txs), header.txRoot) !== 0) {
     throw new ChainError(ChainErrorCode.FieldValue, `block ${header.height}: transactions do not match header.txRoot`, { height: header.height });
   }

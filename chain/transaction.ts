@@ -3,7 +3,7 @@ import { toKey } from './bytes.js';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
-import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, type RlpInput } from './rlp.js';
+import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
 export const MAX_CHAIN_ID_LENGTH = 64;
 export const MAX_KIND_LENGTH = 64;
@@ -36,11 +36,11 @@ export class Transaction implements UnsignedTransaction {
   readonly signature: Uint8Array;
   private _bytes?: Uint8Array;
   private _hash?: Uint8Array;
-  private _signingHash?: Uint8Array;
-  private _from?: Uint8Array;
+  private _account?: Account;
   private _key?: string;
-  private _fromKey?: string;
-  private _decoded?: { ok: boolean; value: unknown };
+  /** 0: not decoded yet; 1: `_decoded` holds the value; 2: it holds what decoding threw. */
+  private _decodedState: 0 | 1 | 2 = 0;
+  private _decoded: unknown;
 
   /**
    * `bytes`: the canonical encoding, when the caller has it (decodeTransaction) — never re-encoded;
@@ -75,9 +75,9 @@ export class Transaction implements UnsignedTransaction {
     return this.kind.slice(this.kind.indexOf('.') + 1);
   }
 
-  /** The sender's 20-byte address (derived once per public key: see addressOf). */
+  /** The sender's 20-byte address (derived once per public key: see accountOf). */
   from(): Uint8Array {
-    return (this._from ??= addressOf(this.sender));
+    return (this._account ??= accountOf(this.sender)).address;
   }
 
   /** The hash as a Map key (latin1, one char per byte). */
@@ -85,9 +85,9 @@ export class Transaction implements UnsignedTransaction {
     return (this._key ??= toKey(this.hash()));
   }
 
-  /** The sender's address as a Map key. */
+  /** The sender's address as a Map key (shared by every transaction of the sender). */
   get fromKey(): string {
-    return (this._fromKey ??= toKey(this.from()));
+    return (this._account ??= accountOf(this.sender)).key;
   }
 
   /**
@@ -95,15 +95,17 @@ export class Transaction implements UnsignedTransaction {
    * kind: see ModuleRegistry.decode); later calls return it, or rethrow what decoding threw.
    */
   decoded<T>(decode: () => T): T {
-    if (!this._decoded) {
+    if (this._decodedState === 0) {
       try {
-        this._decoded = { ok: true, value: decode() };
+        this._decoded = decode();
+        this._decodedState = 1;
       } catch (e) {
-        this._decoded = { ok: false, value: e };
+        this._decoded = e;
+        this._decodedState = 2;
       }
     }
-    if (!this._decoded.ok) throw this._decoded.value;
-    return this._decoded.value as T;
+    if (this._decodedState === 2) throw this._decoded;
+    return this._decoded as T;
   }
 
   serialize(): Uint8Array {
@@ -120,11 +122,11 @@ export class Transaction implements UnsignedTransaction {
    * a new list header over that span of the encoding: nothing is re-encoded.
    */
   signingHash(): Uint8Array {
-    if (this._signingHash) return this._signingHash;
+    // Not kept: it is needed once, when the signature is checked.
     const bytes = this.serialize();
     const bodyStart = bytes[0]! <= 0xf7 ? 1 : bytes[0]! - 0xf7 + 1;
     const body = bytes.subarray(bodyStart, bytes.length - (ED25519_SIGNATURE_LENGTH + 2));
-    return (this._signingHash = taggedHash(HashTag.TxSigning, listHeader(body.length), body));
+    return taggedHash(HashTag.TxSigning, listHeader(body.length), body);
   }
 
   verifySignature(): boolean {
@@ -147,19 +149,44 @@ export function signingHash(t: UnsignedTransaction): Uint8Array {
   return taggedHash(HashTag.TxSigning, rlpEncode(unsignedRaw(t)));
 }
 
-/** Addresses of recent senders: deriving one is a hash, looking it up is cheaper. */
-const addresses = new Map<string, Uint8Array>();
-const ADDRESS_CACHE_MAX = 100_000;
+/** A sender: its address and the address as a Map key, shared by all its transactions. */
+interface Account {
+  address: Uint8Array;
+  key: string;
+}
 
-function addressOf(publicKey: Uint8Array): Uint8Array {
+/** Recent senders by public key: deriving an address is a hash, looking it up is cheaper. */
+const accounts = new Map<string, Account>();
+const ACCOUNT_CACHE_MAX = 100_000;
+
+function accountOf(publicKey: Uint8Array): Account {
   const k = toKey(publicKey);
-  let a = addresses.get(k);
+  let a = accounts.get(k);
   if (a === undefined) {
-    a = addressFromPublicKey(publicKey);
-    if (addresses.size >= ADDRESS_CACHE_MAX) addresses.clear();
-    addresses.set(k, a);
+    const address = addressFromPublicKey(publicKey);
+    a = { address, key: toKey(address) };
+    if (accounts.size >= ACCOUNT_CACHE_MAX) accounts.clear();
+    accounts.set(k, a);
   }
   return a;
+}
+
+/** The chain ids and kinds seen last, so that each decoded transaction does not carry its own copy. */
+const interned = new Map<string, string>();
+const INTERN_MAX = 1024;
+
+/** A string field of a transaction, decoded once per distinct value (ASCII, the common case) or by asString. */
+function internedString(item: RlpItem | undefined, what: string, maxLength: number): string {
+  const b = item instanceof Uint8Array ? item : undefined;
+  if (b === undefined || b.length > maxLength) return asString(item, what, maxLength);
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return asString(item, what, maxLength);
+  const latin1 = toKey(b); // for ASCII bytes, the latin1 string is the UTF-8 string
+  let s = interned.get(latin1);
+  if (s === undefined) {
+    if (interned.size >= INTERN_MAX) interned.clear();
+    interned.set(latin1, (s = latin1));
+  }
+  return s;
 }
 
 function validateUnsigned(t: UnsignedTransaction): void {
@@ -186,11 +213,11 @@ export function decodeTransaction(bytes: Uint8Array, hash?: Uint8Array): Transac
   const f = decodeList(rlpDecode(bytes, 'transaction'), 7, 'transaction');
   const tx = new Transaction(
     {
-      chainId: asString(f[0], 'transaction.chainId', MAX_CHAIN_ID_LENGTH),
+      chainId: internedString(f[0], 'transaction.chainId', MAX_CHAIN_ID_LENGTH),
       nonce: asBigint(f[1], 'transaction.nonce', 8),
       sender: asBytes(f[2], 'transaction.sender', ED25519_PUBLIC_KEY_LENGTH),
       fee: asBigint(f[3], 'transaction.fee', 16),
-      kind: asString(f[4], 'transaction.kind', MAX_KIND_LENGTH),
+      kind: internedString(f[4], 'transaction.kind', MAX_KIND_LENGTH),
       payload: asBytes(f[5], 'transaction.payload'),
       signature: asBytes(f[6], 'transaction.signature', ED25519_SIGNATURE_LENGTH),
     },
