@@ -100,7 +100,7 @@ async function runScenario(s: Scenario, port: number) {
     const cfgPath = join(home, 'config.json');
     const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
     cfg.log = { level: 'warn' };
-    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: s.maxBlockTxs, maxBlockBytes: 16 * 1024 * 1024 };
+    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: s.maxBlockTxs, maxBlockBytes: 16 * 1024 * 1024, ...(process.env.BENCH_CONSENSUS ? JSON.parse(process.env.BENCH_CONSENSUS) : {}) };
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   }

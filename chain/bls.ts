@@ -1,5 +1,6 @@
 import blst from '@chainsafe/blst';
 import { randomBytes } from 'node:crypto';
+import { toKey } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
 
@@ -63,9 +64,27 @@ export function verifyBlsPossession(publicKey: Uint8Array, proof: Uint8Array): b
   return blsVerify(publicKey, blsPossessionMessage(publicKey), proof);
 }
 
-export function blsVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+/**
+ * Deserialised (and validated) public keys: validators' keys are used for every block, and
+ * decompressing and subgroup-checking a key costs a good part of a verification.
+ */
+const publicKeys = new Map<string, blst.PublicKey>();
+const PUBLIC_KEY_CACHE_MAX = 4096;
+
+function publicKey(bytes: Uint8Array): blst.PublicKey {
+  const k = toKey(bytes);
+  let pk = publicKeys.get(k);
+  if (pk === undefined) {
+    pk = blst.PublicKey.fromBytes(bytes, true);
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_MAX) publicKeys.clear();
+    publicKeys.set(k, pk);
+  }
+  return pk;
+}
+
+export function blsVerify(publicKey_: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return blst.verify(message, blst.PublicKey.fromBytes(publicKey, true), blst.Signature.fromBytes(signature, true));
+    return blst.verify(message, publicKey(publicKey_), blst.Signature.fromBytes(signature, true));
   } catch {
     return false;
   }
@@ -76,10 +95,10 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
 }
 
 /** All signers signed the same message: aggregate their keys and verify once. */
-export function blsFastAggregateVerify(message: Uint8Array, publicKeys: Uint8Array[], signature: Uint8Array): boolean {
-  if (publicKeys.length === 0) return false;
+export function blsFastAggregateVerify(message: Uint8Array, keys: Uint8Array[], signature: Uint8Array): boolean {
+  if (keys.length === 0) return false;
   try {
-    const pks = publicKeys.map((pk) => blst.PublicKey.fromBytes(pk, true));
+    const pks = keys.map(publicKey);
     return blst.fastAggregateVerify(message, pks, blst.Signature.fromBytes(signature, true));
   } catch {
     return false;

@@ -165,13 +165,16 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     return { block, result: result! };
   }
 
-  /** Makes an executed block durable with its certificate, then the new head. */
-  async commit(executed: ExecutedBlock, certificate: CommitCertificate): Promise<void> {
+  /**
+   * Makes an executed block durable with its certificate, then the new head. The certificate is
+   * verified unless the caller just did (`certificateVerified`: consensus aggregated and checked it).
+   */
+  async commit(executed: ExecutedBlock, certificate: CommitCertificate, opts: { certificateVerified?: boolean } = {}): Promise<void> {
     const block = executed.block.withCertificate(certificate);
     if (block.height !== this.headHeader.height + 1 || !equalBytes(block.header.parentHash, this.headHeader.hash())) {
       throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `block ${block.height} does not extend the head ${this.headHeader.height}`);
     }
-    certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
+    if (!opts.certificateVerified) certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
     const accounts = block.transactions.map((t) => this.sm.registry.addressesOf(t));
     await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes, accounts });

@@ -71,6 +71,8 @@ export class IbftCore {
   private proposals = new Map<number, { digest: Uint8Array; executed: ExecutedBlock; envelope: Envelope }>();
   private prepares = new Map<number, Votes>();
   private commits = new Map<number, Votes>();
+  /** The peer each stored COMMIT came from (to penalise it if its seal turns out bad). */
+  private commitOrigins = new Map<SignedMessage, string>();
   private roundChanges = new Map<number, Map<string, Envelope>>();
   private prepared: Prepared | undefined;
   private proposedRounds = new Set<number>();
@@ -140,6 +142,7 @@ export class IbftCore {
     this.proposals = new Map();
     this.prepares = new Map();
     this.commits = new Map();
+    this.commitOrigins = new Map();
     this.roundChanges = new Map();
     this.prepared = undefined;
     this.proposedRounds = new Set();
@@ -379,11 +382,40 @@ export class IbftCore {
     );
   }
 
+  /**
+   * A COMMIT's seal is not checked on arrival: when a quorum is in, their aggregate is checked
+   * once (certify), which costs what checking one seal would. Only if it fails are the seals
+   * checked one by one, to drop (and penalise) the bad ones.
+   */
   private async onCommit(msg: SignedMessage, from: string): Promise<void> {
-    const { round, digest, seal } = msg.body;
-    const v = this.valset.validators[this.valset.indexOf(msg.sender)]!;
-    if (!blsVerify(v.blsPublicKey, commitVoteMessage(this.deps.chain.chainId, this.height, round, digest!), seal!)) return this.penalise(from, 'COMMIT with an invalid seal');
-    if (this.store(this.commits, msg, from)) await this.checkCommitted(round, digest!);
+    if (!this.store(this.commits, msg, from)) return;
+    this.commitOrigins.set(msg, from);
+    await this.checkCommitted(msg.body.round, msg.body.digest!);
+  }
+
+  /** The certificate of a quorum of COMMITs, or undefined (after dropping invalid seals) if their seals do not verify. */
+  private certify(round: number, digest: Uint8Array, votes: Map<string, SignedMessage>): CommitCertificate | undefined {
+    const { chainId } = this.deps.chain;
+    const aggregate = (): CommitCertificate | undefined => {
+      const signers = [...votes.values()].map((m) => ({ index: this.valset.indexOf(m.sender), signature: m.body.seal! }));
+      try {
+        const cert = CommitCertificate.aggregate(this.height, round, digest, this.valset.size, signers);
+        cert.verify(chainId, this.valset, this.height, digest);
+        return cert;
+      } catch {
+        return undefined; // a seal that is not a signature at all, or one that does not verify
+      }
+    };
+    const cert = aggregate();
+    if (cert) return cert;
+    const message = commitVoteMessage(chainId, this.height, round, digest);
+    for (const [sender, m] of votes) {
+      const v = this.valset.validators[this.valset.indexOf(m.sender)]!;
+      if (blsVerify(v.blsPublicKey, message, m.body.seal!)) continue;
+      votes.delete(sender);
+      this.penalise(this.commitOrigins.get(m) ?? 'unknown', 'COMMIT with an invalid seal');
+    }
+    return votes.size >= this.valset.quorum ? aggregate() : undefined;
   }
 
   private async checkCommitted(round: number, digest: Uint8Array): Promise<void> {
@@ -399,11 +431,12 @@ export class IbftCore {
       }
     }
     if (!executed) return; // block sync will fetch it
-    const signers = [...votes.values()].map((m) => ({ index: this.valset.indexOf(m.sender), signature: m.body.seal! }));
-    const cert = CommitCertificate.aggregate(this.height, round, digest, this.valset.size, signers);
+    const cert = this.certify(round, digest, votes);
+    if (!cert) return; // some seals were bad: wait for others
+    const signers = cert.signerIndices();
     this.committing = true;
     try {
-      await this.deps.chain.commit(executed, cert);
+      await this.deps.chain.commit(executed, cert, { certificateVerified: true });
     } finally {
       this.committing = false;
     }

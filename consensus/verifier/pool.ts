@@ -58,6 +58,9 @@ function settle(p: Pending, ok: boolean): void {
 
 const verifyInline = (c: SignatureCheck) => ed25519Verify(c.publicKey, c.messageHash, c.signature);
 
+/** At most this many checks are done on the calling thread when the workers are idle. */
+const INLINE_MAX = 2;
+
 /**
  * Signature checks off the event loop: requests made in the same tick are batched and sent to
  * worker threads round-robin, so the main thread keeps serving RPC and consensus meanwhile.
@@ -116,6 +119,14 @@ export class VerifierPool implements SignatureVerifier {
 
   private flush(): void {
     this.scheduled = false;
+    // A few checks while no worker is busy (a lightly loaded node): here, at once, rather than
+    // paying a message to a worker and back, which costs more than a verification.
+    if (this.inflight.size === 0 && this.queue.length <= INLINE_MAX) {
+      const batch = this.queue;
+      this.queue = [];
+      for (const p of batch) settle(p, verifyInline(p.check));
+      return;
+    }
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       const n = batch.length;

@@ -3,7 +3,7 @@
  * height, round and link) to force one corner of the protocol, then checks safety and liveness.
  */
 import { expect } from 'chai';
-import { toHex } from '../../../../chain/index.js';
+import { commitVoteMessage, toHex } from '../../../../chain/index.js';
 import { MsgType, SignedMessage, decodeEnvelope, encodeEnvelope, type MessageBody } from '../../../../consensus/ibft/index.js';
 import { Topic } from '../../../../p2p/network.js';
 import { InvariantViolation, Simulation, findDoubleSigns, journalProblems, simProposer } from '../sim/index.js';
@@ -64,6 +64,36 @@ describe('IBFT scenarios', () => {
     await sim.checkAll();
     expect(new Set(sim.commits.filter((c) => c.height === 1).map((c) => c.hash)).size).to.equal(1);
     expect(sim.commits.filter((c) => c.height === 1 && c.node !== `v${a}`).every((c) => c.round > 0)).to.equal(true);
+  });
+
+  it('a validator whose COMMIT seals are bad is penalised, and the others still commit with the remaining quorum', async () => {
+    // Seals are checked as one aggregate when a quorum of COMMITs is in; a bad seal makes the
+    // aggregate fail, and only then are the seals checked one by one. Here one of four validators
+    // signs its COMMITs properly (Ed25519) but seals them over the wrong block: every other node
+    // must find it, drop it, and commit with the three good seals.
+    const n = 4;
+    const sim = await Simulation.create({ n, seed: 3, sync: NO_SYNC, byzantine: [0] });
+    const byz = sim.nodes[0]!;
+    let forged = 0;
+    sim.hub.setInterceptor(byz.id, (topic, data) => {
+      if (topic !== Topic.Consensus) return [data];
+      const env = decodeEnvelope(data);
+      const m = env.message.body;
+      if (m.type !== MsgType.Commit) return [data];
+      forged++;
+      const seal = byz.key.bls.sign(commitVoteMessage(sim.genesis.chainId, m.height, m.round, new Uint8Array(32).fill(7)));
+      const message = SignedMessage.sign(sim.genesis.chainId, { ...m, seal }, byz.key.address, byz.key.ed25519);
+      return [encodeEnvelope({ ...env, message })];
+    });
+    // One honest validator's COMMITs come late, so that the bad seal is in every node's first quorum.
+    consensusRule(sim, (m, from) => (m.type === MsgType.Commit && from === 'v1' ? 300 : undefined));
+    expect(await sim.runUntilHeight(3, 60_000), sim.trace()).to.equal(true);
+    await sim.checkAll();
+    expect(forged).to.be.greaterThan(0);
+    for (const node of sim.correct) {
+      expect(node.warnings.get('dropped consensus message'), `${node.id} found the bad seals`).to.be.greaterThan(0);
+      for (const c of sim.commits.filter((x) => x.node === node.id && x.height <= 3)) expect(c.round, `${node.id} decided height ${c.height} without a round change`).to.equal(0);
+    }
   });
 
   it('a round-1 PROPOSAL of a fresh block, when the ROUND-CHANGEs carry a prepared one, is refused', async () => {
