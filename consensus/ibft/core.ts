@@ -58,6 +58,9 @@ interface Prepared {
 
 const hex = (b: Uint8Array) => toKey(b);
 
+/** Settled sign-log records are dropped every this many heights. */
+const PRUNE_EVERY = 16;
+
 /**
  * IBFT 2.0 (QBFT) for one validator: PROPOSAL → PREPARE → COMMIT within a round, ROUND-CHANGE
  * between rounds, with prepared certificates so that a prepared block is re-proposed rather than
@@ -83,6 +86,8 @@ export class IbftCore {
   private timerSeq = 0;
   /** When the pending proposal wake-up of this height fires (see tryPropose). */
   private proposeTimerDue: number | undefined;
+  /** The sign log's records of the current height, by `${round}/${type}` (it is only written here). */
+  private signed = new Map<string, Uint8Array>();
 
   constructor(
     opts: Partial<IbftOptions>,
@@ -147,10 +152,12 @@ export class IbftCore {
     this.prepared = undefined;
     this.proposedRounds = new Set();
     this.proposeTimerDue = undefined;
-    // Records below the new height are settled; dropping them need not hold up the height.
+    // Records below the new height are settled; dropping them need not hold up the height, nor
+    // happen at every one.
     const height = this.height;
-    signLog.prune(height).catch((e: unknown) => this.deps.logger.warn({ err: e, height }, 'pruning the sign log failed'));
+    if (resume || height % PRUNE_EVERY === 0) signLog.prune(height).catch((e: unknown) => this.deps.logger.warn({ err: e, height }, 'pruning the sign log failed'));
     const records = resume ? await signLog.atHeight(this.height) : [];
+    this.signed = new Map(records.map((r) => [`${r.round}/${r.type}`, r.envelope]));
     let resumeRound = 0;
     for (const rec of records) {
       resumeRound = Math.max(resumeRound, rec.round);
@@ -482,7 +489,8 @@ export class IbftCore {
     extra: { block?: Block; roundChanges?: SignedMessage[]; prepares?: SignedMessage[]; localOnly?: boolean },
   ): Promise<Envelope | undefined> {
     const { signLog, key, env, chain } = this.deps;
-    const prior = await signLog.get(body.height, body.round, body.type);
+    // What this validator signed at this height: read from the sign log at start, kept since.
+    const prior = body.height === this.height ? this.signed.get(`${body.round}/${body.type}`) : await signLog.get(body.height, body.round, body.type);
     if (prior) {
       const old = decodeEnvelope(prior);
       const same = body.type === MsgType.RoundChange || (old.message.body.digest && equalBytes(old.message.body.digest, body.digest!));
@@ -498,6 +506,7 @@ export class IbftCore {
     const full: Envelope = { message, block: extra.block, roundChanges: extra.roundChanges ?? [], prepares: extra.prepares ?? [] };
     const encoded = encodeEnvelope(full);
     await signLog.record(body.height, body.round, body.type, encoded);
+    if (body.height === this.height) this.signed.set(`${body.round}/${body.type}`, encoded);
     const sent = extra.localOnly ? stripLocal(full) : full;
     env.broadcast(sent, sent === full ? encoded : undefined);
     if (body.type !== MsgType.Proposal) await this.onEnvelope(sent, 'self');
