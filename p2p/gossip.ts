@@ -31,8 +31,9 @@ export function messageId(msg: Message): Uint8Array {
 const ZERO = Uint8Array.of(0);
 
 /**
- * Gossipsub tuned for a small, fully connected validator set: flood publishing, a mesh that holds
- * every peer, and scoring that only punishes invalid messages and protocol misbehaviour (no
+ * Gossipsub tuned for a small, fully connected validator set: flood publishing, no eager
+ * forwarding by default (see P2POptions.meshD), lazy gossip to repair what a broken link lost,
+ * and scoring that only punishes invalid messages and protocol misbehaviour (no
  * delivery-rate penalties, which misfire when traffic is sparse; no IP colocation penalty, since
  * validators may share a NAT or, in tests, a host).
  */
@@ -67,7 +68,7 @@ export function gossipsubService(o: P2POptions) {
     Dlo: o.meshDlo,
     Dhi: o.meshDhi,
     Dout: Math.min(2, Math.floor(o.meshD / 2)),
-    Dlazy: o.meshD,
+    Dlazy: o.lazyPeers,
     heartbeatInterval: o.heartbeatIntervalMs,
     allowedTopics: Object.values(Topic).map((t) => topicName(o.chainId, t)),
     maxInboundDataLength: maxTopicBytes + 64 * 1024,

@@ -187,6 +187,12 @@ export class P2PNetwork implements Network {
     return this.gossip?.getMeshPeers(topicName(this.options.chainId, topic)) ?? [];
   }
 
+  /** Peers subscribed to `topic` that this node has a gossip stream to: the ones a publish reaches now. */
+  publishPeers(topic: Topic): string[] {
+    const gossip = this.gossip;
+    return gossip ? this.topicPeers(topic).filter((p) => gossip.streamsOutbound.has(p)) : [];
+  }
+
   /** Peers known to be subscribed to `topic`. */
   topicPeers(topic: Topic): string[] {
     return (this.gossip?.getSubscribers(topicName(this.options.chainId, topic)) ?? []).map((p) => p.toString());

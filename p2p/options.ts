@@ -28,10 +28,20 @@ export interface P2POptions {
   redialMaxMs: number;
   /** Gossipsub heartbeat (mesh maintenance). */
   heartbeatIntervalMs: number;
-  /** Mesh degree: target, low and high watermarks (sized for 4–10 validators). */
+  /**
+   * Mesh degree: target, low and high watermarks. A node's own messages go to every peer on the
+   * topic (flood publishing); the mesh is whom it forwards others' messages to at once. 0 (the
+   * default) forwards nothing eagerly: validators peer with each other directly, so each already
+   * has every validator's messages first-hand, and eager forwarding would deliver each message
+   * to each node once per peer (each copy costing a send, an encryption and a receive). Messages
+   * a node missed (a broken link) still reach it through lazy gossip: the message ids each node
+   * advertises to lazyPeers peers every heartbeat, which it can then ask for.
+   */
   meshD: number;
   meshDlo: number;
   meshDhi: number;
+  /** Peers each heartbeat's message ids are advertised to (gossipsub's Dlazy). */
+  lazyPeers: number;
   /** Score contribution of one rejected message, squared per count (must be negative). */
   invalidMessageWeight: number;
   /** Gossipsub score thresholds (each <= the previous one, all <= 0). */
@@ -59,9 +69,10 @@ export const defaultP2POptions: Omit<P2POptions, 'chainId'> = {
   redialMinMs: 1_000,
   redialMaxMs: 30_000,
   heartbeatIntervalMs: 700,
-  meshD: 8,
-  meshDlo: 6,
-  meshDhi: 12,
+  meshD: 0,
+  meshDlo: 0,
+  meshDhi: 0,
+  lazyPeers: 8,
   invalidMessageWeight: -20,
   gossipThreshold: -10,
   publishThreshold: -50,
@@ -91,8 +102,9 @@ export function resolveP2POptions(opts: P2POptionsInput): P2POptions {
       bad(`bootstrap[${i}]`, `(${a}) has an invalid peer id`);
     }
   });
-  const positive: (keyof P2POptions)[] = ['maxConnections', 'maxBlocksPerRequest', 'maxResponseBytes', 'requestTimeoutMs', 'dialTimeoutMs', 'redialMinMs', 'redialMaxMs', 'heartbeatIntervalMs', 'meshD', 'meshDlo', 'meshDhi', 'scoreCheckIntervalMs', 'banMs'];
+  const positive: (keyof P2POptions)[] = ['maxConnections', 'maxBlocksPerRequest', 'maxResponseBytes', 'requestTimeoutMs', 'dialTimeoutMs', 'redialMinMs', 'redialMaxMs', 'heartbeatIntervalMs', 'lazyPeers', 'scoreCheckIntervalMs', 'banMs'];
   for (const f of positive) if (!Number.isSafeInteger(o[f]) || (o[f] as number) <= 0) bad(f, 'must be a positive integer');
+  for (const f of ['meshD', 'meshDlo', 'meshDhi'] as const) if (!Number.isSafeInteger(o[f]) || o[f] < 0) bad(f, 'must be a non-negative integer');
   for (const t of Object.values(Topic)) if (!Number.isSafeInteger(o.topicMaxBytes[t]) || o.topicMaxBytes[t] <= 0) bad(`topicMaxBytes.${t}`, 'must be a positive integer');
   if (o.redialMaxMs < o.redialMinMs) bad('redialMaxMs', 'must be >= redialMinMs');
   if (!(o.meshDlo <= o.meshD && o.meshD <= o.meshDhi)) bad('meshD', 'must satisfy meshDlo <= meshD <= meshDhi');

@@ -64,59 +64,70 @@ describe('p2p gossip', function () {
     await waitFor(() => connectedTo(y, x) && connectedTo(x, y), 'y redialled x');
   });
 
-  it('does not relay rejected or oversized messages, penalises the sender and finally disconnects it', async () => {
-    const b = await makeNode();
-    nodes.push(b);
-    await b.start();
-    const a = await makeNode({ bootstrap: b.addresses(), topicMaxBytes: { transactions: 1024 * 1024 } });
-    const c = await makeNode({ bootstrap: b.addresses() });
-    nodes.push(a, c);
-    const bCons = recorder((d) => (d[0] === 0xff ? Verdict.Reject : Verdict.Accept));
-    const bTx = recorder(accept);
-    const cCons = recorder(accept);
-    const cTx = recorder(accept);
-    b.subscribe(Topic.Consensus, bCons.handler);
-    b.subscribe(Topic.Transactions, bTx.handler);
-    c.subscribe(Topic.Consensus, cCons.handler);
-    c.subscribe(Topic.Transactions, cTx.handler);
-    await a.start();
-    await c.start();
-    await waitFor(() => connectedTo(a, b) && connectedTo(c, b), 'a and c connected to b');
-    expect(connectedTo(a, c), 'a and c only know b').to.equal(false);
-    await waitFor(() => a.topicPeers(Topic.Consensus).includes(b.peerId) && a.topicPeers(Topic.Transactions).includes(b.peerId), 'a sees b subscribed');
-    await waitFor(() => b.meshPeers(Topic.Consensus).includes(c.peerId) && b.meshPeers(Topic.Transactions).includes(c.peerId), 'c in b mesh');
+  // Eager forwarding (a mesh) and the default, lazy gossip (no mesh: b advertises what it accepted
+  // and c asks for it) must relay the same messages: the accepted ones, never the rejected ones.
+  for (const [mode, mesh] of [
+    ['lazy gossip (the default)', {}],
+    ['an eager mesh', { meshD: 8, meshDlo: 6, meshDhi: 12 }],
+  ] as const) {
+    it(`relays through ${mode}: not rejected or oversized messages; penalises the sender and finally disconnects it`, async () => {
+      const b = await makeNode(mesh);
+      nodes.push(b);
+      await b.start();
+      const a = await makeNode({ ...mesh, bootstrap: b.addresses(), topicMaxBytes: { transactions: 1024 * 1024 } });
+      const c = await makeNode({ ...mesh, bootstrap: b.addresses() });
+      nodes.push(a, c);
+      const bCons = recorder((d) => (d[0] === 0xff ? Verdict.Reject : Verdict.Accept));
+      const bTx = recorder(accept);
+      const cCons = recorder(accept);
+      const cTx = recorder(accept);
+      b.subscribe(Topic.Consensus, bCons.handler);
+      b.subscribe(Topic.Transactions, bTx.handler);
+      c.subscribe(Topic.Consensus, cCons.handler);
+      c.subscribe(Topic.Transactions, cTx.handler);
+      await a.start();
+      await c.start();
+      await waitFor(() => connectedTo(a, b) && connectedTo(c, b), 'a and c connected to b');
+      expect(connectedTo(a, c), 'a and c only know b').to.equal(false);
+      await waitFor(() => a.topicPeers(Topic.Consensus).includes(b.peerId) && a.topicPeers(Topic.Transactions).includes(b.peerId), 'a sees b subscribed');
+      if ('meshD' in mesh) await waitFor(() => b.meshPeers(Topic.Consensus).includes(c.peerId) && b.meshPeers(Topic.Transactions).includes(c.peerId), 'c in b mesh');
+      else {
+        await waitFor(() => b.topicPeers(Topic.Consensus).includes(c.peerId) && b.topicPeers(Topic.Transactions).includes(c.peerId), 'b sees c subscribed');
+        expect(b.meshPeers(Topic.Consensus), 'no eager forwarding by default').to.deep.equal([]);
+      }
 
-    // Rejected: b's handler sees it, c never does; an accepted one published after it does reach c.
-    const bad = bytes(0xff, 1);
-    const good = bytes(0x01, 1);
-    await a.publish(Topic.Consensus, bad);
-    await a.publish(Topic.Consensus, good);
-    await waitFor(() => has(cCons.seen, good), 'accepted message relayed to c');
-    expect(has(bCons.seen, bad)).to.equal(true);
-    expect(has(cCons.seen, bad), 'rejected message relayed').to.equal(false);
-    await waitFor(() => b.score(a.peerId) < 0, "a's score at b drops below zero");
-    expect(b.score(c.peerId)).to.be.at.least(0);
+      // Rejected: b's handler sees it, c never does; an accepted one published after it does reach c.
+      const bad = bytes(0xff, 1);
+      const good = bytes(0x01, 1);
+      await a.publish(Topic.Consensus, bad);
+      await a.publish(Topic.Consensus, good);
+      await waitFor(() => has(cCons.seen, good), 'accepted message relayed to c');
+      expect(has(bCons.seen, bad)).to.equal(true);
+      expect(has(cCons.seen, bad), 'rejected message relayed').to.equal(false);
+      await waitFor(() => b.score(a.peerId) < 0, "a's score at b drops below zero");
+      expect(b.score(c.peerId)).to.be.at.least(0);
 
-    // Oversized for b's 64 KiB transaction cap (a allows 1 MiB): rejected before b's handler.
-    const big = new Uint8Array(100 * 1024).fill(7);
-    const small = bytes(9, 9);
-    await a.publish(Topic.Transactions, big);
-    await a.publish(Topic.Transactions, small);
-    await waitFor(() => has(cTx.seen, small), 'small transaction relayed to c');
-    expect(bTx.seen.map((m) => m.data.length)).to.deep.equal([2]);
-    expect(cTx.seen.map((m) => m.data.length)).to.deep.equal([2]);
+      // Oversized for b's 64 KiB transaction cap (a allows 1 MiB): rejected before b's handler.
+      const big = new Uint8Array(100 * 1024).fill(7);
+      const small = bytes(9, 9);
+      await a.publish(Topic.Transactions, big);
+      await a.publish(Topic.Transactions, small);
+      await waitFor(() => has(cTx.seen, small), 'small transaction relayed to c');
+      expect(bTx.seen.map((m) => m.data.length)).to.deep.equal([2]);
+      expect(cTx.seen.map((m) => m.data.length)).to.deep.equal([2]);
 
-    // Keep sending invalid messages: a falls below the graylist threshold and b drops and bans it.
-    for (let i = 2; i < 6; i++) {
-      await a.publish(Topic.Consensus, bytes(0xff, i));
-      await sleep(50);
-    }
-    await waitFor(() => !connectedTo(b, a), 'b disconnects a');
-    expect(b.score(a.peerId)).to.be.below(b.options.graylistThreshold);
-    await sleep(600); // a's dialer keeps trying; b's gater refuses it
-    expect(connectedTo(b, a)).to.equal(false);
-    expect(connectedTo(b, c)).to.equal(true);
-  });
+      // Keep sending invalid messages: a falls below the graylist threshold and b drops and bans it.
+      for (let i = 2; i < 6; i++) {
+        await a.publish(Topic.Consensus, bytes(0xff, i));
+        await sleep(50);
+      }
+      await waitFor(() => !connectedTo(b, a), 'b disconnects a');
+      expect(b.score(a.peerId)).to.be.below(b.options.graylistThreshold);
+      await sleep(600); // a's dialer keeps trying; b's gater refuses it
+      expect(connectedTo(b, a)).to.equal(false);
+      expect(connectedTo(b, c)).to.equal(true);
+    });
+  }
 
   it('publishes with no peers without error, and refuses its own oversized messages', async () => {
     const n = await makeNode();
