@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_RUNTIME_FLAGS, sharedHostWorkers } from '../node/index.js';
 import { parseArgs } from 'node:util';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
@@ -102,12 +103,15 @@ async function runScenario(s: Scenario, port: number) {
     cfg.log = { level: 'warn' };
     cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: s.maxBlockTxs, maxBlockBytes: 16 * 1024 * 1024, ...(process.env.BENCH_CONSENSUS ? JSON.parse(process.env.BENCH_CONSENSUS) : {}) };
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
+    // Every node of the run shares this machine's cores (as a devnet's do).
+    cfg.verifier = { workers: sharedHostWorkers(s.validators) };
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
   }
   // --profile <dir>: a V8 CPU profile of every node (open it in Chrome DevTools or speedscope).
   // BENCH_PROFILE_NODE=i: profile node i only (profiling every node of a network slows it down).
   const only = process.env.BENCH_PROFILE_NODE === undefined ? undefined : Number(process.env.BENCH_PROFILE_NODE);
   const prof = (i: number) => [
+    ...NODE_RUNTIME_FLAGS,
     ...(args.profile && (only === undefined || only === i) ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
     ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
   ];

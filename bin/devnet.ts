@@ -3,7 +3,7 @@ import { openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devAccounts } from '../genesis/index.js';
-import { exists, homePaths, readConfig, writeTestnet } from '../node/index.js';
+import { NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
 
 export interface DevnetOptions {
   dir: string;
@@ -37,7 +37,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   const dir = resolve(o.dir);
   const existing = (await exists(dir)) ? readdirSync(dir).filter((d) => /^node\d+$/.test(d)).length : 0;
   if (existing === 0) {
-    await writeTestnet({ validators: o.validators, out: dir, chainId: 'metanode-devnet', host: '127.0.0.1', baseRpcPort: o.baseRpcPort, baseP2pPort: o.baseP2pPort, devAccounts: o.devAccounts });
+    // Every node of a devnet runs on this machine: they share its cores for signature checks.
+    await writeTestnet({ validators: o.validators, out: dir, chainId: 'metanode-devnet', host: '127.0.0.1', baseRpcPort: o.baseRpcPort, baseP2pPort: o.baseP2pPort, devAccounts: o.devAccounts, verifierWorkers: sharedHostWorkers(o.validators) });
     console.log(`created a ${o.validators}-validator devnet in ${dir}`);
   } else if (existing !== o.validators) {
     throw new Error(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
@@ -47,7 +48,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   let stopping = false;
   for (const home of homes) {
     const log = openSync(join(home, 'node.log'), 'a');
-    const child = spawn(process.execPath, [metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], { stdio: ['ignore', log, log] });
     child.on('exit', (code, signal) => {
       if (!stopping) console.error(`node ${home} exited (${signal ?? code}); see ${join(home, 'node.log')}`);
     });

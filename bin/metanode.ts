@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';

@@ -46,6 +46,12 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    verifier: z
+      .object({
+        workers: z.number().int().min(0).max(64).optional(),
+      })
+      .strict()
+      .optional(),
     p2p: z
       .object({
         listen: z.array(z.string()).optional(),

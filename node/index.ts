@@ -4,3 +4,4 @@ export * from './home.js';
 export * from './node.js';
 export * from './version.js';
 export * from './testnet.js';
+export * from './runtime.js';

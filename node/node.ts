@@ -79,7 +79,7 @@ export class MetanodeNode {
       throw e;
     }
     const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
-    const verifier = new VerifierPool();
+    const verifier = new VerifierPool(config.verifier ?? {});
     const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
     let network: P2PNetwork;
     try {

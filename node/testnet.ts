@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis, type GenesisDoc } from '../genesis/index.js';
@@ -15,6 +16,16 @@ export interface TestnetOptions {
   baseRpcPort: number;
   baseP2pPort: number;
   devAccounts: number;
+  /**
+   * Signature-verification threads per node. Unset: one per core (each node on its own
+   * machine). Nodes that share one machine should share its cores: see sharedHostWorkers.
+   */
+  verifierWorkers?: number;
+}
+
+/** Verifier threads per node when `nodes` nodes share this machine's cores: at least one each. */
+export function sharedHostWorkers(nodes: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / nodes));
 }
 
 export interface TestnetNode {
@@ -49,6 +60,7 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ genesis: Genesi
       listen: [listenAddress(o.host, o.baseP2pPort + n.index)],
       bootstrap: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),
     };
+    if (o.verifierWorkers !== undefined) config.verifier = { workers: o.verifierWorkers };
     await initHome(n.home, { moniker: `node${n.index}`, key: keys[n.index]!, genesis, config });
   }
   return { genesis, nodes };
