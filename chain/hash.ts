@@ -47,6 +47,23 @@ export function taggedHashRangeInto(out: Uint8Array, offset: number, tag: HashTa
   blake3Into(scratch, 0, len, out, offset);
 }
 
+/**
+ * taggedHash(tag, prefix, src[start..end)) where the prefix is `prefix.bytes` big-endian bytes of
+ * `prefix.value` (a header of at most 6 bytes): neither part is copied into a new array.
+ */
+export function taggedHashWithPrefix(tag: HashTag, prefix: { value: number; bytes: number }, src: Uint8Array, start: number, end: number): Uint8Array {
+  const len = 1 + prefix.bytes + end - start;
+  if (len > scratch.length) scratch = new Uint8Array(Math.max(len, 2 * scratch.length));
+  scratch[0] = tag;
+  let v = prefix.value;
+  for (let i = prefix.bytes; i >= 1; i--) {
+    scratch[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  scratch.set(src.subarray(start, end), 1 + prefix.bytes);
+  return blake3Range(scratch, 0, len);
+}
+
 /** Writes tag ‖ parts into the scratch buffer; returns the length. */
 function assemble(tag: HashTag, parts: Uint8Array[]): number {
   let len = 1;

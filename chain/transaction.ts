@@ -2,7 +2,7 @@ import { addressFromPublicKey } from './address.js';
 import { toKey } from './bytes.js';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
 import { ChainError, ChainErrorCode } from './errors.js';
-import { HashTag, taggedHash } from './hash.js';
+import { HashTag, taggedHash, taggedHashWithPrefix } from './hash.js';
 import { asBigint, asBytes, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
 export const MAX_CHAIN_ID_LENGTH = 64;
@@ -125,8 +125,8 @@ export class Transaction implements UnsignedTransaction {
     // Not kept: it is needed once, when the signature is checked.
     const bytes = this.serialize();
     const bodyStart = bytes[0]! <= 0xf7 ? 1 : bytes[0]! - 0xf7 + 1;
-    const body = bytes.subarray(bodyStart, bytes.length - (ED25519_SIGNATURE_LENGTH + 2));
-    return taggedHash(HashTag.TxSigning, listHeader(body.length), body);
+    const bodyEnd = bytes.length - (ED25519_SIGNATURE_LENGTH + 2);
+    return taggedHashWithPrefix(HashTag.TxSigning, listHeader(bodyEnd - bodyStart), bytes, bodyStart, bodyEnd);
   }
 
   verifySignature(): boolean {
@@ -134,11 +134,11 @@ export class Transaction implements UnsignedTransaction {
   }
 }
 
-function listHeader(len: number): Uint8Array {
-  if (len < 56) return Uint8Array.of(0xc0 + len);
-  const n: number[] = [];
-  for (let v = len; v > 0; v = Math.floor(v / 256)) n.unshift(v % 256);
-  return Uint8Array.of(0xf7 + n.length, ...n);
+/** The RLP list header for a payload of `len` bytes, as a number of up to 4 bytes (big-endian) and its length. */
+function listHeader(len: number): { value: number; bytes: number } {
+  if (len < 56) return { value: 0xc0 + len, bytes: 1 };
+  const n = len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+  return { value: (0xf7 + n) * 2 ** (8 * n) + len, bytes: n + 1 };
 }
 
 function unsignedRaw(t: UnsignedTransaction): RlpInput[] {

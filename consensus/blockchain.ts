@@ -176,7 +176,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     }
     if (!opts.certificateVerified) certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
-    const accounts = block.transactions.map((t) => this.sm.registry.addressesOf(t));
+    const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
     await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes, accounts });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;

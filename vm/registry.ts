@@ -2,6 +2,8 @@ import type { Transaction } from '../chain/index.js';
 import type { Module } from './module.js';
 import { VmError, VmErrorCode } from './errors.js';
 
+const NONE: readonly Uint8Array[] = [];
+
 /** The modules of the chain, in a fixed order (genesis and begin/end-block hooks run in it). */
 export class ModuleRegistry {
   private readonly byName = new Map<string, Module>();
@@ -31,15 +33,20 @@ export class ModuleRegistry {
 
   /** The accounts a transaction touches: its sender, then those its module names (see Module.addressesOf). */
   addressesOf(tx: Transaction): Uint8Array[] {
+    return [tx.from(), ...this.namedAccounts(tx)];
+  }
+
+  /** The accounts besides its sender that a transaction's module names (none if its payload does not decode). */
+  namedAccounts(tx: Transaction): readonly Uint8Array[] {
     const r = this.route(tx.kind);
-    if (!r?.module.addressesOf) return [tx.from()];
+    if (!r?.module.addressesOf) return NONE;
     let args: unknown;
     try {
       args = this.decode(tx);
     } catch {
-      return [tx.from()];
+      return NONE;
     }
-    return [tx.from(), ...r.module.addressesOf(r.method, args)];
+    return r.module.addressesOf(r.method, args);
   }
 
   /**

@@ -14,7 +14,9 @@ export class Heap<T> {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.better(a[i]!, a[p]!)) break;
-      [a[i], a[p]] = [a[p]!, a[i]!];
+      const t = a[i]!;
+      a[i] = a[p]!;
+      a[p] = t;
       i = p;
     }
   }
@@ -34,7 +36,9 @@ export class Heap<T> {
         if (l < a.length && this.better(a[l]!, a[m]!)) m = l;
         if (r < a.length && this.better(a[r]!, a[m]!)) m = r;
         if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
+        const t = a[i]!;
+        a[i] = a[m]!;
+        a[m] = t;
         i = m;
       }
     }
