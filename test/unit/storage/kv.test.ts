@@ -51,6 +51,28 @@ describe('storage/kv', () => {
         expect(await kv.get(b(3))).to.equal(undefined);
       });
 
+      it('a batch applies its operations in order, small and large values alike, and leaves the caller\'s arrays as they were', async () => {
+        const kv = await make();
+        const big = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff);
+        const view = new Uint8Array(big.buffer, 1_000, 5_000); // a view into a larger buffer
+        const ops = [
+          { type: 'put' as const, key: b(5), value: b(1) },
+          { type: 'put' as const, key: b(6), value: big },
+          { type: 'put' as const, key: b(7), value: view },
+          { type: 'del' as const, key: b(5) },
+          { type: 'put' as const, key: b(5), value: b(2, 3) },
+          { type: 'put' as const, key: b(8), value: b(4) },
+          { type: 'del' as const, key: b(8) },
+        ];
+        const before = ops.map((op) => [...op.key, ...(op.type === 'put' ? op.value.subarray(0, 16) : [])]);
+        await kv.batch(ops, { sync: true });
+        expect(await kv.get(b(5)), 'put after delete wins').to.deep.equal(b(2, 3));
+        expect(await kv.get(b(6))).to.deep.equal(big);
+        expect(await kv.get(b(7))).to.deep.equal(big.slice(1_000, 6_000));
+        expect(await kv.get(b(8)), 'delete after put wins').to.equal(undefined);
+        expect(ops.map((op) => [...op.key, ...(op.type === 'put' ? op.value.subarray(0, 16) : [])])).to.deep.equal(before);
+      });
+
       it('lists [gte, lt) in byte order', async () => {
         const kv = await make();
         const keys = [b(1), b(1, 0), b(1, 0xff), b(2), b(0xff), b(0, 9), b(1, 0xff, 0xff)];
