@@ -127,6 +127,21 @@ export class IbftCore {
     }
   }
 
+  /**
+   * A commit certificate for this height that arrived with the proposer's block announcement,
+   * already verified against this height's validator set. If this validator executed that block
+   * (it holds the proposal), it commits with the certificate instead of waiting for its own quorum
+   * of COMMITs, and nothing needs fetching. Returns whether it committed.
+   */
+  async commitCertified(height: number, certificate: CommitCertificate): Promise<boolean> {
+    if (height !== this.height || this.committing) return false;
+    const digest = certificate.blockHash;
+    const executed = [...this.proposals.values()].find((p) => equalBytes(p.digest, digest))?.executed;
+    if (!executed) return false;
+    await this.commitBlock(executed, certificate);
+    return true;
+  }
+
   /** The chain moved on without us (block sync): abandon the height and start the next. */
   async onExternalCommit(): Promise<void> {
     if (this.deps.chain.height + 1 !== this.height) await this.startHeight(false);
@@ -440,6 +455,12 @@ export class IbftCore {
     if (!executed) return; // block sync will fetch it
     const cert = this.certify(round, digest, votes);
     if (!cert) return; // some seals were bad: wait for others
+    await this.commitBlock(executed, cert);
+  }
+
+  /** Commits an executed block of this height with its (verified) certificate and starts the next height. */
+  private async commitBlock(executed: ExecutedBlock, cert: CommitCertificate): Promise<void> {
+    const { round, blockHash: digest } = cert;
     const signers = cert.signerIndices();
     this.committing = true;
     try {

@@ -12,7 +12,11 @@ import { decodeBlockAnnouncement, decodeEnvelope, encodeBlockAnnouncement, encod
 import type { IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
-type QueueItem = IbftEvent | { kind: 'import'; block: Block; done: (err?: Error) => void } | { kind: 'start'; done: (err?: Error) => void };
+type QueueItem =
+  | IbftEvent
+  | { kind: 'import'; block: Block; done: (err?: Error) => void }
+  | { kind: 'start'; done: (err?: Error) => void }
+  | { kind: 'announced'; announcement: BlockAnnouncement; from: string };
 
 /**
  * Runs an IbftCore: one input queue for peer messages, own messages, timers and imported
@@ -115,6 +119,7 @@ export class IbftEngine {
       try {
         if (item.kind === 'import') await this.doImport(item.block).then(() => item.done(), (e: Error) => item.done(e));
         else if (item.kind === 'start') await this.core.start().then(() => item.done(), (e: Error) => item.done(e));
+        else if (item.kind === 'announced') await this.onAnnounced(item.announcement, item.from);
         else if (this.running) await this.core.handle(item);
       } catch (e) {
         this.deps.logger.error({ err: e, event: item.kind }, 'consensus event failed');
@@ -166,10 +171,11 @@ export class IbftEngine {
 
   /**
    * A block announcement (header and certificate): a node that has not committed that height yet
-   * fetches the block from the peer that delivered the announcement, then imports it.
+   * commits the block with that certificate if it executed it as a proposal, or else fetches it
+   * from the peer that delivered the announcement and imports it.
    */
   private onBlockGossip(data: Uint8Array, from: string): Verdict {
-    const { chain, network, logger } = this.deps;
+    const { chain } = this.deps;
     let ann: BlockAnnouncement;
     try {
       ann = decodeBlockAnnouncement(data);
@@ -183,7 +189,17 @@ export class IbftEngine {
     } catch {
       return Verdict.Reject;
     }
-    if (this.fetching.has(height)) return Verdict.Accept;
+    this.push({ kind: 'announced', announcement: ann, from });
+    return Verdict.Accept;
+  }
+
+  /** In the queue: the certificate commits the proposal this node holds, or the block is fetched. */
+  private async onAnnounced(ann: BlockAnnouncement, from: string): Promise<void> {
+    const { chain, network, logger } = this.deps;
+    const { height } = ann.header;
+    if (height !== chain.height + 1) return;
+    if (this.running && (await this.core.commitCertified(height, ann.certificate))) return;
+    if (this.fetching.has(height)) return;
     this.fetching.add(height);
     void (async () => {
       try {
@@ -198,6 +214,5 @@ export class IbftEngine {
         this.fetching.delete(height);
       }
     })();
-    return Verdict.Accept;
   }
 }

@@ -149,6 +149,32 @@ describe('IBFT scenarios', () => {
     await sim.checkAll();
   });
 
+  it('a validator that executed the proposal but misses the COMMITs commits with the announced certificate, fetching nothing', async () => {
+    // Node X gets no COMMIT at height 1; the proposer's block announcement carries the commit
+    // certificate. X holds the block as a proposal it executed, so the certificate alone commits it,
+    // in round 0, without a block request (and without block sync, which is off).
+    const n = 4;
+    const sim = await Simulation.create({ n, seed: 3, sync: NO_SYNC });
+    const x = `v${(sim.proposerOf(1, 0) + 1) % n}`;
+    consensusRule(sim, (m, _from, to) => (to === x && m.height === 1 && m.type === MsgType.Commit ? 'drop' : undefined));
+    expect(await sim.runUntilHeight(1, 10_000), sim.trace()).to.equal(true);
+    const mine = sim.commits.find((c) => c.node === x && c.height === 1)!;
+    expect(mine.round, 'no round change').to.equal(0);
+    expect(sim.hub.stats.requests, 'no block was fetched').to.equal(0);
+    await sim.checkAll();
+  });
+
+  it('a validator that never saw the proposal fetches the announced block and imports it', async () => {
+    const n = 4;
+    const sim = await Simulation.create({ n, seed: 3, sync: NO_SYNC });
+    const x = `v${(sim.proposerOf(1, 0) + 1) % n}`;
+    consensusRule(sim, (m, _from, to) => (to === x && m.height === 1 && (m.type === MsgType.Commit || m.type === MsgType.Proposal) ? 'drop' : undefined));
+    expect(await sim.runUntilHeight(1, 10_000), sim.trace()).to.equal(true);
+    expect(sim.commits.find((c) => c.node === x && c.height === 1)!.round).to.equal(0);
+    expect(sim.hub.stats.requests, 'the block was fetched').to.be.at.least(1);
+    await sim.checkAll();
+  });
+
   it('crash-recovering validators cannot fork the chain by acting before they have read their sign log', async () => {
     // P proposes B in round 0 of height 1. Only P receives PREPAREs, so only P is prepared; no
     // COMMIT gets through. Everyone times out; X and Z send ROUND-CHANGEs to round 1 without a
