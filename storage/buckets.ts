@@ -1,5 +1,3 @@
-import { concatBytes } from '../chain/index.js';
-
 /**
  * Every storage key starts with one bucket byte. Ids are never reused; heights are 8-byte
  * big-endian so that keys sort by height.
@@ -27,7 +25,16 @@ export const MetaKey = {
 } as const;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
-  return concatBytes(Uint8Array.of(bucket), ...parts);
+  let len = 1;
+  for (const p of parts) len += p.length;
+  const key = new Uint8Array(len);
+  key[0] = bucket;
+  let at = 1;
+  for (const p of parts) {
+    key.set(p, at);
+    at += p.length;
+  }
+  return key;
 }
 
 export function heightKey(bucket: Bucket, height: number): Uint8Array {

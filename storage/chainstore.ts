@@ -126,10 +126,7 @@ export class ChainStore {
     // The account index: per address, the block's transactions that touched it, in index order.
     const touched = new Map<string, { address: Uint8Array; indices: number[] }>();
     block.transactions.forEach((t, i) => {
-      const txKey = new Uint8Array(33);
-      txKey[0] = Bucket.TxLocation;
-      txKey.set(t.hash(), 1);
-      ops.push({ type: 'put', key: txKey, value: rlpEncode([h, i]) });
+      ops.push({ type: 'put', key: bucketKey(Bucket.TxLocation, t.hash()), value: rlpEncode([h, i]) });
       const accounts = c.accounts?.[i];
       for (let j = -1; j < (accounts?.length ?? 0); j++) {
         const a = j < 0 ? t.from() : accounts![j]!;

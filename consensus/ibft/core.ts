@@ -136,10 +136,16 @@ export class IbftCore {
   async commitCertified(height: number, certificate: CommitCertificate): Promise<boolean> {
     if (height !== this.height || this.committing) return false;
     const digest = certificate.blockHash;
-    const executed = [...this.proposals.values()].find((p) => equalBytes(p.digest, digest))?.executed;
+    const executed = this.executedProposal(digest);
     if (!executed) return false;
     await this.commitBlock(executed, certificate);
     return true;
+  }
+
+  /** The block with this hash, if this height's proposals include it (executed when it was accepted). */
+  private executedProposal(digest: Uint8Array): ExecutedBlock | undefined {
+    for (const p of this.proposals.values()) if (equalBytes(p.digest, digest)) return p.executed;
+    return undefined;
   }
 
   /** The chain moved on without us (block sync): abandon the height and start the next. */
@@ -443,7 +449,7 @@ export class IbftCore {
   private async checkCommitted(round: number, digest: Uint8Array): Promise<void> {
     const votes = this.commits.get(round)?.get(hex(digest));
     if (!votes || votes.size < this.valset.quorum || this.committing) return;
-    let executed = [...this.proposals.values()].find((p) => equalBytes(p.digest, digest))?.executed;
+    let executed = this.executedProposal(digest);
     if (!executed && this.prepared && equalBytes(this.prepared.digest, digest)) {
       try {
         executed = this.deps.chain.validate(this.prepared.block, (t) => this.deps.txs.isVerified(t));

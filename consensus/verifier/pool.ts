@@ -36,7 +36,7 @@ export interface VerifierPoolOptions {
   niceness: number;
 }
 
-export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512, niceness: Number(process.env.NICE ?? 0) });
+export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512, niceness: 0 });
 
 /** The checks of one verifyMany call, answered together when the last one is done. */
 interface Group {
