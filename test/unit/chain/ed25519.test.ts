@@ -52,6 +52,27 @@ describe('chain/ed25519', () => {
     expect(ed25519Verify(key.publicKey, msg, sig)).to.equal(true);
   });
 
+  it('the strict rule: no small-order key or R, no S at or above the group order', () => {
+    // The identity as public key and R with S = 0 satisfies [S]B = R + [k]A for every message.
+    const identity = unhex('01' + '00'.repeat(31));
+    const forged = Uint8Array.from([...identity, ...new Uint8Array(32)]);
+    expect(ed25519Verify(identity, utf8('any message'), forged)).to.equal(false);
+    // A good signature for a good key whose R is replaced by a small-order point.
+    const key = Ed25519Key.fromSecret(unhex(RFC_SECRET));
+    const sig = key.sign(utf8('m'));
+    expect(ed25519Verify(key.publicKey, utf8('m'), Uint8Array.from([...identity, ...sig.subarray(32)]))).to.equal(false);
+    // S + L (the same scalar, not reduced) is malleable and refused.
+    const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+    let s = 0n;
+    for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(sig[32 + i]!);
+    const sPlusL = s + L;
+    const malleated = Uint8Array.from(sig);
+    for (let i = 0; i < 32; i++) malleated[32 + i] = Number((sPlusL >> BigInt(8 * i)) & 0xffn);
+    expect(sPlusL < 1n << 256n).to.equal(true);
+    expect(ed25519Verify(key.publicKey, utf8('m'), malleated)).to.equal(false);
+    expect(ed25519Verify(key.publicKey, utf8('m'), sig)).to.equal(true);
+  });
+
   it('fromSecret refuses a secret that is not 32 bytes', () => {
     expectChainError(() => Ed25519Key.fromSecret(new Uint8Array(31)), ChainErrorCode.FieldLength);
     expectChainError(() => Ed25519Key.fromSecret(new Uint8Array(64)), ChainErrorCode.FieldLength);
