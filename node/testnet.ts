@@ -17,15 +17,18 @@ export interface TestnetOptions {
   baseP2pPort: number;
   devAccounts: number;
   /**
-   * Signature-verification threads per node. Unset: one per core (each node on its own
-   * machine). Nodes that share one machine should share its cores: see sharedHostWorkers.
+   * Signature-verification threads per node. Unset: the verifier's default (each node on
+   * its own machine). Nodes that share one machine should share its cores: see sharedHostWorkers.
    */
   verifierWorkers?: number;
 }
 
-/** Verifier threads per node when `nodes` nodes share this machine's cores: at least one each. */
+/**
+ * Verifier threads per node when `nodes` nodes share this machine's cores: the cores but one (the
+ * main threads need it) shared out, at least one each.
+ */
 export function sharedHostWorkers(nodes: number): number {
-  return Math.max(1, Math.floor(availableParallelism() / nodes));
+  return Math.max(1, Math.floor((availableParallelism() - 1) / nodes));
 }
 
 export interface TestnetNode {

@@ -25,7 +25,11 @@ export const inlineVerifier: SignatureVerifier = {
 };
 
 export interface VerifierPoolOptions {
-  /** Worker threads; 0 verifies inline. Default: one per core (they sleep while the main thread is busy, and verification is most of the CPU a loaded node needs). */
+  /**
+   * Worker threads; 0 verifies inline. Default: one per core but the main thread's (at least one):
+   * a check costs ~65 µs, so one thread keeps up with ~15,000 transactions a second, and the main
+   * thread and the garbage collector need the other core (docs/performance.md).
+   */
   workers: number;
   /** Largest batch sent to a worker at once. */
   maxBatch: number;
@@ -36,7 +40,7 @@ export interface VerifierPoolOptions {
   niceness: number;
 }
 
-export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: availableParallelism(), maxBatch: 512, niceness: 0 });
+export const defaultVerifierPoolOptions = (): VerifierPoolOptions => ({ workers: Math.max(1, availableParallelism() - 1), maxBatch: 512, niceness: 0 });
 
 /** The checks of one verifyMany call, answered together when the last one is done. */
 interface Group {
