@@ -3,7 +3,7 @@ import { openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devAccounts } from '../genesis/index.js';
-import { NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
 
 export interface DevnetOptions {
   dir: string;
@@ -48,7 +48,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   let stopping = false;
   for (const home of homes) {
     const log = openSync(join(home, 'node.log'), 'a');
-    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], { stdio: ['ignore', log, log], env: { ...process.env, ...NODE_RUNTIME_ENV } });
     child.on('exit', (code, signal) => {
       if (!stopping) console.error(`node ${home} exited (${signal ?? code}); see ${join(home, 'node.log')}`);
     });
