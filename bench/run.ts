@@ -13,7 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_RUNTIME_FLAGS, sharedHostWorkers } from '../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, sharedHostWorkers } from '../node/index.js';
 import { parseArgs } from 'node:util';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
@@ -38,8 +38,8 @@ interface Scenario {
 
 const scale = args.quick ? 0.2 : 1;
 const scenarios: Scenario[] = [
-  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: 16, backlog: 20_000 },
-  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(45_000 * scale), rate: 0, maxBlockTxs: 6_000, batch: 250, concurrency: 8, backlog: 18_000 },
+  { name: '1 validator, saturating load', validators: 1, senders: 2000, txs: Math.round(60_000 * scale), rate: 0, maxBlockTxs: 20_000, batch: 250, concurrency: 16, backlog: 12_000 },
+  { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(45_000 * scale), rate: 0, maxBlockTxs: 6_000, batch: 250, concurrency: 8, backlog: 12_000 },
   { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16, backlog: 0 },
 ].filter((s) => !args.only || s.name.includes(args.only));
 
@@ -116,7 +116,7 @@ async function runScenario(s: Scenario, port: number) {
     ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
   ];
   const out = (i: number) => (args['node-output'] ? openSync(join(args['node-output'], `${s.name.replace(/\W+/g, '-')}-node${i}.log`), 'w') : 'ignore');
-  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof(i), METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'], env: { ...process.env, ...(process.env.BENCH_NODE_ENV ? JSON.parse(process.env.BENCH_NODE_ENV) : {}) } }));
+  const nodes: ChildProcess[] = homes.map((home, i) => spawn(process.execPath, [...prof(i), METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', out(i), 'inherit'], env: { ...process.env, ...NODE_RUNTIME_ENV, ...(process.env.BENCH_NODE_ENV ? JSON.parse(process.env.BENCH_NODE_ENV) : {}) } }));
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);
