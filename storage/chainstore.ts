@@ -60,7 +60,7 @@ export interface BlockCommit {
 }
 
 const RECENT_MAX_BLOCKS = 4;
-const RECENT_MAX_TXS = 6_000;
+const RECENT_MAX_TXS = 2_000;
 
 /**
  * The block store and state store over one KV controller. A block, its receipts, its state

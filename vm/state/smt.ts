@@ -24,13 +24,17 @@ const ZERO_HASH = new Uint8Array(HASH_LENGTH);
 const paths = new Map<string, { path: Uint8Array; sortKey: string }>();
 const PATH_CACHE_MAX = 262_144;
 
-/** A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. */
+/**
+ * A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. The
+ * value's hash is not kept (a proof recomputes it): every leaf of the state is in memory, and each
+ * small Uint8Array costs ~250 bytes of heap.
+ */
 class Leaf {
   readonly hash: Uint8Array;
   constructor(
     readonly path: Uint8Array,
     readonly value: Uint8Array,
-    readonly valueHash: Uint8Array,
+    valueHash: Uint8Array,
   ) {
     this.hash = stateLeafHash(path, valueHash);
   }
@@ -157,7 +161,7 @@ export class SparseMerkleTree {
       node = right ? node.right : node.left;
     }
     if (node === undefined || equalBytes(node.path, path)) return { sideNodes };
-    return { sideNodes, leafPath: node.path.slice(), leafValueHash: node.valueHash.slice() };
+    return { sideNodes, leafPath: node.path.slice(), leafValueHash: stateValueHash(node.value) };
   }
 }
 
@@ -197,7 +201,7 @@ function mergeLeaves(old: Leaf | undefined, changes: Change[], lo: number, hi: n
       old = undefined;
       if (oldKey < sortKey) leaves.push(kept);
       // Rewriting the same value keeps the old leaf, so nothing above it is rebuilt.
-      else if (valueHash !== undefined && equalBytes(valueHash, kept.valueHash)) {
+      else if (value !== undefined && equalBytes(value, kept.value)) {
         leaves.push(kept);
         continue;
       }
