@@ -143,6 +143,9 @@ async function runScenario(s: Scenario, port: number) {
     for (const n of nodes) n.kill('SIGTERM');
     await Promise.all(nodes.map((n) => new Promise((r) => (n.exitCode !== null ? r(null) : n.once('exit', r)))));
     await rm(dir, { recursive: true, force: true });
+    // The next scenario starts on a quiet disk: its fsyncs must not queue behind this one's writeback.
+    spawnSync('sync');
+    await sleep(2000);
   }
 }
 
