@@ -5,14 +5,14 @@
  *   third of a validator's memory, and measured no faster (8 MiB: ~15% slower with 4 validators);
  * - an old generation allowed to grow by 30% of what survived the last full collection before the
  *   next one (V8 picks up to 4× at a high allocation rate): a loaded validator's live heap is
- *   ~100 MB, and this keeps its resident memory near 300 MB instead of 450–600.
+ *   ~60–100 MB, and this keeps its resident memory at ~280–335 MiB instead of ~410–630.
  */
 export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=16', '--heap-growing-percent=30'];
 
 /**
  * Environment a node process runs with (bin/metanode's shebang sets the same): at most two glibc
  * malloc arenas. Each thread that allocates (libuv's pool running LevelDB, V8's helpers, the
- * verifier) otherwise gets its own arena, each holding freed memory of its own: ~20 MB less
+ * verifier) otherwise gets its own arena, each holding freed memory of its own: ~15–20 MiB less
  * resident per loaded validator, at no measured cost (docs/performance.md).
  */
 export const NODE_RUNTIME_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
