@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ValidatorKey } from '../consensus/index.js';
+import { ValidatorKey, defaultVerifierPoolOptions } from '../consensus/index.js';
 import { buildGenesis, type GenesisDoc } from '../genesis/index.js';
 import { loadOrCreatePeerKey, peerMultiaddr } from '../p2p/index.js';
 import { defaultConfig } from './config.js';
@@ -24,11 +23,11 @@ export interface TestnetOptions {
 }
 
 /**
- * Verifier threads per node when `nodes` nodes share this machine's cores: the cores but one (the
- * main threads need it) shared out, at least one each.
+ * Verifier threads per node when `nodes` nodes share this machine's cores: what one node would
+ * have to itself (the cores but the main thread's) shared out, at least one each.
  */
 export function sharedHostWorkers(nodes: number): number {
-  return Math.max(1, Math.floor((availableParallelism() - 1) / nodes));
+  return Math.max(1, Math.floor(defaultVerifierPoolOptions().workers / nodes));
 }
 
 export interface TestnetNode {
