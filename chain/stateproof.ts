@@ -12,7 +12,7 @@
  */
 import { equalBytes, toHex, fromHex } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
-import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
+import { HASH_LENGTH, HashTag, taggedHash, taggedHashInto } from './hash.js';
 
 /** Depth of the tree: paths are 256 bits, so no proof has more side nodes than this. */
 export const STATE_TREE_DEPTH = 256;
@@ -37,6 +37,16 @@ export function stateLeafHash(path: Uint8Array, valueHash: Uint8Array): Uint8Arr
 
 export function stateNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return taggedHash(HashTag.StateNode, left, right);
+}
+
+/** stateLeafHash written to `out[0..32)`. */
+export function stateLeafHashInto(out: Uint8Array, path: Uint8Array, valueHash: Uint8Array): void {
+  taggedHashInto(out, 0, HashTag.StateLeaf, path, valueHash);
+}
+
+/** stateNodeHash of `children` (left ‖ right, 64 bytes) written to `out[0..32)`. */
+export function stateNodeHashInto(out: Uint8Array, children: Uint8Array): void {
+  taggedHashInto(out, 0, HashTag.StateNode, children);
 }
 
 /** Bit `i` of a path, MSB-first: 0 = go left, 1 = go right at depth `i`. */

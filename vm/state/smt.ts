@@ -9,9 +9,8 @@ import {
   HASH_LENGTH,
   equalBytes,
   fromKey,
-  pathBit,
-  stateLeafHash,
-  stateNodeHash,
+  stateLeafHashInto,
+  stateNodeHashInto,
   statePath,
   stateValueHash,
   toKey,
@@ -19,24 +18,87 @@ import {
 } from '../../chain/index.js';
 
 const ZERO_HASH = new Uint8Array(HASH_LENGTH);
+/** Hashing scratch: two child hashes in, one hash out, as bytes and as the words nodes keep. */
+const pair = new Uint8Array(2 * HASH_LENGTH);
+const pair32 = new Int32Array(pair.buffer);
+const digest = new Uint8Array(HASH_LENGTH);
+const digest32 = new Int32Array(digest.buffer);
+const pathBytes = new Uint8Array(HASH_LENGTH);
 
-/** Paths (and their sort keys) of recently written state keys; cleared when it grows past the cap. */
-const paths = new Map<string, { path: Uint8Array; sortKey: string }>();
+/** Bit `i` of a path kept as a latin1 string, MSB-first (as chain/stateproof.ts pathBit). */
+function keyBit(path: string, i: number): 0 | 1 {
+  return ((path.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1) as 0 | 1;
+}
+
+/** Paths (as latin1 strings) of recently written state keys; cleared when it grows past the cap. */
+const paths = new Map<string, string>();
 const PATH_CACHE_MAX = 262_144;
 
 /**
- * A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. The
- * value's hash is not kept (a proof recomputes it): every leaf of the state is in memory, and each
- * small Uint8Array costs ~250 bytes of heap.
+ * A node's 32-byte hash, kept as eight int32 fields (small integers, stored in the object itself)
+ * rather than as a Uint8Array: a small typed array costs ~250 bytes of heap (the array, its
+ * ArrayBuffer and the bytes), and the state tree has a hash for every key and inner node. The
+ * words are the bytes as this machine's Int32Array sees them, written back through the same view.
  */
-class Leaf {
-  readonly hash: Uint8Array;
+abstract class Hashed {
+  h0 = 0;
+  h1 = 0;
+  h2 = 0;
+  h3 = 0;
+  h4 = 0;
+  h5 = 0;
+  h6 = 0;
+  h7 = 0;
+
+  /** Keeps the hash in `digest`. */
+  protected keepDigest(): void {
+    const w = digest32;
+    this.h0 = w[0]!;
+    this.h1 = w[1]!;
+    this.h2 = w[2]!;
+    this.h3 = w[3]!;
+    this.h4 = w[4]!;
+    this.h5 = w[5]!;
+    this.h6 = w[6]!;
+    this.h7 = w[7]!;
+  }
+
+  /** Writes the hash as bytes at `w`'s word `at` (w a view of a byte buffer). */
+  writeHash(w: Int32Array, at: number): void {
+    w[at] = this.h0;
+    w[at + 1] = this.h1;
+    w[at + 2] = this.h2;
+    w[at + 3] = this.h3;
+    w[at + 4] = this.h4;
+    w[at + 5] = this.h5;
+    w[at + 6] = this.h6;
+    w[at + 7] = this.h7;
+  }
+
+  /** The hash as new bytes. */
+  hash(): Uint8Array {
+    this.writeHash(digest32, 0);
+    return digest.slice();
+  }
+}
+
+/**
+ * A leaf: the one key of its subtree. Its hash does not depend on its depth, so it can move. Its
+ * path is kept as a latin1 string (one char per byte, ~50 bytes of heap against ~250 for a small
+ * Uint8Array), and the value's hash is not kept (a proof recomputes it): every leaf of the state is
+ * in memory.
+ */
+class Leaf extends Hashed {
   constructor(
-    readonly path: Uint8Array,
+    /** The path, latin1: sorts like the bytes, compares with ===. */
+    readonly path: string,
     readonly value: Uint8Array,
     valueHash: Uint8Array,
   ) {
-    this.hash = stateLeafHash(path, valueHash);
+    super();
+    for (let i = 0; i < HASH_LENGTH; i++) pathBytes[i] = path.charCodeAt(i);
+    stateLeafHashInto(digest, pathBytes, valueHash);
+    this.keepDigest();
   }
   get size(): number {
     return 1;
@@ -44,14 +106,19 @@ class Leaf {
 }
 
 /** An inner node: always at least two leaves below it (one side may still be empty). */
-class Inner {
-  readonly hash: Uint8Array;
+class Inner extends Hashed {
   readonly size: number;
   constructor(
     readonly left: Node | undefined,
     readonly right: Node | undefined,
   ) {
-    this.hash = stateNodeHash(left?.hash ?? ZERO_HASH, right?.hash ?? ZERO_HASH);
+    super();
+    if (left) left.writeHash(pair32, 0);
+    else pair32.fill(0, 0, 8);
+    if (right) right.writeHash(pair32, 8);
+    else pair32.fill(0, 8, 16);
+    stateNodeHashInto(digest, pair);
+    this.keepDigest();
     this.size = (left?.size ?? 0) + (right?.size ?? 0);
   }
 }
@@ -61,8 +128,7 @@ type Node = Leaf | Inner;
 /** One pending change; `value` undefined means delete. */
 interface Change {
   /** The path as a latin1 string: sorts like the bytes, compares cheaply. */
-  readonly sortKey: string;
-  readonly path: Uint8Array;
+  readonly path: string;
   readonly value: Uint8Array | undefined;
   readonly valueHash: Uint8Array | undefined;
 }
@@ -95,7 +161,7 @@ export class SparseMerkleTree {
 
   /** 32 bytes; all zero for the empty tree. */
   get root(): Uint8Array {
-    return (this.top?.hash ?? ZERO_HASH).slice();
+    return this.top?.hash() ?? ZERO_HASH.slice();
   }
 
   /** Number of keys. */
@@ -105,10 +171,10 @@ export class SparseMerkleTree {
 
   /** The value stored under `key`, or undefined. The returned bytes must not be mutated. */
   get(key: Uint8Array): Uint8Array | undefined {
-    const path = statePath(key);
+    const path = toKey(statePath(key));
     let node = this.top;
-    for (let depth = 0; node instanceof Inner; depth++) node = pathBit(path, depth) ? node.right : node.left;
-    return node !== undefined && equalBytes(node.path, path) ? node.value : undefined;
+    for (let depth = 0; node instanceof Inner; depth++) node = keyBit(path, depth) ? node.right : node.left;
+    return node !== undefined && node.path === path ? node.value : undefined;
   }
 
   /**
@@ -133,18 +199,17 @@ export class SparseMerkleTree {
     let hashes = 0;
     const changes: Change[] = [];
     for (const [key, value] of writes) {
-      let p = paths.get(key);
-      if (p === undefined) {
-        const path = statePath(fromKey(key));
-        p = { path, sortKey: toKey(path) };
+      let path = paths.get(key);
+      if (path === undefined) {
+        path = toKey(statePath(fromKey(key)));
         if (paths.size >= PATH_CACHE_MAX) paths.clear();
-        paths.set(key, p);
+        paths.set(key, path);
       }
       if (value !== null) hashes++;
-      changes.push({ sortKey: p.sortKey, path: p.path, value: value ?? undefined, valueHash: value === null ? undefined : stateValueHash(value) });
+      changes.push({ path, value: value ?? undefined, valueHash: value === null ? undefined : stateValueHash(value) });
     }
     // latin1 strings compare code unit by code unit, i.e. byte by byte: this is path order.
-    changes.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const counter: Counter = { nodes: 0 };
     const top = apply(this.top, 0, changes, 0, changes.length, counter);
     return new SparseMerkleTree(top, { changes: changes.length, hashes: hashes + counter.nodes });
@@ -152,16 +217,16 @@ export class SparseMerkleTree {
 
   /** A proof of `key`'s value, or of its absence; check it with verifyStateProof. */
   prove(key: Uint8Array): StateProof {
-    const path = statePath(key);
+    const path = toKey(statePath(key));
     const sideNodes: Uint8Array[] = [];
     let node = this.top;
     for (let depth = 0; node instanceof Inner; depth++) {
-      const right = pathBit(path, depth) === 1;
-      sideNodes.push((right ? node.left : node.right)?.hash.slice() ?? ZERO_HASH.slice());
+      const right = keyBit(path, depth) === 1;
+      sideNodes.push((right ? node.left : node.right)?.hash() ?? ZERO_HASH.slice());
       node = right ? node.right : node.left;
     }
-    if (node === undefined || equalBytes(node.path, path)) return { sideNodes };
-    return { sideNodes, leafPath: node.path.slice(), leafValueHash: stateValueHash(node.value) };
+    if (node === undefined || node.path === path) return { sideNodes };
+    return { sideNodes, leafPath: fromKey(node.path), leafValueHash: stateValueHash(node.value) };
   }
 }
 
@@ -169,7 +234,7 @@ export class SparseMerkleTree {
 function splitIndex(changes: Change[], depth: number, lo: number, hi: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (pathBit(changes[mid]!.path, depth) === 1) hi = mid;
+    if (keyBit(changes[mid]!.path, depth) === 1) hi = mid;
     else lo = mid + 1;
   }
   return lo;
@@ -193,13 +258,13 @@ function apply(node: Node | undefined, depth: number, changes: Change[], lo: num
 /** The path-sorted leaves left after applying changes[lo, hi) to a subtree holding `old` (or nothing). */
 function mergeLeaves(old: Leaf | undefined, changes: Change[], lo: number, hi: number, counter: Counter): Leaf[] {
   const leaves: Leaf[] = [];
-  const oldKey = old === undefined ? '' : toKey(old.path);
+  const oldKey = old === undefined ? '' : old.path;
   for (let i = lo; i < hi; i++) {
-    const { sortKey, path, value, valueHash } = changes[i]!;
-    if (old !== undefined && oldKey <= sortKey) {
+    const { path, value, valueHash } = changes[i]!;
+    if (old !== undefined && oldKey <= path) {
       const kept = old;
       old = undefined;
-      if (oldKey < sortKey) leaves.push(kept);
+      if (oldKey < path) leaves.push(kept);
       // Rewriting the same value keeps the old leaf, so nothing above it is rebuilt.
       else if (value !== undefined && equalBytes(value, kept.value)) {
         leaves.push(kept);
@@ -219,7 +284,7 @@ function build(leaves: Leaf[], depth: number, lo: number, hi: number, counter: C
   if (lo === hi) return undefined;
   if (hi - lo === 1) return leaves[lo];
   let mid = lo;
-  while (mid < hi && pathBit(leaves[mid]!.path, depth) === 0) mid++;
+  while (mid < hi && keyBit(leaves[mid]!.path, depth) === 0) mid++;
   return join(build(leaves, depth + 1, lo, mid, counter), build(leaves, depth + 1, mid, hi, counter), counter);
 }
 
