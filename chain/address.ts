@@ -14,6 +14,26 @@ export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return taggedHash(HashTag.Address, publicKey).subarray(0, ADDRESS_LENGTH);
 }
 
+/** Recently seen addresses, each as one shared array and its key string. */
+const shared = new Map<string, { address: Uint8Array; key: string }>();
+const SHARED_CACHE_MAX = 100_000;
+
+/**
+ * The same address as one array shared by everything that names it, with its key string (toKey).
+ * A decoded payload keeps this instead of a view into its transaction's bytes: a small Uint8Array
+ * costs ~100–250 bytes of heap, and a node holds thousands of transfers to the same accounts.
+ * The returned array must not be mutated.
+ */
+export function sharedAddress(address: Uint8Array): { address: Uint8Array; key: string } {
+  const key = toKey(address);
+  let a = shared.get(key);
+  if (a === undefined) {
+    if (shared.size >= SHARED_CACHE_MAX) shared.clear();
+    shared.set(key, (a = { address: address.slice(), key }));
+  }
+  return a;
+}
+
 /** Recently formatted addresses: bech32m encoding costs more than the lookup. */
 const formatted = new Map<string, string>();
 const FORMAT_CACHE_MAX = 100_000;

@@ -25,6 +25,11 @@ export interface UnsignedTransaction {
 /**
  * A signed transaction. RLP: [chainId, nonce, sender, fee, kind, payload, signature].
  * The signature is Ed25519 over tagged-hash(TxSigning, RLP of the first six fields).
+ *
+ * A node holds many transactions at once (the mempool, blocks in flight, recent blocks), and a
+ * small Uint8Array costs ~100–250 bytes of heap besides its bytes, so a transaction keeps few:
+ * its encoding, its hash, and its sender's key shared with every transaction of that sender
+ * (see accountOf); `payload` and `signature` are views of the encoding made when asked for.
  */
 export class Transaction implements UnsignedTransaction {
   readonly chainId: string;
@@ -32,11 +37,12 @@ export class Transaction implements UnsignedTransaction {
   readonly sender: Uint8Array;
   readonly fee: bigint;
   readonly kind: string;
-  readonly payload: Uint8Array;
-  readonly signature: Uint8Array;
-  private _bytes?: Uint8Array;
+  private readonly _bytes: Uint8Array;
+  /** Where the payload's bytes are in `_bytes`. */
+  private readonly _payloadStart: number;
+  private readonly _payloadEnd: number;
   private _hash?: Uint8Array;
-  private _account?: Account;
+  private readonly _account: Account;
   private _key?: string;
   /** 0: not decoded yet; 1: `_decoded` holds the value; 2: it holds what decoding threw. */
   private _decodedState: 0 | 1 | 2 = 0;
@@ -53,13 +59,32 @@ export class Transaction implements UnsignedTransaction {
     }
     this.chainId = fields.chainId;
     this.nonce = fields.nonce;
-    this.sender = fields.sender;
+    this._account = accountOf(fields.sender);
+    this.sender = this._account.publicKey;
     this.fee = fields.fee;
     this.kind = fields.kind;
-    this.payload = fields.payload;
-    this.signature = fields.signature;
-    this._bytes = bytes;
+    // Fields without their encoding (a transaction being signed, or built by a test) are encoded now.
+    const encoded = bytes ?? rlpEncode([...unsignedRaw(fields), fields.signature]);
+    // The payload's bytes end where the signature item (b8 40 ‖ 64 bytes) begins.
+    this._payloadEnd = encoded.length - (ED25519_SIGNATURE_LENGTH + 2);
+    this._payloadStart = this._payloadEnd - fields.payload.length;
+    this._bytes = encoded;
     this._hash = bytes && hash;
+  }
+
+  /** Module-specific arguments (RLP, decoded by the module): a view of the encoding. */
+  get payload(): Uint8Array {
+    return this._bytes.subarray(this._payloadStart, this._payloadEnd);
+  }
+
+  /** The Ed25519 signature: a view of the encoding's last 64 bytes. */
+  get signature(): Uint8Array {
+    return this._bytes.subarray(this._bytes.length - ED25519_SIGNATURE_LENGTH);
+  }
+
+  /** The six signed fields, e.g. to build a variant of this transaction. */
+  unsigned(): UnsignedTransaction {
+    return { chainId: this.chainId, nonce: this.nonce, sender: this.sender, fee: this.fee, kind: this.kind, payload: this.payload };
   }
 
   static sign(fields: UnsignedTransaction, key: Ed25519Key): Transaction {
@@ -77,7 +102,7 @@ export class Transaction implements UnsignedTransaction {
 
   /** The sender's 20-byte address (derived once per public key: see accountOf). */
   from(): Uint8Array {
-    return (this._account ??= accountOf(this.sender)).address;
+    return this._account.address;
   }
 
   /** The hash as a Map key (latin1, one char per byte). */
@@ -87,7 +112,7 @@ export class Transaction implements UnsignedTransaction {
 
   /** The sender's address as a Map key (shared by every transaction of the sender). */
   get fromKey(): string {
-    return (this._account ??= accountOf(this.sender)).key;
+    return this._account.key;
   }
 
   /**
@@ -109,7 +134,7 @@ export class Transaction implements UnsignedTransaction {
   }
 
   serialize(): Uint8Array {
-    return (this._bytes ??= rlpEncode([...unsignedRaw(this), this.signature]));
+    return this._bytes;
   }
 
   hash(): Uint8Array {
@@ -149,8 +174,9 @@ export function signingHash(t: UnsignedTransaction): Uint8Array {
   return taggedHash(HashTag.TxSigning, rlpEncode(unsignedRaw(t)));
 }
 
-/** A sender: its address and the address as a Map key, shared by all its transactions. */
+/** A sender: its public key, its address and the address as a Map key, shared by all its transactions. */
 interface Account {
+  publicKey: Uint8Array;
   address: Uint8Array;
   key: string;
 }
@@ -164,7 +190,8 @@ function accountOf(publicKey: Uint8Array): Account {
   let a = accounts.get(k);
   if (a === undefined) {
     const address = addressFromPublicKey(publicKey);
-    a = { address, key: toKey(address) };
+    // A copy: a view would keep the whole encoding of the first transaction seen alive.
+    a = { publicKey: publicKey.slice(), address, key: toKey(address) };
     if (accounts.size >= ACCOUNT_CACHE_MAX) accounts.clear();
     accounts.set(k, a);
   }

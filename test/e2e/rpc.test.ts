@@ -540,7 +540,7 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const tx = transfer({});
       const sig = Uint8Array.from(tx.signature);
       sig[10]! ^= 0x01;
-      await rejected(rawHex(new Transaction({ ...tx, signature: sig })), 'TX_BAD_SIGNATURE', /signature does not verify/);
+      await rejected(rawHex(new Transaction({ ...tx.unsigned(), signature: sig })), 'TX_BAD_SIGNATURE', /signature does not verify/);
       // Signed by another key than the sender's.
       const forged = Transaction.sign({ chainId, nonce: BigInt(nonce), sender: devKey(5).publicKey, fee: MIN_FEE, kind: 'bank.transfer', payload: tx.payload }, devKey(6));
       await rejected(forged, 'TX_BAD_SIGNATURE');

@@ -167,7 +167,7 @@ export function transferTx(key: Ed25519Key, nonce: bigint, to: Uint8Array, asset
 
 /** The same fields as `tx`, signed by someone else: the signature does not verify for the sender. */
 export function withForeignSignature(tx: Transaction, signer: Ed25519Key): Transaction {
-  return new Transaction({ ...tx, signature: signer.sign(signingHash(tx)) });
+  return new Transaction({ ...tx.unsigned(), signature: signer.sign(signingHash(tx)) });
 }
 
 export const bytes = (s: string): Uint8Array => utf8(s);

@@ -1,4 +1,4 @@
-import { asRlpUint, formatAddress, parseAddress, rlpUint, toKey, type Event, type Transaction } from '../../../chain/index.js';
+import { asRlpUint, formatAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, FeeHandler, Module, QueryContext, TxContext } from '../../module.js';
 import type { Overlay, StateReader } from '../../state/overlay.js';
@@ -99,9 +99,12 @@ export class BankModule implements Module, FeeHandler {
     } catch (e) {
       throw new TxError(BankErrorCode.InvalidPayload, `bad bank.transfer payload: ${(e as Error).message}`);
     }
-    if (!isAsset(args.asset)) throw new TxError(BankErrorCode.UnknownAsset, `unknown asset "${args.asset}"; assets are ${ASSETS.join(', ')}`);
+    const asset = ASSETS.find((x) => x === args.asset); // the constant, not a decoded copy per transaction
+    if (asset === undefined) throw new TxError(BankErrorCode.UnknownAsset, `unknown asset "${args.asset}"; assets are ${ASSETS.join(', ')}`);
     if (args.amount === 0n) throw new TxError(BankErrorCode.ZeroAmount, 'transfer amount must be positive');
-    return { ...args, toKey: toKey(args.to) };
+    // Kept with the transaction while it is pooled: the recipient's address is shared, not a view of the payload.
+    const to = sharedAddress(args.to);
+    return { to: to.address, asset, amount: args.amount, toKey: to.key };
   }
 
   describePayload(method: string, payload: Uint8Array): Record<string, string> | undefined {
