@@ -81,6 +81,9 @@ describe('chain/transaction', () => {
         expect(hex(back.serialize())).to.equal(hex(tx.serialize()));
         expect(hex(back.hash())).to.equal(hex(tx.hash()));
         expect(back.verifySignature()).to.equal(true);
+        expect(hex(back.payload)).to.equal(hex(payload));
+        expect(hex(tx.payload)).to.equal(hex(payload));
+        expect(hex(back.signature)).to.equal(hex(tx.signature));
       }
     });
   });
@@ -251,6 +254,33 @@ describe('chain/transaction', () => {
       expectChainError(() => Transaction.sign({ ...base, chainId: '' }, key), ChainErrorCode.FieldValue);
       expectChainError(() => Transaction.sign({ ...base, sender: new Uint8Array(31) }, key), ChainErrorCode.FieldLength);
       expectChainError(() => new Transaction({ ...base, signature: new Uint8Array(63) }), ChainErrorCode.FieldLength);
+    });
+
+    it('keeps its own encoding: the caller\'s arrays can change afterwards, payload and signature read from it', () => {
+      const key = edKey(2);
+      for (const payload of [new Uint8Array(0), Uint8Array.of(0x05), Uint8Array.of(0x80), new Uint8Array(70).fill(9)]) {
+        const sender = Uint8Array.from(key.publicKey);
+        const fields = { chainId: 'c', nonce: 1n, sender, fee: 5n, kind: 'a.b', payload: Uint8Array.from(payload) };
+        const tx = Transaction.sign(fields, key);
+        const signature = Uint8Array.from(tx.signature);
+        fields.payload.fill(0xee);
+        sender.fill(0);
+        expect(hex(tx.payload)).to.equal(hex(payload));
+        expect(hex(tx.sender)).to.equal(hex(key.publicKey));
+        expect(hex(tx.signature)).to.equal(hex(signature));
+        expect(tx.verifySignature()).to.equal(true);
+        const u = tx.unsigned();
+        expect(hex(rlpEncode([u.chainId, u.nonce, u.sender, u.fee, u.kind, u.payload, tx.signature]))).to.equal(hex(tx.serialize()));
+      }
+    });
+
+    it('transactions of one sender share its public key and address (one array each, not one per transaction)', () => {
+      const key = edKey(4);
+      const a = Transaction.sign({ chainId: 'c', nonce: 1n, sender: Uint8Array.from(key.publicKey), fee: 0n, kind: 'a.b', payload: new Uint8Array(0) }, key);
+      const b = decodeTransaction(Transaction.sign({ chainId: 'c', nonce: 2n, sender: key.publicKey, fee: 0n, kind: 'a.b', payload: new Uint8Array(0) }, key).serialize());
+      expect(b.sender).to.equal(a.sender);
+      expect(b.from()).to.equal(a.from());
+      expect(b.fromKey).to.equal(a.fromKey);
     });
   });
 });

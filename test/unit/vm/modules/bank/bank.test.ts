@@ -260,6 +260,20 @@ describe('vm/modules/bank', () => {
       expect(() => bank.decodePayload('mint', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.throw().with.property('code', BankErrorCode.InvalidPayload);
       expect(() => bank.decodePayload('transfer', encodeTransfer({ to: ADDRESSES[1]!, asset: 'GEN', amount: 1n }))).to.not.throw();
     });
+
+    it('decodePayload shares one array per recipient, not a view of each payload', () => {
+      const bank = freshVm().bank;
+      const first = encodeTransfer({ to: ADDRESSES[2]!, asset: 'NEX', amount: 5n });
+      const a = bank.decodePayload('transfer', first);
+      const b = bank.decodePayload('transfer', encodeTransfer({ to: ADDRESSES[2]!, asset: 'NEX', amount: 6n }));
+      expect(b.to).to.equal(a.to);
+      expect(a.to.buffer).to.not.equal(first.buffer);
+      expect(toHex(a.to)).to.equal(toHex(ADDRESSES[2]!));
+      expect(a.toKey).to.equal(toKey(ADDRESSES[2]!));
+      expect([a.asset, b.amount]).to.deep.equal(['NEX', 6n]);
+      first.fill(0); // the payload's bytes may be reused; the decoded recipient stays
+      expect(toHex(a.to)).to.equal(toHex(ADDRESSES[2]!));
+    });
   });
 
   describe('fees and transfers (examples)', () => {
