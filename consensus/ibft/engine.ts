@@ -184,6 +184,7 @@ export class IbftEngine {
     }
     const { height } = ann.header;
     if (height !== chain.height + 1) return Verdict.Ignore; // committed already, or block sync catches up
+    if (this.core.isCommitting(height, ann.header.hash())) return Verdict.Ignore; // with its own quorum's certificate
     try {
       ann.certificate.verify(chain.chainId, chain.validatorSet(height), height, ann.header.hash());
     } catch {

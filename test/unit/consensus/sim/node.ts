@@ -35,10 +35,32 @@ interface Fence {
   node: string;
 }
 
+/** Storage calls waiting on simulated disk time, which only the clock can end. */
+class PendingIo {
+  pending = 0;
+  private waiters: (() => void)[] = [];
+
+  begin(): void {
+    this.pending++;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  end(): void {
+    this.pending--;
+  }
+
+  /** Resolves when a call starts waiting (an engine blocked on it is not going to become idle). */
+  started(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+}
+
 class FencedKV implements KVController {
   constructor(
     private readonly inner: KVController,
     private readonly fence: Fence,
+    /** A slow disk: a synced batch waits this much virtual time first (counted as pending I/O). */
+    private readonly slowSync?: { ms: number; scheduler: Scheduler; io: PendingIo; armed: boolean },
   ) {}
 
   private check(): void {
@@ -52,6 +74,16 @@ class FencedKV implements KVController {
 
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
     this.check();
+    const slow = this.slowSync;
+    if (slow?.armed && opts?.sync) {
+      slow.io.begin();
+      try {
+        await new Promise<void>((r) => slow.scheduler.at(slow.ms, r));
+      } finally {
+        slow.io.end();
+      }
+      this.check();
+    }
     return this.inner.batch(ops, opts);
   }
 
@@ -82,7 +114,7 @@ class FencedSignLog implements SignLog {
     private readonly afterRecord: (height: number, round: number, type: MsgType) => void,
     /** While set, the scans a (re)starting node makes (`atHeight`, `prune`) wait for it: slow disk at startup. */
     private gate: Promise<void> | undefined,
-    private readonly io: { pending: number },
+    private readonly io: PendingIo,
   ) {}
 
   private check(): void {
@@ -91,11 +123,11 @@ class FencedSignLog implements SignLog {
 
   private async stall(): Promise<void> {
     if (this.gate) {
-      this.io.pending++;
+      this.io.begin();
       try {
         await this.gate;
       } finally {
-        this.io.pending--;
+        this.io.end();
       }
     }
     this.gate = undefined;
@@ -147,6 +179,8 @@ export interface NodeEnv {
   onCommitted: (node: SimNode, block: Block) => void;
   /** Logs at this level and above are printed (SIM_LOG); errors are always recorded. */
   printLevel?: string;
+  /** Virtual time a node's durable block commit (a synced batch) takes. */
+  commitDelayMs?: (node: string) => number;
 }
 
 /**
@@ -164,7 +198,7 @@ export class SimNode {
   /** Warning messages, counted. */
   readonly warnings = new Map<string, number>();
   /** Storage calls waiting on simulated disk time: the engine may be busy until the clock moves. */
-  readonly io = { pending: 0 };
+  readonly io = new PendingIo();
   /** Every signature this validator made, in order, across incarnations. */
   readonly journal: SignRecord[] = [];
   /** Blocks imported through BlockSync (as opposed to consensus or block gossip). */
@@ -201,10 +235,14 @@ export class SimNode {
     const fence: Fence = { dead: false, node: this.id };
     const incarnation = ++this.incarnations;
     const logger = this.logger(fence, incarnation);
-    const store = await ChainStore.open(new FencedKV(this.kv, fence));
+    // Armed once the chain is open: genesis is written before the clock runs.
+    const delay = this.env.commitDelayMs?.(this.id) ?? 0;
+    const slowSync = delay > 0 ? { ms: delay, scheduler, io: this.io, armed: false } : undefined;
+    const store = await ChainStore.open(new FencedKV(this.kv, fence, slowSync));
     const { registry, bank } = createModules();
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
     const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
+    if (slowSync) slowSync.armed = true;
     chain.on('committed', ({ block }) => {
       if (!fence.dead) this.env.onCommitted(this, block);
     });
@@ -270,7 +308,7 @@ export class SimNode {
 
   /** Resolves when the engine's queue is drained; at once if it waits on simulated disk time (which only the clock can end). */
   async idle(): Promise<void> {
-    if (this.io.pending === 0) await this.life?.engine.idle();
+    if (this.io.pending === 0 && this.life) await Promise.race([this.life.engine.idle(), this.io.started()]);
   }
 
   private logger(fence: Fence, incarnation: number): Logger {

@@ -40,6 +40,8 @@ export interface SimOptions {
   byzantine?: number[];
   /** Print node logs at this pino level (debugging only). */
   printLevel?: string;
+  /** Virtual time a node's durable block commit (a synced batch) takes: a slow disk. */
+  commitDelayMs?: (node: string) => number;
 }
 
 /** The validator set of an n-node simulation (what its genesis holds). */
@@ -131,6 +133,7 @@ export class Simulation {
       sync: { ...SIM_SYNC, ...opts.sync },
       onCommitted: (node: SimNode, block: Block) => this.onCommitted(node, block),
       printLevel: opts.printLevel ?? process.env.SIM_LOG,
+      commitDelayMs: opts.commitDelayMs,
     };
     this.nodes = keys.map((k, i) => new SimNode(i, ids[i]!, k, env));
     const byz = opts.byzantine ?? [];
