@@ -1,4 +1,4 @@
-import { addressFromPublicKey } from './address.js';
+import { addressFromPublicKey, sharedAddress } from './address.js';
 import { toKey } from './bytes.js';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
 import { ChainError, ChainErrorCode } from './errors.js';
@@ -189,9 +189,9 @@ function accountOf(publicKey: Uint8Array): Account {
   const k = toKey(publicKey);
   let a = accounts.get(k);
   if (a === undefined) {
-    const address = addressFromPublicKey(publicKey);
-    // A copy: a view would keep the whole encoding of the first transaction seen alive.
-    a = { publicKey: publicKey.slice(), address, key: toKey(address) };
+    // The address record is the one recipients of transfers share; the key a copy, as a view
+    // would keep the whole encoding of the first transaction seen alive.
+    a = { publicKey: publicKey.slice(), ...sharedAddress(addressFromPublicKey(publicKey)) };
     if (accounts.size >= ACCOUNT_CACHE_MAX) accounts.clear();
     accounts.set(k, a);
   }

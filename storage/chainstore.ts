@@ -73,7 +73,7 @@ export class ChainStore {
    * The latest committed blocks and receipts, as committed (hashes and encodings cached): clients
    * and peers ask for the newest blocks most, right after they are committed. A few blocks, or
    * RECENT_MAX_TXS transactions, whichever is less, but always the newest block (each cached
-   * transaction keeps its decoded form and receipt alive: ~2 KB of heap).
+   * transaction keeps its decoded form and receipt alive).
    */
   private recent: { block: Block; receipts: readonly Receipt[] }[] = [];
   private readonly valsetCache = new Map<number, ValidatorSet>();

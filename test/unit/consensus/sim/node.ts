@@ -38,20 +38,30 @@ interface Fence {
 /** Storage calls waiting on simulated disk time, which only the clock can end. */
 class PendingIo {
   pending = 0;
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Set<() => void>();
 
   begin(): void {
     this.pending++;
-    for (const w of this.waiters.splice(0)) w();
+    for (const w of this.waiters) w();
   }
 
   end(): void {
     this.pending--;
   }
 
-  /** Resolves when a call starts waiting (an engine blocked on it is not going to become idle). */
-  started(): Promise<void> {
-    return new Promise((r) => this.waiters.push(r));
+  /**
+   * Resolves when `work` does or when a call starts waiting (an engine blocked on it is not going
+   * to become idle), whichever is first.
+   */
+  async race(work: Promise<void>): Promise<void> {
+    let started!: () => void;
+    const waiting = new Promise<void>((r) => (started = r));
+    this.waiters.add(started);
+    try {
+      await Promise.race([work, waiting]);
+    } finally {
+      this.waiters.delete(started);
+    }
   }
 }
 
@@ -308,7 +318,7 @@ export class SimNode {
 
   /** Resolves when the engine's queue is drained; at once if it waits on simulated disk time (which only the clock can end). */
   async idle(): Promise<void> {
-    if (this.io.pending === 0 && this.life) await Promise.race([this.life.engine.idle(), this.io.started()]);
+    if (this.io.pending === 0 && this.life) await this.io.race(this.life.engine.idle());
   }
 
   private logger(fence: Fence, incarnation: number): Logger {
