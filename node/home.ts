@@ -16,6 +16,8 @@ export function homePaths(home: string) {
     validatorKey: join(home, 'keys', 'validator.json'),
     p2pKey: join(home, 'keys', 'p2p.key'),
     data: join(home, 'data'),
+    /** What this validator signed (consensus/ibft/signlog.ts FileSignLog). */
+    signLog: join(home, 'signlog'),
   };
 }
 

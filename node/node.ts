@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, IbftEngine, KVSignLog, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
@@ -42,6 +42,7 @@ export class MetanodeNode {
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
     private readonly store: ChainStore,
+    private readonly signLog: FileSignLog | undefined,
     private readonly verifier: VerifierPool,
     private readonly logger: Logger,
   ) {}
@@ -79,6 +80,14 @@ export class MetanodeNode {
       throw e;
     }
     const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
+    let signLog: FileSignLog | undefined;
+    try {
+      // Older versions kept the sign log in the database: it moves to its own files on first start.
+      signLog = isValidator ? await FileSignLog.open(p.signLog, { importFrom: kv }) : undefined;
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
     const verifier = new VerifierPool(config.verifier ?? {});
     const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
     let network: P2PNetwork;
@@ -87,13 +96,14 @@ export class MetanodeNode {
       network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
     } catch (e) {
       await verifier.close();
+      await signLog?.close();
       await store.close();
       throw e;
     }
     const relay = new TxRelay({}, { mempool, network, logger: logger.child({ module: 'relay' }) });
     const metrics = new NodeMetrics();
-    const engine = isValidator
-      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: new KVSignLog(kv), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
+    const engine = signLog
+      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
       : undefined;
     const sync = new BlockSync({}, {
       chain,
@@ -126,7 +136,7 @@ export class MetanodeNode {
       metrics: metrics.rpc,
       registry: metrics.registry,
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, store, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -159,6 +169,7 @@ export class MetanodeNode {
     this.relay.stop();
     await this.network.stop();
     await this.verifier.close();
+    await this.signLog?.close();
     await this.store.close();
     this.status = 'stopped';
     this.logger.info({ height: this.chain.height }, 'node stopped');

@@ -2,3 +2,4 @@ export * from './buckets.js';
 export * from './chainstore.js';
 export * from './errors.js';
 export * from './kv.js';
+export * from './recordlog.js';

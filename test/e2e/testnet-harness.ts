@@ -21,11 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { pino } from 'pino';
-import { parseAddress, readU64be, toHex, type ValidatorSet } from '../../chain/index.js';
-import { MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../../consensus/index.js';
+import { parseAddress, toHex, type ValidatorSet } from '../../chain/index.js';
+import { FileSignLog, MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../../consensus/index.js';
 import { genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
 import { P2PNetwork, Topic, Verdict, type P2POptionsInput } from '../../p2p/index.js';
-import { Bucket, LevelKV, bucketRange } from '../../storage/index.js';
 import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, track, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
 
 /** A small seeded PRNG (mulberry32), so a run's "random" moments can be replayed from its seed. */
@@ -200,23 +199,22 @@ export class ValidatorNode {
   }
 
   /**
-   * Every record in the node's sign log (its LevelDB, opened while the process is down): what it
-   * signed at the heights it had not finished.
+   * Every record in the node's sign log (its `signlog/` files, read while the process is down):
+   * what it signed at the heights it had not finished.
    */
   async readSignLog(): Promise<SignLogRecord[]> {
-    if (this.proc) throw new Error(`${this.name} is running: its database is locked`);
-    const kv = await LevelKV.open(join(this.home, 'data'));
+    if (this.proc) throw new Error(`${this.name} is running: its sign log is in use`);
+    const log = await FileSignLog.open(join(this.home, 'signlog'));
     try {
       const out: SignLogRecord[] = [];
-      for await (const [key, value] of kv.entries(bucketRange(Bucket.SignLog))) {
-        const m = decodeEnvelope(value).message;
-        const [height, round, type] = [Number(readU64be(key, 1)), Number(readU64be(key, 9)), key[17]!];
-        if (height !== m.body.height || round !== m.body.round || type !== m.body.type) throw new Error(`${this.name}: sign log key ${height}/${round}/${type} holds ${m.describe()}`);
+      for (const { height, round, type, envelope } of await log.all()) {
+        const m = decodeEnvelope(envelope).message;
+        if (height !== m.body.height || round !== m.body.round || type !== m.body.type) throw new Error(`${this.name}: sign log record ${height}/${round}/${type} holds ${m.describe()}`);
         out.push({ height, round, type, body: toHex(m.raw()[1] as Uint8Array) });
       }
       return out;
     } finally {
-      await kv.close();
+      await log.close();
     }
   }
 
