@@ -1,6 +1,7 @@
 /**
  * Every storage key starts with one bucket byte. Ids are never reused; heights are 8-byte
- * big-endian so that keys sort by height.
+ * big-endian so that keys sort by height. Keys from 0xff on belong to the KV store itself
+ * (LevelKV's value log, kv.ts).
  */
 export const Bucket = {
   Meta: 0x01,

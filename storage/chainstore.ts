@@ -120,8 +120,9 @@ export class ChainStore {
     const ops: BatchOp[] = [
       { type: 'put', key: heightKey(Bucket.HeaderByHeight, h), value: block.header.serialize() },
       { type: 'put', key: bucketKey(Bucket.HeightByHash, hash), value: u64be(h) },
-      { type: 'put', key: heightKey(Bucket.BodyByHeight, h), value: rlpEncode(block.transactions.map((t) => t.serialize())) },
-      { type: 'put', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => r.serialize())) },
+      // Written once, read rarely: kept out of LevelDB's tree where the store allows (kv.ts).
+      { type: 'append', key: heightKey(Bucket.BodyByHeight, h), value: rlpEncode(block.transactions.map((t) => t.serialize())) },
+      { type: 'append', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => r.serialize())) },
     ];
     if (block.certificate) ops.push({ type: 'put', key: heightKey(Bucket.CertificateByHeight, h), value: block.certificate.serialize() });
     // The account index: per address, the block's transactions that touched it, in index order.
@@ -200,7 +201,7 @@ export class ChainStore {
   async transactions(height: number): Promise<Transaction[] | undefined> {
     const cached = this.recentAt(height);
     if (cached) return [...cached.block.transactions];
-    const v = await this.kv.get(heightKey(Bucket.BodyByHeight, height));
+    const v = await this.kv.getAppended(heightKey(Bucket.BodyByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'body'), 'body').map((t, i) => decodeTransaction(asBytes(t, `tx ${i}`))), `body ${height}`);
   }
@@ -216,7 +217,7 @@ export class ChainStore {
   async receipts(height: number): Promise<Receipt[] | undefined> {
     const cached = this.recentAt(height);
     if (cached) return [...cached.receipts];
-    const v = await this.kv.get(heightKey(Bucket.ReceiptsByHeight, height));
+    const v = await this.kv.getAppended(heightKey(Bucket.ReceiptsByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'receipts'), 'receipts').map((r, i) => decodeReceipt(asBytes(r, `receipt ${i}`))), `receipts ${height}`);
   }
@@ -232,7 +233,7 @@ export class ChainStore {
 
   /** How many transactions block `height` holds (without decoding them), or undefined if unknown. */
   async transactionCount(height: number): Promise<number | undefined> {
-    const v = await this.kv.get(heightKey(Bucket.BodyByHeight, height));
+    const v = await this.kv.getAppended(heightKey(Bucket.BodyByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'body'), 'body').length, `body ${height}`);
   }

@@ -1,8 +1,15 @@
 import { Level } from 'level';
+import { join } from 'node:path';
 import { compareBytes, fromKey, toKey } from '../chain/index.js';
 import { StorageError, StorageErrorCode } from './errors.js';
+import { RecordLog, type RecordRef } from './recordlog.js';
 
-export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+/**
+ * `append`: a value written once under a key that is never overwritten or deleted (a block's
+ * body, its receipts). A store may keep it outside its index, in an append-only log, and read it
+ * back with `getAppended`.
+ */
+export type BatchOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array } | { type: 'append'; key: Uint8Array; value: Uint8Array };
 
 /** Keys with gte <= key < lt; `reverse` walks them from the highest down, `limit` stops early. */
 export interface KVRange {
@@ -15,6 +22,8 @@ export interface KVRange {
 /** The one key-value interface the repositories are written against. */
 export interface KVController {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** A value written with an `append` operation (or, in a database written before those, a `put`). */
+  getAppended(key: Uint8Array): Promise<Uint8Array | undefined>;
   /** Applies all operations atomically; with `sync`, returns once they are on disk. */
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   /** Entries with gte <= key < lt, in key order (descending with `reverse`), at most `limit` of them. */
@@ -25,14 +34,41 @@ export interface KVController {
 /** Values at least this long are handed to LevelDB as they are (V8 keeps them off its heap). */
 const ARENA_MAX_VALUE = 4096;
 
-/** LevelDB, through `level` (classic-level). */
+/**
+ * Keys from 0xff on are LevelKV's own (storage/buckets.ts never uses them): where the value log
+ * ends, and per appended key where its value is (0xff 0x01 ‖ key → segment u32 ‖ offset u64 ‖
+ * length u32, big-endian).
+ */
+const VALUE_LOG_END = Uint8Array.of(0xff, 0x00);
+const VALUE_REF_PREFIX = 0x01;
+/** A value-log file takes no more appends once the next would take it past this size. */
+const VALUE_SEGMENT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * LevelDB, through `level` (classic-level), with a value log beside it for appended values
+ * (`<location>/values`, storage/recordlog.ts): large values written once, such as blocks and
+ * receipts, then never pass through LevelDB's memtables, write-ahead log and compactions, which
+ * copy every byte again at each level (and map the files they read, so a compaction's inputs
+ * count as the process's memory while it runs). LevelDB keeps where each value is.
+ *
+ * A batch with appends writes them to the log and syncs it first, then writes the batch with
+ * their locations and the log's new end; at open, the log is cut back to the end LevelDB
+ * recorded, dropping appends whose batch never landed.
+ */
 export class LevelKV implements KVController {
+  /** Batches with appends run one at a time, so that the recorded end only moves forward. */
+  private appendTail: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly location: string,
+    private readonly values: RecordLog,
+    private valuesEnd: { segment: number; size: number },
+    private readonly valueSegmentBytes: number,
   ) {}
 
-  static async open(location: string): Promise<LevelKV> {
+  /** `valueSegmentBytes`: the size of the value log's files (tests make it small). */
+  static async open(location: string, o: { valueSegmentBytes?: number } = {}): Promise<LevelKV> {
     const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();
@@ -44,7 +80,18 @@ export class LevelKV implements KVController {
       }
       throw new StorageError(StorageErrorCode.Open, `cannot open database ${location}: ${msg}. If it is corrupt, restore it from a backup or re-sync into an empty home.`, { location });
     }
-    return new LevelKV(db, location);
+    try {
+      const { log } = await RecordLog.open(join(location, 'values'), { scan: false });
+      const end = await db.get(VALUE_LOG_END);
+      if (end !== undefined && end.length !== 12) throw new StorageError(StorageErrorCode.Corrupt, `database ${location} is corrupt: the value log's end is ${end.length} bytes, not 12`, { location });
+      const e = end ? new DataView(end.buffer, end.byteOffset, end.byteLength) : undefined;
+      const valuesEnd = e ? { segment: e.getUint32(0), size: Number(e.getBigUint64(4)) } : { segment: 0, size: 0 };
+      await log.recover(valuesEnd.segment, valuesEnd.size);
+      return new LevelKV(db, location, log, valuesEnd, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -57,13 +104,51 @@ export class LevelKV implements KVController {
     return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
+  async getAppended(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const ref = await this.get(valueRefKey(key));
+    if (ref === undefined) return this.get(key); // written by a version without the value log
+    if (ref.length !== 16) throw new StorageError(StorageErrorCode.Corrupt, `database ${this.location} is corrupt: a value's location is ${ref.length} bytes, not 16`, { location: this.location });
+    const v = new DataView(ref.buffer, ref.byteOffset, ref.byteLength);
+    return this.values.read({ segment: v.getUint32(0), offset: Number(v.getBigUint64(4)), length: v.getUint32(12) });
+  }
+
   async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
+    if (!ops.some((op) => op.type === 'append')) return this.write(ops, opts);
+    const done = this.appendTail.then(() => this.batchWithAppends(ops, opts));
+    this.appendTail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** The appended values go to the value log (synced first), their locations into the batch. */
+  private async batchWithAppends(ops: BatchOp[], opts: { sync?: boolean }): Promise<void> {
+    const appends = ops.filter((op) => op.type === 'append');
+    let bytes = 0;
+    for (const op of appends) bytes += op.value.length;
+    let { segment, size } = this.valuesEnd;
+    if (size > 0 && size + bytes > this.valueSegmentBytes) {
+      segment++;
+      size = 0;
+    }
+    const refs = await this.values.appendAll(segment, appends.map((op) => [op.value]), { sync: opts.sync ?? false });
+    const last = refs[refs.length - 1]!;
+    const end = { segment, size: last.offset + last.length };
+    const rest: BatchOp[] = ops.filter((op) => op.type !== 'append');
+    appends.forEach((op, i) => rest.push({ type: 'put', key: valueRefKey(op.key), value: encodeRef(refs[i]!) }));
+    const e = new Uint8Array(12);
+    new DataView(e.buffer).setUint32(0, end.segment);
+    new DataView(e.buffer).setBigUint64(4, BigInt(end.size));
+    rest.push({ type: 'put', key: VALUE_LOG_END, value: e });
+    await this.write(rest, opts);
+    this.valuesEnd = end;
+  }
+
+  private async write(ops: BatchOp[], opts: { sync?: boolean }): Promise<void> {
     // classic-level copies each key and value out of its Uint8Array through N-API, which first
     // moves a small array's bytes off the V8 heap (a new backing store, counted as external
     // memory); views into one large buffer are already off the heap. Copying them there first
     // costs a fraction of that (docs/performance.md).
     let size = 0;
-    for (const op of ops) size += op.key.length + (op.type === 'put' && op.value.length < ARENA_MAX_VALUE ? op.value.length : 0);
+    for (const op of ops) size += op.key.length + (op.type !== 'del' && op.value.length < ARENA_MAX_VALUE ? op.value.length : 0);
     const arena = new Uint8Array(Math.max(size, 128));
     let at = 0;
     const view = (bytes: Uint8Array): Uint8Array => {
@@ -75,8 +160,8 @@ export class LevelKV implements KVController {
     const b = this.db.batch();
     try {
       for (const op of ops) {
-        if (op.type === 'put') b.put(view(op.key), view(op.value));
-        else b.del(view(op.key));
+        if (op.type === 'del') b.del(view(op.key));
+        else b.put(view(op.key), view(op.value));
       }
     } catch (e) {
       await b.close();
@@ -95,6 +180,8 @@ export class LevelKV implements KVController {
   }
 
   async close(): Promise<void> {
+    await this.appendTail;
+    await this.values.close();
     await this.db.close();
   }
 
@@ -119,11 +206,15 @@ export class MemoryKV implements KVController {
     return this.data.get(toKey(key));
   }
 
+  async getAppended(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.get(key);
+  }
+
   async batch(ops: BatchOp[]): Promise<void> {
     this.check();
     for (const op of ops) {
-      if (op.type === 'put') this.data.set(toKey(op.key), op.value);
-      else this.data.delete(toKey(op.key));
+      if (op.type === 'del') this.data.delete(toKey(op.key));
+      else this.data.set(toKey(op.key), op.value);
     }
   }
 
@@ -144,4 +235,21 @@ export class MemoryKV implements KVController {
   private check(): void {
     if (this.closed) throw new StorageError(StorageErrorCode.Closed, 'database is closed');
   }
+}
+
+function valueRefKey(key: Uint8Array): Uint8Array {
+  const k = new Uint8Array(2 + key.length);
+  k[0] = 0xff;
+  k[1] = VALUE_REF_PREFIX;
+  k.set(key, 2);
+  return k;
+}
+
+function encodeRef(ref: RecordRef): Uint8Array {
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, ref.segment);
+  v.setBigUint64(4, BigInt(ref.offset));
+  v.setUint32(12, ref.length);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { cp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenesisDoc } from '../../genesis/index.js';
 import { checkChainConsistency } from './invariants.js';
@@ -171,8 +171,17 @@ describe('e2e: stop and start again', function () {
 
     it('a data folder whose LevelDB files are all garbage', async () => {
       const n = await copyOf(used);
-      for (const f of await readdir(n.paths.data)) if (f !== 'LOCK') await garble(join(n.paths.data, f));
+      for (const f of await readdir(n.paths.data)) if (f !== 'LOCK' && f !== 'values') await garble(join(n.paths.data, f));
       expectOneLineError(await startOnce(n), new RegExp(`cannot open database ${esc(n.paths.data)}`), /restore it from a backup/);
+    });
+
+    it('a data folder whose value log (blocks and receipts) lost synced data', async () => {
+      const n = await copyOf(used);
+      const file = join(n.paths.data, 'values', '000000000000.rec');
+      const { size } = await stat(file);
+      expect(size, 'blocks were appended to the value log').to.be.greaterThan(0);
+      await truncate(file, Math.floor(size / 2));
+      expectOneLineError(await startOnce(n), new RegExp(`${esc(file)} is ${Math.floor(size / 2)} bytes, but ${size} were written to it and synced`), /restore the data folder from a backup/);
     });
 
     it('a data folder whose table files are garbage', async () => {

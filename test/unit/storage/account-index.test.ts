@@ -34,6 +34,9 @@ class CountingKV implements KVController {
   get(key: Uint8Array) {
     return this.inner.get(key);
   }
+  getAppended(key: Uint8Array) {
+    return this.inner.getAppended(key);
+  }
   batch(...args: Parameters<KVController['batch']>) {
     return this.inner.batch(...args);
   }

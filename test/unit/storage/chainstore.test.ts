@@ -193,12 +193,13 @@ for (const make of [memoryBackend, levelBackend]) {
 
     describe('a corrupt stored value is STORAGE_CORRUPT', () => {
       const junk = utf8('\xc3 definitely not what was written');
-      const cases: { what: string; key: (f: ReturnType<typeof chainFixture>) => Uint8Array; read: (s: ChainStore, f: ReturnType<typeof chainFixture>, kv: KVController) => Promise<unknown>; value?: Uint8Array }[] = [
+      // `appended`: a value the store writes with an append (kept in LevelKV's value log).
+      const cases: { what: string; key: (f: ReturnType<typeof chainFixture>) => Uint8Array; read: (s: ChainStore, f: ReturnType<typeof chainFixture>, kv: KVController) => Promise<unknown>; value?: Uint8Array; appended?: boolean }[] = [
         { what: 'header', key: () => heightKey(Bucket.HeaderByHeight, 1), read: (s) => s.header(1) },
         { what: 'block header (via block)', key: () => heightKey(Bucket.HeaderByHeight, 1), read: (s) => s.block(1) },
-        { what: 'body', key: () => heightKey(Bucket.BodyByHeight, 1), read: (s) => s.transactions(1) },
+        { what: 'body', key: () => heightKey(Bucket.BodyByHeight, 1), read: (s) => s.transactions(1), appended: true },
         { what: 'certificate', key: () => heightKey(Bucket.CertificateByHeight, 1), read: (s) => s.certificate(1) },
-        { what: 'receipts', key: () => heightKey(Bucket.ReceiptsByHeight, 1), read: (s) => s.receipts(1) },
+        { what: 'receipts', key: () => heightKey(Bucket.ReceiptsByHeight, 1), read: (s) => s.receipts(1), appended: true },
         { what: 'tx location', key: (f) => bucketKey(Bucket.TxLocation, f.txs[0]!.hash()), read: (s, f) => s.txLocation(f.txs[0]!.hash()) },
         { what: 'height by hash', key: (f) => bucketKey(Bucket.HeightByHash, f.b1.hash()), read: (s, f) => s.heightOf(f.b1.hash()) },
         { what: 'height by hash (too short)', key: (f) => bucketKey(Bucket.HeightByHash, f.b1.hash()), read: (s, f) => s.heightOf(f.b1.hash()), value: Uint8Array.of(1, 2, 3) },
@@ -213,7 +214,7 @@ for (const make of [memoryBackend, levelBackend]) {
           const kv = await backend.open();
           const store = await ChainStore.open(kv);
           for (const commit of f.commits) await store.commit(commit);
-          await kv.batch([{ type: 'put', key: c.key(f), value: c.value ?? junk }]);
+          await kv.batch([{ type: c.appended ? 'append' : 'put', key: c.key(f), value: c.value ?? junk }]);
           // A store opened on the damaged data (the one that wrote it serves its newest blocks from memory).
           const reader = c.what.includes('read at open') ? store : await ChainStore.open(kv);
           const err = await expectRejectsCode(() => c.read(reader, f, kv), StorageError, StorageErrorCode.Corrupt);

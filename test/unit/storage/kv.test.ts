@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LevelKV, MemoryKV, StorageError, StorageErrorCode, type KVController } from '../../../storage/index.js';
 import { expectRejectsCode, removeDir, tempDir } from '../fixtures.js';
@@ -118,6 +118,75 @@ describe('storage/kv', () => {
         expect(err.message).to.match(/restore it from a backup or re-sync into an empty home/);
       });
     }
+
+    describe('the value log', () => {
+      const values = () => join(dir, 'db', 'values');
+      const segment = (n: number) => join(values(), `${String(n).padStart(12, '0')}.rec`);
+      const big = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+
+      it('keeps appended values out of LevelDB, with only their place in it, and reads them back after reopening', async () => {
+        const kv = await LevelKV.open(join(dir, 'db'));
+        await kv.batch([
+          { type: 'append', key: b(4, 1), value: big(5_000, 1) },
+          { type: 'put', key: b(2), value: b(9) },
+          { type: 'append', key: b(4, 2), value: b() },
+        ], { sync: true });
+        expect(await kv.getAppended(b(4, 1))).to.deep.equal(big(5_000, 1));
+        expect(await kv.getAppended(b(4, 2)), 'an empty value is not absence').to.deep.equal(b());
+        expect(await kv.get(b(4, 1)), 'not under its own key in LevelDB').to.equal(undefined);
+        expect(await kv.get(b(2))).to.deep.equal(b(9));
+        expect((await stat(segment(0))).size).to.equal(8 + 5_000 + 8);
+        await kv.close();
+        const again = await LevelKV.open(join(dir, 'db'));
+        open.push(again);
+        expect(await again.getAppended(b(4, 1))).to.deep.equal(big(5_000, 1));
+        expect(await again.getAppended(b(4, 3))).to.equal(undefined);
+      });
+
+      it('reads a value put under the key by a version without the value log', async () => {
+        const kv = await LevelKV.open(join(dir, 'db'));
+        open.push(kv);
+        await kv.batch([{ type: 'put', key: b(4, 1), value: b(1, 2, 3) }]);
+        expect(await kv.getAppended(b(4, 1))).to.deep.equal(b(1, 2, 3));
+      });
+
+      it('cuts off appends whose batch never landed (a crash between the two writes)', async () => {
+        const kv = await LevelKV.open(join(dir, 'db'));
+        await kv.batch([{ type: 'append', key: b(4, 1), value: big(100, 1) }], { sync: true });
+        await kv.close();
+        const recorded = (await stat(segment(0))).size;
+        await appendFile(segment(0), big(300, 0xee)); // written and synced, then the process died
+        await writeFile(segment(1), big(50, 0xee)); // a file started for the next append
+        const again = await LevelKV.open(join(dir, 'db'));
+        open.push(again);
+        expect((await stat(segment(0))).size).to.equal(recorded);
+        expect(await readdir(values())).to.deep.equal(['000000000000.rec']);
+        await again.batch([{ type: 'append', key: b(4, 2), value: big(10, 2) }], { sync: true });
+        expect(await again.getAppended(b(4, 1))).to.deep.equal(big(100, 1));
+        expect(await again.getAppended(b(4, 2))).to.deep.equal(big(10, 2));
+      });
+
+      it('a value log shorter than LevelDB says is STORAGE_CORRUPT at open', async () => {
+        const kv = await LevelKV.open(join(dir, 'db'));
+        await kv.batch([{ type: 'append', key: b(4, 1), value: big(100, 1) }], { sync: true });
+        await kv.close();
+        await truncate(segment(0), 50);
+        const err = await expectRejectsCode(() => LevelKV.open(join(dir, 'db')), StorageError, StorageErrorCode.Corrupt);
+        expect(err.message).to.match(/is 50 bytes, but 108 were written to it and synced/);
+        // The failed open closed LevelDB: opening again finds the same damage, not a lock.
+        await expectRejectsCode(() => LevelKV.open(join(dir, 'db')), StorageError, StorageErrorCode.Corrupt);
+      });
+
+      it('starts a new file past the segment size, and concurrent batches all land', async () => {
+        const kv = await LevelKV.open(join(dir, 'db'), { valueSegmentBytes: 1_000 });
+        await Promise.all(Array.from({ length: 6 }, (_, i) => kv.batch([{ type: 'append', key: b(4, i), value: big(600, i) }], { sync: true })));
+        expect(await readdir(values())).to.have.length(6);
+        await kv.close();
+        const again = await LevelKV.open(join(dir, 'db'), { valueSegmentBytes: 1_000 });
+        open.push(again);
+        for (let i = 0; i < 6; i++) expect(await again.getAppended(b(4, i))).to.deep.equal(big(600, i));
+      });
+    });
 
     it('a path that is a file is STORAGE_OPEN', async () => {
       const file = join(dir, 'not-a-folder');

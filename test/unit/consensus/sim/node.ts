@@ -82,6 +82,11 @@ class FencedKV implements KVController {
     return this.inner.get(key);
   }
 
+  async getAppended(key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.check();
+    return this.inner.getAppended(key);
+  }
+
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
     this.check();
     const slow = this.slowSync;
