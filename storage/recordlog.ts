@@ -17,8 +17,9 @@ export interface RecordRef {
 
 /**
  * Append-only files of checksummed records, in numbered segments that are only ever deleted
- * whole. For data that is written once, read back rarely (at start) and dropped by age, such as
- * the consensus sign log: written here it never enters LevelDB's memtables and compactions.
+ * whole. For large data written once and never changed: the consensus sign log (read back at
+ * start, dropped by age) and LevelKV's value log (blocks and receipts, kv.ts). Written here,
+ * it never enters LevelDB's memtables and compactions.
  *
  * An append returns once the record is on disk (fdatasync; a new segment also syncs the folder).
  * A record cut short by a crash can only be the last of a segment, and was never acknowledged:
@@ -140,9 +141,13 @@ export class RecordLog {
   async read(ref: RecordRef): Promise<Uint8Array> {
     this.check();
     const f = await this.file(ref.segment, false);
-    const out = new Uint8Array(ref.length);
-    const { bytesRead } = await f.fh.read(out, 0, ref.length, ref.offset);
-    if (bytesRead !== ref.length) throw new StorageError(StorageErrorCode.Corrupt, `${this.path(ref.segment)} is shorter than a record it held`, { location: this.dir });
+    const record = new Uint8Array(HEADER + ref.length);
+    const { bytesRead } = await f.fh.read(record, 0, record.length, ref.offset - HEADER);
+    const view = new DataView(record.buffer);
+    const out = record.subarray(HEADER);
+    if (bytesRead !== record.length || view.getUint32(0) !== ref.length || view.getUint32(4) !== crc32(out)) {
+      throw new StorageError(StorageErrorCode.Corrupt, `${this.path(ref.segment)} is corrupt at offset ${ref.offset - HEADER} (the record there is not the one written); restore the folder from a backup`, { location: this.dir });
+    }
     return out;
   }
 

@@ -68,7 +68,7 @@ export class FileSignLog implements SignLog {
       const height = Number(readU64be(r.payload, 0));
       const round = Number(readU64be(r.payload, 8));
       const type = r.payload[16] as MsgType;
-      s.index.set(`${height}/${round}/${type}`, { height, round, type, ref: { segment: r.segment, offset: r.offset + RECORD_HEAD, length: r.length - RECORD_HEAD } });
+      s.index.set(`${height}/${round}/${type}`, { height, round, type, ref: { segment: r.segment, offset: r.offset, length: r.length } });
     }
     if (o.importFrom) {
       const ops: BatchOp[] = [];
@@ -83,19 +83,19 @@ export class FileSignLog implements SignLog {
 
   async get(height: number, round: number, type: MsgType): Promise<Uint8Array | undefined> {
     const e = this.index.get(`${height}/${round}/${type}`);
-    return e && this.log.read(e.ref);
+    return e && this.envelope(e.ref);
   }
 
   async atHeight(height: number) {
     const out: { round: number; type: MsgType; envelope: Uint8Array }[] = [];
-    for (const e of this.index.values()) if (e.height === height) out.push({ round: e.round, type: e.type, envelope: await this.log.read(e.ref) });
+    for (const e of this.index.values()) if (e.height === height) out.push({ round: e.round, type: e.type, envelope: await this.envelope(e.ref) });
     return out.sort((a, b) => a.round - b.round || a.type - b.type);
   }
 
   /** Every record held, by height, round and type (for inspection while the node is down). */
   async all(): Promise<{ height: number; round: number; type: MsgType; envelope: Uint8Array }[]> {
     const out: { height: number; round: number; type: MsgType; envelope: Uint8Array }[] = [];
-    for (const e of this.index.values()) out.push({ height: e.height, round: e.round, type: e.type, envelope: await this.log.read(e.ref) });
+    for (const e of this.index.values()) out.push({ height: e.height, round: e.round, type: e.type, envelope: await this.envelope(e.ref) });
     return out.sort((a, b) => a.height - b.height || a.round - b.round || a.type - b.type);
   }
 
@@ -105,7 +105,12 @@ export class FileSignLog implements SignLog {
     head.set(u64be(round), 8);
     head[16] = type;
     const ref = await this.log.append(Math.floor(height / HEIGHTS_PER_SEGMENT), [head, envelope]);
-    this.index.set(`${height}/${round}/${type}`, { height, round, type, ref: { segment: ref.segment, offset: ref.offset + RECORD_HEAD, length: envelope.length } });
+    this.index.set(`${height}/${round}/${type}`, { height, round, type, ref });
+  }
+
+  /** A record's envelope: its payload after the head (the whole record is read, to check it). */
+  private async envelope(ref: RecordRef): Promise<Uint8Array> {
+    return (await this.log.read(ref)).subarray(RECORD_HEAD);
   }
 
   async prune(belowHeight: number): Promise<void> {

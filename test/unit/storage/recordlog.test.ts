@@ -102,6 +102,21 @@ describe('storage/recordlog', () => {
     await log.close();
   });
 
+  it('a read of a record damaged since it was written is STORAGE_CORRUPT', async () => {
+    const { log } = await RecordLog.open(dir, { scan: false });
+    await log.append(0, [bytes(50, 7)]);
+    const ref = await log.append(0, [bytes(50, 8)]);
+    await log.append(0, [bytes(50, 9)]);
+    const file = segmentFile(dir, 0);
+    const damaged = new Uint8Array(await readFile(file));
+    damaged[ref.offset + 3]! ^= 0x01;
+    await writeFile(file, damaged);
+    const e = await expectRejectsCode(() => log.read(ref), StorageError, StorageErrorCode.Corrupt);
+    expect(e.message).to.match(/is corrupt at offset 58/);
+    expect(await log.read({ ...ref, offset: ref.offset + 58 })).to.deep.equal(bytes(50, 9));
+    await log.close();
+  });
+
   it('a read from a file that is gone is STORAGE_CORRUPT, and makes no file', async () => {
     const { log } = await RecordLog.open(dir);
     const e = await expectRejectsCode(() => log.read({ segment: 4, offset: 8, length: 10 }), StorageError, StorageErrorCode.Corrupt);
