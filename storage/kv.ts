@@ -63,7 +63,8 @@ export class LevelKV implements KVController {
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly location: string,
     private readonly values: RecordLog,
-    private valuesEnd: { segment: number; size: number },
+    /** The value-log file that takes appends (its size is the log's). */
+    private valuesSegment: number,
     private readonly valueSegmentBytes: number,
   ) {}
 
@@ -82,12 +83,11 @@ export class LevelKV implements KVController {
     }
     try {
       const { log } = await RecordLog.open(join(location, 'values'), { scan: false });
-      const end = await db.get(VALUE_LOG_END);
-      if (end !== undefined && end.length !== 12) throw new StorageError(StorageErrorCode.Corrupt, `database ${location} is corrupt: the value log's end is ${end.length} bytes, not 12`, { location });
-      const e = end ? new DataView(end.buffer, end.byteOffset, end.byteLength) : undefined;
-      const valuesEnd = e ? { segment: e.getUint32(0), size: Number(e.getBigUint64(4)) } : { segment: 0, size: 0 };
-      await log.recover(valuesEnd.segment, valuesEnd.size);
-      return new LevelKV(db, location, log, valuesEnd, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
+      const stored = await db.get(VALUE_LOG_END);
+      if (stored !== undefined && stored.length !== 12) throw new StorageError(StorageErrorCode.Corrupt, `database ${location} is corrupt: the value log's end is ${stored.length} bytes, not 12`, { location });
+      const end = stored ? decodeEnd(stored) : { segment: 0, size: 0 };
+      await log.recover(end.segment, end.size);
+      return new LevelKV(db, location, log, end.segment, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
     } catch (e) {
       await db.close();
       throw e;
@@ -108,8 +108,7 @@ export class LevelKV implements KVController {
     const ref = await this.get(valueRefKey(key));
     if (ref === undefined) return this.get(key); // written by a version without the value log
     if (ref.length !== 16) throw new StorageError(StorageErrorCode.Corrupt, `database ${this.location} is corrupt: a value's location is ${ref.length} bytes, not 16`, { location: this.location });
-    const v = new DataView(ref.buffer, ref.byteOffset, ref.byteLength);
-    return this.values.read({ segment: v.getUint32(0), offset: Number(v.getBigUint64(4)), length: v.getUint32(12) });
+    return this.values.read(decodeRef(ref));
   }
 
   async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
@@ -124,22 +123,16 @@ export class LevelKV implements KVController {
     const appends = ops.filter((op) => op.type === 'append');
     let bytes = 0;
     for (const op of appends) bytes += op.value.length;
-    let { segment, size } = this.valuesEnd;
-    if (size > 0 && size + bytes > this.valueSegmentBytes) {
-      segment++;
-      size = 0;
-    }
+    let segment = this.valuesSegment;
+    const size = await this.values.size(segment);
+    if (size > 0 && size + bytes > this.valueSegmentBytes) segment++;
     const refs = await this.values.appendAll(segment, appends.map((op) => [op.value]), { sync: opts.sync ?? false });
     const last = refs[refs.length - 1]!;
-    const end = { segment, size: last.offset + last.length };
     const rest: BatchOp[] = ops.filter((op) => op.type !== 'append');
     appends.forEach((op, i) => rest.push({ type: 'put', key: valueRefKey(op.key), value: encodeRef(refs[i]!) }));
-    const e = new Uint8Array(12);
-    new DataView(e.buffer).setUint32(0, end.segment);
-    new DataView(e.buffer).setBigUint64(4, BigInt(end.size));
-    rest.push({ type: 'put', key: VALUE_LOG_END, value: e });
+    rest.push({ type: 'put', key: VALUE_LOG_END, value: encodeEnd(segment, last.offset + last.length) });
     await this.write(rest, opts);
-    this.valuesEnd = end;
+    this.valuesSegment = segment;
   }
 
   private async write(ops: BatchOp[], opts: { sync?: boolean }): Promise<void> {
@@ -245,6 +238,7 @@ function valueRefKey(key: Uint8Array): Uint8Array {
   return k;
 }
 
+/** A value's location: segment u32 ‖ offset u64 ‖ length u32. */
 function encodeRef(ref: RecordRef): Uint8Array {
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
@@ -252,4 +246,23 @@ function encodeRef(ref: RecordRef): Uint8Array {
   v.setBigUint64(4, BigInt(ref.offset));
   v.setUint32(12, ref.length);
   return out;
+}
+
+function decodeRef(bytes: Uint8Array): RecordRef {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { segment: v.getUint32(0), offset: Number(v.getBigUint64(4)), length: v.getUint32(12) };
+}
+
+/** The value log's end: segment u32 ‖ size u64. */
+function encodeEnd(segment: number, size: number): Uint8Array {
+  const out = new Uint8Array(12);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, segment);
+  v.setBigUint64(4, BigInt(size));
+  return out;
+}
+
+function decodeEnd(bytes: Uint8Array): { segment: number; size: number } {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { segment: v.getUint32(0), size: Number(v.getBigUint64(4)) };
 }

@@ -68,7 +68,7 @@ export class FileSignLog implements SignLog {
       const height = Number(readU64be(r.payload, 0));
       const round = Number(readU64be(r.payload, 8));
       const type = r.payload[16] as MsgType;
-      s.index.set(`${height}/${round}/${type}`, { height, round, type, ref: { segment: r.segment, offset: r.offset, length: r.length } });
+      s.index.set(`${height}/${round}/${type}`, { height, round, type, ref: { segment: r.segment, offset: r.offset, length: r.length } }); // not the payload: it is the whole file's buffer
     }
     if (o.importFrom) {
       const ops: BatchOp[] = [];
@@ -87,15 +87,18 @@ export class FileSignLog implements SignLog {
   }
 
   async atHeight(height: number) {
-    const out: { round: number; type: MsgType; envelope: Uint8Array }[] = [];
-    for (const e of this.index.values()) if (e.height === height) out.push({ round: e.round, type: e.type, envelope: await this.envelope(e.ref) });
-    return out.sort((a, b) => a.round - b.round || a.type - b.type);
+    return (await this.read((e) => e.height === height)).map(({ round, type, envelope }) => ({ round, type, envelope }));
   }
 
   /** Every record held, by height, round and type (for inspection while the node is down). */
   async all(): Promise<{ height: number; round: number; type: MsgType; envelope: Uint8Array }[]> {
+    return this.read(() => true);
+  }
+
+  /** The records `keep` selects, read back, by height, round and type. */
+  private async read(keep: (e: { height: number }) => boolean): Promise<{ height: number; round: number; type: MsgType; envelope: Uint8Array }[]> {
     const out: { height: number; round: number; type: MsgType; envelope: Uint8Array }[] = [];
-    for (const e of this.index.values()) out.push({ height: e.height, round: e.round, type: e.type, envelope: await this.envelope(e.ref) });
+    for (const e of this.index.values()) if (keep(e)) out.push({ height: e.height, round: e.round, type: e.type, envelope: await this.envelope(e.ref) });
     return out.sort((a, b) => a.height - b.height || a.round - b.round || a.type - b.type);
   }
 
