@@ -85,6 +85,7 @@ export class TxRelay {
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    if (this.deps.network.peers().length === 0) return; // nobody to send it to (a lone validator): not even encoded
     this.deps.network.publish(Topic.Transactions, encodeTxBatch(batch)).catch((e: unknown) => this.deps.logger.debug({ err: e, txs: batch.length }, 'gossiping transactions failed'));
   }
 
