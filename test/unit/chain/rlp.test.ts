@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   asBigint,
   asBytes,
+  asRlpUint,
   asSafeUint,
   asString,
   ChainErrorCode,
@@ -14,6 +15,7 @@ import {
   rlpEncode,
   rlpEncodeList,
   type RlpInput,
+  rlpUint,
   uintBytes,
   utf8,
 } from '../../../chain/index.js';
@@ -170,6 +172,46 @@ describe('chain/rlp against @ethereumjs/rlp (the reference)', () => {
         expect(hex(rlpEncode([s, big, n]))).to.equal(hex(RLP.encode([utf8(s), uintBytes(big), uintBytes(n)])));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('big integers (the limb path below 2^96, hex above) encode as the reference encodes them and read back', () => {
+    // Sizes around the 48-bit limbs and 2^53 and 2^96, where the conversions switch, and any up to 2^256.
+    const arbBig = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+      fc.tuple(fc.integer({ min: 40, max: 110 }), fc.bigInt({ min: -3n, max: 3n })).map(([bits, d]) => (1n << BigInt(bits)) + d),
+      fc.integer({ min: 1, max: 100 }).chain((bits) => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n })),
+    );
+    fc.assert(
+      fc.property(arbBig, (n) => {
+        const reference = RLP.encode(n);
+        expect(hex(rlpUint(n))).to.equal(hex(reference));
+        expect(hex(rlpEncode(n))).to.equal(hex(reference));
+        expect(hex(rlpEncode([n, n]))).to.equal(hex(RLP.encode([n, n])));
+        expect(asRlpUint(rlpUint(n), 'x')).to.equal(n);
+        expect(asBigint(uintBytes(n), 'x')).to.equal(n);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('asRlpUint is as strict as rlpDecode + asBigint: same value or both refuse', () => {
+    const outcome = (f: () => bigint): string => {
+      try {
+        return f().toString();
+      } catch (e) {
+        return 'refused ' + (e as { code?: string }).code;
+      }
+    };
+    const arbStored = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 40 }),
+      fc.uint8Array({ minLength: 0, maxLength: 14 }).map((b) => Uint8Array.of(0x80 + b.length, ...b)), // short strings, leading zeros included
+    );
+    fc.assert(
+      fc.property(arbStored, fc.integer({ min: 1, max: 32 }), (v, maxBytes) => {
+        expect(outcome(() => asRlpUint(v, 'x', maxBytes))).to.equal(outcome(() => asBigint(rlpDecode(v, 'x'), 'x', maxBytes)));
+      }),
+      { numRuns: 3000 },
     );
   });
 
