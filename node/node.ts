@@ -100,7 +100,7 @@ export class MetanodeNode {
       await store.close();
       throw e;
     }
-    const relay = new TxRelay({}, { mempool, network, logger: logger.child({ module: 'relay' }) });
+    const relay = new TxRelay({ gossipWithoutPeers: network.options.bootstrap.length > 0 }, { mempool, network, logger: logger.child({ module: 'relay' }) });
     const metrics = new NodeMetrics();
     const engine = signLog
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })

@@ -126,17 +126,10 @@ export class P2PNetwork implements Network {
     this.log.info({ peerId: this.peerId }, 'p2p stopped');
   }
 
-  /**
-   * Publishes to every subscribed peer. With no peer connected the message is dropped: gossipsub
-   * would otherwise keep it in its message cache for a few heartbeats to advertise to peers that
-   * are not there (a lone validator's every proposal and transaction batch, ~15 MB at 10,000
-   * tx/s); a peer that connects later catches up through block sync and round changes.
-   */
   async publish(topic: Topic, data: Uint8Array): Promise<void> {
-    const { node, gossip } = this.running();
+    const gossip = this.running().gossip;
     const cap = this.options.topicMaxBytes[topic];
     if (data.length > cap) throw new P2PError(P2PErrorCode.MessageTooLarge, `${topic} message of ${data.length} bytes exceeds the topic's cap of ${cap}`, { topic, size: data.length });
-    if (node.getConnections().length === 0) return;
     await gossip.publish(topicName(this.options.chainId, topic), data);
   }
 

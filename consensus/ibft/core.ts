@@ -71,6 +71,8 @@ export class IbftCore {
   private height = 0;
   private round = 0;
   private valset!: ValidatorSet;
+  /** This validator is the only one at the current height: its messages have nobody to go to. */
+  private alone = false;
   private proposals = new Map<number, { digest: Uint8Array; executed: ExecutedBlock; envelope: Envelope }>();
   private prepares = new Map<number, Votes>();
   private commits = new Map<number, Votes>();
@@ -175,6 +177,7 @@ export class IbftCore {
     const { chain, signLog } = this.deps;
     this.height = chain.height + 1;
     this.valset = chain.validatorSet(this.height);
+    this.alone = this.valset.size === 1 && this.valset.has(this.deps.key.address);
     this.round = 0;
     this.proposals = new Map();
     this.prepares = new Map();
@@ -208,7 +211,7 @@ export class IbftCore {
     const signed = records.sort((a, b) => a.round - b.round || a.type - b.type);
     for (const rec of signed) {
       const env = stripLocal(decodeEnvelope(rec.envelope));
-      this.deps.env.broadcast(env);
+      this.broadcast(env);
       await this.onEnvelope(env, 'self');
     }
     const buffered = this.future.get(this.height) ?? [];
@@ -239,6 +242,16 @@ export class IbftCore {
   private armRoundTimer(): void {
     const seq = ++this.timerSeq;
     this.deps.env.schedule(this.timeout(this.round), { kind: 'timer', height: this.height, round: this.round, timer: 'round', seq });
+  }
+
+  /**
+   * Sends to the other validators. A validator alone in its set sends nothing: no peer needs its
+   * PROPOSAL, PREPARE or COMMIT (a node following the chain gets the block's announcement), and
+   * gossipsub would keep each of them, whole blocks, in its message cache for a few heartbeats.
+   */
+  private broadcast(envelope: Envelope, encoded?: Uint8Array): void {
+    if (this.alone && envelope.message.body.height === this.height) return;
+    this.deps.env.broadcast(envelope, encoded);
   }
 
   private isProposer(round: number): boolean {
@@ -528,7 +541,7 @@ export class IbftCore {
     body: MessageBody,
     extra: { block?: Block; roundChanges?: SignedMessage[]; prepares?: SignedMessage[]; localOnly?: boolean },
   ): Promise<Envelope | undefined> {
-    const { signLog, key, env, chain } = this.deps;
+    const { signLog, key, chain } = this.deps;
     // What this validator signed at this height: read from the sign log at start, kept since.
     const prior = body.height === this.height ? this.signed.get(`${body.round}/${body.type}`) : await signLog.get(body.height, body.round, body.type);
     if (prior) {
@@ -538,7 +551,7 @@ export class IbftCore {
         this.deps.logger.warn({ height: body.height, round: body.round, type: body.type }, 'refusing to sign a message that conflicts with one signed before');
         return undefined;
       }
-      env.broadcast(stripLocal(old));
+      this.broadcast(stripLocal(old));
       await this.onEnvelope(old, 'self');
       return old;
     }
@@ -548,7 +561,7 @@ export class IbftCore {
     await signLog.record(body.height, body.round, body.type, encoded);
     if (body.height === this.height) this.signed.set(`${body.round}/${body.type}`, encoded);
     const sent = extra.localOnly ? stripLocal(full) : full;
-    env.broadcast(sent, sent === full ? encoded : undefined);
+    this.broadcast(sent, sent === full ? encoded : undefined);
     if (body.type !== MsgType.Proposal) await this.onEnvelope(sent, 'self');
     return full;
   }

@@ -10,6 +10,7 @@
  */
 import { expect } from 'chai';
 import { MsgType } from '../../../../consensus/ibft/index.js';
+import { Topic } from '../../../../p2p/network.js';
 import { Prng, RELIABLE, Simulation, type LinkFaults, type SimNode } from '../sim/index.js';
 
 const SOAK = process.env.SIM_SEEDS ? Number(process.env.SIM_SEEDS) : undefined;
@@ -280,3 +281,21 @@ for (const n of [4, 7]) {
     });
   });
 }
+
+describe('IBFT simulation, n = 1', () => {
+  it('a validator alone in its set commits without sending a consensus message (nobody would receive it), and announces its blocks', async () => {
+    const sim = await Simulation.create({ n: 1, seed: 1 });
+    const sent = new Map<Topic, number>();
+    const publish = sim.hub.publish.bind(sim.hub);
+    sim.hub.publish = (from, topic, data) => {
+      sent.set(topic, (sent.get(topic) ?? 0) + 1);
+      publish(from, topic, data);
+    };
+    sim.startTraffic(300);
+    await expectLiveness(sim, 5, 30_000);
+    await sim.checkAll();
+    expect(sim.commits.reduce((s, c) => s + c.txs, 0), 'blocks carry transactions').to.be.greaterThan(0);
+    expect(sent.get(Topic.Consensus) ?? 0, 'consensus messages sent').to.equal(0);
+    expect(sent.get(Topic.Blocks) ?? 0, 'block announcements').to.be.at.least(5);
+  });
+});
