@@ -92,6 +92,20 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error(`${url} did not become healthy`);
 }
 
+/** Every node connected to all the others and past height 2 (the timed window starts in steady state). */
+async function waitReady(urls: string[]): Promise<void> {
+  const status = async (url: string) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'node_status', params: [] }) });
+    return ((await res.json()) as { result: { peers: number; head: { height: number } } }).result;
+  };
+  for (let i = 0; i < 300; i++) {
+    const all = await Promise.all(urls.map(status));
+    if (all.every((st) => st.peers >= urls.length - 1 && st.head.height >= 2)) return;
+    await sleep(100);
+  }
+  throw new Error(`the nodes did not all connect and reach height 2 within 30 s`);
+}
+
 async function runScenario(s: Scenario, port: number) {
   const dir = await mkdtemp(join(tmpdir(), 'metanode-bench-'));
   const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', String(s.validators), '--out', dir, '--chain-id', 'metanode-bench', '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--dev-accounts', String(s.senders)], { encoding: 'utf8' });
@@ -120,7 +134,8 @@ async function runScenario(s: Scenario, port: number) {
   const urls = homes.map((_, i) => `http://127.0.0.1:${port + i}`);
   try {
     for (const u of urls) await waitHealthy(u);
-    await sleep(1500); // peers connect, first empty blocks
+    await waitReady(urls);
+    await sleep(500);
     const peak = new Array<number>(nodes.length).fill(0);
     const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
     const cpu0 = nodes.map((n) => cpuSeconds(n.pid!));
