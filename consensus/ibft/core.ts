@@ -71,8 +71,6 @@ export class IbftCore {
   private height = 0;
   private round = 0;
   private valset!: ValidatorSet;
-  /** This validator is the only one at the current height: its messages have nobody to go to. */
-  private alone = false;
   private proposals = new Map<number, { digest: Uint8Array; executed: ExecutedBlock; envelope: Envelope }>();
   private prepares = new Map<number, Votes>();
   private commits = new Map<number, Votes>();
@@ -177,7 +175,6 @@ export class IbftCore {
     const { chain, signLog } = this.deps;
     this.height = chain.height + 1;
     this.valset = chain.validatorSet(this.height);
-    this.alone = this.valset.size === 1 && this.valset.has(this.deps.key.address);
     this.round = 0;
     this.proposals = new Map();
     this.prepares = new Map();
@@ -250,7 +247,8 @@ export class IbftCore {
    * gossipsub would keep each of them, whole blocks, in its message cache for a few heartbeats.
    */
   private broadcast(envelope: Envelope, encoded?: Uint8Array): void {
-    if (this.alone && envelope.message.body.height === this.height) return;
+    const alone = this.valset.size === 1 && this.valset.has(this.deps.key.address);
+    if (alone && envelope.message.body.height === this.height) return;
     this.deps.env.broadcast(envelope, encoded);
   }
 
