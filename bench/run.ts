@@ -108,7 +108,7 @@ async function waitReady(urls: string[]): Promise<void> {
 
 async function runScenario(s: Scenario, port: number) {
   const dir = await mkdtemp(join(tmpdir(), 'metanode-bench-'));
-  const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', String(s.validators), '--out', dir, '--chain-id', 'metanode-bench', '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--dev-accounts', String(s.senders)], { encoding: 'utf8' });
+  const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', String(s.validators), '--out', dir, '--chain-id', 'metanode-bench', '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--base-metrics-port', String(port + 200), '--dev-accounts', String(s.senders)], { encoding: 'utf8' });
   if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
   const homes = Array.from({ length: s.validators }, (_, i) => join(dir, `node${i}`));
   for (const home of homes) {

@@ -282,9 +282,9 @@ export class Testnet {
     const dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-net-'));
     const chainId = o.chainId ?? 'metanode-e2e-net';
     const n = o.validators;
-    const base = await freePortRange(2 * n);
+    const base = await freePortRange(3 * n);
     const r = await runMetanode([
-      'testnet', '--validators', String(n), '--out', dir, '--chain-id', chainId, '--base-rpc-port', String(base), '--base-p2p-port', String(base + n), '--dev-accounts', String(o.devAccounts),
+      'testnet', '--validators', String(n), '--out', dir, '--chain-id', chainId, '--base-rpc-port', String(base), '--base-p2p-port', String(base + n), '--base-metrics-port', String(base + 2 * n), '--dev-accounts', String(o.devAccounts),
     ]);
     if (r.code !== 0) {
       await rm(dir, { recursive: true, force: true });
