@@ -50,7 +50,7 @@ export interface RpcOptions {
   hosts: string[];
   /** Most open HTTP and WebSocket connections; more are refused at accept. */
   maxConnections: number;
-  /** Time a client has to send a request's headers, and its whole request. */
+  /** Time a client has to send a request's headers (and most a connection may stay silent), and its whole request. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   /** How long an idle keep-alive connection is kept. */
@@ -97,7 +97,7 @@ export const defaultRpcOptions: RpcOptions = {
   maxConnections: 512,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
   rateLimits: {
     read: { rate: 2000, burst: 4000 },
     write: { rate: 50_000, burst: 50_000 },

@@ -96,7 +96,8 @@ export class RpcServer {
     if (this.opts.corsOrigin !== undefined) {
       this.deps.logger.warn({ corsOrigin: this.opts.corsOrigin }, 'rpc.corsOrigin is no longer used: list the origins allowed to call from a browser in rpc.corsOrigins (default: none)');
     }
-    const server = createServer((req, res) => {
+    // Node checks the headers and request timeouts every connectionsCheckingInterval (30 s by default).
+    const server = createServer({ connectionsCheckingInterval: Math.min(1000, this.opts.headersTimeoutMs) }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.deps.logger.error({ err }, 'RPC request failed');
         if (!res.headersSent) send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.InternalError, message: 'internal error' } }));
@@ -107,6 +108,8 @@ export class RpcServer {
     server.headersTimeout = this.opts.headersTimeoutMs;
     server.requestTimeout = this.opts.requestTimeoutMs;
     server.keepAliveTimeout = this.opts.keepAliveTimeoutMs;
+    // …and a connection that sends nothing at all (it has no request to time out) is closed once idle that long.
+    server.timeout = this.opts.headersTimeoutMs;
     server.on('drop', () => this.metrics.refused('maxConnections'));
     server.on('upgrade', (req, socket, head) => {
       // The socket is ours from here: a client that resets it while we answer must not take the
