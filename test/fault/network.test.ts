@@ -111,6 +111,7 @@ describe('fault: one network of four validators through a sequence of faults', f
     }
     const seconds = (Date.now() - t0) / 1000;
     const after = victim.memory();
+    peakRss = Math.max(peakRss, after.rssMiB);
     const window = await victim.blocks(from + 1, from + blocks);
     const proposed = window.filter((b) => b.proposer === victim.address).length;
     figure('p2p garbage and half-open connections', {
@@ -227,14 +228,22 @@ describe('fault: one network of four validators through a sequence of faults', f
     const sideB = [2, 3];
     await net.waitForSameHead(net.nodes, HANG);
     const before = await maxHead();
+    const logFrom = await Promise.all(net.nodes.map((n) => n.logSize()));
     lab.partition(sideB);
-    const holdMs = 8_000;
+    // Long enough for the nodes to notice: their links across time out and they redial (~10 s).
+    const holdMs = 20_000;
     const t0 = Date.now();
     let during = before;
     while (Date.now() - t0 < holdMs) {
       during = Math.max(during, await maxHead());
       await sleep(100);
     }
+    const dropped = async () => {
+      let count = 0;
+      for (const [i, n] of net.nodes.entries()) count += (await n.logLines(logFrom[i])).filter((l) => /peer disconnected/.test(l.msg)).length;
+      return count;
+    };
+    const linksDropped = await dropped();
     lab.heal();
     const tHeal = Date.now();
     // Recovered: every node has committed a block above anything committed before the healing.
@@ -242,7 +251,7 @@ describe('fault: one network of four validators through a sequence of faults', f
     const recoverySeconds = (Date.now() - tHeal) / 1000;
     const top = await expectHealthyAndAgreeing();
     const after = await net.nodes[0]!.blocks(during + 1, Math.min(top, during + 1));
-    figure('2|2 partition', { partitionSeconds: holdMs / 1000, headBefore: before, committedDuring: during - before, recoverySeconds, firstBlockAfterRound: after[0]?.certificate?.round });
+    figure('2|2 partition', { partitionSeconds: holdMs / 1000, headBefore: before, committedDuring: during - before, linksDropped, recoverySeconds, firstBlockAfterRound: after[0]?.certificate?.round });
     // A block whose last votes were on the wire as the links moved may still land: at most that one.
     expect(during - before, 'blocks committed while partitioned').to.be.at.most(1);
   });
