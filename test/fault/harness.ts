@@ -13,6 +13,7 @@ import { Testnet, type Launch, type TestnetOptions, type ValidatorNode } from '.
 import { NetnsLab, netnsUnavailable } from './netns.js';
 
 export { NetnsLab, netnsUnavailable, sweepLeftovers } from './netns.js';
+export { SmallDisk, smallDiskUnavailable, sweepSmallDisks } from './disk.js';
 
 /** Prints a test's figure: one line, `figure {"test": …, …}`, easy to grep out of a CI log. */
 export function figure(test: string, data: Record<string, unknown>): void {
@@ -27,6 +28,14 @@ export function worstGap(blocks: readonly BlockJson<unknown>[]): { ms: number; h
     if (ms > worst.ms) worst = { ms, height: blocks[i]!.height };
   }
   return worst;
+}
+
+/** The median interval between consecutive blocks (ms): a network's pace, e.g. idle vs. under a flood. */
+export function medianInterval(blocks: readonly BlockJson<unknown>[]): number {
+  const gaps = blocks.slice(1).map((b, i) => b.timestamp - blocks[i]!.timestamp).sort((x, y) => x - y);
+  if (gaps.length === 0) throw new Error('an interval needs two blocks or more');
+  const mid = gaps.length >> 1;
+  return gaps.length % 2 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2;
 }
 
 export interface FaultNet {

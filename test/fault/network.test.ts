@@ -304,9 +304,11 @@ describe('fault: one network of four validators through a sequence of faults', f
     // durable (or tx_send answers only once it is), assert here: expect(lost).to.deep.equal([]).
   });
 
-  // Left for the RPC limits (issue 15), on this network: an RPC flood at the rate limit from 10
-  // clients and an HTTP connection flood, during which the block interval stays within 2x its
-  // idle value and memory within 100 MB of idle; hostile JSON-RPC (deep nesting, huge numbers,
-  // oversized bodies, batches with large answers, reset upgrades). The disk-full test needs a
-  // validator whose data is on a small filesystem of its own: test/fault/disk-full.test.ts.
+  // TODO(issue 15, RPC limits): the flood tests go here, on this network: an RPC flood at the rate
+  // limit from 10 clients and an HTTP connection flood, during which the block interval stays
+  // within 2x its idle value (medianInterval of the blocks before and during) and memory within
+  // 100 MB of idle (ValidatorNode.memory); hostile JSON-RPC (deep nesting, huge numbers, oversized
+  // bodies, batches with large answers, reset upgrades), after which the node still serves.
+  // TODO(issue 15, disk full): test/fault/disk-full.test.ts, a network of its own whose one
+  // validator has its data/ on a SmallDisk (./disk.ts) mounted before its first start.
 });
