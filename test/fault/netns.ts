@@ -78,20 +78,28 @@ function deleteNamespace(ns: string): void {
 
 /**
  * Why namespaces cannot be used here, or undefined when they can: root, `ip` installed, and a
- * probe namespace created and deleted.
+ * probe of what a lab needs (a namespace, a bridge, a veth into the namespace) made and removed.
  */
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'network namespaces need root (run the fault suite as root, as CI does)';
   const probe = `mnfault-${process.pid}-probe`;
+  const bridge = `mnf${process.pid}a`;
+  const veth = `mnf${process.pid}v0`;
   try {
     ip('netns', 'add', probe);
+    ip('link', 'add', bridge, 'type', 'bridge');
+    ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', probe);
+    ip('link', 'set', veth, 'master', bridge);
+    return undefined;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    return err.code === 'ENOENT' ? '`ip` (iproute2) is not installed' : `\`ip netns add\` failed: ${(err.stderr ?? err.message).trim()}`;
+    return err.code === 'ENOENT' ? '`ip` (iproute2) is not installed' : `${(err.stderr ?? err.message).trim()} (probing namespaces, bridges and veths)`;
+  } finally {
+    deleteNamespace(probe);
+    ipQuiet('link', 'del', veth);
+    ipQuiet('link', 'del', bridge);
   }
-  ipQuiet('netns', 'del', probe);
-  return undefined;
 }
 
 /** Removes namespaces and links left by fault-suite processes that no longer run. */
