@@ -55,6 +55,8 @@ export const configSchema = z
         maxBytes: z.number().int().positive().optional(),
         maxTxBytes: z.number().int().positive().optional(),
         maxNonceGap: z.number().int().min(0).optional(),
+        /** Write acknowledged transactions to <home>/mempool before answering, so they survive a crash (default true). */
+        journal: z.boolean().optional(),
       })
       .strict()
       .optional(),

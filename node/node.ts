@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork } from '../p2p/index.js';
 import { JwtAuth, RpcServer, type AdminBackend, type LogLevel } from '../rpc/index.js';
@@ -10,6 +10,7 @@ import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
+import { TxIntake } from './intake.js';
 import { exists, homePaths, readConfig, readValidatorKey } from './home.js';
 import { MetricsServer } from './metrics-server.js';
 import { NodeMetrics } from './metrics.js';
@@ -42,6 +43,7 @@ export class MetanodeNode {
     readonly engine: IbftEngine | undefined,
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
+    private readonly intake: TxIntake,
     readonly metricsServer: MetricsServer | undefined,
     private readonly audit: AuditLog | undefined,
     private readonly store: ChainStore,
@@ -92,7 +94,8 @@ export class MetanodeNode {
       throw e;
     }
     const verifier = new VerifierPool(config.verifier ?? {});
-    const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
+    const { journal: journalOn = true, ...mempoolOpts } = config.mempool ?? {};
+    const mempool = new Mempool(mempoolOpts, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
     let network: P2PNetwork;
     try {
       const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
@@ -104,6 +107,18 @@ export class MetanodeNode {
       throw e;
     }
     const relay = new TxRelay({ gossipWithoutPeers: network.options.bootstrap.length > 0 }, { mempool, network, logger: logger.child({ module: 'relay' }) });
+    let journal: TxJournal | undefined;
+    let journaled: Uint8Array[] = [];
+    try {
+      if (journalOn) ({ journal, raws: journaled } = await TxJournal.open(p.txJournal));
+    } catch (e) {
+      await verifier.close();
+      await signLog?.close();
+      await store.close();
+      throw e;
+    }
+    const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
+    await intake.replay(journaled);
     const metrics = new NodeMetrics();
     const engine = signLog
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
@@ -160,16 +175,8 @@ export class MetanodeNode {
         mempool,
         version: VERSION,
         validatorAddress: isValidator ? key.address : undefined,
-        submitTransaction: async (raw) => {
-          const tx = await mempool.addRawAsync(raw);
-          relay.relay(raw);
-          return tx;
-        },
-        submitTransactions: async (raws) => {
-          const results = await mempool.addRawBatchAsync(raws);
-          results.forEach((r, i) => r instanceof MempoolError || relay.relay(raws[i]!));
-          return results;
-        },
+        submitTransaction: (raw) => intake.submit(raw),
+        submitTransactions: (raws) => intake.submitMany(raws),
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
         admin,
       },
@@ -180,7 +187,7 @@ export class MetanodeNode {
       audit,
     });
     const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, metricsServer, audit, store, signLog, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, metricsServer, audit, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -189,6 +196,7 @@ export class MetanodeNode {
     try {
       await this.network.start();
       this.relay.start({ receive: this.engine !== undefined });
+      this.intake.start();
       await this.engine?.start();
       this.sync.start();
       await this.rpc.start();
@@ -211,6 +219,7 @@ export class MetanodeNode {
     await this.metricsServer?.stop();
     await this.rpc.stop();
     await this.audit?.close();
+    await this.intake.stop();
     await this.sync.stop();
     await this.engine?.stop();
     this.relay.stop();

@@ -13,6 +13,8 @@ export const RejectReason = {
   FeeTooLow: 'TX_FEE_TOO_LOW',
   InsufficientFeeFunds: 'TX_INSUFFICIENT_FEE_FUNDS',
   MempoolFull: 'TX_MEMPOOL_FULL',
+  /** The node could not write the transaction to its journal (disk full or failing): not admitted. */
+  NotStored: 'TX_NOT_STORED',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 

@@ -254,6 +254,16 @@ export class Mempool {
     for (const l of this.listeners) l(tx);
   }
 
+  /** Every pooled transaction, each sender's in nonce order (what a restart must admit again). */
+  pending(): Transaction[] {
+    const out: Transaction[] = [];
+    for (const queue of this.bySender.values()) {
+      const entries = [...queue.byNonce.values()].sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : a.tx.nonce > b.tx.nonce ? 1 : 0));
+      for (const e of entries) out.push(e.tx);
+    }
+    return out;
+  }
+
   /** Up to `maxTxs` executable transactions (nonce-contiguous per sender), highest fee first. */
   reap(maxTxs: number, maxBytes: number): Transaction[] {
     const state = this.deps.state();

@@ -143,6 +143,9 @@ export class VerifierPool implements SignatureVerifier {
         sigs.set(p.check.signature, i * 64);
       });
       const id = this.nextId++;
+      // Idle workers do not keep the process alive; busy ones must, or a caller awaiting them
+      // while nothing else is pending (a node admitting its journal before it listens) never hears back.
+      if (this.inflight.size === 0) for (const w of this.workers) w.ref();
       this.inflight.set(id, batch);
       this.workers[this.rr++ % this.workers.length]!.postMessage({ id, n, keys, msgs, sigs }, [keys.buffer, msgs.buffer, sigs.buffer]);
     }
@@ -152,6 +155,7 @@ export class VerifierPool implements SignatureVerifier {
     const batch = this.inflight.get(id);
     if (!batch) return;
     this.inflight.delete(id);
+    if (this.inflight.size === 0) for (const w of this.workers) w.unref();
     batch.forEach((p, i) => settle(p, ok[i] === 1));
   }
 
@@ -161,5 +165,6 @@ export class VerifierPool implements SignatureVerifier {
       for (const p of batch) settle(p, verifyInline(p.check));
       this.inflight.delete(id);
     }
+    for (const w of this.workers) w.unref();
   }
 }
