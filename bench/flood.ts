@@ -1,6 +1,6 @@
 /**
- * An RPC flood (a separate process from the nodes): `clients` clients, each from a loopback
- * address of its own (127.0.0.2, 127.0.0.3, … — Linux routes all of 127/8 to lo), each sending
+ * An RPC flood (a separate process from the nodes): `clients` clients, each from an address of
+ * its own (127.0.0.2, 127.0.0.3, … — Linux routes all of 127/8 to lo — or `--from`), each sending
  * read calls with large answers (pages of 100 headers, the OpenRPC document, whole blocks, the
  * head, accounts) in batches every 50 ms at `factor` × the node's read rate limit, so that each
  * is held at its limit. Prints one JSON line: calls answered, calls refused by the rate limit,
@@ -17,10 +17,14 @@ const { values: a } = parseArgs({
     /** The node's rpc.rateLimits.read rate (units per second). */
     rate: { type: 'string', default: '2000' },
     factor: { type: 'string', default: '1.2' },
+    /** The clients' source addresses, comma-separated (default 127.0.0.2, 127.0.0.3, …). */
+    from: { type: 'string' },
   },
 });
 const url = new URL(a.rpc!);
 const clients = Number(a.clients);
+const sources = a.from ? a.from.split(',') : Array.from({ length: clients }, (_, i) => `127.0.0.${2 + i}`);
+if (sources.length < clients) throw new Error(`${clients} clients need ${clients} --from addresses`);
 const until = Date.now() + Number(a.seconds) * 1000;
 const unitsPerTick = (Number(a.rate) * Number(a.factor)) / 20;
 
@@ -50,7 +54,7 @@ function post(agent: Agent, localAddress: string, body: string): Promise<string>
 }
 
 async function client(i: number): Promise<void> {
-  const localAddress = `127.0.0.${2 + i}`;
+  const localAddress = sources[i]!;
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let carry = 0;
   let id = 0;

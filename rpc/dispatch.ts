@@ -8,7 +8,7 @@ import type { BatchAnswer, CallContext, MethodSpec } from './method.js';
 import type { RpcMetrics } from './metrics.js';
 import type { MethodGroup, RpcOptions } from './options.js';
 import { parseParams } from './params.js';
-import type { RateLimiter } from './limits.js';
+import { WorkGate, type RateLimiter } from './limits.js';
 
 type Id = number | string | null;
 
@@ -71,6 +71,7 @@ const SLICE_MS = 4;
  */
 export class Dispatcher {
   private readonly methods = new Map<string, MethodSpec>();
+  private readonly gate: WorkGate;
 
   constructor(
     private readonly opts: RpcOptions,
@@ -78,13 +79,34 @@ export class Dispatcher {
     methods: readonly MethodSpec[],
   ) {
     for (const m of methods) this.methods.set(m.name, m);
+    this.gate = new WorkGate(opts.maxConcurrentRequests, opts.maxQueuedBytes);
   }
 
   method(name: string): MethodSpec | undefined {
     return this.methods.get(name);
   }
 
-  async dispatch(json: unknown, ctx: CallContext): Promise<Dispatched> {
+  /** Runs one message (`bytes`: its body's size, what it holds while it waits for its turn). */
+  async dispatch(json: unknown, ctx: CallContext, bytes = 0): Promise<Dispatched> {
+    if (!(await this.gate.enter(bytes))) {
+      const id = !Array.isArray(json) && typeof json === 'object' && json !== null && isId((json as { id?: unknown }).id) ? (json as { id: Id }).id : null;
+      return {
+        retryAfterMs: 1000,
+        ...this.refuse(
+        errorJson(id, RpcErrorCode.LimitExceeded, `the node is busy: ${this.gate.queued} requests wait for their turn (rpc.maxQueuedBytes of them, ${this.opts.maxQueuedBytes} bytes, are queued); retry in a moment`, { limit: 'rpc.maxQueuedBytes', retryAfterMs: 1000 }),
+        'maxQueuedBytes',
+        503,
+      ),
+      };
+    }
+    try {
+      return await this.dispatchNow(json, ctx);
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  private async dispatchNow(json: unknown, ctx: CallContext): Promise<Dispatched> {
     const batch = Array.isArray(json);
     if (batch) {
       if (json.length === 0) return { body: errorJson(null, RpcErrorCode.InvalidRequest, 'invalid request: empty batch'), status: 200 };

@@ -61,3 +61,48 @@ export class RateLimiter {
     return this.clients.size;
   }
 }
+
+/**
+ * At most `maxActive` messages are worked on at once, node-wide (the event loop gains nothing
+ * from more, and each holds its answer in memory); the others wait in order, up to `maxQueuedBytes`
+ * of request bodies, past which a message is refused at once. Bounds what a flood of clients,
+ * each within its own rate limit, can make the node hold.
+ */
+export class WorkGate {
+  private active = 0;
+  private queuedBytes = 0;
+  private readonly waiting: { bytes: number; go: () => void }[] = [];
+
+  constructor(
+    private readonly maxActive: number,
+    private readonly maxQueuedBytes: number,
+  ) {
+    if (!(maxActive >= 1 && maxQueuedBytes >= 0)) throw new RangeError('a work gate needs maxActive >= 1 and maxQueuedBytes >= 0');
+  }
+
+  /** Resolves when the message may run (call release() after); false: refused, the queue is full. */
+  async enter(bytes: number): Promise<boolean> {
+    if (this.active < this.maxActive && this.waiting.length === 0) {
+      this.active++;
+      return true;
+    }
+    if (this.queuedBytes + bytes > this.maxQueuedBytes) return false;
+    this.queuedBytes += bytes;
+    await new Promise<void>((go) => this.waiting.push({ bytes, go }));
+    return true;
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (!next) {
+      this.active--;
+      return;
+    }
+    this.queuedBytes -= next.bytes;
+    next.go(); // the slot passes to it
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+}

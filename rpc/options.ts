@@ -48,6 +48,10 @@ export interface RpcOptions {
    * a name only if listed (or ['*']). Default: localhost.
    */
   hosts: string[];
+  /** Messages (calls or batches) worked on at once, node-wide; the others wait their turn. */
+  maxConcurrentRequests: number;
+  /** Bodies of the messages waiting for their turn, in bytes, at most; past it a message is refused (HTTP 503, -32005). */
+  maxQueuedBytes: number;
   /** Most open HTTP and WebSocket connections; more are refused at accept. */
   maxConnections: number;
   /** Time a client has to send a request's headers (and most a connection may stay silent), and its whole request. */
@@ -94,12 +98,14 @@ export const defaultRpcOptions: RpcOptions = {
   maxResponseBytes: 8 * 1024 * 1024,
   corsOrigins: [],
   hosts: ['localhost'],
+  maxConcurrentRequests: 8,
+  maxQueuedBytes: 16 * 1024 * 1024,
   maxConnections: 512,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   rateLimits: {
-    read: { rate: 2000, burst: 4000 },
+    read: { rate: 500, burst: 1000 },
     write: { rate: 50_000, burst: 50_000 },
     subscribe: { rate: 20, burst: 100 },
     admin: { rate: 20, burst: 40 },

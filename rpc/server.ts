@@ -76,7 +76,7 @@ export class RpcServer {
     const limiter = new RateLimiter(this.opts.rateLimits, this.opts.rateLimitClients);
     this.dispatcher = new Dispatcher(this.opts, { backend: deps.backend, logger: deps.logger, metrics: this.metrics, limiter, auth: deps.auth, audit: deps.audit }, [...allMethods, discover]);
     this.hub = new SubscriptionHub({ backend: deps.backend, metrics: this.metrics, logger: deps.logger });
-    this.ws = new WsRpc(this.opts, { dispatch: (json, ctx) => this.dispatcher.dispatch(json, ctx), hub: this.hub, metrics: this.metrics, logger: deps.logger });
+    this.ws = new WsRpc(this.opts, { dispatch: (json, ctx, bytes) => this.dispatcher.dispatch(json, ctx, bytes), hub: this.hub, metrics: this.metrics, logger: deps.logger });
   }
 
   /** The bound address (after start). */
@@ -197,7 +197,7 @@ export class RpcServer {
       return send(res, 200, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.ParseError, message: `parse error: ${(e as Error).message}` } }));
     }
     const ctx: CallContext = { client: { address: clientAddress(req), transport: 'http', token: bearerToken(req.headers.authorization) } };
-    const out = await this.dispatcher.dispatch(json, ctx);
+    const out = await this.dispatcher.dispatch(json, ctx, body.length);
     reply(res, out);
   }
 

@@ -11,7 +11,7 @@ import type { RpcOptions } from './options.js';
 import type { Subscriber, SubscriptionFilter, SubscriptionHub, SubscriptionKind, SubscriptionSession } from './subscriptions.js';
 
 /** Runs one JSON-RPC message (a call or a batch): the HTTP server's dispatcher. */
-export type Dispatch = (json: unknown, ctx: CallContext) => Promise<Dispatched>;
+export type Dispatch = (json: unknown, ctx: CallContext, bytes: number) => Promise<Dispatched>;
 
 /** Close codes (RFC 6455): 1008 policy violation (send queue overflow), 1001 going away. */
 export const WsCloseCode = { GoingAway: 1001, PolicyViolation: 1008 } as const;
@@ -148,15 +148,16 @@ class WsConnection implements Subscriber, SubscriptionSession {
   private async onMessage(data: RawData): Promise<void> {
     if (this.closing) return;
     let json: unknown;
+    const text = rawToString(data);
     try {
-      json = JSON.parse(rawToString(data));
+      json = JSON.parse(text);
     } catch (e) {
       this.send(JSON.stringify(createJSONRPCErrorResponse(null, RpcErrorCode.ParseError, `parse error: ${(e as Error).message}`)));
       return;
     }
     if (++this.inFlight >= this.opts.wsMaxInFlight) this.ws.pause();
     try {
-      const out = await this.deps.dispatch(json, this.ctx);
+      const out = await this.deps.dispatch(json, this.ctx, text.length);
       if (out.body !== null) this.send(out.body);
     } catch (err) {
       this.deps.logger.error({ err }, 'WebSocket request failed');

@@ -46,6 +46,8 @@ export interface FaultNet {
   loopbackReason: string | undefined;
   /** Kills the nodes, removes the namespaces, and the homes unless `keep`. */
   remove(keep?: boolean): Promise<void>;
+  /** `n` source addresses for clients of the nodes (each a client of its own to a node's rate limits). */
+  clientAddresses(n: number): string[];
 }
 
 /**
@@ -67,6 +69,8 @@ export async function createFaultNet(o: TestnetOptions & { netns: boolean }): Pr
         await net.remove(keep);
         lab?.remove();
       },
+      // Linux routes all of 127/8 to lo: on loopback every 127.0.0.x is this machine.
+      clientAddresses: (n) => lab?.clientAddresses(n) ?? Array.from({ length: n }, (_, i) => `127.0.0.${2 + i}`),
     };
   } catch (e) {
     lab?.remove();

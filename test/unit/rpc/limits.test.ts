@@ -45,3 +45,26 @@ describe('rpc/limits RateLimiter', () => {
     expect(() => new RateLimiter({ ...limits, read: { rate: 1, burst: 0 } }, 10)).to.throw(/rate limit read/);
   });
 });
+
+describe('rpc/limits WorkGate', () => {
+  it('lets maxActive in, queues the rest in order up to maxQueuedBytes, and refuses past it', async () => {
+    const { WorkGate } = await import('../../../rpc/index.js');
+    const gate = new WorkGate(2, 100);
+    const order: string[] = [];
+    expect(await gate.enter(10)).to.equal(true);
+    expect(await gate.enter(10)).to.equal(true);
+    const c = gate.enter(60).then((ok) => order.push(`c ${ok}`));
+    const d = gate.enter(40).then((ok) => order.push(`d ${ok}`));
+    expect(await gate.enter(1)).to.equal(false); // 60 + 40 queued: no room
+    expect(gate.queued).to.equal(2);
+    gate.release();
+    await c;
+    gate.release();
+    await d;
+    expect(order).to.deep.equal(['c true', 'd true']);
+    expect(gate.queued).to.equal(0);
+    gate.release();
+    gate.release();
+    expect(await gate.enter(1000)).to.equal(true); // nothing active: in at once, whatever its size
+  });
+});
