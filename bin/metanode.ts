@@ -2,10 +2,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { formatAddress } from '../chain/index.js';
 import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis } from '../genesis/index.js';
-import { MetanodeNode, VERSION, homePaths, initHome, writeTestnet, type NodeOverrides } from '../node/index.js';
+import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, writeTestnet, type KeyPassword, type NodeOverrides } from '../node/index.js';
 import { runDevnet } from './devnet.js';
+import { addKeyCommands, newKeyPassword } from './keys.js';
 
 const MIN_NODE_MAJOR = 22;
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
@@ -25,20 +27,23 @@ function logger(level: string): Logger {
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-async function init(home: string, o: { chainId: string; moniker: string; devAccounts: number }): Promise<ValidatorKey> {
+async function init(home: string, o: { chainId: string; moniker: string; devAccounts: number; password?: string }): Promise<ValidatorKey> {
   const key = ValidatorKey.generate();
   const genesis = buildGenesis({
     chainId: o.chainId,
     validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey, blsProofOfPossession: key.bls.proofOfPossession() }],
     devAccounts: o.devAccounts,
   });
-  await initHome(home, { moniker: o.moniker, key, genesis });
+  await initHome(home, { moniker: o.moniker, key, genesis, password: o.password });
   return key;
 }
 
 /** Runs a node until SIGINT/SIGTERM, then stops it cleanly (a second signal forces exit). */
-async function run(home: string, log: Logger, overrides: NodeOverrides, onStarted?: (node: MetanodeNode) => void): Promise<void> {
-  const node = await MetanodeNode.create(home, log, overrides);
+async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassword: KeyPassword | undefined, onStarted?: (node: MetanodeNode) => void): Promise<void> {
+  const node = await MetanodeNode.create(home, log, overrides, { keyPassword });
+  if (keyPassword && !(await inspectValidatorKey(homePaths(home).validatorKey)).encrypted) {
+    log.warn({ from: keyPassword.from }, `a key password was given, but the validator key is not encrypted: encrypt it with metanode keys encrypt --home ${home}`);
+  }
   await node.start();
   onStarted?.(node);
   await new Promise<void>((done) => {
@@ -78,11 +83,14 @@ program
   .option('--moniker <name>', 'a name for this node', 'node0')
   .option('--dev', 'fund the well-known dev accounts (never on a real network)')
   .option('--dev-accounts <n>', 'how many dev accounts --dev funds', int('--dev-accounts', 1, 1000), 10)
-  .action(async (o: { home: string; chainId: string; moniker: string; dev?: boolean; devAccounts: number }) => {
+  .option('--encrypt', `encrypt the validator key with a password (from --password-file, ${KEY_PASSWORD_ENV} or a prompt)`)
+  .option('--password-file <file>', 'with --encrypt: read the password from FILE')
+  .action(async (o: { home: string; chainId: string; moniker: string; dev?: boolean; devAccounts: number; encrypt?: boolean; passwordFile?: string }) => {
+    if (o.passwordFile !== undefined && !o.encrypt) throw new InvalidArgumentError('--password-file is for an encrypted key: add --encrypt');
     const home = resolve(o.home);
-    const key = await init(home, { chainId: o.chainId, moniker: o.moniker, devAccounts: o.dev ? o.devAccounts : 0 });
-    console.log(`initialised ${home}\n  chain id:  ${o.chainId}\n  validator: ${homePaths(home).validatorKey}`);
-    void key;
+    const password = o.encrypt ? await newKeyPassword(o.passwordFile) : undefined;
+    const key = await init(home, { chainId: o.chainId, moniker: o.moniker, devAccounts: o.dev ? o.devAccounts : 0, password });
+    console.log(`initialised ${home}\n  chain id:  ${o.chainId}\n  validator: ${homePaths(home).validatorKey} (${formatAddress(key.address)}${password ? ', encrypted' : ''})`);
     console.log(`start it with: metanode start --home ${home}`);
   });
 
@@ -94,9 +102,14 @@ program
   .option('--rpc-port <port>', 'JSON-RPC port (overrides config.json)', int('--rpc-port', 0, 65535))
   .option('--p2p-port <port>', 'p2p TCP port on all interfaces (overrides config.json p2p.listen)', int('--p2p-port', 0, 65535))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string }) => {
-    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort });
+  .option('--password-file <file>', `password of an encrypted validator key (else the environment variable ${KEY_PASSWORD_ENV})`)
+  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string; passwordFile?: string }) => {
+    const keyPassword = await readKeyPassword({ passwordFile: o.passwordFile, env: process.env });
+    delete process.env[KEY_PASSWORD_ENV]; // not inherited by anything this process starts
+    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort }, keyPassword);
   });
+
+addKeyCommands(program);
 
 program
   .command('testnet')

@@ -3,6 +3,11 @@ export const NodeErrorCode = {
   HomeExists: 'NODE_HOME_EXISTS',
   BadConfig: 'NODE_BAD_CONFIG',
   BadKey: 'NODE_BAD_KEY',
+  /** The validator key is encrypted and no password was given (or its source cannot be read). */
+  KeyLocked: 'NODE_KEY_LOCKED',
+  WrongPassword: 'NODE_WRONG_PASSWORD',
+  /** The validator key file is open to other users. */
+  KeyPermissions: 'NODE_KEY_PERMISSIONS',
   State: 'NODE_BAD_STATE',
 } as const;
 export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];

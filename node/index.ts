@@ -1,6 +1,7 @@
 export * from './config.js';
 export * from './errors.js';
 export * from './home.js';
+export * from './keyfile.js';
 export * from './node.js';
 export * from './version.js';
 export * from './testnet.js';

@@ -10,7 +10,8 @@ import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
-import { exists, homePaths, readConfig, readValidatorKey } from './home.js';
+import { exists, homePaths, readConfig } from './home.js';
+import { readValidatorKey, type KeyPassword } from './keyfile.js';
 import { NodeMetrics } from './metrics.js';
 import { VERSION } from './version.js';
 
@@ -47,11 +48,12 @@ export class MetanodeNode {
     private readonly logger: Logger,
   ) {}
 
-  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}): Promise<MetanodeNode> {
+  /** `secrets.keyPassword`: the password of an encrypted validator key (node/keyfile.ts). */
+  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}, secrets: { keyPassword?: KeyPassword } = {}): Promise<MetanodeNode> {
     const p = homePaths(home);
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
-    const key = await readValidatorKey(p.validatorKey);
+    const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
     const { registry, bank } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });

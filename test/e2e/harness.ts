@@ -62,10 +62,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `metanode ARGS` to completion (for init, version, and starts that must fail). */
-export function runMetanode(args: string[], timeoutMs = 30_000): Promise<RunResult> {
+/** Runs `metanode ARGS` to completion (for init, version, and starts that must fail); `env` is added to the environment. */
+export function runMetanode(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [METANODE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [METANODE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     track(child);
     let stdout = '';
     let stderr = '';
@@ -218,11 +218,11 @@ export class TestNode {
    * Spawns `metanode start` and waits until GET /health answers 200. Keeps its port across
    * restarts (a new free one the first time, or if the old one was taken meanwhile).
    */
-  async start(o: { port?: number; timeoutMs?: number } = {}): Promise<void> {
+  async start(o: { port?: number; timeoutMs?: number; args?: string[]; env?: Record<string, string> } = {}): Promise<void> {
     if (this.proc) throw new Error(`node ${this.home} is already running`);
     for (let attempt = 0; ; attempt++) {
       this.port = o.port ?? (this.port || (await freePort()));
-      this.spawn();
+      this.spawn(o);
       try {
         await this.waitReady(o.timeoutMs);
         return;
@@ -235,10 +235,11 @@ export class TestNode {
     }
   }
 
-  /** Spawns `metanode start` without waiting (see start()). */
-  spawn(): void {
-    const child = spawn(process.execPath, [METANODE, 'start', '--home', this.home, '--rpc-port', String(this.port), '--log-level', this.logLevel], {
+  /** Spawns `metanode start` without waiting (see start()); `args` are added, `env` is added to the environment. */
+  spawn(o: { args?: string[]; env?: Record<string, string> } = {}): void {
+    const child = spawn(process.execPath, [METANODE, 'start', '--home', this.home, '--rpc-port', String(this.port), '--log-level', this.logLevel, ...(o.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
     });
     track(child);
     this.proc = child;
