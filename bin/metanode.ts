@@ -38,30 +38,59 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
   return key;
 }
 
-/** Runs a node until SIGINT/SIGTERM, then stops it cleanly (a second signal forces exit). */
-async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassword: KeyPassword | undefined, onStarted?: (node: MetanodeNode) => void): Promise<void> {
+/**
+ * Exit codes of `metanode start` (docs/operations.md#exit-codes): 0 after a clean stop, 1 when it
+ * cannot start (bad home, config, key…), 3 when it stopped because it could not write to disk.
+ */
+const ExitCode = { Ok: 0, Error: 1, Storage: 3, Interrupted: 130 } as const;
+
+/** How long a stop may take before the process exits anyway. */
+const STOP_LIMIT_MS = 10_000;
+
+/**
+ * Runs a node until SIGINT/SIGTERM (a second signal forces exit), or until it cannot go on (its
+ * health's 'fatal': a disk that takes no more blocks); then stops it cleanly, within
+ * STOP_LIMIT_MS. Returns the exit code.
+ */
+async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassword: KeyPassword | undefined): Promise<number> {
   const node = await MetanodeNode.create(home, log, overrides, { keyPassword });
   if (keyPassword && !(await inspectValidatorKey(homePaths(home).validatorKey)).encrypted) {
     log.warn({ from: keyPassword.from }, `a key password was given, but the validator key is not encrypted: encrypt it with metanode keys encrypt --home ${home}`);
   }
   await node.start();
-  onStarted?.(node);
-  await new Promise<void>((done) => {
+  return new Promise<number>((done) => {
     let stopping = false;
-    const stop = (sig: string) => {
+    const stop = (why: string, code: number) => {
       if (stopping) {
-        log.warn({ sig }, 'second signal: exiting now');
-        process.exit(130);
+        if (why === 'SIGINT' || why === 'SIGTERM') {
+          log.warn({ sig: why }, 'second signal: exiting now');
+          process.exit(ExitCode.Interrupted);
+        }
+        return;
       }
       stopping = true;
-      log.info({ sig }, 'stopping');
-      node.stop().then(done, (e: unknown) => {
-        log.error({ err: e }, 'error while stopping');
-        process.exit(1);
-      });
+      log.info({ why }, 'stopping');
+      setTimeout(() => {
+        log.error({ ms: STOP_LIMIT_MS }, 'the node did not stop in time: exiting');
+        process.exit(code === ExitCode.Ok ? ExitCode.Error : code);
+      }, STOP_LIMIT_MS).unref();
+      node.stop().then(
+        () => done(node.health.fatal ? ExitCode.Storage : code), // a failed disk, even if a signal came first
+        (e: unknown) => {
+          log.error({ err: e }, 'error while stopping');
+          done(code === ExitCode.Ok ? ExitCode.Error : code);
+        },
+      );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT', ExitCode.Ok));
+    process.on('SIGTERM', () => stop('SIGTERM', ExitCode.Ok));
+    const fatal = (e: Error) => {
+      console.error(`error: ${e.message}`);
+      stop('fatal', ExitCode.Storage);
+    };
+    // Not inside the failing write's call stack: the chain finishes its commit call first.
+    node.health.on('fatal', (e) => setImmediate(fatal, e));
+    if (node.health.fatal) fatal(node.health.fatal);
   });
 }
 
@@ -106,7 +135,7 @@ program
   .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string; passwordFile?: string }) => {
     const keyPassword = await readKeyPassword({ passwordFile: o.passwordFile, env: process.env });
     delete process.env[KEY_PASSWORD_ENV]; // not inherited by anything this process starts
-    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort }, keyPassword);
+    process.exit(await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort }, keyPassword));
   });
 
 addKeyCommands(program);

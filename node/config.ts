@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
+import { defaultBlockchainOptions, defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
 import { defaultRpcOptions } from '../rpc/index.js';
 
 /** config.json in a node home. Every field is optional; defaults come from each part's options.ts. */
@@ -46,6 +46,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    storage: z
+      .object({
+        writeRetries: z.number().int().min(0).max(100).optional(),
+        writeRetryDelayMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     verifier: z
       .object({
         workers: z.number().int().min(0).max(64).optional(),
@@ -82,6 +89,7 @@ export function defaultConfig(moniker: string): NodeConfig {
       maxBlockTxs: defaultIbftOptions.maxBlockTxs,
       maxBlockBytes: defaultIbftOptions.maxBlockBytes,
     },
+    storage: { ...defaultBlockchainOptions },
     p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [] },
   };
 }

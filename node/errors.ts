@@ -9,6 +9,8 @@ export const NodeErrorCode = {
   /** The validator key file is open to other users. */
   KeyPermissions: 'NODE_KEY_PERMISSIONS',
   State: 'NODE_BAD_STATE',
+  /** A block or sign-log record could not be written (a full disk, an I/O error): the node stops. */
+  StorageFailed: 'NODE_STORAGE_FAILED',
 } as const;
 export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
 

@@ -6,3 +6,4 @@ export * from './node.js';
 export * from './version.js';
 export * from './testnet.js';
 export * from './runtime.js';
+export * from './health.js';

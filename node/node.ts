@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
@@ -10,6 +10,7 @@ import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
+import { NodeHealth } from './health.js';
 import { exists, homePaths, readConfig } from './home.js';
 import { readValidatorKey, type KeyPassword } from './keyfile.js';
 import { NodeMetrics } from './metrics.js';
@@ -42,6 +43,8 @@ export class MetanodeNode {
     readonly engine: IbftEngine | undefined,
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
+    /** Whether the node can go on; its 'fatal' event means it cannot (bin/metanode.ts stops it and exits). */
+    readonly health: NodeHealth,
     private readonly store: ChainStore,
     private readonly signLog: FileSignLog | undefined,
     private readonly verifier: VerifierPool,
@@ -71,7 +74,7 @@ export class MetanodeNode {
           `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
         );
       }
-      chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
+      chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, config.storage ?? {});
       const valset = chain.validatorSet(chain.height + 1);
       const i = valset.indexOf(key.address);
       if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
@@ -104,8 +107,9 @@ export class MetanodeNode {
     }
     const relay = new TxRelay({ gossipWithoutPeers: network.options.bootstrap.length > 0 }, { mempool, network, logger: logger.child({ module: 'relay' }) });
     const metrics = new NodeMetrics();
+    const health = new NodeHealth({ writeRetries: config.storage?.writeRetries ?? defaultBlockchainOptions.writeRetries }, { chain, logger: logger.child({ module: 'node' }), registry: metrics.registry });
     const engine = signLog
-      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
+      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
       : undefined;
     const sync = new BlockSync({}, {
       chain,
@@ -133,12 +137,13 @@ export class MetanodeNode {
           return results;
         },
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
+        health: () => health.status(),
       },
       logger: logger.child({ module: 'rpc' }),
       metrics: metrics.rpc,
       registry: metrics.registry,
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, store, signLog, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, health, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -165,6 +170,7 @@ export class MetanodeNode {
   async stop(): Promise<void> {
     if (this.status === 'stopping' || this.status === 'stopped') return;
     this.status = 'stopping';
+    this.chain.stopRetrying(); // a block write waiting to be retried fails now: consensus can stop
     await this.rpc.stop();
     await this.sync.stop();
     await this.engine?.stop();

@@ -14,4 +14,6 @@ export interface RpcBackend {
   submitTransactions(raws: Uint8Array[]): Promise<(Transaction | MempoolError)[]>;
   /** Connected peers (0 for a single node) and whether the node is catching up. */
   network(): { peers: number; syncing: boolean };
+  /** Whether the node can do its work (GET /health: 503 when not), and why not. */
+  health(): { ok: boolean; reason?: string };
 }

@@ -153,7 +153,10 @@ export class RpcServer {
     }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    if (req.method === 'GET' && path === '/health') return send(res, 200, { ok: true, height: this.deps.backend.chain.height });
+    if (req.method === 'GET' && path === '/health') {
+      const health = this.deps.backend.health();
+      return send(res, health.ok ? 200 : 503, { ...health, height: this.deps.backend.chain.height });
+    }
     if (req.method === 'GET' && path === '/metrics' && this.deps.registry) {
       const text = await this.deps.registry.metrics();
       res.writeHead(200, { 'content-type': this.deps.registry.contentType, 'content-length': Buffer.byteLength(text) });
