@@ -39,59 +39,104 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
 }
 
 /**
- * Exit codes of `metanode start` (docs/operations.md#exit-codes): 0 after a clean stop, 1 when it
- * cannot start (bad home, config, key…), 3 when it stopped because it could not write to disk.
+ * Exit codes of `metanode start` (docs/operations.md#exit-codes-of-metanode-start): 0 after a
+ * clean stop, 1 when it cannot start (bad home, config, key…), 3 when it stopped because it could
+ * not write to disk, 4 after an internal error (an uncaught exception or unhandled rejection: a bug).
  */
-const ExitCode = { Ok: 0, Error: 1, Storage: 3, Interrupted: 130 } as const;
+const ExitCode = { Ok: 0, Error: 1, Storage: 3, Internal: 4, Interrupted: 130 } as const;
 
 /** How long a stop may take before the process exits anyway. */
 const STOP_LIMIT_MS = 10_000;
 
 /**
- * Runs a node until SIGINT/SIGTERM (a second signal forces exit), or until it cannot go on (its
- * health's 'fatal': a disk that takes no more blocks); then stops it cleanly, within
- * STOP_LIMIT_MS. Returns the exit code.
+ * Runs a node until SIGINT/SIGTERM (a second signal forces exit), until its supervisor goes away
+ * (a parent that gave it an IPC channel, as `metanode devnet` does), until it cannot go on (its
+ * health's 'fatal': a disk that takes no more blocks), or until an uncaught exception or unhandled
+ * rejection (a bug: logged as fatal with the error); then stops it cleanly, within STOP_LIMIT_MS.
+ * Returns the exit code.
  */
 async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassword: KeyPassword | undefined): Promise<number> {
-  const node = await MetanodeNode.create(home, log, overrides, { keyPassword });
+  let node: MetanodeNode | undefined = undefined; // set once created
+  /** A stop asked for while the node is being created: done once it is. */
+  let pending: { why: string; code: number } | undefined;
+  let starting: Promise<void> = Promise.resolve();
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  let stopping = false;
+  let bug = false;
+  const isSignal = (why: string) => why === 'SIGINT' || why === 'SIGTERM';
+  const stop = (why: string, code: number) => {
+    if (stopping || (!node && pending)) {
+      if (isSignal(why)) {
+        log.warn({ sig: why }, 'second signal: exiting now');
+        process.exit(ExitCode.Interrupted);
+      }
+      return;
+    }
+    if (!node) {
+      pending = { why, code };
+      return;
+    }
+    const n = node;
+    stopping = true;
+    log.info({ why }, 'stopping');
+    // Even if a signal came first: a failed disk or a bug is what the exit code says.
+    const final = (c: number) => (bug ? ExitCode.Internal : n.health.fatal ? ExitCode.Storage : c);
+    setTimeout(() => {
+      log.error({ ms: STOP_LIMIT_MS }, 'the node did not stop in time: exiting');
+      process.exit(final(code === ExitCode.Ok ? ExitCode.Error : code));
+    }, STOP_LIMIT_MS).unref();
+    // A stop asked for while the node starts waits for the start to end (it stops what it started if it fails).
+    const stopped = starting.catch(() => undefined).then(() => n.stop());
+    stopped.then(
+      () => finish(final(code)),
+      (e: unknown) => {
+        log.error({ err: e }, 'error while stopping');
+        finish(final(code === ExitCode.Ok ? ExitCode.Error : code));
+      },
+    );
+  };
+  // Only a bug gets here (every error of a request, a peer or the disk is handled where it happens).
+  const onBug = (kind: string) => (e: unknown) => {
+    log.fatal({ kind, err: e }, 'internal error (a bug): stopping');
+    console.error(`error: internal error (${kind}): ${(e as Error)?.message ?? String(e)}; this is a bug in metanode: please report it with the log`);
+    bug = true;
+    if (!node) process.exit(ExitCode.Internal);
+    stop(kind, ExitCode.Internal);
+  };
+  process.on('uncaughtException', onBug('uncaughtException'));
+  process.on('unhandledRejection', onBug('unhandledRejection'));
+  process.on('SIGINT', () => stop('SIGINT', ExitCode.Ok));
+  process.on('SIGTERM', () => stop('SIGTERM', ExitCode.Ok));
+  if (process.channel) {
+    // Started with an IPC channel (metanode devnet): stop cleanly when the supervisor is gone.
+    process.channel.unref();
+    process.once('disconnect', () => stop('the supervisor is gone', ExitCode.Ok));
+  }
+
+  node = await MetanodeNode.create(home, log, overrides, { keyPassword });
+  if (pending) {
+    stop(pending.why, pending.code);
+    return finished;
+  }
   if (keyPassword && !(await inspectValidatorKey(homePaths(home).validatorKey)).encrypted) {
     log.warn({ from: keyPassword.from }, `a key password was given, but the validator key is not encrypted: encrypt it with metanode keys encrypt --home ${home}`);
   }
-  await node.start();
-  return new Promise<number>((done) => {
-    let stopping = false;
-    const stop = (why: string, code: number) => {
-      if (stopping) {
-        if (why === 'SIGINT' || why === 'SIGTERM') {
-          log.warn({ sig: why }, 'second signal: exiting now');
-          process.exit(ExitCode.Interrupted);
-        }
-        return;
-      }
-      stopping = true;
-      log.info({ why }, 'stopping');
-      setTimeout(() => {
-        log.error({ ms: STOP_LIMIT_MS }, 'the node did not stop in time: exiting');
-        process.exit(code === ExitCode.Ok ? ExitCode.Error : code);
-      }, STOP_LIMIT_MS).unref();
-      node.stop().then(
-        () => done(node.health.fatal ? ExitCode.Storage : code), // a failed disk, even if a signal came first
-        (e: unknown) => {
-          log.error({ err: e }, 'error while stopping');
-          done(code === ExitCode.Ok ? ExitCode.Error : code);
-        },
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT', ExitCode.Ok));
-    process.on('SIGTERM', () => stop('SIGTERM', ExitCode.Ok));
-    const fatal = (e: Error) => {
-      console.error(`error: ${e.message}`);
-      stop('fatal', ExitCode.Storage);
-    };
-    // Not inside the failing write's call stack: the chain finishes its commit call first.
-    node.health.on('fatal', (e) => setImmediate(fatal, e));
-    if (node.health.fatal) fatal(node.health.fatal);
-  });
+  const fatal = (e: Error) => {
+    console.error(`error: ${e.message}`);
+    stop('fatal', ExitCode.Storage);
+  };
+  // Not inside the failing write's call stack: the chain finishes its commit call first.
+  node.health.on('fatal', (e) => setImmediate(fatal, e));
+  starting = node.start();
+  try {
+    await starting;
+  } catch (e) {
+    if (stopping) return finished; // stopped while starting
+    throw e;
+  }
+  if (node.health.fatal) fatal(node.health.fatal);
+  return finished;
 }
 
 const program = new Command('metanode')
@@ -166,7 +211,7 @@ program
   .option('--dev-accounts <n>', 'dev accounts to fund on creation', int('--dev-accounts', 1, 1000), 10)
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(async (o: { dir: string; validators: number; baseRpcPort: number; baseP2pPort: number; devAccounts: number; logLevel: string }) => {
-    await runDevnet(o);
+    process.exit(await runDevnet(o));
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -1,6 +1,8 @@
 export const NodeErrorCode = {
   NoHome: 'NODE_NO_HOME',
   HomeExists: 'NODE_HOME_EXISTS',
+  /** Another process holds the home's database (LevelDB's lock). */
+  HomeInUse: 'NODE_HOME_IN_USE',
   BadConfig: 'NODE_BAD_CONFIG',
   BadKey: 'NODE_BAD_KEY',
   /** The validator key is encrypted and no password was given (or its source cannot be read). */

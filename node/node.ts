@@ -64,7 +64,15 @@ export class MetanodeNode {
     // an error: a database that existed but now holds no chain lost its records, and writing a new
     // genesis over it would silently restart the chain from height 0.
     const hadDatabase = await exists(join(p.data, 'CURRENT'));
-    const kv = await LevelKV.open(p.data);
+    let kv: LevelKV;
+    try {
+      kv = await LevelKV.open(p.data);
+    } catch (e) {
+      if (e instanceof StorageError && e.code === StorageErrorCode.Locked) {
+        throw new NodeError(NodeErrorCode.HomeInUse, `the home ${home} is in use by another process (is another metanode running with this home?): stop that one first, or start this one with another --home`);
+      }
+      throw e;
+    }
     const store = await ChainStore.open(kv);
     let chain: Blockchain;
     try {
