@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devAccounts } from '../genesis/index.js';
-import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, homePaths, inspectValidatorKey, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
 
 export interface DevnetOptions {
   dir: string;
@@ -17,11 +18,87 @@ export interface DevnetOptions {
 
 const metanodeScript = fileURLToPath(new URL('./metanode.js', import.meta.url));
 
-async function waitHealthy(url: string, child: ChildProcess, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && child.exitCode === null) {
+/** How long a node may take to serve JSON-RPC after it is spawned. */
+const START_TIMEOUT_MS = 30_000;
+/** How long the nodes may take to stop after SIGTERM before they are killed. */
+const STOP_TIMEOUT_MS = 15_000;
+export const DEVNET_LOCK = 'devnet.lock';
+
+/** Thrown for what stops a devnet from running; bin/metanode.ts prints the message and exits 1. */
+export class DevnetError extends Error {}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A pid can be reused after a reboot or a long time: on Linux, check that it is a devnet.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('devnet');
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * `<dir>/devnet.lock`, created exclusively, holds the supervisor's pid: a second devnet on the
+ * folder finds it and refuses to start. A lock whose process is gone (kill -9, a power cut) is
+ * stale and is replaced. Returns the release function (also run at process exit).
+ */
+function acquireLock(dir: string): () => void {
+  const path = join(dir, DEVNET_LOCK);
+  for (let attempt = 0; ; attempt++) {
     try {
-      if ((await fetch(`${url}/health`)).ok) return true;
+      const fd = openSync(path, 'wx', 0o644);
+      writeSync(fd, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+      closeSync(fd);
+      const release = () => {
+        try {
+          if ((JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid === process.pid) unlinkSync(path);
+        } catch {
+          // gone already
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+    }
+    let holder: { pid?: unknown; startedAt?: unknown } = {};
+    try {
+      holder = JSON.parse(readFileSync(path, 'utf8')) as typeof holder;
+    } catch {
+      // unreadable: left by a supervisor that died while writing it
+    }
+    const pid = typeof holder.pid === 'number' ? holder.pid : undefined;
+    if (pid !== undefined && pid !== process.pid && isRunning(pid)) {
+      throw new DevnetError(
+        `a devnet is already running in ${dir} (supervisor pid ${pid}, started ${String(holder.startedAt)}): stop it first (Ctrl-C in its terminal, or kill ${pid}), or run this one with another --dir`,
+      );
+    }
+    console.error(`removing a stale ${path} (${pid === undefined ? 'unreadable' : `pid ${pid} is not running`})`);
+    unlinkSync(path);
+  }
+}
+
+/** The last `error: …` line a node printed to its log (why it would not start), if any. */
+async function lastError(logFile: string): Promise<string | undefined> {
+  try {
+    return (await readFile(logFile, 'utf8')).split('\n').filter((l) => l.startsWith('error: ')).at(-1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until `url` serves JSON-RPC as validator `address` (not some other process on the port). */
+async function waitServing(url: string, address: string, child: ChildProcess, aborted: () => boolean): Promise<boolean> {
+  const until = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < until && child.exitCode === null && child.signalCode === null && !aborted()) {
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'node_status' }) });
+      const body = (await res.json()) as { result?: { validator?: string } };
+      if (body.result?.validator === address) return true;
     } catch {
       // not up yet
     }
@@ -32,29 +109,78 @@ async function waitHealthy(url: string, child: ChildProcess, ms: number): Promis
 
 /**
  * A local devnet: N validator processes on 127.0.0.1, created on first use and resumed after.
- * Each node logs to <dir>/nodeI/node.log. Ctrl-C stops them all.
+ * Each node logs to <dir>/nodeI/node.log. Each runs in its own process group, so the terminal's
+ * Ctrl-C (SIGINT to the foreground group) reaches only this supervisor, which sends each node one
+ * SIGTERM and waits for it to stop cleanly; each also has an IPC channel to the supervisor and
+ * stops cleanly if the supervisor goes away. Returns the exit code: 0 when every node stopped
+ * cleanly, 1 when one would not start or did not stop cleanly.
  */
-export async function runDevnet(o: DevnetOptions): Promise<void> {
+export async function runDevnet(o: DevnetOptions): Promise<number> {
   const dir = resolve(o.dir);
-  const existing = (await exists(dir)) ? readdirSync(dir).filter((d) => /^node\d+$/.test(d)).length : 0;
+  mkdirSync(dir, { recursive: true });
+  const release = acquireLock(dir);
+  const existing = readdirSync(dir).filter((d) => /^node\d+$/.test(d)).length;
   if (existing === 0) {
     // Every node of a devnet runs on this machine: they share its cores for signature checks.
     await writeTestnet({ validators: o.validators, out: dir, chainId: 'metanode-devnet', host: '127.0.0.1', baseRpcPort: o.baseRpcPort, baseP2pPort: o.baseP2pPort, baseMetricsPort: o.baseMetricsPort, devAccounts: o.devAccounts, verifierWorkers: sharedHostWorkers(o.validators) });
     console.log(`created a ${o.validators}-validator devnet in ${dir}`);
   } else if (existing !== o.validators) {
-    throw new Error(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
+    release();
+    throw new DevnetError(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
   }
   const homes = Array.from({ length: o.validators }, (_, i) => join(dir, `node${i}`));
+  const logs = homes.map((h) => join(h, 'node.log'));
   const children: ChildProcess[] = [];
   let stopping = false;
-  for (const home of homes) {
-    const log = openSync(join(home, 'node.log'), 'a');
-    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], { stdio: ['ignore', log, log], env: { ...process.env, ...NODE_RUNTIME_ENV } });
+  let startedUp = false;
+  let onAllExited: (() => void) | undefined;
+
+  const stopAll = (): Promise<number> => {
+    stopping = true;
+    const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of running) c.kill('SIGTERM');
+    return new Promise<number>((done) => {
+      const finish = () => done(children.every((c) => c.exitCode === 0) ? 0 : 1);
+      let left = running.length;
+      if (left === 0) return finish();
+      const timer = setTimeout(() => {
+        for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, STOP_TIMEOUT_MS);
+      for (const c of running) {
+        c.once('exit', () => {
+          if (--left > 0) return;
+          clearTimeout(timer);
+          finish();
+        });
+      }
+    });
+  };
+
+  // Handlers first: a Ctrl-C while the nodes start stops them too.
+  let signalled: (() => void) | undefined;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    signalled?.();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+
+  for (const [i, home] of homes.entries()) {
+    const log = openSync(logs[i]!, 'a');
+    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, metanodeScript, 'start', '--home', home, '--log-level', o.logLevel], {
+      stdio: ['ignore', log, log, 'ipc'],
+      env: { ...process.env, ...NODE_RUNTIME_ENV },
+      detached: true,
+    });
+    closeSync(log);
     child.on('exit', (code, signal) => {
-      if (!stopping) console.error(`node ${home} exited (${signal ?? code}); see ${join(home, 'node.log')}`);
+      if (stopping) return;
+      if (startedUp) console.error(`node${i} exited (${signal ?? `code ${code}`}); see ${logs[i]}`);
+      if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) onAllExited?.();
     });
     children.push(child);
   }
+
   const urls: string[] = [];
   const metricsUrls: (string | undefined)[] = [];
   for (const [i, home] of homes.entries()) {
@@ -62,14 +188,31 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     const url = `http://${cfg.rpc?.host ?? '127.0.0.1'}:${cfg.rpc?.port ?? 8545}`;
     urls.push(url);
     metricsUrls.push(cfg.metrics ? `http://${cfg.metrics.host ?? '127.0.0.1'}:${cfg.metrics.port}/metrics` : undefined);
-    if (!(await waitHealthy(url, children[i]!, 30_000))) console.error(`node${i} did not come up; see ${join(home, 'node.log')}`);
+    const { address } = await inspectValidatorKey(homePaths(home).validatorKey);
+    if (await waitServing(url, address, children[i]!, () => stopping)) continue;
+    if (stopping) break;
+    const c = children[i]!;
+    const why = c.exitCode !== null || c.signalCode !== null ? `exited (${c.signalCode ?? `code ${c.exitCode}`})` : `did not serve ${url} within ${START_TIMEOUT_MS / 1000} s`;
+    const error = await lastError(logs[i]!);
+    console.error(`node${i} ${why} while the devnet started${error ? `: ${error.slice('error: '.length)}` : ''}; see ${logs[i]}`);
+    console.error('stopping the other nodes…');
+    await stopAll();
+    release();
+    return 1;
   }
-  const genesis = JSON.parse(await (await import('node:fs/promises')).readFile(homePaths(homes[0]!).genesis, 'utf8')) as { modules: { bank: { balances: unknown[] } } };
+  if (stopping) {
+    console.log('stopping the devnet…');
+    const code = await stopAll();
+    release();
+    return code;
+  }
+  startedUp = true;
+  const genesis = JSON.parse(await readFile(homePaths(homes[0]!).genesis, 'utf8')) as { modules: { bank: { balances: unknown[] } } };
   console.log(
     [
       '',
       `Metanode devnet: ${o.validators} validator(s) on 127.0.0.1`,
-      ...urls.map((u, i) => `  node${i}  JSON-RPC ${u}   metrics ${metricsUrls[i] ?? '(off)'}   logs ${join(homes[i]!, 'node.log')}`),
+      ...urls.map((u, i) => `  node${i}  JSON-RPC ${u}   metrics ${metricsUrls[i] ?? '(off)'}   logs ${logs[i]}`),
       '',
       'Dev accounts (DEV ONLY: these secret keys are public; never fund them on a real network):',
       ...devAccounts(genesis.modules.bank.balances.length).map((a) => `  ${a.index}  ${a.address}  secret 0x${Buffer.from(a.key.secret).toString('hex')}`),
@@ -78,21 +221,20 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       '',
     ].join('\n'),
   );
-  await new Promise<void>((done) => {
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      console.log('stopping the devnet…');
-      for (const c of children) c.kill('SIGTERM');
-      let left = children.filter((c) => c.exitCode === null && c.signalCode === null).length;
-      if (left === 0) done();
-      for (const c of children) c.once('exit', () => --left === 0 && done());
-      setTimeout(() => {
-        for (const c of children) c.kill('SIGKILL');
-        done();
-      }, 15_000).unref();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  const why = await new Promise<'signal' | 'all exited'>((done) => {
+    signalled = () => done('signal');
+    onAllExited = () => done('all exited');
   });
+  if (why === 'all exited') {
+    console.error('every node of the devnet has exited: stopping');
+    release();
+    return 1;
+  }
+  console.log('stopping the devnet…');
+  const code = await stopAll();
+  release();
+  if (code !== 0) {
+    for (const [i, c] of children.entries()) if (c.exitCode !== 0) console.error(`node${i} did not stop cleanly (${c.signalCode ?? `code ${c.exitCode}`}); see ${logs[i]}`);
+  }
+  return code;
 }

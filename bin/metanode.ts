@@ -2,11 +2,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { formatAddress } from '../chain/index.js';
 import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis } from '../genesis/index.js';
-import { MetanodeNode, VERSION, homePaths, initHome, writeTestnet, type NodeOverrides } from '../node/index.js';
+import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, writeTestnet, type KeyPassword, type NodeOverrides } from '../node/index.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
+import { addKeyCommands, newKeyPassword } from './keys.js';
 
 const MIN_NODE_MAJOR = 22;
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
@@ -26,39 +28,116 @@ function logger(level: string): Logger {
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-async function init(home: string, o: { chainId: string; moniker: string; devAccounts: number }): Promise<ValidatorKey> {
+async function init(home: string, o: { chainId: string; moniker: string; devAccounts: number; password?: string }): Promise<ValidatorKey> {
   const key = ValidatorKey.generate();
   const genesis = buildGenesis({
     chainId: o.chainId,
     validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey, blsProofOfPossession: key.bls.proofOfPossession() }],
     devAccounts: o.devAccounts,
   });
-  await initHome(home, { moniker: o.moniker, key, genesis });
+  await initHome(home, { moniker: o.moniker, key, genesis, password: o.password });
   return key;
 }
 
-/** Runs a node until SIGINT/SIGTERM, then stops it cleanly (a second signal forces exit). */
-async function run(home: string, log: Logger, overrides: NodeOverrides, onStarted?: (node: MetanodeNode) => void): Promise<void> {
-  const node = await MetanodeNode.create(home, log, overrides);
-  await node.start();
-  onStarted?.(node);
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) {
-        log.warn({ sig }, 'second signal: exiting now');
-        process.exit(130);
+/**
+ * Exit codes of `metanode start` (docs/operations.md#exit-codes-of-metanode-start): 0 after a
+ * clean stop, 1 when it cannot start (bad home, config, key…), 3 when it stopped because it could
+ * not write to disk, 4 after an internal error (an uncaught exception or unhandled rejection: a bug).
+ */
+const ExitCode = { Ok: 0, Error: 1, Storage: 3, Internal: 4, Interrupted: 130 } as const;
+
+/** How long a stop may take before the process exits anyway. */
+const STOP_LIMIT_MS = 10_000;
+
+/**
+ * Runs a node until SIGINT/SIGTERM (a second signal forces exit), until its supervisor goes away
+ * (a parent that gave it an IPC channel, as `metanode devnet` does), until it cannot go on (its
+ * health's 'fatal': a disk that takes no more blocks), or until an uncaught exception or unhandled
+ * rejection (a bug: logged as fatal with the error); then stops it cleanly, within STOP_LIMIT_MS.
+ * Returns the exit code.
+ */
+async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassword: KeyPassword | undefined): Promise<number> {
+  let node: MetanodeNode | undefined = undefined; // set once created
+  /** A stop asked for while the node is being created: done once it is. */
+  let pending: { why: string; code: number } | undefined;
+  let starting: Promise<void> = Promise.resolve();
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((r) => (finish = r));
+  let stopping = false;
+  let bug = false;
+  const isSignal = (why: string) => why === 'SIGINT' || why === 'SIGTERM';
+  const stop = (why: string, code: number) => {
+    if (stopping || (!node && pending)) {
+      if (isSignal(why)) {
+        log.warn({ sig: why }, 'second signal: exiting now');
+        process.exit(ExitCode.Interrupted);
       }
-      stopping = true;
-      log.info({ sig }, 'stopping');
-      node.stop().then(done, (e: unknown) => {
+      return;
+    }
+    if (!node) {
+      pending = { why, code };
+      return;
+    }
+    const n = node;
+    stopping = true;
+    log.info({ why }, 'stopping');
+    // Even if a signal came first: a failed disk or a bug is what the exit code says.
+    const final = (c: number) => (bug ? ExitCode.Internal : n.health.fatal ? ExitCode.Storage : c);
+    setTimeout(() => {
+      log.error({ ms: STOP_LIMIT_MS }, 'the node did not stop in time: exiting');
+      process.exit(final(code === ExitCode.Ok ? ExitCode.Error : code));
+    }, STOP_LIMIT_MS).unref();
+    // A stop asked for while the node starts waits for the start to end (it stops what it started if it fails).
+    const stopped = starting.catch(() => undefined).then(() => n.stop());
+    stopped.then(
+      () => finish(final(code)),
+      (e: unknown) => {
         log.error({ err: e }, 'error while stopping');
-        process.exit(1);
-      });
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
+        finish(final(code === ExitCode.Ok ? ExitCode.Error : code));
+      },
+    );
+  };
+  // Only a bug gets here (every error of a request, a peer or the disk is handled where it happens).
+  const onBug = (kind: string) => (e: unknown) => {
+    log.fatal({ kind, err: e }, 'internal error (a bug): stopping');
+    console.error(`error: internal error (${kind}): ${(e as Error)?.message ?? String(e)}; this is a bug in metanode: please report it with the log`);
+    bug = true;
+    if (!node) process.exit(ExitCode.Internal);
+    stop(kind, ExitCode.Internal);
+  };
+  process.on('uncaughtException', onBug('uncaughtException'));
+  process.on('unhandledRejection', onBug('unhandledRejection'));
+  process.on('SIGINT', () => stop('SIGINT', ExitCode.Ok));
+  process.on('SIGTERM', () => stop('SIGTERM', ExitCode.Ok));
+  if (process.channel) {
+    // Started with an IPC channel (metanode devnet): stop cleanly when the supervisor is gone.
+    process.channel.unref();
+    process.once('disconnect', () => stop('the supervisor is gone', ExitCode.Ok));
+  }
+
+  node = await MetanodeNode.create(home, log, overrides, { keyPassword });
+  if (pending) {
+    stop(pending.why, pending.code);
+    return finished;
+  }
+  if (keyPassword && !(await inspectValidatorKey(homePaths(home).validatorKey)).encrypted) {
+    log.warn({ from: keyPassword.from }, `a key password was given, but the validator key is not encrypted: encrypt it with metanode keys encrypt --home ${home}`);
+  }
+  const fatal = (e: Error) => {
+    console.error(`error: ${e.message}`);
+    stop('fatal', ExitCode.Storage);
+  };
+  // Not inside the failing write's call stack: the chain finishes its commit call first.
+  node.health.on('fatal', (e) => setImmediate(fatal, e));
+  starting = node.start();
+  try {
+    await starting;
+  } catch (e) {
+    if (stopping) return finished; // stopped while starting
+    throw e;
+  }
+  if (node.health.fatal) fatal(node.health.fatal);
+  return finished;
 }
 
 const program = new Command('metanode')
@@ -79,11 +158,14 @@ program
   .option('--moniker <name>', 'a name for this node', 'node0')
   .option('--dev', 'fund the well-known dev accounts (never on a real network)')
   .option('--dev-accounts <n>', 'how many dev accounts --dev funds', int('--dev-accounts', 1, 1000), 10)
-  .action(async (o: { home: string; chainId: string; moniker: string; dev?: boolean; devAccounts: number }) => {
+  .option('--encrypt', `encrypt the validator key with a password (from --password-file, ${KEY_PASSWORD_ENV} or a prompt)`)
+  .option('--password-file <file>', 'with --encrypt: read the password from FILE')
+  .action(async (o: { home: string; chainId: string; moniker: string; dev?: boolean; devAccounts: number; encrypt?: boolean; passwordFile?: string }) => {
+    if (o.passwordFile !== undefined && !o.encrypt) throw new InvalidArgumentError('--password-file is for an encrypted key: add --encrypt');
     const home = resolve(o.home);
-    const key = await init(home, { chainId: o.chainId, moniker: o.moniker, devAccounts: o.dev ? o.devAccounts : 0 });
-    console.log(`initialised ${home}\n  chain id:  ${o.chainId}\n  validator: ${homePaths(home).validatorKey}`);
-    void key;
+    const password = o.encrypt ? await newKeyPassword(o.passwordFile) : undefined;
+    const key = await init(home, { chainId: o.chainId, moniker: o.moniker, devAccounts: o.dev ? o.devAccounts : 0, password });
+    console.log(`initialised ${home}\n  chain id:  ${o.chainId}\n  validator: ${homePaths(home).validatorKey} (${formatAddress(key.address)}${password ? ', encrypted' : ''})`);
     console.log(`start it with: metanode start --home ${home}`);
   });
 
@@ -95,9 +177,14 @@ program
   .option('--rpc-port <port>', 'JSON-RPC port (overrides config.json)', int('--rpc-port', 0, 65535))
   .option('--p2p-port <port>', 'p2p TCP port on all interfaces (overrides config.json p2p.listen)', int('--p2p-port', 0, 65535))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string }) => {
-    await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort });
+  .option('--password-file <file>', `password of an encrypted validator key (else the environment variable ${KEY_PASSWORD_ENV})`)
+  .action(async (o: { home: string; rpcHost?: string; rpcPort?: number; p2pPort?: number; logLevel: string; passwordFile?: string }) => {
+    const keyPassword = await readKeyPassword({ passwordFile: o.passwordFile, env: process.env });
+    delete process.env[KEY_PASSWORD_ENV]; // not inherited by anything this process starts
+    process.exit(await run(resolve(o.home), logger(o.logLevel), { rpcHost: o.rpcHost, rpcPort: o.rpcPort, p2pPort: o.p2pPort }, keyPassword));
   });
+
+addKeyCommands(program);
 
 program
   .command('testnet')
@@ -127,7 +214,7 @@ program
   .option('--dev-accounts <n>', 'dev accounts to fund on creation', int('--dev-accounts', 1, 1000), 10)
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(async (o: { dir: string; validators: number; baseRpcPort: number; baseP2pPort: number; baseMetricsPort: number; devAccounts: number; logLevel: string }) => {
-    await runDevnet(o);
+    process.exit(await runDevnet(o));
   });
 
 registerOperatorCommands(program);

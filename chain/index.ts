@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './hash.js';
 export * from './header.js';
 export * from './json.js';
+export * from './keystore.js';
 export * from './merkle.js';
 export * from './receipt.js';
 export * from './rlp.js';

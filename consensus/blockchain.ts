@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   Block,
@@ -14,7 +15,7 @@ import {
   type ValidatorSet,
 } from '../chain/index.js';
 import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
-import { StorageError, StorageErrorCode, type ChainStore } from '../storage/index.js';
+import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
 import { VmError, WorldState, type BuildResult, type ExecutionResult, type StateMachine } from '../vm/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
@@ -27,9 +28,37 @@ export interface CommittedBlock {
   receipts: readonly Receipt[];
 }
 
+/** A block that could not be written (WriteFailure.final: for good, the chain takes no more). */
+export interface WriteFailure {
+  height: number;
+  error: StorageError;
+  /** Attempts made so far (the first write and its retries). */
+  attempts: number;
+  final: boolean;
+}
+
 export interface BlockchainEvents {
   committed: [CommittedBlock];
+  /** Each failed attempt to write a block. */
+  writeFailed: [WriteFailure];
+  /** A block written after failed attempts. */
+  writeRecovered: [{ height: number; attempts: number }];
 }
+
+export interface BlockchainOptions {
+  /**
+   * How many times a block whose write failed (a full disk, an I/O error) is written again
+   * before the chain gives up; 0: never. Meanwhile the commit does not return, so consensus,
+   * which awaits it, neither moves on nor signs.
+   */
+  writeRetries: number;
+  /** The wait before the first retry; it doubles for each next one, up to 30 s. */
+  writeRetryDelayMs: number;
+}
+
+/** 6 retries over about a minute (1, 2, 4, 8, 16 and 30 s): time for an operator or a cleanup job to free space. */
+export const defaultBlockchainOptions: BlockchainOptions = { writeRetries: 6, writeRetryDelayMs: 1_000 };
+const MAX_WRITE_RETRY_DELAY_MS = 30_000;
 
 /** A block that was executed and is waiting for its certificate. */
 export interface ExecutedBlock {
@@ -42,6 +71,10 @@ export interface ExecutedBlock {
  * does with blocks — build one, validate one by executing it, commit one with its certificate.
  */
 export class Blockchain extends EventEmitter<BlockchainEvents> {
+  private failure: WriteFailure | undefined;
+  private readonly retryAbort = new AbortController();
+  private readonly opts: BlockchainOptions;
+
   private constructor(
     readonly chainId: string,
     private readonly store: ChainStore,
@@ -49,12 +82,14 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     private readonly world: WorldState,
     private headHeader: BlockHeader,
     private readonly logger: Logger,
+    opts: Partial<BlockchainOptions>,
   ) {
     super();
+    this.opts = { ...defaultBlockchainOptions, ...opts };
   }
 
   /** Opens the chain in `store`, writing genesis first if the store is empty. */
-  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger }): Promise<Blockchain> {
+  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger }, opts: Partial<BlockchainOptions> = {}): Promise<Blockchain> {
     const { store, sm, logger } = deps;
     const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
     const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20) }, genesis.modules);
@@ -64,7 +99,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis) });
       empty.apply(genesisResult.writes, genesisResult.tree, 0);
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
-      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger);
+      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts);
     }
     if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
       throw new StorageError(
@@ -82,7 +117,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       throw new StorageError(StorageErrorCode.Corrupt, `stored state root ${toHex(world.root)} does not match block ${head.height}'s ${toHex(headHeader.stateRoot)}: the data folder is corrupt`);
     }
     logger.info({ height: head.height, hash: toHex(head.hash), stateKeys: world.size }, 'loaded chain');
-    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger);
+    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts);
   }
 
   get head(): BlockHeader {
@@ -95,6 +130,19 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
 
   get state(): WorldState {
     return this.world;
+  }
+
+  /**
+   * Set from a block's first failed write until a retry succeeds, and for good once the retries
+   * are spent: while set, this node must not sign anything (consensus/ibft/core.ts).
+   */
+  get writeFailure(): WriteFailure | undefined {
+    return this.failure;
+  }
+
+  /** Ends a commit that is waiting to retry a failed write (the node is stopping): it fails now, for good. */
+  stopRetrying(): void {
+    this.retryAbort.abort();
   }
 
   get blocks(): ChainStore {
@@ -170,6 +218,9 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
    * verified unless the caller just did (`certificateVerified`: consensus aggregated and checked it).
    */
   async commit(executed: ExecutedBlock, certificate: CommitCertificate, opts: { certificateVerified?: boolean } = {}): Promise<void> {
+    if (this.failure?.final) {
+      throw new StorageError(StorageErrorCode.Write, `the chain takes no more blocks: writing block ${this.failure.height} failed (${this.failure.error.message})`, { height: this.failure.height });
+    }
     const block = executed.block.withCertificate(certificate);
     if (block.height !== this.headHeader.height + 1 || !equalBytes(block.header.parentHash, this.headHeader.hash())) {
       throw new ConsensusError(ConsensusErrorCode.InvalidProposal, `block ${block.height} does not extend the head ${this.headHeader.height}`);
@@ -177,10 +228,36 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!opts.certificateVerified) certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
     const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
-    await this.store.commit({ block, receipts: result.receipts, stateWrites: result.writes, accounts });
+    await this.write({ block, receipts: result.receipts, stateWrites: result.writes, accounts });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
     this.emit('committed', { block, receipts: result.receipts });
+  }
+
+  /** Writes a block, retrying a failed write with backoff (BlockchainOptions.writeRetries). */
+  private async write(c: BlockCommit): Promise<void> {
+    const height = c.block.height;
+    for (let attempts = 1; ; attempts++) {
+      try {
+        await this.store.commit(c);
+      } catch (e) {
+        if (!(e instanceof StorageError) || e.code !== StorageErrorCode.Write) throw e;
+        const final = attempts > this.opts.writeRetries || this.retryAbort.signal.aborted;
+        this.failure = { height, error: e, attempts, final };
+        const delayMs = Math.min(this.opts.writeRetryDelayMs * 2 ** (attempts - 1), MAX_WRITE_RETRY_DELAY_MS);
+        this.logger.error({ height, attempts, err: e.message, ...(final ? {} : { retryInMs: delayMs }) }, final ? 'writing a block failed: giving up' : 'writing a block failed: retrying');
+        this.emit('writeFailed', this.failure);
+        if (final) throw e;
+        await sleep(delayMs, undefined, { signal: this.retryAbort.signal }).catch(() => undefined);
+        continue;
+      }
+      if (this.failure) {
+        this.logger.warn({ height, attempts }, 'block written after failed attempts');
+        this.failure = undefined;
+        this.emit('writeRecovered', { height, attempts });
+      }
+      return;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
+import { defaultBlockchainOptions, defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
 import { METHOD_GROUPS, defaultRpcOptions } from '../rpc/index.js';
 
 const rateLimit = z.object({ rate: z.number().min(0).optional(), burst: z.number().positive().optional() }).strict().optional();
@@ -80,6 +80,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    storage: z
+      .object({
+        writeRetries: z.number().int().min(0).max(100).optional(),
+        writeRetryDelayMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
     verifier: z
       .object({
         workers: z.number().int().min(0).max(64).optional(),
@@ -124,6 +131,7 @@ export function defaultConfig(moniker: string): NodeConfig {
       maxBlockTxs: defaultIbftOptions.maxBlockTxs,
       maxBlockBytes: defaultIbftOptions.maxBlockBytes,
     },
+    storage: { ...defaultBlockchainOptions },
     p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [] },
   };
 }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
-import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
+import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork } from '../p2p/index.js';
 import { JwtAuth, RpcServer, type AdminBackend, type LogLevel } from '../rpc/index.js';
@@ -10,8 +10,10 @@ import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
+import { NodeHealth } from './health.js';
+import { exists, homePaths, readConfig } from './home.js';
 import { TxIntake } from './intake.js';
-import { exists, homePaths, readConfig, readValidatorKey } from './home.js';
+import { readValidatorKey, type KeyPassword } from './keyfile.js';
 import { MetricsServer } from './metrics-server.js';
 import { NodeMetrics } from './metrics.js';
 import { VERSION } from './version.js';
@@ -46,17 +48,20 @@ export class MetanodeNode {
     private readonly intake: TxIntake,
     readonly metricsServer: MetricsServer | undefined,
     private readonly audit: AuditLog | undefined,
+    /** Whether the node can go on; its 'fatal' event means it cannot (bin/metanode.ts stops it and exits). */
+    readonly health: NodeHealth,
     private readonly store: ChainStore,
     private readonly signLog: FileSignLog | undefined,
     private readonly verifier: VerifierPool,
     private readonly logger: Logger,
   ) {}
 
-  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}): Promise<MetanodeNode> {
+  /** `secrets.keyPassword`: the password of an encrypted validator key (node/keyfile.ts). */
+  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}, secrets: { keyPassword?: KeyPassword } = {}): Promise<MetanodeNode> {
     const p = homePaths(home);
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
-    const key = await readValidatorKey(p.validatorKey);
+    const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
     const { registry, bank } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
@@ -64,7 +69,15 @@ export class MetanodeNode {
     // an error: a database that existed but now holds no chain lost its records, and writing a new
     // genesis over it would silently restart the chain from height 0.
     const hadDatabase = await exists(join(p.data, 'CURRENT'));
-    const kv = await LevelKV.open(p.data);
+    let kv: LevelKV;
+    try {
+      kv = await LevelKV.open(p.data);
+    } catch (e) {
+      if (e instanceof StorageError && e.code === StorageErrorCode.Locked) {
+        throw new NodeError(NodeErrorCode.HomeInUse, `the home ${home} is in use by another process (is another metanode running with this home?): stop that one first, or start this one with another --home`);
+      }
+      throw e;
+    }
     const store = await ChainStore.open(kv);
     let chain: Blockchain;
     try {
@@ -74,7 +87,7 @@ export class MetanodeNode {
           `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
         );
       }
-      chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
+      chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, config.storage ?? {});
       const valset = chain.validatorSet(chain.height + 1);
       const i = valset.indexOf(key.address);
       if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
@@ -120,8 +133,9 @@ export class MetanodeNode {
     const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
     await intake.replay(journaled);
     const metrics = new NodeMetrics();
+    const health = new NodeHealth({ writeRetries: config.storage?.writeRetries ?? defaultBlockchainOptions.writeRetries }, { chain, logger: logger.child({ module: 'node' }), registry: metrics.registry });
     const engine = signLog
-      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
+      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
       : undefined;
     const sync = new BlockSync({}, {
       chain,
@@ -179,6 +193,7 @@ export class MetanodeNode {
         submitTransactions: (raws) => intake.submitMany(raws),
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
         admin,
+        health: () => health.status(),
       },
       logger: logger.child({ module: 'rpc' }),
       metrics: metrics.rpc,
@@ -187,7 +202,7 @@ export class MetanodeNode {
       audit,
     });
     const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, metricsServer, audit, store, signLog, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, metricsServer, audit, health, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -216,6 +231,7 @@ export class MetanodeNode {
   async stop(): Promise<void> {
     if (this.status === 'stopping' || this.status === 'stopped') return;
     this.status = 'stopping';
+    this.chain.stopRetrying(); // a block write waiting to be retried fails now: consensus can stop
     await this.metricsServer?.stop();
     await this.rpc.stop();
     await this.audit?.close();

@@ -17,4 +17,6 @@ export interface RpcBackend {
   network(): { peers: number; syncing: boolean };
   /** What the admin_ methods operate on (absent: they answer "not available"). */
   readonly admin?: AdminBackend;
+  /** Whether the node can do its work (GET /health: 503 when not), and why not. */
+  health(): { ok: boolean; reason?: string };
 }

@@ -168,7 +168,10 @@ export class RpcServer {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
     }
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    if (req.method === 'GET' && path === '/health') return send(res, 200, JSON.stringify({ ok: true, height: this.deps.backend.chain.height }));
+    if (req.method === 'GET' && path === '/health') {
+      const health = this.deps.backend.health();
+      return send(res, health.ok ? 200 : 503, JSON.stringify({ ...health, height: this.deps.backend.chain.height }));
+    }
     if (req.method === 'GET' && path === '/metrics' && this.opts.metricsOnRpc && this.deps.registry) {
       const text = await this.deps.registry.metrics();
       res.writeHead(200, { 'content-type': this.deps.registry.contentType, 'content-length': Buffer.byteLength(text) });

@@ -54,15 +54,25 @@ const VALUE_SEGMENT_BYTES = 256 * 1024 * 1024;
  * A batch with appends writes them to the log and syncs it first, then writes the batch with
  * their locations and the log's new end; at open, the log is cut back to the end LevelDB
  * recorded, dropping appends whose batch never landed.
+ *
+ * A write that fails (a full disk, an I/O error) leaves the database usable only after it is
+ * opened again: LevelDB may have part of the batch in its log, and writes after it on the same
+ * handle can be dropped at the next open, acknowledged or not; the value log refuses appends
+ * after a failed one. So the next batch first closes and reopens both (the same recovery as a
+ * restart: the torn write is cut off), and fails again while that is not possible.
  */
 export class LevelKV implements KVController {
   /** Batches with appends run one at a time, so that the recorded end only moves forward. */
   private appendTail: Promise<unknown> = Promise.resolve();
+  /** Set by a failed write, until the database is reopened. */
+  private failed: Error | undefined;
+  private reopening: Promise<void> | undefined;
+  private closed = false;
 
   private constructor(
-    private readonly db: Level<Uint8Array, Uint8Array>,
+    private db: Level<Uint8Array, Uint8Array>,
     private readonly location: string,
-    private readonly values: RecordLog,
+    private values: RecordLog,
     /** The value-log file that takes appends (its size is the log's). */
     private valuesSegment: number,
     private readonly valueSegmentBytes: number,
@@ -70,28 +80,8 @@ export class LevelKV implements KVController {
 
   /** `valueSegmentBytes`: the size of the value log's files (tests make it small). */
   static async open(location: string, o: { valueSegmentBytes?: number } = {}): Promise<LevelKV> {
-    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
-    try {
-      await db.open();
-    } catch (e) {
-      const cause = (e as { cause?: Error }).cause ?? (e as Error);
-      const msg = String(cause.message ?? cause);
-      if (/lock/i.test(msg)) {
-        throw new StorageError(StorageErrorCode.Locked, `database ${location} is in use by another process (is another metanode running with this home?)`, { location });
-      }
-      throw new StorageError(StorageErrorCode.Open, `cannot open database ${location}: ${msg}. If it is corrupt, restore it from a backup or re-sync into an empty home.`, { location });
-    }
-    try {
-      const { log } = await RecordLog.open(join(location, 'values'), { scan: false });
-      const stored = await db.get(VALUE_LOG_END);
-      if (stored !== undefined && stored.length !== 12) throw new StorageError(StorageErrorCode.Corrupt, `database ${location} is corrupt: the value log's end is ${stored.length} bytes, not 12`, { location });
-      const end = stored ? decodeEnd(stored) : { segment: 0, size: 0 };
-      await log.recover(end.segment, end.size);
-      return new LevelKV(db, location, log, end.segment, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
-    } catch (e) {
-      await db.close();
-      throw e;
-    }
+    const { db, values, segment } = await openParts(location);
+    return new LevelKV(db, location, values, segment, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -112,10 +102,35 @@ export class LevelKV implements KVController {
   }
 
   async batch(ops: BatchOp[], opts: { sync?: boolean } = {}): Promise<void> {
-    if (!ops.some((op) => op.type === 'append')) return this.write(ops, opts);
-    const done = this.appendTail.then(() => this.batchWithAppends(ops, opts));
+    const appends = ops.some((op) => op.type === 'append');
+    const run = async (): Promise<void> => {
+      if (this.failed) await this.reopen();
+      try {
+        await (appends ? this.batchWithAppends(ops, opts) : this.write(ops, opts));
+      } catch (e) {
+        this.failed ??= e as Error;
+        throw e;
+      }
+    };
+    if (!appends) return run();
+    const done = this.appendTail.then(run);
     this.appendTail = done.catch(() => undefined);
     return done;
+  }
+
+  /** After a failed write: closes LevelDB and the value log and opens them again (recovery). */
+  private reopen(): Promise<void> {
+    this.reopening ??= (async () => {
+      if (this.closed) throw new StorageError(StorageErrorCode.Closed, `database ${this.location} is closed`, { location: this.location });
+      await this.values.close().catch(() => undefined);
+      await this.db.close().catch(() => undefined);
+      const { db, values, segment } = await openParts(this.location, true);
+      this.db = db;
+      this.values = values;
+      this.valuesSegment = segment;
+      this.failed = undefined;
+    })().finally(() => (this.reopening = undefined));
+    return this.reopening;
   }
 
   /** The appended values go to the value log (synced first), their locations into the batch. */
@@ -173,7 +188,9 @@ export class LevelKV implements KVController {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.appendTail;
+    await this.reopening?.catch(() => undefined);
     await this.values.close();
     await this.db.close();
   }
@@ -186,6 +203,35 @@ export class LevelKV implements KVController {
       `database ${this.location} is corrupt (${(e as Error).message}); restore it from a backup or re-sync into an empty home`,
       { location: this.location },
     );
+  }
+}
+
+/** Opens LevelDB at `location` and its value log, cut back to the end LevelDB recorded. */
+async function openParts(location: string, reopen = false): Promise<{ db: Level<Uint8Array, Uint8Array>; values: RecordLog; segment: number }> {
+  const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
+  try {
+    await db.open();
+  } catch (e) {
+    const cause = (e as { cause?: Error }).cause ?? (e as Error);
+    const msg = String(cause.message ?? cause);
+    if (/lock/i.test(msg)) {
+      throw new StorageError(StorageErrorCode.Locked, `database ${location} is in use by another process (is another metanode running with this home?)`, { location });
+    }
+    if (reopen) throw new StorageError(StorageErrorCode.Write, `cannot reopen database ${location} after a failed write: ${msg}`, { location });
+    throw new StorageError(StorageErrorCode.Open, `cannot open database ${location}: ${msg}. If it is corrupt, restore it from a backup or re-sync into an empty home.`, { location });
+  }
+  let log: RecordLog | undefined;
+  try {
+    ({ log } = await RecordLog.open(join(location, 'values'), { scan: false }));
+    const stored = await db.get(VALUE_LOG_END);
+    if (stored !== undefined && stored.length !== 12) throw new StorageError(StorageErrorCode.Corrupt, `database ${location} is corrupt: the value log's end is ${stored.length} bytes, not 12`, { location });
+    const end = stored ? decodeEnd(stored) : { segment: 0, size: 0 };
+    await log.recover(end.segment, end.size);
+    return { db, values: log, segment: end.segment };
+  } catch (e) {
+    await log?.close();
+    await db.close();
+    throw e;
   }
 }
 

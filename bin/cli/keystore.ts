@@ -2,10 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { z } from 'zod';
-import { addressFromPublicKey, concatBytes, Ed25519Key, equalBytes, formatAddress, fromHex, toHex, utf8 } from '../../chain/index.js';
+import {
+  addressFromPublicKey,
+  DEFAULT_SCRYPT_N,
+  Ed25519Key,
+  equalBytes,
+  formatAddress,
+  fromHex,
+  KEYSTORE_VERSION,
+  KeystoreError,
+  KeystoreErrorCode,
+  sealedSchema,
+  sealSecret,
+  toHex,
+  unsealSecret,
+} from '../../chain/index.js';
 import { CliError, ExitCode, usage } from './errors.js';
 
 export interface KeystoreOptions {
@@ -15,7 +27,7 @@ export interface KeystoreOptions {
 }
 
 /** scrypt N = 2^17, r = 8 (128 MiB, about half a second): the cost of every unlock. */
-export const defaultKeystoreOptions: KeystoreOptions = { dir: join(homedir(), '.metanode-cli', 'keys'), scryptN: 2 ** 17 };
+export const defaultKeystoreOptions: KeystoreOptions = { dir: join(homedir(), '.metanode-cli', 'keys'), scryptN: DEFAULT_SCRYPT_N };
 
 export interface KeyInfo {
   name: string;
@@ -28,24 +40,16 @@ export interface KeyInfo {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-const AAD_PREFIX = utf8('metanode-keystore-v1');
 const hex = z.string().regex(/^0x([0-9a-f]{2})*$/);
-const pow2 = z.number().int().refine((n) => n >= 2 ** 10 && n <= 2 ** 22 && (n & (n - 1)) === 0, 'must be a power of two in 2^10..2^22');
 
-/** One key file (version 1): address and public key in clear, the secret sealed with a password. */
+/** One key file (version 1): address and public key in clear, the secret sealed (chain/keystore.ts). */
 const keyFileSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(KEYSTORE_VERSION),
   name: z.string(),
   address: z.string(),
   publicKey: hex,
   createdAt: z.string(),
-  crypto: z.object({
-    kdf: z.literal('scrypt'),
-    kdfParams: z.object({ n: pow2, r: z.number().int().min(1).max(16), p: z.number().int().min(1).max(4), dkLen: z.literal(32), salt: hex }),
-    cipher: z.literal('chacha20-poly1305'),
-    nonce: hex,
-    ciphertext: hex,
-  }),
+  crypto: sealedSchema,
 });
 export type KeyFile = z.infer<typeof keyFileSchema>;
 
@@ -58,41 +62,31 @@ export function validateKeyName(name: string): string {
   return name;
 }
 
-async function deriveKey(password: string, salt: Uint8Array, p: { n: number; r: number; p: number }): Promise<Uint8Array> {
-  return scryptAsync(utf8(password.normalize('NFKC')), salt, { N: p.n, r: p.r, p: p.p, dkLen: 32, maxmem: 2 ** 31 });
-}
-
-/** Seals an Ed25519 secret: scrypt(password, random salt) keys ChaCha20-Poly1305 with a random nonce. */
+/** Seals an Ed25519 secret (chain/keystore.ts); the additional data is its public key. */
 export async function encryptKey(name: string, secret: Uint8Array, password: string, scryptN: number): Promise<KeyFile> {
   const key = Ed25519Key.fromSecret(secret);
-  const salt = new Uint8Array(randomBytes(32));
-  const nonce = new Uint8Array(randomBytes(12));
-  const kdfParams = { n: scryptN, r: 8, p: 1, dkLen: 32 as const, salt: toHex(salt) };
-  const dk = await deriveKey(password, salt, kdfParams);
-  const ciphertext = chacha20poly1305(dk, nonce, concatBytes(AAD_PREFIX, key.publicKey)).encrypt(secret);
-  dk.fill(0);
   return {
-    version: 1,
+    version: KEYSTORE_VERSION,
     name,
     address: formatAddress(addressFromPublicKey(key.publicKey)),
     publicKey: toHex(key.publicKey),
     createdAt: new Date().toISOString(),
-    crypto: { kdf: 'scrypt', kdfParams, cipher: 'chacha20-poly1305', nonce: toHex(nonce), ciphertext: toHex(ciphertext) },
+    crypto: await sealSecret(secret, password, { aad: key.publicKey, scryptN }),
   };
 }
 
 /** Opens a key file; a wrong password (or a tampered file) fails the Poly1305 tag. */
 export async function decryptKey(file: KeyFile, password: string): Promise<Ed25519Key> {
-  const c = file.crypto;
   const publicKey = fromHex(file.publicKey, 32, 'publicKey');
-  const dk = await deriveKey(password, fromHex(c.kdfParams.salt), c.kdfParams);
   let secret: Uint8Array;
   try {
-    secret = chacha20poly1305(dk, fromHex(c.nonce, 12, 'nonce'), concatBytes(AAD_PREFIX, publicKey)).decrypt(fromHex(c.ciphertext, 48, 'ciphertext'));
-  } catch {
-    throw new CliError(ExitCode.WrongPassword, `wrong password for key "${file.name}": try again (check METANODE_PASSWORD or --password-file if you use them)`);
-  } finally {
-    dk.fill(0);
+    secret = await unsealSecret(file.crypto, password, { aad: publicKey, secretLength: 32 });
+  } catch (e) {
+    if (e instanceof KeystoreError && e.code === KeystoreErrorCode.WrongPassword) {
+      throw new CliError(ExitCode.WrongPassword, `wrong password for key "${file.name}": try again (check METANODE_PASSWORD or --password-file if you use them)`);
+    }
+    if (e instanceof KeystoreError) throw new CliError(ExitCode.Keystore, `key file for "${file.name}" is damaged (${e.message}): restore it from a backup`);
+    throw e;
   }
   const key = Ed25519Key.fromSecret(secret);
   secret.fill(0);

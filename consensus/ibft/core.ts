@@ -540,6 +540,11 @@ export class IbftCore {
     extra: { block?: Block; roundChanges?: SignedMessage[]; prepares?: SignedMessage[]; localOnly?: boolean },
   ): Promise<Envelope | undefined> {
     const { signLog, key, chain } = this.deps;
+    // Safety first: a validator that cannot write its blocks signs nothing more (it could not keep what it votes for).
+    if (chain.writeFailure) {
+      this.deps.logger.warn({ height: body.height, round: body.round, type: body.type, failedHeight: chain.writeFailure.height }, 'not signing: a block could not be written to disk');
+      return undefined;
+    }
     // What this validator signed at this height: read from the sign log at start, kept since.
     const prior = body.height === this.height ? this.signed.get(`${body.round}/${body.type}`) : await signLog.get(body.height, body.round, body.type);
     if (prior) {

@@ -28,10 +28,10 @@ export const nodeMethods: MethodSpec[] = [
   },
   {
     name: 'node_health',
-    summary: 'Answers {ok: true} when the node is serving.',
+    summary: 'Answers {ok: true} when the node is healthy, or {ok: false, reason} (e.g. it cannot write blocks to disk), as GET /health does with 200 or 503.',
     params: [],
-    result: { name: 'health', description: '{ok: true}', schema: { type: 'object' } },
+    result: { name: 'health', description: '{ok: true}, or {ok: false, reason: "…"}', schema: { type: 'object' } },
     example: { params: [], result: { ok: true } },
-    handler: () => ({ ok: true }),
+    handler: (b) => b.health(),
   },
 ];

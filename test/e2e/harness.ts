@@ -62,10 +62,10 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `metanode ARGS` to completion (for init, version, and starts that must fail). */
-export function runMetanode(args: string[], timeoutMs = 30_000): Promise<RunResult> {
+/** Runs `metanode ARGS` to completion (for init, version, and starts that must fail); `env` is added to the environment. */
+export function runMetanode(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [METANODE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [METANODE, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     track(child);
     let stdout = '';
     let stderr = '';
@@ -231,11 +231,11 @@ export class TestNode {
    * Spawns `metanode start` and waits until GET /health answers 200. Keeps its port across
    * restarts (a new free one the first time, or if the old one was taken meanwhile).
    */
-  async start(o: { port?: number; timeoutMs?: number } = {}): Promise<void> {
+  async start(o: { port?: number; timeoutMs?: number; args?: string[]; env?: Record<string, string>; execArgv?: string[] } = {}): Promise<void> {
     if (this.proc) throw new Error(`node ${this.home} is already running`);
     for (let attempt = 0; ; attempt++) {
       this.port = o.port ?? (this.port || (await freePort()));
-      this.spawn();
+      this.spawn(o);
       try {
         await this.waitReady(o.timeoutMs);
         return;
@@ -248,10 +248,14 @@ export class TestNode {
     }
   }
 
-  /** Spawns `metanode start` without waiting (see start()). */
-  spawn(): void {
-    const child = spawn(process.execPath, [METANODE, 'start', '--home', this.home, '--rpc-port', String(this.port), '--log-level', this.logLevel], {
+  /**
+   * Spawns `metanode start` without waiting (see start()); `args` are added, `env` is added to the
+   * environment, `execArgv` are Node.js's own options (e.g. `--import` of a test module).
+   */
+  spawn(o: { args?: string[]; env?: Record<string, string>; execArgv?: string[] } = {}): void {
+    const child = spawn(process.execPath, [...(o.execArgv ?? []), METANODE, 'start', '--home', this.home, '--rpc-port', String(this.port), '--log-level', this.logLevel, ...(o.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
     });
     track(child);
     this.proc = child;
@@ -294,6 +298,18 @@ export class TestNode {
       if (Date.now() > deadline) throw new Error(`metanode at ${this.url} was not ready within ${timeoutMs} ms:\n${this.stderr}`);
       await sleep(25);
     }
+  }
+
+  /** Waits for the process to exit by itself; its exit code and signal. */
+  async exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exited) throw new Error(`node ${this.home} was never started`);
+    return this.exited;
+  }
+
+  /** Sends a signal to the process (it must be running). */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.proc) throw new Error(`node ${this.home} is not running`);
+    this.proc.kill(sig);
   }
 
   /** SIGTERM, then waits for the exit; returns the exit code (SIGKILL and an error after timeoutMs). */

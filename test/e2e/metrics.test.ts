@@ -34,12 +34,16 @@ describe('e2e: GET /metrics (Prometheus)', function () {
       ['metanode_rpc_requests_total', 'counter'],
       ['metanode_rpc_request_duration_seconds', 'histogram'],
       ['metanode_rpc_ws_connections', 'gauge'],
+      ['metanode_node_healthy', 'gauge'],
+      ['metanode_storage_write_failures_total', 'counter'],
       ['process_resident_memory_bytes', 'gauge'],
     ];
     for (const [name, type] of expected) expect(m.types.get(name), name).to.equal(type);
     expect(m.value('metanode_p2p_peers')).to.equal(0);
     expect(m.value('metanode_sync_syncing')).to.equal(0);
     expect(m.value('metanode_consensus_round')).to.equal(0);
+    expect(m.value('metanode_node_healthy')).to.equal(1);
+    expect(m.value('metanode_storage_write_failures_total')).to.equal(0);
     expect(m.value('process_resident_memory_bytes')).to.be.greaterThan(10 * 1024 * 1024);
     // A histogram has cumulative buckets ending in +Inf = _count.
     const buckets = m.samples.filter((s) => s.name === 'metanode_block_interval_seconds_bucket');

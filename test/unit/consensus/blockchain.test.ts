@@ -15,7 +15,8 @@ import {
 import { Blockchain, ConsensusError, ConsensusErrorCode, MAX_CLOCK_DRIFT_MS, type ExecutedBlock } from '../../../consensus/index.js';
 import type { ValidatorKey } from '../../../consensus/keys.js';
 import type { GenesisDoc } from '../../../genesis/index.js';
-import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../../../storage/index.js';
+import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
+import type { BlockchainOptions, WriteFailure } from '../../../consensus/index.js';
 import { StateMachine } from '../../../vm/index.js';
 import { createModules, type BankModule } from '../../../vm/modules/index.js';
 import {
@@ -45,6 +46,33 @@ interface Opened {
   bank: BankModule;
 }
 
+/** A store whose next `failures` batches fail as on a full disk; reads and later batches work. */
+class FailingKV implements KVController {
+  failures = 0;
+  batches = 0;
+  constructor(private readonly inner: KVController) {}
+  get(key: Uint8Array) {
+    return this.inner.get(key);
+  }
+  getAppended(key: Uint8Array) {
+    return this.inner.getAppended(key);
+  }
+  entries(range: KVRange) {
+    return this.inner.entries(range);
+  }
+  close() {
+    return this.inner.close();
+  }
+  async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
+    this.batches++;
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    return this.inner.batch(ops, opts);
+  }
+}
+
 /** Certificate for `executed` signed by `key` as the only validator. */
 function certificate(executed: ExecutedBlock, key: ValidatorKey = VALIDATOR, over?: { height?: number; hash?: Uint8Array }): CommitCertificate {
   const height = over?.height ?? executed.block.height;
@@ -66,12 +94,12 @@ describe('consensus/blockchain (over LevelDB)', () => {
   let dir: string;
   const stores: ChainStore[] = [];
 
-  async function open(doc: GenesisDoc = GENESIS): Promise<Opened> {
-    const store = await ChainStore.open(await LevelKV.open(join(dir, 'data')));
+  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions> } = {}): Promise<Opened> {
+    const store = await ChainStore.open(o.kv ?? (await LevelKV.open(join(dir, 'data'))));
     stores.push(store);
     const { registry, bank } = createModules();
     const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
-    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger() });
+    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger() }, o.opts);
     return { chain, store, bank };
   }
 
@@ -245,6 +273,76 @@ describe('consensus/blockchain (over LevelDB)', () => {
       const err = await expectRejectsCode(() => o.chain.commit(b, certificate(b)), ConsensusError, ConsensusErrorCode.InvalidProposal);
       expect(err.message).to.match(/does not extend the head 1/);
       expect(o.chain.head.hash()).to.deep.equal(a.block.hash());
+    });
+  });
+
+  describe('a block that cannot be written', () => {
+    async function failing(opts: Partial<BlockchainOptions>): Promise<Opened & { kv: FailingKV; events: WriteFailure[]; recovered: number[] }> {
+      const kv = new FailingKV(await LevelKV.open(join(dir, 'data')));
+      const o = await open(GENESIS, { kv, opts });
+      const events: WriteFailure[] = [];
+      const recovered: number[] = [];
+      o.chain.on('writeFailed', (f) => {
+        expect(o.chain.writeFailure, 'set while failing').to.equal(f);
+        events.push({ ...f });
+      });
+      o.chain.on('writeRecovered', (r) => recovered.push(r.attempts));
+      return { ...o, kv, events, recovered };
+    }
+    const transfer = () => transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 7n);
+
+    it('is written again with growing waits, and committed once the disk takes it', async () => {
+      const o = await failing({ writeRetries: 3, writeRetryDelayMs: 20 });
+      o.kv.failures = 2;
+      const { executed } = o.chain.build(VALIDATOR.address, [transfer()], NOW);
+      const started = performance.now();
+      await o.chain.commit(executed, certificate(executed));
+      expect(performance.now() - started, 'waited 20 then 40 ms').to.be.at.least(55);
+      expect(o.events.map((e) => [e.height, e.attempts, e.final])).to.deep.equal([[1, 1, false], [1, 2, false]]);
+      expect(o.events[0]!.error).to.be.instanceOf(StorageError).with.property('code', StorageErrorCode.Write);
+      expect(o.recovered).to.deep.equal([3]);
+      expect(o.chain.writeFailure).to.equal(undefined);
+      expect(o.chain.height).to.equal(1);
+      expect((await o.store.head())!.height).to.equal(1);
+      expect(o.bank.balance(o.chain.state, addressOf(BOB), 'GEN')).to.equal(7n);
+    });
+
+    it('after the last retry fails, the commit fails, nothing of the block is visible, and the chain takes no more', async () => {
+      const o = await failing({ writeRetries: 2, writeRetryDelayMs: 1 });
+      o.kv.failures = 100;
+      const { executed } = o.chain.build(VALIDATOR.address, [transfer()], NOW);
+      await expectRejectsCode(() => o.chain.commit(executed, certificate(executed)), StorageError, StorageErrorCode.Write);
+      expect(o.events.map((e) => [e.attempts, e.final])).to.deep.equal([[1, false], [2, false], [3, true]]);
+      expect(o.chain.writeFailure).to.include({ height: 1, attempts: 3, final: true });
+      expect(o.chain.height).to.equal(0);
+      expect((await o.store.head())!.height).to.equal(0);
+      expect(await o.store.block(1)).to.equal(undefined);
+      expect(o.bank.balance(o.chain.state, addressOf(BOB), 'GEN')).to.equal(0n);
+      // Even with the disk working again, this chain object takes no more blocks (the process restarts).
+      o.kv.failures = 0;
+      const batches = o.kv.batches;
+      const err = await expectRejectsCode(() => o.chain.commit(executed, certificate(executed)), StorageError, StorageErrorCode.Write);
+      expect(err.message).to.match(/takes no more blocks: writing block 1 failed/);
+      expect(o.kv.batches, 'not even tried').to.equal(batches);
+    });
+
+    it('with writeRetries 0, the first failure is final', async () => {
+      const o = await failing({ writeRetries: 0 });
+      o.kv.failures = 1;
+      const { executed } = o.chain.build(VALIDATOR.address, [], NOW);
+      await expectRejectsCode(() => o.chain.commit(executed, certificate(executed)), StorageError, StorageErrorCode.Write);
+      expect(o.events.map((e) => [e.attempts, e.final])).to.deep.equal([[1, true]]);
+    });
+
+    it('stopRetrying ends the wait for a retry at once (the node is stopping): the commit fails for good', async () => {
+      const o = await failing({ writeRetries: 5, writeRetryDelayMs: 600_000 });
+      o.kv.failures = 100;
+      const { executed } = o.chain.build(VALIDATOR.address, [], NOW);
+      const commit = o.chain.commit(executed, certificate(executed));
+      await new Promise<void>((r) => o.chain.once('writeFailed', () => setImmediate(r)));
+      o.chain.stopRetrying();
+      await expectRejectsCode(() => commit, StorageError, StorageErrorCode.Write);
+      expect(o.chain.writeFailure?.final).to.equal(true);
     });
   });
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { appendFile, mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LevelKV, MemoryKV, StorageError, StorageErrorCode, type KVController } from '../../../storage/index.js';
+import { LevelKV, MemoryKV, StorageError, StorageErrorCode, type BatchOp, type KVController } from '../../../storage/index.js';
+import { SmallDisk } from '../../tmpfs.js';
 import { expectRejectsCode, removeDir, tempDir } from '../fixtures.js';
 
 const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
@@ -186,6 +187,48 @@ describe('storage/kv', () => {
         open.push(again);
         for (let i = 0; i < 6; i++) expect(await again.getAppended(b(4, i))).to.deep.equal(big(600, i));
       });
+    });
+
+    describe('on a disk that fills up (a tmpfs: root only)', () => {
+      const value = (i: number) => new Uint8Array(3000).fill(i);
+      for (const appends of [false, true]) {
+        it(`a failed ${appends ? 'value-log append' : 'LevelDB write'} loses nothing acknowledged: the next batch reopens, and works once space is freed`, async function () {
+          const disk = await SmallDisk.mount(join(dir, 'mnt'), 2);
+          if (typeof disk === 'string') {
+            console.log(`      skipped: ${disk}`);
+            return this.skip();
+          }
+          const ops = (i: number): BatchOp[] => [{ type: 'put', key: b(1, i), value: value(i) }, ...(appends ? [{ type: 'append' as const, key: b(2, i), value: value(i) }] : [])];
+          const check = async (kv: LevelKV, n: number) => {
+            for (let i = 0; i < n; i++) {
+              expect(await kv.get(b(1, i)), `put ${i}`).to.deep.equal(value(i));
+              if (appends) expect(await kv.getAppended(b(2, i)), `append ${i}`).to.deep.equal(value(i));
+            }
+          };
+          try {
+            const kv = await LevelKV.open(join(disk.dir, 'db'));
+            open.push(kv);
+            for (let i = 0; i < 5; i++) await kv.batch(ops(i), { sync: true });
+            disk.fill();
+            const failure = await kv.batch(ops(5), { sync: true }).then(() => undefined, (e: unknown) => e as Error);
+            expect(failure, 'a write on a full disk fails').to.be.instanceOf(Error);
+            // Each path for real: the value log is written first when a batch has appends, else LevelDB's log.
+            expect(failure!.message).to.match(appends ? /values\/\d+\.rec failed: (wrote \d+ of \d+ bytes|ENOSPC)/ : /\d+\.log: No space left on device/);
+            // Still full: the reopen (or the write after it) fails too.
+            await kv.batch(ops(5), { sync: true }).then(() => expect.fail('wrote on a full disk'), () => undefined);
+            await disk.release();
+            for (let i = 5; i < 8; i++) await kv.batch(ops(i), { sync: true });
+            await check(kv, 8);
+            await kv.close();
+            const again = await LevelKV.open(join(disk.dir, 'db'));
+            open.push(again);
+            await check(again, 8);
+            await again.close();
+          } finally {
+            await disk.unmount();
+          }
+        });
+      }
     });
 
     it('a path that is a file is STORAGE_OPEN', async () => {

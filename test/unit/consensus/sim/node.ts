@@ -65,10 +65,16 @@ class PendingIo {
   }
 }
 
+/** The node's disk: while `failWrites`, every batch fails as on a full disk (reads still work). */
+export interface SimDisk {
+  failWrites: boolean;
+}
+
 class FencedKV implements KVController {
   constructor(
     private readonly inner: KVController,
     private readonly fence: Fence,
+    private readonly disk: SimDisk,
     /** A slow disk: a synced batch waits this much virtual time first (counted as pending I/O). */
     private readonly slowSync?: { ms: number; scheduler: Scheduler; io: PendingIo; armed: boolean },
   ) {}
@@ -89,6 +95,7 @@ class FencedKV implements KVController {
 
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
     this.check();
+    if (this.disk.failWrites) throw Object.assign(new Error('ENOSPC: no space left on device, write (simulated)'), { code: 'ENOSPC' });
     const slow = this.slowSync;
     if (slow?.armed && opts?.sync) {
       slow.io.begin();
@@ -204,6 +211,8 @@ export interface NodeEnv {
  */
 export class SimNode {
   readonly kv = new MemoryKV();
+  /** Set `failWrites` to make the chain database's writes fail (a full disk); the sign log is elsewhere and keeps working. */
+  readonly disk: SimDisk = { failWrites: false };
   /** Durable, like the chain database; replaced only by `forgetSignLog` (a deliberately broken node). */
   signLog = new MemorySignLog();
   life: Life | undefined;
@@ -253,10 +262,11 @@ export class SimNode {
     // Armed once the chain is open: genesis is written before the clock runs.
     const delay = this.env.commitDelayMs?.(this.id) ?? 0;
     const slowSync = delay > 0 ? { ms: delay, scheduler, io: this.io, armed: false } : undefined;
-    const store = await ChainStore.open(new FencedKV(this.kv, fence, slowSync));
+    const store = await ChainStore.open(new FencedKV(this.kv, fence, this.disk, slowSync));
     const { registry, bank } = createModules();
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
-    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) });
+    // A crash fails the store's writes with SimCrash: a dead process retries nothing.
+    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, { writeRetries: 0 });
     if (slowSync) slowSync.armed = true;
     chain.on('committed', ({ block }) => {
       if (!fence.dead) this.env.onCommitted(this, block);
