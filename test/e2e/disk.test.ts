@@ -74,7 +74,7 @@ describe('e2e: a validator whose disk fills up', function () {
     }, 20_000, 20);
     expect(sick.ok).to.equal(false);
     expect(sick.reason).to.match(/cannot write block \d+ to disk/).and.match(/not signing/).and.match(/retrying/);
-    const m = await scrape(`http://127.0.0.1:${v.rpcPort}`);
+    const m = await scrape(v.metricsUrl);
     expect(m.value('metanode_node_healthy')).to.equal(0);
     expect(m.value('metanode_storage_write_failures_total')).to.be.at.least(1);
     const rpcHealth = await v.rpc.call<{ ok: boolean; reason: string }>('node_health');
@@ -84,7 +84,7 @@ describe('e2e: a validator whose disk fills up', function () {
     await waitFor('GET /health → 200 again', async () => (await health(v)).status === 200, 20_000, 50);
     const { height } = await others[0]!.head();
     await net!.waitForHeight(height + 2, [v], 30_000);
-    expect((await scrape(`http://127.0.0.1:${v.rpcPort}`)).value('metanode_node_healthy')).to.equal(1);
+    expect((await scrape(v.metricsUrl)).value('metanode_node_healthy')).to.equal(1);
     expect((await v.logLines()).some((l) => l.msg === 'block written after failed attempts')).to.equal(true);
     expect(net!.crashes).to.deep.equal([]);
   });

@@ -105,6 +105,8 @@ export class ValidatorNode {
   private ending = false;
   /** How many times the process was started. */
   starts = 0;
+  /** Port of its metrics listener (from its config.json; 0 when it has none). */
+  metricsPort = 0;
 
   constructor(
     readonly index: number,
@@ -122,6 +124,11 @@ export class ValidatorNode {
     readonly host = '127.0.0.1',
   ) {
     this.rpc = new RpcClient(`http://${host}:${rpcPort}`);
+  }
+
+  /** Where its GET /metrics is served. */
+  get metricsUrl(): string {
+    return `http://${this.host}:${this.metricsPort}`;
   }
 
   get name(): string {
@@ -381,7 +388,9 @@ export class Testnet {
       const { address } = JSON.parse(await readFile(join(home, 'keys', 'validator.json'), 'utf8')) as { address: string };
       const p2pPort = Number(/\/tcp\/(\d+)/.exec(config.p2p.listen[0]!)![1]);
       const multiaddr = multiaddrs.find((a) => a.includes(`/tcp/${p2pPort}/p2p/`))!;
-      net.nodes.push(new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes, hosts[i]));
+      const node = new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes, hosts[i]);
+      node.metricsPort = config.metrics?.port ?? 0;
+      net.nodes.push(node);
     }
     return net;
   }
