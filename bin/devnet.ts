@@ -3,7 +3,7 @@ import { openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devAccounts } from '../genesis/index.js';
-import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, exists, homePaths, readConfig, refreshTestnetBootstrap, sharedHostWorkers, writeTestnet } from '../node/index.js';
 
 export interface DevnetOptions {
   dir: string;
@@ -44,6 +44,9 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     throw new Error(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
   }
   const homes = Array.from({ length: o.validators }, (_, i) => join(dir, `node${i}`));
+  // Homes made by an older version list the peer ids of their keys/p2p.key files as each other's
+  // bootstrap peers; a node's peer id is now its validator key's.
+  for (const home of await refreshTestnetBootstrap(homes)) console.log(`updated the bootstrap peer ids in ${homePaths(home).config} (peer ids now derive from the validator keys)`);
   const children: ChildProcess[] = [];
   let stopping = false;
   for (const home of homes) {

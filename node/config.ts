@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
+import { defaultP2POptions } from '../p2p/index.js';
 import { defaultRpcOptions } from '../rpc/index.js';
 
 /** config.json in a node home. Every field is optional; defaults come from each part's options.ts. */
@@ -57,6 +58,8 @@ export const configSchema = z
         listen: z.array(z.string()).optional(),
         announce: z.array(z.string()).optional(),
         bootstrap: z.array(z.string()).optional(),
+        admission: z.enum(['permissioned', 'open']).optional(),
+        allowPeers: z.array(z.string()).optional(),
         maxConnections: z.number().int().positive().optional(),
       })
       .strict()
@@ -82,6 +85,6 @@ export function defaultConfig(moniker: string): NodeConfig {
       maxBlockTxs: defaultIbftOptions.maxBlockTxs,
       maxBlockBytes: defaultIbftOptions.maxBlockBytes,
     },
-    p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [] },
+    p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [], admission: defaultP2POptions.admission, allowPeers: [] },
   };
 }

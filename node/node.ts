@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
-import { P2PNetwork } from '../p2p/index.js';
+import { P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
 import { RpcServer } from '../rpc/index.js';
 import { ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
@@ -90,10 +90,17 @@ export class MetanodeNode {
     }
     const verifier = new VerifierPool(config.verifier ?? {});
     const mempool = new Mempool(config.mempool ?? {}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
+    const metrics = new NodeMetrics();
     let network: P2PNetwork;
     try {
       const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
-      network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+      // The libp2p identity is the validator key, so every validator's peer id follows from the set.
+      const peerKey = await peerKeyFromEd25519Seed(key.ed25519.secret, key.ed25519.publicKey);
+      if (await exists(p.p2pKey)) logger.info({ path: p.p2pKey, peerId: peerKey.peerId }, 'keys/p2p.key is no longer used (the p2p identity is the validator key); it can be deleted');
+      network = new P2PNetwork(
+        { chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen },
+        { logger: logger.child({ module: 'p2p' }), privateKey: peerKey.privateKey, validatorPeers: validatorPeerIds(() => chain.validatorSet(chain.height + 1)), metrics: metrics.p2p },
+      );
     } catch (e) {
       await verifier.close();
       await signLog?.close();
@@ -101,7 +108,6 @@ export class MetanodeNode {
       throw e;
     }
     const relay = new TxRelay({ gossipWithoutPeers: network.options.bootstrap.length > 0 }, { mempool, network, logger: logger.child({ module: 'relay' }) });
-    const metrics = new NodeMetrics();
     const engine = signLog
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog, mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
       : undefined;

@@ -7,19 +7,28 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
+import { PeerAdmission } from './admission.js';
 import { BootstrapDialer } from './dialer.js';
 import { P2PError, P2PErrorCode } from './errors.js';
 import { blocksProtocol, gossipsubService, statusProtocol, topicName } from './gossip.js';
-import { loadOrCreatePeerKey } from './keys.js';
 import { Topic, Verdict, type BlockRangeProvider, type GossipHandler, type Network, type PeerInfo, type StatusProvider } from './network.js';
+import { noopP2PNetworkMetrics, type P2PNetworkMetrics } from './metrics.js';
 import { resolveP2POptions, type P2POptions, type P2POptionsInput } from './options.js';
 import { rangeProblem, readBlocks, readStatus, requestError, serveBlocks, serveStatus } from './reqresp.js';
 
 export interface P2PDeps {
   logger: Logger;
-  /** The node's libp2p identity (see loadOrCreatePeerKey). */
+  /** The node's libp2p identity: its validator Ed25519 key (see peerKeyFromEd25519Seed). */
   privateKey: PrivateKey;
+  /**
+   * Peer ids of the validator set at the node's next height (see validatorPeerIds), asked at
+   * each handshake in permissioned mode. Without it only the allowlist and bootstrap peers are admitted.
+   */
+  validatorPeers?: () => ReadonlySet<string>;
+  metrics?: P2PNetworkMetrics;
 }
+
+export type ConnectionDirection = 'inbound' | 'outbound';
 
 type Status = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -43,6 +52,8 @@ export class P2PNetwork implements Network {
   private statusProvider?: StatusProvider;
   private readonly heights = new Map<string, number>();
   private readonly bannedUntil = new Map<string, number>();
+  private readonly admission: PeerAdmission;
+  private readonly metrics: P2PNetworkMetrics;
   private readonly log: Logger;
 
   constructor(
@@ -51,13 +62,9 @@ export class P2PNetwork implements Network {
   ) {
     this.options = resolveP2POptions(opts);
     this.peerId = peerIdFromPrivateKey(deps.privateKey).toString();
+    this.admission = new PeerAdmission(this.options, { validatorPeers: deps.validatorPeers });
+    this.metrics = deps.metrics ?? noopP2PNetworkMetrics;
     this.log = deps.logger;
-  }
-
-  /** Loads (or creates, on first use) the peer key at `keyFile`, then constructs; does not start. */
-  static async create(opts: P2POptionsInput, deps: { logger: Logger; keyFile: string }): Promise<P2PNetwork> {
-    const key = await loadOrCreatePeerKey(deps.keyFile);
-    return new P2PNetwork(opts, { logger: deps.logger, privateKey: key.privateKey });
   }
 
   async start(): Promise<void> {
@@ -82,9 +89,11 @@ export class P2PNetwork implements Network {
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         connectionManager: { maxConnections: o.maxConnections, dialTimeout: o.dialTimeoutMs },
+        // The encrypted-connection hooks run once the Noise handshake has proved the remote peer id.
         connectionGater: {
           denyDialPeer: (p: PeerId) => this.isBanned(p.toString()),
-          denyInboundEncryptedConnection: (p: PeerId) => this.isBanned(p.toString()),
+          denyInboundEncryptedConnection: (p: PeerId) => this.refuses(p.toString(), 'inbound'),
+          denyOutboundEncryptedConnection: (p: PeerId) => this.refuses(p.toString(), 'outbound'),
         },
         services: { identify: identify(), pubsub: gossipsubService(o) },
         start: false,
@@ -107,7 +116,7 @@ export class P2PNetwork implements Network {
     this.dialer.start();
     this.scoreTimer = setInterval(() => this.checkScores(), o.scoreCheckIntervalMs);
     this.status = 'running';
-    this.log.info({ peerId: this.peerId, addresses: this.addresses(), bootstrap: o.bootstrap.length }, 'p2p started');
+    this.log.info({ peerId: this.peerId, addresses: this.addresses(), bootstrap: o.bootstrap.length, admission: o.admission, allowPeers: o.allowPeers.length }, 'p2p started');
   }
 
   /** Stops dialling, scoring and libp2p, in reverse order of start. Safe to call more than once. */
@@ -198,6 +207,40 @@ export class P2PNetwork implements Network {
     return (this.gossip?.getSubscribers(topicName(this.options.chainId, topic)) ?? []).map((p) => p.toString());
   }
 
+  /** Whether `peer` is banned now. */
+  isBanned(peer: string): boolean {
+    const until = this.bannedUntil.get(peer);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.bannedUntil.delete(peer);
+    return false;
+  }
+
+  /** Whether `peer` may connect now (ignoring bans): always in open mode. */
+  admits(peer: string): boolean {
+    return this.admission.admits(peer);
+  }
+
+  private async hangUp(id: string): Promise<boolean> {
+    const node = this.node;
+    if (node === undefined || node.getConnections(peerIdFromString(id)).length === 0) return false;
+    try {
+      await node.hangUp(peerIdFromString(id));
+    } catch (e) {
+      this.log.debug({ peer: id, err: (e as Error).message }, 'hang up failed');
+    }
+    return true;
+  }
+
+  /** The connection gater's verdict on a handshake that proved `peer`: true refuses it. */
+  private refuses(peer: string, direction: ConnectionDirection): boolean {
+    if (this.isBanned(peer)) return true;
+    if (this.admission.admits(peer)) return false;
+    this.metrics.connectionRefused(direction);
+    this.log.debug({ peer, direction }, 'refused a connection: the peer is not a validator, an allowed peer or a bootstrap peer');
+    return true;
+  }
+
   private running(): { node: Libp2p; gossip: GossipSub } {
     if (this.status !== 'running' || this.node === undefined || this.gossip === undefined) throw new P2PError(P2PErrorCode.NotStarted, `the p2p network is ${this.status}; start it first`);
     return { node: this.node, gossip: this.gossip };
@@ -205,12 +248,7 @@ export class P2PNetwork implements Network {
 
   private async open<T>(peer: string, protocol: string, what: string, read: (s: Stream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const { node } = this.running();
-    let id: PeerId;
-    try {
-      id = peerIdFromString(peer);
-    } catch {
-      throw new P2PError(P2PErrorCode.BadPeerId, `${peer} is not a peer id`, { peer });
-    }
+    const id = parsePeerId(peer);
     const signal = AbortSignal.timeout(this.options.requestTimeoutMs);
     let stream: Stream | undefined;
     try {
@@ -253,20 +291,20 @@ export class P2PNetwork implements Network {
     gossip.subscribe(name);
   }
 
-  private isBanned(peer: string): boolean {
-    const until = this.bannedUntil.get(peer);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.bannedUntil.delete(peer);
-    return false;
-  }
-
-  /** Disconnects (and bans for banMs) peers whose gossip score fell below the graylist threshold. */
+  /**
+   * Disconnects (and bans for banMs) peers whose gossip score fell below the graylist threshold,
+   * and hangs up on peers no longer admitted (a validator that left the set).
+   */
   private checkScores(): void {
     if (this.status !== 'running') return;
     const { node, gossip } = this.running();
     for (const p of node.getPeers()) {
       const id = p.toString();
+      if (!this.admission.admits(id)) {
+        this.log.info({ peer: id }, 'disconnecting peer: no longer admitted (not a validator of the next height, an allowed peer or a bootstrap peer)');
+        void this.hangUp(id);
+        continue;
+      }
       const score = gossip.getScore(id);
       if (score >= this.options.graylistThreshold) continue;
       this.bannedUntil.set(id, Date.now() + this.options.banMs);
@@ -277,5 +315,13 @@ export class P2PNetwork implements Network {
 
   private logConnection(c: Connection, msg: string): void {
     this.log.info({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }, msg);
+  }
+}
+
+function parsePeerId(peer: string): PeerId {
+  try {
+    return peerIdFromString(peer);
+  } catch {
+    throw new P2PError(P2PErrorCode.BadPeerId, `${peer} is not a peer id`, { peer });
   }
 }
