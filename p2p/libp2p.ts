@@ -4,10 +4,11 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { TopicValidatorResult, type Connection, type Libp2p, type Message, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr as parseMultiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
-import { PeerAdmission } from './admission.js';
+import { PeerAdmission, type PeerRoles } from './admission.js';
 import { BootstrapDialer } from './dialer.js';
 import { P2PError, P2PErrorCode } from './errors.js';
 import { blocksProtocol, gossipsubService, statusProtocol, topicName } from './gossip.js';
@@ -29,6 +30,29 @@ export interface P2PDeps {
 }
 
 export type ConnectionDirection = 'inbound' | 'outbound';
+
+/** A connected peer, as the admin API shows it. */
+export interface PeerDetails extends PeerRoles {
+  id: string;
+  /** Remote multiaddrs of its open connections. */
+  addresses: string[];
+  /** Who dialled: of its oldest open connection. */
+  direction: ConnectionDirection;
+  /** The gossipsub score this node gives it. */
+  score: number;
+  /** The head height it last reported to a status request, if any. */
+  height?: number;
+}
+
+/** What removePeer undid. */
+export interface RemovedPeer {
+  /** It was connected and has been hung up on. */
+  disconnected: boolean;
+  /** It was being redialled (a bootstrap peer or one added at runtime) and no longer is. */
+  redialStopped: boolean;
+  /** Its runtime admission (from addPeer) was taken back. */
+  admissionRevoked: boolean;
+}
 
 type Status = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -53,6 +77,10 @@ export class P2PNetwork implements Network {
   private readonly heights = new Map<string, number>();
   private readonly bannedUntil = new Map<string, number>();
   private readonly admission: PeerAdmission;
+  /** Peers added at runtime (addPeer), by peer id: redialled like bootstrap peers, also after a restart. */
+  private readonly added = new Map<string, Multiaddr>();
+  /** Bootstrap peers removed at runtime (removePeer): no longer redialled, also after a restart. */
+  private readonly dropped = new Set<string>();
   private readonly metrics: P2PNetworkMetrics;
   private readonly log: Logger;
 
@@ -112,7 +140,8 @@ export class P2PNetwork implements Network {
     this.node = node;
     this.gossip = (node.services as { pubsub: unknown }).pubsub as GossipSub;
     for (const topic of this.handlers.keys()) this.install(topic);
-    this.dialer = new BootstrapDialer(o, { libp2p: node, logger: this.log });
+    this.dialer = new BootstrapDialer({ ...o, bootstrap: o.bootstrap.filter((a) => !this.dropped.has(parseMultiaddr(a).getPeerId()!)) }, { libp2p: node, logger: this.log });
+    for (const addr of this.added.values()) this.dialer.add(addr);
     this.dialer.start();
     this.scoreTimer = setInterval(() => this.checkScores(), o.scoreCheckIntervalMs);
     this.status = 'running';
@@ -205,6 +234,67 @@ export class P2PNetwork implements Network {
   /** Peers known to be subscribed to `topic`. */
   topicPeers(topic: Topic): string[] {
     return (this.gossip?.getSubscribers(topicName(this.options.chainId, topic)) ?? []).map((p) => p.toString());
+  }
+
+  /** Connected peers in detail: addresses, direction, score, reported height and why each is admitted. */
+  peerDetails(): PeerDetails[] {
+    const node = this.node;
+    if (node === undefined) return [];
+    return node.getPeers().map((p) => {
+      const id = p.toString();
+      const conns = node.getConnections(p).filter((c) => c.status === 'open').sort((a, b) => a.timeline.open - b.timeline.open);
+      const height = this.heights.get(id);
+      const d: PeerDetails = {
+        id,
+        addresses: conns.map((c) => c.remoteAddr.toString()),
+        direction: conns[0]?.direction ?? 'outbound',
+        score: this.score(id),
+        ...this.admission.roles(id),
+      };
+      if (height !== undefined) d.height = height;
+      return d;
+    });
+  }
+
+  /**
+   * Keeps `addr` (a multiaddr ending in /p2p/<peerId>) connected from now on, as a bootstrap peer
+   * is: dialled now and redialled whenever it drops. In permissioned mode it is also admitted
+   * (until removePeer). Lifts a ban on it. Returns its peer id.
+   */
+  addPeer(addr: string): string {
+    let ma: Multiaddr;
+    let id: string;
+    try {
+      ma = parseMultiaddr(addr);
+      id = peerIdFromString(ma.getPeerId() ?? '').toString();
+    } catch (e) {
+      throw new P2PError(P2PErrorCode.BadAddress, `${addr} is not a multiaddr ending in /p2p/<peerId> (${(e as Error).message})`, { addr });
+    }
+    if (id === this.peerId) throw new P2PError(P2PErrorCode.BadAddress, `${addr} is this node's own address`, { addr });
+    this.added.set(id, ma);
+    this.dropped.delete(id);
+    this.bannedUntil.delete(id);
+    this.admission.add(id);
+    this.dialer?.add(ma);
+    this.log.info({ peer: id, addr }, 'peer added');
+    return id;
+  }
+
+  /**
+   * Hangs up on `peer`, stops redialling it (a bootstrap peer too, until the node restarts with
+   * it in its config) and takes back an admission addPeer gave it. A validator or allowlisted peer
+   * stays admitted, so it may connect again itself.
+   */
+  async removePeer(peer: string): Promise<RemovedPeer> {
+    const id = parsePeerId(peer).toString();
+    const wasBootstrap = this.admission.roles(id).bootstrap && !this.dropped.has(id);
+    const redialStopped = (this.dialer?.remove(id) ?? false) || this.added.has(id) || wasBootstrap;
+    this.added.delete(id);
+    if (wasBootstrap) this.dropped.add(id);
+    const admissionRevoked = this.admission.remove(id);
+    const disconnected = await this.hangUp(id);
+    this.log.info({ peer: id, disconnected, redialStopped, admissionRevoked }, 'peer removed');
+    return { disconnected, redialStopped, admissionRevoked };
   }
 
   /** Whether `peer` is banned now. */
