@@ -3,12 +3,17 @@ import type { Blockchain, CommittedBlock } from './blockchain.js';
 import type { Mempool } from './mempool/index.js';
 import type { BlockSync } from './sync.js';
 
-/** What the IBFT core reports; a no-op by default, so tests and simulations need none. */
+/** Why gossip was rejected (the peer that delivered it is penalised). */
+export type GossipRejectReason = 'malformed' | 'not_validator' | 'bad_signature' | 'bad_certificate';
+
+/** What the IBFT core and engine report; a no-op by default, so tests and simulations need none. */
 export interface IbftMetrics {
   /** The core moved to `round` at `height` (it logs 'round change'). */
   roundChange(height: number, round: number): void;
   /** The core committed block `height` in `round` (it logs 'committed block'). */
   committedBlock(height: number, round: number): void;
+  /** The engine rejected a consensus message or a block announcement, for `reason`. */
+  gossipRejected?(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void;
 }
 
 export const noopIbftMetrics: IbftMetrics = {
@@ -34,6 +39,7 @@ export class ConsensusMetrics implements IbftMetrics {
   private readonly roundChanges: Counter;
   private readonly blockInterval: Histogram;
   private readonly blockTxs: Histogram;
+  private readonly gossipRejections: Counter<'topic' | 'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -69,6 +75,12 @@ export class ConsensusMetrics implements IbftMetrics {
       buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
       registers,
     });
+    this.gossipRejections = new Counter({
+      name: 'metanode_consensus_gossip_rejected_total',
+      help: 'Consensus messages and block announcements rejected (their peer penalised), by topic and reason: malformed, not_validator, bad_signature, bad_certificate',
+      labelNames: ['topic', 'reason'],
+      registers,
+    });
   }
 
   /** Starts reading from the running node's parts (once). */
@@ -86,6 +98,10 @@ export class ConsensusMetrics implements IbftMetrics {
 
   committedBlock(): void {
     this.round.set(0); // the next height starts at round 0
+  }
+
+  gossipRejected(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void {
+    this.gossipRejections.inc({ topic, reason });
   }
 
   private onCommitted({ block }: CommittedBlock): void {
