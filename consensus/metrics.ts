@@ -60,7 +60,7 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_mempool_transactions', 'Transactions waiting in the mempool', (s) => s.mempool.size);
     gauge('metanode_mempool_bytes', 'Bytes of transactions waiting in the mempool', (s) => s.mempool.sizeBytes);
     gauge('metanode_sync_syncing', '1 while block sync is catching up with a peer ahead of this node, else 0', (s) => (s.sync.syncing ? 1 : 0));
-    gauge('metanode_sync_best_known_height', 'The highest head height a peer reported (or this node\'s own)', (s) => s.sync.bestKnownHeight);
+    gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({

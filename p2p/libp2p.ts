@@ -297,6 +297,18 @@ export class P2PNetwork implements Network {
     return { disconnected, redialStopped, admissionRevoked };
   }
 
+  /**
+   * Refuses `peer` for `ms` (dials to it and its handshakes; a bootstrap peer is redialled once
+   * the ban ends) and hangs up on it. A longer ban already in force is kept.
+   */
+  ban(peer: string, ms: number, reason: string): void {
+    const id = parsePeerId(peer).toString();
+    const until = Date.now() + Math.max(0, ms);
+    if ((this.bannedUntil.get(id) ?? 0) < until) this.bannedUntil.set(id, until);
+    this.log.warn({ peer: id, banMs: ms, reason }, 'banning peer');
+    void this.hangUp(id);
+  }
+
   /** Whether `peer` is banned now. */
   isBanned(peer: string): boolean {
     const until = this.bannedUntil.get(peer);

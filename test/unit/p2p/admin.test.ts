@@ -135,6 +135,24 @@ describe('p2p admin API', function () {
     expect({ bootstrap: d.bootstrap, added: d.added }).to.deep.equal({ bootstrap: true, added: true });
   });
 
+  it('ban hangs up on a peer and refuses it both ways until the ban ends, then its bootstrap peer is redialled', async () => {
+    const b = await node({ admission: 'open' });
+    await b.start();
+    const a = await node({ admission: 'permissioned', bootstrap: b.addresses() });
+    await a.start();
+    await waitFor(() => connectedTo(a, b), 'a connected to its bootstrap peer');
+    a.ban(b.peerId, 1_000, 'test');
+    expect(a.isBanned(b.peerId)).to.equal(true);
+    await waitFor(() => !connectedTo(a, b), 'a hung up on the banned peer');
+    // b dials a itself: refused during the handshake while the ban lasts.
+    b.addPeer(a.addresses()[0]!);
+    await sleep(500);
+    expect(connectedTo(a, b), 'connected while banned').to.equal(false);
+    await waitFor(() => connectedTo(a, b), 'reconnected once the ban ended', 8_000);
+    expect(a.isBanned(b.peerId)).to.equal(false);
+    expect(() => a.ban('nope', 1_000, 'test')).to.throw(P2PError).with.property('code', P2PErrorCode.BadPeerId);
+  });
+
   it('refuses malformed addresses and peer ids with a clear error', async () => {
     const a = await node({});
     await a.start();
