@@ -14,6 +14,11 @@ export interface IbftMetrics {
   committedBlock(height: number, round: number): void;
   /** The engine rejected a consensus message or a block announcement, for `reason`. */
   gossipRejected?(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void;
+  /**
+   * A peer's proposal arrived whose timestamp is `offsetMs` ahead of this node's clock (negative:
+   * behind); `refused` when that is more than the allowed drift (the proposal is refused).
+   */
+  proposalClock?(offsetMs: number, refused: boolean): void;
 }
 
 export const noopIbftMetrics: IbftMetrics = {
@@ -40,6 +45,8 @@ export class ConsensusMetrics implements IbftMetrics {
   private readonly blockInterval: Histogram;
   private readonly blockTxs: Histogram;
   private readonly gossipRejections: Counter<'topic' | 'reason'>;
+  private readonly clockOffset: Gauge;
+  private readonly refusedForTimestamp: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -81,6 +88,16 @@ export class ConsensusMetrics implements IbftMetrics {
       labelNames: ['topic', 'reason'],
       registers,
     });
+    this.clockOffset = new Gauge({
+      name: 'metanode_consensus_clock_offset_ms',
+      help: "The last fresh proposal's timestamp minus this node's clock when it arrived (ms): far above 0, this node's clock is behind its peers'; far below, ahead",
+      registers,
+    });
+    this.refusedForTimestamp = new Counter({
+      name: 'metanode_consensus_proposals_refused_timestamp_total',
+      help: "Proposals refused because their timestamp was ahead of this node's clock by more than the allowed drift (this node's clock is probably behind)",
+      registers,
+    });
   }
 
   /** Starts reading from the running node's parts (once). */
@@ -102,6 +119,11 @@ export class ConsensusMetrics implements IbftMetrics {
 
   gossipRejected(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void {
     this.gossipRejections.inc({ topic, reason });
+  }
+
+  proposalClock(offsetMs: number, refused: boolean): void {
+    this.clockOffset.set(offsetMs);
+    if (refused) this.refusedForTimestamp.inc();
   }
 
   private onCommitted({ block }: CommittedBlock): void {
