@@ -25,6 +25,8 @@ const { values: a } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     backlog: { type: 'string', default: '0' },
     fee: { type: 'string', default: '1000' },
+    /** Dev account index of the first sender (a second run on the same chain uses fresh senders, whose nonces start at 0). */
+    'first-sender': { type: 'string', default: '0' },
   },
 });
 const urls = a.rpc!.split(',');
@@ -60,7 +62,7 @@ function rpc<T>(url: string, body: unknown): Promise<T> {
 }
 
 // 1. Sign everything before the window: sender i sends nonces 0.. to sender (i+1) % senders.
-const keys = Array.from({ length: senders }, (_, i) => devAccountKey(i));
+const keys = Array.from({ length: senders }, (_, i) => devAccountKey(Number(a['first-sender']) + i));
 const addrs = keys.map((k) => addressFromPublicKey(k.publicKey));
 const txs: { hex: string; hash: string }[] = [];
 const perSender = Math.ceil(total / senders);
@@ -244,6 +246,7 @@ console.log(
     blocks: blocks.length,
     txsPerBlock: loaded.length ? committed / loaded.length : 0,
     blockIntervalMs: intervals.length ? intervals.reduce((s, x) => s + x, 0) / intervals.length : 0,
+    maxBlockIntervalMs: intervals.length ? Math.max(...intervals) : 0,
     startHeight,
     // Signing happens before the window; this counts the submitting and following.
     loadgenCpuSeconds: (() => {

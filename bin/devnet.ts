@@ -10,6 +10,7 @@ export interface DevnetOptions {
   validators: number;
   baseRpcPort: number;
   baseP2pPort: number;
+  baseMetricsPort: number;
   devAccounts: number;
   logLevel: string;
 }
@@ -38,7 +39,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   const existing = (await exists(dir)) ? readdirSync(dir).filter((d) => /^node\d+$/.test(d)).length : 0;
   if (existing === 0) {
     // Every node of a devnet runs on this machine: they share its cores for signature checks.
-    await writeTestnet({ validators: o.validators, out: dir, chainId: 'metanode-devnet', host: '127.0.0.1', baseRpcPort: o.baseRpcPort, baseP2pPort: o.baseP2pPort, devAccounts: o.devAccounts, verifierWorkers: sharedHostWorkers(o.validators) });
+    await writeTestnet({ validators: o.validators, out: dir, chainId: 'metanode-devnet', host: '127.0.0.1', baseRpcPort: o.baseRpcPort, baseP2pPort: o.baseP2pPort, baseMetricsPort: o.baseMetricsPort, devAccounts: o.devAccounts, verifierWorkers: sharedHostWorkers(o.validators) });
     console.log(`created a ${o.validators}-validator devnet in ${dir}`);
   } else if (existing !== o.validators) {
     throw new Error(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
@@ -58,10 +59,12 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     children.push(child);
   }
   const urls: string[] = [];
+  const metricsUrls: (string | undefined)[] = [];
   for (const [i, home] of homes.entries()) {
     const cfg = await readConfig(homePaths(home).config);
     const url = `http://${cfg.rpc?.host ?? '127.0.0.1'}:${cfg.rpc?.port ?? 8545}`;
     urls.push(url);
+    metricsUrls.push(cfg.metrics ? `http://${cfg.metrics.host ?? '127.0.0.1'}:${cfg.metrics.port}/metrics` : undefined);
     if (!(await waitHealthy(url, children[i]!, 30_000))) console.error(`node${i} did not come up; see ${join(home, 'node.log')}`);
   }
   const genesis = JSON.parse(await (await import('node:fs/promises')).readFile(homePaths(homes[0]!).genesis, 'utf8')) as { modules: { bank: { balances: unknown[] } } };
@@ -69,7 +72,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     [
       '',
       `Metanode devnet: ${o.validators} validator(s) on 127.0.0.1`,
-      ...urls.map((u, i) => `  node${i}  JSON-RPC ${u}   logs ${join(homes[i]!, 'node.log')}`),
+      ...urls.map((u, i) => `  node${i}  JSON-RPC ${u}   metrics ${metricsUrls[i] ?? '(off)'}   logs ${join(homes[i]!, 'node.log')}`),
       '',
       'Dev accounts (DEV ONLY: these secret keys are public; never fund them on a real network):',
       ...devAccounts(genesis.modules.bank.balances.length).map((a) => `  ${a.index}  ${a.address}  secret 0x${Buffer.from(a.key.secret).toString('hex')}`),

@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis } from '../genesis/index.js';
 import { MetanodeNode, VERSION, homePaths, initHome, writeTestnet, type NodeOverrides } from '../node/index.js';
+import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
 
 const MIN_NODE_MAJOR = 22;
@@ -107,10 +108,11 @@ program
   .option('--host <host>', 'address the nodes listen on and dial each other at', '127.0.0.1')
   .option('--base-rpc-port <port>', 'JSON-RPC port of node0 (node i uses base + i)', int('--base-rpc-port', 1, 65000), 8545)
   .option('--base-p2p-port <port>', 'p2p port of node0 (node i uses base + i)', int('--base-p2p-port', 1, 65000), 26656)
+  .option('--base-metrics-port <port>', 'Prometheus metrics port of node0 (node i uses base + i; 0: no metrics listener)', int('--base-metrics-port', 0, 65000), 9464)
   .option('--dev-accounts <n>', 'well-known dev accounts to fund (0 for none)', int('--dev-accounts', 0, 100000), 0)
-  .action(async (o: { out: string; validators: number; chainId: string; host: string; baseRpcPort: number; baseP2pPort: number; devAccounts: number }) => {
-    const { nodes } = await writeTestnet({ ...o, out: resolve(o.out) });
-    for (const n of nodes) console.log(`${n.home}\n  rpc ${n.rpcUrl}\n  p2p ${n.p2pAddress}`);
+  .action(async (o: { out: string; validators: number; chainId: string; host: string; baseRpcPort: number; baseP2pPort: number; baseMetricsPort: number; devAccounts: number }) => {
+    const { nodes } = await writeTestnet({ ...o, out: resolve(o.out), baseMetricsPort: o.baseMetricsPort || undefined });
+    for (const n of nodes) console.log(`${n.home}\n  rpc ${n.rpcUrl}\n  p2p ${n.p2pAddress}${o.baseMetricsPort ? `\n  metrics http://${o.host}:${o.baseMetricsPort + n.index}/metrics` : ''}`);
     console.log(`start each with: metanode start --home <dir>`);
   });
 
@@ -121,11 +123,14 @@ program
   .option('--validators <n>', 'number of validators', int('--validators', 1, 16), 4)
   .option('--base-rpc-port <port>', 'JSON-RPC port of node0 (node i uses base + i)', int('--base-rpc-port', 1, 65000), 8545)
   .option('--base-p2p-port <port>', 'p2p port of node0 (node i uses base + i)', int('--base-p2p-port', 1, 65000), 26656)
+  .option('--base-metrics-port <port>', 'Prometheus metrics port of node0 (node i uses base + i)', int('--base-metrics-port', 1, 65000), 9464)
   .option('--dev-accounts <n>', 'dev accounts to fund on creation', int('--dev-accounts', 1, 1000), 10)
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .action(async (o: { dir: string; validators: number; baseRpcPort: number; baseP2pPort: number; devAccounts: number; logLevel: string }) => {
+  .action(async (o: { dir: string; validators: number; baseRpcPort: number; baseP2pPort: number; baseMetricsPort: number; devAccounts: number; logLevel: string }) => {
     await runDevnet(o);
   });
+
+registerOperatorCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${(e as Error).message}`);

@@ -21,6 +21,8 @@ export const HashTag = {
   StateLeaf: 0x22,
   StateNode: 0x23,
   ConsensusMessage: 0x30,
+  /** A record of the node's audit log (storage/auditlog.ts): the hash the next record names. */
+  AuditRecord: 0x40,
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
 import { defaultP2POptions } from '../p2p/index.js';
-import { defaultRpcOptions } from '../rpc/index.js';
+import { METHOD_GROUPS, defaultRpcOptions } from '../rpc/index.js';
+
+const rateLimit = z.object({ rate: z.number().min(0).optional(), burst: z.number().positive().optional() }).strict().optional();
 
 /** config.json in a node home. Every field is optional; defaults come from each part's options.ts. */
 export const configSchema = z
@@ -14,8 +16,30 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).optional(),
         maxBodyBytes: z.number().int().positive().optional(),
         maxBatch: z.number().int().positive().optional(),
+        maxRequestCost: z.number().int().positive().optional(),
+        maxResponseBytes: z.number().int().positive().optional(),
+        /** Replaced by corsOrigins; still accepted (and ignored with a warning) so older homes start. */
         corsOrigin: z.string().optional(),
+        corsOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be an origin such as "https://explorer.example.org" (scheme and host, no path) or "*"')).optional(),
+        hosts: z.array(z.string().min(1).max(253)).optional(),
+        maxConnections: z.number().int().positive().optional(),
+        headersTimeoutMs: z.number().int().positive().optional(),
+        requestTimeoutMs: z.number().int().positive().optional(),
+        keepAliveTimeoutMs: z.number().int().positive().optional(),
+        rateLimits: z.object(Object.fromEntries(METHOD_GROUPS.map((g) => [g, rateLimit])) as Record<(typeof METHOD_GROUPS)[number], typeof rateLimit>).strict().optional(),
+        rateLimitClients: z.number().int().positive().optional(),
+        auth: z
+          .object({
+            /** PEM public key (path relative to the home) that verifies bearer tokens; unset: no authentication. */
+            jwtPublicKeyFile: z.string().min(1).optional(),
+            protect: z.array(z.enum(METHOD_GROUPS)).optional(),
+          })
+          .strict()
+          .optional(),
+        /** Record accepted write requests and admin actions in <home>/audit (default true). */
+        audit: z.boolean().optional(),
         explorer: z.boolean().optional(),
+        metricsOnRpc: z.boolean().optional(),
         wsMaxConnections: z.number().int().positive().optional(),
         wsMaxSubscriptions: z.number().int().positive().optional(),
         wsMaxBufferedBytes: z.number().int().positive().optional(),
@@ -47,6 +71,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    /** GET /metrics on a listener of its own; absent: no metrics listener. */
+    metrics: z
+      .object({
+        host: z.string().optional(),
+        port: z.number().int().min(0).max(65535),
+      })
+      .strict()
+      .optional(),
     verifier: z
       .object({
         workers: z.number().int().min(0).max(64).optional(),
@@ -74,7 +106,15 @@ export function defaultConfig(moniker: string): NodeConfig {
   return {
     moniker,
     log: { level: 'info' },
-    rpc: { host: defaultRpcOptions.host, port: defaultRpcOptions.port, maxBodyBytes: defaultRpcOptions.maxBodyBytes, maxBatch: defaultRpcOptions.maxBatch, corsOrigin: defaultRpcOptions.corsOrigin },
+    rpc: {
+      host: defaultRpcOptions.host,
+      port: defaultRpcOptions.port,
+      maxBodyBytes: defaultRpcOptions.maxBodyBytes,
+      maxBatch: defaultRpcOptions.maxBatch,
+      maxRequestCost: defaultRpcOptions.maxRequestCost,
+      corsOrigins: defaultRpcOptions.corsOrigins,
+      hosts: defaultRpcOptions.hosts,
+    },
     mempool: { ...defaultMempoolOptions },
     consensus: {
       roundTimeoutMs: defaultIbftOptions.roundTimeoutMs,

@@ -18,6 +18,8 @@ export function homePaths(home: string) {
     data: join(home, 'data'),
     /** What this validator signed (consensus/ibft/signlog.ts FileSignLog). */
     signLog: join(home, 'signlog'),
+    /** Accepted write requests and admin actions (storage/auditlog.ts). */
+    audit: join(home, 'audit'),
   };
 }
 

@@ -5,3 +5,4 @@ export * from './node.js';
 export * from './version.js';
 export * from './testnet.js';
 export * from './runtime.js';
+export * from './metrics-server.js';

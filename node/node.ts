@@ -1,16 +1,17 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
-import { RpcServer } from '../rpc/index.js';
-import { ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
+import { JwtAuth, RpcServer, type AdminBackend, type LogLevel } from '../rpc/index.js';
+import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import { exists, homePaths, readConfig, readValidatorKey } from './home.js';
+import { MetricsServer } from './metrics-server.js';
 import { NodeMetrics } from './metrics.js';
 import { VERSION } from './version.js';
 
@@ -41,6 +42,8 @@ export class MetanodeNode {
     readonly engine: IbftEngine | undefined,
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
+    readonly metricsServer: MetricsServer | undefined,
+    private readonly audit: AuditLog | undefined,
     private readonly store: ChainStore,
     private readonly signLog: FileSignLog | undefined,
     private readonly verifier: VerifierPool,
@@ -119,7 +122,44 @@ export class MetanodeNode {
       logger: logger.child({ module: 'sync' }),
     });
     metrics.attach({ chain, mempool, network, sync });
-    const rpcOpts = { ...(config.rpc ?? {}), ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}), ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}) };
+    const { audit: auditOn = true, ...rpcConfig } = config.rpc ?? {};
+    const rpcOpts = {
+      ...rpcConfig,
+      ...(rpcConfig.auth?.jwtPublicKeyFile ? { auth: { ...rpcConfig.auth, jwtPublicKeyFile: resolve(home, rpcConfig.auth.jwtPublicKeyFile) } } : {}),
+      ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}),
+      ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}),
+    };
+    let auth: JwtAuth | undefined;
+    let audit: AuditLog | undefined;
+    try {
+      if (rpcOpts.auth?.jwtPublicKeyFile) auth = await JwtAuth.load(rpcOpts.auth.jwtPublicKeyFile).catch((e: Error) => Promise.reject(new NodeError(NodeErrorCode.BadConfig, `${e.message} (config.json rpc.auth.jwtPublicKeyFile)`)));
+      if (auditOn) audit = await AuditLog.open(p.audit);
+    } catch (e) {
+      await verifier.close();
+      await signLog?.close();
+      await store.close();
+      throw e;
+    }
+    const admin: AdminBackend = {
+      nodeInfo: () => ({
+        peerId: network.peerId,
+        addresses: network.addresses(),
+        version: VERSION,
+        chainId: genesis.chainId,
+        validator: isValidator ? formatAddress(key.address) : null,
+        height: chain.height,
+        logLevel: logger.level,
+      }),
+      peers: () => network.peers().map((peer) => ({ ...peer, score: network.score(peer.id) })),
+      addPeer: async () => {
+        throw new NodeError(NodeErrorCode.State, 'admin_addPeer needs the p2p admin API');
+      },
+      removePeer: async () => false,
+      logLevel: () => logger.level,
+      setLogLevel: (level: LogLevel) => {
+        logger.level = level;
+      },
+    };
     const rpc = new RpcServer(rpcOpts, {
       backend: {
         chain,
@@ -137,12 +177,16 @@ export class MetanodeNode {
           return results;
         },
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
+        admin,
       },
       logger: logger.child({ module: 'rpc' }),
       metrics: metrics.rpc,
       registry: metrics.registry,
+      auth,
+      audit,
     });
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, store, signLog, verifier, logger);
+    const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, metricsServer, audit, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -154,6 +198,7 @@ export class MetanodeNode {
       await this.engine?.start();
       this.sync.start();
       await this.rpc.start();
+      await this.metricsServer?.start();
     } catch (e) {
       await this.stop();
       throw e;
@@ -169,7 +214,9 @@ export class MetanodeNode {
   async stop(): Promise<void> {
     if (this.status === 'stopping' || this.status === 'stopped') return;
     this.status = 'stopping';
+    await this.metricsServer?.stop();
     await this.rpc.stop();
+    await this.audit?.close();
     await this.sync.stop();
     await this.engine?.stop();
     this.relay.stop();

@@ -15,6 +15,8 @@ export interface TestnetOptions {
   host: string;
   baseRpcPort: number;
   baseP2pPort: number;
+  /** Port of node0's metrics listener (node i uses base + i); unset: no metrics listener. */
+  baseMetricsPort?: number;
   devAccounts: number;
   /**
    * Signature-verification threads per node. Unset: the verifier's default (each node on
@@ -64,6 +66,7 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ genesis: Genesi
       listen: [listenAddress(o.host, o.baseP2pPort + n.index)],
       bootstrap: nodes.filter((m) => m !== n).map((m) => m.p2pAddress),
     };
+    if (o.baseMetricsPort !== undefined) config.metrics = { host: o.host, port: o.baseMetricsPort + n.index };
     if (o.verifierWorkers !== undefined) config.verifier = { workers: o.verifierWorkers };
     await initHome(n.home, { moniker: `node${n.index}`, key: keys[n.index]!, genesis, config });
   }

@@ -1,5 +1,6 @@
 import type { Transaction } from '../chain/index.js';
 import type { Blockchain, Mempool, MempoolError } from '../consensus/index.js';
+import type { AdminBackend } from './methods/admin.js';
 
 /** What the RPC server needs from the node; the node composes it. */
 export interface RpcBackend {
@@ -14,4 +15,6 @@ export interface RpcBackend {
   submitTransactions(raws: Uint8Array[]): Promise<(Transaction | MempoolError)[]>;
   /** Connected peers (0 for a single node) and whether the node is catching up. */
   network(): { peers: number; syncing: boolean };
+  /** What the admin_ methods operate on (absent: they answer "not available"). */
+  readonly admin?: AdminBackend;
 }

@@ -10,7 +10,12 @@ export const RpcErrorCode = {
   TxRejected: -32001,
   HeightUnavailable: -32002,
   NotReady: -32003,
+  /** A limit (rate, cost, size, connections): error.data.limit names the setting that sets it. */
   LimitExceeded: -32005,
+  /** The method needs a bearer token that grants it (or, without authentication, a loopback client). */
+  Unauthorized: -32006,
+  /** The write could not be recorded in the audit log, so it was not done. */
+  AuditFailed: -32007,
 } as const;
 export type RpcErrorCode = (typeof RpcErrorCode)[keyof typeof RpcErrorCode];
 

@@ -7,3 +7,7 @@ export * from './options.js';
 export * from './server.js';
 export * from './metrics.js';
 export * from './subscriptions.js';
+export * from './auth.js';
+export * from './dispatch.js';
+export * from './limits.js';
+export { LOG_LEVELS, type AdminBackend, type LogLevel } from './methods/admin.js';

@@ -13,6 +13,8 @@ export interface RpcMetrics {
   wsDisconnect(reason: WsCloseReason): void;
   /** Live subscriptions over all connections. */
   wsSubscriptions(count: number): void;
+  /** A request, call or connection refused by a limit (named as its setting: maxRequestCost, rateLimits.read, …). */
+  refused(limit: string): void;
 }
 
 export const noopRpcMetrics: RpcMetrics = {
@@ -21,6 +23,7 @@ export const noopRpcMetrics: RpcMetrics = {
   wsClosed: () => undefined,
   wsDisconnect: () => undefined,
   wsSubscriptions: () => undefined,
+  refused: () => undefined,
 };
 
 export class PromRpcMetrics implements RpcMetrics {
@@ -29,6 +32,7 @@ export class PromRpcMetrics implements RpcMetrics {
   private readonly connections: Gauge;
   private readonly closes: Counter<'reason'>;
   private readonly subscriptions: Gauge;
+  private readonly refusals: Counter<'limit'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -48,6 +52,16 @@ export class PromRpcMetrics implements RpcMetrics {
       registers,
     });
     this.subscriptions = new Gauge({ name: 'metanode_rpc_ws_subscriptions', help: 'Live WebSocket subscriptions', registers });
+    this.refusals = new Counter({
+      name: 'metanode_rpc_refused_total',
+      help: 'Requests, calls and connections refused, by the limit that refused them (its rpc.* setting, or origin, host, connections)',
+      labelNames: ['limit'],
+      registers,
+    });
+  }
+
+  refused(limit: string): void {
+    this.refusals.inc({ limit });
   }
 
   request(method: string, seconds: number, ok: boolean): void {

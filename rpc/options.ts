@@ -1,3 +1,28 @@
+/**
+ * What a method call is allowed and limited as. Rate limits, authentication and the audit log
+ * apply per group: `read` (chain, state, bank, node and rpc.discover), `write` (tx_send),
+ * `subscribe` (subscribe, unsubscribe) and `admin` (the admin_ methods).
+ */
+export const METHOD_GROUPS = ['read', 'write', 'subscribe', 'admin'] as const;
+export type MethodGroup = (typeof METHOD_GROUPS)[number];
+
+/** A token bucket: `rate` cost units a second, up to `burst` at once (rate 0: unlimited). */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+export interface RpcAuthOptions {
+  /**
+   * PEM file of the public key that signs JSON-RPC tokens (JWT, as Besu's JSON-RPC
+   * authentication): Ed25519 (EdDSA), P-256 (ES256) or RSA (RS256), the algorithm following the
+   * key. Unset: no authentication (write methods are open; admin methods answer loopback clients only).
+   */
+  jwtPublicKeyFile?: string;
+  /** Groups whose methods need a token that grants them when authentication is on. */
+  protect: MethodGroup[];
+}
+
 export interface RpcOptions {
   host: string;
   port: number;
@@ -5,10 +30,42 @@ export interface RpcOptions {
   maxBodyBytes: number;
   /** Most requests in one batch. */
   maxBatch: number;
-  /** Value of Access-Control-Allow-Origin ('' to send none). */
-  corsOrigin: string;
-  /** Serve the block explorer at GET / (and /metrics, /health either way). */
+  /**
+   * Most cost units one message (a call or a whole batch) may ask for, checked before any of it
+   * runs (a unit is about one cheap call or one KiB of answer; docs/json-rpc.md lists each method's cost).
+   */
+  maxRequestCost: number;
+  /** Largest answer to one message, in bytes: the calls of a batch past it are answered with an error instead of run. */
+  maxResponseBytes: number;
+  /**
+   * Origins (scheme://host[:port]) whose pages may call the node from a browser: CORS headers are
+   * sent to them, and WebSocket upgrades and POSTs that carry any other Origin are refused (403).
+   * [] (the default): no cross-origin browser access; ['*']: any origin (never on a machine with a browser).
+   */
+  corsOrigins: string[];
+  /**
+   * Host names accepted in the Host header, against DNS rebinding: an IP address always passes,
+   * a name only if listed (or ['*']). Default: localhost.
+   */
+  hosts: string[];
+  /** Most open HTTP and WebSocket connections; more are refused at accept. */
+  maxConnections: number;
+  /** Time a client has to send a request's headers (and most a connection may stay silent), and its whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept. */
+  keepAliveTimeoutMs: number;
+  /** Per client address and group, in cost units; the refusal names the limit. */
+  rateLimits: Record<MethodGroup, RateLimit>;
+  /** Client addresses whose buckets are kept (the least recently seen are forgotten first). */
+  rateLimitClients: number;
+  auth: RpcAuthOptions;
+  /** Value of Access-Control-Allow-Origin ('' to send none). Replaced by corsOrigins; ignored with a warning. */
+  corsOrigin?: string;
+  /** Serve the block explorer at GET / (and /health either way). */
   explorer: boolean;
+  /** Also serve GET /metrics on the RPC port (normally on the metrics listener: node/options). */
+  metricsOnRpc: boolean;
   /** Most WebSocket connections at once; the next upgrade is answered 503. */
   wsMaxConnections: number;
   /** Most subscriptions one WebSocket connection may hold. */
@@ -33,8 +90,24 @@ export const defaultRpcOptions: RpcOptions = {
   port: 8545,
   maxBodyBytes: 5 * 1024 * 1024,
   maxBatch: 1000,
-  corsOrigin: '*',
+  maxRequestCost: 4000,
+  maxResponseBytes: 8 * 1024 * 1024,
+  corsOrigins: [],
+  hosts: ['localhost'],
+  maxConnections: 512,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  rateLimits: {
+    read: { rate: 2000, burst: 4000 },
+    write: { rate: 50_000, burst: 50_000 },
+    subscribe: { rate: 20, burst: 100 },
+    admin: { rate: 20, burst: 40 },
+  },
+  rateLimitClients: 10_000,
+  auth: { protect: ['write', 'admin'] },
   explorer: true,
+  metricsOnRpc: false,
   wsMaxConnections: 256,
   wsMaxSubscriptions: 64,
   wsMaxBufferedBytes: 8 * 1024 * 1024,
@@ -43,3 +116,9 @@ export const defaultRpcOptions: RpcOptions = {
   wsPingIntervalMs: 30_000,
   wsCloseGraceMs: 10_000,
 };
+
+/** Defaults merged with `opts` (nested rate limits and auth field by field). */
+export function resolveRpcOptions(opts: Partial<Omit<RpcOptions, 'rateLimits' | 'auth'>> & { rateLimits?: Partial<Record<MethodGroup, Partial<RateLimit>>>; auth?: Partial<RpcAuthOptions> }): RpcOptions {
+  const rateLimits = Object.fromEntries(METHOD_GROUPS.map((g) => [g, { ...defaultRpcOptions.rateLimits[g], ...opts.rateLimits?.[g] }])) as Record<MethodGroup, RateLimit>;
+  return { ...defaultRpcOptions, ...opts, rateLimits, auth: { ...defaultRpcOptions.auth, ...opts.auth } };
+}

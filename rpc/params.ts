@@ -125,6 +125,17 @@ export const P = {
         return out;
       },
     ),
+  /** A string of at most `maxLength` characters matching `pattern`; `what` says what it must be. */
+  text: (name: string, description: string, o: { pattern: RegExp; maxLength: number; what: string }) =>
+    spec<string>(name, true, description, { type: 'string', pattern: o.pattern.source, maxLength: o.maxLength }, (v) => {
+      if (typeof v !== 'string' || v.length > o.maxLength || !o.pattern.test(v)) throw invalidParams(name, `must be ${o.what}`);
+      return v;
+    }),
+  oneOf: <T extends string>(name: string, description: string, values: readonly T[]) =>
+    spec<T>(name, true, description, { enum: [...values] }, (v) => {
+      if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw invalidParams(name, `must be one of ${values.map((k) => `"${k}"`).join(', ')}`);
+      return v as T;
+    }),
   subscriptionId: (name: string, description: string) =>
     spec<string>(name, true, description, { type: 'string', pattern: '^0x[0-9a-f]{32}$' }, (v) => {
       if (typeof v !== 'string' || !/^0x[0-9a-f]{32}$/.test(v)) throw invalidParams(name, 'must be a subscription id as returned by subscribe ("0x" and 32 hex digits)');

@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createJSONRPCErrorResponse, type JSONRPCResponse } from 'json-rpc-2.0';
+import { createJSONRPCErrorResponse } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { RpcError, RpcErrorCode } from './errors.js';
-import type { CallContext } from './method.js';
+import type { Dispatched } from './dispatch.js';
+import type { CallContext, ClientInfo } from './method.js';
 import type { RpcMetrics, WsCloseReason } from './metrics.js';
 import type { RpcOptions } from './options.js';
 import type { Subscriber, SubscriptionFilter, SubscriptionHub, SubscriptionKind, SubscriptionSession } from './subscriptions.js';
 
 /** Runs one JSON-RPC message (a call or a batch): the HTTP server's dispatcher. */
-export type Dispatch = (json: unknown, ctx: CallContext) => Promise<JSONRPCResponse | JSONRPCResponse[] | null>;
+export type Dispatch = (json: unknown, ctx: CallContext) => Promise<Dispatched>;
 
 /** Close codes (RFC 6455): 1008 policy violation (send queue overflow), 1001 going away. */
 export const WsCloseCode = { GoingAway: 1001, PolicyViolation: 1008 } as const;
@@ -52,13 +53,14 @@ export class WsRpc {
   }
 
   /** Takes over an HTTP upgrade request (the server's 'upgrade' event). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, client: ClientInfo): void {
     if (this.conns.size >= this.opts.wsMaxConnections) {
+      this.deps.metrics.refused('wsMaxConnections');
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nthis node already serves ${this.conns.size} WebSocket connections; retry later\n`);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new WsConnection(ws, this.opts, this.deps, () => this.conns.delete(conn));
+      const conn = new WsConnection(ws, client, this.opts, this.deps, () => this.conns.delete(conn));
       this.conns.add(conn);
       this.deps.metrics.wsOpened();
     });
@@ -84,14 +86,16 @@ class WsConnection implements Subscriber, SubscriptionSession {
   private reason: WsCloseReason | undefined;
   private alive = true;
   private killTimer: NodeJS.Timeout | undefined;
-  private readonly ctx: CallContext = { session: this };
+  private readonly ctx: CallContext;
 
   constructor(
     private readonly ws: WebSocket,
+    client: ClientInfo,
     private readonly opts: RpcOptions,
     private readonly deps: WsDeps,
     onClosed: () => void,
   ) {
+    this.ctx = { client, session: this };
     ws.on('message', (data) => void this.onMessage(data));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (err) => this.deps.logger.debug({ err: err.message }, 'WebSocket error'));
@@ -153,7 +157,7 @@ class WsConnection implements Subscriber, SubscriptionSession {
     if (++this.inFlight >= this.opts.wsMaxInFlight) this.ws.pause();
     try {
       const out = await this.deps.dispatch(json, this.ctx);
-      if (out !== null) this.send(JSON.stringify(out));
+      if (out.body !== null) this.send(out.body);
     } catch (err) {
       this.deps.logger.error({ err }, 'WebSocket request failed');
       this.send(JSON.stringify(createJSONRPCErrorResponse(null, RpcErrorCode.InternalError, 'internal error')));

@@ -3,3 +3,4 @@ export * from './chainstore.js';
 export * from './errors.js';
 export * from './kv.js';
 export * from './recordlog.js';
+export * from './auditlog.js';

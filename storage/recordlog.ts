@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StorageError, StorageErrorCode } from './errors.js';
 
@@ -176,7 +176,7 @@ export class RecordLog {
   }
 
   private path(segment: number): string {
-    return join(this.dir, `${String(segment).padStart(12, '0')}.rec`);
+    return join(this.dir, segmentFileName(segment));
   }
 
   /** The segment's file, opened once; `create`: made if missing (for appends, not reads). */
@@ -205,27 +205,45 @@ export class RecordLog {
   }
 
   /** Reads a segment's records; a torn last record is cut off the file. */
-  private async scan(segment: number): Promise<(RecordRef & { payload: Uint8Array })[]> {
+  async scan(segment: number): Promise<(RecordRef & { payload: Uint8Array })[]> {
     const path = this.path(segment);
     const bytes = new Uint8Array(await readFile(path));
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const out: (RecordRef & { payload: Uint8Array })[] = [];
-    let at = 0;
-    while (at < bytes.length) {
-      const length = at + HEADER <= bytes.length ? view.getUint32(at) : -1;
-      const end = at + HEADER + length;
-      if (length < 0 || end > bytes.length) break; // cut short: the end of the file
-      const payload = bytes.subarray(at + HEADER, end);
-      if (crc32(payload) !== view.getUint32(at + 4)) {
-        if (end === bytes.length) break; // the last record, damaged while being written
-        throw new StorageError(StorageErrorCode.Corrupt, `${path} is corrupt at offset ${at} (a record's checksum does not match); restore the folder from a backup`, { location: this.dir });
-      }
-      out.push({ segment, offset: at + HEADER, length, payload });
-      at = end;
-    }
-    if (at < bytes.length) await truncate(path, at);
-    return out;
+    const { records, end, corrupt } = parseSegment(bytes, segment, path);
+    if (corrupt) throw corrupt;
+    if (end < bytes.length) await truncate(path, end);
+    return records;
   }
+}
+
+/** The file name of a record log's segment. */
+export function segmentFileName(segment: number): string {
+  return `${String(segment).padStart(12, '0')}.rec`;
+}
+
+/**
+ * A segment file's records, read without changing anything (so a reader can look at a log that
+ * a running process appends to): the intact records, and where they end. A last record cut short
+ * or damaged (being written, or torn by a crash) ends the list; damage followed by more data ends
+ * it too, and is returned as `corrupt` (STORAGE_CORRUPT), with the intact records before it.
+ */
+export function parseSegment(bytes: Uint8Array, segment: number, path: string): { records: (RecordRef & { payload: Uint8Array })[]; end: number; corrupt?: StorageError } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: (RecordRef & { payload: Uint8Array })[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const length = at + HEADER <= bytes.length ? view.getUint32(at) : -1;
+    const end = at + HEADER + length;
+    if (length < 0 || end > bytes.length) break; // cut short: the end of the file
+    const payload = bytes.subarray(at + HEADER, end);
+    if (crc32(payload) !== view.getUint32(at + 4)) {
+      if (end === bytes.length) break; // the last record, damaged while being written
+      const corrupt = new StorageError(StorageErrorCode.Corrupt, `${path} is corrupt at offset ${at} (a record's checksum does not match); restore the folder from a backup`, { location: dirname(path) });
+      return { records, end: at, corrupt };
+    }
+    records.push({ segment, offset: at + HEADER, length, payload });
+    at = end;
+  }
+  return { records, end: at };
 }
 
 async function syncFolder(dir: string): Promise<void> {

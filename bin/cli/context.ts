@@ -10,6 +10,7 @@ import { defaultRpcClientOptions, RpcClient } from './rpc-client.js';
 
 export interface GlobalOptions {
   rpc: string;
+  rpcToken?: string | undefined;
   key?: string | undefined;
   json: boolean;
   keystore: string;
@@ -19,6 +20,7 @@ export interface GlobalOptions {
 export function addGlobalOptions(program: Command): Command {
   return program
     .addOption(new Option('--rpc <url>', 'JSON-RPC endpoint of the node').env('METANODE_RPC').default(defaultRpcClientOptions.url))
+    .addOption(new Option('--rpc-token <jwt>', 'bearer token for a node with JSON-RPC authentication (metanode jwt token)').env('METANODE_RPC_TOKEN'))
     .addOption(new Option('--key <name>', 'key to sign with or to query (default: the only key in the keystore)').env('METANODE_KEY'))
     .addOption(new Option('--keystore <dir>', 'folder of encrypted key files').env('METANODE_KEYSTORE').default(defaultKeystoreOptions.dir, '~/.metanode-cli/keys'))
     .addOption(new Option('--password-file <file>', 'read the key password from FILE (else env METANODE_PASSWORD, else a prompt)'))
@@ -45,7 +47,7 @@ export class Context {
   }
 
   get rpc(): RpcClient {
-    return (this.client ??= new RpcClient({ ...defaultRpcClientOptions, url: this.opts.rpc }));
+    return (this.client ??= new RpcClient({ ...defaultRpcClientOptions, url: this.opts.rpc, ...(this.opts.rpcToken ? { token: this.opts.rpcToken } : {}) }));
   }
 
   password(label: string, isNew: boolean): Promise<string> {

@@ -10,6 +10,8 @@ export interface RpcClientOptions {
   url: string;
   /** Per request, connection included. */
   timeoutMs: number;
+  /** Sent as `Authorization: Bearer <token>` (a node with JSON-RPC authentication). */
+  token?: string;
 }
 
 export const defaultRpcClientOptions: RpcClientOptions = { url: 'http://127.0.0.1:8545', timeoutMs: 15_000 };
@@ -44,7 +46,7 @@ export class RpcClient {
     try {
       const res = await this.deps.fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
         body,
         signal: AbortSignal.timeout(this.opts.timeoutMs),
       });
@@ -118,5 +120,7 @@ export function rpcErrorToCli(method: string, err: RpcErrorObject): CliError {
   if (err.code === -32003) return new CliError(ExitCode.NodeError, `the node is not ready (${err.message}): it is starting, syncing or stopping; retry in a moment`, ctx);
   if (err.code === -32002) return new CliError(ExitCode.NotFound, `not available on this node: ${err.message}`, ctx);
   if (err.code === -32601) return new CliError(ExitCode.NodeError, `the node does not support ${method}: is it the same version as metanode-cli?`, ctx);
+  if (err.code === -32006) return new CliError(ExitCode.NodeError, `the node refused ${method}: ${err.message}; pass a token that grants it with --rpc-token (or METANODE_RPC_TOKEN)`, ctx);
+  if (err.code === -32005) return new CliError(ExitCode.NodeError, `the node refused ${method}: ${err.message}`, ctx);
   return new CliError(ExitCode.NodeError, `the node refused ${method} (${err.code}): ${err.message}`, ctx);
 }

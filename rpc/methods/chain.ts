@@ -19,6 +19,19 @@ async function location(b: RpcBackend, hash: Uint8Array) {
   return { blockHeight: loc.height, blockHash: toHex(header!.hash()), index: loc.index };
 }
 
+/**
+ * Cost units (rpc/method.ts: about a KiB of answer each) of a block's answer: ~70 bytes per
+ * transaction hash, ~300 per whole transaction, read from the stored count before the block is.
+ */
+async function blockCost(b: RpcBackend, height: number | undefined, full: boolean): Promise<number> {
+  if (height === undefined) return 1;
+  const count = (await b.chain.blocks.transactionCount(height)) ?? 0;
+  return 2 + Math.ceil((count * (full ? 300 : 70)) / 1024);
+}
+
+/** Page answers: ~700 bytes per header, ~400 per account transaction. */
+const pageCost = (limit: number, bytesEach: number) => 1 + Math.ceil((limit * bytesEach) / 1024);
+
 /** Headers (with transaction counts) of up to `limit` blocks below `before`, newest first: one read per block. */
 async function blocksPage(b: RpcBackend, page: Page<number>) {
   const top = Math.min(page.before ?? b.chain.height + 1, b.chain.height + 1);
@@ -90,6 +103,7 @@ export const chainMethods: MethodSpec[] = [
     params: [P.height('height', 'block height or "latest"'), P.bool('fullTransactions', 'include whole transactions instead of hashes')],
     result: { name: 'block', description: 'the block, or null', schema: blockSchema },
     example: { params: [1, false], result: { height: 1, hash: H, transactionCount: 0, transactions: [], certificate: { round: 0, signers: [0] } } },
+    cost: (b, [height, full]) => blockCost(b, height === 'latest' ? b.chain.height : (height as number), full as boolean),
     handler: (b, [height, full]) => block(b, height === 'latest' ? b.chain.height : (height as number), full as boolean),
   },
   {
@@ -98,6 +112,7 @@ export const chainMethods: MethodSpec[] = [
     params: [P.hash('hash', 'block hash'), P.bool('fullTransactions', 'include whole transactions instead of hashes')],
     result: { name: 'block', description: 'the block, or null', schema: blockSchema },
     example: { params: [H, false], result: { height: 1, hash: H, transactionCount: 0, transactions: [] } },
+    cost: async (b, [hash, full]) => blockCost(b, await b.chain.blocks.heightOf(hash as Uint8Array), full as boolean),
     handler: async (b, [hash, full]) => {
       const h = await b.chain.blocks.heightOf(hash as Uint8Array);
       return h === undefined ? null : block(b, h, full as boolean);
@@ -109,6 +124,7 @@ export const chainMethods: MethodSpec[] = [
     params: [P.page('page', '{limit?, before?}: how many headers, and the height to start below', heightCursor)],
     result: { name: 'page', description: '{blocks: [header + transactionCount], next: height or null}', schema: { type: 'object', properties: { blocks: { type: 'array' }, next: { type: ['integer', 'null'] } } } },
     example: { params: [{ limit: 2 }], result: { blocks: [{ height: 42, hash: H, transactionCount: 3 }, { height: 41, hash: H, transactionCount: 0 }], next: 41 } },
+    cost: (_b, [page]) => pageCost((page as Page<number>).limit, 700),
     handler: (b, [page]) => blocksPage(b, page as Page<number>),
   },
   {
@@ -124,6 +140,7 @@ export const chainMethods: MethodSpec[] = [
       params: ['mn1…', { limit: 1 }],
       result: { address: 'mn1…', transactions: [{ hash: H, from: 'mn1…', kind: 'bank.transfer', args: { to: 'mn1…', asset: 'NEX', amount: '5' }, blockHeight: 3, index: 0, timestamp: 1764086400000, status: 'success', errorCode: null }], next: '3:0' },
     },
+    cost: (_b, [, page]) => pageCost((page as Page<unknown>).limit, 400),
     handler: (b, [address, page]) => accountPage(b, address as Uint8Array, page as Page<{ height: number; index: number }>),
   },
   {

@@ -16,6 +16,7 @@ function session(ctx: CallContext, method: string): SubscriptionSession {
 export const subscribeMethods: MethodSpec[] = [
   {
     name: 'subscribe',
+    group: 'subscribe',
     summary:
       'WebSocket only. Starts a subscription and returns its id; notifications then arrive as {"jsonrpc":"2.0","method":"subscription","params":{"subscription":id,"result":…}}. ' +
       'Kinds: "newHeads" (each committed block\'s header with transactionCount, in height order), "receipts" (each committed transaction\'s receipt with from and kind; filter {address?, module?}), ' +
@@ -40,6 +41,7 @@ export const subscribeMethods: MethodSpec[] = [
   },
   {
     name: 'unsubscribe',
+    group: 'subscribe',
     summary: 'WebSocket only. Ends a subscription of this connection; false if it has none with that id. Closing the connection ends all of them.',
     params: [P.subscriptionId('subscription', 'the id subscribe returned')],
     result: { name: 'removed', description: 'whether a subscription was removed', schema: { type: 'boolean' } },

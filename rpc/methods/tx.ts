@@ -10,6 +10,8 @@ export const txMethods: MethodSpec[] = [
     summary: 'Submits a signed transaction (RLP bytes as hex) to the mempool. Returns its hash once admitted; poll chain_getReceipt for the outcome.',
     params: [P.bytes('raw', 'the signed transaction, RLP-encoded, as 0x-hex')],
     result: { name: 'result', description: '{hash}', schema: { type: 'object', properties: { hash: { type: 'string' } } } },
+    group: 'write',
+    audit: (calls) => ({ detail: { transactions: calls.length }, result: { accepted: calls.map((c) => (c.result as { hash: string }).hash) } }),
     errors: [{ code: RpcErrorCode.TxRejected, message: 'transaction rejected; error.data.reason says why (TX_BAD_SIGNATURE, TX_NONCE_TOO_LOW, …)' }],
     example: { params: ['0xf8…'], result: { hash: '0x5e0a9bd43b1c07cdb1f1e0c0e34f5a8b5b1d7b3c9a2f0e1d2c3b4a5968778695' } },
     handler: async (b, [raw]) => {

@@ -129,6 +129,8 @@ export class TestNode {
   port = 0;
   /** p2p port on 127.0.0.1, when the config has a p2p section (0 otherwise). */
   p2pPort = 0;
+  /** Port of the metrics listener, once enableMetrics() gave it one (0 otherwise). */
+  metricsPort = 0;
   /** Output of the current (or last) run. */
   stdout = '';
   stderr = '';
@@ -181,6 +183,17 @@ export class TestNode {
     if (!config.p2p || typeof config.p2p !== 'object') return;
     this.p2pPort = await freePort();
     await this.patchConfig({ p2p: { listen: [`/ip4/127.0.0.1/tcp/${this.p2pPort}`] } });
+  }
+
+  /** Gives the node a metrics listener on a free loopback port (takes effect at the next start). */
+  async enableMetrics(): Promise<void> {
+    this.metricsPort = await freePort();
+    await this.patchConfig({ metrics: { host: '127.0.0.1', port: this.metricsPort } });
+  }
+
+  /** Where GET /metrics is served (after enableMetrics). */
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}`;
   }
 
   /** Sets emptyBlockIntervalMs in config.json (takes effect at the next start). */

@@ -9,6 +9,7 @@ describe('e2e: GET /metrics (Prometheus)', function () {
 
   before(async () => {
     node = await TestNode.init({ emptyBlockIntervalMs: 150 });
+    await node.enableMetrics();
     await node.start();
     rpc = node.rpc;
     await waitForHeight(rpc, 2);
@@ -19,7 +20,7 @@ describe('e2e: GET /metrics (Prometheus)', function () {
   });
 
   it('serves the node\'s metrics in the text format, each family with its type', async () => {
-    const m = await scrape(node.url);
+    const m = await scrape(node.metricsUrl);
     const expected: [string, string][] = [
       ['metanode_chain_height', 'gauge'],
       ['metanode_consensus_round', 'gauge'],
@@ -47,11 +48,16 @@ describe('e2e: GET /metrics (Prometheus)', function () {
     expect(buckets.at(-1)!.value).to.equal(m.value('metanode_block_interval_seconds_count'));
   });
 
+  it('serves metrics on their own listener only: GET /metrics on the JSON-RPC port is 404 unless rpc.metricsOnRpc', async () => {
+    expect((await fetch(`${node.url}/metrics`)).status).to.equal(404);
+    expect((await fetch(`${node.metricsUrl}/`)).status).to.equal(404);
+  });
+
   it('follows the chain: height and block counts increase, block intervals near the configured one', async () => {
-    const a = await scrape(node.url);
+    const a = await scrape(node.metricsUrl);
     const h0 = a.value('metanode_chain_height')!;
     await waitForHeight(rpc, h0 + 3);
-    const b = await scrape(node.url);
+    const b = await scrape(node.metricsUrl);
     expect(b.value('metanode_chain_height')).to.be.at.least(h0 + 3);
     expect(b.value('metanode_block_interval_seconds_count')! - a.value('metanode_block_interval_seconds_count')!).to.be.at.least(3);
     expect(b.value('metanode_block_transactions_count')).to.equal(b.value('metanode_block_interval_seconds_count'));
@@ -60,14 +66,14 @@ describe('e2e: GET /metrics (Prometheus)', function () {
   });
 
   it('counts transactions per block and RPC calls by method', async () => {
-    const a = await scrape(node.url);
+    const a = await scrape(node.metricsUrl);
     const before = a.value('metanode_rpc_requests_total', { method: 'chain_getChainId', status: 'ok' }) ?? 0;
     for (let i = 0; i < 3; i++) await rpc.call('chain_getChainId');
     await rpc.callError('chain_getBlockByHeight', [-1]);
     const { hash } = await sendTransfer(rpc, { chainId: node.chainId, from: 1, to: 2, amount: 1n });
     await waitForReceipt(rpc, hash);
     const b = await waitFor('a block with a transaction in the histogram', async () => {
-      const s = await scrape(node.url);
+      const s = await scrape(node.metricsUrl);
       return s.value('metanode_block_transactions_sum')! >= 1 ? s : undefined;
     });
     expect(b.value('metanode_rpc_requests_total', { method: 'chain_getChainId', status: 'ok' })! - before).to.equal(3);

@@ -475,7 +475,11 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_send', params: ['0x' + '00'.repeat(BODY_CAP)] });
       const a = await rpc.post(big);
       expect(a.status).to.equal(413);
-      expect((a.json as JsonRpcResponse).error).to.deep.equal({ code: -32600, message: `request body exceeds ${BODY_CAP} bytes; split the batch` });
+      expect((a.json as JsonRpcResponse).error).to.deep.equal({
+        code: -32600,
+        message: `request body exceeds ${BODY_CAP} bytes (rpc.maxBodyBytes); split the batch`,
+        data: { limit: 'rpc.maxBodyBytes', max: BODY_CAP },
+      });
       // Without a Content-Length (chunked), the cap is enforced while reading.
       const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = request(node.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {

@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,10 +78,31 @@ export interface Crash {
   at: number;
 }
 
+/**
+ * How a node's process is launched: a command it runs under (e.g. `ip netns exec <ns>`, which
+ * execs the node in its place, so the pid stays the node's) and extra environment (e.g. an
+ * LD_PRELOAD'ed libfaketime). Takes effect at the next start().
+ */
+export interface Launch {
+  prefix?: string[];
+  env?: Record<string, string>;
+}
+
+/** Resident memory of a process, from /proc/<pid>/status (kB → MiB). */
+export interface ProcMemory {
+  /** VmRSS: resident now. */
+  rssMiB: number;
+  /** VmHWM: the peak resident size since the process started. */
+  peakRssMiB: number;
+}
+
 /** One validator home of the testnet and the process running it (at most one at a time). */
 export class ValidatorNode {
   readonly rpc: RpcClient;
+  launch: Launch = {};
   private proc: ChildProcess | undefined;
+  /** Stopped with SIGSTOP and not yet continued. */
+  private stopped = false;
   private exited: Promise<void> | undefined;
   /** Set while the test itself ends the process (kill/stop), so the exit is not a crash. */
   private ending = false;
@@ -100,8 +121,10 @@ export class ValidatorNode {
     /** Its multiaddr with /p2p/<peerId>. */
     readonly multiaddr: string,
     private readonly crashes: Crash[],
+    /** The address its JSON-RPC and p2p listen on. */
+    readonly host = '127.0.0.1',
   ) {
-    this.rpc = new RpcClient(`http://127.0.0.1:${rpcPort}`);
+    this.rpc = new RpcClient(`http://${host}:${rpcPort}`);
   }
 
   get name(): string {
@@ -112,6 +135,16 @@ export class ValidatorNode {
     return this.proc !== undefined;
   }
 
+  /** Pid of the running process (throws when it is not running). */
+  get pid(): number {
+    if (!this.proc?.pid) throw new Error(`${this.name} is not running`);
+    return this.proc.pid;
+  }
+
+  get paused(): boolean {
+    return this.stopped;
+  }
+
   get logFile(): string {
     return join(this.home, 'node.log');
   }
@@ -120,11 +153,13 @@ export class ValidatorNode {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.proc) throw new Error(`${this.name} is already running`);
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [METANODE, 'start', '--home', this.home, '--log-level', 'info'], { stdio: ['ignore', log, log] });
+    const [cmd, ...args] = [...(this.launch.prefix ?? []), process.execPath, METANODE, 'start', '--home', this.home, '--log-level', 'info'];
+    const child = spawn(cmd!, args, { stdio: ['ignore', log, log], env: { ...process.env, ...this.launch.env } });
     closeSync(log);
     track(child);
     this.proc = child;
     this.ending = false;
+    this.stopped = false;
     this.starts++;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -157,12 +192,38 @@ export class ValidatorNode {
     await this.exited;
   }
 
+  /** SIGSTOP: the process is frozen (no timer, no socket read) until resume(). */
+  pause(): void {
+    if (!this.proc) throw new Error(`${this.name} is not running`);
+    this.proc.kill('SIGSTOP');
+    this.stopped = true;
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (!this.proc || !this.stopped) return;
+    this.proc.kill('SIGCONT');
+    this.stopped = false;
+  }
+
+  /** Its resident memory now and at its peak (Linux /proc). */
+  memory(): ProcMemory {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (field: string) => {
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+      if (!m) throw new Error(`/proc/${this.pid}/status has no ${field}`);
+      return Number(m[1]);
+    };
+    return { rssMiB: Math.round(kb('VmRSS') / 1024), peakRssMiB: Math.round(kb('VmHWM') / 1024) };
+  }
+
   /** SIGTERM and wait for a clean exit (SIGKILL and an error after timeoutMs). */
   async stop(timeoutMs = 15_000): Promise<void> {
     const proc = this.proc;
     if (!proc) return;
     this.ending = true;
     proc.kill('SIGTERM');
+    this.resume();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -261,6 +322,12 @@ export interface TestnetOptions {
   /** Merged into each home's config.json `consensus` section. */
   consensus?: Record<string, number>;
   /**
+   * The IPv4 address of each node (default: all 127.0.0.1), e.g. one per network namespace:
+   * `metanode testnet --host` writes the homes for the first, then each home's RPC and p2p
+   * addresses, and every bootstrap entry naming it, are moved to its own.
+   */
+  hosts?: string[];
+  /**
    * libp2p keys to make for in-process observers and attackers (Testnet.observerKeys): the
    * validators are permissioned, so these peer ids are put in every home's p2p.allowPeers.
    */
@@ -270,7 +337,8 @@ export interface TestnetOptions {
 }
 
 interface HomeConfig {
-  rpc: { port: number };
+  rpc: { host: string; port: number };
+  metrics?: { host: string; port: number };
   p2p: { listen: string[]; bootstrap: string[]; allowPeers?: string[] };
   consensus?: Record<string, number>;
 }
@@ -294,9 +362,12 @@ export class Testnet {
     const dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-net-'));
     const chainId = o.chainId ?? 'metanode-e2e-net';
     const n = o.validators;
-    const base = await freePortRange(2 * n);
+    const base = await freePortRange(3 * n);
+    const hosts = o.hosts ?? Array.from({ length: n }, () => '127.0.0.1');
+    if (hosts.length !== n) throw new Error(`${hosts.length} hosts for ${n} validators`);
     const r = await runMetanode([
-      'testnet', '--validators', String(n), '--out', dir, '--chain-id', chainId, '--base-rpc-port', String(base), '--base-p2p-port', String(base + n), '--dev-accounts', String(o.devAccounts),
+      'testnet', '--validators', String(n), '--out', dir, '--chain-id', chainId, '--host', hosts[0]!,
+      '--base-rpc-port', String(base), '--base-p2p-port', String(base + n), '--base-metrics-port', String(base + 2 * n), '--dev-accounts', String(o.devAccounts),
     ]);
     if (r.code !== 0) {
       await rm(dir, { recursive: true, force: true });
@@ -306,13 +377,19 @@ export class Testnet {
     const net = new Testnet(dir, chainId, genesis, genesisValidatorSet(genesis));
     // Each home lists every other node as a bootstrap peer: together they name every node.
     const configs = await Promise.all(Array.from({ length: n }, async (_, i) => JSON.parse(await readFile(join(dir, `node${i}`, 'config.json'), 'utf8')) as HomeConfig));
-    const multiaddrs = [...new Set(configs.flatMap((c) => c.p2p.bootstrap))];
+    // Node i's p2p port is base + n + i: that says whose address each multiaddr is.
+    const rehost = (a: string) => a.replace(/^\/ip4\/[^/]+\/tcp\/(\d+)/, (_, port: string) => `/ip4/${hosts[Number(port) - base - n]}/tcp/${port}`);
+    const multiaddrs = [...new Set(configs.flatMap((c) => c.p2p.bootstrap))].map(rehost);
     net.observerKeys = await Promise.all(Array.from({ length: o.observers ?? 0 }, () => generateKeyPair('Ed25519')));
     const allowPeers = net.observerKeys.map((k) => peerIdFromPrivateKey(k).toString());
     for (let i = 0; i < n; i++) {
       const home = join(dir, `node${i}`);
       const configPath = join(home, 'config.json');
       const config = configs[i]!;
+      config.rpc.host = hosts[i]!;
+      if (config.metrics) config.metrics.host = hosts[i]!;
+      config.p2p.listen = config.p2p.listen.map(rehost);
+      config.p2p.bootstrap = config.p2p.bootstrap.map(rehost);
       config.consensus = { ...config.consensus, ...o.consensus };
       config.p2p = { ...config.p2p, allowPeers: [...(config.p2p.allowPeers ?? []), ...allowPeers], ...o.p2p };
       await writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
@@ -320,9 +397,9 @@ export class Testnet {
       const address = formatAddress(key.address);
       const p2pPort = Number(/\/tcp\/(\d+)/.exec(config.p2p.listen[0]!)![1]);
       // A node's peer id is its validator key's; the other homes list it by that id.
-      const multiaddr = peerMultiaddr('127.0.0.1', p2pPort, peerIdFromEd25519PublicKey(key.ed25519.publicKey));
+      const multiaddr = peerMultiaddr(hosts[i]!, p2pPort, peerIdFromEd25519PublicKey(key.ed25519.publicKey));
       if (n > 1 && !multiaddrs.includes(multiaddr)) throw new Error(`node${i}'s address ${multiaddr} is not in the others' bootstrap lists (${multiaddrs.join(', ')})`);
-      net.nodes.push(new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes));
+      net.nodes.push(new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes, hosts[i]));
     }
     return net;
   }

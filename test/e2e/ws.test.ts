@@ -36,7 +36,10 @@ describe('e2e: JSON-RPC over WebSocket and subscriptions', function () {
   }
 
   before(async () => {
-    node = await TestNode.init({ emptyBlockIntervalMs: 100 });
+    // The slow-client test asks for 256 MiB of rpc.discover answers: its point is the send queue's
+    // bound, so this node's read rate limit is off (rpc.rateLimits is tested in rpc-gateway.test).
+    node = await TestNode.init({ emptyBlockIntervalMs: 100, config: { rpc: { rateLimits: { read: { rate: 0 } } } } });
+    await node.enableMetrics();
     await node.start();
     rpc = node.rpc;
     wsUrl = node.url.replace(/^http/, 'ws') + '/';
@@ -156,7 +159,7 @@ describe('e2e: JSON-RPC over WebSocket and subscriptions', function () {
   it('a client that never reads is closed with 1008, and the node\'s memory stays bounded', async () => {
     const slow = await connect();
     await slow.subscribe('newHeads');
-    const before = await scrape(node.url);
+    const before = await scrape(node.metricsUrl);
     const rss0 = before.value('process_resident_memory_bytes')!;
     const slowClosed0 = before.value('metanode_rpc_ws_disconnects_total', { reason: 'slow' }) ?? 0;
     // Stop reading: the kernel buffers fill, then the node's send queue for this connection.
@@ -169,7 +172,7 @@ describe('e2e: JSON-RPC over WebSocket and subscriptions', function () {
     const after = await waitFor(
       'the node to close the slow client',
       async () => {
-        const s = await scrape(node.url);
+        const s = await scrape(node.metricsUrl);
         return (s.value('metanode_rpc_ws_disconnects_total', { reason: 'slow' }) ?? 0) > slowClosed0 ? s : undefined;
       },
       60_000,

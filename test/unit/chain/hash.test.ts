@@ -49,6 +49,7 @@ describe('chain/hash', () => {
       StateLeaf: 0x22,
       StateNode: 0x23,
       ConsensusMessage: 0x30,
+      AuditRecord: 0x40,
     });
     const ids = Object.values(HashTag);
     expect(new Set(ids).size).to.equal(ids.length);

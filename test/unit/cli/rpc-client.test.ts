@@ -25,6 +25,18 @@ describe('cli/rpc-client', () => {
     expect(f.requests[0]).to.deep.equal({ jsonrpc: '2.0', id: 1, method: 'bank_getParams', params: [] });
   });
 
+  it('sends --rpc-token as a bearer token, and says what to do when the node refuses the call (-32006)', async () => {
+    const headers: Headers[] = [];
+    const f = (async (_url: unknown, init?: RequestInit) => {
+      headers.push(new Headers(init?.headers));
+      return new Response(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32006, message: 'unauthorized: tx_send (a write method) needs a bearer token' } }), { status: 401 });
+    }) as typeof fetch;
+    const e = await rejectsWith(new RpcClient({ url: URL_, timeoutMs: 1000, token: 'a.b.c' }, { fetch: f }).sendRaw('0x00'), ExitCode.NodeError);
+    expect(headers[0]!.get('authorization')).to.equal('Bearer a.b.c');
+    expect(e.message).to.match(/needs a bearer token; pass a token that grants it with --rpc-token/);
+    await rejectsWith(client(f).sendRaw('0x00'), ExitCode.NodeError);
+  });
+
   it('says the node cannot be reached, and what to do (10)', async () => {
     const e = await rejectsWith(client(fakeFetch(null, new TypeError('fetch failed')).fetch).chainId(), ExitCode.NodeUnreachable);
     expect(e.message).to.equal(`cannot reach the node at ${URL_}: is it running? start it with npm start or pass --rpc`);
