@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, IbftEngine, Mempool, MempoolError, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
-import { P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
-import { JwtAuth, RpcServer, type AdminBackend, type LogLevel } from '../rpc/index.js';
+import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
+import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
@@ -150,11 +150,15 @@ export class MetanodeNode {
         height: chain.height,
         logLevel: logger.level,
       }),
-      peers: () => network.peers().map((peer) => ({ ...peer, score: network.score(peer.id) })),
-      addPeer: async () => {
-        throw new NodeError(NodeErrorCode.State, 'admin_addPeer needs the p2p admin API');
+      peers: () => network.peerDetails().map((peer) => ({ ...peer })),
+      addPeer: async (multiaddr) => {
+        const peerId = await asInvalidParams('multiaddr', () => network.addPeer(multiaddr));
+        return { peerId, connected: await network.awaitConnection(peerId, network.options.dialTimeoutMs) };
       },
-      removePeer: async () => false,
+      removePeer: async (peerId) => {
+        const r = await asInvalidParams('peerId', () => network.removePeer(peerId));
+        return r.disconnected || r.redialStopped || r.admissionRevoked;
+      },
       logLevel: () => logger.level,
       setLogLevel: (level: LogLevel) => {
         logger.level = level;
@@ -230,6 +234,16 @@ export class MetanodeNode {
 
   get state(): NodeStatus {
     return this.status;
+  }
+}
+
+/** `f()`, with the p2p layer's refusal of a malformed address or peer id turned into JSON-RPC invalid params. */
+async function asInvalidParams<T>(param: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof P2PError && (e.code === P2PErrorCode.BadAddress || e.code === P2PErrorCode.BadPeerId)) throw invalidParams(param, e.message);
+    throw e;
   }
 }
 

@@ -280,6 +280,26 @@ export class P2PNetwork implements Network {
     return id;
   }
 
+  /** Resolves true once `peer` is connected (at once if it is), false after `ms` or if not running. */
+  async awaitConnection(peer: string, ms: number): Promise<boolean> {
+    const node = this.node;
+    if (node === undefined) return false;
+    const id = parsePeerId(peer);
+    if (node.getConnections(id).length > 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        node.removeEventListener('peer:connect', onConnect);
+        resolve(ok);
+      };
+      const onConnect = (e: CustomEvent<PeerId>) => {
+        if (e.detail.equals(id)) done(true);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      node.addEventListener('peer:connect', onConnect);
+    });
+  }
+
   /**
    * Hangs up on `peer`, stops redialling it (a bootstrap peer too, until the node restarts with
    * it in its config) and takes back an admission addPeer gave it. A validator or allowlisted peer
