@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devAccounts } from '../genesis/index.js';
-import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, homePaths, inspectValidatorKey, readConfig, sharedHostWorkers, writeTestnet } from '../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, homePaths, inspectValidatorKey, readConfig, refreshTestnetBootstrap, sharedHostWorkers, writeTestnet } from '../node/index.js';
 
 export interface DevnetOptions {
   dir: string;
@@ -129,6 +129,9 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
     throw new DevnetError(`${dir} holds a devnet of ${existing} validator(s), not ${o.validators}; remove it (rm -rf ${o.dir}) to create a new one, or pass --validators ${existing}`);
   }
   const homes = Array.from({ length: o.validators }, (_, i) => join(dir, `node${i}`));
+  // Homes made by an older version list the peer ids of their keys/p2p.key files as each other's
+  // bootstrap peers; a node's peer id is now its validator key's.
+  for (const home of await refreshTestnetBootstrap(homes)) console.log(`updated the bootstrap peer ids in ${homePaths(home).config} (peer ids now derive from the validator keys)`);
   const logs = homes.map((h) => join(h, 'node.log'));
   const children: ChildProcess[] = [];
   let stopping = false;

@@ -268,6 +268,46 @@ function readItem(r: Reader, limit: number, depth: number): RlpItem {
 }
 
 /**
+ * The encodings of the items of the list that `bytes` encodes, each a view into `bytes`, none of
+ * them decoded: for a message whose cheap fields are checked before the rest is decoded (each
+ * item is then decoded with rlpDecode when needed). The list's header and the items' boundaries
+ * are checked as rlpDecode checks them; what is inside an item is checked when it is decoded, so
+ * rlpDecode of every item gives what rlpDecode(bytes) would, or throws where it would.
+ */
+export function rlpListItems(bytes: Uint8Array, what: string): Uint8Array[] {
+  if (bytes.length === 0) nonCanonical(what, 'empty input');
+  const p = bytes[0]!;
+  if (p < 0xc0) throw new ChainError(ChainErrorCode.InvalidRlp, `${what}: expected a list`);
+  let start: number;
+  let len: number;
+  if (p <= 0xf7) {
+    start = 1;
+    len = p - 0xc0;
+  } else {
+    const ll = p - 0xf7;
+    len = longLength(bytes, 1, ll, bytes.length, what);
+    start = 1 + ll;
+  }
+  const end = start + len;
+  if (end > bytes.length) malformed(what, 'truncated input');
+  if (end < bytes.length) malformed(what, `${bytes.length - end} trailing bytes`);
+  const items: Uint8Array[] = [];
+  for (let pos = start; pos < end; ) {
+    const q = bytes[pos]!;
+    let next: number;
+    if (q < 0x80) next = pos + 1;
+    else if (q <= 0xb7) next = pos + 1 + (q - 0x80);
+    else if (q <= 0xbf) next = pos + 1 + (q - 0xb7) + longLength(bytes, pos + 1, q - 0xb7, end, what);
+    else if (q <= 0xf7) next = pos + 1 + (q - 0xc0);
+    else next = pos + 1 + (q - 0xf7) + longLength(bytes, pos + 1, q - 0xf7, end, what);
+    if (next > end) malformed(what, 'truncated input');
+    items.push(bytes.subarray(pos, next));
+    pos = next;
+  }
+  return items;
+}
+
+/**
  * Strict decode: exactly one item, no trailing bytes, canonical throughout (shortest forms, no
  * prefixed single bytes, no leading zeros in lengths). Bytes in the result are views into `bytes`.
  */

@@ -3,12 +3,22 @@ import type { Blockchain, CommittedBlock } from './blockchain.js';
 import type { Mempool } from './mempool/index.js';
 import type { BlockSync } from './sync.js';
 
-/** What the IBFT core reports; a no-op by default, so tests and simulations need none. */
+/** Why gossip was rejected (the peer that delivered it is penalised). */
+export type GossipRejectReason = 'malformed' | 'not_validator' | 'bad_signature' | 'bad_certificate';
+
+/** What the IBFT core and engine report; a no-op by default, so tests and simulations need none. */
 export interface IbftMetrics {
   /** The core moved to `round` at `height` (it logs 'round change'). */
   roundChange(height: number, round: number): void;
   /** The core committed block `height` in `round` (it logs 'committed block'). */
   committedBlock(height: number, round: number): void;
+  /** The engine rejected a consensus message or a block announcement, for `reason`. */
+  gossipRejected?(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void;
+  /**
+   * A peer's proposal arrived whose timestamp is `offsetMs` ahead of this node's clock (negative:
+   * behind); `refused` when that is more than the allowed drift (the proposal is refused).
+   */
+  proposalClock?(offsetMs: number, refused: boolean): void;
 }
 
 export const noopIbftMetrics: IbftMetrics = {
@@ -34,6 +44,9 @@ export class ConsensusMetrics implements IbftMetrics {
   private readonly roundChanges: Counter;
   private readonly blockInterval: Histogram;
   private readonly blockTxs: Histogram;
+  private readonly gossipRejections: Counter<'topic' | 'reason'>;
+  private readonly clockOffset: Gauge;
+  private readonly refusedForTimestamp: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,7 +67,7 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_mempool_transactions', 'Transactions waiting in the mempool', (s) => s.mempool.size);
     gauge('metanode_mempool_bytes', 'Bytes of transactions waiting in the mempool', (s) => s.mempool.sizeBytes);
     gauge('metanode_sync_syncing', '1 while block sync is catching up with a peer ahead of this node, else 0', (s) => (s.sync.syncing ? 1 : 0));
-    gauge('metanode_sync_best_known_height', 'The highest head height a peer reported (or this node\'s own)', (s) => s.sync.bestKnownHeight);
+    gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({
@@ -67,6 +80,22 @@ export class ConsensusMetrics implements IbftMetrics {
       name: 'metanode_block_transactions',
       help: 'Transactions per committed block',
       buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+      registers,
+    });
+    this.gossipRejections = new Counter({
+      name: 'metanode_consensus_gossip_rejected_total',
+      help: 'Consensus messages and block announcements rejected (their peer penalised), by topic and reason: malformed, not_validator, bad_signature, bad_certificate',
+      labelNames: ['topic', 'reason'],
+      registers,
+    });
+    this.clockOffset = new Gauge({
+      name: 'metanode_consensus_clock_offset_ms',
+      help: "The last fresh proposal's timestamp minus this node's clock when it arrived (ms): far above 0, this node's clock is behind its peers'; far below, ahead",
+      registers,
+    });
+    this.refusedForTimestamp = new Counter({
+      name: 'metanode_consensus_proposals_refused_timestamp_total',
+      help: "Proposals refused because their timestamp was ahead of this node's clock by more than the allowed drift (this node's clock is probably behind)",
       registers,
     });
   }
@@ -86,6 +115,15 @@ export class ConsensusMetrics implements IbftMetrics {
 
   committedBlock(): void {
     this.round.set(0); // the next height starts at round 0
+  }
+
+  gossipRejected(topic: 'consensus' | 'blocks', reason: GossipRejectReason): void {
+    this.gossipRejections.inc({ topic, reason });
+  }
+
+  proposalClock(offsetMs: number, refused: boolean): void {
+    this.clockOffset.set(offsetMs);
+    if (refused) this.refusedForTimestamp.inc();
   }
 
   private onCommitted({ block }: CommittedBlock): void {

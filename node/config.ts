@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultBlockchainOptions, defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
+import { defaultP2POptions } from '../p2p/index.js';
 import { METHOD_GROUPS, defaultRpcOptions } from '../rpc/index.js';
 
 const rateLimit = z.object({ rate: z.number().min(0).optional(), burst: z.number().positive().optional() }).strict().optional();
@@ -98,6 +99,8 @@ export const configSchema = z
         listen: z.array(z.string()).optional(),
         announce: z.array(z.string()).optional(),
         bootstrap: z.array(z.string()).optional(),
+        admission: z.enum(['permissioned', 'open']).optional(),
+        allowPeers: z.array(z.string()).optional(),
         maxConnections: z.number().int().positive().optional(),
       })
       .strict()
@@ -132,6 +135,6 @@ export function defaultConfig(moniker: string): NodeConfig {
       maxBlockBytes: defaultIbftOptions.maxBlockBytes,
     },
     storage: { ...defaultBlockchainOptions },
-    p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [] },
+    p2p: { listen: ['/ip4/0.0.0.0/tcp/26656'], bootstrap: [], admission: defaultP2POptions.admission, allowPeers: [] },
   };
 }

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
 import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
-import { P2PNetwork } from '../p2p/index.js';
-import { JwtAuth, RpcServer, type AdminBackend, type LogLevel } from '../rpc/index.js';
+import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
+import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
@@ -109,10 +109,17 @@ export class MetanodeNode {
     const verifier = new VerifierPool(config.verifier ?? {});
     const { journal: journalOn = true, ...mempoolOpts } = config.mempool ?? {};
     const mempool = new Mempool(mempoolOpts, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
+    const metrics = new NodeMetrics();
     let network: P2PNetwork;
     try {
       const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
-      network = await P2PNetwork.create({ chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen }, { logger: logger.child({ module: 'p2p' }), keyFile: p.p2pKey });
+      // The libp2p identity is the validator key, so every validator's peer id follows from the set.
+      const peerKey = await peerKeyFromEd25519Seed(key.ed25519.secret, key.ed25519.publicKey);
+      if (await exists(p.p2pKey)) logger.info({ path: p.p2pKey, peerId: peerKey.peerId }, 'keys/p2p.key is no longer used (the p2p identity is the validator key); it can be deleted');
+      network = new P2PNetwork(
+        { chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen },
+        { logger: logger.child({ module: 'p2p' }), privateKey: peerKey.privateKey, validatorPeers: validatorPeerIds(() => chain.validatorSet(chain.height + 1)), metrics: metrics.p2p },
+      );
     } catch (e) {
       await verifier.close();
       await signLog?.close();
@@ -132,7 +139,6 @@ export class MetanodeNode {
     }
     const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
     await intake.replay(journaled);
-    const metrics = new NodeMetrics();
     const health = new NodeHealth({ writeRetries: config.storage?.writeRetries ?? defaultBlockchainOptions.writeRetries }, { chain, logger: logger.child({ module: 'node' }), registry: metrics.registry });
     const engine = signLog
       ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
@@ -173,11 +179,15 @@ export class MetanodeNode {
         height: chain.height,
         logLevel: logger.level,
       }),
-      peers: () => network.peers().map((peer) => ({ ...peer, score: network.score(peer.id) })),
-      addPeer: async () => {
-        throw new NodeError(NodeErrorCode.State, 'admin_addPeer needs the p2p admin API');
+      peers: () => network.peerDetails().map((peer) => ({ ...peer })),
+      addPeer: async (multiaddr) => {
+        const peerId = await asInvalidParams('multiaddr', () => network.addPeer(multiaddr));
+        return { peerId, connected: await network.awaitConnection(peerId, network.options.dialTimeoutMs) };
       },
-      removePeer: async () => false,
+      removePeer: async (peerId) => {
+        const r = await asInvalidParams('peerId', () => network.removePeer(peerId));
+        return r.disconnected || r.redialStopped || r.admissionRevoked;
+      },
       logLevel: () => logger.level,
       setLogLevel: (level: LogLevel) => {
         logger.level = level;
@@ -249,6 +259,16 @@ export class MetanodeNode {
 
   get state(): NodeStatus {
     return this.status;
+  }
+}
+
+/** `f()`, with the p2p layer's refusal of a malformed address or peer id turned into JSON-RPC invalid params. */
+async function asInvalidParams<T>(param: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof P2PError && (e.code === P2PErrorCode.BadAddress || e.code === P2PErrorCode.BadPeerId)) throw invalidParams(param, e.message);
+    throw e;
   }
 }
 

@@ -3,7 +3,7 @@ import { CodedError } from '../chain/errors.js';
 export const P2PErrorCode = {
   /** The options are malformed (a bad multiaddr, a bootstrap address without /p2p/<id>, a non-positive limit). */
   BadOptions: 'P2P_BAD_OPTIONS',
-  /** The peer key file is unreadable, malformed or not an Ed25519 libp2p key. */
+  /** A key for the node's libp2p identity is malformed (not a 32-byte Ed25519 seed, or its public key does not match). */
   BadKey: 'P2P_BAD_KEY',
   /** The network is not started (or already stopped). */
   NotStarted: 'P2P_NOT_STARTED',
@@ -21,6 +21,8 @@ export const P2PErrorCode = {
   RequestFailed: 'P2P_REQUEST_FAILED',
   /** libp2p could not start (typically: a listen address is in use or not local). */
   StartFailed: 'P2P_START_FAILED',
+  /** A multiaddr given at runtime (addPeer) is malformed, lacks /p2p/<peerId>, or is this node's own. */
+  BadAddress: 'P2P_BAD_ADDRESS',
   /** A string is not a valid peer id. */
   BadPeerId: 'P2P_BAD_PEER_ID',
 } as const;

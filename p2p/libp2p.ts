@@ -4,21 +4,54 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { TopicValidatorResult, type Connection, type Libp2p, type Message, type PeerId, type PrivateKey, type Stream } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr as parseMultiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import type { Logger } from 'pino';
+import { PeerAdmission, type PeerRoles } from './admission.js';
 import { BootstrapDialer } from './dialer.js';
 import { P2PError, P2PErrorCode } from './errors.js';
 import { blocksProtocol, gossipsubService, statusProtocol, topicName } from './gossip.js';
-import { loadOrCreatePeerKey } from './keys.js';
 import { Topic, Verdict, type BlockRangeProvider, type GossipHandler, type Network, type PeerInfo, type StatusProvider } from './network.js';
+import { noopP2PNetworkMetrics, type P2PNetworkMetrics } from './metrics.js';
 import { resolveP2POptions, type P2POptions, type P2POptionsInput } from './options.js';
 import { rangeProblem, readBlocks, readStatus, requestError, serveBlocks, serveStatus } from './reqresp.js';
 
 export interface P2PDeps {
   logger: Logger;
-  /** The node's libp2p identity (see loadOrCreatePeerKey). */
+  /** The node's libp2p identity: its validator Ed25519 key (see peerKeyFromEd25519Seed). */
   privateKey: PrivateKey;
+  /**
+   * Peer ids of the validator set at the node's next height (see validatorPeerIds), asked at
+   * each handshake in permissioned mode. Without it only the allowlist and bootstrap peers are admitted.
+   */
+  validatorPeers?: () => ReadonlySet<string>;
+  metrics?: P2PNetworkMetrics;
+}
+
+export type ConnectionDirection = 'inbound' | 'outbound';
+
+/** A connected peer, as the admin API shows it. */
+export interface PeerDetails extends PeerRoles {
+  id: string;
+  /** Remote multiaddrs of its open connections. */
+  addresses: string[];
+  /** Who dialled: of its oldest open connection. */
+  direction: ConnectionDirection;
+  /** The gossipsub score this node gives it. */
+  score: number;
+  /** The head height it last reported to a status request, if any. */
+  height?: number;
+}
+
+/** What removePeer undid. */
+export interface RemovedPeer {
+  /** It was connected and has been hung up on. */
+  disconnected: boolean;
+  /** It was being redialled (a bootstrap peer or one added at runtime) and no longer is. */
+  redialStopped: boolean;
+  /** Its runtime admission (from addPeer) was taken back. */
+  admissionRevoked: boolean;
 }
 
 type Status = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -43,6 +76,12 @@ export class P2PNetwork implements Network {
   private statusProvider?: StatusProvider;
   private readonly heights = new Map<string, number>();
   private readonly bannedUntil = new Map<string, number>();
+  private readonly admission: PeerAdmission;
+  /** Peers added at runtime (addPeer), by peer id: redialled like bootstrap peers, also after a restart. */
+  private readonly added = new Map<string, Multiaddr>();
+  /** Bootstrap peers removed at runtime (removePeer): no longer redialled, also after a restart. */
+  private readonly dropped = new Set<string>();
+  private readonly metrics: P2PNetworkMetrics;
   private readonly log: Logger;
 
   constructor(
@@ -51,13 +90,9 @@ export class P2PNetwork implements Network {
   ) {
     this.options = resolveP2POptions(opts);
     this.peerId = peerIdFromPrivateKey(deps.privateKey).toString();
+    this.admission = new PeerAdmission(this.options, { validatorPeers: deps.validatorPeers });
+    this.metrics = deps.metrics ?? noopP2PNetworkMetrics;
     this.log = deps.logger;
-  }
-
-  /** Loads (or creates, on first use) the peer key at `keyFile`, then constructs; does not start. */
-  static async create(opts: P2POptionsInput, deps: { logger: Logger; keyFile: string }): Promise<P2PNetwork> {
-    const key = await loadOrCreatePeerKey(deps.keyFile);
-    return new P2PNetwork(opts, { logger: deps.logger, privateKey: key.privateKey });
   }
 
   async start(): Promise<void> {
@@ -82,9 +117,11 @@ export class P2PNetwork implements Network {
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         connectionManager: { maxConnections: o.maxConnections, dialTimeout: o.dialTimeoutMs },
+        // The encrypted-connection hooks run once the Noise handshake has proved the remote peer id.
         connectionGater: {
           denyDialPeer: (p: PeerId) => this.isBanned(p.toString()),
-          denyInboundEncryptedConnection: (p: PeerId) => this.isBanned(p.toString()),
+          denyInboundEncryptedConnection: (p: PeerId) => this.refuses(p.toString(), 'inbound'),
+          denyOutboundEncryptedConnection: (p: PeerId) => this.refuses(p.toString(), 'outbound'),
         },
         services: { identify: identify(), pubsub: gossipsubService(o) },
         start: false,
@@ -103,11 +140,12 @@ export class P2PNetwork implements Network {
     this.node = node;
     this.gossip = (node.services as { pubsub: unknown }).pubsub as GossipSub;
     for (const topic of this.handlers.keys()) this.install(topic);
-    this.dialer = new BootstrapDialer(o, { libp2p: node, logger: this.log });
+    this.dialer = new BootstrapDialer({ ...o, bootstrap: o.bootstrap.filter((a) => !this.dropped.has(parseMultiaddr(a).getPeerId()!)) }, { libp2p: node, logger: this.log });
+    for (const addr of this.added.values()) this.dialer.add(addr);
     this.dialer.start();
     this.scoreTimer = setInterval(() => this.checkScores(), o.scoreCheckIntervalMs);
     this.status = 'running';
-    this.log.info({ peerId: this.peerId, addresses: this.addresses(), bootstrap: o.bootstrap.length }, 'p2p started');
+    this.log.info({ peerId: this.peerId, addresses: this.addresses(), bootstrap: o.bootstrap.length, admission: o.admission, allowPeers: o.allowPeers.length }, 'p2p started');
   }
 
   /** Stops dialling, scoring and libp2p, in reverse order of start. Safe to call more than once. */
@@ -198,6 +236,133 @@ export class P2PNetwork implements Network {
     return (this.gossip?.getSubscribers(topicName(this.options.chainId, topic)) ?? []).map((p) => p.toString());
   }
 
+  /** Connected peers in detail: addresses, direction, score, reported height and why each is admitted. */
+  peerDetails(): PeerDetails[] {
+    const node = this.node;
+    if (node === undefined) return [];
+    return node.getPeers().map((p) => {
+      const id = p.toString();
+      const conns = node.getConnections(p).filter((c) => c.status === 'open').sort((a, b) => a.timeline.open - b.timeline.open);
+      const height = this.heights.get(id);
+      const d: PeerDetails = {
+        id,
+        addresses: conns.map((c) => c.remoteAddr.toString()),
+        direction: conns[0]?.direction ?? 'outbound',
+        score: this.score(id),
+        ...this.admission.roles(id),
+      };
+      if (height !== undefined) d.height = height;
+      return d;
+    });
+  }
+
+  /**
+   * Keeps `addr` (a multiaddr ending in /p2p/<peerId>) connected from now on, as a bootstrap peer
+   * is: dialled now and redialled whenever it drops. In permissioned mode it is also admitted
+   * (until removePeer). Lifts a ban on it. Returns its peer id.
+   */
+  addPeer(addr: string): string {
+    let ma: Multiaddr;
+    let id: string;
+    try {
+      ma = parseMultiaddr(addr);
+      id = peerIdFromString(ma.getPeerId() ?? '').toString();
+    } catch (e) {
+      throw new P2PError(P2PErrorCode.BadAddress, `${addr} is not a multiaddr ending in /p2p/<peerId> (${(e as Error).message})`, { addr });
+    }
+    if (id === this.peerId) throw new P2PError(P2PErrorCode.BadAddress, `${addr} is this node's own address`, { addr });
+    this.added.set(id, ma);
+    this.dropped.delete(id);
+    this.bannedUntil.delete(id);
+    this.admission.add(id);
+    this.dialer?.add(ma);
+    this.log.info({ peer: id, addr }, 'peer added');
+    return id;
+  }
+
+  /** Resolves true once `peer` is connected (at once if it is), false after `ms` or if not running. */
+  async awaitConnection(peer: string, ms: number): Promise<boolean> {
+    const node = this.node;
+    if (node === undefined) return false;
+    const id = parsePeerId(peer);
+    if (node.getConnections(id).length > 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        node.removeEventListener('peer:connect', onConnect);
+        resolve(ok);
+      };
+      const onConnect = (e: CustomEvent<PeerId>) => {
+        if (e.detail.equals(id)) done(true);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      node.addEventListener('peer:connect', onConnect);
+    });
+  }
+
+  /**
+   * Hangs up on `peer`, stops redialling it (a bootstrap peer too, until the node restarts with
+   * it in its config) and takes back an admission addPeer gave it. A validator or allowlisted peer
+   * stays admitted, so it may connect again itself.
+   */
+  async removePeer(peer: string): Promise<RemovedPeer> {
+    const id = parsePeerId(peer).toString();
+    const wasBootstrap = this.admission.roles(id).bootstrap && !this.dropped.has(id);
+    const redialStopped = (this.dialer?.remove(id) ?? false) || this.added.has(id) || wasBootstrap;
+    this.added.delete(id);
+    if (wasBootstrap) this.dropped.add(id);
+    const admissionRevoked = this.admission.remove(id);
+    const disconnected = await this.hangUp(id);
+    this.log.info({ peer: id, disconnected, redialStopped, admissionRevoked }, 'peer removed');
+    return { disconnected, redialStopped, admissionRevoked };
+  }
+
+  /**
+   * Refuses `peer` for `ms` (dials to it and its handshakes; a bootstrap peer is redialled once
+   * the ban ends) and hangs up on it. A longer ban already in force is kept.
+   */
+  ban(peer: string, ms: number, reason: string): void {
+    const id = parsePeerId(peer).toString();
+    const until = Date.now() + Math.max(0, ms);
+    if ((this.bannedUntil.get(id) ?? 0) < until) this.bannedUntil.set(id, until);
+    this.log.warn({ peer: id, banMs: ms, reason }, 'banning peer');
+    void this.hangUp(id);
+  }
+
+  /** Whether `peer` is banned now. */
+  isBanned(peer: string): boolean {
+    const until = this.bannedUntil.get(peer);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.bannedUntil.delete(peer);
+    return false;
+  }
+
+  /** Whether `peer` may connect now (ignoring bans): always in open mode. */
+  admits(peer: string): boolean {
+    return this.admission.admits(peer);
+  }
+
+  private async hangUp(id: string): Promise<boolean> {
+    const node = this.node;
+    if (node === undefined || node.getConnections(peerIdFromString(id)).length === 0) return false;
+    try {
+      await node.hangUp(peerIdFromString(id));
+    } catch (e) {
+      this.log.debug({ peer: id, err: (e as Error).message }, 'hang up failed');
+    }
+    return true;
+  }
+
+  /** The connection gater's verdict on a handshake that proved `peer`: true refuses it. */
+  private refuses(peer: string, direction: ConnectionDirection): boolean {
+    if (this.isBanned(peer)) return true;
+    if (this.admission.admits(peer)) return false;
+    this.metrics.connectionRefused(direction);
+    this.log.debug({ peer, direction }, 'refused a connection: the peer is not a validator, an allowed peer or a bootstrap peer');
+    return true;
+  }
+
   private running(): { node: Libp2p; gossip: GossipSub } {
     if (this.status !== 'running' || this.node === undefined || this.gossip === undefined) throw new P2PError(P2PErrorCode.NotStarted, `the p2p network is ${this.status}; start it first`);
     return { node: this.node, gossip: this.gossip };
@@ -205,12 +370,7 @@ export class P2PNetwork implements Network {
 
   private async open<T>(peer: string, protocol: string, what: string, read: (s: Stream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const { node } = this.running();
-    let id: PeerId;
-    try {
-      id = peerIdFromString(peer);
-    } catch {
-      throw new P2PError(P2PErrorCode.BadPeerId, `${peer} is not a peer id`, { peer });
-    }
+    const id = parsePeerId(peer);
     const signal = AbortSignal.timeout(this.options.requestTimeoutMs);
     let stream: Stream | undefined;
     try {
@@ -253,20 +413,20 @@ export class P2PNetwork implements Network {
     gossip.subscribe(name);
   }
 
-  private isBanned(peer: string): boolean {
-    const until = this.bannedUntil.get(peer);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.bannedUntil.delete(peer);
-    return false;
-  }
-
-  /** Disconnects (and bans for banMs) peers whose gossip score fell below the graylist threshold. */
+  /**
+   * Disconnects (and bans for banMs) peers whose gossip score fell below the graylist threshold,
+   * and hangs up on peers no longer admitted (a validator that left the set).
+   */
   private checkScores(): void {
     if (this.status !== 'running') return;
     const { node, gossip } = this.running();
     for (const p of node.getPeers()) {
       const id = p.toString();
+      if (!this.admission.admits(id)) {
+        this.log.info({ peer: id }, 'disconnecting peer: no longer admitted (not a validator of the next height, an allowed peer or a bootstrap peer)');
+        void this.hangUp(id);
+        continue;
+      }
       const score = gossip.getScore(id);
       if (score >= this.options.graylistThreshold) continue;
       this.bannedUntil.set(id, Date.now() + this.options.banMs);
@@ -277,5 +437,13 @@ export class P2PNetwork implements Network {
 
   private logConnection(c: Connection, msg: string): void {
     this.log.info({ peer: c.remotePeer.toString(), addr: c.remoteAddr.toString(), direction: c.direction }, msg);
+  }
+}
+
+function parsePeerId(peer: string): PeerId {
+  try {
+    return peerIdFromString(peer);
+  } catch {
+    throw new P2PError(P2PErrorCode.BadPeerId, `${peer} is not a peer id`, { peer });
   }
 }

@@ -53,4 +53,9 @@ export interface Network {
   peers(): PeerInfo[];
   /** Multiaddrs this node listens on, with /p2p/<peerId>. */
   addresses(): string[];
+  /**
+   * Disconnects `peer` and refuses it (both ways) for `ms`: it proved itself wrong (for example
+   * it served blocks that do not verify). `reason` is logged.
+   */
+  ban(peer: string, ms: number, reason: string): void;
 }

@@ -12,6 +12,15 @@ export interface P2POptions {
   announce: string[];
   /** Peers to keep connected to, each /…/p2p/<peerId>; redialled with backoff whenever not connected. */
   bootstrap: string[];
+  /**
+   * Who may connect (checked in the connection gater, once the Noise handshake has proved the
+   * peer id). 'permissioned': only the validators of the next height, `allowPeers`, the bootstrap
+   * peers and peers added at runtime (addPeer); everyone else is refused during the handshake.
+   * 'open': anyone (a public observer node).
+   */
+  admission: AdmissionMode;
+  /** Peer ids (observers) admitted in permissioned mode besides the validators and bootstrap peers. */
+  allowPeers: string[];
   maxConnections: number;
   /** Largest gossip message per topic, in bytes; larger ones are refused on publish and rejected on receipt. */
   topicMaxBytes: Record<Topic, number>;
@@ -53,6 +62,9 @@ export interface P2POptions {
   banMs: number;
 }
 
+export const AdmissionMode = { Permissioned: 'permissioned', Open: 'open' } as const;
+export type AdmissionMode = (typeof AdmissionMode)[keyof typeof AdmissionMode];
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -60,6 +72,8 @@ export const defaultP2POptions: Omit<P2POptions, 'chainId'> = {
   listen: ['/ip4/0.0.0.0/tcp/26656'],
   announce: [],
   bootstrap: [],
+  admission: AdmissionMode.Permissioned,
+  allowPeers: [],
   maxConnections: 50,
   topicMaxBytes: { [Topic.Transactions]: 64 * KiB, [Topic.Consensus]: 4 * MiB, [Topic.Blocks]: 16 * KiB },
   maxBlocksPerRequest: 64,
@@ -100,6 +114,14 @@ export function resolveP2POptions(opts: P2POptionsInput): P2POptions {
       peerIdFromString(id!);
     } catch {
       bad(`bootstrap[${i}]`, `(${a}) has an invalid peer id`);
+    }
+  });
+  if (!Object.values(AdmissionMode).includes(o.admission)) bad('admission', `must be one of ${Object.values(AdmissionMode).join(', ')} (got ${String(o.admission)})`);
+  o.allowPeers.forEach((id, i) => {
+    try {
+      peerIdFromString(id);
+    } catch {
+      bad(`allowPeers[${i}]`, `(${id}) is not a peer id`);
     }
   });
   const positive: (keyof P2POptions)[] = ['maxConnections', 'maxBlocksPerRequest', 'maxResponseBytes', 'requestTimeoutMs', 'dialTimeoutMs', 'redialMinMs', 'redialMaxMs', 'heartbeatIntervalMs', 'lazyPeers', 'scoreCheckIntervalMs', 'banMs'];

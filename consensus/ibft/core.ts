@@ -10,7 +10,7 @@ import {
   type Transaction,
   type ValidatorSet,
 } from '../../chain/index.js';
-import type { Blockchain, ExecutedBlock } from '../blockchain.js';
+import { MAX_CLOCK_DRIFT_MS, type Blockchain, type ExecutedBlock } from '../blockchain.js';
 import type { ValidatorKey } from '../keys.js';
 import type { IbftMetrics } from '../metrics.js';
 import { isJustifiedProposal, isPreparedCertificate } from './justification.js';
@@ -61,6 +61,9 @@ const hex = (b: Uint8Array) => toKey(b);
 /** Settled sign-log records are dropped every this many heights. */
 const PRUNE_EVERY = 16;
 
+/** A clock-drift warning is logged at most this often. */
+export const CLOCK_WARNING_INTERVAL_MS = 60_000;
+
 /**
  * IBFT 2.0 (QBFT) for one validator: PROPOSAL → PREPARE → COMMIT within a round, ROUND-CHANGE
  * between rounds, with prepared certificates so that a prepared block is re-proposed rather than
@@ -90,6 +93,8 @@ export class IbftCore {
   private proposeTimerDue: number | undefined;
   /** The sign log's records of the current height, by `${round}/${type}` (it is only written here). */
   private signed = new Map<string, Uint8Array>();
+  /** When the last clock-drift warning was logged (env time). */
+  private lastClockWarning = -Infinity;
 
   constructor(
     opts: Partial<IbftOptions>,
@@ -377,8 +382,10 @@ export class IbftCore {
     let executed: ExecutedBlock;
     await txs.preverify?.(env.block.transactions);
     if (this.height !== m.height) return; // a block import moved the chain on meanwhile
+    const now = this.deps.env.now();
+    if (from !== 'self') this.watchClock(env, now);
     try {
-      executed = chain.validate(env.block, (t) => txs.isVerified(t), this.deps.env.now());
+      executed = chain.validate(env.block, (t) => txs.isVerified(t), now);
     } catch (e) {
       return this.penalise(from, (e as Error).message);
     }
@@ -388,6 +395,31 @@ export class IbftCore {
     await this.sendPrepare(m.round, m.digest!);
     // A quorum of COMMITs may have arrived before the PROPOSAL: with the block known, it decides now.
     if (this.height === m.height) await this.checkCommitted(m.round, m.digest!);
+  }
+
+  /**
+   * Compares a peer's proposal timestamp with this node's clock (the consensus rule itself is
+   * Blockchain.validate's: no more than MAX_CLOCK_DRIFT_MS ahead). A fresh proposal's timestamp
+   * is its proposer's clock (a re-proposed prepared block, in a later round, carries an older
+   * one): its offset is reported, and a refusal for the timestamp counted; past the allowed
+   * drift either way, a warning says which clock is probably wrong (at most once a minute).
+   */
+  private watchClock(env: Envelope, now: number): void {
+    const m = env.message.body;
+    const offset = env.block!.header.timestamp - now;
+    const fresh = m.round === 0 || env.prepares.length === 0;
+    const refused = offset > MAX_CLOCK_DRIFT_MS;
+    if (fresh || refused) this.deps.metrics?.proposalClock?.(offset, refused);
+    const behind = fresh && offset < -MAX_CLOCK_DRIFT_MS;
+    if (!refused && !behind) return;
+    if (now - this.lastClockWarning < CLOCK_WARNING_INTERVAL_MS) return;
+    this.lastClockWarning = now;
+    const fields = { height: m.height, round: m.round, proposer: toHex(env.message.sender), offsetMs: offset, maxDriftMs: MAX_CLOCK_DRIFT_MS };
+    if (refused) {
+      this.deps.logger.warn(fields, "refusing a proposal whose timestamp is ahead of this node's clock by more than the allowed drift: this node's clock is probably behind; check its time synchronisation (NTP)");
+    } else {
+      this.deps.logger.warn(fields, "a proposal's timestamp is behind this node's clock by more than the allowed drift: this node's clock is probably ahead, and the other validators refuse its proposals; check its time synchronisation (NTP)");
+    }
   }
 
   private async sendPrepare(round: number, digest: Uint8Array): Promise<void> {

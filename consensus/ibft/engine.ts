@@ -4,11 +4,21 @@ import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
 import { ConsensusError, ConsensusErrorCode } from '../errors.js';
 import type { ValidatorKey } from '../keys.js';
-import type { IbftMetrics } from '../metrics.js';
+import type { GossipRejectReason, IbftMetrics } from '../metrics.js';
 import type { Mempool } from '../mempool/index.js';
 import type { Timer } from '../timer.js';
 import { IbftCore, type IbftEvent } from './core.js';
-import { decodeBlockAnnouncement, decodeEnvelope, encodeBlockAnnouncement, encodeEnvelope, type BlockAnnouncement, type Envelope } from './messages.js';
+import {
+  decodeBlockAnnouncementHead,
+  decodeBlockAnnouncementRest,
+  decodeEnvelopeHead,
+  decodeEnvelopeRest,
+  encodeBlockAnnouncement,
+  encodeEnvelope,
+  type BlockAnnouncement,
+  type Envelope,
+  type EnvelopeHead,
+} from './messages.js';
 import type { IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
@@ -145,23 +155,42 @@ export class IbftEngine {
   /** A block's transactions that are in the mempool are taken from it, not decoded again. */
   private readonly pooled = (hashKey: string) => this.deps.mempool.pooled(hashKey);
 
+  private rejectGossip(topic: 'consensus' | 'blocks', reason: GossipRejectReason): Verdict {
+    this.deps.metrics?.gossipRejected?.(topic, reason);
+    return Verdict.Reject;
+  }
+
+  /**
+   * A consensus message, checked in order of cost (its size was checked by the network): the
+   * signed message alone is decoded, its height window checked, then that its sender is a
+   * validator and the signature theirs; only then are its block and justification decoded.
+   */
   private onConsensusGossip(data: Uint8Array, from: string): Verdict {
-    let env: Envelope;
+    const { chain, logger } = this.deps;
+    let head: EnvelopeHead;
     try {
-      env = decodeEnvelope(data, this.pooled);
+      head = decodeEnvelopeHead(data);
     } catch (e) {
-      this.deps.logger.warn({ from, err: (e as Error).message }, 'malformed consensus message');
-      return Verdict.Reject;
+      logger.warn({ from, err: (e as Error).message }, 'malformed consensus message');
+      return this.rejectGossip('consensus', 'malformed');
     }
-    const { height } = env.message.body;
+    const { message } = head;
+    const { height } = message.body;
     const current = this.core.currentHeight;
     if (height < current || height > current + this.core.opts.maxFutureHeights) return Verdict.Ignore;
-    const valset = this.deps.chain.validatorSet(Math.max(current, this.deps.chain.height + 1));
-    if (!env.message.verify(this.deps.chain.chainId, valset)) {
-      this.deps.logger.warn({ from, message: env.message.describe() }, 'consensus message with a bad signature or from a non-validator');
-      return Verdict.Reject;
+    const problem = message.authenticate(chain.chainId, chain.validatorSet(Math.max(current, chain.height + 1)));
+    if (problem !== undefined) {
+      logger.warn({ from, message: message.describe(), reason: problem }, 'consensus message with a bad signature or from a non-validator');
+      return this.rejectGossip('consensus', problem);
     }
-    this.deps.logger.trace({ from, message: env.message.describe() }, 'consensus message received');
+    let env: Envelope;
+    try {
+      env = decodeEnvelopeRest(head, this.pooled);
+    } catch (e) {
+      logger.warn({ from, message: message.describe(), err: (e as Error).message }, 'malformed consensus message');
+      return this.rejectGossip('consensus', 'malformed');
+    }
+    logger.trace({ from, message: message.describe() }, 'consensus message received');
     this.push({ kind: 'message', envelope: env, from, verified: true });
     return Verdict.Accept;
   }
@@ -175,20 +204,26 @@ export class IbftEngine {
    * from the peer that delivered the announcement and imports it.
    */
   private onBlockGossip(data: Uint8Array, from: string): Verdict {
-    const { chain } = this.deps;
+    const { chain, logger } = this.deps;
+    // In order of cost: the certificate's fields, the height they name, the header, then the
+    // certificate's signature (a BLS aggregate check); the block is fetched only after that.
     let ann: BlockAnnouncement;
     try {
-      ann = decodeBlockAnnouncement(data);
-    } catch {
-      return Verdict.Reject;
+      const head = decodeBlockAnnouncementHead(data);
+      const { height, blockHash } = head.certificate;
+      if (height !== chain.height + 1) return Verdict.Ignore; // committed already, or block sync catches up
+      if (this.core.isCommitting(height, blockHash)) return Verdict.Ignore; // with its own quorum's certificate
+      ann = decodeBlockAnnouncementRest(head);
+    } catch (e) {
+      logger.debug({ from, err: (e as Error).message }, 'malformed block announcement');
+      return this.rejectGossip('blocks', 'malformed');
     }
     const { height } = ann.header;
-    if (height !== chain.height + 1) return Verdict.Ignore; // committed already, or block sync catches up
-    if (this.core.isCommitting(height, ann.header.hash())) return Verdict.Ignore; // with its own quorum's certificate
     try {
-      ann.certificate.verify(chain.chainId, chain.validatorSet(height), height, ann.header.hash());
-    } catch {
-      return Verdict.Reject;
+      ann.certificate.verify(chain.chainId, chain.validatorSet(height), height, ann.certificate.blockHash);
+    } catch (e) {
+      logger.debug({ from, height, err: (e as Error).message }, 'block announcement with an invalid certificate');
+      return this.rejectGossip('blocks', 'bad_certificate');
     }
     this.push({ kind: 'announced', announcement: ann, from });
     return Verdict.Accept;

@@ -13,6 +13,7 @@ import {
   ed25519Verify,
   rlpDecode,
   rlpEncode,
+  rlpListItems,
   taggedHash,
   toHex,
   uintBytes,
@@ -101,9 +102,14 @@ export class SignedMessage {
 
   /** True when the sender is in `valset` and the signature is theirs. */
   verify(chainId: string, valset: ValidatorSet): boolean {
+    return this.authenticate(chainId, valset) === undefined;
+  }
+
+  /** Why this message is not `valset`'s: its sender is not in it (checked first, cheaply), or the signature is not the sender's. */
+  authenticate(chainId: string, valset: ValidatorSet): 'not_validator' | 'bad_signature' | undefined {
     const i = valset.indexOf(this.sender);
-    if (i < 0) return false;
-    return ed25519Verify(valset.validators[i]!.publicKey, signingHash(chainId, this.body.type, this.bodyBytes), this.signature);
+    if (i < 0) return 'not_validator';
+    return ed25519Verify(valset.validators[i]!.publicKey, signingHash(chainId, this.body.type, this.bodyBytes), this.signature) ? undefined : 'bad_signature';
   }
 
   describe(): string {
@@ -159,21 +165,44 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
 
 export const MAX_JUSTIFICATION = 1024;
 
-/** `known`: transactions this node holds, by hash key, reused for the block's (see decodeBlock). */
-export function decodeEnvelope(bytes: Uint8Array, known?: (hashKey: string) => Transaction | undefined): Envelope {
-  const f = decodeList(rlpDecode(bytes, 'consensus envelope'), 4, 'consensus envelope');
-  const blockBytes = asBytes(f[1], 'envelope.block');
-  const rcs = asList(f[2], 'envelope.roundChanges');
-  const prepares = asList(f[3], 'envelope.prepares');
+/**
+ * An envelope with only its signed message decoded; the block and the justification are still
+ * encoded (not even parsed). Gossip checks the message (height, sender, signature) on this, and
+ * decodes the rest (decodeEnvelopeRest) only then: a peer cannot make a node decode a block, or
+ * a justification, that no validator signed for.
+ */
+export interface EnvelopeHead {
+  readonly message: SignedMessage;
+  /** The encodings of the block item, the ROUND-CHANGE list and the PREPARE list. */
+  readonly rest: readonly [Uint8Array, Uint8Array, Uint8Array];
+}
+
+export function decodeEnvelopeHead(bytes: Uint8Array): EnvelopeHead {
+  const f = rlpListItems(bytes, 'consensus envelope');
+  if (f.length !== 4) throw new ChainError(ChainErrorCode.FieldCount, `consensus envelope: expected 4 fields, got ${f.length}`);
+  return { message: signedMessageFromRlp(rlpDecode(f[0]!, 'consensus message')), rest: [f[1]!, f[2]!, f[3]!] };
+}
+
+/** The whole envelope of `head`. `known`: transactions this node holds, by hash key, reused for the block's (see decodeBlock). */
+export function decodeEnvelopeRest(head: EnvelopeHead, known?: (hashKey: string) => Transaction | undefined): Envelope {
+  const [blockItem, rcItem, prepareItem] = head.rest;
+  const rcs = asList(rlpDecode(rcItem, 'envelope.roundChanges'), 'envelope.roundChanges');
+  const prepares = asList(rlpDecode(prepareItem, 'envelope.prepares'), 'envelope.prepares');
   if (rcs.length > MAX_JUSTIFICATION || prepares.length > MAX_JUSTIFICATION) {
     throw new ChainError(ChainErrorCode.FieldCount, 'envelope justification is too long');
   }
+  const blockBytes = asBytes(rlpDecode(blockItem, 'envelope.block'), 'envelope.block');
   return {
-    message: signedMessageFromRlp(f[0]!),
+    message: head.message,
     block: blockBytes.length ? decodeBlock(blockBytes, known) : undefined,
     roundChanges: rcs.map(signedMessageFromRlp),
     prepares: prepares.map(signedMessageFromRlp),
   };
+}
+
+/** decodeEnvelopeHead, then decodeEnvelopeRest. */
+export function decodeEnvelope(bytes: Uint8Array, known?: (hashKey: string) => Transaction | undefined): Envelope {
+  return decodeEnvelopeRest(decodeEnvelopeHead(bytes), known);
 }
 
 /**
@@ -190,12 +219,32 @@ export function encodeBlockAnnouncement(header: BlockHeader, certificate: Commit
   return rlpEncode([header.raw(), certificate.raw()]);
 }
 
-export function decodeBlockAnnouncement(bytes: Uint8Array): BlockAnnouncement {
-  const f = decodeList(rlpDecode(bytes, 'block announcement'), 2, 'block announcement');
-  const header = headerFromRlp(f[0]!);
-  const certificate = certificateFromRlp(f[1]!);
+/**
+ * An announcement with only its certificate decoded (height, round, block hash, signers): gossip
+ * drops one for a height it does not need on this alone, before decoding the header.
+ */
+export interface BlockAnnouncementHead {
+  readonly certificate: CommitCertificate;
+  /** The header's encoding. */
+  readonly header: Uint8Array;
+}
+
+export function decodeBlockAnnouncementHead(bytes: Uint8Array): BlockAnnouncementHead {
+  const f = rlpListItems(bytes, 'block announcement');
+  if (f.length !== 2) throw new ChainError(ChainErrorCode.FieldCount, `block announcement: expected 2 fields, got ${f.length}`);
+  return { certificate: certificateFromRlp(rlpDecode(f[1]!, 'block announcement certificate')), header: f[0]! };
+}
+
+/** Decodes the header of `head` and checks that the certificate is for it. */
+export function decodeBlockAnnouncementRest(head: BlockAnnouncementHead): BlockAnnouncement {
+  const { certificate } = head;
+  const header = headerFromRlp(rlpDecode(head.header, 'block announcement header'));
   if (certificate.height !== header.height || !equalBytes(certificate.blockHash, header.hash())) {
     throw new ChainError(ChainErrorCode.FieldValue, `block announcement ${header.height}: the certificate is for another block`, { height: header.height });
   }
   return { header, certificate };
+}
+
+export function decodeBlockAnnouncement(bytes: Uint8Array): BlockAnnouncement {
+  return decodeBlockAnnouncementRest(decodeBlockAnnouncementHead(bytes));
 }

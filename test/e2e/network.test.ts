@@ -7,7 +7,6 @@
  * replays a run. A failing run keeps the homes and logs (so does METANODE_E2E_KEEP=1).
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyPair } from '@libp2p/crypto/keys';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Ed25519Key, addressFromPublicKey, parseAddress, rlpEncode, toHex } from '../../chain/index.js';
@@ -45,9 +44,10 @@ describe('e2e: a network of four validator processes', function () {
   before(async () => {
     settled = false;
     console.log(`      seed ${seed} (replay with METANODE_E2E_SEED=${seed})`);
-    net = await Testnet.create({ validators: 4, devAccounts: 4, consensus: CONSENSUS });
+    // Keys for the observer and the three attackers of the gossip test, which the validators admit.
+    net = await Testnet.create({ validators: 4, devAccounts: 4, consensus: CONSENSUS, observers: 4 });
     await net.startAll();
-    observer = await ConsensusObserver.start({ chainId: net.chainId, valset: net.valset, bootstrap: net.multiaddrs });
+    observer = await ConsensusObserver.start({ chainId: net.chainId, valset: net.valset, bootstrap: net.multiaddrs, privateKey: net.observerKeys[0]! });
     const ids = net.multiaddrs.map(peerIdOf);
     await waitFor('the observer to have a gossip stream to every validator', async () => ids.every((id) => observer.network.publishPeers(Topic.Consensus).includes(id)));
     await net.waitForHeight(2);
@@ -307,7 +307,8 @@ describe('e2e: a network of four validator processes', function () {
     const ids = net.multiaddrs.map(peerIdOf);
     const attackers: P2PNetwork[] = [];
     const attacker = async () => {
-      const a = new P2PNetwork(observerOptions(net.chainId, net.multiaddrs, { topicMaxBytes: { [Topic.Consensus]: 8 * 1024 * 1024 } }), { logger: pino({ level: 'silent' }), privateKey: await generateKeyPair('Ed25519') });
+      const privateKey = net.observerKeys[1 + attackers.length]!;
+      const a = new P2PNetwork(observerOptions(net.chainId, net.multiaddrs, { topicMaxBytes: { [Topic.Consensus]: 8 * 1024 * 1024 } }), { logger: pino({ level: 'silent' }), privateKey });
       attackers.push(a);
       // Subscribed (to nothing it keeps): a peer is only published to once the validators know it
       // and this node's gossip stream to each of them is open.

@@ -1,25 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { loadOrCreatePeerKey, peerMultiaddrFromKeyFile } from '../../p2p/index.js';
+import { peerKeyFromEd25519Seed, peerMultiaddr } from '../../p2p/index.js';
 
 const P2P_URL = new URL('../../p2p/index.js', import.meta.url).href;
 const PINO_URL = import.meta.resolve('pino');
 
 /** One validator's network in its own process: subscribes to consensus, reports what it gets, publishes `<peerId>:<run>` once all peers are subscribed. */
 const CHILD = `
-import { P2PNetwork, Topic, Verdict } from ${JSON.stringify(P2P_URL)};
+import { P2PNetwork, Topic, Verdict, peerKeyFromEd25519Seed } from ${JSON.stringify(P2P_URL)};
 import { pino } from ${JSON.stringify(PINO_URL)};
 const e = process.env;
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
-const net = await P2PNetwork.create(
+const key = await peerKeyFromEd25519Seed(Buffer.from(e.SEED, 'hex'));
+const net = new P2PNetwork(
   { chainId: 'e2e', listen: ['/ip4/127.0.0.1/tcp/' + e.PORT], bootstrap: JSON.parse(e.BOOT), redialMinMs: 100, redialMaxMs: 1000, heartbeatIntervalMs: 200 },
-  { logger: pino({ level: 'silent' }), keyFile: e.KEY },
+  { logger: pino({ level: 'silent' }), privateKey: key.privateKey },
 );
 net.subscribe(Topic.Consensus, (d, from) => (out({ got: Buffer.from(d).toString(), from }), Verdict.Accept));
 await net.start();
@@ -46,15 +45,10 @@ interface Child {
 
 describe('e2e: p2p across four processes', function () {
   this.timeout(60_000);
-  let dir: string;
   const children: Child[] = [];
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-p2p-'));
-  });
-  after(async () => {
+  after(() => {
     for (const c of children) c.proc.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
   });
 
   function launch(env: Record<string, string>): Child {
@@ -72,13 +66,13 @@ describe('e2e: p2p across four processes', function () {
     for (const deadline = Date.now() + 20_000; !cond(); await sleep(50)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
   }
 
-  it('forms a network from key files and mutual bootstrap lists, floods messages, and survives a killed validator', async () => {
+  it('forms a permissioned network from validator keys and mutual bootstrap lists, floods messages, and survives a killed validator', async () => {
     const n = 4;
-    const keys = Array.from({ length: n }, (_, i) => join(dir, `node${i}`, 'p2p.key'));
-    const ids = await Promise.all(keys.map(async (k) => (await loadOrCreatePeerKey(k)).peerId));
-    const ports = await Promise.all(keys.map(() => freePort()));
-    const boot = await Promise.all(keys.map((k, i) => peerMultiaddrFromKeyFile(k, '127.0.0.1', ports[i]!)));
-    const env = (i: number, run: number) => ({ KEY: keys[i]!, PORT: String(ports[i]), BOOT: JSON.stringify(boot), PEERS: String(n - 1), RUN: String(run) });
+    const seeds = Array.from({ length: n }, () => randomBytes(32).toString('hex'));
+    const ids = await Promise.all(seeds.map(async (s) => (await peerKeyFromEd25519Seed(Buffer.from(s, 'hex'))).peerId));
+    const ports = await Promise.all(seeds.map(() => freePort()));
+    const boot = ids.map((id, i) => peerMultiaddr('127.0.0.1', ports[i]!, id));
+    const env = (i: number, run: number) => ({ SEED: seeds[i]!, PORT: String(ports[i]), BOOT: JSON.stringify(boot), PEERS: String(n - 1), RUN: String(run) });
     for (let i = n - 1; i >= 0; i--) children[i] = launch(env(i, 0));
 
     const others = (i: number, run: number) => ids.filter((_, j) => j !== i).map((id) => `${id}:${run}`).sort();

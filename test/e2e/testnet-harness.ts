@@ -20,11 +20,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { pino } from 'pino';
-import { parseAddress, toHex, type ValidatorSet } from '../../chain/index.js';
+import { formatAddress, parseAddress, toHex, type ValidatorSet } from '../../chain/index.js';
 import { FileSignLog, MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../../consensus/index.js';
 import { genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
-import { P2PNetwork, Topic, Verdict, type P2POptionsInput } from '../../p2p/index.js';
+import { readValidatorKey } from '../../node/index.js';
+import { P2PNetwork, Topic, Verdict, peerIdFromEd25519PublicKey, peerMultiaddr, type P2POptionsInput } from '../../p2p/index.js';
 import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, track, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
 
 /** A small seeded PRNG (mulberry32), so a run's "random" moments can be replayed from its seed. */
@@ -331,12 +334,19 @@ export interface TestnetOptions {
    * addresses, and every bootstrap entry naming it, are moved to its own.
    */
   hosts?: string[];
+  /**
+   * libp2p keys to make for in-process observers and attackers (Testnet.observerKeys): the
+   * validators are permissioned, so these peer ids are put in every home's p2p.allowPeers.
+   */
+  observers?: number;
+  /** Merged into each home's config.json `p2p` section (after allowPeers is set). */
+  p2p?: Record<string, unknown>;
 }
 
 interface HomeConfig {
   rpc: { host: string; port: number };
   metrics?: { host: string; port: number };
-  p2p: { listen: string[]; bootstrap: string[] };
+  p2p: { listen: string[]; bootstrap: string[]; allowPeers?: string[] };
   consensus?: Record<string, number>;
 }
 
@@ -345,6 +355,8 @@ export class Testnet {
   /** Unexpected process exits, in order. */
   readonly crashes: Crash[] = [];
   readonly nodes: ValidatorNode[] = [];
+  /** Keys of in-process observers and attackers, admitted by every validator (TestnetOptions.observers). */
+  observerKeys: PrivateKey[] = [];
 
   private constructor(
     readonly dir: string,
@@ -375,6 +387,8 @@ export class Testnet {
     // Node i's p2p port is base + n + i: that says whose address each multiaddr is.
     const rehost = (a: string) => a.replace(/^\/ip4\/[^/]+\/tcp\/(\d+)/, (_, port: string) => `/ip4/${hosts[Number(port) - base - n]}/tcp/${port}`);
     const multiaddrs = [...new Set(configs.flatMap((c) => c.p2p.bootstrap))].map(rehost);
+    net.observerKeys = await Promise.all(Array.from({ length: o.observers ?? 0 }, () => generateKeyPair('Ed25519')));
+    const allowPeers = net.observerKeys.map((k) => peerIdFromPrivateKey(k).toString());
     for (let i = 0; i < n; i++) {
       const home = join(dir, `node${i}`);
       const configPath = join(home, 'config.json');
@@ -384,10 +398,14 @@ export class Testnet {
       config.p2p.listen = config.p2p.listen.map(rehost);
       config.p2p.bootstrap = config.p2p.bootstrap.map(rehost);
       config.consensus = { ...config.consensus, ...o.consensus };
+      config.p2p = { ...config.p2p, allowPeers: [...(config.p2p.allowPeers ?? []), ...allowPeers], ...o.p2p };
       await writeFile(configPath, JSON.stringify(config, null, 2) + '\n');
-      const { address } = JSON.parse(await readFile(join(home, 'keys', 'validator.json'), 'utf8')) as { address: string };
+      const key = await readValidatorKey(join(home, 'keys', 'validator.json'));
+      const address = formatAddress(key.address);
       const p2pPort = Number(/\/tcp\/(\d+)/.exec(config.p2p.listen[0]!)![1]);
-      const multiaddr = multiaddrs.find((a) => a.includes(`/tcp/${p2pPort}/p2p/`))!;
+      // A node's peer id is its validator key's; the other homes list it by that id.
+      const multiaddr = peerMultiaddr(hosts[i]!, p2pPort, peerIdFromEd25519PublicKey(key.ed25519.publicKey));
+      if (n > 1 && !multiaddrs.includes(multiaddr)) throw new Error(`node${i}'s address ${multiaddr} is not in the others' bootstrap lists (${multiaddrs.join(', ')})`);
       const node = new ValidatorNode(i, home, config.rpc.port, p2pPort, address, net.valset.indexOf(parseAddress(address)), multiaddr, net.crashes, hosts[i]);
       node.metricsPort = config.metrics?.port ?? 0;
       net.nodes.push(node);
@@ -503,8 +521,9 @@ export class ConsensusObserver {
     private readonly valset: ValidatorSet,
   ) {}
 
-  static async start(o: { chainId: string; valset: ValidatorSet; bootstrap: string[] }): Promise<ConsensusObserver> {
-    const network = new P2PNetwork(observerOptions(o.chainId, o.bootstrap), { logger: pino({ level: 'silent' }), privateKey: await generateKeyPair('Ed25519') });
+  /** `privateKey`: one of Testnet.observerKeys, so that the (permissioned) validators admit it. */
+  static async start(o: { chainId: string; valset: ValidatorSet; bootstrap: string[]; privateKey: PrivateKey }): Promise<ConsensusObserver> {
+    const network = new P2PNetwork(observerOptions(o.chainId, o.bootstrap), { logger: pino({ level: 'silent' }), privateKey: o.privateKey });
     const obs = new ConsensusObserver(network, o.chainId, o.valset);
     network.subscribe(Topic.Consensus, (data) => {
       obs.record(data);

@@ -208,8 +208,12 @@ describe('fault: one network of four validators through a sequence of faults', f
         const seconds = (Date.now() - t0) / 1000;
         const window = await rest[0]!.blocks(from + 1, from + blocks);
         const victimLag = (await maxHead(rest)) - (await victim.height());
-        // TODO(issue 15, clock drift warning): once a node warns when its clock is off its peers'
-        // proposals, assert here that `victim` logged that warning (lines from logFrom on).
+        // The skewed node says so: its peers' proposals are ~offset off its clock (ahead of it when
+        // it is behind, refused; behind it when it is ahead, whose own proposals the others refuse).
+        const warnings = (await victim.logLines(logFrom)).filter((l) => /clock is probably (behind|ahead)/.test(l.msg));
+        expect(warnings.length, `${victim.name}'s clock-drift warnings`).to.be.greaterThan(0);
+        expect(warnings[0]!.msg, 'which clock the warning blames').to.match(offset < 0 ? /probably behind/ : /probably ahead/);
+        expect(Number(warnings[0]!.offsetMs) / 1000, 'the offset it measured (s): peers\' timestamps minus its clock').to.be.closeTo(-offset, 10);
         figure(`clock ${offset > 0 ? '+' : ''}${offset} s`, {
           blocks, seconds, worstGapMs: worstGap(window).ms, roundChanges: window.filter((b) => b.certificate!.round > 0).length,
           proposedBySkewed: window.filter((b) => b.proposer === victim.address).length, signedBySkewed: window.filter((b) => b.certificate!.signers.includes(victim.setIndex)).length, skewedLagBlocks: victimLag,

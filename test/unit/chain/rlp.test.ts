@@ -14,6 +14,7 @@ import {
   rlpDecode,
   rlpEncode,
   rlpEncodeList,
+  rlpListItems,
   type RlpInput,
   rlpUint,
   uintBytes,
@@ -264,6 +265,47 @@ describe('chain/rlp against @ethereumjs/rlp (the reference)', () => {
     expectChainError(() => rlpEncode(deep), ChainErrorCode.FieldValue, /deeper/);
     const bytes = Uint8Array.from([...Array(MAX_RLP_DEPTH + 1).keys()].map((i) => 0xc0 + (MAX_RLP_DEPTH - i)));
     expectChainError(() => rlpDecode(bytes, 'x'), ChainErrorCode.InvalidRlp, /deeper/);
+  });
+
+  it('rlpListItems splits a list into its items\' encodings: decoding each gives rlpDecode\'s list, or both refuse', () => {
+    const mutated = fc.array(arbItem, { maxLength: 6 }).chain((xs) => {
+      const b = rlpEncode(xs);
+      return fc.tuple(fc.nat(b.length), fc.integer({ min: 0, max: 255 }), fc.constantFrom('keep', 'set', 'append', 'drop')).map(([i, v, op]) => {
+        if (op === 'keep') return b;
+        if (op === 'append') return Uint8Array.of(...b, v);
+        if (op === 'drop') return b.subarray(0, Math.max(0, b.length - 1));
+        const c = Uint8Array.from(b);
+        if (i < c.length) c[i] = v;
+        return c;
+      });
+    });
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 40 }), mutated), (b) => {
+        let whole: ReturnType<typeof rlpDecode> | undefined;
+        try {
+          whole = rlpDecode(b, 'x');
+        } catch {
+          whole = undefined;
+        }
+        let split: ReturnType<typeof rlpDecode>[] | undefined;
+        try {
+          split = rlpListItems(b, 'x').map((item) => rlpDecode(item, 'x'));
+        } catch (e) {
+          expect((e as { code?: string }).code).to.be.oneOf([ChainErrorCode.InvalidRlp, ChainErrorCode.NonCanonical]);
+          split = undefined;
+        }
+        if (Array.isArray(whole)) {
+          expect(split, hex(b)).to.not.equal(undefined);
+          expect(hex(rlpEncode(split!)), hex(b)).to.equal(hex(b));
+          for (const item of rlpListItems(b, 'x')) expect(item.buffer, 'a view, not a copy').to.equal(b.buffer);
+        } else {
+          expect(split, `${hex(b)} is not a canonical list`).to.equal(undefined);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expectChainError(() => rlpListItems(rlpEncode(utf8('abc')), 'x'), ChainErrorCode.InvalidRlp, /expected a list/);
+    expect(rlpListItems(rlpEncode([]), 'x')).to.deep.equal([]);
   });
 
   it('rlpEncodeList frames items that are already encoded', () => {

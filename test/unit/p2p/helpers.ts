@@ -9,10 +9,15 @@ export const CHAIN = 'p2ptest';
 /** Silent unless P2P_TEST_LOG=debug (or another level) is set. */
 export const logger = pino({ level: process.env.P2P_TEST_LOG ?? 'silent' });
 
-/** Options for fast tests: loopback, ephemeral port, short backoff, heartbeat and timeouts. */
+/**
+ * Options for fast tests: loopback, ephemeral port, short backoff, heartbeat and timeouts. Open
+ * admission, since most tests connect nodes that are not each other's validators or bootstrap
+ * peers (admission.test.ts covers the permissioned mode).
+ */
 export function testOptions(extra: Partial<P2POptionsInput> = {}): P2POptionsInput {
   return {
     chainId: CHAIN,
+    admission: 'open',
     listen: ['/ip4/127.0.0.1/tcp/0'],
     redialMinMs: 100,
     redialMaxMs: 800,

@@ -1,10 +1,22 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys';
-import { loadOrCreatePeerKey, P2PError, P2PErrorCode, P2PNetwork, peerIdFromKeyFile, peerMultiaddr, peerMultiaddrFromKeyFile, readPeerKey } from '../../../p2p/index.js';
+import { base58btc } from 'multiformats/bases/base58';
+import { Ed25519Key } from '../../../chain/index.js';
+import { P2PError, P2PErrorCode, P2PNetwork, peerIdFromEd25519PublicKey, peerKeyFromEd25519Seed, peerMultiaddr } from '../../../p2p/index.js';
 import { logger, testOptions } from './helpers.js';
+
+const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+
+/** RFC 8032 section 7.1, test 1. */
+const RFC8032_SEED = unhex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
+const RFC8032_PUBLIC = unhex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+
+/**
+ * A libp2p Ed25519 peer id written out by hand: base58btc of the identity multihash (0x00, length
+ * 36) of the protobuf PublicKey { Type: Ed25519 (1), Data: the 32-byte key }.
+ */
+function handMadePeerId(publicKey: Uint8Array): string {
+  return base58btc.baseEncode(Uint8Array.from([0x00, 0x24, 0x08, 0x01, 0x12, 0x20, ...publicKey]));
+}
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
   return p.then(
@@ -13,53 +25,39 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   );
 }
 
-describe('p2p peer key', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'metanode-p2p-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('creates an Ed25519 key (mode 0600, protobuf) on first use and reads the same one after', async () => {
-    const path = join(dir, 'keys', 'p2p.key');
-    const first = await loadOrCreatePeerKey(path);
-    expect(first.privateKey.type).to.equal('Ed25519');
-    expect(first.peerId).to.match(/^12D3KooW/);
-    expect((await stat(path)).mode & 0o777).to.equal(0o600);
-    const bytes = await readFile(path);
-    expect(Buffer.from(privateKeyToProtobuf(first.privateKey)).equals(bytes)).to.equal(true);
-    const second = await loadOrCreatePeerKey(path);
-    expect(second.peerId).to.equal(first.peerId);
-    expect(await peerIdFromKeyFile(path)).to.equal(first.peerId);
+describe('p2p peer key (the validator Ed25519 key)', () => {
+  it('derives the libp2p identity from the Ed25519 seed (RFC 8032 vector, golden peer id)', async () => {
+    const key = await peerKeyFromEd25519Seed(RFC8032_SEED, RFC8032_PUBLIC);
+    expect(key.privateKey.type).to.equal('Ed25519');
+    expect(Buffer.from(key.privateKey.publicKey.raw).toString('hex')).to.equal(Buffer.from(RFC8032_PUBLIC).toString('hex'));
+    expect(key.peerId).to.equal(handMadePeerId(RFC8032_PUBLIC));
+    expect(key.peerId).to.equal('12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV');
+    expect(peerIdFromEd25519PublicKey(RFC8032_PUBLIC)).to.equal(key.peerId);
   });
 
-  it('gives a P2PNetwork the same peer id across re-creation from the same file', async () => {
-    const path = join(dir, 'p2p.key');
-    const n1 = await P2PNetwork.create(testOptions(), { logger, keyFile: path });
-    const n2 = await P2PNetwork.create(testOptions(), { logger, keyFile: path });
-    expect(n2.peerId).to.equal(n1.peerId);
-    expect(n1.peerId).to.equal(await peerIdFromKeyFile(path));
+  it('gives every validator a peer id that anyone can compute from its public key', async () => {
+    for (let i = 0; i < 5; i++) {
+      const v = Ed25519Key.generate();
+      const key = await peerKeyFromEd25519Seed(v.secret, v.publicKey);
+      expect(peerIdFromEd25519PublicKey(v.publicKey)).to.equal(key.peerId);
+      expect(key.peerId).to.equal(handMadePeerId(v.publicKey));
+      const net = new P2PNetwork(testOptions(), { logger, privateKey: key.privateKey });
+      expect(net.peerId).to.equal(key.peerId);
+    }
   });
 
-  it('refuses missing, corrupt and non-Ed25519 key files', async () => {
-    expect(await code(readPeerKey(join(dir, 'none')))).to.equal(P2PErrorCode.BadKey);
-    const corrupt = join(dir, 'corrupt');
-    await writeFile(corrupt, 'not a key');
-    expect(await code(loadOrCreatePeerKey(corrupt))).to.equal(P2PErrorCode.BadKey);
-    const secp = join(dir, 'secp');
-    await writeFile(secp, privateKeyToProtobuf(await generateKeyPair('secp256k1')));
-    expect(await code(loadOrCreatePeerKey(secp))).to.equal(P2PErrorCode.BadKey);
+  it('refuses a seed of the wrong length, a public key that is not the seed\'s, and a short public key', async () => {
+    expect(await code(peerKeyFromEd25519Seed(new Uint8Array(31)))).to.equal(P2PErrorCode.BadKey);
+    expect(await code(peerKeyFromEd25519Seed(new Uint8Array(64)))).to.equal(P2PErrorCode.BadKey);
+    expect(await code(peerKeyFromEd25519Seed(RFC8032_SEED, Ed25519Key.generate().publicKey))).to.equal(P2PErrorCode.BadKey);
+    expect(() => peerIdFromEd25519PublicKey(new Uint8Array(33))).to.throw(P2PError).with.property('code', P2PErrorCode.BadKey);
   });
 
-  it('builds dialable multiaddrs for IPv4, IPv6 and DNS hosts', async () => {
-    const path = join(dir, 'p2p.key');
-    const { peerId } = await loadOrCreatePeerKey(path);
+  it('builds dialable multiaddrs for IPv4, IPv6 and DNS hosts', () => {
+    const peerId = peerIdFromEd25519PublicKey(RFC8032_PUBLIC);
     expect(peerMultiaddr('10.0.0.7', 26656, peerId)).to.equal(`/ip4/10.0.0.7/tcp/26656/p2p/${peerId}`);
     expect(peerMultiaddr('::1', 26656, peerId)).to.equal(`/ip6/::1/tcp/26656/p2p/${peerId}`);
     expect(peerMultiaddr('val-1.example.org', 26656, peerId)).to.equal(`/dns/val-1.example.org/tcp/26656/p2p/${peerId}`);
-    expect(await peerMultiaddrFromKeyFile(path, '192.168.1.2', 1234)).to.equal(`/ip4/192.168.1.2/tcp/1234/p2p/${peerId}`);
     expect(() => peerMultiaddr('10.0.0.7', 0, peerId)).to.throw(P2PError);
   });
 });

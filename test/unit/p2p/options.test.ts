@@ -35,6 +35,8 @@ describe('p2p options and wire format', () => {
   it('has the documented defaults and merges topic caps', () => {
     expect(defaultP2POptions.listen).to.deep.equal(['/ip4/0.0.0.0/tcp/26656']);
     expect(defaultP2POptions.maxConnections).to.equal(50);
+    expect(defaultP2POptions.admission).to.equal('permissioned');
+    expect(defaultP2POptions.allowPeers).to.deep.equal([]);
     const o = resolveP2POptions({ chainId: 'c', topicMaxBytes: { transactions: 1000 } });
     expect(o.topicMaxBytes).to.deep.equal({ transactions: 1000, consensus: 4 * 1024 * 1024, blocks: 16 * 1024 });
     expect(o.bootstrap).to.deep.equal([]);
@@ -50,6 +52,9 @@ describe('p2p options and wire format', () => {
     expect(badField({ chainId: 'c', graylistThreshold: 5 })).to.equal('graylistThreshold');
     expect(badField({ chainId: 'c', invalidMessageWeight: 1 })).to.equal('invalidMessageWeight');
     expect(badField({ chainId: 'c', bootstrap: [`/dns/val-2.example.org/tcp/26656/p2p/${PEER}`] })).to.equal(undefined);
+    expect(badField({ chainId: 'c', admission: 'closed' as 'open' })).to.equal('admission');
+    expect(badField({ chainId: 'c', allowPeers: [PEER, 'QmNotAPeer'] })).to.equal('allowPeers[1]');
+    expect(badField({ chainId: 'c', admission: 'open', allowPeers: [PEER] })).to.equal(undefined);
   });
 
   it('namespaces topics and protocols by chain id', () => {

@@ -98,6 +98,7 @@ for (const n of [4, 7]) {
           const target = maxHeight(sim) + 1;
           await expectLiveness(sim, target, 90_000);
           for (const v of victims) expect(sim.nodes[v]!.syncImports, `v${v} caught up through block sync`).to.be.greaterThan(0);
+          expect(sim.hub.stats.bans, 'honest peers banned by block sync').to.deep.equal([]);
           await sim.checkAll();
         });
       }
@@ -233,6 +234,7 @@ for (const n of [4, 7]) {
           sim.heal();
           await expectLiveness(sim, maxHeight(sim), 60_000);
           expect(sim.nodes[loner]!.syncImports, 'the isolated node caught up through block sync').to.be.greaterThan(0);
+          expect(sim.hub.stats.bans, 'honest peers banned by block sync').to.deep.equal([]);
           await sim.checkAll();
         });
       }

@@ -42,6 +42,8 @@ export interface NetworkStats {
   /** Gossip that a recipient's handler rejected (invalid or from a non-validator), by sender. */
   rejectedFrom: Map<string, number>;
   requests: number;
+  /** Network.ban calls: who banned whom, for how long, why. */
+  bans: { by: string; peer: string; ms: number; reason: string }[];
 }
 
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -67,7 +69,9 @@ export class SimHub {
   private rule: LinkRule | undefined;
   /** Every consensus payload any node put on the wire, in order. */
   readonly wire: WireRecord[] = [];
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejectedFrom: new Map(), requests: 0 };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, rejectedFrom: new Map(), requests: 0, bans: [] };
+  /** Links cut by a ban, until a virtual time: `${a}|${b}` with a < b. */
+  private readonly bannedUntil = new Map<string, number>();
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -123,9 +127,22 @@ export class SimHub {
     return this.endpoints.has(id);
   }
 
-  /** Both up and in the same partition group. */
+  /** Both up, in the same partition group, and neither banning the other. */
   reachable(a: string, b: string): boolean {
-    return a !== b && this.endpoints.has(a) && this.endpoints.has(b) && (this.groupOf.get(a) ?? 0) === (this.groupOf.get(b) ?? 0);
+    return a !== b && this.endpoints.has(a) && this.endpoints.has(b) && (this.groupOf.get(a) ?? 0) === (this.groupOf.get(b) ?? 0) && !this.banned(a, b);
+  }
+
+  /** `by` bans `peer`: their link is cut both ways for `ms` of virtual time (as P2PNetwork hangs up and refuses it). */
+  ban(by: string, peer: string, ms: number, reason: string): void {
+    this.stats.bans.push({ by, peer, ms, reason });
+    const key = by < peer ? `${by}|${peer}` : `${peer}|${by}`;
+    this.bannedUntil.set(key, Math.max(this.bannedUntil.get(key) ?? 0, this.scheduler.now + ms));
+  }
+
+  private banned(a: string, b: string): boolean {
+    if (this.bannedUntil.size === 0) return false;
+    const until = this.bannedUntil.get(a < b ? `${a}|${b}` : `${b}|${a}`);
+    return until !== undefined && until > this.scheduler.now;
   }
 
   // ------------------------------------------------------------------ used by endpoints
@@ -273,6 +290,10 @@ export class SimEndpoint implements Network {
 
   addresses(): string[] {
     return [];
+  }
+
+  ban(peer: string, ms: number, reason: string): void {
+    if (this._alive) this.hub.ban(this.peerId, peer, ms, reason);
   }
 
   /** Called by the hub when a gossiped message arrives. */
