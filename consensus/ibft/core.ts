@@ -226,9 +226,23 @@ export class IbftCore {
     for (const env of buffered) await this.onEnvelope(env, 'buffered');
   }
 
+  /**
+   * Round r waits roundTimeoutMs · 2^(r-1) until that reaches maxRoundTimeoutMs, then
+   * roundTimeoutMs more each round (2 s and 30 s: 2, 4, 8, 16, 30, 32, 34 … s). It never stops growing: were every timeout equal, a validator that entered the rounds a
+   * whole timeout before the others would leave each round as they arrive in it, for ever (alone
+   * ahead it is not f + 1, so nobody follows it), and with one validator down the others could
+   * never meet. Tendermint's timeouts grow linearly for the same reason.
+   */
   private timeout(round: number): number {
-    if (round === 0) return this.opts.emptyBlockIntervalMs + this.opts.roundTimeoutMs;
-    return Math.min(this.opts.roundTimeoutMs * 2 ** Math.min(round - 1, 30), this.opts.maxRoundTimeoutMs);
+    const { roundTimeoutMs: base, maxRoundTimeoutMs: cap } = this.opts;
+    if (round === 0) return this.opts.emptyBlockIntervalMs + base;
+    let t = base;
+    let r = 1;
+    while (r < round && t < cap) {
+      t = Math.min(t * 2, cap);
+      r++;
+    }
+    return t + (round - r) * base;
   }
 
   private enterRound(round: number): void {

@@ -1,7 +1,7 @@
 export interface IbftOptions {
-  /** Timeout of round 1; round r waits base * 2^(r-1), capped. */
+  /** Timeout of round 1; round r waits base * 2^(r-1) up to maxRoundTimeoutMs, then base more each round. */
   roundTimeoutMs: number;
-  /** The cap on any round's timeout: backoff never grows past it. */
+  /** Where the doubling stops: past it a round's timeout grows by roundTimeoutMs a round (never stays equal: IbftCore.timeout). */
   maxRoundTimeoutMs: number;
   /** With no transactions waiting, the proposer of round 0 waits this long before an empty block. */
   emptyBlockIntervalMs: number;

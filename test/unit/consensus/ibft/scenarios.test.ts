@@ -247,6 +247,33 @@ describe('IBFT scenarios', () => {
     expect(sim.canonical.size, sim.trace()).to.be.greaterThan(0);
   });
 
+  it('a validator a whole round ahead of the others, with round timeouts at their cap, does not keep the others from committing', async () => {
+    // One of four validators is down, so the three others must meet in one round to commit. Rounds
+    // time out at the cap from round 1 on. Two of them stall (crash and come back from their sign
+    // logs) for a little more than a round, so the third is then a whole timeout ahead: it leaves
+    // each round just before they arrive in it. With every timeout equal, that lead would last for
+    // ever (a lone validator ahead is not f + 1, so nobody follows it): the timeouts must keep
+    // growing past the cap, however slowly, for the three to meet.
+    const n = 4;
+    const T = 2_000;
+    const sim = await Simulation.create({ n, seed: 5, sync: NO_SYNC, ibft: { roundTimeoutMs: T, maxRoundTimeoutMs: T, emptyBlockIntervalMs: 1_000 } });
+    const [down, ahead, b, c] = [0, 1, 2, 3];
+    sim.crash(down);
+    let hold = true;
+    consensusRule(sim, (m) => (hold && m.height === 1 ? 'drop' : undefined));
+    await sim.runFor(4 * T); // every round fails while nothing gets through: all three move on together
+    sim.crash(b);
+    sim.crash(c);
+    await sim.runFor(T + 100);
+    await sim.restart(b);
+    await sim.restart(c);
+    hold = false;
+    const live = [ahead, b, c].map((i) => sim.nodes[i]!);
+    expect(await sim.runUntilHeight(1, 40 * T, live), sim.trace()).to.equal(true);
+    await sim.checkAll();
+    expect(new Set(sim.commits.filter((x) => x.height === 1).map((x) => x.hash)).size).to.equal(1);
+  });
+
   describe('sign log', () => {
     async function restartedProposer(forget: boolean) {
       const sim = await Simulation.create({ n: 4, seed: 3 });
