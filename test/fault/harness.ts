@@ -13,7 +13,7 @@ import { Testnet, type Launch, type TestnetOptions, type ValidatorNode } from '.
 import { NetnsLab, netnsUnavailable } from './netns.js';
 
 export { NetnsLab, netnsUnavailable, sweepLeftovers } from './netns.js';
-export { SmallDisk, smallDiskUnavailable, sweepSmallDisks } from './disk.js';
+export { SmallDisk, smallDiskUnavailable, sweepSmallDisks } from '../small-disk.js';
 
 /** Prints a test's figure: one line, `figure {"test": …, …}`, easy to grep out of a CI log. */
 export function figure(test: string, data: Record<string, unknown>): void {

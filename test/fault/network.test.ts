@@ -374,6 +374,4 @@ describe('fault: one network of four validators through a sequence of faults', f
     await expectHealthyAndAgreeing();
   });
 
-  // TODO(issue 15, disk full): test/fault/disk-full.test.ts, a network of its own whose one
-  // validator has its data/ on a SmallDisk (./disk.ts) mounted before its first start.
 });

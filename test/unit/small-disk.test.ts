@@ -1,15 +1,14 @@
 /**
- * The small disk the disk-full fault test puts a validator's data on: it fills to ENOSPC, frees,
- * and goes away. (The disk-full test itself, a validator that cannot persist a block, comes with
- * the node's handling of it: issue 15, "Disk full or failing writes".)
+ * The small disk that the disk-full tests (test/fault/disk-full.test.ts, storage/kv) put data on:
+ * it fills to ENOSPC, frees, and goes away.
  */
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SmallDisk, smallDiskUnavailable } from './disk.js';
+import { SmallDisk, smallDiskUnavailable } from '../small-disk.js';
 
-describe('fault harness: a small disk (tmpfs) that fills up and frees', function () {
+describe('test harness: a small disk (tmpfs) that fills up and frees', function () {
   let dir: string;
   let disk: SmallDisk | undefined;
 

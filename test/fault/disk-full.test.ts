@@ -7,10 +7,10 @@
 import { expect } from 'chai';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SmallDisk } from '../tmpfs.js';
-import { waitFor } from './harness.js';
-import { scrape } from './prom.js';
-import { Testnet, type ValidatorNode } from './testnet-harness.js';
+import { waitFor } from '../e2e/harness.js';
+import { scrape } from '../e2e/prom.js';
+import { Testnet, type ValidatorNode } from '../e2e/testnet-harness.js';
+import { SmallDisk, smallDiskUnavailable } from '../small-disk.js';
 
 /** The storage settings of the validator on the small disk: a short retry window. */
 const RETRIES = 4;
@@ -35,7 +35,7 @@ async function signLogSizes(node: ValidatorNode): Promise<Map<string, number>> {
   return out;
 }
 
-describe('e2e: a validator whose disk fills up', function () {
+describe('fault: a validator whose disk fills up', function () {
   this.timeout(240_000);
   let net: Testnet | undefined;
   let disk: SmallDisk | undefined;
@@ -46,12 +46,12 @@ describe('e2e: a validator whose disk fills up', function () {
     net = await Testnet.create({ validators: 4, devAccounts: 0, consensus: { emptyBlockIntervalMs: 300 } });
     v = net.nodes[3]!;
     others = net.nodes.slice(0, 3);
-    const mounted = await SmallDisk.mount(join(v.home, 'data'), 24);
-    if (typeof mounted === 'string') {
-      console.log(`      skipped: ${mounted}`);
+    const why = smallDiskUnavailable();
+    if (why) {
+      console.log(`      skipped: ${why}`);
       return this.skip();
     }
-    disk = mounted;
+    disk = SmallDisk.mount(join(v.home, 'data'), 24);
     const configPath = join(v.home, 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
     await writeFile(configPath, JSON.stringify({ ...config, storage: { writeRetries: RETRIES, writeRetryDelayMs: RETRY_DELAY_MS } }, null, 2));
@@ -61,7 +61,7 @@ describe('e2e: a validator whose disk fills up', function () {
 
   after(async () => {
     await net?.remove(true);
-    await disk?.unmount();
+    disk?.unmount();
     await net?.remove();
   });
 
@@ -80,7 +80,7 @@ describe('e2e: a validator whose disk fills up', function () {
     const rpcHealth = await v.rpc.call<{ ok: boolean; reason: string }>('node_health');
     expect(rpcHealth.ok).to.equal(false);
     expect(rpcHealth.reason).to.match(/cannot write block \d+ to disk/);
-    await disk!.release();
+    disk!.free();
     await waitFor('GET /health → 200 again', async () => (await health(v)).status === 200, 20_000, 50);
     const { height } = await others[0]!.head();
     await net!.waitForHeight(height + 2, [v], 30_000);
@@ -115,7 +115,7 @@ describe('e2e: a validator whose disk fills up', function () {
   });
 
   it('after space is freed, starts on the same data and catches up by block sync', async () => {
-    await disk!.release();
+    disk!.free();
     await v.start(30_000);
     const target = (await others[0]!.head()).height + 2;
     await net!.waitForHeight(target, net!.nodes, 60_000);

@@ -1,6 +1,7 @@
 /**
- * A small disk for the fault suite (Linux, root): a size-limited tmpfs mounted at a folder, e.g.
- * a validator's `data/` before its first start, that a test fills to the last byte and frees.
+ * A small disk for tests that need one to fill up (Linux, root): a size-limited tmpfs mounted at
+ * a folder, e.g. a validator's `data/` before its first start, that a test fills to the last
+ * byte and frees. Tests without root skip, printing smallDiskUnavailable()'s reason.
  *
  *   const disk = SmallDisk.mount(join(node.home, 'data'), 64);   // 64 MiB
  *   disk.fill();      // writes a filler file until the kernel says ENOSPC
