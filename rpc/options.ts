@@ -105,7 +105,7 @@ export const defaultRpcOptions: RpcOptions = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   rateLimits: {
-    read: { rate: 500, burst: 1000 },
+    read: { rate: 1000, burst: 2000 },
     write: { rate: 50_000, burst: 50_000 },
     subscribe: { rate: 20, burst: 100 },
     admin: { rate: 20, burst: 40 },

@@ -39,6 +39,16 @@ export interface BatchCall {
   params?: unknown;
 }
 
+const MAX_RATE_RETRIES = 200;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How long to wait before sending a call the node's rate limit refused again; undefined if it was not refused so. */
+function rateLimitedFor(error: JsonRpcErrorObject | undefined): number | undefined {
+  if (!error || error.code !== -32005 || typeof error.data?.limit !== 'string' || !error.data.limit.startsWith('rpc.rateLimits.')) return undefined;
+  const ms = error.data.retryAfterMs;
+  return (typeof ms === 'number' ? ms : 1000) + 5;
+}
+
 export class RpcClient {
   private nextId = 1;
   constructor(public url: string) {}
@@ -65,15 +75,26 @@ export class RpcClient {
     const id = this.nextId++;
     const a = await this.post({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) });
     const r = a.json as JsonRpcResponse<T>;
-    if (a.status !== 200 || !r || r.id !== id) throw new Error(`${method}: unexpected answer HTTP ${a.status}: ${a.text.slice(0, 300)}`);
+    // 429: a call refused by a rate limit, answered with its JSON-RPC error.
+    if ((a.status !== 200 && a.status !== 429) || !r || r.id !== id) throw new Error(`${method}: unexpected answer HTTP ${a.status}: ${a.text.slice(0, 300)}`);
     return r;
   }
 
-  /** The result, or a thrown RpcCallError. */
+  /**
+   * The result, or a thrown RpcCallError. A call refused by the node's rate limit is made again
+   * after the wait the node names, as a well-behaved client does (tests read a lot, fast).
+   */
   async call<T = unknown>(method: string, params?: unknown): Promise<T> {
-    const r = await this.request<T>(method, params);
-    if (r.error) throw new RpcCallError(method, r.error);
-    return r.result as T;
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.request<T>(method, params);
+      const wait = rateLimitedFor(r.error);
+      if (wait !== undefined && attempt < MAX_RATE_RETRIES) {
+        await sleep(wait);
+        continue;
+      }
+      if (r.error) throw new RpcCallError(method, r.error);
+      return r.result as T;
+    }
   }
 
   /** The error of a call that must fail (throws if it succeeds). */
@@ -98,16 +119,33 @@ export class RpcClient {
     });
   }
 
-  /** A batch whose calls must all succeed; their results in order. Large batches are split. */
+  /**
+   * A batch whose calls must all succeed; their results in order. Large batches are split; calls
+   * refused by the node's rate limit are sent again after the wait it names.
+   */
   async batchResults<T = unknown>(calls: BatchCall[], chunk = 500): Promise<T[]> {
     const out: T[] = [];
     for (let i = 0; i < calls.length; i += chunk) {
       const part = calls.slice(i, i + chunk);
-      const rs = await this.batch<T>(part);
-      rs.forEach((r, j) => {
-        if (r.error) throw new RpcCallError(part[j]!.method, r.error);
-        out.push(r.result as T);
-      });
+      const results = new Array<T>(part.length);
+      let todo = part.map((_, j) => j);
+      for (let attempt = 0; todo.length > 0; attempt++) {
+        const rs = await this.batch<T>(todo.map((j) => part[j]!));
+        const again: number[] = [];
+        let wait = 0;
+        rs.forEach((r, k) => {
+          const j = todo[k]!;
+          const w = rateLimitedFor(r.error);
+          if (w !== undefined && attempt < MAX_RATE_RETRIES) {
+            again.push(j);
+            wait = Math.max(wait, w);
+          } else if (r.error) throw new RpcCallError(part[j]!.method, r.error);
+          else results[j] = r.result as T;
+        });
+        if (again.length) await sleep(wait);
+        todo = again;
+      }
+      out.push(...results);
     }
     return out;
   }
