@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HashTag, equalBytes, fromHex, taggedHash, toHex, utf8 } from '../chain/index.js';
 import { StorageError, StorageErrorCode } from './errors.js';
+import { GroupCommit } from './groupcommit.js';
 import { RecordLog, parseSegment, segmentFileName } from './recordlog.js';
 
 /** What happened: one accepted write request or admin action. */
@@ -44,8 +45,7 @@ export function auditRecordHash(payload: Uint8Array): Uint8Array {
  * fsync, however many arrive at once.
  */
 export class AuditLog {
-  private pending: { entry: AuditEntry; done: (err?: Error) => void }[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly commits = new GroupCommit<AuditEntry>((entries) => this.write(entries));
   private closed = false;
 
   private constructor(
@@ -89,50 +89,38 @@ export class AuditLog {
   /** Appends `entry`; resolves once it is on disk. Fails (StorageError) if it could not be written. */
   append(entry: AuditEntry): Promise<void> {
     if (this.closed) return Promise.reject(new StorageError(StorageErrorCode.Closed, 'the audit log is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ entry, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushing) this.flushing = this.flush();
-    });
+    return this.commits.add(entry);
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const time = this.now().toISOString();
-      let seq = this.seq;
-      let head = this.head;
-      const payloads = batch.map(({ entry }) => {
-        const record: AuditRecord = { seq, prev: toHex(head), time, client: entry.client, subject: entry.subject, method: entry.method, detail: entry.detail, result: entry.result };
-        const payload = utf8(JSON.stringify(record));
-        head = auditRecordHash(payload);
-        seq++;
-        return payload;
-      });
-      try {
-        if (this.segmentBytes >= SEGMENT_BYTES) {
-          this.segment++;
-          this.segmentBytes = 0;
-        }
-        await this.log.appendAll(
-          this.segment,
-          payloads.map((p) => [p]),
-        );
-        this.segmentBytes += payloads.reduce((n, p) => n + 8 + p.length, 0);
-        this.seq = seq;
-        this.head = head;
-        for (const b of batch) b.done();
-      } catch (e) {
-        for (const b of batch) b.done(e as Error);
-      }
+  /** Chains the entries on from the head and writes them in one synced append. */
+  private async write(entries: AuditEntry[]): Promise<void> {
+    const time = this.now().toISOString();
+    let seq = this.seq;
+    let head = this.head;
+    const payloads = entries.map((entry) => {
+      const record: AuditRecord = { seq, prev: toHex(head), time, client: entry.client, subject: entry.subject, method: entry.method, detail: entry.detail, result: entry.result };
+      const payload = utf8(JSON.stringify(record));
+      head = auditRecordHash(payload);
+      seq++;
+      return payload;
+    });
+    if (this.segmentBytes >= SEGMENT_BYTES) {
+      this.segment++;
+      this.segmentBytes = 0;
     }
-    this.flushing = undefined;
+    await this.log.appendAll(
+      this.segment,
+      payloads.map((p) => [p]),
+    );
+    this.segmentBytes += payloads.reduce((n, p) => n + 8 + p.length, 0);
+    this.seq = seq;
+    this.head = head;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.commits.idle();
     await this.log.close();
   }
 }

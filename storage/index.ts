@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './kv.js';
 export * from './recordlog.js';
 export * from './auditlog.js';
+export * from './groupcommit.js';

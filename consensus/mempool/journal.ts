@@ -1,4 +1,4 @@
-import { RecordLog } from '../../storage/index.js';
+import { GroupCommit, RecordLog } from '../../storage/index.js';
 
 export interface TxJournalOptions {
   /** Once the journal holds this many bytes, it is rewritten as the pool's transactions alone. */
@@ -19,8 +19,7 @@ export const defaultTxJournalOptions: TxJournalOptions = { compactBytes: 32 * 10
  * are not journaled: the node that acknowledged them has them.
  */
 export class TxJournal {
-  private pending: { raws: readonly Uint8Array[]; done: (err?: Error) => void }[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly commits = new GroupCommit<readonly Uint8Array[]>((batches) => this.write(batches.flat()));
   private closed = false;
 
   private constructor(
@@ -51,26 +50,15 @@ export class TxJournal {
   append(raws: readonly Uint8Array[]): Promise<void> {
     if (raws.length === 0) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('the transaction journal is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ raws, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushing) this.flushing = this.flush();
-    });
+    return this.commits.add(raws);
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      const records = batch.flatMap((b) => b.raws.map((r) => [r]));
-      try {
-        await this.log.appendAll(this.segment, records);
-        this.bytes += records.reduce((n, [r]) => n + 8 + r!.length, 0);
-        for (const b of batch) b.done();
-      } catch (e) {
-        for (const b of batch) b.done(e as Error);
-      }
-    }
-    this.flushing = undefined;
+  private async write(raws: readonly Uint8Array[]): Promise<void> {
+    await this.log.appendAll(
+      this.segment,
+      raws.map((r) => [r]),
+    );
+    this.bytes += raws.reduce((n, r) => n + 8 + r.length, 0);
   }
 
   /**
@@ -97,7 +85,7 @@ export class TxJournal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.commits.idle();
     await this.log.close();
   }
 }
