@@ -78,64 +78,70 @@ export class MetanodeNode {
       }
       throw e;
     }
+    // What is open so far, closed in reverse if anything after it fails (closing the store closes the database).
+    const opened: (() => Promise<unknown>)[] = [() => kv.close()];
+    try {
+      return await MetanodeNode.compose({ home, p, config, key, registry, bank, genesis, sm, kv, hadDatabase, logger, overrides, opened });
+    } catch (e) {
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** The rest of create(), from the open database on: every resource it opens is pushed on `opened`. */
+  private static async compose(c: {
+    home: string;
+    p: ReturnType<typeof homePaths>;
+    config: NodeConfig;
+    key: ValidatorKey;
+    registry: ReturnType<typeof createModules>['registry'];
+    bank: ReturnType<typeof createModules>['bank'];
+    genesis: GenesisDoc;
+    sm: StateMachine;
+    kv: LevelKV;
+    hadDatabase: boolean;
+    logger: Logger;
+    overrides: NodeOverrides;
+    opened: (() => Promise<unknown>)[];
+  }): Promise<MetanodeNode> {
+    const { home, p, config, key, registry, bank, genesis, sm, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
-    let chain: Blockchain;
-    try {
-      if (hadDatabase && !(await store.chainInfo())) {
-        throw new StorageError(
-          StorageErrorCode.Corrupt,
-          `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
-        );
-      }
-      chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, config.storage ?? {});
-      const valset = chain.validatorSet(chain.height + 1);
-      const i = valset.indexOf(key.address);
-      if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
-        throw new NodeError(NodeErrorCode.BadKey, `the BLS key in ${p.validatorKey} does not match the validator set`);
-      }
-    } catch (e) {
-      await store.close();
-      throw e;
+    if (c.hadDatabase && !(await store.chainInfo())) {
+      throw new StorageError(
+        StorageErrorCode.Corrupt,
+        `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
+      );
     }
-    const isValidator = chain.validatorSet(chain.height + 1).has(key.address);
-    let signLog: FileSignLog | undefined;
-    try {
-      // Older versions kept the sign log in the database: it moves to its own files on first start.
-      signLog = isValidator ? await FileSignLog.open(p.signLog, { importFrom: kv }) : undefined;
-    } catch (e) {
-      await store.close();
-      throw e;
+    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, config.storage ?? {});
+    const valset = chain.validatorSet(chain.height + 1);
+    const i = valset.indexOf(key.address);
+    if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
+      throw new NodeError(NodeErrorCode.BadKey, `the BLS key in ${p.validatorKey} does not match the validator set`);
     }
+    const isValidator = valset.has(key.address);
+    // Older versions kept the sign log in the database: it moves to its own files on first start.
+    const signLog = isValidator ? await FileSignLog.open(p.signLog, { importFrom: kv }) : undefined;
+    if (signLog) opened.push(() => signLog.close());
     const verifier = new VerifierPool(config.verifier ?? {});
+    opened.push(() => verifier.close());
     const { journal: journalOn = true, ...mempoolOpts } = config.mempool ?? {};
     const mempool = new Mempool(mempoolOpts, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, verifier, logger: logger.child({ module: 'mempool' }) });
     const metrics = new NodeMetrics();
-    let network: P2PNetwork;
-    try {
-      const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
-      // The libp2p identity is the validator key, so every validator's peer id follows from the set.
-      const peerKey = await peerKeyFromEd25519Seed(key.ed25519.secret, key.ed25519.publicKey);
-      if (await exists(p.p2pKey)) logger.info({ path: p.p2pKey, peerId: peerKey.peerId }, 'keys/p2p.key is no longer used (the p2p identity is the validator key); it can be deleted');
-      network = new P2PNetwork(
-        { chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen },
-        { logger: logger.child({ module: 'p2p' }), privateKey: peerKey.privateKey, validatorPeers: validatorPeerIds(() => chain.validatorSet(chain.height + 1)), metrics: metrics.p2p },
-      );
-    } catch (e) {
-      await verifier.close();
-      await signLog?.close();
-      await store.close();
-      throw e;
-    }
+    const listen = overrides.p2pPort !== undefined ? { listen: [`/ip4/0.0.0.0/tcp/${overrides.p2pPort}`] } : {};
+    // The libp2p identity is the validator key, so every validator's peer id follows from the set.
+    const peerKey = await peerKeyFromEd25519Seed(key.ed25519.secret, key.ed25519.publicKey);
+    if (await exists(p.p2pKey)) logger.info({ path: p.p2pKey, peerId: peerKey.peerId }, 'keys/p2p.key is no longer used (the p2p identity is the validator key); it can be deleted');
+    const network = new P2PNetwork(
+      { chainId: genesis.chainId, ...(config.p2p ?? {}), ...listen },
+      { logger: logger.child({ module: 'p2p' }), privateKey: peerKey.privateKey, validatorPeers: validatorPeerIds(() => chain.validatorSet(chain.height + 1)), metrics: metrics.p2p },
+    );
     const relay = new TxRelay({ gossipWithoutPeers: network.options.bootstrap.length > 0 }, { mempool, network, logger: logger.child({ module: 'relay' }) });
     let journal: TxJournal | undefined;
     let journaled: Uint8Array[] = [];
-    try {
-      if (journalOn) ({ journal, raws: journaled } = await TxJournal.open(p.txJournal));
-    } catch (e) {
-      await verifier.close();
-      await signLog?.close();
-      await store.close();
-      throw e;
+    if (journalOn) {
+      ({ journal, raws: journaled } = await TxJournal.open(p.txJournal));
+      const j = journal;
+      opened.push(() => j.close());
     }
     const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
     await intake.replay(journaled);
@@ -158,17 +164,11 @@ export class MetanodeNode {
       ...(overrides.rpcHost !== undefined ? { host: overrides.rpcHost } : {}),
       ...(overrides.rpcPort !== undefined ? { port: overrides.rpcPort } : {}),
     };
-    let auth: JwtAuth | undefined;
-    let audit: AuditLog | undefined;
-    try {
-      if (rpcOpts.auth?.jwtPublicKeyFile) auth = await JwtAuth.load(rpcOpts.auth.jwtPublicKeyFile).catch((e: Error) => Promise.reject(new NodeError(NodeErrorCode.BadConfig, `${e.message} (config.json rpc.auth.jwtPublicKeyFile)`)));
-      if (auditOn) audit = await AuditLog.open(p.audit);
-    } catch (e) {
-      await verifier.close();
-      await signLog?.close();
-      await store.close();
-      throw e;
-    }
+    const auth = rpcOpts.auth?.jwtPublicKeyFile
+      ? await JwtAuth.load(rpcOpts.auth.jwtPublicKeyFile).catch((e: Error) => Promise.reject(new NodeError(NodeErrorCode.BadConfig, `${e.message} (config.json rpc.auth.jwtPublicKeyFile)`)))
+      : undefined;
+    const audit = auditOn ? await AuditLog.open(p.audit) : undefined;
+    if (audit) opened.push(() => audit.close());
     const admin: AdminBackend = {
       nodeInfo: () => ({
         peerId: network.peerId,

@@ -355,15 +355,18 @@ describe('fault: one network of four validators through a sequence of faults', f
       for (const s of silent) s.destroy();
       const floodTo = await victim.height();
       const floodBlocks = await victim.blocks(floodFrom, floodTo);
-      const f = JSON.parse(out.trim().split('\n').pop()!) as { answered: number; limited: number; errors: number; failedRequests: number; bytes: number };
+      const f = JSON.parse(out.trim().split('\n').pop()!) as { answered: number; limited: number; errors: number; failedRequests: number; skippedTicks: number; unitsPerSecondPerClient: number; bytes: number };
       const idleMs = medianInterval(idleBlocks);
       const floodMs = floodBlocks.length > 1 ? medianInterval(floodBlocks) : Infinity;
       figure('RPC and connection flood', {
         idleMedianMs: idleMs, floodMedianMs: floodMs, ratio: +(floodMs / idleMs).toFixed(2), floodWorstGapMs: worstGap(floodBlocks).ms, blocksDuringFlood: floodTo - floodFrom,
-        idleRssMiB: idleRss, floodPeakRssMiB: peakRss, answered: f.answered, rateLimited: f.limited, otherErrors: f.errors, failedRequests: f.failedRequests, receivedMiB: Math.round(f.bytes / 2 ** 20),
+        idleRssMiB: idleRss, floodPeakRssMiB: peakRss, offeredUnitsPerSecond: 10 * f.unitsPerSecondPerClient, answered: f.answered, rateLimited: f.limited,
+        ticksSkippedWithEightInFlight: f.skippedTicks, otherErrors: f.errors, failedRequests: f.failedRequests, receivedMiB: Math.round(f.bytes / 2 ** 20),
       });
-      expect(f.limited, 'calls refused by the rate limit (the clients were held at it)').to.be.greaterThan(0);
+      // The clients offer 1.2x their limit each; on a machine whose cores the four validators share,
+      // the node may serve less than that (then none is refused by the limit, and the clients wait).
       expect(f.answered, 'calls answered').to.be.greaterThan(0);
+      expect(f.errors + f.failedRequests, 'calls that failed otherwise').to.equal(0);
       expect(floodTo - floodFrom, 'blocks committed during the flood').to.be.at.least(3);
       expect(peakRss - idleRss, 'memory growth under the flood, MiB (a generous bound; the target is in the bench)').to.be.below(300);
       const res = await fetch(`http://${victim.host}:${victim.rpcPort}/health`);
