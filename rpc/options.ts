@@ -103,7 +103,7 @@ export const defaultRpcOptions: RpcOptions = {
   maxConnections: 512,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 30_000,
   rateLimits: {
     read: { rate: 1000, burst: 2000 },
     write: { rate: 50_000, burst: 50_000 },

@@ -97,7 +97,12 @@ export class RpcServer {
       this.deps.logger.warn({ corsOrigin: this.opts.corsOrigin }, 'rpc.corsOrigin is no longer used: list the origins allowed to call from a browser in rpc.corsOrigins (default: none)');
     }
     // Node checks the headers and request timeouts every connectionsCheckingInterval (30 s by default).
+    // A connection that never sends a byte has no request for those timeouts to time out: it gets
+    // headersTimeoutMs to start one, or is closed (a keep-alive connection idle between requests
+    // is keepAliveTimeoutMs's).
+    const spoke = new WeakSet<object>();
     const server = createServer({ connectionsCheckingInterval: Math.min(1000, this.opts.headersTimeoutMs) }, (req, res) => {
+      spoke.add(req.socket);
       this.handle(req, res).catch((err: unknown) => {
         this.deps.logger.error({ err }, 'RPC request failed');
         if (!res.headersSent) send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcErrorCode.InternalError, message: 'internal error' } }));
@@ -108,10 +113,14 @@ export class RpcServer {
     server.headersTimeout = this.opts.headersTimeoutMs;
     server.requestTimeout = this.opts.requestTimeoutMs;
     server.keepAliveTimeout = this.opts.keepAliveTimeoutMs;
-    // …and a connection that sends nothing at all (it has no request to time out) is closed once idle that long.
-    server.timeout = this.opts.headersTimeoutMs;
+    server.on('connection', (socket) => {
+      const silent = setTimeout(() => spoke.has(socket) || socket.destroy(), this.opts.headersTimeoutMs);
+      silent.unref();
+      socket.once('close', () => clearTimeout(silent));
+    });
     server.on('drop', () => this.metrics.refused('maxConnections'));
     server.on('upgrade', (req, socket, head) => {
+      spoke.add(socket);
       // The socket is ours from here: a client that resets it while we answer must not take the
       // process down with an unhandled 'error' event.
       socket.on('error', (err) => this.deps.logger.debug({ err: err.message }, 'upgrade socket error'));
