@@ -4,7 +4,7 @@
  * at a target rate, or as fast as the nodes accept with at most `backlog` transactions submitted
  * and not yet committed (a fixed-backlog load, like Hyperledger Caliper's fixed-load controller:
  * the nodes stay saturated without an unbounded queue in front of them). Transactions a full
- * mempool turns away (TX_MEMPOOL_FULL) are sent again. It follows the chain from node 0 to record
+ * mempool turns away (TX_MEMPOOL_FULL) are sent again. It follows the chain from one node (--follow, default node 0) to record
  * when each transaction is committed, and prints one JSON result line.
  */
 import { Agent, request } from 'node:http';
@@ -27,9 +27,12 @@ const { values: a } = parseArgs({
     fee: { type: 'string', default: '1000' },
     /** Dev account index of the first sender (a second run on the same chain uses fresh senders, whose nonces start at 0). */
     'first-sender': { type: 'string', default: '0' },
+    /** The node whose blocks are followed (index into --rpc): commits are timed as it sees them. */
+    follow: { type: 'string', default: '0' },
   },
 });
 const urls = a.rpc!.split(',');
+const followed = urls[Number(a.follow)]!;
 const senders = Number(a.senders);
 const total = Number(a.txs);
 const rate = Number(a.rate);
@@ -95,11 +98,11 @@ let following = true;
 let startHeight = 0;
 const blocks: { height: number; timestamp: number; txs: number }[] = [];
 /**
- * Follows node 0's newHeads subscription (WebSocket) and fetches each new block's transaction
+ * Follows the followed node's (--follow) newHeads subscription (WebSocket) and fetches each new block's transaction
  * hashes: no polling, so following costs neither this process nor the node anything between blocks.
  */
 async function follow(): Promise<void> {
-  const ws = new WebSocket(urls[0]!.replace(/^http/, 'ws'));
+  const ws = new WebSocket(followed.replace(/^http/, 'ws'));
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -114,7 +117,7 @@ async function follow(): Promise<void> {
     }
   });
   ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: ['newHeads'] }));
-  const head = await rpc<{ result: { height: number } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getHead' });
+  const head = await rpc<{ result: { height: number } }>(followed, { jsonrpc: '2.0', id: 1, method: 'chain_getHead' });
   let h = head.result.height;
   startHeight = h;
   while (following) {
@@ -129,7 +132,7 @@ async function follow(): Promise<void> {
     const top = Math.max(...heads.splice(0));
     while (h < top) {
       h++;
-      const b = await rpc<{ result: { height: number; timestamp: number; transactions: string[] } }>(urls[0]!, { jsonrpc: '2.0', id: 1, method: 'chain_getBlockByHeight', params: [h, false] });
+      const b = await rpc<{ result: { height: number; timestamp: number; transactions: string[] } }>(followed, { jsonrpc: '2.0', id: 1, method: 'chain_getBlockByHeight', params: [h, false] });
       const now = performance.now();
       for (const t of b.result.transactions) {
         committedAt.set(t, now);

@@ -162,14 +162,14 @@ async function startNetwork(s: Pick<Scenario, 'name' | 'validators' | 'senders' 
 }
 
 /** Runs the load generator against a started network; peak memory and CPU of each node meanwhile. */
-async function runLoad(net: Network, s: Scenario, firstSender = 0) {
+async function runLoad(net: Network, s: Scenario, firstSender = 0, follow = 0) {
   const { nodes, urls } = net;
   const peak = new Array<number>(nodes.length).fill(0);
   const sampler = setInterval(() => nodes.forEach((n, i) => (peak[i] = Math.max(peak[i]!, rssKiB(n.pid!, 'VmRSS')))), 200);
   const cpu0 = nodes.map((n) => cpuSeconds(n.pid!));
   const threads0 = nodes.map((n) => threadCpu(n.pid!));
   const lgFlags = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`, '--cpu-prof-name=loadgen.cpuprofile'] : [];
-  const lgArgs = [...lgFlags, LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--first-sender', String(firstSender), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency), '--backlog', String(s.backlog)];
+  const lgArgs = [...lgFlags, LOADGEN, '--rpc', urls.join(','), '--chain', 'metanode-bench', '--senders', String(s.senders), '--first-sender', String(firstSender), '--follow', String(follow), '--txs', String(s.txs), '--rate', String(s.rate), '--batch', String(s.batch), '--concurrency', String(s.concurrency), '--backlog', String(s.backlog)];
   // Asynchronous, so that the sampler runs (and a flood process started alongside is not held up).
   const lg = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const p = spawn(process.execPath, lgArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -211,12 +211,13 @@ async function runFlood(port: number) {
   const light: Scenario = { name: '4 validators, light load, then an RPC flood', validators: 4, senders: 200, txs: Math.round(1_500 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16, backlog: 0 };
   const net = await startNetwork({ ...light, senders: 2 * light.senders }, port);
   try {
-    const idle = await runLoad(net, light);
+    // Commits are timed as node 1 sees them: node 0's own RPC is what the flood slows down.
+    const idle = await runLoad(net, light, 0, 1);
     const seconds = Math.ceil(light.txs / light.rate) + 2;
     const flood = spawn(process.execPath, [FLOOD, '--rpc', net.urls[0]!, '--clients', '10', '--seconds', String(seconds), '--rate', String(defaultRpcOptions.rateLimits.read.rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let floodOut = '';
     flood.stdout.on('data', (c: Buffer) => (floodOut += c.toString()));
-    const flooded = await runLoad(net, light, light.senders);
+    const flooded = await runLoad(net, light, light.senders, 1);
     await new Promise((r) => (flood.exitCode !== null ? r(null) : flood.once('exit', r)));
     return { idle, flooded, flood: JSON.parse(floodOut.trim().split('\n').pop() ?? '{}') };
   } finally {

@@ -8,7 +8,7 @@ import type { BatchAnswer, CallContext, MethodSpec } from './method.js';
 import type { RpcMetrics } from './metrics.js';
 import type { MethodGroup, RpcOptions } from './options.js';
 import { parseParams } from './params.js';
-import { WorkGate, type RateLimiter } from './limits.js';
+import { LoopBudget, WorkGate, type RateLimiter } from './limits.js';
 
 type Id = number | string | null;
 
@@ -71,7 +71,9 @@ const SLICE_MS = 4;
  */
 export class Dispatcher {
   private readonly methods = new Map<string, MethodSpec>();
-  private readonly gate: WorkGate;
+  /** Messages that read, and messages that only write or administer: these never wait behind reads. */
+  private readonly gates: { read: WorkGate; write: WorkGate };
+  private readonly loop: LoopBudget;
 
   constructor(
     private readonly opts: RpcOptions,
@@ -79,7 +81,8 @@ export class Dispatcher {
     methods: readonly MethodSpec[],
   ) {
     for (const m of methods) this.methods.set(m.name, m);
-    this.gate = new WorkGate(opts.maxConcurrentRequests, opts.maxQueuedBytes);
+    this.gates = { read: new WorkGate(opts.maxConcurrentRequests, opts.maxQueuedBytes), write: new WorkGate(opts.maxConcurrentRequests, opts.maxQueuedBytes) };
+    this.loop = new LoopBudget(opts.maxLoopUtilization);
   }
 
   method(name: string): MethodSpec | undefined {
@@ -88,12 +91,13 @@ export class Dispatcher {
 
   /** Runs one message (`bytes`: its body's size, what it holds while it waits for its turn). */
   async dispatch(json: unknown, ctx: CallContext, bytes = 0): Promise<Dispatched> {
-    if (!(await this.gate.enter(bytes))) {
+    const gate = this.writesOnly(json) ? this.gates.write : this.gates.read;
+    if (!(await gate.enter(bytes))) {
       const id = !Array.isArray(json) && typeof json === 'object' && json !== null && isId((json as { id?: unknown }).id) ? (json as { id: Id }).id : null;
       return {
         retryAfterMs: 1000,
         ...this.refuse(
-        errorJson(id, RpcErrorCode.LimitExceeded, `the node is busy: ${this.gate.queued} requests wait for their turn (rpc.maxQueuedBytes of them, ${this.opts.maxQueuedBytes} bytes, are queued); retry in a moment`, { limit: 'rpc.maxQueuedBytes', retryAfterMs: 1000 }),
+        errorJson(id, RpcErrorCode.LimitExceeded, `the node is busy: ${gate.queued} requests wait for their turn (rpc.maxQueuedBytes of them, ${this.opts.maxQueuedBytes} bytes, are queued); retry in a moment`, { limit: 'rpc.maxQueuedBytes', retryAfterMs: 1000 }),
         'maxQueuedBytes',
         503,
       ),
@@ -102,8 +106,29 @@ export class Dispatcher {
     try {
       return await this.dispatchNow(json, ctx);
     } finally {
-      this.gate.release();
+      gate.release();
     }
+  }
+
+  /** Whether every call of the message is of a write or admin method (they have a gate of their own). */
+  private writesOnly(json: unknown): boolean {
+    const calls = Array.isArray(json) ? json : [json];
+    for (const r of calls) {
+      const name = typeof r === 'object' && r !== null ? (r as { method?: unknown }).method : undefined;
+      const group = typeof name === 'string' ? this.methods.get(name)?.group : undefined;
+      if (group !== 'write' && group !== 'admin') return false;
+    }
+    return true;
+  }
+
+  /** Before a slice of read work: waits while the event loop is busier than rpc.maxLoopUtilization. */
+  private async giveWay(c: Call): Promise<void> {
+    const group = c.spec?.group ?? 'read';
+    if (group === 'write' || group === 'admin') return;
+    const wait = this.loop.wait();
+    if (!wait) return;
+    this.deps.metrics.deferred();
+    await wait;
   }
 
   private async dispatchNow(json: unknown, ctx: CallContext): Promise<Dispatched> {
@@ -261,7 +286,7 @@ export class Dispatcher {
         if (c.answer) bytes += c.answer.length;
       });
     }
-    let slice = performance.now();
+    let slice = -Infinity;
     for (const c of calls) {
       if (c.error || !c.spec || c.answer !== undefined) continue;
       if (bytes > this.opts.maxResponseBytes) {
@@ -274,7 +299,8 @@ export class Dispatcher {
         continue;
       }
       if (performance.now() - slice >= SLICE_MS) {
-        await new Promise((r) => setImmediate(r));
+        if (slice !== -Infinity) await new Promise((r) => setImmediate(r));
+        await this.giveWay(c);
         slice = performance.now();
       }
       if ((c.spec.group === 'write' || c.spec.group === 'admin') && !(await this.auditReady([c]))) continue;

@@ -66,7 +66,8 @@ export class RateLimiter {
  * At most `maxActive` messages are worked on at once, node-wide (the event loop gains nothing
  * from more, and each holds its answer in memory); the others wait in order, up to `maxQueuedBytes`
  * of request bodies, past which a message is refused at once. Bounds what a flood of clients,
- * each within its own rate limit, can make the node hold.
+ * each within its own rate limit, can make the node hold. (The dispatcher keeps two: messages
+ * that only write or administer do not wait behind reads.)
  */
 export class WorkGate {
   private active = 0;
@@ -104,5 +105,72 @@ export class WorkGate {
 
   get queued(): number {
     return this.waiting.length;
+  }
+}
+
+type Elu = typeof performance.eventLoopUtilization;
+
+/**
+ * Read work gives way to the rest of the node (consensus above all). Before each slice of a read
+ * or subscribe message, the node looks at how busy its event loop was over the last sample
+ * (`performance.eventLoopUtilization`, every `sampleMs`): above `maxUtilization`, the slice waits
+ * for the next sample. One waiting slice goes ahead per sample whatever the load, so reads slow
+ * down under load but never starve. maxUtilization 1: no limit.
+ */
+export class LoopBudget {
+  private last: ReturnType<Elu>;
+  private lastAt: number;
+  private utilization = 0;
+  private readonly waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Slices that waited for a sample (a metric's source). */
+  deferred = 0;
+
+  constructor(
+    private readonly maxUtilization: number,
+    private readonly sampleMs = 20,
+    private readonly elu: Elu = performance.eventLoopUtilization.bind(performance),
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (!(maxUtilization > 0 && maxUtilization <= 1)) throw new RangeError('rpc.maxLoopUtilization must be in (0, 1]');
+    this.last = this.elu();
+    this.lastAt = this.now();
+  }
+
+  /** undefined: go on now; a promise: the slice may run once it resolves. */
+  wait(): Promise<void> | undefined {
+    if (this.maxUtilization >= 1) return undefined;
+    this.sample(false);
+    if (this.waiting.length === 0 && this.utilization <= this.maxUtilization) return undefined;
+    this.deferred++;
+    return new Promise<void>((go) => {
+      this.waiting.push(go);
+      this.arm();
+    });
+  }
+
+  /** The event loop's utilisation over the last sample (0…1). */
+  get busy(): number {
+    return this.utilization;
+  }
+
+  private sample(force: boolean): void {
+    const now = this.now();
+    if (!force && now - this.lastAt < this.sampleMs) return;
+    const cur = this.elu();
+    this.utilization = this.elu(cur, this.last).utilization;
+    this.last = cur;
+    this.lastAt = now;
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sample(true);
+      const n = this.utilization <= this.maxUtilization ? this.waiting.length : 1;
+      for (const go of this.waiting.splice(0, n)) go();
+      if (this.waiting.length) this.arm();
+    }, this.sampleMs);
   }
 }

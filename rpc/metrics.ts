@@ -15,6 +15,8 @@ export interface RpcMetrics {
   wsSubscriptions(count: number): void;
   /** A request, call or connection refused by a limit (named as its setting: maxRequestCost, rateLimits.read, …). */
   refused(limit: string): void;
+  /** A slice of read work waited because the event loop was busy (rpc.maxLoopUtilization). */
+  deferred(): void;
 }
 
 export const noopRpcMetrics: RpcMetrics = {
@@ -24,6 +26,7 @@ export const noopRpcMetrics: RpcMetrics = {
   wsDisconnect: () => undefined,
   wsSubscriptions: () => undefined,
   refused: () => undefined,
+  deferred: () => undefined,
 };
 
 export class PromRpcMetrics implements RpcMetrics {
@@ -33,6 +36,7 @@ export class PromRpcMetrics implements RpcMetrics {
   private readonly closes: Counter<'reason'>;
   private readonly subscriptions: Gauge;
   private readonly refusals: Counter<'limit'>;
+  private readonly deferrals: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -58,6 +62,15 @@ export class PromRpcMetrics implements RpcMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.deferrals = new Counter({
+      name: 'metanode_rpc_deferred_slices_total',
+      help: 'Slices of read work that waited for the event loop to be less busy than rpc.maxLoopUtilization',
+      registers,
+    });
+  }
+
+  deferred(): void {
+    this.deferrals.inc();
   }
 
   refused(limit: string): void {

@@ -50,6 +50,12 @@ export interface RpcOptions {
   hosts: string[];
   /** Messages (calls or batches) worked on at once, node-wide; the others wait their turn. */
   maxConcurrentRequests: number;
+  /**
+   * How busy the event loop may be (its utilisation over the last 20 ms, 0…1) for read and
+   * subscribe work to go on: above it, each slice of read work waits for the next sample (one
+   * goes ahead per sample), so that consensus, gossip and transactions keep the loop. 1: no limit.
+   */
+  maxLoopUtilization: number;
   /** Bodies of the messages waiting for their turn, in bytes, at most; past it a message is refused (HTTP 503, -32005). */
   maxQueuedBytes: number;
   /** Most open HTTP and WebSocket connections; more are refused at accept. */
@@ -99,6 +105,7 @@ export const defaultRpcOptions: RpcOptions = {
   corsOrigins: [],
   hosts: ['localhost'],
   maxConcurrentRequests: 8,
+  maxLoopUtilization: 0.5,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxConnections: 512,
   headersTimeoutMs: 10_000,

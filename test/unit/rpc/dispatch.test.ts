@@ -158,6 +158,24 @@ describe('rpc/dispatch Dispatcher', () => {
     expect((parse((await second).body) as Answer).result).to.equal('cheap');
   });
 
+  it('a message that only writes does not wait behind reads that fill maxConcurrentRequests', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const o = resolveRpcOptions({ maxConcurrentRequests: 1 });
+    const d = new Dispatcher(o, { backend, logger: silentLogger(), metrics, limiter: new RateLimiter(o.rateLimits, 100) }, [
+      spec('slow', { handler: async () => (await blocked, 'done') }),
+      spec('cheap'),
+      spec('send', { group: 'write', handler: () => 'sent' }),
+    ]);
+    const read = d.dispatch({ jsonrpc: '2.0', method: 'slow', id: 1 }, ctx());
+    const queuedRead = d.dispatch({ jsonrpc: '2.0', method: 'cheap', id: 2 }, ctx());
+    const write = await d.dispatch([{ jsonrpc: '2.0', method: 'send', id: 3 }], ctx());
+    expect((parse(write.body) as Answer[])[0]!.result).to.equal('sent'); // while the read still holds the only read slot
+    release();
+    expect((parse((await read).body) as Answer).result).to.equal('done');
+    expect((parse((await queuedRead).body) as Answer).result).to.equal('cheap');
+  });
+
   it('notifications run and get no answer; a batch of only notifications answers nothing', async () => {
     const d = dispatcher();
     const out = await d.dispatch([{ jsonrpc: '2.0', method: 'cheap' }, { jsonrpc: '2.0', method: 'cheap' }], ctx());

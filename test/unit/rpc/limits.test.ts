@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RateLimiter, defaultRpcOptions } from '../../../rpc/index.js';
+import { LoopBudget, RateLimiter, defaultRpcOptions } from '../../../rpc/index.js';
 
 describe('rpc/limits RateLimiter', () => {
   const limits = { ...defaultRpcOptions.rateLimits, read: { rate: 10, burst: 20 }, write: { rate: 0, burst: 1 } };
@@ -66,5 +66,61 @@ describe('rpc/limits WorkGate', () => {
     gate.release();
     gate.release();
     expect(await gate.enter(1000)).to.equal(true); // nothing active: in at once, whatever its size
+  });
+});
+
+describe('rpc/limits LoopBudget', () => {
+  /** An event loop whose utilisation the test sets: eventLoopUtilization's shape, cumulative. */
+  function fakeLoop() {
+    const loop = { now: 0, active: 0, busy: 0 };
+    const elu = ((a?: { active: number; idle: number }, b?: { active: number; idle: number }) => {
+      if (a && b) {
+        const active = a.active - b.active;
+        const total = active + (a.idle - b.idle);
+        return { active, idle: a.idle - b.idle, utilization: total > 0 ? active / total : 0 };
+      }
+      return { active: loop.active, idle: loop.now - loop.active, utilization: 0 };
+    }) as typeof performance.eventLoopUtilization;
+    /** `ms` pass with the loop busy `busy` of the time. */
+    const pass = (ms: number, busy: number) => {
+      loop.now += ms;
+      loop.active += ms * busy;
+    };
+    return { loop, elu, pass };
+  }
+
+  it('lets read work go on while the loop is not busier than the limit, and holds it (one slice per sample) while it is', async () => {
+    const { loop, elu, pass } = fakeLoop();
+    const budget = new LoopBudget(0.5, 5, elu, () => loop.now);
+    pass(10, 0.2);
+    expect(budget.wait()).to.equal(undefined);
+    expect(budget.busy).to.be.closeTo(0.2, 1e-9);
+    pass(10, 0.9); // the loop is busy
+    const held = [budget.wait(), budget.wait(), budget.wait()];
+    expect(held.every((p) => p instanceof Promise)).to.equal(true);
+    expect(budget.deferred).to.equal(3);
+    const done: number[] = [];
+    held.forEach((p, i) => void p!.then(() => done.push(i)));
+    pass(10, 0.9); // still busy at the next sample: one goes ahead
+    await new Promise((r) => setTimeout(r, 7)); // (due after the budget's sample, whatever the delay)
+    expect(done).to.deep.equal([0]);
+    pass(10, 0.1); // quiet again: the rest go
+    await new Promise((r) => setTimeout(r, 7));
+    expect(done).to.deep.equal([0, 1, 2]);
+    expect(budget.wait()).to.equal(undefined);
+  });
+
+  it('a later slice queues behind the waiting ones, and 1 means no limit', () => {
+    const { loop, elu, pass } = fakeLoop();
+    const budget = new LoopBudget(0.5, 5, elu, () => loop.now);
+    pass(10, 1);
+    expect(budget.wait()).to.be.instanceOf(Promise);
+    pass(10, 0); // quiet, but one is already waiting: first come, first served
+    expect(budget.wait()).to.be.instanceOf(Promise);
+    const free = new LoopBudget(1, 5, elu, () => loop.now);
+    pass(10, 1);
+    expect(free.wait()).to.equal(undefined);
+    expect(() => new LoopBudget(0, 5)).to.throw(/maxLoopUtilization/);
+    expect(() => new LoopBudget(1.5, 5)).to.throw(/maxLoopUtilization/);
   });
 });
