@@ -6,7 +6,7 @@ import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
 import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
-import { StateMachine } from '../vm/index.js';
+import { StateMachine, type ModuleFault } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
 import { NodeError, NodeErrorCode } from './errors.js';
@@ -64,7 +64,9 @@ export class MetanodeNode {
     const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
     const { registry, bank } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
-    const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
+    const vmLog = logger.child({ module: 'vm' });
+    const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
+    const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank, onFault });
     // LevelDB writes CURRENT when it creates a database, and skips unreadable log records without
     // an error: a database that existed but now holds no chain lost its records, and writing a new
     // genesis over it would silently restart the chain from height 0.

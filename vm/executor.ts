@@ -34,16 +34,37 @@ export interface BuildResult extends ExecutionResult {
 
 export const UNKNOWN_KIND_CODE = 'VM_UNKNOWN_TX_KIND';
 export const MODULE_FAULT_CODE = 'VM_MODULE_FAULT';
+/** The block event recorded when a module's begin- or end-block hook throws. */
+export const HOOK_FAILED_EVENT = 'hook_failed';
+
+/** A module threw something other than TxError (a bug): what the node logs; receipts get a stable code. */
+export interface ModuleFault {
+  module: string;
+  /** 'deliverTx' (with the transaction's kind), 'beginBlock' or 'endBlock'. */
+  where: string;
+  height: number;
+  error: unknown;
+}
+
+/** A receipt's and a block event's code for what a module threw: its own for TxError, else MODULE_FAULT_CODE. */
+const faultCode = (e: unknown): string => (e instanceof TxError ? e.code : MODULE_FAULT_CODE);
 
 /**
  * Applies blocks deterministically: for each transaction, check chain id, signature and nonce
  * (a block that breaks these is invalid), charge the fee, bump the nonce, then run the module
  * after a checkpoint of the block's overlay, reverted if the module fails. Nothing here touches storage.
+ *
+ * A module that throws is never allowed to halt the chain or to put a JavaScript engine's words
+ * into consensus data (they differ between engine versions): a transaction it fails gets the
+ * thrown TxError's code and message (the module's own, deterministic words) or, for anything else,
+ * MODULE_FAULT_CODE and a fixed message; a begin- or end-block hook that throws has its writes and
+ * events reverted and a `vm/hook_failed` block event (module, hook, code) recorded instead, and the
+ * block goes on. What was thrown goes to `onFault`, for the node's log.
  */
 export class StateMachine {
   constructor(
     private readonly opts: { chainId: string },
-    private readonly deps: { registry: ModuleRegistry; fees: FeeHandler },
+    private readonly deps: { registry: ModuleRegistry; fees: FeeHandler; onFault?: (fault: ModuleFault) => void },
   ) {}
 
   get registry(): ModuleRegistry {
@@ -63,9 +84,9 @@ export class StateMachine {
     const state = new Overlay(base);
     const blockEvents: Event[] = [];
     const blockCtx: ExecContext = { block, state, emit: (e) => blockEvents.push(e) };
-    for (const m of this.deps.registry.modules) m.beginBlock?.(blockCtx);
+    this.hooks('beginBlock', blockCtx, blockEvents);
     const receipts = txs.map((tx, i) => this.deliver(state, block, tx, i, opts));
-    for (const m of this.deps.registry.modules) m.endBlock?.(blockCtx);
+    this.hooks('endBlock', blockCtx, blockEvents);
     return this.finish(base, state, receipts, blockEvents);
   }
 
@@ -77,7 +98,7 @@ export class StateMachine {
     const state = new Overlay(base);
     const blockEvents: Event[] = [];
     const blockCtx: ExecContext = { block, state, emit: (e) => blockEvents.push(e) };
-    for (const m of this.deps.registry.modules) m.beginBlock?.(blockCtx);
+    this.hooks('beginBlock', blockCtx, blockEvents);
     const included: Transaction[] = [];
     const excluded: { tx: Transaction; reason: VmError }[] = [];
     const receipts: Receipt[] = [];
@@ -90,8 +111,27 @@ export class StateMachine {
         excluded.push({ tx, reason: e });
       }
     }
-    for (const m of this.deps.registry.modules) m.endBlock?.(blockCtx);
+    this.hooks('endBlock', blockCtx, blockEvents);
     return { ...this.finish(base, state, receipts, blockEvents), included, excluded };
+  }
+
+  /** Runs each module's hook in registry order, each after a checkpoint (see the class comment). */
+  private hooks(hook: 'beginBlock' | 'endBlock', ctx: ExecContext, events: Event[]): void {
+    for (const m of this.deps.registry.modules) {
+      const run = m[hook];
+      if (!run) continue;
+      const mark = ctx.state.checkpoint();
+      const emitted = events.length;
+      try {
+        run.call(m, ctx);
+        ctx.state.release(mark);
+      } catch (e) {
+        ctx.state.revertTo(mark);
+        events.length = emitted;
+        events.push({ module: 'vm', type: HOOK_FAILED_EVENT, attributes: [['module', m.name], ['hook', hook], ['code', faultCode(e)]] });
+        this.deps.onFault?.({ module: m.name, where: hook, height: ctx.block.height, error: e });
+      }
+    }
   }
 
   private invalid(block: BlockInfo, tx: Transaction, index: number, why: string): never {
@@ -128,8 +168,12 @@ export class StateMachine {
       state.revertTo(mark);
       events.length = feeEvents;
       status = ReceiptStatus.Failed;
-      errorCode = e instanceof TxError ? e.code : MODULE_FAULT_CODE;
-      errorMessage = (e as Error).message;
+      errorCode = faultCode(e);
+      if (e instanceof TxError) errorMessage = e.message;
+      else {
+        errorMessage = `the ${tx.kind.slice(0, tx.kind.indexOf('.'))} module failed on this transaction (a fault of the module, reported in the node's log)`;
+        this.deps.onFault?.({ module: tx.kind.slice(0, tx.kind.indexOf('.')), where: `deliverTx ${tx.kind}`, height: block.height, error: e });
+      }
     }
     return new Receipt({ txHash: tx.hash(), status, errorCode, errorMessage, fee: tx.fee, events });
   }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { concatBytes, fromKey, ReceiptStatus, toHex, toKey, utf8, type Transaction } from '../../../chain/index.js';
 import {
   getNonce,
+  HOOK_FAILED_EVENT,
   MODULE_FAULT_CODE,
   ModuleRegistry,
   StateMachine,
@@ -12,6 +13,7 @@ import {
   WorldState,
   type ExecContext,
   type Module,
+  type ModuleFault,
   type TxContext,
 } from '../../../vm/index.js';
 import { BankErrorCode, BankModule, FEE_ASSET } from '../../../vm/modules/bank/index.js';
@@ -174,6 +176,9 @@ describe('vm/executor', () => {
       readonly name = 'fake';
       readonly methods = ['ok', 'fail', 'crash'];
       readonly hooks: string[] = [];
+      /** Heights at which a hook throws (a bug, or a TxError with a code) after writing and emitting. */
+      crashBeginAt = -1;
+      failEndAt = -1;
       decodePayload(_method: string, payload: Uint8Array): Uint8Array {
         return payload;
       }
@@ -184,10 +189,15 @@ describe('vm/executor', () => {
       beginBlock(ctx: ExecContext): void {
         this.hooks.push(`begin ${ctx.block.height}`);
         ctx.emit({ module: 'fake', type: 'begin', attributes: [] });
+        if (ctx.block.height === this.crashBeginAt) {
+          ctx.state.set(utf8('fake/begin-crash'), utf8('x'));
+          throw new TypeError("Cannot read properties of undefined (reading 'x')");
+        }
       }
       endBlock(ctx: ExecContext): void {
         this.hooks.push(`end ${ctx.block.height}`);
         ctx.state.set(utf8('fake/last'), utf8(String(ctx.block.height)));
+        if (ctx.block.height === this.failEndAt) throw new TxError('FAKE_END_FAILED', 'asked to fail');
       }
       deliverTx(ctx: TxContext, method: string, args: unknown): void {
         const payload = args as Uint8Array;
@@ -202,15 +212,16 @@ describe('vm/executor', () => {
       }
     }
 
-    function fakeVm(): { sm: StateMachine; world: WorldState; fake: FakeModule; bank: BankModule } {
+    function fakeVm(): { sm: StateMachine; world: WorldState; fake: FakeModule; bank: BankModule; faults: ModuleFault[] } {
       const bank = new BankModule();
       const fake = new FakeModule();
-      const sm = new StateMachine({ chainId: CHAIN_ID }, { registry: new ModuleRegistry([bank, fake]), fees: bank });
+      const faults: ModuleFault[] = [];
+      const sm = new StateMachine({ chainId: CHAIN_ID }, { registry: new ModuleRegistry([bank, fake]), fees: bank, onFault: (f) => void faults.push(f) });
       const world = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
       const doc = testGenesis({ balances: [{ NEX: 100_000n }] });
       const g = sm.genesis(world, { chainId: CHAIN_ID, height: 0, timestamp: 0, proposer: ZERO_ADDRESS }, doc.modules);
       world.apply(g.writes, g.tree, 0);
-      return { sm, world, fake, bank };
+      return { sm, world, fake, bank, faults };
     }
 
     it('genesis runs every module; hooks run around the transactions in order', () => {
@@ -235,7 +246,9 @@ describe('vm/executor', () => {
         [ReceiptStatus.Failed, 'FAKE_FAILED'],
         [ReceiptStatus.Failed, MODULE_FAULT_CODE],
       ]);
-      expect(r.receipts[2]!.errorMessage).to.equal('a bug in the module');
+      // A crash's words are the engine's, not consensus data: the receipt has fixed ones; the node's log gets the error.
+      expect(r.receipts[2]!.errorMessage).to.equal("the fake module failed on this transaction (a fault of the module, reported in the node's log)");
+      expect(r.receipts[1]!.errorMessage).to.equal('asked to fail');
       // Events of a failed transaction are dropped except the fee.
       expect(r.receipts.map((x) => x.events.map((e) => e.type))).to.deep.equal([['fee', 'ok'], ['fee'], ['fee']]);
       const map = new StateMap();
@@ -245,6 +258,33 @@ describe('vm/executor', () => {
       expect(map.data.has('fake/c')).to.equal(false);
       world.apply(r.writes, r.tree, 1);
       expect(getNonce(world, A)).to.equal(3n);
+    });
+
+    it('a hook that throws has its writes and events reverted and a hook_failed block event instead; the block goes on', () => {
+      const { sm, world, fake, faults } = fakeVm();
+      fake.crashBeginAt = 2;
+      fake.failEndAt = 2;
+      const txs = [signedTx(alice, { nonce: 0n, kind: 'fake.ok', payload: utf8('a') })];
+      for (const r of [sm.execute(world, blockInfo(2, PROPOSER), txs), sm.build(world, blockInfo(2, PROPOSER), txs)]) {
+        expect(r.receipts.map((x) => x.status)).to.deep.equal([ReceiptStatus.Success]);
+        expect(r.blockEvents).to.deep.equal([
+          { module: 'vm', type: HOOK_FAILED_EVENT, attributes: [['module', 'fake'], ['hook', 'beginBlock'], ['code', MODULE_FAULT_CODE]] },
+          { module: 'vm', type: HOOK_FAILED_EVENT, attributes: [['module', 'fake'], ['hook', 'endBlock'], ['code', 'FAKE_END_FAILED']] },
+        ]);
+        expect(r.writes.has(toKey(utf8('fake/begin-crash')))).to.equal(false);
+        expect(r.writes.has(toKey(utf8('fake/last')))).to.equal(false); // the end-block hook's write went with it
+        expect(r.writes.get(toKey(utf8('fake/a')))).to.deep.equal(utf8('ok')); // the transaction's stayed
+      }
+      expect(faults.map((f) => [f.module, f.where, f.height])).to.deep.equal([
+        ['fake', 'beginBlock', 2],
+        ['fake', 'endBlock', 2],
+        ['fake', 'beginBlock', 2],
+        ['fake', 'endBlock', 2],
+      ]);
+      expect((faults[0]!.error as Error).message).to.match(/Cannot read properties/);
+      // The same block gives the same result every time (the fault's text is nowhere in it).
+      const again = sm.execute(world, blockInfo(2, PROPOSER), txs);
+      expect(again.stateRoot).to.deep.equal(sm.execute(world, blockInfo(2, PROPOSER), txs).stateRoot);
     });
   });
 
