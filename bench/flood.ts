@@ -8,14 +8,15 @@
  */
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { defaultRpcOptions } from '../rpc/index.js';
 
 const { values: a } = parseArgs({
   options: {
     rpc: { type: 'string' },
     clients: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
-    /** The node's rpc.rateLimits.read rate (units per second). */
-    rate: { type: 'string', default: '2000' },
+    /** The node's rpc.rateLimits.read rate (units per second; default: the node's default). */
+    rate: { type: 'string', default: String(defaultRpcOptions.rateLimits.read.rate) },
     factor: { type: 'string', default: '1.2' },
     /** The clients' source addresses, comma-separated (default 127.0.0.2, 127.0.0.3, …). */
     from: { type: 'string' },
