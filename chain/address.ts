@@ -14,6 +14,14 @@ export function addressFromPublicKey(publicKey: Uint8Array): Uint8Array {
   return taggedHash(HashTag.Address, publicKey).subarray(0, ADDRESS_LENGTH);
 }
 
+/**
+ * The account of a module (staking's bonded pool, the treasury…): derived from its name under a
+ * tag of its own, so no key can sign for it; only the module moves its funds.
+ */
+export function moduleAddress(name: string): Uint8Array {
+  return taggedHash(HashTag.ModuleAccount, new TextEncoder().encode(name)).subarray(0, ADDRESS_LENGTH);
+}
+
 /** Recently seen addresses, each as one shared array and its key string. */
 const shared = new Map<string, { address: Uint8Array; key: string }>();
 const SHARED_CACHE_MAX = 100_000;

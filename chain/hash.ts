@@ -13,6 +13,8 @@ export const HashTag = {
   CommitVote: 0x06,
   Address: 0x07,
   BlsPossession: 0x08,
+  /** A module's own account (chain/address.ts moduleAddress): no key derives it. */
+  ModuleAccount: 0x09,
   MerkleLeaf: 0x10,
   MerkleNode: 0x11,
   MerkleEmpty: 0x12,

@@ -41,6 +41,7 @@ describe('chain/hash', () => {
       CommitVote: 0x06,
       Address: 0x07,
       BlsPossession: 0x08,
+      ModuleAccount: 0x09,
       MerkleLeaf: 0x10,
       MerkleNode: 0x11,
       MerkleEmpty: 0x12,

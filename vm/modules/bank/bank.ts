@@ -1,4 +1,4 @@
-import { asRlpUint, formatAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
+import { asRlpUint, formatAddress, moduleAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, FeeHandler, Module, QueryContext, TxContext } from '../../module.js';
 import type { Overlay, StateReader } from '../../state/overlay.js';
@@ -23,9 +23,41 @@ export function isAsset(s: string): s is Asset {
   return (ASSETS as readonly string[]).includes(s);
 }
 
+/** What a module's bank keeper may do besides moving funds: create them, destroy them. */
+export type BankPermission = 'mint' | 'burn';
+
 /**
- * The bank: balances of GEN, NEX, FLX and AUR in base units, transfers, and the NEX fee paid to
- * the proposer. A zero balance is stored as absence. Transfers conserve every asset's supply.
+ * What the bank hands another module (through that module's constructor): balances, moves
+ * between any two accounts (the module decides whose funds it may move: a transaction's sender
+ * into the module's account, as an escrow, and back), and, with the permission, minting into and
+ * burning from the module's own account. Every change is a bank event in the receipt or the
+ * block's events, and the asset's supply follows mints and burns.
+ */
+export interface BankKeeper {
+  /** The module's account (moduleAddress of its name). */
+  readonly account: Uint8Array;
+  balance(state: StateReader, address: Uint8Array, asset: Asset): bigint;
+  supply(state: StateReader, asset: Asset): bigint;
+  /** Moves `amount`; TxError BANK_INSUFFICIENT_FUNDS (nothing moved) when `from` has less. */
+  transfer(ctx: ExecContext, from: Uint8Array, to: Uint8Array, asset: Asset, amount: bigint): void;
+  /** Creates `amount` in the module's account (0: nothing). Needs the mint permission. */
+  mint(ctx: ExecContext, asset: Asset, amount: bigint): void;
+  /** Destroys `amount` from the module's account (0: nothing); TxError when it holds less. Needs the burn permission. */
+  burn(ctx: ExecContext, asset: Asset, amount: bigint): void;
+}
+
+/** A module account, as the bank lists it. */
+export interface ModuleAccount {
+  module: string;
+  address: Uint8Array;
+  permissions: readonly BankPermission[];
+}
+
+/**
+ * The bank: balances of GEN, NEX, FLX and AUR in base units, transfers, the NEX fee paid to the
+ * proposer, and the keepers other modules hold (module accounts, mint and burn). A zero balance
+ * is stored as absence. Transfers conserve every asset's supply; mints and burns change it by
+ * what they create and destroy, so the balances of every account always add up to the supply.
  */
 export class BankModule implements Module, FeeHandler {
   readonly name = 'bank';
@@ -33,6 +65,53 @@ export class BankModule implements Module, FeeHandler {
   /** The proposer of the block being executed, and its key string (one block at a time). */
   private proposer?: Uint8Array;
   private proposerKey = '';
+  private readonly accounts = new Map<string, ModuleAccount>();
+
+  /**
+   * The keeper for module `module`, with its permissions. Called once per module while the
+   * modules are put together (vm/modules/index.ts); the accounts are listed by the
+   * `module_accounts` query.
+   */
+  keeper(module: string, permissions: readonly BankPermission[] = []): BankKeeper {
+    if (this.accounts.has(module)) throw new Error(`the bank already has a keeper for module "${module}"`);
+    const account: ModuleAccount = { module, address: moduleAddress(module), permissions: [...permissions] };
+    this.accounts.set(module, account);
+    const accountKey = toKey(account.address);
+    const may = (p: BankPermission) => {
+      if (!account.permissions.includes(p)) throw new Error(`module "${module}" has no ${p} permission in the bank`);
+    };
+    return {
+      account: account.address,
+      balance: (state, address, asset) => this.balance(state, address, asset),
+      supply: (state, asset) => this.supply(state, asset),
+      transfer: (ctx, from, to, asset, amount) => this.transfer(ctx, from, to, asset, amount),
+      mint: (ctx, asset, amount) => {
+        may('mint');
+        if (amount === 0n) return;
+        if (amount < 0n || !isAsset(asset)) throw new Error(`bad mint of ${amount} ${asset}`);
+        const key = balanceKeyOf(accountKey, asset);
+        writeUint(ctx.state, key, readUint(ctx.state, key) + amount);
+        writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) + amount);
+        ctx.emit(new SupplyEvent('mint', module, account.address, asset, amount));
+      },
+      burn: (ctx, asset, amount) => {
+        may('burn');
+        if (amount === 0n) return;
+        if (amount < 0n || !isAsset(asset)) throw new Error(`bad burn of ${amount} ${asset}`);
+        const key = balanceKeyOf(accountKey, asset);
+        const held = readUint(ctx.state, key);
+        if (held < amount) throw new TxError(BankErrorCode.InsufficientFunds, `insufficient ${asset} to burn: module ${module} holds ${held}, needed ${amount} (base units)`);
+        writeUint(ctx.state, key, held - amount);
+        writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) - amount);
+        ctx.emit(new SupplyEvent('burn', module, account.address, asset, amount));
+      },
+    };
+  }
+
+  /** The module accounts, in the order their keepers were made. */
+  get moduleAccounts(): readonly ModuleAccount[] {
+    return [...this.accounts.values()];
+  }
 
   balance(state: Reader, address: Uint8Array, asset: Asset): bigint {
     return readUint(state, balanceKeyOf(toKey(address), asset));
@@ -153,6 +232,8 @@ export class BankModule implements Module, FeeHandler {
         return ASSETS.map((a) => ({ symbol: a, decimals: this.decimals(ctx.state, a), supply: this.supply(ctx.state, a).toString() }));
       case 'params':
         return { minFee: this.minFee(ctx.state).toString(), feeAsset: FEE_ASSET };
+      case 'module_accounts':
+        return this.moduleAccounts.map((a) => ({ module: a.module, address: formatAddress(a.address), permissions: a.permissions }));
       case 'balances': {
         const address = (params as { address: Uint8Array }).address;
         return Object.fromEntries(ASSETS.map((a) => [a, this.balance(ctx.state, address, a).toString()]));
@@ -196,5 +277,20 @@ class TransferEvent implements Event {
   ) {}
   get attributes(): [string, string][] {
     return [['from', formatAddress(this.from, this.fromKey)], ['to', formatAddress(this.to, this.toKey)], ['asset', this.asset], ['amount', this.amount.toString()]];
+  }
+}
+
+/** bank/mint or bank/burn: a module created or destroyed funds in its own account. */
+class SupplyEvent implements Event {
+  readonly module = 'bank';
+  constructor(
+    readonly type: 'mint' | 'burn',
+    private readonly by: string,
+    private readonly account: Uint8Array,
+    private readonly asset: string,
+    private readonly amount: bigint,
+  ) {}
+  get attributes(): [string, string][] {
+    return [['module', this.by], ['account', formatAddress(this.account)], ['asset', this.asset], ['amount', this.amount.toString()]];
   }
 }
