@@ -71,7 +71,8 @@ export class CommitCertificate implements CommitCertificateFields {
     if (this.signers.length !== Math.ceil(validators.size / 8)) fail('signer bitmap has the wrong length');
     const idx = this.signerIndices();
     if (idx.some((i) => i >= validators.size)) fail('signer bitmap names a validator outside the set');
-    if (idx.length < validators.quorum) fail(`has ${idx.length} signers, quorum is ${validators.quorum}`);
+    const power = idx.reduce((n, i) => n + validators.validators[i]!.power, 0n);
+    if (power < validators.quorumPower) fail(`has ${idx.length} signers with power ${power}, quorum is ${validators.quorumPower} of ${validators.totalPower}`);
     const keys = idx.map((i) => validators.validators[i]!.blsPublicKey);
     if (!blsFastAggregateVerify(commitVoteMessage(chainId, height, this.round, blockHash), keys, this.signature)) {
       fail('aggregate signature does not verify');

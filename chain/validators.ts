@@ -50,9 +50,55 @@ export class ValidatorSet {
     return this.validators.length;
   }
 
-  /** Byzantine quorum: more than two thirds of the validators (ceil(2n/3), IBFT 2.0). */
-  get quorum(): number {
-    return Math.ceil((2 * this.validators.length) / 3);
+  /**
+   * Byzantine quorum, by voting power: ⌈2T/3⌉ of the total power T (IBFT 2.0's ⌈2n/3⌉ when every
+   * validator has power 1). Two quorums share more than T/3, more than the faulty power can be.
+   */
+  get quorumPower(): bigint {
+    return (2n * this.totalPower + 2n) / 3n;
+  }
+
+  /** The most power that may be faulty, F = ⌊(T−1)/3⌋: power above it includes an honest validator. */
+  get faultyPower(): bigint {
+    return (this.totalPower - 1n) / 3n;
+  }
+
+  /** The voting power of the distinct members among `senders` (non-members count nothing). */
+  powerOf(senders: Iterable<Uint8Array>): bigint {
+    let sum = 0n;
+    const seen = new Set<number>();
+    for (const s of senders) {
+      const i = this.indexOf(s);
+      if (i < 0 || seen.has(i)) continue;
+      seen.add(i);
+      sum += this.validators[i]!.power;
+    }
+    return sum;
+  }
+
+  /** Whether `senders` hold a quorum of the power. */
+  hasQuorum(senders: Iterable<Uint8Array>): boolean {
+    return this.powerOf(senders) >= this.quorumPower;
+  }
+
+  /** Whether `senders` hold more than the faulty power (so at least one of them is honest: IBFT's f+1). */
+  exceedsFaulty(senders: Iterable<Uint8Array>): boolean {
+    return this.powerOf(senders) > this.faultyPower;
+  }
+
+  /** The shortest prefix of `items` (by their senders) that holds a quorum, or undefined if all of them do not. */
+  quorumPrefix<T>(items: readonly T[], sender: (item: T) => Uint8Array): T[] | undefined {
+    let sum = 0n;
+    const seen = new Set<number>();
+    for (let n = 0; n < items.length; n++) {
+      const i = this.indexOf(sender(items[n]!));
+      if (i >= 0 && !seen.has(i)) {
+        seen.add(i);
+        sum += this.validators[i]!.power;
+      }
+      if (sum >= this.quorumPower) return items.slice(0, n + 1);
+    }
+    return undefined;
   }
 
   indexOf(address: Uint8Array): number {

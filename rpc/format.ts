@@ -85,7 +85,9 @@ export function validatorSetToJson(height: number, v: ValidatorSet) {
   return {
     height,
     hash: toHex(v.hash()),
-    quorum: v.quorum,
+    /** Voting power a certificate needs (⌈2T/3⌉ of the total), decimal like each validator's power. */
+    quorum: v.quorumPower.toString(),
+    totalPower: v.totalPower.toString(),
     validators: v.validators.map((x) => ({
       address: formatAddress(x.address),
       publicKey: toHex(x.publicKey),

@@ -275,10 +275,6 @@ export class IbftCore {
     return equalBytes(this.valset.proposer(this.height, round).address, this.deps.key.address);
   }
 
-  private get f(): number {
-    return Math.floor((this.valset.size - 1) / 3);
-  }
-
   private async roundChangeTo(round: number, why: string): Promise<void> {
     if (round <= this.round && why !== 'restart') return;
     this.deps.logger.info({ height: this.height, round, why }, 'round change');
@@ -327,18 +323,21 @@ export class IbftCore {
     if (env) await this.onProposal(env, 'self');
   }
 
-  /** With a quorum of ROUND-CHANGEs for `round`, its proposer proposes: the highest prepared block, or a new one. */
+  /** With ROUND-CHANGEs for `round` holding a quorum of the power, its proposer proposes: the highest prepared block, or a new one. */
   private async maybeProposeAfterRoundChange(round: number): Promise<void> {
     const rcs = this.roundChanges.get(round);
-    if (round === 0 || round !== this.round || !rcs || rcs.size < this.valset.quorum || !this.isProposer(round) || this.proposedRounds.has(round)) return;
+    if (round === 0 || round !== this.round || !rcs || !this.isProposer(round) || this.proposedRounds.has(round)) return;
     const all = [...rcs.values()];
     let best: Envelope | undefined;
     for (const e of all) {
       const p = e.message.body.prepared;
       if (p && (!best || p.round > best.message.body.prepared!.round)) best = e;
     }
-    const justification = all.slice(0, this.valset.quorum).map((e) => e.message);
-    if (best && !justification.includes(best.message)) justification[justification.length - 1] = best.message;
+    // The one that reports the highest prepared round goes first, so it is in the justification.
+    const ordered = best ? [best, ...all.filter((e) => e !== best)] : all;
+    const quorum = this.valset.quorumPrefix(ordered, (e) => e.message.sender);
+    if (!quorum) return;
+    const justification = quorum.map((e) => e.message);
     if (best) await this.propose(round, best.block!, justification, best.prepares);
     else await this.proposeNew(round, justification, []);
   }
@@ -467,9 +466,10 @@ export class IbftCore {
     const proposal = this.proposals.get(round);
     if (!proposal || round !== this.round) return;
     const votes = this.prepares.get(round)?.get(hex(proposal.digest));
-    if (!votes || votes.size < this.valset.quorum) return;
+    const prepares = votes && this.valset.quorumPrefix([...votes.values()], (m) => m.sender);
+    if (!prepares) return;
     if (this.prepared?.round === round) return;
-    this.prepared = { round, digest: proposal.digest, block: proposal.executed.block, prepares: [...votes.values()].slice(0, this.valset.quorum) };
+    this.prepared = { round, digest: proposal.digest, block: proposal.executed.block, prepares };
     this.armRoundTimer();
     const seal = this.deps.key.bls.sign(commitVoteMessage(this.deps.chain.chainId, this.height, round, proposal.digest));
     await this.signAndSend(
@@ -511,12 +511,12 @@ export class IbftCore {
       votes.delete(sender);
       this.penalise(this.commitOrigins.get(m) ?? 'unknown', 'COMMIT with an invalid seal');
     }
-    return votes.size >= this.valset.quorum ? aggregate() : undefined;
+    return this.valset.hasQuorum([...votes.values()].map((m) => m.sender)) ? aggregate() : undefined;
   }
 
   private async checkCommitted(round: number, digest: Uint8Array): Promise<void> {
     const votes = this.commits.get(round)?.get(hex(digest));
-    if (!votes || votes.size < this.valset.quorum || this.committing) return;
+    if (!votes || this.committing || !this.valset.hasQuorum([...votes.values()].map((m) => m.sender))) return;
     let executed = this.executedProposal(digest);
     if (!executed && this.prepared && equalBytes(this.prepared.digest, digest)) {
       try {
@@ -566,11 +566,15 @@ export class IbftCore {
     if (rcs.has(sender)) return;
     rcs.set(sender, env);
 
-    // f+1 validators are in later rounds: follow them to the lowest of those rounds.
+    // Validators holding more than the faulty power (IBFT's f+1) are in later rounds: follow them to the lowest of those rounds.
     if (m.round > this.round) {
-      const ahead = new Map<string, number>();
-      for (const [r, byS] of this.roundChanges) if (r > this.round) for (const s of byS.keys()) ahead.set(s, Math.min(ahead.get(s) ?? r, r));
-      if (ahead.size >= this.f + 1) await this.roundChangeTo(Math.min(...ahead.values()), `${ahead.size} validators are in later rounds`);
+      const ahead = new Map<string, { round: number; sender: Uint8Array }>();
+      for (const [r, byS] of this.roundChanges) {
+        if (r <= this.round) continue;
+        for (const [s, e] of byS) if (!ahead.has(s) || ahead.get(s)!.round > r) ahead.set(s, { round: r, sender: e.message.sender });
+      }
+      const senders = [...ahead.values()];
+      if (this.valset.exceedsFaulty(senders.map((a) => a.sender))) await this.roundChangeTo(Math.min(...senders.map((a) => a.round)), `${ahead.size} validators are in later rounds`);
     }
     await this.maybeProposeAfterRoundChange(m.round);
   }

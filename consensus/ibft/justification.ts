@@ -1,4 +1,4 @@
-import { equalBytes, toKey, type ValidatorSet } from '../../chain/index.js';
+import { equalBytes, type ValidatorSet } from '../../chain/index.js';
 import { MsgType, type Envelope, type SignedMessage } from './messages.js';
 
 /**
@@ -6,33 +6,29 @@ import { MsgType, type Envelope, type SignedMessage } from './messages.js';
  * PREPAREs for one block in one round) and the justification of a round > 0 PROPOSAL.
  */
 
-/** True when `prepares` are a quorum of distinct validators' PREPAREs for (height, round, digest). */
+/** True when `prepares` are PREPAREs of distinct validators holding a quorum of the power for (height, round, digest). */
 export function isPreparedCertificate(chainId: string, valset: ValidatorSet, height: number, round: number, digest: Uint8Array, prepares: readonly SignedMessage[]): boolean {
-  const senders = new Set<string>();
   for (const p of prepares) {
     const b = p.body;
     if (b.type !== MsgType.Prepare || b.height !== height || b.round !== round || !equalBytes(b.digest!, digest) || !p.verify(chainId, valset)) return false;
-    senders.add(toKey(p.sender));
   }
-  return senders.size >= valset.quorum;
+  return valset.hasQuorum(prepares.map((p) => p.sender));
 }
 
 /**
- * A round > 0 PROPOSAL is justified by a quorum of ROUND-CHANGEs for its round and, when any of
+ * A round > 0 PROPOSAL is justified by ROUND-CHANGEs holding a quorum of the power for its round and, when any of
  * them reports a prepared block, by the prepared certificate of the highest such round, whose
  * block the proposal must be: so a block that may have been committed is never replaced.
  */
 export function isJustifiedProposal(chainId: string, valset: ValidatorSet, env: Envelope): boolean {
   const { height, round, digest } = env.message.body;
-  const senders = new Set<string>();
   let highest: { round: number; digest: Uint8Array } | undefined;
   for (const rc of env.roundChanges) {
     const b = rc.body;
     if (b.type !== MsgType.RoundChange || b.height !== height || b.round !== round || !rc.verify(chainId, valset)) return false;
-    senders.add(toKey(rc.sender));
     if (b.prepared && (!highest || b.prepared.round > highest.round)) highest = b.prepared;
   }
-  if (senders.size < valset.quorum) return false;
+  if (!valset.hasQuorum(env.roundChanges.map((rc) => rc.sender))) return false;
   if (!highest) return true;
   return equalBytes(highest.digest, digest!) && isPreparedCertificate(chainId, valset, height, highest.round, highest.digest, env.prepares);
 }

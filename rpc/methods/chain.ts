@@ -177,7 +177,7 @@ export const chainMethods: MethodSpec[] = [
     summary: 'The validator set in force at a height (default: the next block).',
     params: [P.height('height', 'block height or "latest"', false)],
     result: { name: 'validators', description: 'the validator set', schema: { type: 'object' } },
-    example: { params: ['latest'], result: { height: 43, hash: H, quorum: 1, validators: [{ address: 'mn1…', publicKey: '0x…', blsPublicKey: '0x…', power: '1' }] } },
+    example: { params: ['latest'], result: { height: 43, hash: H, quorum: '1', totalPower: '1', validators: [{ address: 'mn1…', publicKey: '0x…', blsPublicKey: '0x…', power: '1' }] } },
     handler: (b, [height]) => {
       const h = height === 'latest' ? b.chain.height + 1 : (height as number);
       if (h > b.chain.height + 1) return null;

@@ -226,7 +226,8 @@ export interface ReceiptJson {
 export interface ValidatorsJson {
   height: number;
   hash: string;
-  quorum: number;
+  quorum: string;
+  totalPower: string;
   validators: { address: string; publicKey: string; blsPublicKey: string; power: string }[];
 }
 

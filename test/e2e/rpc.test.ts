@@ -227,7 +227,8 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const next = await rpc.call<ValidatorsJson>('chain_getValidators');
       const head = await rpc.call<HeadJson>('chain_getHead');
       expect(next.height).to.be.within(before.height + 1, head.height + 1);
-      expect(next.quorum).to.equal(1);
+      expect(next.quorum).to.equal('1');
+      expect(next.totalPower).to.equal('1');
       expect(next.validators).to.have.length(1);
       const v = next.validators[0]!;
       expect(v.address).to.equal(validator);

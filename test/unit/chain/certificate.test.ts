@@ -25,6 +25,7 @@ import {
   rawList,
   unhex,
   validatorFixture,
+  equalPowerFixture,
 } from './fixtures.js';
 
 const BLOCK_HASH = '56777c6c879488c3e5e102c8806ef1349aea330a077f38328626ff795b68e5be';
@@ -45,6 +46,7 @@ function withField(i: number, encoded: Uint8Array): Uint8Array {
 describe('chain/certificate', () => {
   const blockHash = unhex(BLOCK_HASH);
   const { set, keys } = validatorFixture();
+  const equal = equalPowerFixture();
 
   describe('golden vector', () => {
     it('the fixture header hashes to the certified block hash', () => {
@@ -70,7 +72,7 @@ describe('chain/certificate', () => {
       expect(cert.round).to.equal(0);
       expect(hex(cert.blockHash)).to.equal(BLOCK_HASH);
       expect(hex(cert.serialize())).to.equal(CERT_HEX);
-      expect(() => cert.verify(CHAIN_ID, set, HEADER_HEIGHT, blockHash)).to.not.throw();
+      expect(() => cert.verify(CHAIN_ID, equal, HEADER_HEIGHT, blockHash)).to.not.throw();
     });
 
     it('the aggregate does not depend on the order of the votes', () => {
@@ -81,14 +83,24 @@ describe('chain/certificate', () => {
   });
 
   describe('verify', () => {
-    const verify = (cert: CommitCertificate, height = HEADER_HEIGHT, hash = blockHash): void => cert.verify(CHAIN_ID, set, height, hash);
+    const verify = (cert: CommitCertificate, height = HEADER_HEIGHT, hash = blockHash): void => cert.verify(CHAIN_ID, equal, height, hash);
     const rejects = (cert: CommitCertificate, message: RegExp, height = HEADER_HEIGHT, hash = blockHash): void => {
       expectChainError(() => verify(cert, height, hash), ChainErrorCode.InvalidCertificate, message);
     };
 
-    it('4 validators, quorum 3', () => {
-      expect(set.size).to.equal(4);
-      expect(set.quorum).to.equal(3);
+    it('4 validators of power 1, quorum 3', () => {
+      expect(equal.size).to.equal(4);
+      expect(equal.quorumPower).to.equal(3n);
+    });
+
+    it('counts the signers\' power: with powers 10, 30, 20, 40 the three holding 60 of 100 fail; signers with 67 or more verify, even two of four', () => {
+      expect(set.validators.map((v) => v.power)).to.deep.equal([10n, 30n, 20n, 40n]);
+      expectChainError(() => certificateFixture(blockHash, [0, 1, 2]).verify(CHAIN_ID, set, HEADER_HEIGHT, blockHash), ChainErrorCode.InvalidCertificate, /has 3 signers with power 60, quorum is 67 of 100/);
+      for (const signers of [[0, 1, 3], [0, 2, 3], [1, 2, 3], [0, 1, 2, 3]]) {
+        expect(() => certificateFixture(blockHash, signers).verify(CHAIN_ID, set, HEADER_HEIGHT, blockHash), signers.join(',')).to.not.throw();
+      }
+      // Two validators holding 70 of 100 are a quorum by themselves.
+      expect(() => certificateFixture(blockHash, [1, 3]).verify(CHAIN_ID, set, HEADER_HEIGHT, blockHash)).to.not.throw();
     });
 
     it('3 signers verify, whichever 3; so do all 4', () => {
@@ -98,7 +110,7 @@ describe('chain/certificate', () => {
     });
 
     it('2 signers (below quorum) fail', () => {
-      rejects(certificateFixture(blockHash, [0, 1]), /has 2 signers, quorum is 3/);
+      rejects(certificateFixture(blockHash, [0, 1]), /has 2 signers with power 2, quorum is 3 of 4/);
       rejects(certificateFixture(blockHash, [3]), /has 1 signers/);
       const good = certificateFixture(blockHash);
       rejects(new CommitCertificate({ ...good, signers: Uint8Array.of(0) }), /has 0 signers/);
@@ -117,7 +129,7 @@ describe('chain/certificate', () => {
     });
 
     it('a wrong chain id fails', () => {
-      expectChainError(() => certificateFixture(blockHash).verify('other-chain', set, HEADER_HEIGHT, blockHash), ChainErrorCode.InvalidCertificate, /does not verify/);
+      expectChainError(() => certificateFixture(blockHash).verify('other-chain', equal, HEADER_HEIGHT, blockHash), ChainErrorCode.InvalidCertificate, /does not verify/);
     });
 
     it('signatures over a different message fail', () => {

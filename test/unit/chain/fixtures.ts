@@ -118,6 +118,15 @@ export function validatorFixture(): { set: ValidatorSet; keys: ValidatorKeys[] }
   return { set, keys };
 }
 
+/**
+ * The fixture's validators with power 1 each (quorum 3 of 4): the golden certificates, signed by
+ * validators 0, 1 and 2, were made when a quorum was a count; with the fixture's powers (10, 30,
+ * 20, 40 in set order) those three hold 60 of 100, short of the 67 a quorum needs.
+ */
+export function equalPowerFixture(): ValidatorSet {
+  return new ValidatorSet(validatorFixture().set.validators.map((v) => ({ ...v, power: 1n })));
+}
+
 // ---- Objects ----
 
 export function txFixture(): Transaction {

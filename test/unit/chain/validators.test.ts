@@ -60,10 +60,26 @@ describe('chain/validators', () => {
   });
 
   describe('quorum', () => {
-    it('is ceil(2n/3) validators for n = 1..10', () => {
-      const got = [];
-      for (let n = 1; n <= 10; n++) got.push(new ValidatorSet(Array.from({ length: n }, (_, i) => validator(i + 1))).quorum);
-      expect(got).to.deep.equal([1, 2, 2, 3, 4, 4, 5, 6, 6, 7]);
+    it('is ceil(2n/3) validators for n = 1..10 when every power is 1 (IBFT 2.0), and F = floor((n-1)/3)', () => {
+      const sets = Array.from({ length: 10 }, (_, n) => new ValidatorSet(Array.from({ length: n + 1 }, (_, i) => validator(i + 1))));
+      expect(sets.map((s) => Number(s.quorumPower))).to.deep.equal([1, 2, 2, 3, 4, 4, 5, 6, 6, 7]);
+      expect(sets.map((s) => Number(s.faultyPower))).to.deep.equal([0, 0, 0, 1, 1, 1, 2, 2, 2, 3]);
+    });
+
+    it('counts power, not validators: one with more than a third can block a quorum alone; three with less cannot', () => {
+      const vs = [validator(1, 34n), validator(2, 22n), validator(3, 22n), validator(4, 22n)]; // T = 100, quorum 67, F = 33
+      const set = new ValidatorSet(vs);
+      expect([set.quorumPower, set.faultyPower]).to.deep.equal([67n, 33n]);
+      const addr = (i: number) => vs[i]!.address;
+      expect(set.hasQuorum([addr(1), addr(2), addr(3)])).to.equal(false); // 66: without the big one, no quorum
+      expect(set.hasQuorum([addr(0), addr(1), addr(2)])).to.equal(true); // 78
+      expect(set.hasQuorum([addr(0), addr(0), addr(0), addr(1)])).to.equal(false); // a sender counts once: 56
+      expect(set.exceedsFaulty([addr(0)])).to.equal(true); // 34 > 33: at least one honest
+      expect(set.exceedsFaulty([addr(1)])).to.equal(false);
+      expect(set.powerOf([validator(9).address])).to.equal(0n); // not a member
+      const items = [addr(1), addr(1), addr(2), addr(0), addr(3)];
+      expect(set.quorumPrefix(items, (a) => a)).to.deep.equal(items.slice(0, 4)); // 22 + 22 + 34 = 78
+      expect(set.quorumPrefix([addr(1), addr(2), addr(3)], (a) => a)).to.equal(undefined);
     });
 
     it('proposer is round-robin over the sorted set', () => {

@@ -240,7 +240,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
       {
         what: 'with no signers',
         make: (e) => new CommitCertificate({ height: 1, round: 0, blockHash: e.block.hash(), signers: new Uint8Array(1), signature: certificate(e).signature }),
-        message: /has 0 signers, quorum is 1/,
+        message: /has 0 signers with power 0, quorum is 1 of 1/,
       },
       {
         what: 'signed for round 0 but claiming round 1',

@@ -301,3 +301,32 @@ describe('IBFT simulation, n = 1', () => {
     expect(sent.get(Topic.Blocks) ?? 0, 'block announcements').to.be.at.least(5);
   });
 });
+
+describe('IBFT simulation, unequal voting power (34, 22, 22, 22: quorum 67 of 100)', () => {
+  const powers = [34n, 22n, 22n, 22n];
+
+  it('the validator with more than a third of the power halts the chain alone, without a fork, and it resumes when that one returns', async () => {
+    const sim = await Simulation.create({ n: 4, seed: 11, powers });
+    sim.startTraffic(400);
+    await expectLiveness(sim, 4, 30_000);
+    sim.crash(0);
+    const live = sim.nodes.filter((x) => x.up);
+    await sim.runFor(5_000); // what was in flight may still finish a height
+    const frozen = maxHeight(sim, live);
+    await sim.runFor(60_000);
+    expect(maxHeight(sim, live), 'three validators with 66 of 100 make no block').to.equal(frozen);
+    await sim.restart(0);
+    await expectLiveness(sim, frozen + 2, 120_000);
+    await sim.checkAll();
+  });
+
+  it('any one of the others may stop: the remaining 78 of 100 go on committing', async () => {
+    const sim = await Simulation.create({ n: 4, seed: 12, powers });
+    sim.startTraffic(400);
+    await expectLiveness(sim, 3, 30_000);
+    sim.crash(2);
+    const live = sim.nodes.filter((x) => x.up);
+    await expectLiveness(sim, maxHeight(sim, live) + 5, 120_000, live);
+    await sim.checkAll();
+  });
+});

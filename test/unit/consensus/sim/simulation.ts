@@ -31,6 +31,8 @@ export const SIM_SYNC: Partial<SyncOptions> = { pollIntervalMs: 2_000, batchSize
 export interface SimOptions {
   n: number;
   seed: number;
+  /** Voting power of each validator (default 1 each). */
+  powers?: bigint[];
   faults?: LinkFaults;
   ibft?: Partial<IbftOptions>;
   sync?: Partial<SyncOptions>;
@@ -45,9 +47,9 @@ export interface SimOptions {
 }
 
 /** The validator set of an n-node simulation (what its genesis holds). */
-export function simValidatorSet(n: number): ValidatorSet {
+export function simValidatorSet(n: number, powers?: bigint[]): ValidatorSet {
   return new ValidatorSet(
-    Array.from({ length: n }, (_, i) => simValidatorKey(i)).map((k) => ({ address: k.address, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, power: 1n })),
+    Array.from({ length: n }, (_, i) => simValidatorKey(i)).map((k, i) => ({ address: k.address, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, power: powers?.[i] ?? 1n })),
   );
 }
 
@@ -117,10 +119,10 @@ export class Simulation {
     this.genesis = buildGenesis({
       chainId: SIM_CHAIN_ID,
       genesisTime: SIM_GENESIS_TIME,
-      validators: keys.map((k) => ({ publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, blsProofOfPossession: k.bls.proofOfPossession() })),
+      validators: keys.map((k, i) => ({ publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, blsProofOfPossession: k.bls.proofOfPossession(), power: opts.powers?.[i] ?? 1n })),
       devAccounts: opts.accounts ?? 4,
     });
-    this.valset = simValidatorSet(n);
+    this.valset = simValidatorSet(n, opts.powers);
     this.scheduler = new Scheduler(SIM_GENESIS_TIME.getTime());
     const ids = keys.map((_, i) => `v${i}`);
     this.hub = new SimHub(this.scheduler, this.prng.fork(), ids);
