@@ -3,7 +3,8 @@ import { ChainError, ChainErrorCode } from './errors.js';
 import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
 import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
-export const HEADER_VERSION = 1;
+/** 2: eventsRoot (the block's begin/end-block events) after receiptsRoot. */
+export const HEADER_VERSION = 2;
 
 export interface HeaderFields {
   version: number;
@@ -16,6 +17,8 @@ export interface HeaderFields {
   proposer: Uint8Array;
   txRoot: Uint8Array;
   receiptsRoot: Uint8Array;
+  /** Merkle root of the events of the block's begin- and end-block hooks (chain/receipt.ts blockEventsRoot). */
+  eventsRoot: Uint8Array;
   /** Root of the state after applying this block. */
   stateRoot: Uint8Array;
   /** Hash of the validator set that commits this block. */
@@ -24,7 +27,7 @@ export interface HeaderFields {
 
 /**
  * RLP: [version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot,
- * stateRoot, validatorsHash]. The commit certificate travels beside the header (in Block), so
+ * eventsRoot, stateRoot, validatorsHash]. The commit certificate travels beside the header (in Block), so
  * the block hash is fixed before validators vote on it.
  */
 export class BlockHeader implements HeaderFields {
@@ -36,13 +39,14 @@ export class BlockHeader implements HeaderFields {
   readonly proposer: Uint8Array;
   readonly txRoot: Uint8Array;
   readonly receiptsRoot: Uint8Array;
+  readonly eventsRoot: Uint8Array;
   readonly stateRoot: Uint8Array;
   readonly validatorsHash: Uint8Array;
   private _bytes?: Uint8Array;
   private _hash?: Uint8Array;
 
   constructor(f: HeaderFields) {
-    for (const [name, v] of [['parentHash', f.parentHash], ['txRoot', f.txRoot], ['receiptsRoot', f.receiptsRoot], ['stateRoot', f.stateRoot], ['validatorsHash', f.validatorsHash]] as const) {
+    for (const [name, v] of [['parentHash', f.parentHash], ['txRoot', f.txRoot], ['receiptsRoot', f.receiptsRoot], ['eventsRoot', f.eventsRoot], ['stateRoot', f.stateRoot], ['validatorsHash', f.validatorsHash]] as const) {
       if (v.length !== HASH_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.${name} must be ${HASH_LENGTH} bytes`);
     }
     if (f.proposer.length !== ADDRESS_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.proposer must be ${ADDRESS_LENGTH} bytes`);
@@ -56,6 +60,7 @@ export class BlockHeader implements HeaderFields {
     this.proposer = f.proposer;
     this.txRoot = f.txRoot;
     this.receiptsRoot = f.receiptsRoot;
+    this.eventsRoot = f.eventsRoot;
     this.stateRoot = f.stateRoot;
     this.validatorsHash = f.validatorsHash;
   }
@@ -70,6 +75,7 @@ export class BlockHeader implements HeaderFields {
       this.proposer,
       this.txRoot,
       this.receiptsRoot,
+      this.eventsRoot,
       this.stateRoot,
       this.validatorsHash,
     ];
@@ -89,9 +95,9 @@ export function decodeHeader(bytes: Uint8Array): BlockHeader {
 }
 
 export function headerFromRlp(item: RlpItem): BlockHeader {
-  const f = decodeList(item, 10, 'header');
+  const f = decodeList(item, 11, 'header');
   const version = asSafeUint(f[0], 'header.version');
-  if (version !== HEADER_VERSION) throw new ChainError(ChainErrorCode.FieldValue, `unsupported header version ${version}`);
+  if (version !== HEADER_VERSION) throw new ChainError(ChainErrorCode.FieldValue, `unsupported header version ${version} (this build reads version ${HEADER_VERSION})`);
   return new BlockHeader({
     version,
     chainId: asString(f[1], 'header.chainId', 64),
@@ -101,7 +107,8 @@ export function headerFromRlp(item: RlpItem): BlockHeader {
     proposer: asBytes(f[5], 'header.proposer', ADDRESS_LENGTH),
     txRoot: asBytes(f[6], 'header.txRoot', HASH_LENGTH),
     receiptsRoot: asBytes(f[7], 'header.receiptsRoot', HASH_LENGTH),
-    stateRoot: asBytes(f[8], 'header.stateRoot', HASH_LENGTH),
-    validatorsHash: asBytes(f[9], 'header.validatorsHash', HASH_LENGTH),
+    eventsRoot: asBytes(f[8], 'header.eventsRoot', HASH_LENGTH),
+    stateRoot: asBytes(f[9], 'header.stateRoot', HASH_LENGTH),
+    validatorsHash: asBytes(f[10], 'header.validatorsHash', HASH_LENGTH),
   });
 }

@@ -1,6 +1,7 @@
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash } from './hash.js';
-import { asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpItem } from './rlp.js';
+import { merkleRoot } from './merkle.js';
+import { asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
 /** Something a module recorded while executing a transaction, e.g. bank/transfer. */
 export interface Event {
@@ -50,12 +51,47 @@ export class Receipt implements ReceiptFields {
   }
 
   serialize(): Uint8Array {
-    return (this._bytes ??= rlpEncode([this.txHash, this.status, this.errorCode, this.errorMessage, this.fee, this.events.map((e) => [e.module, e.type, e.attributes])]));
+    return (this._bytes ??= rlpEncode([this.txHash, this.status, this.errorCode, this.errorMessage, this.fee, this.events.map(eventRaw)]));
   }
 
   hash(): Uint8Array {
     return (this._hash ??= taggedHash(HashTag.Receipt, this.serialize()));
   }
+}
+
+/** An event's RLP: [module, type, [[key, value]...]]. */
+function eventRaw(e: Event): RlpInput {
+  return [e.module, e.type, e.attributes as RlpInput];
+}
+
+function eventFromRlp(ev: RlpItem, i: number): Event {
+  const e = decodeList(ev, 3, `events[${i}]`);
+  return {
+    module: asString(e[0], 'event.module'),
+    type: asString(e[1], 'event.type'),
+    attributes: asList(e[2], 'event.attributes').map((a) => {
+      const kv = decodeList(a, 2, 'event.attribute');
+      return [asString(kv[0], 'event.attribute.key'), asString(kv[1], 'event.attribute.value', 4096)] as const;
+    }),
+  };
+}
+
+/**
+ * The events of a block's begin- and end-block hooks (not tied to a transaction): rewards,
+ * jailings, a hook's failure. The header commits to them (eventsRoot: the Merkle root of each
+ * event's RLP, so one can be proven), and they are stored and served beside the receipts.
+ */
+export function blockEventsRoot(events: readonly Event[]): Uint8Array {
+  return merkleRoot(events.map((e) => rlpEncode(eventRaw(e))));
+}
+
+/** A block's events as stored: RLP [[module, type, [[k, v]...]]...]. */
+export function encodeBlockEvents(events: readonly Event[]): Uint8Array {
+  return rlpEncode(events.map(eventRaw));
+}
+
+export function decodeBlockEvents(bytes: Uint8Array): Event[] {
+  return asList(rlpDecode(bytes, 'block events'), 'block events').map(eventFromRlp);
 }
 
 export function decodeReceipt(bytes: Uint8Array): Receipt {
@@ -66,17 +102,7 @@ export function receiptFromRlp(item: RlpItem): Receipt {
   const f = decodeList(item, 6, 'receipt');
   const status = asSafeUint(f[1], 'receipt.status');
   if (status !== 0 && status !== 1) throw new ChainError(ChainErrorCode.FieldValue, `receipt.status must be 0 or 1, got ${status}`);
-  const events = asList(f[5], 'receipt.events').map((ev, i) => {
-    const e = decodeList(ev, 3, `receipt.events[${i}]`);
-    return {
-      module: asString(e[0], 'event.module'),
-      type: asString(e[1], 'event.type'),
-      attributes: asList(e[2], 'event.attributes').map((a) => {
-        const kv = decodeList(a, 2, 'event.attribute');
-        return [asString(kv[0], 'event.attribute.key'), asString(kv[1], 'event.attribute.value', 4096)] as const;
-      }),
-    };
-  });
+  const events = asList(f[5], 'receipt.events').map(eventFromRlp);
   return new Receipt({
     txHash: asBytes(f[0], 'receipt.txHash', 32),
     status: status as ReceiptStatus,

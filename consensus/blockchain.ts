@@ -5,11 +5,13 @@ import {
   Block,
   BlockHeader,
   HEADER_VERSION,
+  blockEventsRoot,
   equalBytes,
   merkleRoot,
   toHex,
   txRoot,
   type CommitCertificate,
+  type Event,
   type Receipt,
   type Transaction,
   type ValidatorSet,
@@ -26,6 +28,8 @@ export const MAX_CLOCK_DRIFT_MS = 15_000;
 export interface CommittedBlock {
   block: Block;
   receipts: readonly Receipt[];
+  /** Events of the block's begin- and end-block hooks. */
+  blockEvents: readonly Event[];
 }
 
 /** A block that could not be written (WriteFailure.final: for good, the chain takes no more). */
@@ -174,6 +178,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       proposer,
       txRoot: txRoot(build.included),
       receiptsRoot: merkleRoot(build.receipts.map((r) => r.serialize())),
+      eventsRoot: blockEventsRoot(build.blockEvents),
       stateRoot: build.stateRoot,
       validatorsHash: this.validatorSet(height).hash(),
     });
@@ -210,6 +215,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     }
     if (!equalBytes(result!.stateRoot, h.stateRoot)) bad(`state root ${toHex(result!.stateRoot)} after execution differs from the header's`);
     if (!equalBytes(merkleRoot(result!.receipts.map((r) => r.serialize())), h.receiptsRoot)) bad('receipts root does not match');
+    if (!equalBytes(blockEventsRoot(result!.blockEvents), h.eventsRoot)) bad('events root does not match');
     return { block, result: result! };
   }
 
@@ -228,11 +234,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!opts.certificateVerified) certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
     const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
-    await this.write({ block, receipts: result.receipts, stateWrites: result.writes, accounts });
+    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
-    this.emit('committed', { block, receipts: result.receipts });
+    this.emit('committed', { block, receipts: result.receipts, blockEvents: result.blockEvents });
   }
 
   /** Writes a block, retrying a failed write with backoff (BlockchainOptions.writeRetries). */

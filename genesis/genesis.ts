@@ -92,6 +92,7 @@ export function genesisHeader(doc: GenesisDoc, stateRoot: Uint8Array): BlockHead
     proposer: new Uint8Array(ADDRESS_LENGTH),
     txRoot: EMPTY_MERKLE_ROOT,
     receiptsRoot: EMPTY_MERKLE_ROOT,
+    eventsRoot: EMPTY_MERKLE_ROOT,
     stateRoot,
     validatorsHash: genesisValidatorSet(doc).hash(),
   });

@@ -5,6 +5,7 @@ import {
   type Block,
   type BlockHeader,
   type CommitCertificate,
+  type Event,
   type Receipt,
   type Transaction,
   type ValidatorSet,
@@ -24,6 +25,7 @@ export function headerToJson(h: BlockHeader) {
     proposer: formatAddress(h.proposer),
     txRoot: toHex(h.txRoot),
     receiptsRoot: toHex(h.receiptsRoot),
+    eventsRoot: toHex(h.eventsRoot),
     stateRoot: toHex(h.stateRoot),
     validatorsHash: toHex(h.validatorsHash),
   };
@@ -65,7 +67,7 @@ export function receiptToJson(r: Receipt, loc: TxLocationJson) {
     errorCode: r.errorCode || null,
     errorMessage: r.errorMessage || null,
     fee: formatAmount(r.fee),
-    events: r.events.map((e) => ({ module: e.module, type: e.type, attributes: Object.fromEntries(e.attributes) })),
+    events: eventsToJson(r.events),
   };
 }
 
@@ -96,3 +98,11 @@ export function validatorSetToJson(height: number, v: ValidatorSet) {
     })),
   };
 }
+
+/** Events as JSON: attributes as an object (keys are unique within an event). */
+export function eventsToJson(events: readonly Event[]): { module: string; type: string; attributes: Record<string, string> }[] {
+  return events.map((e) => ({ module: e.module, type: e.type, attributes: Object.fromEntries(e.attributes) }));
+}
+
+/** A block's begin/end-block events (chain_getBlockEvents, the blockEvents subscription). */
+export const blockEventsToJson = eventsToJson;

@@ -3,17 +3,17 @@ import type { Logger } from 'pino';
 import { formatAddress, toHex, type Transaction } from '../chain/index.js';
 import type { CommittedBlock } from '../consensus/index.js';
 import type { RpcBackend } from './backend.js';
-import { headerToJson, receiptToJson, txToJson } from './format.js';
+import { blockEventsToJson, headerToJson, receiptToJson, txToJson } from './format.js';
 import type { RpcMetrics } from './metrics.js';
 
-export const SUBSCRIPTION_KINDS = ['newHeads', 'receipts', 'pendingTransactions'] as const;
+export const SUBSCRIPTION_KINDS = ['newHeads', 'receipts', 'pendingTransactions', 'blockEvents'] as const;
 export type SubscriptionKind = (typeof SUBSCRIPTION_KINDS)[number];
 
-/** Narrows `receipts` and `pendingTransactions`: both conditions must hold when both are given. */
+/** Narrows `receipts`, `pendingTransactions` and `blockEvents`: both conditions must hold when both are given. */
 export interface SubscriptionFilter {
-  /** The sender, or an account the transaction's module names (a transfer's recipient). */
+  /** The sender, or an account the transaction's module names (a transfer's recipient); for block events, an account an event names. */
   address?: Uint8Array;
-  /** The module the transaction calls (`bank` for `bank.transfer`) or that emitted one of its events. */
+  /** The module the transaction calls (`bank` for `bank.transfer`) or that emitted one of its events; for block events, the module that emitted it. */
   module?: string;
 }
 
@@ -31,7 +31,8 @@ export interface SubscriptionSession {
 interface Subscription {
   id: string;
   kind: SubscriptionKind;
-  filter: { address?: string; module?: string };
+  /** address: hex; named: the same address as events spell it (bech32). */
+  filter: { address?: string; named?: string; module?: string };
   subscriber: Subscriber;
 }
 
@@ -72,7 +73,7 @@ export class SubscriptionHub {
 
   add(subscriber: Subscriber, kind: SubscriptionKind, filter: SubscriptionFilter): string {
     const id = toHex(randomBytes(16));
-    const match = { ...(filter.address ? { address: toHex(filter.address) } : {}), ...(filter.module !== undefined ? { module: filter.module } : {}) };
+    const match = { ...(filter.address ? { address: toHex(filter.address), named: formatAddress(filter.address) } : {}), ...(filter.module !== undefined ? { module: filter.module } : {}) };
     this.byKind.get(kind)!.set(id, { id, kind, filter: match, subscriber });
     this.deps.metrics.wsSubscriptions(this.size);
     return id;
@@ -96,7 +97,7 @@ export class SubscriptionHub {
   }
 
   private readonly onCommitted = (c: CommittedBlock): void => {
-    if (this.byKind.get('newHeads')!.size === 0 && this.byKind.get('receipts')!.size === 0) return;
+    if (this.byKind.get('newHeads')!.size === 0 && this.byKind.get('receipts')!.size === 0 && (this.byKind.get('blockEvents')!.size === 0 || c.blockEvents.length === 0)) return;
     setImmediate(() => this.guard('block', () => this.publishBlock(c)));
   };
 
@@ -115,13 +116,14 @@ export class SubscriptionHub {
     });
   }
 
-  private publishBlock({ block, receipts }: CommittedBlock): void {
+  private publishBlock({ block, receipts, blockEvents }: CommittedBlock): void {
     if (!this.running) return;
     const heads = [...this.byKind.get('newHeads')!.values()];
     if (heads.length > 0) {
       const json = JSON.stringify({ ...headerToJson(block.header), transactionCount: block.transactions.length });
       for (const s of heads) s.subscriber.notify(s.id, json);
     }
+    this.publishBlockEvents(block, blockEvents);
     const subs = [...this.byKind.get('receipts')!.values()];
     if (subs.length === 0 || block.transactions.length === 0) return;
     const registry = this.deps.backend.chain.stateMachine.registry;
@@ -136,6 +138,22 @@ export class SubscriptionHub {
         s.subscriber.notify(s.id, json);
       }
     });
+  }
+
+  /** Per subscription, the block's events that match its filter, if any: {height, hash, events}. */
+  private publishBlockEvents(block: CommittedBlock['block'], events: CommittedBlock['blockEvents']): void {
+    const subs = [...this.byKind.get('blockEvents')!.values()];
+    if (subs.length === 0 || events.length === 0) return;
+    const all = blockEventsToJson(events);
+    const hash = toHex(block.hash());
+    let everything: string | undefined;
+    for (const s of subs) {
+      const { module, named } = s.filter;
+      const picked = module === undefined && named === undefined ? all : all.filter((e) => (module === undefined || e.module === module) && (named === undefined || Object.values(e.attributes).includes(named)));
+      if (picked.length === 0) continue;
+      const json = picked === all ? (everything ??= JSON.stringify({ height: block.height, hash, events: all })) : JSON.stringify({ height: block.height, hash, events: picked });
+      s.subscriber.notify(s.id, json);
+    }
   }
 
   private guard(what: string, f: () => void): void {

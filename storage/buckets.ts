@@ -17,6 +17,8 @@ export const Bucket = {
   AccountTxRetired: 0x0a,
   SignLog: 0x0b,
   AccountTxByBlock: 0x0c,
+  /** A block's begin/end-block events, when it has any. */
+  BlockEventsByHeight: 0x0d,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 

@@ -11,7 +11,9 @@ import {
   decodeTransaction,
   decodeValidatorSet,
   readU64be,
+  decodeBlockEvents,
   decodeReceipt,
+  encodeBlockEvents,
   rlpDecode,
   rlpEncode,
   toHex,
@@ -20,6 +22,7 @@ import {
   uintBytes,
   utf8,
   type CommitCertificate,
+  type Event,
   type Receipt,
   type Transaction,
   type ValidatorSet,
@@ -48,6 +51,8 @@ export interface AccountTxEntry extends TxLocation {
 export interface BlockCommit {
   block: Block;
   receipts: readonly Receipt[];
+  /** The events of the block's begin- and end-block hooks (none: nothing is written). */
+  blockEvents?: readonly Event[];
   /** State changes: latin1 key → value, or null for a deletion. */
   stateWrites: Map<string, Uint8Array | null>;
   /** The validator set from this height on, when it changes (always at genesis). */
@@ -75,7 +80,7 @@ export class ChainStore {
    * RECENT_MAX_TXS transactions, whichever is less, but always the newest block (each cached
    * transaction keeps its decoded form and receipt alive).
    */
-  private recent: { block: Block; receipts: readonly Receipt[] }[] = [];
+  private recent: { block: Block; receipts: readonly Receipt[]; blockEvents: readonly Event[] }[] = [];
   private readonly valsetCache = new Map<number, ValidatorSet>();
 
   private constructor(private readonly kv: KVController) {}
@@ -124,6 +129,8 @@ export class ChainStore {
       { type: 'append', key: heightKey(Bucket.BodyByHeight, h), value: rlpEncode(block.transactions.map((t) => t.serialize())) },
       { type: 'append', key: heightKey(Bucket.ReceiptsByHeight, h), value: rlpEncode(receipts.map((r) => r.serialize())) },
     ];
+    const blockEvents = c.blockEvents ?? [];
+    if (blockEvents.length) ops.push({ type: 'append', key: heightKey(Bucket.BlockEventsByHeight, h), value: encodeBlockEvents(blockEvents) });
     if (block.certificate) ops.push({ type: 'put', key: heightKey(Bucket.CertificateByHeight, h), value: block.certificate.serialize() });
     // The account index: per address, the block's transactions that touched it, in index order.
     const touched = new Map<string, { address: Uint8Array; indices: number[] }>();
@@ -168,13 +175,13 @@ export class ChainStore {
       this.valsetHeights.push(h);
       this.valsetCache.set(h, c.validatorSet);
     }
-    this.recent.push({ block, receipts });
+    this.recent.push({ block, receipts, blockEvents });
     let txs = 0;
     for (const r of this.recent) txs += r.block.transactions.length;
     while (this.recent.length > RECENT_MAX_BLOCKS || (this.recent.length > 1 && txs > RECENT_MAX_TXS)) txs -= this.recent.shift()!.block.transactions.length;
   }
 
-  private recentAt(height: number): { block: Block; receipts: readonly Receipt[] } | undefined {
+  private recentAt(height: number): { block: Block; receipts: readonly Receipt[]; blockEvents: readonly Event[] } | undefined {
     for (const r of this.recent) if (r.block.height === height) return r;
     return undefined;
   }
@@ -220,6 +227,15 @@ export class ChainStore {
     const v = await this.kv.getAppended(heightKey(Bucket.ReceiptsByHeight, height));
     if (!v) return undefined;
     return this.decode(() => asList(rlpDecode(v, 'receipts'), 'receipts').map((r, i) => decodeReceipt(asBytes(r, `receipt ${i}`))), `receipts ${height}`);
+  }
+
+  /** The events of block `height`'s begin- and end-block hooks ([] when it had none), or undefined for a block not stored. */
+  async blockEvents(height: number): Promise<Event[] | undefined> {
+    const cached = this.recentAt(height);
+    if (cached) return [...cached.blockEvents];
+    const v = await this.kv.getAppended(heightKey(Bucket.BlockEventsByHeight, height));
+    if (v) return this.decode(() => decodeBlockEvents(v), `block events ${height}`);
+    return (await this.header(height)) ? [] : undefined;
   }
 
   async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {

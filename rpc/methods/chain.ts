@@ -1,6 +1,6 @@
 import { formatAddress, toHex } from '../../chain/index.js';
 import type { RpcBackend } from '../backend.js';
-import { blockToJson, headerToJson, receiptToJson, txToJson, validatorSetToJson } from '../format.js';
+import { blockEventsToJson, blockToJson, headerToJson, receiptToJson, txToJson, validatorSetToJson } from '../format.js';
 import type { MethodSpec } from '../method.js';
 import { P, formatTxCursor, heightCursor, txCursor, type Page } from '../params.js';
 
@@ -170,6 +170,23 @@ export const chainMethods: MethodSpec[] = [
       if (!loc) return null;
       const receipts = await b.chain.blocks.receipts(loc.blockHeight);
       return receiptToJson(receipts![loc.index]!, loc);
+    },
+  },
+  {
+    name: 'chain_getBlockEvents',
+    summary: "The events of a committed block's begin- and end-block hooks (rewards, jailings, a hook's failure), which its header's eventsRoot commits to; null above the head.",
+    params: [P.height('height', 'block height or "latest"')],
+    result: { name: 'blockEvents', description: '{ height, hash, events }, or null', schema: { type: 'object' } },
+    example: { params: [7], result: { height: 7, hash: H, events: [{ module: 'vm', type: 'hook_failed', attributes: { module: 'staking', hook: 'endBlock', code: 'VM_MODULE_FAULT' } }] } },
+    cost: async (b, [height]) => {
+      const events = await b.chain.blocks.blockEvents(height === 'latest' ? b.chain.height : (height as number));
+      return 1 + (events?.length ?? 0) * 0.2;
+    },
+    handler: async (b, [height]) => {
+      const h = height === 'latest' ? b.chain.height : (height as number);
+      const [header, events] = await Promise.all([b.chain.blocks.header(h), b.chain.blocks.blockEvents(h)]);
+      if (!header || !events) return null;
+      return { height: h, hash: toHex(header.hash()), events: blockEventsToJson(events) };
     },
   },
   {

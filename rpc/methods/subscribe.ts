@@ -35,7 +35,7 @@ export const subscribeMethods: MethodSpec[] = [
     handler: (_b, [kind, filter], ctx) => {
       const s = session(ctx, 'subscribe');
       const f = filter as SubscriptionFilter;
-      if (kind === 'newHeads' && (f.address !== undefined || f.module !== undefined)) throw new RpcError(RpcErrorCode.InvalidParams, 'invalid params: "filter" applies to receipts and pendingTransactions, not newHeads', { param: 'filter' });
+      if (kind === 'newHeads' && (f.address !== undefined || f.module !== undefined)) throw new RpcError(RpcErrorCode.InvalidParams, 'invalid params: "filter" applies to receipts, pendingTransactions and blockEvents, not newHeads', { param: 'filter' });
       return s.subscribe(kind as SubscriptionKind, f);
     },
   },

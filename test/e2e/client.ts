@@ -198,6 +198,7 @@ export interface BlockJson<Tx = string | TxJson> {
   proposer: string;
   txRoot: string;
   receiptsRoot: string;
+  eventsRoot: string;
   stateRoot: string;
   validatorsHash: string;
   transactionCount: number;

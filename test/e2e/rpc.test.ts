@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import {
+  EMPTY_MERKLE_ROOT,
   Ed25519Key,
   Transaction,
   fromHex,
@@ -242,6 +243,15 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const genesisBlock = await rpc.call<BlockJson>('chain_getBlockByHeight', [0]);
       expect(atZero.hash).to.equal(genesisBlock.validatorsHash);
       expect(await rpc.call('chain_getValidators', [head.height + 1000])).to.equal(null);
+    });
+
+    it("chain_getBlockEvents: a block's hook events (none from the bank), the hash its header's eventsRoot belongs to, null above the head", async () => {
+      const head = await rpc.call<HeadJson>('chain_getHead');
+      const got = await rpc.call<{ height: number; hash: string; events: unknown[] }>('chain_getBlockEvents', [head.height]);
+      expect(got).to.deep.equal({ height: head.height, hash: head.hash, events: [] });
+      const block = await rpc.call<BlockJson>('chain_getBlockByHeight', [head.height]);
+      expect(block.eventsRoot).to.equal(toHex(EMPTY_MERKLE_ROOT));
+      expect(await rpc.call('chain_getBlockEvents', [head.height + 1000])).to.equal(null);
     });
 
     it('state_getAccount: nonce and every balance; zeros for an unknown account', async () => {

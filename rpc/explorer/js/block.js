@@ -93,6 +93,7 @@ export async function block([ref], ctx) {
         ['Transactions', String(b.transactionCount)],
         ['Transactions root', h('span', { class: 'mono' }, b.txRoot)],
         ['Receipts root', h('span', { class: 'mono' }, b.receiptsRoot)],
+        ['Events root', h('span', { class: 'mono' }, b.eventsRoot)],
         ['State root', h('span', { class: 'mono' }, b.stateRoot)],
         ['Validators hash', h('span', { class: 'mono' }, b.validatorsHash)],
         ['Chain · version', `${b.chainId} · v${b.version}`],

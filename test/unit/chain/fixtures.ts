@@ -185,6 +185,7 @@ export function headerFixture(): BlockHeader {
     proposer: addressFromPublicKey(edKey(1).publicKey),
     txRoot: txRoot([tx]),
     receiptsRoot: merkleRoot([receiptFixture(tx).hash()]),
+    eventsRoot: filled(0x22),
     stateRoot: filled(0x33),
     validatorsHash: set.hash(),
   });

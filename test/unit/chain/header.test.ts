@@ -3,8 +3,8 @@ import { BlockHeader, ChainErrorCode, decodeHeader, HEADER_VERSION, rlpDecode, r
 import { encodedFields, expectChainError, filled, HEADER_HEIGHT, HEADER_TIMESTAMP, headerFixture, hex, longFormString, prefixedString, rawList, unhex } from './fixtures.js';
 
 const HEADER_HEX =
-  'f8d3018f6d6574616e6f64652d676f6c64656e2aa0111111111111111111111111111111111111111111111111111111111111111186018bcfe568009414db125626bc4b01a0944f8213551b352a9645daa09659be6a8669733fe80bcc62aa1afb7ce10017014ff300a32b5c69988fb7af8da0947f1fdbfd7d14cbd729af53a1b7fe664849c8990be30d587fb8581d7804c8f8a03333333333333333333333333333333333333333333333333333333333333333a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0';
-const HEADER_HASH = '56777c6c879488c3e5e102c8806ef1349aea330a077f38328626ff795b68e5be';
+  'f8f4028f6d6574616e6f64652d676f6c64656e2aa0111111111111111111111111111111111111111111111111111111111111111186018bcfe568009414db125626bc4b01a0944f8213551b352a9645daa09659be6a8669733fe80bcc62aa1afb7ce10017014ff300a32b5c69988fb7af8da0947f1fdbfd7d14cbd729af53a1b7fe664849c8990be30d587fb8581d7804c8f8a02222222222222222222222222222222222222222222222222222222222222222a03333333333333333333333333333333333333333333333333333333333333333a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0';
+const HEADER_HASH = 'a0db088a2283088caa3cf77ab06620c9c910eb6f92ffef06aeabb4c7b0d2bcab';
 
 function headerItems(): RlpItem[] {
   return rlpDecode(unhex(HEADER_HEX), 'header') as RlpItem[];
@@ -45,9 +45,10 @@ describe('chain/header', () => {
         { proposer: filled(0, 20) },
         { txRoot: filled(0) },
         { receiptsRoot: filled(0) },
+        { eventsRoot: filled(0) },
         { stateRoot: filled(0) },
         { validatorsHash: filled(0) },
-        { version: 2 },
+        { version: 3 },
       ];
       const hashes = new Set([HEADER_HASH]);
       for (const v of variants) hashes.add(hex(new BlockHeader({ ...base, ...v }).hash()));
@@ -60,8 +61,8 @@ describe('chain/header', () => {
       expectChainError(() => decodeHeader(Uint8Array.of(...unhex(HEADER_HEX), 0x80)), ChainErrorCode.InvalidRlp);
     });
 
-    it('non-canonical RLP: version 1 as 0x8101, long-form chain id', () => {
-      expectChainError(() => decodeHeader(withField(0, prefixedString(Uint8Array.of(1)))), ChainErrorCode.NonCanonical);
+    it('non-canonical RLP: version 2 as 0x8102, long-form chain id', () => {
+      expectChainError(() => decodeHeader(withField(0, prefixedString(Uint8Array.of(2)))), ChainErrorCode.NonCanonical);
       expectChainError(() => decodeHeader(withField(1, longFormString(utf8('metanode-golden')))), ChainErrorCode.NonCanonical);
     });
 
@@ -71,15 +72,15 @@ describe('chain/header', () => {
     });
 
     it('wrong field count', () => {
-      expectChainError(() => decodeHeader(rlpEncode(headerItems().slice(0, 9))), ChainErrorCode.FieldCount, /expected 10 fields, got 9/);
+      expectChainError(() => decodeHeader(rlpEncode(headerItems().slice(0, 10))), ChainErrorCode.FieldCount, /expected 11 fields, got 10/);
       expectChainError(() => decodeHeader(rlpEncode([...headerItems(), new Uint8Array(0)])), ChainErrorCode.FieldCount);
     });
 
     it('wrong field lengths: proposer address 19 bytes, hashes 31 bytes', () => {
       expectChainError(() => decodeHeader(withField(5, rlpEncode(filled(1, 19)))), ChainErrorCode.FieldLength, /proposer/);
       expectChainError(() => decodeHeader(withField(5, rlpEncode(filled(1, 21)))), ChainErrorCode.FieldLength, /proposer/);
-      const names = ['parentHash', 'txRoot', 'receiptsRoot', 'stateRoot', 'validatorsHash'];
-      [3, 6, 7, 8, 9].forEach((i, n) => {
+      const names = ['parentHash', 'txRoot', 'receiptsRoot', 'eventsRoot', 'stateRoot', 'validatorsHash'];
+      [3, 6, 7, 8, 9, 10].forEach((i, n) => {
         expectChainError(() => decodeHeader(withField(i, rlpEncode(filled(1, 31)))), ChainErrorCode.FieldLength, new RegExp(names[n]!));
         expectChainError(() => decodeHeader(withField(i, rlpEncode(filled(1, 33)))), ChainErrorCode.FieldLength);
       });
@@ -90,7 +91,8 @@ describe('chain/header', () => {
     });
 
     it('an unsupported version', () => {
-      expectChainError(() => decodeHeader(withField(0, rlpEncode(uintBytes(2)))), ChainErrorCode.FieldValue, /version 2/);
+      expectChainError(() => decodeHeader(withField(0, rlpEncode(uintBytes(1)))), ChainErrorCode.FieldValue, /version 1 \(this build reads version 2\)/);
+      expectChainError(() => decodeHeader(withField(0, rlpEncode(uintBytes(3)))), ChainErrorCode.FieldValue, /version 3/);
       expectChainError(() => decodeHeader(withField(0, rlpEncode(uintBytes(0)))), ChainErrorCode.FieldValue, /version 0/);
     });
 

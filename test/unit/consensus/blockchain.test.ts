@@ -5,10 +5,14 @@ import {
   BlockHeader,
   ChainError,
   ChainErrorCode,
+  blockEventsRoot,
   CommitCertificate,
   commitVoteMessage,
+  EMPTY_MERKLE_ROOT,
   toHex,
   txRoot,
+  utf8,
+  type Event,
   type HeaderFields,
   type Transaction,
 } from '../../../chain/index.js';
@@ -17,7 +21,7 @@ import type { ValidatorKey } from '../../../consensus/keys.js';
 import type { GenesisDoc } from '../../../genesis/index.js';
 import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
 import type { BlockchainOptions, WriteFailure } from '../../../consensus/index.js';
-import { StateMachine } from '../../../vm/index.js';
+import { ModuleRegistry, StateMachine, type Module } from '../../../vm/index.js';
 import { createModules, type BankModule } from '../../../vm/modules/index.js';
 import {
   accountKey,
@@ -82,8 +86,8 @@ function certificate(executed: ExecutedBlock, key: ValidatorKey = VALIDATOR, ove
 }
 
 function fieldsOf(h: BlockHeader): HeaderFields {
-  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, stateRoot, validatorsHash } = h;
-  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, stateRoot, validatorsHash };
+  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash } = h;
+  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash };
 }
 
 function tampered(block: Block, change: Partial<HeaderFields>, txs: readonly Transaction[] = block.transactions): Block {
@@ -94,10 +98,12 @@ describe('consensus/blockchain (over LevelDB)', () => {
   let dir: string;
   const stores: ChainStore[] = [];
 
-  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions> } = {}): Promise<Opened> {
-    const store = await ChainStore.open(o.kv ?? (await LevelKV.open(join(dir, 'data'))));
+  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions>; modules?: Module[]; data?: string } = {}): Promise<Opened> {
+    const store = await ChainStore.open(o.kv ?? (await LevelKV.open(join(dir, o.data ?? 'data'))));
     stores.push(store);
-    const { registry, bank } = createModules();
+    const made = createModules();
+    const bank = made.bank;
+    const registry = o.modules ? new ModuleRegistry([bank, ...o.modules]) : made.registry;
     const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
     const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger() }, o.opts);
     return { chain, store, bank };
@@ -121,6 +127,39 @@ describe('consensus/blockchain (over LevelDB)', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
     await removeDir(dir);
+  });
+
+  it("a block's hook events are in its header (eventsRoot), checked by a validator, stored, and read back after a restart", async () => {
+    /** Writes its last height and emits an event from its end-block hook. */
+    const ticker = (): Module => ({
+      name: 'ticker',
+      methods: [],
+      decodePayload: () => undefined,
+      validateGenesis: () => undefined,
+      initGenesis: () => undefined,
+      endBlock: (ctx) => {
+        ctx.state.set(utf8('ticker/last'), utf8(String(ctx.block.height)));
+        ctx.emit({ module: 'ticker', type: 'tick', attributes: [['height', String(ctx.block.height)]] });
+      },
+      deliverTx: () => undefined,
+      query: () => undefined,
+    });
+    const a = await open(GENESIS, { modules: [ticker()] });
+    const b = await open(GENESIS, { modules: [ticker()], data: 'other' });
+    const made = await produce(a, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 5n)]);
+    const tick: Event = { module: 'ticker', type: 'tick', attributes: [['height', '1']] };
+    expect(made.result.blockEvents).to.deep.equal([tick]);
+    expect(toHex(made.block.header.eventsRoot)).to.equal(toHex(blockEventsRoot([tick])));
+    expect(toHex(made.block.header.eventsRoot)).to.not.equal(toHex(EMPTY_MERKLE_ROOT));
+    // Another validator executes the block and gets the same events root; a wrong one is refused.
+    expect(() => b.chain.validate(made.block)).to.not.throw();
+    expectThrowsCode(() => b.chain.validate(tampered(made.block, { eventsRoot: blockEventsRoot([]) })), ConsensusError, ConsensusErrorCode.InvalidProposal);
+    expect(await a.store.blockEvents(1)).to.deep.equal([tick]);
+    expect(await a.store.blockEvents(2)).to.equal(undefined); // not a block yet
+    await close(a);
+    const again = await open(GENESIS, { modules: [ticker()] });
+    expect(await again.store.blockEvents(1)).to.deep.equal([tick]); // from disk, not the recent-block cache
+    expect(await again.store.blockEvents(0)).to.deep.equal([]); // genesis: none stored
   });
 
   it('opening an empty store writes genesis', async () => {
@@ -198,7 +237,8 @@ describe('consensus/blockchain (over LevelDB)', () => {
       { what: 'another chain id', make: (b) => tampered(b, { chainId: 'other-chain' }), message: /chain id "other-chain"/ },
       { what: 'a wrong validators hash', make: (b) => tampered(b, { validatorsHash: new Uint8Array(32).fill(3) }), message: /validators hash does not match/ },
       { what: 'a wrong receipts root', make: (b) => tampered(b, { receiptsRoot: new Uint8Array(32).fill(4) }), message: /receipts root does not match/ },
-      { what: 'a header version it does not know', make: (b) => tampered(b, { version: 2 }), message: /version 2/ },
+      { what: 'a wrong events root', make: (b) => tampered(b, { eventsRoot: new Uint8Array(32).fill(5) }), message: /events root does not match/ },
+      { what: 'a header version it does not know', make: (b) => tampered(b, { version: 3 }), message: /version 3/ },
       {
         what: 'a transaction a block may not contain',
         make: (b) => {

@@ -62,6 +62,7 @@ function block(height: number, parent: Uint8Array, txs: readonly Transaction[]):
     proposer: height === 0 ? new Uint8Array(20) : V0.address,
     txRoot: txs.length ? txRoot(txs) : EMPTY_MERKLE_ROOT,
     receiptsRoot: merkleRoot(receipts.map((r) => r.serialize())),
+    eventsRoot: EMPTY_MERKLE_ROOT,
     stateRoot: new Uint8Array(32).fill(height % 256),
     validatorsHash: SET.hash(),
   });

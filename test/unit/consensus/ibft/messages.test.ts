@@ -69,6 +69,7 @@ function block(height = 7): Block {
       proposer: K[1]!.address,
       txRoot: txRoot([]),
       receiptsRoot: new Uint8Array(32).fill(3),
+      eventsRoot: new Uint8Array(32).fill(3),
       stateRoot: new Uint8Array(32).fill(4),
       validatorsHash: VALSET.hash(),
     }),
