@@ -1,6 +1,7 @@
 import {
   Block,
   BlockHeader,
+  HEADER_VERSION,
   asBytes,
   asList,
   asSafeUint,
@@ -190,7 +191,17 @@ export class ChainStore {
     const cached = this.recentAt(height);
     if (cached) return cached.block.header;
     const v = await this.kv.get(heightKey(Bucket.HeaderByHeight, height));
-    return v && this.decode(() => decodeHeader(v), `header ${height}`);
+    if (!v) return undefined;
+    // A header's first field is its version: one this build does not read means another release wrote the chain.
+    const version = headerVersionOf(v);
+    if (version !== undefined && version !== HEADER_VERSION) {
+      throw new StorageError(
+        StorageErrorCode.Incompatible,
+        `block ${height} was written by another Metanode release (header version ${version}; this one reads version ${HEADER_VERSION}) and there is no migration: start a new chain (a devnet: rm -rf .devnet; a node: a new home, or delete its data folder and sync again)`,
+        { height },
+      );
+    }
+    return this.decode(() => decodeHeader(v), `header ${height}`);
   }
 
   async heightOf(hash: Uint8Array): Promise<number | undefined> {
@@ -293,6 +304,7 @@ export class ChainStore {
   }
 
   private decode<T>(f: () => T, what: string): T {
+    // (a header of another version is told apart in header())
     try {
       return f();
     } catch (e) {
@@ -307,4 +319,13 @@ function stateKey(k: string): Uint8Array {
   out[0] = Bucket.State;
   for (let i = 0; i < k.length; i++) out[i + 1] = k.charCodeAt(i);
   return out;
+}
+
+/** The version field of an encoded header, if it reads as one (else undefined: decodeHeader says what is wrong). */
+function headerVersionOf(bytes: Uint8Array): number | undefined {
+  try {
+    return asSafeUint(asList(rlpDecode(bytes, 'header'), 'header')[0]!, 'header.version');
+  } catch {
+    return undefined;
+  }
 }

@@ -7,6 +7,8 @@ export const StorageErrorCode = {
   Mismatch: 'STORAGE_MISMATCH',
   Closed: 'STORAGE_CLOSED',
   Write: 'STORAGE_WRITE',
+  /** Written by a Metanode whose formats this one does not read (no migration exists). */
+  Incompatible: 'STORAGE_INCOMPATIBLE',
 } as const;
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
 

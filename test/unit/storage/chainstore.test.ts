@@ -10,8 +10,11 @@ import {
   merkleRoot,
   Receipt,
   ReceiptStatus,
+  rlpDecode,
+  rlpEncode,
   txRoot,
   u64be,
+  uintBytes,
   utf8,
   ValidatorSet,
   type Transaction,
@@ -190,6 +193,18 @@ for (const make of [memoryBackend, levelBackend]) {
       expect((await again.block(1))!.serialize()).to.deep.equal(f.b1.serialize());
       expect((await again.receipts(1))!.map((r) => r.serialize())).to.deep.equal(f.receipts.map((r) => r.serialize()));
       expect(await entries(again)).to.have.length(4);
+    });
+
+    it('a header of another release (version 1, before eventsRoot) is STORAGE_INCOMPATIBLE, saying there is no migration and what to do', async () => {
+      const f = chainFixture();
+      const kv = await backend.open();
+      const store = await ChainStore.open(kv);
+      for (const commit of f.commits) await store.commit(commit);
+      const old = rlpDecode(f.b1.header.serialize(), 'header') as Uint8Array[];
+      const v1 = rlpEncode([uintBytes(1), ...old.slice(1, 8), ...old.slice(9)]); // version 1 had no eventsRoot
+      await kv.batch([{ type: 'put', key: heightKey(Bucket.HeaderByHeight, 1), value: v1 }]);
+      const err = await expectRejectsCode(() => ChainStore.open(kv).then((s) => s.header(1)), StorageError, StorageErrorCode.Incompatible);
+      expect(err.message).to.match(/header version 1; this one reads version 2\) and there is no migration: start a new chain \(a devnet: rm -rf \.devnet/);
     });
 
     describe('a corrupt stored value is STORAGE_CORRUPT', () => {
