@@ -69,6 +69,11 @@ export const P = {
       if (typeof v === 'string' && /^(0|[1-9][0-9]{0,15})$/.test(v)) return Number(v);
       throw invalidParams(name, 'must be a non-negative integer or "latest"');
     }),
+  string: (name: string, description: string, maxLength: number) =>
+    spec(name, true, description, { type: 'string', maxLength }, (v) => {
+      if (typeof v !== 'string' || v.length === 0 || v.length > maxLength) throw invalidParams(name, `must be a string of 1 to ${maxLength} characters`);
+      return v;
+    }),
   bool: (name: string, description: string) =>
     spec(name, false, description, { type: 'boolean', default: false }, (v) => {
       if (v === undefined) return false;

@@ -16,6 +16,7 @@ import { nodeMethods } from './methods/node.js';
 import { stateMethods } from './methods/state.js';
 import { subscribeMethods } from './methods/subscribe.js';
 import { txMethods } from './methods/tx.js';
+import { moduleQueryMethod } from './methods/module.js';
 import { noopRpcMetrics, type RpcMetrics } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
 import { resolveRpcOptions, type RpcOptions } from './options.js';
@@ -63,7 +64,9 @@ export class RpcServer {
     this.opts = resolveRpcOptions(opts);
     if (this.opts.auth.jwtPublicKeyFile && !deps.auth) throw new Error('rpc.auth.jwtPublicKeyFile is set but no token verifier was given (load one with JwtAuth.load)');
     this.metrics = deps.metrics ?? noopRpcMetrics;
-    const doc = new RawJson(JSON.stringify(openRpcDocument(allMethods, deps.backend.version)));
+    // module_query is generated from the chain's modules: their queries are in its description and schema.
+    const methods = [...allMethods, moduleQueryMethod(deps.backend.chain.stateMachine.registry)];
+    const doc = new RawJson(JSON.stringify(openRpcDocument(methods, deps.backend.version)));
     const discover: MethodSpec = {
       name: 'rpc.discover',
       summary: 'This OpenRPC document.',
@@ -74,7 +77,7 @@ export class RpcServer {
       handler: () => doc,
     };
     const limiter = new RateLimiter(this.opts.rateLimits, this.opts.rateLimitClients);
-    this.dispatcher = new Dispatcher(this.opts, { backend: deps.backend, logger: deps.logger, metrics: this.metrics, limiter, auth: deps.auth, audit: deps.audit }, [...allMethods, discover]);
+    this.dispatcher = new Dispatcher(this.opts, { backend: deps.backend, logger: deps.logger, metrics: this.metrics, limiter, auth: deps.auth, audit: deps.audit }, [...methods, discover]);
     this.hub = new SubscriptionHub({ backend: deps.backend, metrics: this.metrics, logger: deps.logger });
     this.ws = new WsRpc(this.opts, { dispatch: (json, ctx, bytes) => this.dispatcher.dispatch(json, ctx, bytes), hub: this.hub, metrics: this.metrics, logger: deps.logger });
   }

@@ -28,6 +28,21 @@ export interface QueryContext {
   readonly height: number;
 }
 
+/** A parameter of a module query: `address` is given as "mn1…" and reaches the module as bytes. */
+export interface QueryParam {
+  name: string;
+  type: 'address' | 'string' | 'integer';
+  description: string;
+  required?: boolean;
+}
+
+/** A query a module answers over RPC (module_query), documented in the OpenRPC document from this. */
+export interface QuerySpec {
+  name: string;
+  summary: string;
+  params: readonly QueryParam[];
+}
+
 /**
  * A native module (bank, court, ENC, DockLock…). The core routes `module.method` transactions to
  * `deliverTx`; a module keeps its records under keys prefixed with its name, so that every record
@@ -62,7 +77,17 @@ export interface Module {
   addressesOf?(method: string, args: unknown): Uint8Array[];
   /** A readable form of a payload (for RPC, the CLI and the explorer), or undefined if malformed. */
   describePayload?(method: string, payload: Uint8Array): Record<string, string> | undefined;
-  /** Read-only queries for RPC: `path` names the query, `params` are its JSON parameters. */
+  /**
+   * What this module holds for an account, merged into state_getAccount's answer (the bank:
+   * `{ balances }`); JSON-safe, keys that no other module uses.
+   */
+  account?(ctx: QueryContext, address: Uint8Array): Record<string, unknown>;
+  /** The queries `query` answers, with their parameters (module_query checks them before calling). */
+  readonly queries?: readonly QuerySpec[];
+  /**
+   * Read-only queries for RPC: `path` names the query, `params` are its parameters as its
+   * QuerySpec describes them (checked). The result must be JSON-safe: amounts as decimal strings.
+   */
   query(ctx: QueryContext, path: string, params: unknown): unknown;
 }
 

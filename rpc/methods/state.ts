@@ -6,20 +6,17 @@ import { P } from '../params.js';
 export const stateMethods: MethodSpec[] = [
   {
     name: 'state_getAccount',
-    summary: 'An account at the head: its next nonce and its balance of every asset (base units).',
+    summary: 'An account at the head: its next nonce and what each module holds for it (the bank: its balance of every asset, base units).',
     params: [P.address('address', 'account address')],
     result: { name: 'account', description: 'the account', schema: { type: 'object' } },
     example: { params: ['mn1…'], result: { address: 'mn1…', height: 42, nonce: 3, balances: { GEN: '0', NEX: '999000', FLX: '0', AUR: '0' } } },
     handler: (b, [address]) => {
       const addr = address as Uint8Array;
       const state = b.chain.state;
-      const bank = b.chain.stateMachine.registry.require('bank');
-      return {
-        address: formatAddress(addr),
-        height: b.chain.height,
-        nonce: Number(getNonce(state, addr)),
-        balances: bank.query({ state, height: b.chain.height }, 'balances', { address: addr }),
-      };
+      const ctx = { state, height: b.chain.height };
+      // Each module adds what it holds for the account (the bank: balances).
+      const sections = b.chain.stateMachine.registry.modules.map((m) => m.account?.(ctx, addr) ?? {});
+      return Object.assign({ address: formatAddress(addr), height: b.chain.height, nonce: Number(getNonce(state, addr)) }, ...sections);
     },
   },
   {

@@ -299,6 +299,27 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       expect(await rpc.call('bank_getParams')).to.deep.equal({ minFee: MIN_FEE.toString(), feeAsset: 'NEX' });
     });
 
+    it("module_query: a module's named query with checked parameters; unknown modules, queries and parameters are -32602 naming what exists", async () => {
+      expect(await rpc.call('module_query', ['bank', 'params'])).to.deep.equal({ minFee: MIN_FEE.toString(), feeAsset: 'NEX' });
+      const alice = devAddress(0);
+      const viaQuery = await rpc.call<Record<string, string>>('module_query', ['bank', 'balances', { address: alice }]);
+      expect(viaQuery).to.deep.equal((await getAccount(rpc, alice)).balances);
+      expect(await rpc.call('module_query', ['bank', 'module_accounts'])).to.deep.equal([]);
+      const refused = async (params: unknown[], message: RegExp) => {
+        const e = await rpc.callError('module_query', params);
+        expect(e.code, JSON.stringify(params)).to.equal(-32602);
+        expect(e.message).to.match(message);
+      };
+      await refused(['court', 'proposals'], /no module "court" with queries; modules: bank/);
+      await refused(['bank', 'nope'], /bank has no query "nope"; its queries: assets, params, balances, module_accounts/);
+      await refused(['bank', 'balances', {}], /"params.address" is required by bank.balances/);
+      await refused(['bank', 'balances', { address: 'mn1nope' }], /"params.address" is not a valid address/);
+      await refused(['bank', 'assets', { colour: 'red' }], /"params.colour" is not a parameter of bank.assets \(it takes: none\)/);
+      await refused(['bank', 'assets', [1]], /"params" must be an object/);
+      const doc = await rpc.call<{ methods: { name: string; summary: string }[] }>('rpc.discover');
+      expect(doc.methods.find((m) => m.name === 'module_query')!.summary).to.match(/bank: assets\(\) .*balances\(address: address\)/);
+    });
+
     it('tx_send returns the transaction hash', async () => {
       const tx = signTransfer({ chainId, from: 7, to: 8, amount: 1n, nonce: (await getAccount(rpc, devAddress(7))).nonce });
       expect(await rpc.call('tx_send', [rawHex(tx)])).to.deep.equal({ hash: toHex(tx.hash()) });

@@ -1,6 +1,6 @@
 import { asRlpUint, formatAddress, moduleAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
-import type { ExecContext, FeeHandler, Module, QueryContext, TxContext } from '../../module.js';
+import type { ExecContext, FeeHandler, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import type { Overlay, StateReader } from '../../state/overlay.js';
 import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
@@ -62,6 +62,12 @@ export interface ModuleAccount {
 export class BankModule implements Module, FeeHandler {
   readonly name = 'bank';
   readonly methods = Object.values(BankTx);
+  readonly queries: readonly QuerySpec[] = [
+    { name: 'assets', summary: 'Each asset: symbol, decimals and supply (base units)', params: [] },
+    { name: 'params', summary: 'The minimum fee and the asset fees are paid in', params: [] },
+    { name: 'balances', summary: "An account's balance of every asset (base units)", params: [{ name: 'address', type: 'address', description: 'the account', required: true }] },
+    { name: 'module_accounts', summary: 'The module accounts: module, address and what its keeper may do (mint, burn)', params: [] },
+  ];
   /** The proposer of the block being executed, and its key string (one block at a time). */
   private proposer?: Uint8Array;
   private proposerKey = '';
@@ -224,6 +230,10 @@ export class BankModule implements Module, FeeHandler {
       }
     }
     for (const [a, s] of supply) writeUint(ctx.state, supplyKeyOf(a), s);
+  }
+
+  account(ctx: QueryContext, address: Uint8Array): Record<string, unknown> {
+    return { balances: this.query(ctx, 'balances', { address }) };
   }
 
   query(ctx: QueryContext, path: string, params: unknown): unknown {
