@@ -9,6 +9,7 @@ import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectVa
 import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
 import { addKeyCommands, newKeyPassword } from './keys.js';
+import { createModules, defaultGenesisSections } from '../vm/modules/index.js';
 
 const MIN_NODE_MAJOR = 22;
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
@@ -34,6 +35,7 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
     chainId: o.chainId,
     validators: [{ name: o.moniker, publicKey: key.ed25519.publicKey, blsPublicKey: key.bls.publicKey, blsProofOfPossession: key.bls.proofOfPossession() }],
     devAccounts: o.devAccounts,
+    moduleSections: defaultGenesisSections(createModules().registry),
   });
   await initHome(home, { moniker: o.moniker, key, genesis, password: o.password });
   return key;

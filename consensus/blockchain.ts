@@ -18,7 +18,8 @@ import {
 } from '../chain/index.js';
 import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
 import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
-import { VmError, WorldState, type BuildResult, type ExecutionResult, type StateMachine } from '../vm/index.js';
+import { VmError, WorldState, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
+import type { BlockLimits } from '../vm/modules/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 
@@ -87,13 +88,17 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     private headHeader: BlockHeader,
     private readonly logger: Logger,
     opts: Partial<BlockchainOptions>,
+    private readonly limitsOf: ((state: StateReader) => BlockLimits) | undefined,
   ) {
     super();
     this.opts = { ...defaultBlockchainOptions, ...opts };
   }
 
-  /** Opens the chain in `store`, writing genesis first if the store is empty. */
-  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger }, opts: Partial<BlockchainOptions> = {}): Promise<Blockchain> {
+  /**
+   * Opens the chain in `store`, writing genesis first if the store is empty. `blockLimits`: the
+   * chain's on-chain block limits in a state (the consensus module's parameters); without it, none.
+   */
+  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger; blockLimits?: (state: StateReader) => BlockLimits }, opts: Partial<BlockchainOptions> = {}): Promise<Blockchain> {
     const { store, sm, logger } = deps;
     const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
     const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20) }, genesis.modules);
@@ -103,7 +108,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis) });
       empty.apply(genesisResult.writes, genesisResult.tree, 0);
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
-      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts);
+      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
     }
     if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
       throw new StorageError(
@@ -121,7 +126,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       throw new StorageError(StorageErrorCode.Corrupt, `stored state root ${toHex(world.root)} does not match block ${head.height}'s ${toHex(headHeader.stateRoot)}: the data folder is corrupt`);
     }
     logger.info({ height: head.height, hash: toHex(head.hash), stateKeys: world.size }, 'loaded chain');
-    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts);
+    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts, deps.blockLimits);
   }
 
   get head(): BlockHeader {
@@ -161,6 +166,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const v = this.store.validatorSet(height);
     if (!v) throw new StorageError(StorageErrorCode.Corrupt, `no validator set stored for height ${height}`);
     return v;
+  }
+
+  /** The limits the next block must keep (the consensus module's parameters at the head). */
+  blockLimits(): BlockLimits {
+    return this.limitsOf?.(this.world) ?? { maxBlockTxs: Number.MAX_SAFE_INTEGER, maxBlockBytes: Number.MAX_SAFE_INTEGER };
   }
 
   /** Builds the next block from candidate transactions; invalid candidates are left out. */
@@ -206,6 +216,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!valset.has(h.proposer)) bad('proposer is not a validator');
     if (!equalBytes(h.validatorsHash, valset.hash())) bad('validators hash does not match');
     if (!equalBytes(h.txRoot, txRoot(block.transactions))) bad('transactions root does not match');
+    const limits = this.blockLimits();
+    if (block.transactions.length > limits.maxBlockTxs) bad(`it holds ${block.transactions.length} transactions, more than the chain's maxBlockTxs (${limits.maxBlockTxs})`);
+    let bytes = 0;
+    for (const t of block.transactions) bytes += t.serialize().length;
+    if (bytes > limits.maxBlockBytes) bad(`its transactions are ${bytes} bytes, more than the chain's maxBlockBytes (${limits.maxBlockBytes})`);
     let result: ExecutionResult;
     try {
       result = this.sm.execute(this.world, { chainId: this.chainId, height: h.height, timestamp: h.timestamp, proposer: h.proposer }, block.transactions, { isVerified });

@@ -23,6 +23,8 @@ export interface BuildGenesisOptions {
   /** Whole units of each asset given to each dev account. */
   devBalance?: bigint;
   balances?: GenesisDoc['modules'];
+  /** Sections of other modules, written as given (vm/modules defaultGenesisSections: their defaults spelled out). */
+  moduleSections?: Record<string, unknown>;
 }
 
 /** A genesis document for a new chain (what `metanode init` and `metanode testnet` write). */
@@ -49,6 +51,7 @@ export function buildGenesis(o: BuildGenesisOptions): GenesisDoc {
         minFee: DEFAULT_MIN_FEE,
         balances,
       },
+      ...o.moduleSections,
     },
   };
 }

@@ -62,7 +62,7 @@ export class MetanodeNode {
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
     const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
-    const { registry, bank } = createModules();
+    const { registry, bank, consensus: consensusParams } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const vmLog = logger.child({ module: 'vm' });
     const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
@@ -83,7 +83,7 @@ export class MetanodeNode {
     // What is open so far, closed in reverse if anything after it fails (closing the store closes the database).
     const opened: (() => Promise<unknown>)[] = [() => kv.close()];
     try {
-      return await MetanodeNode.compose({ home, p, config, key, registry, bank, genesis, sm, kv, hadDatabase, logger, overrides, opened });
+      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, genesis, sm, kv, hadDatabase, logger, overrides, opened });
     } catch (e) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw e;
@@ -97,6 +97,7 @@ export class MetanodeNode {
     config: NodeConfig;
     key: ValidatorKey;
     registry: ReturnType<typeof createModules>['registry'];
+    consensusParams: ReturnType<typeof createModules>['consensus'];
     bank: ReturnType<typeof createModules>['bank'];
     genesis: GenesisDoc;
     sm: StateMachine;
@@ -106,7 +107,7 @@ export class MetanodeNode {
     overrides: NodeOverrides;
     opened: (() => Promise<unknown>)[];
   }): Promise<MetanodeNode> {
-    const { home, p, config, key, registry, bank, genesis, sm, kv, logger, overrides, opened } = c;
+    const { home, p, config, key, registry, bank, consensusParams, genesis, sm, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
     if (c.hadDatabase && !(await store.chainInfo())) {
       throw new StorageError(
@@ -114,7 +115,7 @@ export class MetanodeNode {
         `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
       );
     }
-    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, config.storage ?? {});
+    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s) }, config.storage ?? {});
     const valset = chain.validatorSet(chain.height + 1);
     const i = valset.indexOf(key.address);
     if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {

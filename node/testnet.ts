@@ -8,6 +8,7 @@ import { peerIdFromEd25519PublicKey, peerMultiaddr } from '../p2p/index.js';
 import { defaultConfig } from './config.js';
 import { homePaths, initHome } from './home.js';
 import { inspectValidatorKey, writeFileAtomic } from './keyfile.js';
+import { createModules, defaultGenesisSections } from '../vm/modules/index.js';
 
 export interface TestnetOptions {
   validators: number;
@@ -59,6 +60,7 @@ export async function writeTestnet(o: TestnetOptions): Promise<{ genesis: Genesi
     chainId: o.chainId,
     validators: keys.map((k, i) => ({ name: `node${i}`, publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, blsProofOfPossession: k.bls.proofOfPossession() })),
     devAccounts: o.devAccounts,
+    moduleSections: defaultGenesisSections(createModules().registry),
   });
   for (const n of nodes) {
     const config = defaultConfig(`node${n.index}`);

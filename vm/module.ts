@@ -59,6 +59,8 @@ export interface Module {
    * the result with the transaction (ModuleRegistry.decode).
    */
   decodePayload(method: string, payload: Uint8Array): unknown;
+  /** The module's genesis section with its defaults spelled out (what `metanode init` and `testnet` write), if it has one of its own. */
+  defaultGenesis?(): unknown;
   /** Writes the module's genesis state from its section of the genesis file (already validated). */
   initGenesis(ctx: ExecContext, config: unknown): void;
   /** Validates the module's genesis section; throws with a message naming the bad field. */

@@ -308,7 +308,9 @@ export class IbftCore {
 
   private async proposeNew(round: number, roundChanges: SignedMessage[], prepares: SignedMessage[]): Promise<void> {
     const { chain, txs, key } = this.deps;
-    const candidates = txs.reap(this.opts.maxBlockTxs, this.opts.maxBlockBytes);
+    // Within this node's own limits and the chain's (a block over the chain's is invalid).
+    const limits = chain.blockLimits();
+    const candidates = txs.reap(Math.min(this.opts.maxBlockTxs, limits.maxBlockTxs), Math.min(this.opts.maxBlockBytes, limits.maxBlockBytes));
     const { executed, build } = chain.build(key.address, candidates, this.deps.env.now(), (t) => txs.isVerified(t));
     for (const { tx } of build.excluded) txs.evict(tx);
     await this.propose(round, executed.block, roundChanges, prepares, executed);

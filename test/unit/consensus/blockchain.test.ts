@@ -103,9 +103,9 @@ describe('consensus/blockchain (over LevelDB)', () => {
     stores.push(store);
     const made = createModules();
     const bank = made.bank;
-    const registry = o.modules ? new ModuleRegistry([bank, ...o.modules]) : made.registry;
+    const registry = o.modules ? new ModuleRegistry([bank, made.consensus, ...o.modules]) : made.registry;
     const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
-    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger() }, o.opts);
+    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger(), blockLimits: (s) => made.consensus.limits(s) }, o.opts);
     return { chain, store, bank };
   }
 
@@ -127,6 +127,18 @@ describe('consensus/blockchain (over LevelDB)', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
     await removeDir(dir);
+  });
+
+  it("a block over the chain's block limits (the consensus module's parameters) is invalid; the limits are on chain", async () => {
+    const doc: GenesisDoc = { ...GENESIS, modules: { ...GENESIS.modules, consensus: { maxBlockTxs: 1, maxBlockBytes: 65_536 } } };
+    const a = await open(doc);
+    expect(a.chain.blockLimits()).to.deep.equal({ maxBlockTxs: 1, maxBlockBytes: 65_536 });
+    const two = [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 5n), transferTx(ALICE, 1n, addressOf(BOB), 'GEN', 6n)];
+    const { executed } = a.chain.build(VALIDATOR.address, two, NOW); // build does not cap: the proposer's engine reaps within the limits
+    const err = expectThrowsCode(() => a.chain.validate(executed.block), ConsensusError, ConsensusErrorCode.InvalidProposal);
+    expect(err.message).to.match(/it holds 2 transactions, more than the chain's maxBlockTxs \(1\)/);
+    const one = a.chain.build(VALIDATOR.address, two.slice(0, 1), NOW);
+    expect(() => a.chain.validate(one.executed.block)).to.not.throw();
   });
 
   it("a block's hook events are in its header (eventsRoot), checked by a validator, stored, and read back after a restart", async () => {

@@ -140,10 +140,10 @@ export class RecordingIbftMetrics implements IbftMetrics {
 
 /** A chain over an in-memory store, with a mempool. */
 export async function openChain(genesis: GenesisDoc): Promise<{ chain: Blockchain; mempool: Mempool }> {
-  const { registry, bank } = createModules();
+  const { registry, bank, consensus } = createModules();
   const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
   const store = await ChainStore.open(new MemoryKV());
-  const chain = await Blockchain.open(genesis, { store, sm, logger: silent });
+  const chain = await Blockchain.open(genesis, { store, sm, logger: silent, blockLimits: (s) => consensus.limits(s) });
   const mempool = new Mempool({}, { chainId: genesis.chainId, registry, fees: bank, state: () => chain.state, logger: silent });
   return { chain, mempool };
 }

@@ -17,8 +17,8 @@ import {
 import { createModules } from '../../../vm/modules/index.js';
 import { expectRejectsCode, expectThrowsCode, GENESIS_TIME, removeDir, tempDir, testGenesis, validatorKey } from '../fixtures.js';
 
-const { bank } = createModules();
-const MODULES = [bank];
+const { bank, consensus } = createModules();
+const MODULES = [bank, consensus];
 const V0 = validatorKey(0);
 const V1 = validatorKey(1);
 
@@ -96,7 +96,7 @@ describe('genesis', () => {
       { what: 'an unknown field in a validator', doc: () => edited((d) => (d.validators[0]!.stake = '5')), problem: /^validators\.0: .*stake/ },
       { what: 'a genesis time that is not ISO-8601 UTC', doc: () => edited((d) => (d.genesisTime = '1 January 2026')), problem: /^genesisTime: genesisTime must be an ISO-8601 UTC time/ },
       { what: 'an unknown top-level field', doc: () => edited((d) => (d.extra = true)), problem: /^\(root\): .*extra/ },
-      { what: 'an unknown module', doc: () => edited((d) => (d.modules.court = {})), problem: /^modules\.court: no such module \(known: bank\)$/ },
+      { what: 'an unknown module', doc: () => edited((d) => (d.modules.court = {})), problem: /^modules\.court: no such module \(known: bank, consensus\)$/ },
       { what: 'no bank section', doc: () => edited((d) => delete d.modules.bank), problem: /^modules\.bank: / },
       { what: 'an amount given as a number', doc: () => edited((_, b) => (b.balances[0]!.amounts.GEN = 1000)), problem: /^modules\.bank\.balances\.0\.amounts\.GEN: / },
       { what: 'an amount with a decimal point', doc: () => edited((_, b) => (b.balances[1]!.amounts.NEX = '1.5')), problem: /^modules\.bank\.balances\.1\.amounts\.NEX: must be a decimal string of base units/ },
@@ -109,6 +109,9 @@ describe('genesis', () => {
       { what: 'too many decimals', doc: () => edited((_, b) => (b.assets.GEN!.decimals = 19)), problem: /^modules\.bank\.assets\.GEN\.decimals: / },
       { what: 'a bank balance with a bad address', doc: () => edited((_, b) => (b.balances[2]!.address = typo(b.balances[2]!.address))), problem: /^modules\.bank\.balances\.2\.address: must be a valid mn1… address/ },
       { what: 'a funded address listed twice', doc: () => edited((_, b) => b.balances.push({ ...b.balances[0]! })), problem: /^modules\.bank\.balances\.3\.address: duplicate address/ },
+      { what: 'a block limit of 0', doc: () => edited((d) => (d.modules.consensus = { maxBlockTxs: 0 })), problem: /^modules\.consensus\.maxBlockTxs: / },
+      { what: 'a block limit above its bound', doc: () => edited((d) => (d.modules.consensus = { maxBlockBytes: 2 ** 40 })), problem: /^modules\.consensus: maxBlockBytes must be within 65536…67108864/ },
+      { what: 'an unknown consensus parameter', doc: () => edited((d) => (d.modules.consensus = { maxGas: 1 })), problem: /^modules\.consensus: .*maxGas/ },
       {
         what: 'a funded address listed twice, once in capitals',
         doc: () => edited((_, b) => b.balances.push({ ...b.balances[0]!, address: b.balances[0]!.address.toUpperCase() })),

@@ -5,7 +5,8 @@ import type { Overlay, StateReader } from '../../state/overlay.js';
 import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
 import { ASSETS, FEE_ASSET, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
-import { PARAMS_KEY_STR, assetKeyOf, balanceKeyOf, supplyKeyOf } from './keys.js';
+import { ParamSpace } from '../../params.js';
+import { assetKeyOf, balanceKeyOf, supplyKeyOf } from './keys.js';
 
 type Reader = StateReader;
 
@@ -132,7 +133,14 @@ export class BankModule implements Module, FeeHandler {
     return v === undefined ? 0 : Number(asRlpUint(v, 'asset.decimals'));
   }
 
-  readonly minFee = (state: Reader): bigint => readUint(state, PARAMS_KEY_STR);
+  /** The bank's parameters (typed, changed only by governance: vm/params.ts). */
+  readonly params = new ParamSpace({
+    module: 'bank',
+    fields: { minFee: { description: `the smallest fee a transaction may pay, in ${FEE_ASSET} base units`, min: 0n, max: 10n ** 30n } },
+    defaults: { minFee: 1000n },
+  });
+
+  readonly minFee = (state: Reader): bigint => this.params.get(state).minFee;
 
   feeBalance(state: Reader, payerKey: string): bigint {
     return readUint(state, balanceKeyOf(payerKey, FEE_ASSET));
@@ -217,7 +225,7 @@ export class BankModule implements Module, FeeHandler {
 
   initGenesis(ctx: ExecContext, config: unknown): void {
     const g: BankGenesis = bankGenesisSchema.parse(config);
-    writeUint(ctx.state, PARAMS_KEY_STR, BigInt(g.minFee));
+    this.params.init(ctx, { minFee: BigInt(g.minFee) });
     const supply = new Map<Asset, bigint>(ASSETS.map((a) => [a, 0n]));
     for (const a of ASSETS) ctx.state.setRaw(assetKeyOf(a), rlpUint(g.assets[a].decimals));
     for (const b of g.balances) {

@@ -8,7 +8,7 @@ import { fromKey, toKey } from '../../../chain/index.js';
 const BALANCE = 'bank/bal/';
 const SUPPLY = 'bank/supply/';
 const ASSET = 'bank/asset/';
-export const PARAMS_KEY_STR = 'bank/params';
+/** The bank's parameters (vm/params.ts ParamSpace) are at `bank/params`. */
 
 /**
  * Balance keys of recently used addresses, per asset. A key built anew is a fresh string that a
@@ -33,7 +33,6 @@ export const supplyKeyOf = (asset: string): string => SUPPLY + asset;
 export const assetKeyOf = (asset: string): string => ASSET + asset;
 
 // The same keys as bytes, for callers outside the state machine (RPC state proofs, tests).
-export const PARAMS_KEY = fromKey(PARAMS_KEY_STR);
 export const balanceKey = (address: Uint8Array, asset: string): Uint8Array => fromKey(balanceKeyOf(toKey(address), asset));
 export const supplyKey = (asset: string): Uint8Array => fromKey(supplyKeyOf(asset));
 export const assetKey = (asset: string): Uint8Array => fromKey(assetKeyOf(asset));

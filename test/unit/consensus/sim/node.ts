@@ -263,10 +263,10 @@ export class SimNode {
     const delay = this.env.commitDelayMs?.(this.id) ?? 0;
     const slowSync = delay > 0 ? { ms: delay, scheduler, io: this.io, armed: false } : undefined;
     const store = await ChainStore.open(new FencedKV(this.kv, fence, this.disk, slowSync));
-    const { registry, bank } = createModules();
+    const { registry, bank, consensus } = createModules();
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
     // A crash fails the store's writes with SimCrash: a dead process retries nothing.
-    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }) }, { writeRetries: 0 });
+    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensus.limits(s) }, { writeRetries: 0 });
     if (slowSync) slowSync.armed = true;
     chain.on('committed', ({ block }) => {
       if (!fence.dead) this.env.onCommitted(this, block);
