@@ -3,7 +3,7 @@ import { ChainError, ChainErrorCode } from './errors.js';
 import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
 import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
-/** 2: eventsRoot (the block's begin/end-block events) after receiptsRoot. */
+/** 2: eventsRoot (the block's begin/end-block events) after receiptsRoot, and nextValidatorsHash last. */
 export const HEADER_VERSION = 2;
 
 export interface HeaderFields {
@@ -23,11 +23,16 @@ export interface HeaderFields {
   stateRoot: Uint8Array;
   /** Hash of the validator set that commits this block. */
   validatorsHash: Uint8Array;
+  /**
+   * Hash of the set that commits the next block (the set of a height is fixed two blocks before
+   * it): a light client that trusts this block's certificate learns which set to trust next.
+   */
+  nextValidatorsHash: Uint8Array;
 }
 
 /**
  * RLP: [version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot,
- * eventsRoot, stateRoot, validatorsHash]. The commit certificate travels beside the header (in Block), so
+ * eventsRoot, stateRoot, validatorsHash, nextValidatorsHash]. The commit certificate travels beside the header (in Block), so
  * the block hash is fixed before validators vote on it.
  */
 export class BlockHeader implements HeaderFields {
@@ -42,11 +47,12 @@ export class BlockHeader implements HeaderFields {
   readonly eventsRoot: Uint8Array;
   readonly stateRoot: Uint8Array;
   readonly validatorsHash: Uint8Array;
+  readonly nextValidatorsHash: Uint8Array;
   private _bytes?: Uint8Array;
   private _hash?: Uint8Array;
 
   constructor(f: HeaderFields) {
-    for (const [name, v] of [['parentHash', f.parentHash], ['txRoot', f.txRoot], ['receiptsRoot', f.receiptsRoot], ['eventsRoot', f.eventsRoot], ['stateRoot', f.stateRoot], ['validatorsHash', f.validatorsHash]] as const) {
+    for (const [name, v] of [['parentHash', f.parentHash], ['txRoot', f.txRoot], ['receiptsRoot', f.receiptsRoot], ['eventsRoot', f.eventsRoot], ['stateRoot', f.stateRoot], ['validatorsHash', f.validatorsHash], ['nextValidatorsHash', f.nextValidatorsHash]] as const) {
       if (v.length !== HASH_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.${name} must be ${HASH_LENGTH} bytes`);
     }
     if (f.proposer.length !== ADDRESS_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, `header.proposer must be ${ADDRESS_LENGTH} bytes`);
@@ -63,6 +69,7 @@ export class BlockHeader implements HeaderFields {
     this.eventsRoot = f.eventsRoot;
     this.stateRoot = f.stateRoot;
     this.validatorsHash = f.validatorsHash;
+    this.nextValidatorsHash = f.nextValidatorsHash;
   }
 
   raw(): RlpInput[] {
@@ -78,6 +85,7 @@ export class BlockHeader implements HeaderFields {
       this.eventsRoot,
       this.stateRoot,
       this.validatorsHash,
+      this.nextValidatorsHash,
     ];
   }
 
@@ -95,7 +103,7 @@ export function decodeHeader(bytes: Uint8Array): BlockHeader {
 }
 
 export function headerFromRlp(item: RlpItem): BlockHeader {
-  const f = decodeList(item, 11, 'header');
+  const f = decodeList(item, 12, 'header');
   const version = asSafeUint(f[0], 'header.version');
   if (version !== HEADER_VERSION) throw new ChainError(ChainErrorCode.FieldValue, `unsupported header version ${version} (this build reads version ${HEADER_VERSION})`);
   return new BlockHeader({
@@ -110,5 +118,6 @@ export function headerFromRlp(item: RlpItem): BlockHeader {
     eventsRoot: asBytes(f[8], 'header.eventsRoot', HASH_LENGTH),
     stateRoot: asBytes(f[9], 'header.stateRoot', HASH_LENGTH),
     validatorsHash: asBytes(f[10], 'header.validatorsHash', HASH_LENGTH),
+    nextValidatorsHash: asBytes(f[11], 'header.nextValidatorsHash', HASH_LENGTH),
   });
 }

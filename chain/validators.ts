@@ -16,6 +16,16 @@ export interface Validator {
   power: bigint;
 }
 
+/**
+ * A change to the validator set, as a module's end-block hook returns it: the validator with this
+ * consensus key gets this power (0: it leaves the set). Its BLS key replaces the one it had.
+ */
+export interface ValidatorUpdate {
+  publicKey: Uint8Array;
+  blsPublicKey: Uint8Array;
+  power: bigint;
+}
+
 /** The validators of a height, ordered by address. RLP: [[address, publicKey, blsPublicKey, power]...]. */
 export class ValidatorSet {
   readonly validators: readonly Validator[];
@@ -112,6 +122,27 @@ export class ValidatorSet {
   /** Round-robin proposer for (height, round). */
   proposer(height: number, round: number): Validator {
     return this.validators[(height + round) % this.validators.length]!;
+  }
+
+  /**
+   * The set after `updates`, applied in order (a later one for the same validator wins). Throws
+   * ChainError when an update is malformed, removes a validator that is not in the set, or would
+   * leave the set empty.
+   */
+  apply(updates: readonly ValidatorUpdate[]): ValidatorSet {
+    if (updates.length === 0) return this;
+    const next = new Map(this.validators.map((v) => [toKey(v.address), v]));
+    for (const u of updates) {
+      if (u.publicKey.length !== ED25519_PUBLIC_KEY_LENGTH || u.blsPublicKey.length !== BLS_PUBLIC_KEY_LENGTH) throw new ChainError(ChainErrorCode.FieldLength, 'validator update: keys must be 32 (Ed25519) and 48 (BLS) bytes');
+      if (u.power < 0n) throw new ChainError(ChainErrorCode.FieldValue, 'validator update: power must not be negative');
+      const address = addressFromPublicKey(u.publicKey);
+      const k = toKey(address);
+      if (u.power === 0n) {
+        if (!next.delete(k)) throw new ChainError(ChainErrorCode.FieldValue, 'validator update: removes a validator that is not in the set');
+      } else next.set(k, { address, publicKey: u.publicKey, blsPublicKey: u.blsPublicKey, power: u.power });
+    }
+    if (next.size === 0) throw new ChainError(ChainErrorCode.FieldValue, 'validator update: the set would be empty');
+    return new ValidatorSet([...next.values()]);
   }
 
   serialize(): Uint8Array {

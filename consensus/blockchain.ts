@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   Block,
   BlockHeader,
+  ChainError,
   HEADER_VERSION,
   blockEventsRoot,
   equalBytes,
@@ -69,7 +70,12 @@ const MAX_WRITE_RETRY_DELAY_MS = 30_000;
 export interface ExecutedBlock {
   block: Block;
   result: ExecutionResult;
+  /** The set of height + 2, when the block's validator updates change it (Blockchain.settleUpdates). */
+  nextValidatorSet?: ValidatorSet;
 }
+
+/** The block event recorded when a block's validator updates cannot apply to the set (none apply). */
+export const VALIDATOR_UPDATES_REFUSED_EVENT = 'validator_updates_refused';
 
 /**
  * The chain as consensus sees it: the head, the state after it, and the three things consensus
@@ -173,12 +179,33 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     return this.limitsOf?.(this.world) ?? { maxBlockTxs: Number.MAX_SAFE_INTEGER, maxBlockBytes: Number.MAX_SAFE_INTEGER };
   }
 
+  /**
+   * The validator set of `height + 2` after block `height`'s updates (undefined: unchanged). Updates
+   * that cannot apply to the set of `height + 1` (a malformed one, removing a validator that is
+   * not there, an empty set) are all dropped, and a `vm/validator_updates_refused` block event
+   * with the reason's code is added to the result before its events root is taken: every
+   * validator does the same, so the chain goes on with the set it had.
+   */
+  private settleUpdates(result: ExecutionResult, height: number): ValidatorSet | undefined {
+    if (result.validatorUpdates.length === 0) return undefined;
+    try {
+      return this.validatorSet(height + 1).apply(result.validatorUpdates);
+    } catch (e) {
+      const code = e instanceof ChainError ? e.code : 'VM_MODULE_FAULT';
+      this.logger.error({ height, err: (e as Error).message, updates: result.validatorUpdates.length }, 'the validator updates of this block cannot apply: none do (a bug in the module that returned them)');
+      result.blockEvents.push({ module: 'vm', type: VALIDATOR_UPDATES_REFUSED_EVENT, attributes: [['code', code]] });
+      result.validatorUpdates = [];
+      return undefined;
+    }
+  }
+
   /** Builds the next block from candidate transactions; invalid candidates are left out. */
   build(proposer: Uint8Array, candidates: readonly Transaction[], now: number, isVerified?: (tx: Transaction) => boolean): { executed: ExecutedBlock; build: BuildResult } {
     const parent = this.headHeader;
     const height = parent.height + 1;
     const timestamp = Math.max(now, parent.timestamp + 1);
     const build = this.sm.build(this.world, { chainId: this.chainId, height, timestamp, proposer }, candidates, { isVerified });
+    const nextValidatorSet = this.settleUpdates(build, height);
     const header = new BlockHeader({
       version: HEADER_VERSION,
       chainId: this.chainId,
@@ -191,8 +218,9 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       eventsRoot: blockEventsRoot(build.blockEvents),
       stateRoot: build.stateRoot,
       validatorsHash: this.validatorSet(height).hash(),
+      nextValidatorsHash: this.validatorSet(height + 1).hash(),
     });
-    return { executed: { block: new Block(header, build.included), result: build }, build };
+    return { executed: { block: new Block(header, build.included), result: build, ...(nextValidatorSet ? { nextValidatorSet } : {}) }, build };
   }
 
   /** Checks a proposed next block by executing it; throws ConsensusError if it is not valid. */
@@ -215,6 +243,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const valset = this.validatorSet(h.height);
     if (!valset.has(h.proposer)) bad('proposer is not a validator');
     if (!equalBytes(h.validatorsHash, valset.hash())) bad('validators hash does not match');
+    if (!equalBytes(h.nextValidatorsHash, this.validatorSet(h.height + 1).hash())) bad('next validators hash does not match');
     if (!equalBytes(h.txRoot, txRoot(block.transactions))) bad('transactions root does not match');
     const limits = this.blockLimits();
     if (block.transactions.length > limits.maxBlockTxs) bad(`it holds ${block.transactions.length} transactions, more than the chain's maxBlockTxs (${limits.maxBlockTxs})`);
@@ -228,10 +257,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       if (e instanceof VmError) bad(e.message);
       throw e;
     }
+    const nextValidatorSet = this.settleUpdates(result!, h.height);
     if (!equalBytes(result!.stateRoot, h.stateRoot)) bad(`state root ${toHex(result!.stateRoot)} after execution differs from the header's`);
     if (!equalBytes(merkleRoot(result!.receipts.map((r) => r.serialize())), h.receiptsRoot)) bad('receipts root does not match');
     if (!equalBytes(blockEventsRoot(result!.blockEvents), h.eventsRoot)) bad('events root does not match');
-    return { block, result: result! };
+    return { block, result: result!, ...(nextValidatorSet ? { nextValidatorSet } : {}) };
   }
 
   /**
@@ -249,7 +279,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!opts.certificateVerified) certificate.verify(this.chainId, this.validatorSet(block.height), block.height, block.hash());
     const { result } = executed;
     const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
-    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts });
+    const nextSet = executed.nextValidatorSet && { height: block.height + 2, set: executed.nextValidatorSet };
+    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts, ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');

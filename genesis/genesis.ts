@@ -95,5 +95,6 @@ export function genesisHeader(doc: GenesisDoc, stateRoot: Uint8Array): BlockHead
     eventsRoot: EMPTY_MERKLE_ROOT,
     stateRoot,
     validatorsHash: genesisValidatorSet(doc).hash(),
+    nextValidatorsHash: genesisValidatorSet(doc).hash(),
   });
 }

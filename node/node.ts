@@ -42,7 +42,7 @@ export class MetanodeNode {
     readonly mempool: Mempool,
     readonly relay: TxRelay,
     readonly network: P2PNetwork,
-    readonly engine: IbftEngine | undefined,
+    readonly engine: IbftEngine,
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
     private readonly intake: TxIntake,
@@ -121,10 +121,13 @@ export class MetanodeNode {
     if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
       throw new NodeError(NodeErrorCode.BadKey, `the BLS key in ${p.validatorKey} does not match the validator set`);
     }
-    const isValidator = valset.has(key.address);
+    /** Whether this node validates the next block (the set changes by height: it may become one, or stop being one). */
+    const isValidator = () => chain.validatorSet(chain.height + 1).has(key.address);
+    // Every node runs the consensus engine, which signs only at heights whose set holds it, so a
+    // node joins (or leaves) the validators at the height the chain says, without a restart.
     // Older versions kept the sign log in the database: it moves to its own files on first start.
-    const signLog = isValidator ? await FileSignLog.open(p.signLog, { importFrom: kv }) : undefined;
-    if (signLog) opened.push(() => signLog.close());
+    const signLog = await FileSignLog.open(p.signLog, { importFrom: kv });
+    opened.push(() => signLog.close());
     const verifier = new VerifierPool(config.verifier ?? {});
     opened.push(() => verifier.close());
     const { journal: journalOn = true, ...mempoolOpts } = config.mempool ?? {};
@@ -149,13 +152,11 @@ export class MetanodeNode {
     const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
     await intake.replay(journaled);
     const health = new NodeHealth({ writeRetries: config.storage?.writeRetries ?? defaultBlockchainOptions.writeRetries }, { chain, logger: logger.child({ module: 'node' }), registry: metrics.registry });
-    const engine = signLog
-      ? new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus })
-      : undefined;
+    const engine = new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus });
     const sync = new BlockSync({}, {
       chain,
       network,
-      importBlock: engine ? (b) => engine.importBlock(b) : (b) => importWithoutConsensus(chain, mempool, b),
+      importBlock: (b) => engine.importBlock(b),
       timer: systemTimer,
       logger: logger.child({ module: 'sync' }),
     });
@@ -178,7 +179,7 @@ export class MetanodeNode {
         addresses: network.addresses(),
         version: VERSION,
         chainId: genesis.chainId,
-        validator: isValidator ? formatAddress(key.address) : null,
+        validator: isValidator() ? formatAddress(key.address) : null,
         height: chain.height,
         logLevel: logger.level,
       }),
@@ -201,7 +202,9 @@ export class MetanodeNode {
         chain,
         mempool,
         version: VERSION,
-        validatorAddress: isValidator ? key.address : undefined,
+        get validatorAddress() {
+          return isValidator() ? key.address : undefined;
+        },
         submitTransaction: (raw) => intake.submit(raw),
         submitTransactions: (raws) => intake.submitMany(raws),
         network: () => ({ peers: network.peers().length, syncing: sync.syncing }),
@@ -223,9 +226,9 @@ export class MetanodeNode {
     this.status = 'starting';
     try {
       await this.network.start();
-      this.relay.start({ receive: this.engine !== undefined });
+      this.relay.start({ receive: true });
       this.intake.start();
-      await this.engine?.start();
+      await this.engine.start();
       this.sync.start();
       await this.rpc.start();
       await this.metricsServer?.start();
@@ -234,9 +237,10 @@ export class MetanodeNode {
       throw e;
     }
     this.status = 'running';
+    const validating = this.chain.validatorSet(this.chain.height + 1).has(this.key.address);
     this.logger.info(
-      { chainId: this.chain.chainId, height: this.chain.height, head: toHex(this.chain.head.hash()), validator: this.engine ? formatAddress(this.key.address) : null, p2p: this.network.addresses() },
-      this.engine ? 'node started' : 'node started (not a validator: following the chain)',
+      { chainId: this.chain.chainId, height: this.chain.height, head: toHex(this.chain.head.hash()), validator: validating ? formatAddress(this.key.address) : null, p2p: this.network.addresses() },
+      validating ? 'node started' : 'node started (not a validator at this height: following the chain)',
     );
   }
 
@@ -250,7 +254,7 @@ export class MetanodeNode {
     await this.audit?.close();
     await this.intake.stop();
     await this.sync.stop();
-    await this.engine?.stop();
+    await this.engine.stop();
     this.relay.stop();
     await this.network.stop();
     await this.verifier.close();
@@ -273,12 +277,4 @@ async function asInvalidParams<T>(param: string, f: () => T | Promise<T>): Promi
     if (e instanceof P2PError && (e.code === P2PErrorCode.BadAddress || e.code === P2PErrorCode.BadPeerId)) throw invalidParams(param, e.message);
     throw e;
   }
-}
-
-/** A full node (not a validator) commits synced blocks directly, after the same checks. */
-async function importWithoutConsensus(chain: Blockchain, mempool: Mempool, block: import('../chain/index.js').Block): Promise<void> {
-  if (block.height !== chain.height + 1 || !block.certificate) return;
-  const executed = chain.validate(block, mempool.isVerified);
-  await chain.commit(executed, block.certificate);
-  mempool.update(block.transactions);
 }

@@ -28,6 +28,7 @@ export function headerToJson(h: BlockHeader) {
     eventsRoot: toHex(h.eventsRoot),
     stateRoot: toHex(h.stateRoot),
     validatorsHash: toHex(h.validatorsHash),
+    nextValidatorsHash: toHex(h.nextValidatorsHash),
   };
 }
 

@@ -58,6 +58,8 @@ export interface BlockCommit {
   stateWrites: Map<string, Uint8Array | null>;
   /** The validator set from this height on, when it changes (always at genesis). */
   validatorSet?: ValidatorSet;
+  /** The set a block's updates make, from the height it holds (the block's height + 2). */
+  nextValidatorSet?: { height: number; set: ValidatorSet };
   /**
    * For each transaction, in block order, the accounts it touches (e.g. a transfer's recipient),
    * indexed in AccountTx; its sender is indexed in any case.
@@ -163,6 +165,12 @@ export class ChainStore {
       ops.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
     }
     if (c.validatorSet) ops.push({ type: 'put', key: heightKey(Bucket.ValidatorSetByHeight, h), value: c.validatorSet.serialize() });
+    const next = c.nextValidatorSet;
+    if (next) {
+      const last = this.valsetHeights[this.valsetHeights.length - 1] ?? -1;
+      if (next.height <= last || next.height <= h) throw new StorageError(StorageErrorCode.Write, `a validator set from height ${next.height} cannot follow the one from ${last} (block ${h})`, { height: h });
+      ops.push({ type: 'put', key: heightKey(Bucket.ValidatorSetByHeight, next.height), value: next.set.serialize() });
+    }
     if (h === 0) {
       ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.Chain)), value: rlpEncode([utf8(block.header.chainId), hash]) });
     }
@@ -175,6 +183,10 @@ export class ChainStore {
     if (c.validatorSet) {
       this.valsetHeights.push(h);
       this.valsetCache.set(h, c.validatorSet);
+    }
+    if (next) {
+      this.valsetHeights.push(next.height);
+      this.valsetCache.set(next.height, next.set);
     }
     this.recent.push({ block, receipts, blockEvents });
     let txs = 0;
@@ -294,7 +306,16 @@ export class ChainStore {
   /** The validator set in force at `height`. */
   validatorSet(height: number): ValidatorSet | undefined {
     let best: number | undefined;
-    for (const h of this.valsetHeights) if (h <= height) best = h;
+    // valsetHeights is ascending: the last one at or below `height`, by binary search.
+    let lo = 0;
+    let hi = this.valsetHeights.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.valsetHeights[mid]! <= height) {
+        best = this.valsetHeights[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
     return best === undefined ? undefined : this.valsetCache.get(best);
   }
 

@@ -1,4 +1,4 @@
-import { Receipt, ReceiptStatus, toHex, type Event, type Transaction } from '../chain/index.js';
+import { Receipt, ReceiptStatus, toHex, type Event, type Transaction, type ValidatorUpdate } from '../chain/index.js';
 import { nonceOf, setNonce } from './accounts.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { BlockInfo, ExecContext, FeeHandler, TxContext } from './module.js';
@@ -19,6 +19,8 @@ export interface ExecutionResult {
   stateRoot: Uint8Array;
   /** Events of begin/end-block hooks (not tied to a transaction). */
   blockEvents: Event[];
+  /** What the end-block hooks returned, in module order (the chain applies them to the set of height + 2). */
+  validatorUpdates: ValidatorUpdate[];
 }
 
 export interface ExecuteOptions {
@@ -77,7 +79,7 @@ export class StateMachine {
     const events: Event[] = [];
     const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
     for (const m of this.deps.registry.modules) m.initGenesis(ctx, modules[m.name]);
-    return this.finish(base, state, [], events);
+    return this.finish(base, state, [], events, []);
   }
 
   execute(base: BaseState, block: BlockInfo, txs: readonly Transaction[], opts: ExecuteOptions = {}): ExecutionResult {
@@ -86,8 +88,8 @@ export class StateMachine {
     const blockCtx: ExecContext = { block, state, emit: (e) => blockEvents.push(e) };
     this.hooks('beginBlock', blockCtx, blockEvents);
     const receipts = txs.map((tx, i) => this.deliver(state, block, tx, i, opts));
-    this.hooks('endBlock', blockCtx, blockEvents);
-    return this.finish(base, state, receipts, blockEvents);
+    const updates = this.hooks('endBlock', blockCtx, blockEvents);
+    return this.finish(base, state, receipts, blockEvents, updates);
   }
 
   /**
@@ -111,20 +113,22 @@ export class StateMachine {
         excluded.push({ tx, reason: e });
       }
     }
-    this.hooks('endBlock', blockCtx, blockEvents);
-    return { ...this.finish(base, state, receipts, blockEvents), included, excluded };
+    const updates = this.hooks('endBlock', blockCtx, blockEvents);
+    return { ...this.finish(base, state, receipts, blockEvents, updates), included, excluded };
   }
 
-  /** Runs each module's hook in registry order, each after a checkpoint (see the class comment). */
-  private hooks(hook: 'beginBlock' | 'endBlock', ctx: ExecContext, events: Event[]): void {
+  /** Runs each module's hook in registry order, each after a checkpoint (see the class comment); the validator updates end-block hooks returned. */
+  private hooks(hook: 'beginBlock' | 'endBlock', ctx: ExecContext, events: Event[]): ValidatorUpdate[] {
+    const updates: ValidatorUpdate[] = [];
     for (const m of this.deps.registry.modules) {
       const run = m[hook];
       if (!run) continue;
       const mark = ctx.state.checkpoint();
       const emitted = events.length;
       try {
-        run.call(m, ctx);
+        const returned = run.call(m, ctx);
         ctx.state.release(mark);
+        if (Array.isArray(returned)) updates.push(...returned);
       } catch (e) {
         ctx.state.revertTo(mark);
         events.length = emitted;
@@ -132,6 +136,7 @@ export class StateMachine {
         this.deps.onFault?.({ module: m.name, where: hook, height: ctx.block.height, error: e });
       }
     }
+    return updates;
   }
 
   private invalid(block: BlockInfo, tx: Transaction, index: number, why: string): never {
@@ -178,8 +183,8 @@ export class StateMachine {
     return new Receipt({ txHash: tx.hash(), status, errorCode, errorMessage, fee: tx.fee, events });
   }
 
-  private finish(base: BaseState, state: Overlay, receipts: Receipt[], blockEvents: Event[]): ExecutionResult {
+  private finish(base: BaseState, state: Overlay, receipts: Receipt[], blockEvents: Event[], validatorUpdates: ValidatorUpdate[]): ExecutionResult {
     const tree = base.tree.updateRaw(state.writes);
-    return { receipts, writes: state.writes, tree, stateRoot: tree.root, blockEvents };
+    return { receipts, writes: state.writes, tree, stateRoot: tree.root, blockEvents, validatorUpdates };
   }
 }

@@ -1,4 +1,4 @@
-import type { Event, Transaction } from '../chain/index.js';
+import type { Event, Transaction, ValidatorUpdate } from '../chain/index.js';
 import type { KVStore, Overlay, StateReader } from './state/overlay.js';
 
 /** What every hook knows about the block being executed. */
@@ -66,7 +66,12 @@ export interface Module {
   /** Validates the module's genesis section; throws with a message naming the bad field. */
   validateGenesis(config: unknown): void;
   beginBlock?(ctx: ExecContext): void;
-  endBlock?(ctx: ExecContext): void;
+  /**
+   * May return validator updates (staking): what block H's end-block returns becomes the set of
+   * height H+2 (CometBFT's delay), unless the updates are invalid for the set (then none apply and
+   * a `vm/validator_updates_refused` block event says why).
+   */
+  endBlock?(ctx: ExecContext): ValidatorUpdate[] | void;
   /**
    * Executes a transaction, given what decodePayload returned for it; throwing TxError fails it
    * (its writes are reverted, the fee stays charged).

@@ -592,6 +592,9 @@ export class IbftCore {
     extra: { block?: Block; roundChanges?: SignedMessage[]; prepares?: SignedMessage[]; localOnly?: boolean },
   ): Promise<Envelope | undefined> {
     const { signLog, key, chain } = this.deps;
+    // A node signs only for heights whose validator set holds it (the set changes by height: it
+    // may not be a validator yet, or any more); it follows the chain meanwhile.
+    if (!chain.validatorSet(body.height).has(key.address)) return undefined;
     // Safety first: a validator that cannot write its blocks signs nothing more (it could not keep what it votes for).
     if (chain.writeFailure) {
       this.deps.logger.warn({ height: body.height, round: body.round, type: body.type, failedHeight: chain.writeFailure.height }, 'not signing: a block could not be written to disk');

@@ -178,7 +178,11 @@ export class IbftEngine {
     const { height } = message.body;
     const current = this.core.currentHeight;
     if (height < current || height > current + this.core.opts.maxFutureHeights) return Verdict.Ignore;
-    const problem = message.authenticate(chain.chainId, chain.validatorSet(Math.max(current, chain.height + 1)));
+    // Checked against the set of the message's height (known two blocks ahead; beyond, the newest
+    // known): a sender outside it at a later height may be a validator by then, so it is ignored, not punished.
+    const valset = chain.validatorSet(Math.max(height, chain.height + 1));
+    if (height > current && !valset.has(message.sender)) return Verdict.Ignore;
+    const problem = message.authenticate(chain.chainId, valset);
     if (problem !== undefined) {
       logger.warn({ from, message: message.describe(), reason: problem }, 'consensus message with a bad signature or from a non-validator');
       return this.rejectGossip('consensus', problem);

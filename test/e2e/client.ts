@@ -201,6 +201,7 @@ export interface BlockJson<Tx = string | TxJson> {
   eventsRoot: string;
   stateRoot: string;
   validatorsHash: string;
+  nextValidatorsHash: string;
   transactionCount: number;
   transactions: Tx[];
   certificate: CertificateJson | null;

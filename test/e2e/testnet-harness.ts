@@ -26,7 +26,7 @@ import { pino } from 'pino';
 import { formatAddress, parseAddress, toHex, type ValidatorSet } from '../../chain/index.js';
 import { FileSignLog, MSG_NAMES, decodeEnvelope, type MsgType, type SignedMessage } from '../../consensus/index.js';
 import { genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
-import { readValidatorKey } from '../../node/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, readValidatorKey } from '../../node/index.js';
 import { P2PNetwork, Topic, Verdict, peerIdFromEd25519PublicKey, peerMultiaddr, type P2POptionsInput } from '../../p2p/index.js';
 import { METANODE, RpcCallError, RpcClient, devAddress, rawHex, runMetanode, signTransfer, sleep, track, waitFor, type BlockJson, type HeadJson, type ReceiptJson } from './harness.js';
 
@@ -160,8 +160,9 @@ export class ValidatorNode {
   async start(timeoutMs = 20_000): Promise<void> {
     if (this.proc) throw new Error(`${this.name} is already running`);
     const log = openSync(this.logFile, 'a');
-    const [cmd, ...args] = [...(this.launch.prefix ?? []), process.execPath, METANODE, 'start', '--home', this.home, '--log-level', 'info'];
-    const child = spawn(cmd!, args, { stdio: ['ignore', log, log], env: { ...process.env, ...this.launch.env } });
+    // As `npm start` runs a node (bin/devnet.ts): the same Node.js flags and environment, so memory figures are the devnet's.
+    const [cmd, ...args] = [...(this.launch.prefix ?? []), process.execPath, ...NODE_RUNTIME_FLAGS, METANODE, 'start', '--home', this.home, '--log-level', 'info'];
+    const child = spawn(cmd!, args, { stdio: ['ignore', log, log], env: { ...process.env, ...NODE_RUNTIME_ENV, ...this.launch.env } });
     closeSync(log);
     track(child);
     this.proc = child;

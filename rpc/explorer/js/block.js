@@ -96,6 +96,7 @@ export async function block([ref], ctx) {
         ['Events root', h('span', { class: 'mono' }, b.eventsRoot)],
         ['State root', h('span', { class: 'mono' }, b.stateRoot)],
         ['Validators hash', h('span', { class: 'mono' }, b.validatorsHash)],
+        ['Next validators hash', h('span', { class: 'mono' }, b.nextValidatorsHash)],
         ['Chain · version', `${b.chainId} · v${b.version}`],
       ]),
     ),

@@ -28,10 +28,10 @@ import {
   equalPowerFixture,
 } from './fixtures.js';
 
-const BLOCK_HASH = 'a0db088a2283088caa3cf77ab06620c9c910eb6f92ffef06aeabb4c7b0d2bcab';
-const VOTE_MESSAGE = '10d20b2d695ffee50925845bde0a73c5af2da214fbc44b6b18c1847d519c7565';
+const BLOCK_HASH = '088d476770fb5e4d578ab5a5f0aac845dde36c64cc907faa4755e372299099b3';
+const VOTE_MESSAGE = '043d0768dc6dd8b6b060773709bc1f8e4ecdaa1288117f006f31717a10b62a0b';
 const CERT_HEX =
-  'f8862a80a0a0db088a2283088caa3cf77ab06620c9c910eb6f92ffef06aeabb4c7b0d2bcab07b860b45a0fc23839515cb3c49923cedd5340dd72b826dbb3ff82bc6ea5e90f55b6e1921d82de4e420be80115af8bda5acb66024ae4b8b79c9483be3dd85b5a39352138af9ea20a0700cf4acbce67203f90e0c48835e0a6581d71ad37ad1fbeb66f5a';
+  'f8862a80a0088d476770fb5e4d578ab5a5f0aac845dde36c64cc907faa4755e372299099b307b860b1f6db3c40b875c8427bb6e01b9b99a176f4316bfae8d8b77c8a039fb244b6156bed05a824c7715cc25307fb63bf9f2a0a837740f554d6794d2fd6ed2909a285dc62aced039edf06317e014ff77364066e9e16ad3a751e8c6033a7e8c3dddbee';
 
 function certItems(): RlpItem[] {
   return rlpDecode(unhex(CERT_HEX), 'cert') as RlpItem[];

@@ -188,6 +188,7 @@ export function headerFixture(): BlockHeader {
     eventsRoot: filled(0x22),
     stateRoot: filled(0x33),
     validatorsHash: set.hash(),
+    nextValidatorsHash: set.hash(),
   });
 }
 

@@ -86,8 +86,8 @@ function certificate(executed: ExecutedBlock, key: ValidatorKey = VALIDATOR, ove
 }
 
 function fieldsOf(h: BlockHeader): HeaderFields {
-  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash } = h;
-  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash };
+  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash } = h;
+  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash };
 }
 
 function tampered(block: Block, change: Partial<HeaderFields>, txs: readonly Transaction[] = block.transactions): Block {
@@ -248,6 +248,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
       { what: 'a wrong height', make: (b) => tampered(b, { height: 3 }), message: /height is not 2/ },
       { what: 'another chain id', make: (b) => tampered(b, { chainId: 'other-chain' }), message: /chain id "other-chain"/ },
       { what: 'a wrong validators hash', make: (b) => tampered(b, { validatorsHash: new Uint8Array(32).fill(3) }), message: /validators hash does not match/ },
+      { what: 'a wrong next validators hash', make: (b) => tampered(b, { nextValidatorsHash: new Uint8Array(32).fill(3) }), message: /next validators hash does not match/ },
       { what: 'a wrong receipts root', make: (b) => tampered(b, { receiptsRoot: new Uint8Array(32).fill(4) }), message: /receipts root does not match/ },
       { what: 'a wrong events root', make: (b) => tampered(b, { eventsRoot: new Uint8Array(32).fill(5) }), message: /events root does not match/ },
       { what: 'a header version it does not know', make: (b) => tampered(b, { version: 3 }), message: /version 3/ },

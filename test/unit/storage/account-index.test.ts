@@ -65,6 +65,7 @@ function block(height: number, parent: Uint8Array, txs: readonly Transaction[]):
     eventsRoot: EMPTY_MERKLE_ROOT,
     stateRoot: new Uint8Array(32).fill(height % 256),
     validatorsHash: SET.hash(),
+    nextValidatorsHash: SET.hash(),
   });
   const b = new Block(header, txs);
   if (height === 0) return b;

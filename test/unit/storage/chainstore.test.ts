@@ -45,6 +45,7 @@ function header(height: number, parent: Uint8Array, txs: readonly Transaction[],
     eventsRoot: EMPTY_MERKLE_ROOT,
     stateRoot,
     validatorsHash: set.hash(),
+    nextValidatorsHash: set.hash(),
   });
 }
 
@@ -201,7 +202,7 @@ for (const make of [memoryBackend, levelBackend]) {
       const store = await ChainStore.open(kv);
       for (const commit of f.commits) await store.commit(commit);
       const old = rlpDecode(f.b1.header.serialize(), 'header') as Uint8Array[];
-      const v1 = rlpEncode([uintBytes(1), ...old.slice(1, 8), ...old.slice(9)]); // version 1 had no eventsRoot
+      const v1 = rlpEncode([uintBytes(1), ...old.slice(1, 8), ...old.slice(9, 11)]); // version 1 had no eventsRoot and no nextValidatorsHash
       await kv.batch([{ type: 'put', key: heightKey(Bucket.HeaderByHeight, 1), value: v1 }]);
       const err = await expectRejectsCode(() => ChainStore.open(kv).then((s) => s.header(1)), StorageError, StorageErrorCode.Incompatible);
       expect(err.message).to.match(/header version 1; this one reads version 2\) and there is no migration: start a new chain \(a devnet: rm -rf \.devnet/);

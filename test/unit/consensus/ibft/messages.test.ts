@@ -72,6 +72,7 @@ function block(height = 7): Block {
       eventsRoot: new Uint8Array(32).fill(3),
       stateRoot: new Uint8Array(32).fill(4),
       validatorsHash: VALSET.hash(),
+      nextValidatorsHash: VALSET.hash(),
     }),
     [],
   );

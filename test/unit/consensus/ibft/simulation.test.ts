@@ -11,7 +11,8 @@
 import { expect } from 'chai';
 import { MsgType } from '../../../../consensus/ibft/index.js';
 import { Topic } from '../../../../p2p/network.js';
-import { Prng, RELIABLE, Simulation, type LinkFaults, type SimNode } from '../sim/index.js';
+import { toHex, type ValidatorUpdate } from '../../../../chain/index.js';
+import { Prng, RELIABLE, Simulation, simValidatorKey, type LinkFaults, type SimNode } from '../sim/index.js';
 
 const SOAK = process.env.SIM_SEEDS ? Number(process.env.SIM_SEEDS) : undefined;
 const BASE = Number(process.env.SIM_SEED_BASE ?? 0);
@@ -328,5 +329,63 @@ describe('IBFT simulation, unequal voting power (34, 22, 22, 22: quorum 67 of 10
     const live = sim.nodes.filter((x) => x.up);
     await expectLiveness(sim, maxHeight(sim, live) + 5, 120_000, live);
     await sim.checkAll();
+  });
+});
+
+describe('IBFT simulation, a validator set that changes (what block H returns is the set of H + 2)', () => {
+  const key = (i: number) => simValidatorKey(i);
+  const update = (i: number, power: bigint): ValidatorUpdate => ({ publicKey: key(i).ed25519.publicKey, blsPublicKey: key(i).bls.publicKey, power });
+  // v3 leaves at 6, returns at 12; v0 weighs 3 of 6 from 16 (so v0 and any other are a quorum of 4).
+  const schedule = new Map<number, ValidatorUpdate[]>([
+    [4, [update(3, 0n)]],
+    [10, [update(3, 1n)]],
+    [14, [update(0, 3n)]],
+  ]);
+
+  it('commits through every change, each block certified by its own height\'s set, each header naming the next set; a validator signs only while it is in the set', async () => {
+    const sim = await Simulation.create({ n: 4, seed: 21, validatorUpdates: schedule, faults: { drop: 0.01, duplicate: 0.01, minLatencyMs: 1, maxLatencyMs: 50 } });
+    sim.startTraffic(300);
+    await expectLiveness(sim, 20, 120_000);
+    await sim.checkAll(); // every certificate verified against the schedule's set of its height
+    const chain = sim.nodes[0]!.life!.chain;
+    for (let h = 1; h <= 19; h++) {
+      const header = (await chain.blocks.header(h))!;
+      expect(toHex(header.validatorsHash), `validatorsHash of ${h}`).to.equal(toHex(sim.valsetAt(h).hash()));
+      expect(toHex(header.nextValidatorsHash), `nextValidatorsHash of ${h}`).to.equal(toHex(sim.valsetAt(h + 1).hash()));
+      expect(chain.validatorSet(h).size, `set size at ${h}`).to.equal(h >= 6 && h < 12 ? 3 : 4);
+    }
+    expect(sim.valsetAt(16).quorumPower).to.equal(4n);
+    // v3 signed nothing for the heights whose set left it out, and signed again once back in.
+    const v3 = sim.nodes[3]!.journal.map((r) => r.height);
+    expect(v3.filter((h) => h >= 6 && h < 12), 'v3 signatures while out of the set').to.deep.equal([]);
+    expect(v3.some((h) => h >= 12), 'v3 signs again from height 12').to.equal(true);
+    expect(v3.some((h) => h < 6), 'v3 signed before it left').to.equal(true);
+  });
+
+  it('a node down through every change syncs from where it stopped across them, checking each certificate against the set it derives', async () => {
+    const sim = await Simulation.create({ n: 4, seed: 23, validatorUpdates: schedule });
+    sim.startTraffic(300);
+    await expectLiveness(sim, 2, 30_000);
+    sim.crash(1);
+    const live = sim.nodes.filter((x) => x.up);
+    await expectLiveness(sim, 20, 120_000, live); // v0, v2, v3 (v3 out from 6 to 12: v0 and v2 are 2 of 3)
+    const head = maxHeight(sim, live);
+    await sim.restart(1);
+    await expectLiveness(sim, head + 2, 120_000, [sim.nodes[1]!]);
+    await sim.checkAll();
+    expect(sim.nodes[1]!.life!.chain.validatorSet(16).quorumPower).to.equal(4n);
+  });
+
+  it('updates that cannot apply (removing a validator that is not in the set) are refused as a whole, with a block event; the set stays and the chain goes on', async () => {
+    const outsider = simValidatorKey(9);
+    const bad = new Map<number, ValidatorUpdate[]>([[3, [update(1, 5n), { publicKey: outsider.ed25519.publicKey, blsPublicKey: outsider.bls.publicKey, power: 0n }]]]);
+    const sim = await Simulation.create({ n: 4, seed: 22, validatorUpdates: bad });
+    await expectLiveness(sim, 8, 60_000);
+    await sim.checkAll(/the validator updates of this block cannot apply/); // each node logs it, as it should
+    const chain = sim.nodes[0]!.life!.chain;
+    expect(chain.validatorSet(5).validators.map((v) => v.power)).to.deep.equal([1n, 1n, 1n, 1n]); // not even v1's valid update applied
+    const events = (await chain.blocks.blockEvents(3))!;
+    expect(events.map((e) => `${e.module}/${e.type}`)).to.deep.equal(['simvalidators/updates', 'vm/validator_updates_refused']);
+    expect(events[1]!.attributes).to.deep.equal([['code', 'CHAIN_FIELD_VALUE']]);
   });
 });

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { BlsKey, Ed25519Key, type Block } from '../../../../chain/index.js';
+import { BlsKey, Ed25519Key, type Block, type ValidatorUpdate } from '../../../../chain/index.js';
 import { Blockchain } from '../../../../consensus/blockchain.js';
 import { IbftEngine, MemorySignLog, type IbftOptions, type MsgType, type SignLog } from '../../../../consensus/ibft/index.js';
 import { ValidatorKey } from '../../../../consensus/keys.js';
@@ -7,7 +7,7 @@ import { Mempool, TxRelay } from '../../../../consensus/mempool/index.js';
 import { BlockSync, type SyncOptions } from '../../../../consensus/sync.js';
 import type { GenesisDoc } from '../../../../genesis/index.js';
 import { ChainStore, MemoryKV, type BatchOp, type KVController } from '../../../../storage/index.js';
-import { StateMachine } from '../../../../vm/index.js';
+import { ModuleRegistry, StateMachine, type Module } from '../../../../vm/index.js';
 import { createModules } from '../../../../vm/modules/index.js';
 import type { SimEndpoint, SimHub } from './network.js';
 import { VirtualTimer, type Scheduler } from './scheduler.js';
@@ -203,6 +203,27 @@ export interface NodeEnv {
   printLevel?: string;
   /** Virtual time a node's durable block commit (a synced batch) takes. */
   commitDelayMs?: (node: string) => number;
+  /** Validator updates a module returns from the end-block hook of these heights (the set of height + 2). */
+  validatorUpdates?: ReadonlyMap<number, readonly ValidatorUpdate[]>;
+}
+
+/** A module that returns the scheduled validator updates from its end-block hook, as staking will. */
+function scheduledUpdates(updates: ReadonlyMap<number, readonly ValidatorUpdate[]>): Module {
+  return {
+    name: 'simvalidators',
+    methods: [],
+    decodePayload: () => undefined,
+    validateGenesis: () => undefined,
+    initGenesis: () => undefined,
+    endBlock: (ctx) => {
+      const u = updates.get(ctx.block.height);
+      if (!u) return;
+      ctx.emit({ module: 'simvalidators', type: 'updates', attributes: [['count', String(u.length)]] });
+      return [...u];
+    },
+    deliverTx: () => undefined,
+    query: () => undefined,
+  };
 }
 
 /**
@@ -263,7 +284,9 @@ export class SimNode {
     const delay = this.env.commitDelayMs?.(this.id) ?? 0;
     const slowSync = delay > 0 ? { ms: delay, scheduler, io: this.io, armed: false } : undefined;
     const store = await ChainStore.open(new FencedKV(this.kv, fence, this.disk, slowSync));
-    const { registry, bank, consensus } = createModules();
+    const made = createModules();
+    const { bank, consensus } = made;
+    const registry = this.env.validatorUpdates ? new ModuleRegistry([...made.registry.modules, scheduledUpdates(this.env.validatorUpdates)]) : made.registry;
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank });
     // A crash fails the store's writes with SimCrash: a dead process retries nothing.
     const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensus.limits(s) }, { writeRetries: 0 });
