@@ -1,9 +1,10 @@
 import { ADDRESS_LENGTH } from './address.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HASH_LENGTH, HashTag, taggedHash } from './hash.js';
-import { asBytes, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
+import { certificateFromRlp, type CommitCertificate } from './certificate.js';
+import { asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, type RlpInput, type RlpItem } from './rlp.js';
 
-/** 2: eventsRoot (the block's begin/end-block events) after receiptsRoot, and nextValidatorsHash last. */
+/** 2: eventsRoot (the block's begin/end-block events) after receiptsRoot; nextValidatorsHash and lastCommit last. */
 export const HEADER_VERSION = 2;
 
 export interface HeaderFields {
@@ -28,11 +29,17 @@ export interface HeaderFields {
    * it): a light client that trusts this block's certificate learns which set to trust next.
    */
   nextValidatorsHash: Uint8Array;
+  /**
+   * The commit certificate of the previous block that this block's proposer holds (CometBFT's
+   * LastCommit; none for block 1): who signed is on chain, the same for every node, whichever
+   * quorum each happened to assemble. Checked by every validator against the previous height's set.
+   */
+  lastCommit?: CommitCertificate;
 }
 
 /**
  * RLP: [version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot,
- * eventsRoot, stateRoot, validatorsHash, nextValidatorsHash]. The commit certificate travels beside the header (in Block), so
+ * eventsRoot, stateRoot, validatorsHash, nextValidatorsHash, lastCommit | []]. The commit certificate travels beside the header (in Block), so
  * the block hash is fixed before validators vote on it.
  */
 export class BlockHeader implements HeaderFields {
@@ -48,6 +55,7 @@ export class BlockHeader implements HeaderFields {
   readonly stateRoot: Uint8Array;
   readonly validatorsHash: Uint8Array;
   readonly nextValidatorsHash: Uint8Array;
+  readonly lastCommit: CommitCertificate | undefined;
   private _bytes?: Uint8Array;
   private _hash?: Uint8Array;
 
@@ -70,6 +78,8 @@ export class BlockHeader implements HeaderFields {
     this.stateRoot = f.stateRoot;
     this.validatorsHash = f.validatorsHash;
     this.nextValidatorsHash = f.nextValidatorsHash;
+    this.lastCommit = f.lastCommit;
+    if (f.lastCommit && f.lastCommit.height !== f.height - 1) throw new ChainError(ChainErrorCode.FieldValue, `header.lastCommit is for height ${f.lastCommit.height}, not ${f.height - 1}`);
   }
 
   raw(): RlpInput[] {
@@ -86,6 +96,7 @@ export class BlockHeader implements HeaderFields {
       this.stateRoot,
       this.validatorsHash,
       this.nextValidatorsHash,
+      this.lastCommit ? this.lastCommit.raw() : [],
     ];
   }
 
@@ -103,7 +114,7 @@ export function decodeHeader(bytes: Uint8Array): BlockHeader {
 }
 
 export function headerFromRlp(item: RlpItem): BlockHeader {
-  const f = decodeList(item, 12, 'header');
+  const f = decodeList(item, 13, 'header');
   const version = asSafeUint(f[0], 'header.version');
   if (version !== HEADER_VERSION) throw new ChainError(ChainErrorCode.FieldValue, `unsupported header version ${version} (this build reads version ${HEADER_VERSION})`);
   return new BlockHeader({
@@ -119,5 +130,11 @@ export function headerFromRlp(item: RlpItem): BlockHeader {
     stateRoot: asBytes(f[9], 'header.stateRoot', HASH_LENGTH),
     validatorsHash: asBytes(f[10], 'header.validatorsHash', HASH_LENGTH),
     nextValidatorsHash: asBytes(f[11], 'header.nextValidatorsHash', HASH_LENGTH),
+    lastCommit: lastCommitFromRlp(f[12]!),
   });
+}
+
+function lastCommitFromRlp(item: RlpItem): CommitCertificate | undefined {
+  const list = asList(item, 'header.lastCommit') as RlpItem[];
+  return list.length === 0 ? undefined : certificateFromRlp(list);
 }

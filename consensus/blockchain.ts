@@ -83,6 +83,8 @@ export const VALIDATOR_UPDATES_REFUSED_EVENT = 'validator_updates_refused';
  */
 export class Blockchain extends EventEmitter<BlockchainEvents> {
   private failure: WriteFailure | undefined;
+  /** The head block's certificate, as committed here (the next block's lastCommit); none for genesis. */
+  private headCertificate: CommitCertificate | undefined;
   private readonly retryAbort = new AbortController();
   private readonly opts: BlockchainOptions;
 
@@ -132,7 +134,9 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       throw new StorageError(StorageErrorCode.Corrupt, `stored state root ${toHex(world.root)} does not match block ${head.height}'s ${toHex(headHeader.stateRoot)}: the data folder is corrupt`);
     }
     logger.info({ height: head.height, hash: toHex(head.hash), stateKeys: world.size }, 'loaded chain');
-    return new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts, deps.blockLimits);
+    const chain = new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts, deps.blockLimits);
+    chain.headCertificate = await store.certificate(head.height);
+    return chain;
   }
 
   get head(): BlockHeader {
@@ -174,6 +178,13 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     return v;
   }
 
+  /** The addresses that signed `cert` (of block `height`), in the set's order; [] without one. */
+  private signersOf(cert: CommitCertificate | undefined, height: number): Uint8Array[] {
+    if (!cert) return [];
+    const set = this.validatorSet(height);
+    return cert.signerIndices().map((i) => set.validators[i]!.address);
+  }
+
   /** The limits the next block must keep (the consensus module's parameters at the head). */
   blockLimits(): BlockLimits {
     return this.limitsOf?.(this.world) ?? { maxBlockTxs: Number.MAX_SAFE_INTEGER, maxBlockBytes: Number.MAX_SAFE_INTEGER };
@@ -204,7 +215,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const parent = this.headHeader;
     const height = parent.height + 1;
     const timestamp = Math.max(now, parent.timestamp + 1);
-    const build = this.sm.build(this.world, { chainId: this.chainId, height, timestamp, proposer }, candidates, { isVerified });
+    const lastCommit = height > 1 ? this.headCertificate : undefined;
+    const build = this.sm.build(this.world, { chainId: this.chainId, height, timestamp, proposer, lastCommitSigners: this.signersOf(lastCommit, height - 1) }, candidates, { isVerified });
     const nextValidatorSet = this.settleUpdates(build, height);
     const header = new BlockHeader({
       version: HEADER_VERSION,
@@ -219,6 +231,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       stateRoot: build.stateRoot,
       validatorsHash: this.validatorSet(height).hash(),
       nextValidatorsHash: this.validatorSet(height + 1).hash(),
+      lastCommit,
     });
     return { executed: { block: new Block(header, build.included), result: build, ...(nextValidatorSet ? { nextValidatorSet } : {}) }, build };
   }
@@ -244,6 +257,17 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!valset.has(h.proposer)) bad('proposer is not a validator');
     if (!equalBytes(h.validatorsHash, valset.hash())) bad('validators hash does not match');
     if (!equalBytes(h.nextValidatorsHash, this.validatorSet(h.height + 1).hash())) bad('next validators hash does not match');
+    if (h.height === 1 && h.lastCommit) bad('block 1 carries a last commit (genesis has none)');
+    if (h.height > 1) {
+      if (!h.lastCommit) bad(`it carries no certificate of block ${h.height - 1} (lastCommit)`);
+      // The certificate this node committed the parent with was verified then: the same bytes need no second check.
+      const same = this.headCertificate !== undefined && equalBytes(h.lastCommit!.serialize(), this.headCertificate.serialize());
+      try {
+        if (!same) h.lastCommit!.verify(this.chainId, this.validatorSet(h.height - 1), h.height - 1, h.parentHash);
+      } catch (e) {
+        bad(`its lastCommit does not certify block ${h.height - 1}: ${(e as Error).message}`);
+      }
+    }
     if (!equalBytes(h.txRoot, txRoot(block.transactions))) bad('transactions root does not match');
     const limits = this.blockLimits();
     if (block.transactions.length > limits.maxBlockTxs) bad(`it holds ${block.transactions.length} transactions, more than the chain's maxBlockTxs (${limits.maxBlockTxs})`);
@@ -252,7 +276,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (bytes > limits.maxBlockBytes) bad(`its transactions are ${bytes} bytes, more than the chain's maxBlockBytes (${limits.maxBlockBytes})`);
     let result: ExecutionResult;
     try {
-      result = this.sm.execute(this.world, { chainId: this.chainId, height: h.height, timestamp: h.timestamp, proposer: h.proposer }, block.transactions, { isVerified });
+      result = this.sm.execute(this.world, { chainId: this.chainId, height: h.height, timestamp: h.timestamp, proposer: h.proposer, lastCommitSigners: this.signersOf(h.lastCommit, h.height - 1) }, block.transactions, { isVerified });
     } catch (e) {
       if (e instanceof VmError) bad(e.message);
       throw e;
@@ -283,6 +307,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts, ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
+    this.headCertificate = certificate;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
     this.emit('committed', { block, receipts: result.receipts, blockEvents: result.blockEvents });
   }

@@ -29,6 +29,8 @@ export function headerToJson(h: BlockHeader) {
     stateRoot: toHex(h.stateRoot),
     validatorsHash: toHex(h.validatorsHash),
     nextValidatorsHash: toHex(h.nextValidatorsHash),
+    /** The previous block's certificate this block carries: who signed it (signer indices into that height's set). */
+    lastCommit: h.lastCommit ? certificateToJson(h.lastCommit) : null,
   };
 }
 

@@ -7,6 +7,11 @@ export interface BlockInfo {
   readonly height: number;
   readonly timestamp: number;
   readonly proposer: Uint8Array;
+  /**
+   * Who signed the previous block, by the certificate this block carries (header.lastCommit):
+   * their addresses, in the previous set's order; [] for block 1 and outside consensus (genesis).
+   */
+  readonly lastCommitSigners?: readonly Uint8Array[];
 }
 
 export interface ExecContext {

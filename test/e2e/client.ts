@@ -202,6 +202,7 @@ export interface BlockJson<Tx = string | TxJson> {
   stateRoot: string;
   validatorsHash: string;
   nextValidatorsHash: string;
+  lastCommit: { height: number; round: number; blockHash: string; signers: number[] } | null;
   transactionCount: number;
   transactions: Tx[];
   certificate: CertificateJson | null;

@@ -28,10 +28,10 @@ import {
   equalPowerFixture,
 } from './fixtures.js';
 
-const BLOCK_HASH = '088d476770fb5e4d578ab5a5f0aac845dde36c64cc907faa4755e372299099b3';
-const VOTE_MESSAGE = '043d0768dc6dd8b6b060773709bc1f8e4ecdaa1288117f006f31717a10b62a0b';
+const BLOCK_HASH = 'dccfb24806f2aa25b74d28f039e0f9481cda4a1b86acd3ff6a2260d0d34f4ed3';
+const VOTE_MESSAGE = 'aa8d0d6a41e9af76b0beef60f291a0e821ded22895809ed5cade47d348e11ba8';
 const CERT_HEX =
-  'f8862a80a0088d476770fb5e4d578ab5a5f0aac845dde36c64cc907faa4755e372299099b307b860b1f6db3c40b875c8427bb6e01b9b99a176f4316bfae8d8b77c8a039fb244b6156bed05a824c7715cc25307fb63bf9f2a0a837740f554d6794d2fd6ed2909a285dc62aced039edf06317e014ff77364066e9e16ad3a751e8c6033a7e8c3dddbee';
+  'f8862a80a0dccfb24806f2aa25b74d28f039e0f9481cda4a1b86acd3ff6a2260d0d34f4ed307b860892f860bbd07ac30f585c1ee069a14dbaf859c2f8db76f6eda13a7eb1740e4e64e77bef07149a4ecddb10c55e2939e9a0212464c00b3c5a341c67fcab53adcf02e75a66dab0ebdffc9056139f09aaaaa5ffd5e702707847561833ceda7ab6ab4';
 
 function certItems(): RlpItem[] {
   return rlpDecode(unhex(CERT_HEX), 'cert') as RlpItem[];

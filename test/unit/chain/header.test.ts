@@ -3,8 +3,8 @@ import { BlockHeader, ChainErrorCode, decodeHeader, HEADER_VERSION, rlpDecode, r
 import { encodedFields, expectChainError, filled, HEADER_HEIGHT, HEADER_TIMESTAMP, headerFixture, hex, longFormString, prefixedString, rawList, unhex } from './fixtures.js';
 
 const HEADER_HEX =
-  'f90115028f6d6574616e6f64652d676f6c64656e2aa0111111111111111111111111111111111111111111111111111111111111111186018bcfe568009414db125626bc4b01a0944f8213551b352a9645daa09659be6a8669733fe80bcc62aa1afb7ce10017014ff300a32b5c69988fb7af8da0947f1fdbfd7d14cbd729af53a1b7fe664849c8990be30d587fb8581d7804c8f8a02222222222222222222222222222222222222222222222222222222222222222a03333333333333333333333333333333333333333333333333333333333333333a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0';
-const HEADER_HASH = '088d476770fb5e4d578ab5a5f0aac845dde36c64cc907faa4755e372299099b3';
+  'f90116028f6d6574616e6f64652d676f6c64656e2aa0111111111111111111111111111111111111111111111111111111111111111186018bcfe568009414db125626bc4b01a0944f8213551b352a9645daa09659be6a8669733fe80bcc62aa1afb7ce10017014ff300a32b5c69988fb7af8da0947f1fdbfd7d14cbd729af53a1b7fe664849c8990be30d587fb8581d7804c8f8a02222222222222222222222222222222222222222222222222222222222222222a03333333333333333333333333333333333333333333333333333333333333333a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0a0f2218be0461d18fd2a47318319b25821c042b8b6d896249ef8757d9f0d6e0ce0c0';
+const HEADER_HASH = 'dccfb24806f2aa25b74d28f039e0f9481cda4a1b86acd3ff6a2260d0d34f4ed3';
 
 function headerItems(): RlpItem[] {
   return rlpDecode(unhex(HEADER_HEX), 'header') as RlpItem[];
@@ -73,7 +73,7 @@ describe('chain/header', () => {
     });
 
     it('wrong field count', () => {
-      expectChainError(() => decodeHeader(rlpEncode(headerItems().slice(0, 11))), ChainErrorCode.FieldCount, /expected 12 fields, got 11/);
+      expectChainError(() => decodeHeader(rlpEncode(headerItems().slice(0, 12))), ChainErrorCode.FieldCount, /expected 13 fields, got 12/);
       expectChainError(() => decodeHeader(rlpEncode([...headerItems(), new Uint8Array(0)])), ChainErrorCode.FieldCount);
     });
 

@@ -86,8 +86,8 @@ function certificate(executed: ExecutedBlock, key: ValidatorKey = VALIDATOR, ove
 }
 
 function fieldsOf(h: BlockHeader): HeaderFields {
-  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash } = h;
-  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash };
+  const { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash, lastCommit } = h;
+  return { version, chainId, height, parentHash, timestamp, proposer, txRoot, receiptsRoot, eventsRoot, stateRoot, validatorsHash, nextValidatorsHash, lastCommit };
 }
 
 function tampered(block: Block, change: Partial<HeaderFields>, txs: readonly Transaction[] = block.transactions): Block {
@@ -127,6 +127,36 @@ describe('consensus/blockchain (over LevelDB)', () => {
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
     await removeDir(dir);
+  });
+
+  it('block H carries the certificate of H-1 its proposer holds (lastCommit): checked by every validator, its signers given to the modules', async () => {
+    /** Emits, from its end-block hook, who signed the previous block as the state machine was told. */
+    const signers = (): Module => ({
+      name: 'signers',
+      methods: [],
+      decodePayload: () => undefined,
+      validateGenesis: () => undefined,
+      initGenesis: () => undefined,
+      endBlock: (ctx) => void ctx.emit({ module: 'signers', type: 'last_commit', attributes: (ctx.block.lastCommitSigners ?? []).map((a, i) => [String(i), toHex(a)] as const) }),
+      deliverTx: () => undefined,
+      query: () => undefined,
+    });
+    const a = await open(GENESIS, { modules: [signers()] });
+    const b = await open(GENESIS, { modules: [signers()], data: 'other' });
+    const first = await produce(a, []);
+    expect(first.block.header.lastCommit).to.equal(undefined); // genesis has no certificate
+    await b.chain.commit(b.chain.validate(first.block), (await a.store.certificate(1))!);
+    const second = a.chain.build(VALIDATOR.address, [], NOW + 10).executed;
+    const cert1 = (await a.store.certificate(1))!;
+    expect(toHex(second.block.header.lastCommit!.serialize())).to.equal(toHex(cert1.serialize()));
+    expect(second.result.blockEvents).to.deep.equal([{ module: 'signers', type: 'last_commit', attributes: [['0', toHex(VALIDATOR.address)]] }]);
+    expect(() => b.chain.validate(second.block)).to.not.throw();
+    const without = tampered(second.block, { lastCommit: undefined });
+    expect(expectThrowsCode(() => b.chain.validate(without), ConsensusError, ConsensusErrorCode.InvalidProposal).message).to.match(/carries no certificate of block 1 \(lastCommit\)/);
+    const forged = new CommitCertificate({ ...cert1, blockHash: new Uint8Array(32).fill(7) });
+    expect(expectThrowsCode(() => b.chain.validate(tampered(second.block, { lastCommit: forged })), ConsensusError, ConsensusErrorCode.InvalidProposal).message).to.match(/its lastCommit does not certify block 1: .*is for another block/);
+    // A certificate of another height is refused by the header itself.
+    expect(() => tampered(first.block, { lastCommit: forged })).to.throw(ChainError, /header.lastCommit is for height 1, not 0/);
   });
 
   it("a block over the chain's block limits (the consensus module's parameters) is invalid; the limits are on chain", async () => {
@@ -245,7 +275,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
       { what: 'a proposer outside the validator set', make: (b) => tampered(b, { proposer: OUTSIDER.address }), message: /proposer is not a validator/ },
       { what: 'a timestamp equal to the parent', make: (b, o) => tampered(b, { timestamp: o.chain.head.timestamp }), message: /timestamp does not increase/ },
       { what: 'a timestamp before the parent', make: (b, o) => tampered(b, { timestamp: o.chain.head.timestamp - 1 }), message: /timestamp does not increase/ },
-      { what: 'a wrong height', make: (b) => tampered(b, { height: 3 }), message: /height is not 2/ },
+      { what: 'a wrong height', make: (b) => tampered(b, { height: 3, lastCommit: undefined }), message: /height is not 2/ },
       { what: 'another chain id', make: (b) => tampered(b, { chainId: 'other-chain' }), message: /chain id "other-chain"/ },
       { what: 'a wrong validators hash', make: (b) => tampered(b, { validatorsHash: new Uint8Array(32).fill(3) }), message: /validators hash does not match/ },
       { what: 'a wrong next validators hash', make: (b) => tampered(b, { nextValidatorsHash: new Uint8Array(32).fill(3) }), message: /next validators hash does not match/ },
