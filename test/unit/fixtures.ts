@@ -24,7 +24,7 @@ import {
 } from '../../chain/index.js';
 import { ValidatorKey } from '../../consensus/keys.js';
 import { buildGenesis, devAccountKey, genesisTimestamp, type GenesisDoc } from '../../genesis/index.js';
-import { StateMachine, WorldState, type BlockInfo, type ExecutionResult, type ModuleRegistry, type WriteSet } from '../../vm/index.js';
+import { StateMachine, WorldState, type BlockInfo, type ExecutionResult, type Module, type ModuleRegistry, type WriteSet } from '../../vm/index.js';
 import { ASSETS, encodeTransfer, TRANSFER_KIND, type Asset, type BankGenesis, type BankModule } from '../../vm/modules/bank/index.js';
 import { createModules } from '../../vm/modules/index.js';
 import { SparseMerkleTree } from '../../vm/state/smt.js';
@@ -223,4 +223,18 @@ export function expectThrowsCode<E extends Error & { code: string }>(fn: () => u
 
 export async function expectRejectsCode<E extends Error & { code: string }>(fn: () => Promise<unknown>, cls: ErrorClass<E>, code: string): Promise<E> {
   return expectCode(await rejectionOf(fn), cls, code);
+}
+
+/** A module with no transactions, no genesis state and no queries: only an end-block hook (for tests of what hooks do). */
+export function endBlockModule(name: string, endBlock: NonNullable<Module['endBlock']>): Module {
+  return {
+    name,
+    methods: [],
+    decodePayload: () => undefined,
+    validateGenesis: () => undefined,
+    initGenesis: () => undefined,
+    endBlock,
+    deliverTx: () => undefined,
+    query: () => undefined,
+  };
 }

@@ -27,6 +27,7 @@ import {
   accountKey,
   addressOf,
   expectRejectsCode,
+  endBlockModule,
   expectThrowsCode,
   genesisVm,
   removeDir,
@@ -131,16 +132,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
 
   it('block H carries the certificate of H-1 its proposer holds (lastCommit): checked by every validator, its signers given to the modules', async () => {
     /** Emits, from its end-block hook, who signed the previous block as the state machine was told. */
-    const signers = (): Module => ({
-      name: 'signers',
-      methods: [],
-      decodePayload: () => undefined,
-      validateGenesis: () => undefined,
-      initGenesis: () => undefined,
-      endBlock: (ctx) => void ctx.emit({ module: 'signers', type: 'last_commit', attributes: (ctx.block.lastCommitSigners ?? []).map((a, i) => [String(i), toHex(a)] as const) }),
-      deliverTx: () => undefined,
-      query: () => undefined,
-    });
+    const signers = (): Module => endBlockModule('signers', (ctx) => void ctx.emit({ module: 'signers', type: 'last_commit', attributes: (ctx.block.lastCommitSigners ?? []).map((a, i) => [String(i), toHex(a)] as const) }));
     const a = await open(GENESIS, { modules: [signers()] });
     const b = await open(GENESIS, { modules: [signers()], data: 'other' });
     const first = await produce(a, []);
@@ -173,19 +165,11 @@ describe('consensus/blockchain (over LevelDB)', () => {
 
   it("a block's hook events are in its header (eventsRoot), checked by a validator, stored, and read back after a restart", async () => {
     /** Writes its last height and emits an event from its end-block hook. */
-    const ticker = (): Module => ({
-      name: 'ticker',
-      methods: [],
-      decodePayload: () => undefined,
-      validateGenesis: () => undefined,
-      initGenesis: () => undefined,
-      endBlock: (ctx) => {
+    const ticker = (): Module =>
+      endBlockModule('ticker', (ctx) => {
         ctx.state.set(utf8('ticker/last'), utf8(String(ctx.block.height)));
         ctx.emit({ module: 'ticker', type: 'tick', attributes: [['height', String(ctx.block.height)]] });
-      },
-      deliverTx: () => undefined,
-      query: () => undefined,
-    });
+      });
     const a = await open(GENESIS, { modules: [ticker()] });
     const b = await open(GENESIS, { modules: [ticker()], data: 'other' });
     const made = await produce(a, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 5n)]);

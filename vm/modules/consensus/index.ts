@@ -20,6 +20,11 @@ const genesisSchema = z
   .strict()
   .optional();
 
+/** The genesis section's values (absent: the defaults), as the parameter space takes them. */
+function genesisValues(config: unknown): Partial<Record<keyof BlockLimits, bigint>> {
+  return Object.fromEntries(Object.entries(genesisSchema.parse(config) ?? {}).map(([k, v]) => [k, BigInt(v)]));
+}
+
 /**
  * The chain's consensus parameters, on chain so that every validator applies the same ones and
  * governance can change them: the most transactions and bytes (the transactions' encodings) a
@@ -51,14 +56,12 @@ export class ConsensusModule implements Module {
   }
 
   validateGenesis(config: unknown): void {
-    const g = genesisSchema.parse(config) ?? {};
-    const bad = this.params.problem({ ...this.params.spec.defaults, ...Object.fromEntries(Object.entries(g).map(([k, v]) => [k, BigInt(v)])) });
+    const bad = this.params.problem({ ...this.params.spec.defaults, ...genesisValues(config) });
     if (bad) throw new Error(bad);
   }
 
   initGenesis(ctx: ExecContext, config: unknown): void {
-    const g = genesisSchema.parse(config) ?? {};
-    this.params.init(ctx, Object.fromEntries(Object.entries(g).map(([k, v]) => [k, BigInt(v)])));
+    this.params.init(ctx, genesisValues(config));
   }
 
   decodePayload(method: string): never {

@@ -9,6 +9,7 @@ import type { GenesisDoc } from '../../../../genesis/index.js';
 import { ChainStore, MemoryKV, type BatchOp, type KVController } from '../../../../storage/index.js';
 import { ModuleRegistry, StateMachine, type Module } from '../../../../vm/index.js';
 import { createModules } from '../../../../vm/modules/index.js';
+import { endBlockModule } from '../../fixtures.js';
 import type { SimEndpoint, SimHub } from './network.js';
 import { VirtualTimer, type Scheduler } from './scheduler.js';
 
@@ -209,21 +210,12 @@ export interface NodeEnv {
 
 /** A module that returns the scheduled validator updates from its end-block hook, as staking will. */
 function scheduledUpdates(updates: ReadonlyMap<number, readonly ValidatorUpdate[]>): Module {
-  return {
-    name: 'simvalidators',
-    methods: [],
-    decodePayload: () => undefined,
-    validateGenesis: () => undefined,
-    initGenesis: () => undefined,
-    endBlock: (ctx) => {
-      const u = updates.get(ctx.block.height);
-      if (!u) return;
-      ctx.emit({ module: 'simvalidators', type: 'updates', attributes: [['count', String(u.length)]] });
-      return [...u];
-    },
-    deliverTx: () => undefined,
-    query: () => undefined,
-  };
+  return endBlockModule('simvalidators', (ctx) => {
+    const u = updates.get(ctx.block.height);
+    if (!u) return;
+    ctx.emit({ module: 'simvalidators', type: 'updates', attributes: [['count', String(u.length)]] });
+    return [...u];
+  });
 }
 
 /**
