@@ -134,6 +134,8 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   for (const home of await refreshTestnetBootstrap(homes)) console.log(`updated the bootstrap peer ids in ${homePaths(home).config} (peer ids now derive from the validator keys)`);
   const logs = homes.map((h) => join(h, 'node.log'));
   const children: ChildProcess[] = [];
+  /** Children that have told (over IPC) that they stop cleanly on SIGTERM. */
+  const handlesSignals = new Set<ChildProcess>();
   let stopping = false;
   let startedUp = false;
   let onAllExited: (() => void) | undefined;
@@ -141,7 +143,11 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
   const stopAll = (): Promise<number> => {
     stopping = true;
     const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
-    for (const c of running) c.kill('SIGTERM');
+    // A node still loading its code has no handler yet: its SIGTERM waits until it says it has one.
+    for (const c of running) {
+      if (handlesSignals.has(c)) c.kill('SIGTERM');
+      else c.once('message', () => c.kill('SIGTERM'));
+    }
     return new Promise<number>((done) => {
       const finish = () => done(children.every((c) => c.exitCode === 0) ? 0 : 1);
       let left = running.length;
@@ -176,6 +182,9 @@ export async function runDevnet(o: DevnetOptions): Promise<number> {
       detached: true,
     });
     closeSync(log);
+    child.on('message', (m: { kind?: string }) => {
+      if (m?.kind === 'signals-handled') handlesSignals.add(child);
+    });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       if (startedUp) console.error(`node${i} exited (${signal ?? `code ${code}`}); see ${logs[i]}`);

@@ -115,6 +115,9 @@ async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassw
     // Started with an IPC channel (metanode devnet): stop cleanly when the supervisor is gone.
     process.channel.unref();
     process.once('disconnect', () => stop('the supervisor is gone', ExitCode.Ok));
+    // Tells the supervisor a SIGTERM from now on is a clean stop (before, it would kill a process
+    // still loading its code without a word in the log).
+    process.send?.({ kind: 'signals-handled' });
   }
 
   node = await MetanodeNode.create(home, log, overrides, { keyPassword });

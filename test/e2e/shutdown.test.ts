@@ -14,6 +14,7 @@ import { freePortRange } from './testnet-harness.js';
 
 const VALIDATORS = 3;
 const INJECT_BUG = fileURLToPath(new URL('./fixtures/inject-bug.js', import.meta.url));
+const SLOW_START = fileURLToPath(new URL('./fixtures/slow-start.js', import.meta.url));
 
 interface LogLine {
   msg: string;
@@ -144,7 +145,8 @@ describe('e2e: stopping cleanly', function () {
     await chmod(key, 0o644);
     try {
       const from = await offsets();
-      const r: RunResult = await runMetanode(['devnet', ...args], 90_000);
+      // node2 is still loading its code when node1 fails (and gets its SIGTERM once it can stop cleanly).
+      const r: RunResult = await runMetanode(['devnet', ...args], 90_000, { NODE_OPTIONS: `--import ${SLOW_START}`, METANODE_TEST_SLOW_HOME: join(dir, 'node2') });
       expect(r.code, r.stdout + r.stderr).to.equal(1);
       expect(r.stderr).to.include(`node1 exited (code 1) while the devnet started: validator key ${key} is open to other users (mode 0644); make it private with: chmod 600 ${key}; see ${logOf(1)}`);
       expect(r.stdout).not.to.include('Press Ctrl-C');
