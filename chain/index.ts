@@ -4,6 +4,7 @@ export * from './bls.js';
 export * from './bytes.js';
 export * from './certificate.js';
 export * from './ed25519.js';
+export * from './evidence.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './header.js';

@@ -19,7 +19,7 @@ import {
 } from '../chain/index.js';
 import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
 import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
-import { VmError, WorldState, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
+import { VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
 import type { BlockLimits } from '../vm/modules/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
@@ -109,7 +109,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger; blockLimits?: (state: StateReader) => BlockLimits }, opts: Partial<BlockchainOptions> = {}): Promise<Blockchain> {
     const { store, sm, logger } = deps;
     const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
-    const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20) }, genesis.modules);
+    const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) }, genesis.modules);
     const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
     const info = await store.chainInfo();
     if (!info) {
@@ -178,6 +178,12 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     return v;
   }
 
+  /** What the state machine is told about block `height` (see BlockInfo). */
+  private blockInfo(height: number, timestamp: number, proposer: Uint8Array, lastCommit: CommitCertificate | undefined): BlockInfo {
+    const last = height > 1 ? { lastValidators: this.validatorSet(height - 1) } : {};
+    return { chainId: this.chainId, height, timestamp, proposer, lastCommitSigners: this.signersOf(lastCommit, height - 1), ...last };
+  }
+
   /** The addresses that signed `cert` (of block `height`), in the set's order; [] without one. */
   private signersOf(cert: CommitCertificate | undefined, height: number): Uint8Array[] {
     if (!cert) return [];
@@ -216,7 +222,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const height = parent.height + 1;
     const timestamp = Math.max(now, parent.timestamp + 1);
     const lastCommit = height > 1 ? this.headCertificate : undefined;
-    const build = this.sm.build(this.world, { chainId: this.chainId, height, timestamp, proposer, lastCommitSigners: this.signersOf(lastCommit, height - 1) }, candidates, { isVerified });
+    const build = this.sm.build(this.world, this.blockInfo(height, timestamp, proposer, lastCommit), candidates, { isVerified });
     const nextValidatorSet = this.settleUpdates(build, height);
     const header = new BlockHeader({
       version: HEADER_VERSION,
@@ -276,7 +282,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (bytes > limits.maxBlockBytes) bad(`its transactions are ${bytes} bytes, more than the chain's maxBlockBytes (${limits.maxBlockBytes})`);
     let result: ExecutionResult;
     try {
-      result = this.sm.execute(this.world, { chainId: this.chainId, height: h.height, timestamp: h.timestamp, proposer: h.proposer, lastCommitSigners: this.signersOf(h.lastCommit, h.height - 1) }, block.transactions, { isVerified });
+      result = this.sm.execute(this.world, this.blockInfo(h.height, h.timestamp, h.proposer, h.lastCommit), block.transactions, { isVerified });
     } catch (e) {
       if (e instanceof VmError) bad(e.message);
       throw e;

@@ -1,4 +1,4 @@
-import type { Event, Transaction, ValidatorUpdate } from '../chain/index.js';
+import type { Event, Transaction, ValidatorSet, ValidatorUpdate } from '../chain/index.js';
 import type { KVStore, Overlay, StateReader } from './state/overlay.js';
 
 /** What every hook knows about the block being executed. */
@@ -12,6 +12,11 @@ export interface BlockInfo {
    * their addresses, in the previous set's order; [] for block 1 and outside consensus (genesis).
    */
   readonly lastCommitSigners?: readonly Uint8Array[];
+  /**
+   * The validator set of the previous block (whose signers lastCommitSigners are); at genesis,
+   * the genesis set. Absent for block 1 and outside consensus.
+   */
+  readonly lastValidators?: ValidatorSet;
 }
 
 export interface ExecContext {

@@ -4,8 +4,8 @@ import {
   ChainError,
   ChainErrorCode,
   ED25519_SIGNATURE_LENGTH,
-  HashTag,
   asBytes,
+  consensusSigningHash,
   asList,
   asSafeUint,
   decodeBlock,
@@ -14,7 +14,6 @@ import {
   rlpDecode,
   rlpEncode,
   rlpListItems,
-  taggedHash,
   toHex,
   uintBytes,
   type Block,
@@ -24,6 +23,7 @@ import {
   headerFromRlp,
   type BlockHeader,
   type CommitCertificate,
+  type DuplicateVoteEvidence,
   type RlpItem,
   type Transaction,
   type ValidatorSet,
@@ -69,8 +69,17 @@ function bodyRlp(b: MessageBody): RlpItem[] {
   }
 }
 
-function signingHash(chainId: string, type: MsgType, body: Uint8Array): Uint8Array {
-  return taggedHash(HashTag.ConsensusMessage, rlpEncode([chainId, type, body]));
+const signingHash = (chainId: string, type: MsgType, body: Uint8Array): Uint8Array => consensusSigningHash(chainId, type, body);
+
+/**
+ * Evidence that the sender of `a` and `b` equivocated (the staking module's staking.evidence
+ * checks it on chain): two messages of one type, height and round from one sender, naming
+ * different blocks. Undefined if they are not that.
+ */
+export function duplicateVoteEvidence(a: SignedMessage, b: SignedMessage): DuplicateVoteEvidence | undefined {
+  if (a.type !== b.type || a.type === MsgType.RoundChange || !equalBytes(a.sender, b.sender)) return undefined;
+  if (a.body.height !== b.body.height || a.body.round !== b.body.round || equalBytes(a.body.digest!, b.body.digest!)) return undefined;
+  return { type: a.type, sender: a.sender, a: { body: a.bodyBytes, signature: a.signature }, b: { body: b.bodyBytes, signature: b.signature } };
 }
 
 /** A message signed (Ed25519) by a validator. RLP: [type, body, sender, signature]. */
@@ -80,7 +89,7 @@ export class SignedMessage {
     readonly body: MessageBody,
     readonly sender: Uint8Array,
     readonly signature: Uint8Array,
-    private readonly bodyBytes: Uint8Array,
+    readonly bodyBytes: Uint8Array,
   ) {}
 
   static sign(chainId: string, body: MessageBody, sender: Uint8Array, key: Ed25519Key): SignedMessage {

@@ -108,7 +108,7 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const receipt = await waitForReceipt(rpc, hash);
       expect(receipt).to.include({ txHash: hash, status: 'success', errorCode: null, errorMessage: null, fee: '1500', index: 0 });
       expect(receipt.events).to.deep.equal([
-        { module: 'bank', type: 'fee', attributes: { payer: from, proposer: validator, amount: '1500' } },
+        { module: 'bank', type: 'fee', attributes: { payer: from, recipient: validator, amount: '1500' } },
         { module: 'bank', type: 'transfer', attributes: { from, to, asset: 'NEX', amount: '123456' } },
       ]);
       const [s1, r1, v1] = await accounts([from, to, validator]);
@@ -141,7 +141,7 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const r = await waitForReceipt(rpc, hash);
       expect(r).to.include({ status: 'failed', errorCode: 'BANK_INSUFFICIENT_FUNDS', fee: '1234' });
       expect(r.errorMessage).to.match(/insufficient AUR/);
-      expect(r.events).to.deep.equal([{ module: 'bank', type: 'fee', attributes: { payer: from, proposer: validator, amount: '1234' } }]);
+      expect(r.events).to.deep.equal([{ module: 'bank', type: 'fee', attributes: { payer: from, recipient: validator, amount: '1234' } }]);
       const [s1, r1, v1] = await accounts([from, to, validator]);
       expect(BigInt(s0!.balances.NEX) - BigInt(s1!.balances.NEX)).to.equal(1_234n);
       expect(s1!.balances.AUR).to.equal(s0!.balances.AUR);

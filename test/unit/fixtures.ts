@@ -23,7 +23,7 @@ import {
   type UnsignedTransaction,
 } from '../../chain/index.js';
 import { ValidatorKey } from '../../consensus/keys.js';
-import { buildGenesis, devAccountKey, genesisTimestamp, type GenesisDoc } from '../../genesis/index.js';
+import { buildGenesis, devAccountKey, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../../genesis/index.js';
 import { StateMachine, WorldState, type BlockInfo, type ExecutionResult, type Module, type ModuleRegistry, type WriteSet } from '../../vm/index.js';
 import { ASSETS, encodeTransfer, TRANSFER_KIND, type Asset, type BankGenesis, type BankModule } from '../../vm/modules/bank/index.js';
 import { createModules } from '../../vm/modules/index.js';
@@ -102,7 +102,7 @@ export function genesisVm(doc: GenesisDoc = testGenesis()): TestVm {
   const { registry, bank } = createModules();
   const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
   const world = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
-  const genesis = sm.genesis(world, { chainId: doc.chainId, height: 0, timestamp: genesisTimestamp(doc), proposer: ZERO_ADDRESS }, doc.modules);
+  const genesis = sm.genesis(world, { chainId: doc.chainId, height: 0, timestamp: genesisTimestamp(doc), proposer: ZERO_ADDRESS, lastValidators: genesisValidatorSet(doc) }, doc.modules);
   world.apply(genesis.writes, genesis.tree, 0);
   return { sm, bank, registry, world, genesis };
 }

@@ -1,18 +1,31 @@
+import { moduleAddress } from '../../chain/index.js';
 import { ModuleRegistry } from '../registry.js';
 import { BankModule } from './bank/index.js';
 import { ConsensusModule } from './consensus/index.js';
+import { StakingModule } from './staking/index.js';
 
-/** The modules of the chain, in order. Adding a module is one line here. */
-export function createModules(): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule } {
-  const bank = new BankModule();
+/** The module accounts the composition hands out (besides each module's own). */
+export const FEE_COLLECTOR = 'fee_collector';
+export const TREASURY = 'treasury';
+
+/**
+ * The modules of the chain, in order. Adding a module is one line here, with the keepers it is
+ * handed. Fees go to the fee collector when the chain has staking (it shares them out), else to
+ * the proposer.
+ */
+export function createModules(): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule } {
+  const feeCollector = moduleAddress(FEE_COLLECTOR);
+  let staking: StakingModule | undefined = undefined;
+  const bank = new BankModule({ feeRecipient: (block, state) => (staking!.enabled(state) ? feeCollector : block.proposer) });
   const consensus = new ConsensusModule();
-  return { registry: new ModuleRegistry([bank, consensus]), bank, consensus };
+  bank.keeper(FEE_COLLECTOR);
+  staking = new StakingModule({ bonded: bank.keeper('staking', ['mint', 'burn']), unbonding: bank.keeper('staking_unbonding', ['burn']), treasury: bank.keeper(TREASURY).account, feeCollector });
+  return { registry: new ModuleRegistry([bank, consensus, staking]), bank, consensus, staking };
 }
-
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */
 export function defaultGenesisSections(registry: ModuleRegistry): Record<string, unknown> {
   return Object.fromEntries(registry.modules.flatMap((m) => (m.defaultGenesis ? [[m.name, m.defaultGenesis()]] : [])));
 }
 
-export { BankModule, ConsensusModule };
+export { BankModule, ConsensusModule, StakingModule };
 export type { BlockLimits } from './consensus/index.js';

@@ -1,6 +1,6 @@
 import { asRlpUint, formatAddress, moduleAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
-import type { ExecContext, FeeHandler, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
+import type { BlockInfo, ExecContext, FeeHandler, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import type { Overlay, StateReader } from '../../state/overlay.js';
 import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
@@ -55,8 +55,8 @@ export interface ModuleAccount {
 }
 
 /**
- * The bank: balances of GEN, NEX, FLX and AUR in base units, transfers, the NEX fee paid to the
- * proposer, and the keepers other modules hold (module accounts, mint and burn). A zero balance
+ * The bank: balances of GEN, NEX, FLX and AUR in base units, transfers, the NEX fee (paid to the
+ * proposer, or where the feeRecipient option says), and the keepers other modules hold (module accounts, mint and burn). A zero balance
  * is stored as absence. Transfers conserve every asset's supply; mints and burns change it by
  * what they create and destroy, so the balances of every account always add up to the supply.
  */
@@ -69,10 +69,17 @@ export class BankModule implements Module, FeeHandler {
     { name: 'balances', summary: "An account's balance of every asset (base units)", params: [{ name: 'address', type: 'address', description: 'the account', required: true }] },
     { name: 'module_accounts', summary: 'The module accounts: module, address and what its keeper may do (mint, burn)', params: [] },
   ];
-  /** The proposer of the block being executed, and its key string (one block at a time). */
-  private proposer?: Uint8Array;
-  private proposerKey = '';
+  /** The block being executed, where its fees go, and that address's key string (one block at a time). */
+  private feeBlock?: BlockInfo;
+  private feeTo: Uint8Array = new Uint8Array(0);
+  private feeToKey = '';
   private readonly accounts = new Map<string, ModuleAccount>();
+
+  /**
+   * `feeRecipient`: where a block's fees go, asked once per block (staking: the fee collector,
+   * which it shares out among the validators that signed); without it, the block's proposer.
+   */
+  constructor(private readonly opts: { feeRecipient?: (block: BlockInfo, state: StateReader) => Uint8Array } = {}) {}
 
   /**
    * The keeper for module `module`, with its permissions. Called once per module while the
@@ -153,13 +160,13 @@ export class BankModule implements Module, FeeHandler {
     const balance = readUint(ctx.state, balanceKeyOf(tx.fromKey, FEE_ASSET));
     if (balance < amount) throw new TxError(BankErrorCode.InsufficientFeeFunds, `the sender cannot pay the fee of ${amount} ${FEE_ASSET} base units`);
     if (amount === 0n) return;
-    const { proposer } = ctx.block;
-    if (proposer !== this.proposer) {
-      this.proposer = proposer;
-      this.proposerKey = toKey(proposer);
+    if (ctx.block !== this.feeBlock) {
+      this.feeBlock = ctx.block;
+      this.feeTo = this.opts.feeRecipient?.(ctx.block, ctx.state) ?? ctx.block.proposer;
+      this.feeToKey = toKey(this.feeTo);
     }
-    this.move(ctx.state, tx.fromKey, this.proposerKey, FEE_ASSET, amount);
-    ctx.emit(new FeeEvent(tx.from(), tx.fromKey, proposer, this.proposerKey, amount));
+    this.move(ctx.state, tx.fromKey, this.feeToKey, FEE_ASSET, amount);
+    ctx.emit(new FeeEvent(tx.from(), tx.fromKey, this.feeTo, this.feeToKey, amount));
   }
 
   /** Moves `amount` of `asset`; throws TxError when `from` has too little. Keys: the addresses' key strings, when the caller has them. */
@@ -273,12 +280,12 @@ class FeeEvent implements Event {
   constructor(
     private readonly payer: Uint8Array,
     private readonly payerKey: string,
-    private readonly proposer: Uint8Array,
-    private readonly proposerKey: string,
+    private readonly recipient: Uint8Array,
+    private readonly recipientKey: string,
     private readonly amount: bigint,
   ) {}
   get attributes(): [string, string][] {
-    return [['payer', formatAddress(this.payer, this.payerKey)], ['proposer', formatAddress(this.proposer, this.proposerKey)], ['amount', this.amount.toString()]];
+    return [['payer', formatAddress(this.payer, this.payerKey)], ['recipient', formatAddress(this.recipient, this.recipientKey)], ['amount', this.amount.toString()]];
   }
 }
 

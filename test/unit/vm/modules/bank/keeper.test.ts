@@ -29,7 +29,7 @@ describe('vm/modules/bank keepers', () => {
 
   it('mints into and burns from the module account, moving the supply with it, each with an event', () => {
     const { v, ctx, events, state } = setup();
-    const k = v.bank.keeper('treasury', ['mint', 'burn']);
+    const k = v.bank.keeper('minter', ['mint', 'burn']);
     const before = v.bank.supply(state, 'GEN');
     k.mint(ctx, 'GEN', 500n);
     expect(k.balance(state, k.account, 'GEN')).to.equal(500n);
@@ -39,8 +39,8 @@ describe('vm/modules/bank keepers', () => {
     expect(k.supply(state, 'GEN')).to.equal(before + 300n);
     k.mint(ctx, 'GEN', 0n); // nothing, and no event
     expect(events.map((e) => [e.type, ...e.attributes.map(([, x]) => x)])).to.deep.equal([
-      ['mint', 'treasury', formatAddress(k.account), 'GEN', '500'],
-      ['burn', 'treasury', formatAddress(k.account), 'GEN', '200'],
+      ['mint', 'minter', formatAddress(k.account), 'GEN', '500'],
+      ['burn', 'minter', formatAddress(k.account), 'GEN', '200'],
     ]);
     const err = (() => {
       try {
@@ -71,7 +71,15 @@ describe('vm/modules/bank keepers', () => {
     expect(() => k.mint(ctx, 'GEN', 1n)).to.throw(/no mint permission/);
     expect(() => k.burn(ctx, 'GEN', 1n)).to.throw(/no burn permission/);
     expect(() => v.bank.keeper('plain')).to.throw(/already has a keeper/);
-    expect(v.bank.query({ state: v.world, height: 0 }, 'module_accounts', undefined)).to.deep.equal([{ module: 'plain', address: formatAddress(moduleAddress('plain')), permissions: [] }]);
+    expect((v.bank.query({ state: v.world, height: 0 }, 'module_accounts', undefined) as unknown[]).at(-1)).to.deep.equal({ module: 'plain', address: formatAddress(moduleAddress('plain')), permissions: [] });
+    // Those the composition made, each with what its module may do:
+    expect((v.bank.query({ state: v.world, height: 0 }, 'module_accounts', undefined) as { module: string; permissions: string[] }[]).map((a) => [a.module, a.permissions.join('+')])).to.deep.equal([
+      ['fee_collector', ''],
+      ['staking', 'mint+burn'],
+      ['staking_unbonding', 'burn'],
+      ['treasury', ''],
+      ['plain', ''],
+    ]);
   });
 
   it('property: after any sequence of mints, burns and transfers, every asset\'s balances add up to its supply', () => {

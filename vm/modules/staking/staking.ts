@@ -1,0 +1,931 @@
+import { z } from 'zod';
+import {
+  addressFromPublicKey,
+  asRlpUint,
+  rlpUint,
+  type DuplicateVoteEvidence,
+  checkDuplicateVote,
+  compareBytes,
+  equalBytes,
+  formatAddress,
+  toHex,
+  toKey,
+  verifyBlsPossession,
+  type Event,
+  type ValidatorUpdate,
+} from '../../../chain/index.js';
+import { TxError, VmError, VmErrorCode } from '../../errors.js';
+import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
+import { ParamSpace } from '../../params.js';
+import type { StateReader } from '../../state/overlay.js';
+import type { BankKeeper } from '../bank/bank.js';
+import { FEE_ASSET } from '../bank/genesis.js';
+import { StakingTx, decodeStaking, type CreateValidatorArgs, type DelegateArgs, type RedelegateArgs, type StakingArgs } from './codec.js';
+import { StakingErrorCode as E } from './errors.js';
+import {
+  Keys,
+  REWARD_SCALE,
+  SLASH_HISTORY,
+  decodeAddresses,
+  decodeDelegation,
+  decodePowers,
+  decodeRedelegations,
+  decodeSigning,
+  decodeUnbondings,
+  decodeValidator,
+  encodeAddresses,
+  encodeDelegation,
+  encodePowers,
+  encodeRedelegations,
+  encodeSigning,
+  encodeUnbondings,
+  encodeValidator,
+  type Delegation,
+  type SigningInfo,
+  type SlashKind,
+  type ValidatorRecord,
+} from './records.js';
+
+const GEN = 'GEN';
+const PPM = 1_000_000n;
+/** Most validators one delegator may delegate to, and unbonding or redelegation entries per pair (Cosmos: 7). */
+export const MAX_DELEGATIONS_PER_DELEGATOR = 32;
+export const MAX_ENTRIES = 7;
+
+const paramFields = {
+  unbondingBlocks: { description: 'blocks from an undelegation until its GEN is paid out (slashable meanwhile)', min: 1n, max: 10_000_000n },
+  maxValidators: { description: 'most validators in the set', min: 1n, max: 1000n },
+  maxCandidates: { description: 'most registered validators (in the set or not)', min: 1n, max: 10_000n },
+  minValidators: { description: 'the set never shrinks below this many validators', min: 1n, max: 1000n },
+  signedBlocksWindow: { description: 'blocks over which a validator’s signatures are counted for downtime', min: 10n, max: 100_000n },
+  minSignedPpm: { description: 'the share of the window a validator must sign (ppm)', min: 1n, max: PPM },
+  downtimeJailBlocks: { description: 'blocks a validator jailed for downtime stays out before it may unjail', min: 1n, max: 10_000_000n },
+  slashDoubleSignPpm: { description: 'share of its stake burned for double-signing (ppm)', min: 0n, max: PPM },
+  slashDowntimePpm: { description: 'share of its stake burned for downtime (ppm)', min: 0n, max: PPM },
+  evidenceMaxAgeBlocks: { description: 'evidence older than this many blocks is refused', min: 1n, max: 10_000_000n },
+  minSelfBond: { description: 'GEN (base units) the operator must keep bonded to its validator for it to be in the set', min: 1n, max: 10n ** 30n },
+  communityTaxPpm: { description: 'share of each block’s rewards paid to the treasury (ppm)', min: 0n, max: PPM },
+  powerReduction: { description: 'GEN base units per unit of voting power', min: 1n, max: 10n ** 24n },
+  maxPowerChangePpm: { description: 'most of the set’s total power one block’s updates may move (ppm; at least 1 power)', min: 1n, max: PPM },
+} as const;
+type ParamName = keyof typeof paramFields;
+export type StakingParams = Readonly<Record<ParamName, bigint>>;
+
+/** The anchor's (Cosmos SDK's) values, with periods in blocks; the unbonding period is shorter (a permissioned chain's members know each other). */
+export const STAKING_DEFAULTS: Record<ParamName, bigint> = {
+  unbondingBlocks: 100_000n,
+  maxValidators: 100n,
+  maxCandidates: 300n,
+  minValidators: 1n,
+  signedBlocksWindow: 100n,
+  minSignedPpm: 500_000n,
+  downtimeJailBlocks: 600n,
+  slashDoubleSignPpm: 50_000n,
+  slashDowntimePpm: 10_000n,
+  evidenceMaxAgeBlocks: 100_000n,
+  minSelfBond: 1_000_000n,
+  communityTaxPpm: 20_000n,
+  powerReduction: 1_000_000n,
+  maxPowerChangePpm: 333_333n,
+};
+
+const paramValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
+export const stakingGenesisSchema = z.object({ params: z.record(z.string(), paramValue).optional() }).strict();
+export type StakingGenesis = z.infer<typeof stakingGenesisSchema>;
+
+/** What the staking module is handed by the bank and the composition root. */
+export interface StakingDeps {
+  /** The bonded pool: the staking account (mint for genesis self-bonds, burn for slashes). */
+  bonded: BankKeeper;
+  /** Where undelegated GEN waits for the unbonding period (burn for slashes). */
+  unbonding: BankKeeper;
+  /** Where the community tax and undistributable rewards go. */
+  treasury: Uint8Array;
+  /** Where the bank pays each transaction's fee; staking shares it out at the next block. */
+  feeCollector: Uint8Array;
+}
+
+/** A validator's status, as queries and the explorer show it. */
+export type ValidatorStatus = 'active' | 'inactive' | 'jailed' | 'tombstoned' | 'unbonding' | 'pending';
+
+const ev = (type: string, attributes: [string, string][]): Event => ({ module: 'staking', type, attributes });
+const fmt = (a: Uint8Array) => formatAddress(a);
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+/**
+ * Staking: GEN bonded to validators decides the validator set and its voting power.
+ *
+ * - **Bonding.** `create_validator` registers a consensus key pair (Ed25519 + BLS with its proof of
+ *   possession) and bonds the operator's self-bond; the validator joins the set only once its
+ *   consensus key has sent `ready` (its node is up). Delegators hold shares of a validator's
+ *   tokens, so a slash reduces every delegator pro rata. `undelegate` queues GEN for the unbonding
+ *   period (still slashable for infractions from before it left); `redelegate` moves it at once
+ *   (the moved shares stay slashable for the source's earlier infractions for the same period).
+ * - **The set.** Each end-block ranks ready, unjailed validators whose operator keeps minSelfBond,
+ *   by tokens (then address), takes maxValidators, with power = tokens / powerReduction, and
+ *   returns the changes from the set it last returned: consensus applies them at height + 2. One
+ *   block's changes move at most maxPowerChangePpm of the total power (at least 1), so that a big
+ *   change spreads over successive blocks; removing a jailed or tombstoned validator is not held
+ *   back; the set never shrinks below minValidators.
+ * - **Rewards.** Fees are paid into the fee collector; each begin-block shares what it holds among
+ *   the validators that signed the previous block (header.lastCommit), by power, after the
+ *   community tax to the treasury; a validator's operator takes its commission, and its delegators
+ *   the rest through a reward-per-share accumulator: O(validators) per block, O(1) per delegator
+ *   when it withdraws. Amounts round down; the remainders stay in the staking account.
+ * - **Punishment.** Downtime: a validator that missed more than (1 − minSignedPpm) of the last
+ *   signedBlocksWindow blocks is slashed slashDowntimePpm and jailed for downtimeJailBlocks.
+ *   Double-signing (evidence: two conflicting signed consensus messages) is slashed
+ *   slashDoubleSignPpm, jailed and tombstoned: never again in the set. Slashed GEN is burned.
+ *
+ * A chain whose genesis has no `modules.staking` section keeps the validator set of its genesis
+ * file: every staking transaction fails with STAKING_DISABLED and the hooks do nothing.
+ */
+export class StakingModule implements Module {
+  readonly name = 'staking';
+  readonly methods = Object.values(StakingTx);
+  readonly params = new ParamSpace({
+    module: 'staking',
+    fields: paramFields,
+    defaults: STAKING_DEFAULTS,
+    check: (p) => (p.minValidators > p.maxValidators ? 'minValidators must not exceed maxValidators' : p.maxValidators > p.maxCandidates ? 'maxValidators must not exceed maxCandidates' : undefined),
+  });
+  readonly queries: readonly QuerySpec[] = [
+    { name: 'params', summary: 'The staking parameters', params: [] },
+    { name: 'pool', summary: 'GEN bonded, unbonding and burned by slashes; the GEN supply; rewards waiting in the fee collector', params: [] },
+    { name: 'validators', summary: 'Every registered validator: power, tokens, self-bond, commission, status, missed blocks, slashes', params: [] },
+    { name: 'validator', summary: 'One validator', params: [{ name: 'address', type: 'address', description: "the validator's address (of its consensus key)", required: true }] },
+    { name: 'delegations', summary: "A delegator's delegations: validator, shares, GEN they are worth, rewards to withdraw", params: [{ name: 'address', type: 'address', description: 'the delegator', required: true }] },
+    { name: 'unbondings', summary: "A delegator's GEN waiting for the unbonding period: validator, amount, completion height", params: [{ name: 'address', type: 'address', description: 'the delegator', required: true }] },
+  ];
+
+  constructor(private readonly deps: StakingDeps) {}
+
+  /** Whether this chain's genesis enabled staking (else the genesis validator set is fixed). */
+  enabled(state: StateReader): boolean {
+    return state.getRaw(Keys.last) !== undefined;
+  }
+
+  // ---- Genesis ----
+
+  /**
+   * The section with the defaults spelled out. Not yet the Module.defaultGenesis hook: `init` and
+   * `testnet` do not write it until the node submits evidence and readiness by itself (issue 16).
+   */
+  genesisWithDefaults(): StakingGenesis {
+    return { params: Object.fromEntries(Object.entries(this.params.spec.defaults).map(([k, v]) => [k, v.toString()])) };
+  }
+
+  private genesisParams(config: unknown): Partial<Record<ParamName, bigint>> {
+    const g = stakingGenesisSchema.parse(config);
+    return Object.fromEntries(Object.entries(g.params ?? {}).map(([k, v]) => [k, BigInt(v)]));
+  }
+
+  validateGenesis(config: unknown): void {
+    if (config === undefined) return;
+    const bad = this.params.problem({ ...this.params.spec.defaults, ...this.genesisParams(config) });
+    if (bad) throw new Error(bad);
+  }
+
+  /**
+   * With a staking section: the parameters, and every genesis validator bonded as its own
+   * operator, its self-bond (power × powerReduction GEN) minted into the staking account.
+   */
+  initGenesis(ctx: ExecContext, config: unknown): void {
+    if (config === undefined) return;
+    this.params.init(ctx, this.genesisParams(config));
+    const set = ctx.block.lastValidators;
+    if (!set) throw new VmError(VmErrorCode.InvalidGenesis, 'staking needs the genesis validator set');
+    const p = this.params.get(ctx.state);
+    const powers: { address: Uint8Array; power: bigint }[] = [];
+    for (const [i, v] of set.validators.entries()) {
+      const tokens = v.power * p.powerReduction;
+      this.deps.bonded.mint(ctx, GEN, tokens);
+      this.putValidator(ctx, v.address, {
+        operator: v.address,
+        publicKey: v.publicKey,
+        blsPublicKey: v.blsPublicKey,
+        moniker: `genesis-${i}`,
+        commissionPpm: 0n,
+        tokens,
+        shares: tokens,
+        ready: true,
+        jailedUntil: 0,
+        jailed: false,
+        tombstoned: false,
+        rewardPerShare: 0n,
+        commissionOwed: 0n,
+        createdHeight: 0,
+        slashes: [],
+      });
+      ctx.state.setRaw(Keys.bls(v.blsPublicKey), v.address);
+      this.putDelegation(ctx, v.address, v.address, { shares: tokens, entry: 0n, owed: 0n });
+      powers.push({ address: v.address, power: v.power });
+    }
+    ctx.state.setRaw(Keys.candidates, encodeAddresses(set.validators.map((v) => v.address)));
+    ctx.state.setRaw(Keys.last, encodePowers(powers));
+  }
+
+  // ---- Records ----
+
+  validator(state: StateReader, address: Uint8Array): ValidatorRecord | undefined {
+    const b = state.getRaw(Keys.validator(address));
+    return b && decodeValidator(b);
+  }
+
+  private putValidator(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord): void {
+    ctx.state.setRaw(Keys.validator(address), encodeValidator(v));
+  }
+
+  candidates(state: StateReader): Uint8Array[] {
+    const b = state.getRaw(Keys.candidates);
+    return b ? decodeAddresses(b, 'candidates') : [];
+  }
+
+  delegation(state: StateReader, validator: Uint8Array, delegator: Uint8Array): Delegation | undefined {
+    const b = state.getRaw(Keys.delegation(validator, delegator));
+    return b && decodeDelegation(b);
+  }
+
+  private delegatedTo(state: StateReader, delegator: Uint8Array): Uint8Array[] {
+    const b = state.getRaw(Keys.delegations(delegator));
+    return b ? decodeAddresses(b, 'delegations') : [];
+  }
+
+  /** Writes a delegation (an empty one, no shares and nothing owed, is deleted) and keeps the delegator's list of validators. */
+  private putDelegation(ctx: ExecContext, validator: Uint8Array, delegator: Uint8Array, d: Delegation): void {
+    const list = this.delegatedTo(ctx.state, delegator);
+    const at = list.findIndex((a) => equalBytes(a, validator));
+    if (d.shares === 0n && d.owed === 0n) {
+      ctx.state.setRaw(Keys.delegation(validator, delegator), null);
+      if (at >= 0) {
+        list.splice(at, 1);
+        ctx.state.setRaw(Keys.delegations(delegator), list.length ? encodeAddresses(list) : null);
+      }
+      return;
+    }
+    if (at < 0) {
+      if (list.length >= MAX_DELEGATIONS_PER_DELEGATOR) throw new TxError(E.TooManyDelegations, `a delegator may delegate to at most ${MAX_DELEGATIONS_PER_DELEGATOR} validators`);
+      list.push(validator);
+      list.sort(compareBytes);
+      ctx.state.setRaw(Keys.delegations(delegator), encodeAddresses(list));
+    }
+    ctx.state.setRaw(Keys.delegation(validator, delegator), encodeDelegation(d));
+  }
+
+  /** Moves what the delegation earned since it was last settled into `owed`. */
+  private settle(d: Delegation, v: ValidatorRecord): Delegation {
+    return { shares: d.shares, entry: v.rewardPerShare, owed: d.owed + (d.shares * (v.rewardPerShare - d.entry)) / REWARD_SCALE };
+  }
+
+  /** GEN that `shares` of `v` are worth (rounded down). */
+  tokensOf(v: ValidatorRecord, shares: bigint): bigint {
+    return v.shares === 0n ? 0n : (shares * v.tokens) / v.shares;
+  }
+
+  selfBond(state: StateReader, address: Uint8Array, v: ValidatorRecord): bigint {
+    const d = this.delegation(state, address, v.operator);
+    return d ? this.tokensOf(v, d.shares) : 0n;
+  }
+
+  private requireEnabled(state: StateReader): void {
+    if (!this.enabled(state)) throw new TxError(E.Disabled, "this chain's genesis has no staking section: its validator set is fixed");
+  }
+
+  private requireValidator(state: StateReader, address: Uint8Array): ValidatorRecord {
+    const v = this.validator(state, address);
+    if (!v) throw new TxError(E.UnknownValidator, `${fmt(address)} is not a validator`);
+    return v;
+  }
+
+  // ---- Transactions ----
+
+  decodePayload(method: string, payload: Uint8Array): StakingArgs {
+    let a: StakingArgs;
+    try {
+      a = decodeStaking(method, payload);
+    } catch (e) {
+      throw new TxError(E.InvalidPayload, `bad staking.${method} payload: ${(e as Error).message}`);
+    }
+    if (a.method === 'create_validator') {
+      if (a.args.commissionPpm > PPM) throw new TxError(E.CommissionTooHigh, `commission is at most ${PPM} ppm (100%), not ${a.args.commissionPpm}`);
+      if (a.args.selfBond === 0n) throw new TxError(E.ZeroAmount, 'the self-bond must be positive');
+    }
+    if ((a.method === 'delegate' || a.method === 'undelegate' || a.method === 'redelegate') && a.args.amount === 0n) throw new TxError(E.ZeroAmount, 'the amount must be positive');
+    if (a.method === 'redelegate' && equalBytes(a.args.src, a.args.dst)) throw new TxError(E.SameValidator, 'a redelegation moves stake to another validator');
+    return a;
+  }
+
+  addressesOf(_method: string, args: unknown): Uint8Array[] {
+    const a = args as StakingArgs;
+    switch (a.method) {
+      case 'create_validator':
+        return [addressFromPublicKey(a.args.publicKey)];
+      case 'delegate':
+      case 'undelegate':
+      case 'withdraw':
+      case 'unjail':
+        return [a.args.validator];
+      case 'redelegate':
+        return [a.args.src, a.args.dst];
+      case 'evidence':
+        return [a.args.sender];
+      default:
+        return [];
+    }
+  }
+
+  describePayload(method: string, payload: Uint8Array): Record<string, string> | undefined {
+    let a: StakingArgs;
+    try {
+      a = decodeStaking(method, payload);
+    } catch {
+      return undefined;
+    }
+    switch (a.method) {
+      case 'create_validator':
+        return { validator: fmt(addressFromPublicKey(a.args.publicKey)), moniker: a.args.moniker, commissionPpm: a.args.commissionPpm.toString(), selfBond: a.args.selfBond.toString(), blsPublicKey: toHex(a.args.blsPublicKey) };
+      case 'ready':
+        return {};
+      case 'delegate':
+      case 'undelegate':
+        return { validator: fmt(a.args.validator), amount: a.args.amount.toString() };
+      case 'redelegate':
+        return { src: fmt(a.args.src), dst: fmt(a.args.dst), amount: a.args.amount.toString() };
+      case 'withdraw':
+      case 'unjail':
+        return { validator: fmt(a.args.validator) };
+      case 'evidence':
+        return { validator: fmt(a.args.sender), type: String(a.args.type) };
+    }
+  }
+
+  deliverTx(ctx: TxContext, _method: string, args: unknown): void {
+    this.requireEnabled(ctx.state);
+    const a = args as StakingArgs;
+    switch (a.method) {
+      case 'create_validator':
+        return this.createValidator(ctx, a.args);
+      case 'ready':
+        return this.ready(ctx);
+      case 'delegate':
+        return this.delegate(ctx, a.args);
+      case 'undelegate':
+        return this.undelegate(ctx, a.args);
+      case 'redelegate':
+        return this.redelegate(ctx, a.args);
+      case 'withdraw':
+        return this.withdraw(ctx, a.args.validator);
+      case 'unjail':
+        return this.unjail(ctx, a.args.validator);
+      case 'evidence':
+        return this.evidence(ctx, a.args);
+    }
+  }
+
+  private createValidator(ctx: TxContext, a: CreateValidatorArgs): void {
+    const p = this.params.get(ctx.state);
+    const address = addressFromPublicKey(a.publicKey);
+    if (this.validator(ctx.state, address)) throw new TxError(E.ValidatorExists, `${fmt(address)} is already a validator`);
+    if (ctx.state.getRaw(Keys.bls(a.blsPublicKey))) throw new TxError(E.BlsKeyInUse, 'this BLS key is already a validator’s');
+    if (!verifyBlsPossession(a.blsPublicKey, a.proofOfPossession)) throw new TxError(E.BadPossession, 'the proof of possession is not a signature of the BLS key over itself');
+    if (a.selfBond < p.minSelfBond) throw new TxError(E.SelfBondTooLow, `the self-bond ${a.selfBond} is below minSelfBond ${p.minSelfBond} (GEN base units)`);
+    const candidates = this.candidates(ctx.state);
+    if (BigInt(candidates.length) >= p.maxCandidates) throw new TxError(E.TooManyCandidates, `the chain has its most registered validators (maxCandidates ${p.maxCandidates})`);
+    const v: ValidatorRecord = {
+      operator: ctx.sender,
+      publicKey: a.publicKey,
+      blsPublicKey: a.blsPublicKey,
+      moniker: a.moniker,
+      commissionPpm: a.commissionPpm,
+      tokens: 0n,
+      shares: 0n,
+      ready: false,
+      jailedUntil: 0,
+      jailed: false,
+      tombstoned: false,
+      rewardPerShare: 0n,
+      commissionOwed: 0n,
+      createdHeight: ctx.block.height,
+      slashes: [],
+    };
+    candidates.push(address);
+    candidates.sort(compareBytes);
+    ctx.state.setRaw(Keys.candidates, encodeAddresses(candidates));
+    ctx.state.setRaw(Keys.bls(a.blsPublicKey), address);
+    ctx.emit(ev('validator_created', [['validator', fmt(address)], ['operator', fmt(ctx.sender)], ['moniker', a.moniker], ['commissionPpm', a.commissionPpm.toString()]]));
+    this.bond(ctx, address, v, ctx.sender, a.selfBond);
+  }
+
+  /** Bonds `amount` GEN of `delegator` to validator `address` (record `v`, written here). */
+  private bond(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, amount: bigint): void {
+    if (v.shares > 0n && v.tokens === 0n) throw new TxError(E.Tombstoned, `${fmt(address)} has no stake left to delegate to`);
+    this.deps.bonded.transfer(ctx, delegator, this.deps.bonded.account, GEN, amount);
+    const shares = v.shares === 0n ? amount : (amount * v.shares) / v.tokens;
+    const before = this.delegation(ctx.state, address, delegator);
+    const d = before ? this.settle(before, v) : { shares: 0n, entry: v.rewardPerShare, owed: 0n };
+    d.shares += shares;
+    v.tokens += amount;
+    v.shares += shares;
+    this.putValidator(ctx, address, v);
+    this.putDelegation(ctx, address, delegator, d);
+    ctx.emit(ev('delegated', [['validator', fmt(address)], ['delegator', fmt(delegator)], ['amount', amount.toString()], ['shares', shares.toString()]]));
+  }
+
+  private ready(ctx: TxContext): void {
+    const v = this.validator(ctx.state, ctx.sender);
+    if (!v) throw new TxError(E.NotConsensusKey, `${fmt(ctx.sender)} is not a validator's consensus key: send staking.ready signed by the validator's Ed25519 key`);
+    if (v.ready) throw new TxError(E.AlreadyReady, `${fmt(ctx.sender)} has already declared itself ready`);
+    v.ready = true;
+    this.putValidator(ctx, ctx.sender, v);
+    ctx.emit(ev('ready', [['validator', fmt(ctx.sender)]]));
+  }
+
+  private delegate(ctx: TxContext, a: DelegateArgs): void {
+    const v = this.requireValidator(ctx.state, a.validator);
+    if (v.tombstoned) throw new TxError(E.Tombstoned, `${fmt(a.validator)} is tombstoned (it double-signed): it takes no more delegations`);
+    this.bond(ctx, a.validator, v, ctx.sender, a.amount);
+  }
+
+  /**
+   * Takes `amount` GEN worth of the sender's shares off validator `address` (all of them when it
+   * asks for all they are worth or more than they are worth by rounding); returns the GEN they
+   * were worth, which has left the validator's tokens. The validator record is written.
+   */
+  private unbondShares(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, amount: bigint): bigint {
+    const before = this.delegation(ctx.state, address, delegator);
+    if (!before || before.shares === 0n) throw new TxError(E.NoDelegation, `${fmt(delegator)} has no stake with ${fmt(address)}`);
+    const d = this.settle(before, v);
+    const worth = this.tokensOf(v, d.shares);
+    if (amount > worth) throw new TxError(E.InsufficientBond, `${fmt(delegator)} has ${worth} GEN base units bonded to ${fmt(address)}, less than ${amount}`);
+    const shares = amount === worth ? d.shares : v.tokens === 0n ? d.shares : ceilDiv(amount * v.shares, v.tokens) > d.shares ? d.shares : ceilDiv(amount * v.shares, v.tokens);
+    // The last shares out take whatever the rounding left behind.
+    const tokens = shares === v.shares ? v.tokens : (shares * v.tokens) / v.shares;
+    d.shares -= shares;
+    v.shares -= shares;
+    v.tokens -= tokens;
+    this.putValidator(ctx, address, v);
+    this.putDelegation(ctx, address, delegator, d);
+    return tokens;
+  }
+
+  private entriesFull(count: number, what: string): void {
+    if (count >= MAX_ENTRIES) throw new TxError(E.TooManyEntries, `at most ${MAX_ENTRIES} ${what} may wait at once for one delegator and validator`);
+  }
+
+  private undelegate(ctx: TxContext, a: DelegateArgs): void {
+    const v = this.requireValidator(ctx.state, a.validator);
+    const p = this.params.get(ctx.state);
+    const list = this.unbondingsOf(ctx.state, a.validator);
+    this.entriesFull(list.filter((e) => equalBytes(e.delegator, ctx.sender)).length, 'unbondings');
+    const tokens = this.unbondShares(ctx, a.validator, v, ctx.sender, a.amount);
+    const completion = ctx.block.height + Number(p.unbondingBlocks);
+    if (tokens > 0n) this.deps.bonded.transfer(ctx, this.deps.bonded.account, this.deps.unbonding.account, GEN, tokens);
+    list.push({ delegator: ctx.sender, amount: tokens, creation: ctx.block.height, completion });
+    ctx.state.setRaw(Keys.unbondings(a.validator), encodeUnbondings(list));
+    this.enqueue(ctx, Keys.unbondingQueue(completion), a.validator);
+    ctx.emit(ev('undelegated', [['validator', fmt(a.validator)], ['delegator', fmt(ctx.sender)], ['amount', tokens.toString()], ['completion', String(completion)]]));
+  }
+
+  private redelegate(ctx: TxContext, a: RedelegateArgs): void {
+    const src = this.requireValidator(ctx.state, a.src);
+    const dst = this.requireValidator(ctx.state, a.dst);
+    if (dst.tombstoned) throw new TxError(E.Tombstoned, `${fmt(a.dst)} is tombstoned (it double-signed): it takes no more delegations`);
+    const p = this.params.get(ctx.state);
+    const list = this.redelegationsOf(ctx.state, a.src);
+    this.entriesFull(list.filter((e) => equalBytes(e.delegator, ctx.sender)).length, 'redelegations');
+    const tokens = this.unbondShares(ctx, a.src, src, ctx.sender, a.amount);
+    if (tokens === 0n) throw new TxError(E.InsufficientBond, 'those shares are worth no GEN');
+    // The GEN stays in the staking account: only the records move.
+    const dstNow = this.validator(ctx.state, a.dst)!;
+    if (dstNow.shares > 0n && dstNow.tokens === 0n) throw new TxError(E.Tombstoned, `${fmt(a.dst)} has no stake left to delegate to`);
+    const shares = dstNow.shares === 0n ? tokens : (tokens * dstNow.shares) / dstNow.tokens;
+    const before = this.delegation(ctx.state, a.dst, ctx.sender);
+    const d = before ? this.settle(before, dstNow) : { shares: 0n, entry: dstNow.rewardPerShare, owed: 0n };
+    d.shares += shares;
+    dstNow.tokens += tokens;
+    dstNow.shares += shares;
+    this.putValidator(ctx, a.dst, dstNow);
+    this.putDelegation(ctx, a.dst, ctx.sender, d);
+    const completion = ctx.block.height + Number(p.unbondingBlocks);
+    list.push({ delegator: ctx.sender, dst: a.dst, shares, creation: ctx.block.height, completion });
+    ctx.state.setRaw(Keys.redelegations(a.src), encodeRedelegations(list));
+    this.enqueue(ctx, Keys.redelegationQueue(completion), a.src);
+    ctx.emit(ev('redelegated', [['src', fmt(a.src)], ['dst', fmt(a.dst)], ['delegator', fmt(ctx.sender)], ['amount', tokens.toString()], ['completion', String(completion)]]));
+  }
+
+  private withdraw(ctx: TxContext, address: Uint8Array): void {
+    const v = this.requireValidator(ctx.state, address);
+    let paid = 0n;
+    const before = this.delegation(ctx.state, address, ctx.sender);
+    if (before) {
+      const d = this.settle(before, v);
+      paid += d.owed;
+      d.owed = 0n;
+      this.putDelegation(ctx, address, ctx.sender, d);
+    }
+    let commission = 0n;
+    if (equalBytes(v.operator, ctx.sender) && v.commissionOwed > 0n) {
+      commission = v.commissionOwed;
+      v.commissionOwed = 0n;
+      this.putValidator(ctx, address, v);
+    }
+    if (paid + commission === 0n) throw new TxError(E.NothingToWithdraw, `${fmt(ctx.sender)} has no rewards to withdraw from ${fmt(address)}`);
+    this.deps.bonded.transfer(ctx, this.deps.bonded.account, ctx.sender, FEE_ASSET, paid + commission);
+    ctx.emit(ev('rewards_withdrawn', [['validator', fmt(address)], ['delegator', fmt(ctx.sender)], ['rewards', paid.toString()], ['commission', commission.toString()]]));
+  }
+
+  private unjail(ctx: TxContext, address: Uint8Array): void {
+    const v = this.requireValidator(ctx.state, address);
+    if (!equalBytes(v.operator, ctx.sender)) throw new TxError(E.NotOperator, `only ${fmt(v.operator)}, the operator of ${fmt(address)}, may unjail it`);
+    if (v.tombstoned) throw new TxError(E.Tombstoned, `${fmt(address)} is tombstoned (it double-signed): it can never be unjailed`);
+    if (!v.jailed) throw new TxError(E.NotJailed, `${fmt(address)} is not jailed`);
+    if (ctx.block.height < v.jailedUntil) throw new TxError(E.JailNotOver, `${fmt(address)} is jailed until height ${v.jailedUntil} (now ${ctx.block.height})`);
+    const p = this.params.get(ctx.state);
+    const self = this.selfBond(ctx.state, address, v);
+    if (self < p.minSelfBond) throw new TxError(E.SelfBondTooLow, `the self-bond ${self} is below minSelfBond ${p.minSelfBond}: bond more first`);
+    v.jailed = false;
+    v.jailedUntil = 0;
+    this.putValidator(ctx, address, v);
+    ctx.state.setRaw(Keys.signing(address), null);
+    ctx.emit(ev('unjailed', [['validator', fmt(address)]]));
+  }
+
+  private evidence(ctx: TxContext, e: DuplicateVoteEvidence): void {
+    const v = this.validator(ctx.state, e.sender);
+    if (!v) throw new TxError(E.UnknownValidator, `${fmt(e.sender)} is not a validator`);
+    const checked = checkDuplicateVote(ctx.block.chainId, e, v.publicKey);
+    if ('invalid' in checked) throw new TxError(E.InvalidEvidence, `the evidence is not valid: ${checked.invalid}`);
+    const p = this.params.get(ctx.state);
+    if (checked.height >= ctx.block.height) throw new TxError(E.EvidenceFromFuture, `the evidence is for height ${checked.height}, not below the current ${ctx.block.height}`);
+    if (BigInt(ctx.block.height - checked.height) > p.evidenceMaxAgeBlocks) throw new TxError(E.EvidenceTooOld, `the evidence is from height ${checked.height}, more than evidenceMaxAgeBlocks (${p.evidenceMaxAgeBlocks}) ago`);
+    if (checked.height < v.createdHeight) throw new TxError(E.InvalidEvidence, `${fmt(e.sender)} was created at height ${v.createdHeight}, after the evidence's height ${checked.height}`);
+    if (v.tombstoned) throw new TxError(E.EvidenceDone, `${fmt(e.sender)} is already tombstoned: it is never punished twice`);
+    const key = Keys.evidence(e.sender, checked.height);
+    if (ctx.state.getRaw(key)) throw new TxError(E.EvidenceDone, `evidence against ${fmt(e.sender)} at height ${checked.height} was already handled`);
+    ctx.state.setRaw(key, rlpUint(1));
+    const burned = this.slash(ctx, e.sender, v, checked.height, p.slashDoubleSignPpm, 'double_sign');
+    v.jailed = true;
+    v.tombstoned = true;
+    v.jailedUntil = 0;
+    this.putValidator(ctx, e.sender, v);
+    ctx.emit(ev('jailed', [['validator', fmt(e.sender)], ['reason', 'double_sign'], ['height', String(checked.height)], ['round', String(checked.round)], ['burned', burned.toString()], ['tombstoned', 'true']]));
+  }
+
+  // ---- Slashing ----
+
+  /**
+   * Burns `ppm` of what validator `address` had at stake at `infraction`: of its tokens now, of
+   * each unbonding that started at or after it, and of each redelegation from it that did (taken
+   * from the shares at the destination, at most what remains there). Writes `v` (the caller may
+   * change it further and write it again); returns the GEN burned.
+   */
+  private slash(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, infraction: number, ppm: bigint, kind: SlashKind): bigint {
+    let burned = 0n;
+    const fromBond = (v.tokens * ppm) / PPM;
+    v.tokens -= fromBond;
+    burned += fromBond;
+    this.deps.bonded.burn(ctx, GEN, fromBond);
+    const unbondings = this.unbondingsOf(ctx.state, address);
+    let fromUnbonding = 0n;
+    for (const u of unbondings) {
+      if (u.creation < infraction) continue;
+      const cut = (u.amount * ppm) / PPM;
+      u.amount -= cut;
+      fromUnbonding += cut;
+    }
+    if (fromUnbonding > 0n) {
+      ctx.state.setRaw(Keys.unbondings(address), encodeUnbondings(unbondings));
+      this.deps.unbonding.burn(ctx, GEN, fromUnbonding);
+      burned += fromUnbonding;
+    }
+    this.putValidator(ctx, address, v);
+    const redelegations = this.redelegationsOf(ctx.state, address);
+    let touched = false;
+    for (const r of redelegations) {
+      if (r.creation < infraction) continue;
+      const dst = this.validator(ctx.state, r.dst);
+      const held = this.delegation(ctx.state, r.dst, r.delegator);
+      if (!dst || !held) continue;
+      let shares = (r.shares * ppm) / PPM;
+      if (shares > held.shares) shares = held.shares;
+      if (shares === 0n) continue;
+      const d = this.settle(held, dst);
+      const tokens = shares === dst.shares ? dst.tokens : (shares * dst.tokens) / dst.shares;
+      d.shares -= shares;
+      dst.shares -= shares;
+      dst.tokens -= tokens;
+      r.shares -= shares;
+      touched = true;
+      this.putValidator(ctx, r.dst, dst);
+      this.putDelegation(ctx, r.dst, r.delegator, d);
+      this.deps.bonded.burn(ctx, GEN, tokens);
+      burned += tokens;
+    }
+    if (touched) ctx.state.setRaw(Keys.redelegations(address), encodeRedelegations(redelegations));
+    v.slashes = [...v.slashes, { height: infraction, kind, burned }].slice(-SLASH_HISTORY);
+    this.putValidator(ctx, address, v);
+    const total = this.burned(ctx.state) + burned;
+    ctx.state.setRaw(Keys.burned, rlpUint(total));
+    ctx.emit(ev('slashed', [['validator', fmt(address)], ['reason', kind], ['infractionHeight', String(infraction)], ['ppm', ppm.toString()], ['burned', burned.toString()]]));
+    return burned;
+  }
+
+  burned(state: StateReader): bigint {
+    const b = state.getRaw(Keys.burned);
+    return b === undefined ? 0n : asRlpUint(b, 'staking burned');
+  }
+
+  // ---- Queues ----
+
+  unbondingsOf(state: StateReader, validator: Uint8Array) {
+    const b = state.getRaw(Keys.unbondings(validator));
+    return b ? decodeUnbondings(b) : [];
+  }
+
+  redelegationsOf(state: StateReader, validator: Uint8Array) {
+    const b = state.getRaw(Keys.redelegations(validator));
+    return b ? decodeRedelegations(b) : [];
+  }
+
+  private enqueue(ctx: ExecContext, key: string, address: Uint8Array): void {
+    const b = ctx.state.getRaw(key);
+    const list = b ? decodeAddresses(b, 'queue') : [];
+    if (list.some((a) => equalBytes(a, address))) return;
+    list.push(address);
+    ctx.state.setRaw(key, encodeAddresses(list));
+  }
+
+  /** Pays out the unbondings that complete at this height and forgets the redelegations whose slashable period ends. */
+  private completeQueues(ctx: ExecContext): void {
+    const h = ctx.block.height;
+    const uq = ctx.state.getRaw(Keys.unbondingQueue(h));
+    if (uq) {
+      ctx.state.setRaw(Keys.unbondingQueue(h), null);
+      for (const validator of decodeAddresses(uq, 'queue')) {
+        const list = this.unbondingsOf(ctx.state, validator);
+        const keep = [];
+        for (const u of list) {
+          if (u.completion > h) {
+            keep.push(u);
+            continue;
+          }
+          if (u.amount > 0n) this.deps.unbonding.transfer(ctx, this.deps.unbonding.account, u.delegator, GEN, u.amount);
+          ctx.emit(ev('unbonding_completed', [['validator', fmt(validator)], ['delegator', fmt(u.delegator)], ['amount', u.amount.toString()]]));
+        }
+        ctx.state.setRaw(Keys.unbondings(validator), keep.length ? encodeUnbondings(keep) : null);
+      }
+    }
+    const rq = ctx.state.getRaw(Keys.redelegationQueue(h));
+    if (rq) {
+      ctx.state.setRaw(Keys.redelegationQueue(h), null);
+      for (const src of decodeAddresses(rq, 'queue')) {
+        const keep = this.redelegationsOf(ctx.state, src).filter((r) => r.completion > h);
+        ctx.state.setRaw(Keys.redelegations(src), keep.length ? encodeRedelegations(keep) : null);
+      }
+    }
+  }
+
+  // ---- Block hooks ----
+
+  beginBlock(ctx: ExecContext): void {
+    if (!this.enabled(ctx.state)) return;
+    const set = ctx.block.lastValidators;
+    if (!set || ctx.block.height <= 1) return;
+    const signers = new Set((ctx.block.lastCommitSigners ?? []).map((a) => toKey(a)));
+    if (signers.size === 0) return;
+    this.distribute(ctx, set.validators, signers);
+    this.trackLiveness(ctx, set.validators, signers);
+  }
+
+  /** Shares the fee collector's NEX among the previous block's signers, by power (see the class comment). */
+  private distribute(ctx: ExecContext, set: readonly { address: Uint8Array; power: bigint }[], signers: Set<string>): void {
+    const total = this.deps.bonded.balance(ctx.state, this.deps.feeCollector, FEE_ASSET);
+    if (total === 0n) return;
+    const p = this.params.get(ctx.state);
+    const tax = (total * p.communityTaxPpm) / PPM;
+    const pot = total - tax;
+    const signed = set.filter((v) => signers.has(toKey(v.address)));
+    const signedPower = signed.reduce((s, v) => s + v.power, 0n);
+    let toStaking = 0n;
+    for (const s of signed) {
+      const portion = (pot * s.power) / signedPower;
+      const v = this.validator(ctx.state, s.address);
+      if (!v || portion === 0n || v.shares === 0n) continue;
+      const commission = (portion * v.commissionPpm) / PPM;
+      const rest = portion - commission;
+      v.commissionOwed += commission;
+      v.rewardPerShare += (rest * REWARD_SCALE) / v.shares;
+      this.putValidator(ctx, s.address, v);
+      toStaking += portion;
+      ctx.emit(ev('reward', [['validator', fmt(s.address)], ['amount', portion.toString()], ['commission', commission.toString()]]));
+    }
+    if (toStaking > 0n) this.deps.bonded.transfer(ctx, this.deps.feeCollector, this.deps.bonded.account, FEE_ASSET, toStaking);
+    const toTreasury = total - toStaking;
+    if (toTreasury > 0n) this.deps.bonded.transfer(ctx, this.deps.feeCollector, this.deps.treasury, FEE_ASSET, toTreasury);
+    ctx.emit(ev('rewards', [['total', total.toString()], ['communityTax', tax.toString()], ['toTreasury', toTreasury.toString()], ['signers', String(signed.length)]]));
+  }
+
+  /** Records who signed the previous block in each validator's window; jails and slashes those that missed too many. */
+  private trackLiveness(ctx: ExecContext, set: readonly { address: Uint8Array }[], signers: Set<string>): void {
+    const p = this.params.get(ctx.state);
+    const window = Number(p.signedBlocksWindow);
+    const maxMissed = window - Number(ceilDiv(p.signedBlocksWindow * p.minSignedPpm, PPM));
+    const bytes = Math.ceil(window / 8);
+    for (const { address } of set) {
+      const v = this.validator(ctx.state, address);
+      if (!v || v.jailed) continue;
+      const stored = ctx.state.getRaw(Keys.signing(address));
+      let info: SigningInfo = stored ? decodeSigning(stored) : { counter: 0, missed: 0, bits: new Uint8Array(bytes) };
+      if (info.bits.length !== bytes) info = { counter: 0, missed: 0, bits: new Uint8Array(bytes) };
+      const slot = info.counter % window;
+      const was = (info.bits[slot >> 3]! >> (slot & 7)) & 1;
+      const missed = signers.has(toKey(address)) ? 0 : 1;
+      if (was !== missed) {
+        info.bits[slot >> 3] = info.bits[slot >> 3]! ^ (1 << (slot & 7));
+        info.missed += missed - was;
+      }
+      info.counter++;
+      if (info.counter >= window && info.missed > maxMissed) {
+        const burned = this.slash(ctx, address, v, ctx.block.height - 1, p.slashDowntimePpm, 'downtime');
+        v.jailed = true;
+        v.jailedUntil = ctx.block.height + Number(p.downtimeJailBlocks);
+        this.putValidator(ctx, address, v);
+        ctx.state.setRaw(Keys.signing(address), null);
+        ctx.emit(ev('jailed', [['validator', fmt(address)], ['reason', 'downtime'], ['missed', String(info.missed)], ['window', String(window)], ['until', String(v.jailedUntil)], ['burned', burned.toString()]]));
+        continue;
+      }
+      ctx.state.setRaw(Keys.signing(address), encodeSigning(info));
+    }
+  }
+
+  /** The validators that should be in the set, with their power (before the per-block limit on change). */
+  private wanted(state: StateReader, p: StakingParams): Map<string, { address: Uint8Array; power: bigint; v: ValidatorRecord }> {
+    const ranked: { address: Uint8Array; power: bigint; v: ValidatorRecord }[] = [];
+    for (const address of this.candidates(state)) {
+      const v = this.validator(state, address)!;
+      if (!v.ready || v.jailed || v.tombstoned) continue;
+      const power = v.tokens / p.powerReduction;
+      if (power === 0n || this.selfBond(state, address, v) < p.minSelfBond) continue;
+      ranked.push({ address, power, v });
+    }
+    ranked.sort((a, b) => (a.power === b.power ? compareBytes(a.address, b.address) : a.power > b.power ? -1 : 1));
+    return new Map(ranked.slice(0, Number(p.maxValidators)).map((r) => [toKey(r.address), r]));
+  }
+
+  endBlock(ctx: ExecContext): ValidatorUpdate[] {
+    if (!this.enabled(ctx.state)) return [];
+    this.completeQueues(ctx);
+    const p = this.params.get(ctx.state);
+    const last = decodePowers(ctx.state.getRaw(Keys.last)!);
+    const want = this.wanted(ctx.state, p);
+    const lastTotal = last.reduce((s, x) => s + x.power, 0n);
+    let budget = (lastTotal * p.maxPowerChangePpm) / PPM;
+    if (budget < 1n) budget = 1n;
+    const next = new Map(last.map((x) => [toKey(x.address), x.power]));
+    const changed = new Set<string>();
+    const min = Number(p.minValidators);
+    // A jailed or tombstoned validator leaves at once; one that is no longer wanted steps down within the budget.
+    const leaving: { address: Uint8Array; power: bigint; from: bigint }[] = [];
+    for (const x of last) {
+      const k = toKey(x.address);
+      if (want.has(k)) continue;
+      const v = this.validator(ctx.state, x.address);
+      if (v && !v.jailed && !v.tombstoned) {
+        leaving.push({ address: x.address, power: 0n, from: x.power });
+        continue;
+      }
+      if (next.size <= min) break;
+      next.delete(k);
+      changed.add(k);
+    }
+    const moves = [...want.values()].map((w) => ({ ...w, from: next.get(toKey(w.address)) ?? 0n }));
+    // Then decreases, then increases, in address order, each as far as the budget goes.
+    for (const w of [...leaving, ...moves.filter((m) => m.power < m.from)]) {
+      if (budget === 0n) break;
+      const step = w.from - w.power > budget ? budget : w.from - w.power;
+      const k = toKey(w.address);
+      if (step === w.from) {
+        if (next.size <= min) continue;
+        next.delete(k);
+      } else next.set(k, w.from - step);
+      budget -= step;
+      changed.add(k);
+    }
+    for (const w of moves.filter((m) => m.power > m.from)) {
+      if (budget === 0n) break;
+      const step = w.power - w.from > budget ? budget : w.power - w.from;
+      budget -= step;
+      next.set(toKey(w.address), w.from + step);
+      changed.add(toKey(w.address));
+    }
+    if (changed.size === 0) return [];
+    const updates: ValidatorUpdate[] = [];
+    const before = new Map(last.map((x) => [toKey(x.address), x.power]));
+    for (const x of [...last.map((l) => l.address), ...moves.map((m) => m.address)].sort(compareBytes)) {
+      const k = toKey(x);
+      if (!changed.has(k)) continue;
+      changed.delete(k);
+      const v = this.validator(ctx.state, x)!;
+      const power = next.get(k) ?? 0n;
+      updates.push({ publicKey: v.publicKey, blsPublicKey: v.blsPublicKey, power });
+      ctx.emit(ev('power_changed', [['validator', fmt(x)], ['from', (before.get(k) ?? 0n).toString()], ['to', power.toString()], ['effectiveHeight', String(ctx.block.height + 2)]]));
+    }
+    const powers = [...next.entries()].map(([k, power]) => ({ address: want.get(k)?.address ?? last.find((l) => toKey(l.address) === k)!.address, power }));
+    powers.sort((a, b) => compareBytes(a.address, b.address));
+    ctx.state.setRaw(Keys.last, encodePowers(powers));
+    return updates;
+  }
+
+  // ---- Queries ----
+
+  /** The powers staking last handed to consensus (the set of the height after next). */
+  lastPowers(state: StateReader): { address: Uint8Array; power: bigint }[] {
+    const b = state.getRaw(Keys.last);
+    return b ? decodePowers(b) : [];
+  }
+
+  status(state: StateReader, address: Uint8Array, v: ValidatorRecord, inSet: boolean): ValidatorStatus {
+    if (v.tombstoned) return 'tombstoned';
+    if (v.jailed) return 'jailed';
+    if (inSet) return 'active';
+    if (!v.ready) return 'pending';
+    return this.selfBond(state, address, v) < this.params.get(state).minSelfBond ? 'unbonding' : 'inactive';
+  }
+
+  private validatorJson(state: StateReader, address: Uint8Array, v: ValidatorRecord, powers: Map<string, bigint>) {
+    const p = this.params.get(state);
+    const power = powers.get(toKey(address));
+    const self = this.selfBond(state, address, v);
+    const s = state.getRaw(Keys.signing(address));
+    const info = s ? decodeSigning(s) : undefined;
+    return {
+      address: fmt(address),
+      operator: fmt(v.operator),
+      moniker: v.moniker,
+      publicKey: toHex(v.publicKey),
+      blsPublicKey: toHex(v.blsPublicKey),
+      status: this.status(state, address, v, power !== undefined),
+      power: (power ?? 0n).toString(),
+      tokens: v.tokens.toString(),
+      selfBond: self.toString(),
+      delegated: (v.tokens - self).toString(),
+      shares: v.shares.toString(),
+      commissionPpm: v.commissionPpm.toString(),
+      commissionOwed: v.commissionOwed.toString(),
+      ready: v.ready,
+      jailedUntil: v.jailedUntil,
+      missedBlocks: info?.missed ?? 0,
+      signedBlocksWindow: Number(p.signedBlocksWindow),
+      createdHeight: v.createdHeight,
+      slashes: v.slashes.map((x) => ({ height: x.height, kind: x.kind, burned: x.burned.toString() })),
+    };
+  }
+
+  account(ctx: QueryContext, address: Uint8Array): Record<string, unknown> {
+    if (!this.enabled(ctx.state)) return {};
+    return { delegations: this.query(ctx, 'delegations', { address }) };
+  }
+
+  query(ctx: QueryContext, path: string, params: unknown): unknown {
+    const state = ctx.state;
+    const address = (params as { address?: Uint8Array } | undefined)?.address;
+    const powers = new Map(this.lastPowers(state).map((x) => [toKey(x.address), x.power]));
+    switch (path) {
+      case 'params':
+        return { enabled: this.enabled(state), ...this.params.toJson(this.params.get(state)) };
+      case 'pool': {
+        let unbonding = 0n;
+        for (const c of this.candidates(state)) for (const u of this.unbondingsOf(state, c)) unbonding += u.amount;
+        return {
+          bonded: this.deps.bonded.balance(state, this.deps.bonded.account, GEN).toString(),
+          unbonding: unbonding.toString(),
+          burned: this.burned(state).toString(),
+          supply: this.deps.bonded.supply(state, GEN).toString(),
+          feeCollector: { address: fmt(this.deps.feeCollector), NEX: this.deps.bonded.balance(state, this.deps.feeCollector, FEE_ASSET).toString() },
+          treasury: { address: fmt(this.deps.treasury), NEX: this.deps.bonded.balance(state, this.deps.treasury, FEE_ASSET).toString() },
+        };
+      }
+      case 'validators':
+        return this.candidates(state).map((a) => this.validatorJson(state, a, this.validator(state, a)!, powers));
+      case 'validator': {
+        const v = this.validator(state, address!);
+        if (!v) throw new VmError(VmErrorCode.InvalidQuery, `${fmt(address!)} is not a validator`);
+        return this.validatorJson(state, address!, v, powers);
+      }
+      case 'delegations':
+        return this.delegatedTo(state, address!).map((va) => {
+          const v = this.validator(state, va)!;
+          const d = this.settle(this.delegation(state, va, address!)!, v);
+          return { validator: fmt(va), shares: d.shares.toString(), tokens: this.tokensOf(v, d.shares).toString(), rewards: d.owed.toString(), ...(equalBytes(v.operator, address!) ? { commission: v.commissionOwed.toString() } : {}) };
+        });
+      case 'unbondings':
+        return this.candidates(state).flatMap((va) =>
+          this.unbondingsOf(state, va)
+            .filter((u) => equalBytes(u.delegator, address!))
+            .map((u) => ({ validator: fmt(va), amount: u.amount.toString(), creationHeight: u.creation, completionHeight: u.completion })),
+        );
+      default:
+        throw new VmError(VmErrorCode.InvalidQuery, `staking has no query "${path}"`);
+    }
+  }
+}
