@@ -420,15 +420,38 @@ export class StakingModule implements Module {
   private bond(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, amount: bigint): void {
     if (v.shares > 0n && v.tokens === 0n) throw new TxError(E.Tombstoned, `${fmt(address)} has no stake left to delegate to`);
     this.deps.bonded.transfer(ctx, delegator, this.deps.bonded.account, GEN, amount);
-    const shares = v.shares === 0n ? amount : (amount * v.shares) / v.tokens;
+    const shares = this.addShares(ctx, address, v, delegator, amount);
+    ctx.emit(ev('delegated', [['validator', fmt(address)], ['delegator', fmt(delegator)], ['amount', amount.toString()], ['shares', shares.toString()]]));
+  }
+
+  /**
+   * Adds `tokens` GEN (already in the staking account) to validator `address` as shares of
+   * `delegator`, settling its rewards first; writes both records and returns the shares.
+   */
+  private addShares(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, tokens: bigint): bigint {
+    const shares = v.shares === 0n ? tokens : (tokens * v.shares) / v.tokens;
     const before = this.delegation(ctx.state, address, delegator);
     const d = before ? this.settle(before, v) : { shares: 0n, entry: v.rewardPerShare, owed: 0n };
     d.shares += shares;
-    v.tokens += amount;
+    v.tokens += tokens;
     v.shares += shares;
     this.putValidator(ctx, address, v);
     this.putDelegation(ctx, address, delegator, d);
-    ctx.emit(ev('delegated', [['validator', fmt(address)], ['delegator', fmt(delegator)], ['amount', amount.toString()], ['shares', shares.toString()]]));
+    return shares;
+  }
+
+  /**
+   * Takes `shares` of settled delegation `d` off validator `address`; writes both records and
+   * returns the GEN they were worth (the last shares out take whatever rounding left behind).
+   */
+  private removeShares(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, d: Delegation, shares: bigint): bigint {
+    const tokens = shares === v.shares ? v.tokens : (shares * v.tokens) / v.shares;
+    d.shares -= shares;
+    v.shares -= shares;
+    v.tokens -= tokens;
+    this.putValidator(ctx, address, v);
+    this.putDelegation(ctx, address, delegator, d);
+    return tokens;
   }
 
   private ready(ctx: TxContext): void {
@@ -457,15 +480,8 @@ export class StakingModule implements Module {
     const d = this.settle(before, v);
     const worth = this.tokensOf(v, d.shares);
     if (amount > worth) throw new TxError(E.InsufficientBond, `${fmt(delegator)} has ${worth} GEN base units bonded to ${fmt(address)}, less than ${amount}`);
-    const shares = amount === worth ? d.shares : v.tokens === 0n ? d.shares : ceilDiv(amount * v.shares, v.tokens) > d.shares ? d.shares : ceilDiv(amount * v.shares, v.tokens);
-    // The last shares out take whatever the rounding left behind.
-    const tokens = shares === v.shares ? v.tokens : (shares * v.tokens) / v.shares;
-    d.shares -= shares;
-    v.shares -= shares;
-    v.tokens -= tokens;
-    this.putValidator(ctx, address, v);
-    this.putDelegation(ctx, address, delegator, d);
-    return tokens;
+    const wanted = amount === worth || v.tokens === 0n ? d.shares : ceilDiv(amount * v.shares, v.tokens);
+    return this.removeShares(ctx, address, v, delegator, d, wanted > d.shares ? d.shares : wanted);
   }
 
   private entriesFull(count: number, what: string): void {
@@ -498,14 +514,7 @@ export class StakingModule implements Module {
     // The GEN stays in the staking account: only the records move.
     const dstNow = this.validator(ctx.state, a.dst)!;
     if (dstNow.shares > 0n && dstNow.tokens === 0n) throw new TxError(E.Tombstoned, `${fmt(a.dst)} has no stake left to delegate to`);
-    const shares = dstNow.shares === 0n ? tokens : (tokens * dstNow.shares) / dstNow.tokens;
-    const before = this.delegation(ctx.state, a.dst, ctx.sender);
-    const d = before ? this.settle(before, dstNow) : { shares: 0n, entry: dstNow.rewardPerShare, owed: 0n };
-    d.shares += shares;
-    dstNow.tokens += tokens;
-    dstNow.shares += shares;
-    this.putValidator(ctx, a.dst, dstNow);
-    this.putDelegation(ctx, a.dst, ctx.sender, d);
+    const shares = this.addShares(ctx, a.dst, dstNow, ctx.sender, tokens);
     const completion = ctx.block.height + Number(p.unbondingBlocks);
     list.push({ delegator: ctx.sender, dst: a.dst, shares, creation: ctx.block.height, completion });
     ctx.state.setRaw(Keys.redelegations(a.src), encodeRedelegations(list));
@@ -609,15 +618,9 @@ export class StakingModule implements Module {
       let shares = (r.shares * ppm) / PPM;
       if (shares > held.shares) shares = held.shares;
       if (shares === 0n) continue;
-      const d = this.settle(held, dst);
-      const tokens = shares === dst.shares ? dst.tokens : (shares * dst.tokens) / dst.shares;
-      d.shares -= shares;
-      dst.shares -= shares;
-      dst.tokens -= tokens;
+      const tokens = this.removeShares(ctx, r.dst, dst, r.delegator, this.settle(held, dst), shares);
       r.shares -= shares;
       touched = true;
-      this.putValidator(ctx, r.dst, dst);
-      this.putDelegation(ctx, r.dst, r.delegator, d);
       this.deps.bonded.burn(ctx, GEN, tokens);
       burned += tokens;
     }
@@ -821,16 +824,17 @@ export class StakingModule implements Module {
     if (changed.size === 0) return [];
     const updates: ValidatorUpdate[] = [];
     const before = new Map(last.map((x) => [toKey(x.address), x.power]));
-    for (const x of [...last.map((l) => l.address), ...moves.map((m) => m.address)].sort(compareBytes)) {
+    /** Every address the old or the new set holds, by key. */
+    const addresses = new Map([...last, ...moves].map((x) => [toKey(x.address), x.address]));
+    for (const x of [...addresses.values()].sort(compareBytes)) {
       const k = toKey(x);
       if (!changed.has(k)) continue;
-      changed.delete(k);
       const v = this.validator(ctx.state, x)!;
       const power = next.get(k) ?? 0n;
       updates.push({ publicKey: v.publicKey, blsPublicKey: v.blsPublicKey, power });
       ctx.emit(ev('power_changed', [['validator', fmt(x)], ['from', (before.get(k) ?? 0n).toString()], ['to', power.toString()], ['effectiveHeight', String(ctx.block.height + 2)]]));
     }
-    const powers = [...next.entries()].map(([k, power]) => ({ address: want.get(k)?.address ?? last.find((l) => toKey(l.address) === k)!.address, power }));
+    const powers = [...next.entries()].map(([k, power]) => ({ address: addresses.get(k)!, power }));
     powers.sort((a, b) => compareBytes(a.address, b.address));
     ctx.state.setRaw(Keys.last, encodePowers(powers));
     return updates;
@@ -889,7 +893,7 @@ export class StakingModule implements Module {
   query(ctx: QueryContext, path: string, params: unknown): unknown {
     const state = ctx.state;
     const address = (params as { address?: Uint8Array } | undefined)?.address;
-    const powers = new Map(this.lastPowers(state).map((x) => [toKey(x.address), x.power]));
+    const powers = () => new Map(this.lastPowers(state).map((x) => [toKey(x.address), x.power]));
     switch (path) {
       case 'params':
         return { enabled: this.enabled(state), ...this.params.toJson(this.params.get(state)) };
@@ -905,12 +909,14 @@ export class StakingModule implements Module {
           treasury: { address: fmt(this.deps.treasury), NEX: this.deps.bonded.balance(state, this.deps.treasury, FEE_ASSET).toString() },
         };
       }
-      case 'validators':
-        return this.candidates(state).map((a) => this.validatorJson(state, a, this.validator(state, a)!, powers));
+      case 'validators': {
+        const inSet = powers();
+        return this.candidates(state).map((a) => this.validatorJson(state, a, this.validator(state, a)!, inSet));
+      }
       case 'validator': {
         const v = this.validator(state, address!);
         if (!v) throw new VmError(VmErrorCode.InvalidQuery, `${fmt(address!)} is not a validator`);
-        return this.validatorJson(state, address!, v, powers);
+        return this.validatorJson(state, address!, v, powers());
       }
       case 'delegations':
         return this.delegatedTo(state, address!).map((va) => {
