@@ -119,11 +119,6 @@ export class ValidatorSet {
     return this.index.has(toKey(address));
   }
 
-  /** Round-robin proposer for (height, round). */
-  proposer(height: number, round: number): Validator {
-    return this.validators[(height + round) % this.validators.length]!;
-  }
-
   /**
    * The set after `updates`, applied in order (a later one for the same validator wins). Throws
    * ChainError when an update is malformed, removes a validator that is not in the set, or would

@@ -6,15 +6,18 @@ import {
   BlockHeader,
   ChainError,
   HEADER_VERSION,
+  ProposerPriorities,
   blockEventsRoot,
   equalBytes,
   merkleRoot,
+  prioritiesAt,
   toHex,
   txRoot,
   type CommitCertificate,
   type Event,
   type Receipt,
   type Transaction,
+  type Validator,
   type ValidatorSet,
 } from '../chain/index.js';
 import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
@@ -87,6 +90,9 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   private headCertificate: CommitCertificate | undefined;
   private readonly retryAbort = new AbortController();
   private readonly opts: BlockchainOptions;
+  /** The proposer priorities of the next height (head + 1), and of the head's (for a late question about it). */
+  private priorities!: ProposerPriorities;
+  private headPriorities: ProposerPriorities | undefined;
 
   private constructor(
     readonly chainId: string,
@@ -113,10 +119,13 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
     const info = await store.chainInfo();
     if (!info) {
-      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis) });
+      const first = ProposerPriorities.initial(1, genesisValidatorSet(genesis));
+      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize() });
       empty.apply(genesisResult.writes, genesisResult.tree, 0);
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
-      return new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
+      const chain = new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
+      chain.priorities = first;
+      return chain;
     }
     if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
       throw new StorageError(
@@ -136,7 +145,38 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     logger.info({ height: head.height, hash: toHex(head.hash), stateKeys: world.size }, 'loaded chain');
     const chain = new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts, deps.blockLimits);
     chain.headCertificate = await store.certificate(head.height);
+    chain.priorities = await chain.loadPriorities();
     return chain;
+  }
+
+  /** The stored priorities of head + 1; when missing or unreadable, computed again from height 1 (O(height × validators)). */
+  private async loadPriorities(): Promise<ProposerPriorities> {
+    const next = this.height + 1;
+    const bytes = await this.store.proposerPriorities();
+    let problem = 'none are stored (a home written before they were kept)';
+    if (bytes) {
+      try {
+        const p = ProposerPriorities.decode(bytes, this.validatorSet(next));
+        if (p.height === next) return p;
+        problem = `the stored ones are of height ${p.height}`;
+      } catch (e) {
+        problem = `the stored ones cannot be read (${(e as Error).message})`;
+      }
+    }
+    this.logger.warn({ height: next, problem }, 'computing the proposer priorities from height 1');
+    return prioritiesAt(next, (h) => this.validatorSet(h));
+  }
+
+  /**
+   * The proposer of `round` at `height` (chain/proposer.ts: weighted by power, CometBFT's
+   * priorities). Kept for the next height and the head's; another height is computed from the
+   * nearest known one (from height 1 for a height below the head's: slow, for tools only).
+   */
+  proposer(height: number, round: number): Validator {
+    if (height === this.priorities.height) return this.priorities.proposer(round);
+    if (height === this.headPriorities?.height) return this.headPriorities.proposer(round);
+    const from = height > this.priorities.height ? this.priorities : undefined;
+    return prioritiesAt(height, (h) => this.validatorSet(h), from).proposer(round);
   }
 
   get head(): BlockHeader {
@@ -310,7 +350,10 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const { result } = executed;
     const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
     const nextSet = executed.nextValidatorSet && { height: block.height + 2, set: executed.nextValidatorSet };
-    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts, ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
+    const priorities = this.priorities.next(this.validatorSet(block.height + 1));
+    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts, proposerPriorities: priorities.serialize(), ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
+    this.headPriorities = this.priorities;
+    this.priorities = priorities;
     this.world.apply(result.writes, result.tree, block.height);
     this.headHeader = block.header;
     this.headCertificate = certificate;

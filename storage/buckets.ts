@@ -25,6 +25,8 @@ export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 export const MetaKey = {
   Head: 0x01,
   Chain: 0x02,
+  /** The proposer priorities of the height after the head (chain/proposer.ts), written with each block. */
+  ProposerPriorities: 0x03,
 } as const;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {

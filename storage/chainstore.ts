@@ -60,6 +60,8 @@ export interface BlockCommit {
   validatorSet?: ValidatorSet;
   /** The set a block's updates make, from the height it holds (the block's height + 2). */
   nextValidatorSet?: { height: number; set: ValidatorSet };
+  /** The proposer priorities of the next height (ProposerPriorities.serialize). */
+  proposerPriorities?: Uint8Array;
   /**
    * For each transaction, in block order, the accounts it touches (e.g. a transfer's recipient),
    * indexed in AccountTx; its sender is indexed in any case.
@@ -121,6 +123,11 @@ export class ChainStore {
     }, 'head');
   }
 
+  /** The proposer priorities written with the head block (undefined: a home written before they were kept). */
+  async proposerPriorities(): Promise<Uint8Array | undefined> {
+    return this.kv.get(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.ProposerPriorities)));
+  }
+
   async commit(c: BlockCommit): Promise<void> {
     const { block, receipts } = c;
     const h = block.height;
@@ -174,6 +181,7 @@ export class ChainStore {
     if (h === 0) {
       ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.Chain)), value: rlpEncode([utf8(block.header.chainId), hash]) });
     }
+    if (c.proposerPriorities) ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.ProposerPriorities)), value: c.proposerPriorities });
     ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.Head)), value: rlpEncode([uintBytes(h), hash, block.header.stateRoot]) });
     try {
       await this.kv.batch(ops, { sync: true });

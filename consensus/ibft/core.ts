@@ -272,7 +272,7 @@ export class IbftCore {
   }
 
   private isProposer(round: number): boolean {
-    return equalBytes(this.valset.proposer(this.height, round).address, this.deps.key.address);
+    return equalBytes(this.deps.chain.proposer(this.height, round).address, this.deps.key.address);
   }
 
   private async roundChangeTo(round: number, why: string): Promise<void> {
@@ -384,7 +384,7 @@ export class IbftCore {
   private async onProposal(env: Envelope, from: string): Promise<void> {
     const m = env.message.body;
     const { chain, txs } = this.deps;
-    if (!equalBytes(env.message.sender, this.valset.proposer(this.height, m.round).address)) return this.penalise(from, `PROPOSAL from a validator that is not the proposer of round ${m.round}`);
+    if (!equalBytes(env.message.sender, this.deps.chain.proposer(this.height, m.round).address)) return this.penalise(from, `PROPOSAL from a validator that is not the proposer of round ${m.round}`);
     if (!env.block || !equalBytes(env.block.hash(), m.digest!)) return this.penalise(from, 'PROPOSAL without its block');
     if (m.round < this.round) return;
     const existing = this.proposals.get(m.round);

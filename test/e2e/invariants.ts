@@ -48,8 +48,23 @@ export async function fetchBlocks(rpc: RpcClient, from: number, to: number): Pro
   return blocks as BlockJson<TxJson>[];
 }
 
-/** Applies blocks 1..n to the genesis ledger: fees to the proposer always, transfers on success. */
+/** The GEN staking mints at genesis for the genesis validators' self-bonds (0 without a staking section). */
+export function genesisBond(genesis: GenesisDoc): bigint {
+  const staking = genesis.modules.staking as { params?: Record<string, string | number> } | undefined;
+  if (!staking) return 0n;
+  const reduction = BigInt(staking.params?.powerReduction ?? 1_000_000);
+  return genesis.validators.reduce((s, v) => s + BigInt(v.power) * reduction, 0n);
+}
+
+/**
+ * Applies blocks 1..n to the genesis ledger: transfers on success, and fees always. A fee goes
+ * to the block's proposer on a chain without staking; with staking it goes to the fee collector
+ * and on to module accounts (rewards held by staking, the treasury's tax), which the replay
+ * counts as one pot (`fees`) instead of following.
+ */
 export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[], receipts: ReadonlyMap<string, ReceiptJson>) {
+  const staking = genesis.modules.staking !== undefined;
+  let fees = 0n;
   const ledger = genesisLedger(genesis);
   const nonces = new Map<string, number>();
   const acct = (a: string) => {
@@ -67,7 +82,8 @@ export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[]
       nonces.set(tx.from, expected + 1);
       const fee = BigInt(tx.fee);
       acct(tx.from).NEX -= fee;
-      acct(block.proposer).NEX += fee;
+      if (staking) fees += fee;
+      else acct(block.proposer).NEX += fee;
       if (r.status !== 'success') {
         failed++;
         continue;
@@ -78,7 +94,7 @@ export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[]
     }
   }
   for (const [a, b] of ledger) for (const s of ASSET_SYMBOLS) expect(b[s] >= 0n, `replayed ${s} balance of ${a} is negative`).to.equal(true);
-  return { ledger, nonces, failed };
+  return { ledger, nonces, failed, fees };
 }
 
 export interface ChainCheck {
@@ -104,11 +120,13 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
     addresses.add(b.proposer);
     for (const t of b.transactions) if (t.args?.to) addresses.add(t.args.to);
   }
-  const addrList = [...addresses];
   const probe = [...genesisLedger(genesis).keys()][0]!;
   const presentKey = balanceKey(parseAddress(probe), 'NEX');
   const absentKey = balanceKey(new Uint8Array(20).fill(0xee), 'NEX');
   // One batch: its calls are answered from one state (no block is committed in between).
+  const moduleAccounts = (await rpc.call<{ address: string }[]>('module_query', ['bank', 'module_accounts'])).map((m) => m.address);
+  for (const m of moduleAccounts) addresses.delete(m);
+  const addrList = [...addresses, ...moduleAccounts];
   const snap = await rpc.batchResults<unknown>([
     { method: 'state_getProof', params: [toHex(presentKey)] },
     { method: 'state_getProof', params: [toHex(absentKey)] },
@@ -117,6 +135,8 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   ]);
   const [present, absent, assets] = snap as [ProofJson, ProofJson, AssetJson[]];
   const accounts = snap.slice(3) as AccountJson[];
+  const userAccounts = accounts.slice(0, accounts.length - moduleAccounts.length);
+  const moduleBalances = accounts.slice(accounts.length - moduleAccounts.length);
   const height = present.height;
   expect(absent.height, 'proofs in one batch are at one height').to.equal(height);
   for (const a of accounts) expect(a.height, `state_getAccount(${a.address}) height in the batch`).to.equal(height);
@@ -162,14 +182,19 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   });
 
   // State = replay of the blocks; supply conserved.
-  const { ledger, nonces, failed } = replay(genesis, blocks.slice(0, height + 1), receipts);
-  accounts.forEach((acc, i) => {
+  const { ledger, nonces, failed, fees } = replay(genesis, blocks.slice(0, height + 1), receipts);
+  userAccounts.forEach((acc, i) => {
     const addr = addrList[i]!;
     const want = ledger.get(addr) ?? zero();
     expect(acc.balances, `balances of ${addr} at ${height}`).to.deep.equal(Object.fromEntries(ASSET_SYMBOLS.map((a) => [a, want[a].toString()])));
     expect(acc.nonce, `nonce of ${addr}`).to.equal(nonces.get(addr) ?? 0);
   });
+  // Module accounts: the fees the replay pooled (none without staking), and the genesis self-bonds in staking's.
+  const held = (s: Asset) => moduleBalances.reduce((sum, acc) => sum + BigInt(acc.balances[s]), 0n);
+  expect(held('NEX').toString(), 'NEX in module accounts = the fees paid (no rewards withdrawn here)').to.equal(fees.toString());
+  expect(held('GEN').toString(), 'GEN in module accounts = the genesis self-bonds (nothing slashed here)').to.equal(genesisBond(genesis).toString());
   const genesisSupply = supplyOf(genesisLedger(genesis));
+  genesisSupply.GEN += genesisBond(genesis);
   for (const a of assets) {
     const sum = accounts.reduce((s, acc) => s + BigInt(acc.balances[a.symbol]), 0n);
     expect(sum.toString(), `sum of ${a.symbol} balances`).to.equal(a.supply);

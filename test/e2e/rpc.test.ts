@@ -77,6 +77,8 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
   let rpc: RpcClient;
   let chainId: string;
   let validator: string;
+  /** Where fees go under staking: shared among the signers at the next block. */
+  let feeCollector: string;
   /** The transfer committed by the first transfer test, reused by later lookups. */
   let committed: { hash: string; raw: string; tx: Transaction; receipt: ReceiptJson };
 
@@ -86,8 +88,33 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
     rpc = node.rpc;
     chainId = node.chainId;
     validator = (await rpc.call<NodeStatusJson>('node_status')).validator!;
+    feeCollector = (await rpc.call<{ module: string; address: string }[]>('module_query', ['bank', 'module_accounts'])).find((a) => a.module === 'fee_collector')!.address;
     await waitForHeight(rpc, 1);
   });
+
+  /** NEX the validator (its own operator, as at genesis) may withdraw: its self-delegation's rewards and its commission. */
+  async function withdrawable(): Promise<bigint> {
+    const ds = await rpc.call<{ validator: string; rewards: string; commission?: string }[]>('module_query', ['staking', 'delegations', { address: validator }]);
+    const own = ds.find((d) => d.validator === validator)!;
+    return BigInt(own.rewards) + BigInt(own.commission ?? '0');
+  }
+
+  /**
+   * The fee of the transaction committed at `height` reaches the validator at the next block,
+   * less the community tax (2%): the staking `rewards` event of height + 1 says so, and what the
+   * validator may withdraw grows by it (to within a base unit of rounding).
+   */
+  async function expectFeeRewarded(height: number, fee: bigint, before: bigint): Promise<void> {
+    await waitForHeight(rpc, height + 1);
+    const block = await rpc.call<BlockJson>('chain_getBlockByHeight', [height]);
+    expect(block.transactionCount, `block ${height} holds only the test's transaction`).to.equal(1);
+    const events = await rpc.call<{ events: { module: string; type: string; attributes: Record<string, string> }[] }>('chain_getBlockEvents', [height + 1]);
+    const rewards = events.events.find((e) => e.module === 'staking' && e.type === 'rewards')!;
+    const tax = (fee * 20_000n) / 1_000_000n;
+    expect(rewards.attributes).to.include({ total: fee.toString(), communityTax: tax.toString() });
+    const gained = (await withdrawable()) - before;
+    expect(Number(fee - tax - gained), `withdrawable rewards grew by ${gained}, the fee less the tax is ${fee - tax}`).to.be.within(0, 1);
+  }
 
   after(async () => {
     await node?.remove();
@@ -99,22 +126,24 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
   }
 
   describe('transfers', () => {
-    it('commits a NEX transfer: the sender pays exactly amount + fee, the recipient gets amount, the proposer the fee', async () => {
+    it('commits a NEX transfer: the sender pays exactly amount + fee, the recipient gets amount, the validator the fee (less the community tax) at the next block', async () => {
       const [from, to] = [devAddress(1), devAddress(2)];
       const amount = 123_456n;
       const fee = 1_500n;
       const [s0, r0, v0] = await accounts([from, to, validator]);
+      const w0 = await withdrawable();
       const { tx, hash } = await sendTransfer(rpc, { chainId, from: 1, to: 2, asset: 'NEX', amount, fee });
       const receipt = await waitForReceipt(rpc, hash);
       expect(receipt).to.include({ txHash: hash, status: 'success', errorCode: null, errorMessage: null, fee: '1500', index: 0 });
       expect(receipt.events).to.deep.equal([
-        { module: 'bank', type: 'fee', attributes: { payer: from, recipient: validator, amount: '1500' } },
+        { module: 'bank', type: 'fee', attributes: { payer: from, recipient: feeCollector, amount: '1500' } },
         { module: 'bank', type: 'transfer', attributes: { from, to, asset: 'NEX', amount: '123456' } },
       ]);
       const [s1, r1, v1] = await accounts([from, to, validator]);
       expect(BigInt(s0!.balances.NEX) - BigInt(s1!.balances.NEX)).to.equal(amount + fee);
       expect(BigInt(r1!.balances.NEX) - BigInt(r0!.balances.NEX)).to.equal(amount);
-      expect(BigInt(v1!.balances.NEX) - BigInt(v0!.balances.NEX)).to.equal(fee);
+      expect(v1!.balances.NEX, 'rewards wait in staking until withdrawn').to.equal(v0!.balances.NEX);
+      await expectFeeRewarded(receipt.blockHeight, fee, w0);
       for (const a of ['GEN', 'FLX', 'AUR'] as const) expect([s1!.balances[a], r1!.balances[a]]).to.deep.equal([s0!.balances[a], r0!.balances[a]]);
       expect([s1!.nonce, r1!.nonce]).to.deep.equal([s0!.nonce + 1, r0!.nonce]);
       committed = { hash, raw: rawHex(tx), tx, receipt };
@@ -122,32 +151,35 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
 
     it('charges the fee in NEX when another asset moves', async () => {
       const [from, to] = [devAddress(4), devAddress(2)];
-      const [s0, r0, v0] = await accounts([from, to, validator]);
+      const [s0, r0] = await accounts([from, to]);
+      const w0 = await withdrawable();
       const { hash } = await sendTransfer(rpc, { chainId, from: 4, to: 2, asset: 'GEN', amount: 7n, fee: MIN_FEE });
-      expect((await waitForReceipt(rpc, hash)).status).to.equal('success');
-      const [s1, r1, v1] = await accounts([from, to, validator]);
+      const receipt = await waitForReceipt(rpc, hash);
+      expect(receipt.status).to.equal('success');
+      const [s1, r1] = await accounts([from, to]);
       expect(BigInt(s0!.balances.GEN) - BigInt(s1!.balances.GEN)).to.equal(7n);
       expect(BigInt(s0!.balances.NEX) - BigInt(s1!.balances.NEX)).to.equal(MIN_FEE);
       expect(BigInt(r1!.balances.GEN) - BigInt(r0!.balances.GEN)).to.equal(7n);
       expect(r1!.balances.NEX).to.equal(r0!.balances.NEX);
-      expect(BigInt(v1!.balances.NEX) - BigInt(v0!.balances.NEX)).to.equal(MIN_FEE);
+      await expectFeeRewarded(receipt.blockHeight, MIN_FEE, w0);
     });
 
     it('accepts an overdrawn transfer and commits it as a failed receipt that only charges the fee', async () => {
       const [from, to] = [devAddress(3), devAddress(2)];
-      const [s0, r0, v0] = await accounts([from, to, validator]);
+      const [s0, r0] = await accounts([from, to]);
+      const w0 = await withdrawable();
       const amount = BigInt(s0!.balances.AUR) + 1n;
       const { hash } = await sendTransfer(rpc, { chainId, from: 3, to: 2, asset: 'AUR', amount, fee: 1_234n });
       const r = await waitForReceipt(rpc, hash);
       expect(r).to.include({ status: 'failed', errorCode: 'BANK_INSUFFICIENT_FUNDS', fee: '1234' });
       expect(r.errorMessage).to.match(/insufficient AUR/);
-      expect(r.events).to.deep.equal([{ module: 'bank', type: 'fee', attributes: { payer: from, recipient: validator, amount: '1234' } }]);
-      const [s1, r1, v1] = await accounts([from, to, validator]);
+      expect(r.events).to.deep.equal([{ module: 'bank', type: 'fee', attributes: { payer: from, recipient: feeCollector, amount: '1234' } }]);
+      const [s1, r1] = await accounts([from, to]);
       expect(BigInt(s0!.balances.NEX) - BigInt(s1!.balances.NEX)).to.equal(1_234n);
       expect(s1!.balances.AUR).to.equal(s0!.balances.AUR);
       expect(s1!.nonce).to.equal(s0!.nonce + 1);
       expect(r1!.balances).to.deep.equal(r0!.balances);
-      expect(BigInt(v1!.balances.NEX) - BigInt(v0!.balances.NEX)).to.equal(1_234n);
+      await expectFeeRewarded(r.blockHeight, 1_234n, w0);
     });
   });
 
@@ -245,7 +277,9 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       expect(await rpc.call('chain_getValidators', [head.height + 1000])).to.equal(null);
     });
 
-    it("chain_getBlockEvents: a block's hook events (none from the bank), the hash its header's eventsRoot belongs to, null above the head", async () => {
+    it("chain_getBlockEvents: a block's hook events (none after an empty block), the hash its header's eventsRoot belongs to, null above the head", async () => {
+      // Two blocks on, the head's parent holds no earlier test's fees (which staking would share at the head).
+      await waitForHeight(rpc, (await rpc.call<HeadJson>('chain_getHead')).height + 2);
       const head = await rpc.call<HeadJson>('chain_getHead');
       const got = await rpc.call<{ height: number; hash: string; events: unknown[] }>('chain_getBlockEvents', [head.height]);
       expect(got).to.deep.equal({ height: head.height, hash: head.hash, events: [] });
@@ -285,10 +319,11 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       }
     });
 
-    it('bank_getAssets: the four assets with genesis decimals and supply', async () => {
+    it('bank_getAssets: the four assets with genesis decimals and supply (GEN: and the genesis validator\'s self-bond, minted by staking)', async () => {
       const dev = 10n;
+      const bond = 1n * 1_000_000n; // power 1 × powerReduction
       expect(await rpc.call<AssetJson[]>('bank_getAssets')).to.deep.equal([
-        { symbol: 'GEN', decimals: 6, supply: (dev * 10n ** 12n).toString() },
+        { symbol: 'GEN', decimals: 6, supply: (dev * 10n ** 12n + bond).toString() },
         { symbol: 'NEX', decimals: 6, supply: (dev * 10n ** 12n).toString() },
         { symbol: 'FLX', decimals: 6, supply: (dev * 10n ** 12n).toString() },
         { symbol: 'AUR', decimals: 2, supply: (dev * 10n ** 8n).toString() },

@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseAddress, toHex } from '../../chain/index.js';
+import { parseAddress, proposerAt, toHex } from '../../chain/index.js';
 import type { GenesisDoc } from '../../genesis/index.js';
 import { checkChainConsistency } from '../e2e/invariants.js';
 import { TransferLoad } from '../e2e/load.js';
@@ -159,7 +159,7 @@ describe('fault: one network of four validators through a sequence of faults', f
     const victim = net.nodes[3]!;
     const rest = others(victim);
     const me = toHex(parseAddress(victim.address));
-    const isNext = (h: number) => toHex(net.valset.proposer(h + 1, 0).address) === me;
+    const isNext = (h: number) => toHex(proposerAt(() => net.valset, h + 1, 0).address) === me;
     // The moment its turn comes: the head is the block before the one it is to propose.
     const at = await waitFor(`the turn of ${victim.name} to propose`, async () => {
       const h = await victim.height();

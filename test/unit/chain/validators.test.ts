@@ -82,12 +82,6 @@ describe('chain/validators', () => {
       expect(set.quorumPrefix([addr(1), addr(2), addr(3)], (a) => a)).to.equal(undefined);
     });
 
-    it('proposer is round-robin over the sorted set', () => {
-      const { set } = validatorFixture();
-      expect(hex(set.proposer(0, 0).address)).to.equal(hex(set.validators[0]!.address));
-      expect(hex(set.proposer(5, 2).address)).to.equal(hex(set.validators[3]!.address));
-      expect(hex(set.proposer(2, 3).address)).to.equal(hex(set.validators[1]!.address));
-    });
   });
 
   describe('strict decoding', () => {

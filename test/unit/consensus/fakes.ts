@@ -167,7 +167,7 @@ export class BlockMaker {
   async makeUntil(height: number): Promise<void> {
     while (this.chain.height < height) {
       const valset = this.chain.validatorSet(this.chain.height + 1);
-      const proposer = valset.proposer(this.chain.height + 1, 0).address;
+      const proposer = this.chain.proposer(this.chain.height + 1, 0).address;
       this.time += 1_000;
       const { executed } = this.chain.build(proposer, [], this.time);
       const hash = executed.block.hash();

@@ -15,6 +15,8 @@ export const Keys = {
   burned: `${P}burned`,
   validator: (v: Uint8Array) => `${P}v/${toKey(v)}`,
   signing: (v: Uint8Array) => `${P}sig/${toKey(v)}`,
+  /** Slots chunk·SIGNING_CHUNK_BITS … of a validator's window of missed blocks (absent: none missed). */
+  signingChunk: (v: Uint8Array, chunk: number) => `${P}sigc/${toKey(v)}${toKey(u64be(chunk))}`,
   bls: (blsKey: Uint8Array) => `${P}bls/${toKey(blsKey)}`,
   delegation: (v: Uint8Array, d: Uint8Array) => `${P}d/${toKey(v)}${toKey(d)}`,
   delegations: (d: Uint8Array) => `${P}dl/${toKey(d)}`,
@@ -114,19 +116,26 @@ export function decodeValidator(bytes: Uint8Array): ValidatorRecord {
   };
 }
 
-/** A validator's record of the last signedBlocksWindow blocks it should have signed. */
+/**
+ * A validator's record of the last signedBlocksWindow blocks it should have signed. The block at
+ * height h is slot (h − start) mod window; the slots' bits (1 = missed) are kept in chunks of
+ * SIGNING_CHUNK_BITS, and a chunk or this record is written only when a bit or the count flips:
+ * a validator that signs every block writes nothing, so an empty block keeps the state root.
+ */
 export interface SigningInfo {
-  /** Blocks counted since it (re)joined: the window's slot is counter mod window. */
-  counter: number;
+  /** The first height tracked since it (re)joined the set. */
+  start: number;
+  /** The window the slots were laid out for (a changed parameter starts the record over). */
+  window: number;
   missed: number;
-  /** One bit per slot of the window: 1 = missed. */
-  bits: Uint8Array;
 }
 
-export const encodeSigning = (s: SigningInfo): Uint8Array => rlpEncode([s.counter, s.missed, s.bits]);
+export const SIGNING_CHUNK_BITS = 256;
+
+export const encodeSigning = (s: SigningInfo): Uint8Array => rlpEncode([s.start, s.window, s.missed]);
 export function decodeSigning(bytes: Uint8Array): SigningInfo {
   const f = decodeList(rlpDecode(bytes, 'signing info'), 3, 'signing info');
-  return { counter: asSafeUint(f[0], 'counter'), missed: asSafeUint(f[1], 'missed'), bits: asBytes(f[2], 'bits').slice() };
+  return { start: asSafeUint(f[0], 'start'), window: asSafeUint(f[1], 'window'), missed: asSafeUint(f[2], 'missed') };
 }
 
 export interface Delegation {

@@ -39,7 +39,7 @@ describe('IBFT proposal clock drift', () => {
 
   beforeEach(async () => {
     const { chain, mempool } = await openChain(GENESIS);
-    const proposer = chain.validatorSet(1).proposer(1, 0).address;
+    const proposer = chain.proposer(1, 0).address;
     const proposerKey = KEYS.find((k) => equalBytes(k.address, proposer))!;
     const me = KEYS.find((k) => k !== proposerKey)!;
     timer = new ManualTimer();

@@ -13,7 +13,7 @@ import { encodeTxBatch } from '../../../../consensus/mempool/index.js';
 import { buildGenesis, devAccountKey, type GenesisDoc } from '../../../../genesis/index.js';
 import { getNonce } from '../../../../vm/index.js';
 import { TRANSFER_KIND, encodeTransfer } from '../../../../vm/modules/bank/index.js';
-import { Transaction } from '../../../../chain/index.js';
+import { ProposerPriorities, Transaction, proposerAt } from '../../../../chain/index.js';
 import { Topic } from '../../../../p2p/network.js';
 import { ByzantineCoalition } from './byzantine.js';
 import { findDoubleSigns, journalProblems, type DoubleSign } from './invariants.js';
@@ -58,7 +58,8 @@ export function simValidatorSet(n: number, powers?: bigint[]): ValidatorSet {
 
 /** The index of the node that proposes (height, round) in an n-node simulation. */
 export function simProposer(n: number, height: number, round: number): number {
-  const addr = simValidatorSet(n).proposer(height, round).address;
+  const set = simValidatorSet(n);
+  const addr = proposerAt(() => set, height, round).address;
   return Array.from({ length: n }, (_, i) => simValidatorKey(i)).findIndex((k) => equalBytes(k.address, addr));
 }
 
@@ -177,7 +178,7 @@ export class Simulation {
 
   /** The index of the node that proposes (height, round). */
   proposerOf(height: number, round: number): number {
-    const addr = this.valsetAt(height).proposer(height, round).address;
+    const addr = this.prioritiesAt(height).proposer(round).address;
     return this.nodes.findIndex((n) => equalBytes(n.key.address, addr));
   }
 
@@ -327,6 +328,14 @@ export class Simulation {
    * nodes' own bookkeeping is checked against): the genesis set with the updates of every block
    * up to height − 2 applied (a block's updates that cannot apply change nothing).
    */
+  /** The proposer priorities of `height`, from the reference sets (valsetAt), computed once per height. */
+  private readonly priorities: ProposerPriorities[] = [];
+  prioritiesAt(height: number): ProposerPriorities {
+    if (this.priorities.length === 0) this.priorities.push(ProposerPriorities.initial(1, this.valsetAt(1)));
+    while (this.priorities.length < height) this.priorities.push(this.priorities[this.priorities.length - 1]!.next(this.valsetAt(this.priorities.length + 1)));
+    return this.priorities[height - 1]!;
+  }
+
   valsetAt(height: number): ValidatorSet {
     let set = this.valset;
     const scheduled = [...(this.opts.validatorUpdates ?? new Map<number, readonly ValidatorUpdate[]>())].sort(([a], [b]) => a - b);

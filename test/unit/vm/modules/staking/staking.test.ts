@@ -184,6 +184,34 @@ describe('vm/modules/staking', () => {
     chain.checkGen();
   });
 
+  it('liveness: a block that every validator signed writes nothing (the state root stays); misses are counted over a window that spans chunks, and a miss ages out', () => {
+    const window = 300; // two chunks of 256 slots
+    const chain = new StakingChain(stakingGenesis({ params: { ...PARAMS, signedBlocksWindow: window, minSignedPpm: 10_000 } }));
+    chain.blocks(3);
+    const root = chain.world.root;
+    const r = chain.block();
+    expect(r.writes.size, 'an empty block that all signed writes no key').to.equal(0);
+    expect(chain.world.root).to.deep.equal(root);
+    const val = V[3]!.address;
+    const missed = () => chain.query<{ missedBlocks: number }>('validator', { address: val }).missedBlocks;
+    chain.absent.add(toKey(val));
+    chain.blocks(3);
+    chain.absent.delete(toKey(val));
+    chain.blocks(1);
+    expect(missed()).to.equal(3);
+    // Past slot 256 the second chunk takes the misses; a full window later the first ones age out.
+    while (chain.height < 262) chain.block();
+    chain.absent.add(toKey(val));
+    chain.blocks(2);
+    chain.absent.delete(toKey(val));
+    chain.blocks(1);
+    expect(missed()).to.equal(5);
+    while (chain.height < 4 + window + 4) chain.block();
+    expect(missed(), 'the first three misses left the window').to.equal(2);
+    expect(chain.events('jailed')).to.deep.equal([]);
+    chain.checkGen();
+  });
+
   it('double-sign evidence, from anyone: the validator is slashed 5%, jailed and tombstoned at once; the same evidence again, forged, future or too old evidence are refused', () => {
     const chain = new StakingChain(stakingGenesis({ params: PARAMS }));
     chain.blocks(3);
