@@ -77,6 +77,14 @@ export function fromUtf8(b: Uint8Array): string {
   return decoder.decode(b);
 }
 
+/**
+ * A copy of `b` in memory of its own. Not `b.slice()`: on a Node.js Buffer (what LevelDB and the
+ * network hand out) slice is a view of the same memory, so writing into it writes into the source.
+ */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
 /** A string key for Maps: one char per byte, cheap both ways. */
 export function toKey(b: Uint8Array): string {
   return latin1Slice.call(b, 0, b.length);

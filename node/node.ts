@@ -9,6 +9,7 @@ import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '.
 import { StateMachine, type ModuleFault } from '../vm/index.js';
 import { createModules } from '../vm/modules/index.js';
 import type { NodeConfig } from './config.js';
+import { ValidatorDuties } from './duties.js';
 import { NodeError, NodeErrorCode } from './errors.js';
 import { NodeHealth } from './health.js';
 import { exists, homePaths, readConfig } from './home.js';
@@ -46,6 +47,7 @@ export class MetanodeNode {
     readonly sync: BlockSync,
     readonly rpc: RpcServer,
     private readonly intake: TxIntake,
+    private readonly duties: ValidatorDuties,
     readonly metricsServer: MetricsServer | undefined,
     private readonly audit: AuditLog | undefined,
     /** Whether the node can go on; its 'fatal' event means it cannot (bin/metanode.ts stops it and exits). */
@@ -62,7 +64,7 @@ export class MetanodeNode {
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
     const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
-    const { registry, bank, consensus: consensusParams } = createModules();
+    const { registry, bank, consensus: consensusParams, staking } = createModules();
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const vmLog = logger.child({ module: 'vm' });
     const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
@@ -83,7 +85,7 @@ export class MetanodeNode {
     // What is open so far, closed in reverse if anything after it fails (closing the store closes the database).
     const opened: (() => Promise<unknown>)[] = [() => kv.close()];
     try {
-      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, genesis, sm, kv, hadDatabase, logger, overrides, opened });
+      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, genesis, sm, kv, hadDatabase, logger, overrides, opened });
     } catch (e) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw e;
@@ -98,6 +100,7 @@ export class MetanodeNode {
     key: ValidatorKey;
     registry: ReturnType<typeof createModules>['registry'];
     consensusParams: ReturnType<typeof createModules>['consensus'];
+    staking: ReturnType<typeof createModules>['staking'];
     bank: ReturnType<typeof createModules>['bank'];
     genesis: GenesisDoc;
     sm: StateMachine;
@@ -107,7 +110,7 @@ export class MetanodeNode {
     overrides: NodeOverrides;
     opened: (() => Promise<unknown>)[];
   }): Promise<MetanodeNode> {
-    const { home, p, config, key, registry, bank, consensusParams, genesis, sm, kv, logger, overrides, opened } = c;
+    const { home, p, config, key, registry, bank, consensusParams, staking, genesis, sm, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
     if (c.hadDatabase && !(await store.chainInfo())) {
       throw new StorageError(
@@ -152,7 +155,19 @@ export class MetanodeNode {
     const intake = new TxIntake({ mempool, journal, relay, network, chain, logger: logger.child({ module: 'mempool' }) });
     await intake.replay(journaled);
     const health = new NodeHealth({ writeRetries: config.storage?.writeRetries ?? defaultBlockchainOptions.writeRetries }, { chain, logger: logger.child({ module: 'node' }), registry: metrics.registry });
-    const engine = new IbftEngine(config.consensus ?? {}, { chain, key, signLog: health.guardSignLog(signLog), mempool, network, timer: systemTimer, logger: logger.child({ module: 'consensus' }), metrics: metrics.consensus });
+    // (sync is made below: duties ask it only once the node runs)
+    const duties = new ValidatorDuties({ chain, key, staking, fees: bank, submit: (raw) => intake.submit(raw), syncing: () => sync.syncing, now: () => systemTimer.now(), logger: logger.child({ module: 'duties' }) });
+    const engine = new IbftEngine(config.consensus ?? {}, {
+      chain,
+      key,
+      signLog: health.guardSignLog(signLog),
+      mempool,
+      network,
+      timer: systemTimer,
+      logger: logger.child({ module: 'consensus' }),
+      metrics: metrics.consensus,
+      onEquivocation: (e) => duties.reportEquivocation(e),
+    });
     const sync = new BlockSync({}, {
       chain,
       network,
@@ -218,7 +233,7 @@ export class MetanodeNode {
       audit,
     });
     const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, metricsServer, audit, health, store, signLog, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, duties, metricsServer, audit, health, store, signLog, verifier, logger);
   }
 
   async start(): Promise<void> {
@@ -230,6 +245,7 @@ export class MetanodeNode {
       this.intake.start();
       await this.engine.start();
       this.sync.start();
+      this.duties.start();
       await this.rpc.start();
       await this.metricsServer?.start();
     } catch (e) {
@@ -251,6 +267,7 @@ export class MetanodeNode {
     this.chain.stopRetrying(); // a block write waiting to be retried fails now: consensus can stop
     await this.metricsServer?.stop();
     await this.rpc.stop();
+    this.duties.stop();
     await this.audit?.close();
     await this.intake.stop();
     await this.sync.stop();

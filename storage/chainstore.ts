@@ -329,7 +329,8 @@ export class ChainStore {
 
   /** Every state entry, for loading the state at start. */
   async *stateEntries(): AsyncIterable<[Uint8Array, Uint8Array]> {
-    for await (const [k, v] of this.kv.entries(bucketRange(Bucket.State))) yield [k.subarray(1), v];
+    // Plain Uint8Array views of LevelDB's Buffers: a module's value.slice() is then a copy, as it is for state it wrote.
+    for await (const [k, v] of this.kv.entries(bucketRange(Bucket.State))) yield [k.subarray(1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
   }
 
   private decode<T>(f: () => T, what: string): T {

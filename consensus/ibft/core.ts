@@ -7,6 +7,7 @@ import {
   toHex,
   toKey,
   type Block,
+  type DuplicateVoteEvidence,
   type Transaction,
   type ValidatorSet,
 } from '../../chain/index.js';
@@ -14,7 +15,7 @@ import { MAX_CLOCK_DRIFT_MS, type Blockchain, type ExecutedBlock } from '../bloc
 import type { ValidatorKey } from '../keys.js';
 import type { IbftMetrics } from '../metrics.js';
 import { isJustifiedProposal, isPreparedCertificate } from './justification.js';
-import { MsgType, SignedMessage, decodeEnvelope, encodeEnvelope, type Envelope, type MessageBody } from './messages.js';
+import { MsgType, SignedMessage, decodeEnvelope, duplicateVoteEvidence, encodeEnvelope, type Envelope, type MessageBody } from './messages.js';
 import { defaultIbftOptions, type IbftOptions } from './options.js';
 import type { SignLog } from './signlog.js';
 
@@ -35,6 +36,8 @@ export interface IbftEnv {
   committed?(block: Block, proposedHere: boolean): void;
   /** A peer sent something invalid; `from` as given in the event. */
   penalise?(from: string, reason: string): void;
+  /** Two conflicting messages signed by one validator (the node turns them into on-chain evidence). */
+  equivocation?(evidence: DuplicateVoteEvidence): void;
 }
 
 export interface TxSource {
@@ -376,6 +379,11 @@ export class IbftCore {
     this.future.set(m.height, list);
   }
 
+  private reportEquivocation(a: SignedMessage, b: SignedMessage): void {
+    const e = duplicateVoteEvidence(a, b);
+    if (e) this.deps.env.equivocation?.(e);
+  }
+
   private penalise(from: string, reason: string): void {
     this.deps.logger.warn({ from, height: this.height, round: this.round, reason }, 'dropped consensus message');
     if (from !== 'self' && from !== 'buffered') this.deps.env.penalise?.(from, reason);
@@ -389,7 +397,10 @@ export class IbftCore {
     if (m.round < this.round) return;
     const existing = this.proposals.get(m.round);
     if (existing) {
-      if (!equalBytes(existing.digest, m.digest!)) this.penalise(from, `equivocating PROPOSAL for round ${m.round}`);
+      if (!equalBytes(existing.digest, m.digest!)) {
+        this.reportEquivocation(existing.envelope.message, env.message);
+        this.penalise(from, `equivocating PROPOSAL for round ${m.round}`);
+      }
       else if (from === 'self') await this.sendPrepare(m.round, existing.digest);
       return;
     }
@@ -450,7 +461,10 @@ export class IbftCore {
     const sender = hex(msg.sender);
     for (const [d, senders] of byDigest) {
       if (senders.has(sender)) {
-        if (d !== hex(digest!)) this.penalise(from, `equivocating vote in round ${round}`);
+        if (d !== hex(digest!)) {
+          this.reportEquivocation(senders.get(sender)!, msg);
+          this.penalise(from, `equivocating vote in round ${round}`);
+        }
         return false;
       }
     }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeBlock, equalBytes, type Block } from '../../chain/index.js';
+import { decodeBlock, equalBytes, type Block, type DuplicateVoteEvidence } from '../../chain/index.js';
 import { Topic, Verdict, type Network } from '../../p2p/network.js';
 import type { Blockchain } from '../blockchain.js';
 import { ConsensusError, ConsensusErrorCode } from '../errors.js';
@@ -44,7 +44,18 @@ export class IbftEngine {
 
   constructor(
     opts: Partial<IbftOptions>,
-    private readonly deps: { chain: Blockchain; key: ValidatorKey; signLog: SignLog; mempool: Mempool; network: Network; timer: Timer; logger: Logger; metrics?: IbftMetrics },
+    private readonly deps: {
+      chain: Blockchain;
+      key: ValidatorKey;
+      signLog: SignLog;
+      mempool: Mempool;
+      network: Network;
+      timer: Timer;
+      logger: Logger;
+      metrics?: IbftMetrics;
+      /** Two conflicting messages from one validator (node/duties.ts sends them as evidence). */
+      onEquivocation?: (evidence: DuplicateVoteEvidence) => void;
+    },
   ) {
     const { chain, key, signLog, mempool, network, timer, logger } = deps;
     this.core = new IbftCore(opts, {
@@ -68,6 +79,7 @@ export class IbftEngine {
           logger.trace({ message: env.message.describe() }, 'consensus message sent');
           void network.publish(Topic.Consensus, encoded ?? encodeEnvelope(env)).catch((e: unknown) => logger.warn({ err: e }, 'publishing a consensus message failed'));
         },
+        equivocation: (e) => deps.onEquivocation?.(e),
         committed: (block, proposedHere) => {
           if (proposedHere && block.certificate) void network.publish(Topic.Blocks, encodeBlockAnnouncement(block.header, block.certificate)).catch(() => undefined);
         },

@@ -7,6 +7,7 @@
  */
 import {
   HASH_LENGTH,
+  copyBytes,
   equalBytes,
   fromKey,
   stateLeafHashInto,
@@ -185,7 +186,7 @@ export class SparseMerkleTree {
   update(entries: Iterable<readonly [key: Uint8Array, value: Uint8Array | undefined]>): SparseMerkleTree {
     const raw = new Map<string, Uint8Array | null>();
     // Values are copied so that later mutation by the caller cannot change what get() returns.
-    for (const [key, value] of entries) raw.set(toKey(key), value === undefined ? null : value.slice());
+    for (const [key, value] of entries) raw.set(toKey(key), value === undefined ? null : copyBytes(value));
     return this.updateRaw(raw);
   }
 

@@ -3,6 +3,7 @@ import {
   BLS_PUBLIC_KEY_LENGTH,
   BLS_SIGNATURE_LENGTH,
   ED25519_PUBLIC_KEY_LENGTH,
+  copyBytes,
   asBigint,
   asBytes,
   asSafeUint,
@@ -61,7 +62,7 @@ export type StakingArgs =
   | { method: 'evidence'; args: DuplicateVoteEvidence };
 
 const amount = (i: Parameters<typeof asBigint>[0], what: string) => asBigint(i, what, 16);
-const address = (i: Parameters<typeof asBytes>[0], what: string) => asBytes(i, what, ADDRESS_LENGTH).slice();
+const address = (i: Parameters<typeof asBytes>[0], what: string) => copyBytes(asBytes(i, what, ADDRESS_LENGTH));
 
 /**
  * Payloads, RLP: create_validator [publicKey, blsPublicKey, proofOfPossession, moniker, commissionPpm, selfBond];
@@ -96,9 +97,9 @@ export function decodeStaking(method: string, payload: Uint8Array): StakingArgs 
       return {
         method,
         args: {
-          publicKey: asBytes(f[0], 'publicKey', ED25519_PUBLIC_KEY_LENGTH).slice(),
-          blsPublicKey: asBytes(f[1], 'blsPublicKey', BLS_PUBLIC_KEY_LENGTH).slice(),
-          proofOfPossession: asBytes(f[2], 'proofOfPossession', BLS_SIGNATURE_LENGTH).slice(),
+          publicKey: copyBytes(asBytes(f[0], 'publicKey', ED25519_PUBLIC_KEY_LENGTH)),
+          blsPublicKey: copyBytes(asBytes(f[1], 'blsPublicKey', BLS_PUBLIC_KEY_LENGTH)),
+          proofOfPossession: copyBytes(asBytes(f[2], 'proofOfPossession', BLS_SIGNATURE_LENGTH)),
           moniker: asString(f[3], 'moniker', 64),
           commissionPpm: BigInt(asSafeUint(f[4], 'commissionPpm')),
           selfBond: amount(f[5], 'selfBond'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   addressFromPublicKey,
+  copyBytes,
   asRlpUint,
   rlpUint,
   type DuplicateVoteEvidence,
@@ -168,6 +169,18 @@ export class StakingModule implements Module {
   /** Whether this chain's genesis enabled staking (else the genesis validator set is fixed). */
   enabled(state: StateReader): boolean {
     return state.getRaw(Keys.last) !== undefined;
+  }
+
+  /** Whether `address` is a validator that has yet to declare itself ready (what node/duties.ts watches for). */
+  awaitsReady(state: StateReader, address: Uint8Array): boolean {
+    const v = this.validator(state, address);
+    return v !== undefined && !v.ready && !v.tombstoned;
+  }
+
+  /** Whether evidence against `sender` at `height` would still punish it (it was a validator then, is not tombstoned, and none was taken for that height). */
+  takesEvidence(state: StateReader, sender: Uint8Array, height: number): boolean {
+    const v = this.validator(state, sender);
+    return v !== undefined && !v.tombstoned && height >= v.createdHeight && state.getRaw(Keys.evidence(sender, height)) === undefined;
   }
 
   // ---- Genesis ----
@@ -753,7 +766,8 @@ export class StakingModule implements Module {
       const slot = (h - info.start) % window;
       const chunkKey = Keys.signingChunk(address, Math.floor(slot / SIGNING_CHUNK_BITS));
       const bit = slot % SIGNING_CHUNK_BITS;
-      const chunk = ctx.state.getRaw(chunkKey)?.slice() ?? new Uint8Array(SIGNING_CHUNK_BITS / 8);
+      const held = ctx.state.getRaw(chunkKey);
+      const chunk = held ? copyBytes(held) : new Uint8Array(SIGNING_CHUNK_BITS / 8);
       const was = (chunk[bit >> 3]! >> (bit & 7)) & 1;
       const missed = signers.has(toKey(address)) ? 0 : 1;
       if (was !== missed) {

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { CommitCertificate, commitVoteMessage, rlpEncode, type RlpInput } from '../../../../chain/index.js';
+import { CommitCertificate, checkDuplicateVote, commitVoteMessage, rlpEncode, type DuplicateVoteEvidence, type RlpInput } from '../../../../chain/index.js';
 import { IbftEngine, MemorySignLog, MsgType, SignedMessage, encodeBlockAnnouncement, encodeEnvelope, type MessageBody } from '../../../../consensus/ibft/index.js';
 import type { ValidatorKey } from '../../../../consensus/keys.js';
 import { Topic, Verdict } from '../../../../p2p/network.js';
@@ -97,5 +97,20 @@ describe('IbftEngine gossip checks', () => {
     expect(reasons()).to.deep.equal(['blocks:malformed', 'blocks:bad_certificate']);
     expect(await blocks(encodeBlockAnnouncement(b1.header, cert))).to.equal(Verdict.Accept);
     expect(reasons()).to.have.length(2);
+  });
+
+  it('reports two conflicting PREPAREs of one validator as evidence the chain accepts, once', async () => {
+    const { chain, mempool } = await openChain(GENESIS);
+    const seen: DuplicateVoteEvidence[] = [];
+    const net = new FakeNetwork();
+    const e2 = new IbftEngine({ emptyBlockIntervalMs: 3_600_000 }, { chain, key: KEYS[0]!, signLog: new MemorySignLog(), mempool, network: net, timer: new ManualTimer(), logger: silent, onEquivocation: (e) => seen.push(e) });
+    await e2.start();
+    const vote = (fill: number) => SignedMessage.sign(GENESIS.chainId, { type: MsgType.Prepare, height: 1, round: 0, digest: new Uint8Array(32).fill(fill) }, KEYS[1]!.address, KEYS[1]!.ed25519);
+    for (const m of [vote(7), vote(7), vote(8), vote(9)]) await net.gossip(Topic.Consensus, envelope(m), 'peer');
+    await e2.idle();
+    await e2.stop();
+    expect(seen.length, 'the second and third conflicting vote').to.equal(2);
+    const checked = checkDuplicateVote(GENESIS.chainId, seen[0]!, KEYS[1]!.ed25519.publicKey);
+    expect(checked).to.deep.equal({ height: 1, round: 0 });
   });
 });

@@ -153,6 +153,11 @@ describe('vm/state/smt', () => {
       const t = SparseMerkleTree.empty().update([[alice, value]]);
       value[0] = 0;
       expect(t.get(alice)).to.deep.equal(utf8('mutable'));
+      // A Buffer too (LevelDB's and the network's bytes), whose slice() is a view, not a copy.
+      const buf = Buffer.from('mutable');
+      const u = SparseMerkleTree.empty().update([[alice, buf]]);
+      buf[0] = 0;
+      expect(Buffer.from(u.get(alice)!).toString()).to.equal('mutable');
     });
 
     it('hashes less as one batch than as the same changes one at a time', () => {
