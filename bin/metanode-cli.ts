@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAccount } from './cli/commands/account.js';
 import { registerBlock } from './cli/commands/block.js';
 import { registerKeys } from './cli/commands/keys.js';
+import { registerModules } from './cli/commands/modules.js';
 import { registerStatus } from './cli/commands/status.js';
 import { registerTransfer } from './cli/commands/transfer.js';
 import { registerTx } from './cli/commands/tx.js';
@@ -20,14 +21,14 @@ function version(): string {
 }
 
 const program = new Command('metanode-cli')
-  .description('Wallet and chain client for Metanode: keys, balances, transfers, transactions, blocks')
+  .description('Wallet and chain client for Metanode: keys, balances, transfers, transactions, blocks, staking')
   .version(version(), '-V, --version')
   .exitOverride()
   .configureOutput({ outputError: () => undefined })
   .showSuggestionAfterError(true)
   .addHelpText('after', '\nExit codes and examples: docs/cli.md. Env: METANODE_RPC, METANODE_KEY, METANODE_KEYSTORE, METANODE_PASSWORD.');
 addGlobalOptions(program);
-for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus]) register(program);
+for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerModules]) register(program);
 
 /** Commander's own errors are usage errors (2); help it has already printed needs no error line. */
 function fromCommander(e: CommanderError): CliError | undefined {

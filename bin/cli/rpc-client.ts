@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CliError, ExitCode, usage } from './errors.js';
 import {
   accountSchema, assetsSchema, chainIdSchema, envelopeSchema, headSchema, maybeRecordSchema, nodeStatusSchema, paramsSchema,
@@ -95,6 +95,7 @@ export class RpcClient {
   bankParams = (): Promise<BankParams> => this.call('bank_getParams', [], paramsSchema);
   sendRaw = async (rawHex: string): Promise<string> => (await this.call('tx_send', [rawHex], sentSchema)).hash;
   status = (): Promise<NodeStatus> => this.call('node_status', [], nodeStatusSchema);
+  moduleQuery = (module: string, path: string, params?: Record<string, unknown>): Promise<unknown> => this.call('module_query', params ? [module, path, params] : [module, path], z.unknown());
 }
 
 const REASON_HINTS: Record<string, [ExitCode, string]> = {

@@ -181,7 +181,8 @@ export class ValidatorNode {
       if (!this.proc) throw new Error(`${this.name} exited before it was ready; see ${this.logFile}:\n${await this.logTail()}`);
       try {
         const status = await this.rpc.call<{ validator: string | null }>('node_status');
-        if (status.validator !== this.address) throw new Error(`port ${this.rpcPort} is served by another node (${status.validator})`);
+        // A node outside the set (TestnetOptions.genesisValidators) reports no validator address.
+        if (status.validator !== this.address && !(this.setIndex < 0 && status.validator === null)) throw new Error(`port ${this.rpcPort} is served by another node (${status.validator})`);
         return;
       } catch (e) {
         if (e instanceof RpcCallError || /another node/.test((e as Error).message)) throw e;
@@ -342,6 +343,13 @@ export interface TestnetOptions {
   observers?: number;
   /** Merged into each home's config.json `p2p` section (after allowPeers is set). */
   p2p?: Record<string, unknown>;
+  /**
+   * How many of the nodes the genesis makes validators (default: all): the others start as
+   * followers (each home lists every node as a bootstrap peer, so the validators admit them).
+   */
+  genesisValidators?: number;
+  /** Merged into the genesis' staking parameters (e.g. a short downtime window). */
+  stakingParams?: Record<string, string>;
 }
 
 interface HomeConfig {
@@ -382,6 +390,12 @@ export class Testnet {
       throw new Error(`metanode testnet failed (${r.code}): ${r.stderr}`);
     }
     const genesis = JSON.parse(await readFile(join(dir, 'node0', 'genesis.json'), 'utf8')) as GenesisDoc;
+    if (o.genesisValidators !== undefined || o.stakingParams) {
+      genesis.validators = genesis.validators.slice(0, o.genesisValidators ?? n);
+      const staking = genesis.modules.staking as { params: Record<string, string> };
+      staking.params = { ...staking.params, ...o.stakingParams };
+      for (let i = 0; i < n; i++) await writeFile(join(dir, `node${i}`, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
+    }
     const net = new Testnet(dir, chainId, genesis, genesisValidatorSet(genesis));
     // Each home lists every other node as a bootstrap peer: together they name every node.
     const configs = await Promise.all(Array.from({ length: n }, async (_, i) => JSON.parse(await readFile(join(dir, `node${i}`, 'config.json'), 'utf8')) as HomeConfig));

@@ -1,7 +1,9 @@
 import { moduleAddress } from '../../chain/index.js';
+import type { ModuleCli } from '../cli.js';
 import { ModuleRegistry } from '../registry.js';
 import { BankModule } from './bank/index.js';
 import { ConsensusModule } from './consensus/index.js';
+import { stakingCli } from './staking/cli.js';
 import { StakingModule } from './staking/index.js';
 
 /** The module accounts the composition hands out (besides each module's own). */
@@ -25,6 +27,11 @@ export function createModules(): { registry: ModuleRegistry; bank: BankModule; c
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */
 export function defaultGenesisSections(registry: ModuleRegistry): Record<string, unknown> {
   return Object.fromEntries(registry.modules.flatMap((m) => (m.defaultGenesis ? [[m.name, m.defaultGenesis()]] : [])));
+}
+
+/** The modules' metanode-cli command groups (vm/cli.ts), each from its module's folder. */
+export function moduleClis(): ModuleCli[] {
+  return [stakingCli];
 }
 
 export { BankModule, ConsensusModule, StakingModule };

@@ -1,0 +1,72 @@
+import { Option, type Command } from 'commander';
+import { formatAddress, parseAddress } from '../../../chain/index.js';
+import { readKeyPassword, readValidatorKey } from '../../../node/keyfile.js';
+import type { CliCommand, CliEnv, ModuleCli } from '../../../vm/cli.js';
+import { moduleClis } from '../../../vm/modules/index.js';
+import { resolveAccount } from '../accounts.js';
+import { parseHumanAmount } from '../amount.js';
+import { contextOf, type Context } from '../context.js';
+import { CliError, ExitCode, usage } from '../errors.js';
+import { examples } from '../output.js';
+import { DEFAULT_WAIT_S } from '../receipt.js';
+import { confirmSignSend, prepareSend } from '../send.js';
+import { parseTimeout } from './tx.js';
+
+/** The CLI side of what a module's command may ask (vm/cli.ts CliEnv). */
+function envOf(ctx: Context): CliEnv {
+  return {
+    query: (module, path, params) => ctx.rpc.moduleQuery(module, path, params),
+    sender: async () => (await ctx.keystore.info(await ctx.keyName())).address,
+    amount: async (text, asset, what) => {
+      const a = (await ctx.rpc.assets()).find((x) => x.symbol === asset);
+      if (!a) throw usage(`this chain has no asset ${asset}`);
+      try {
+        return parseHumanAmount(text, asset, a.decimals);
+      } catch (e) {
+        throw usage(`${what}: ${(e as Error).message}`);
+      }
+    },
+    address: async (text) => parseAddress((await resolveAccount(ctx, text)).address),
+    validatorKey: async (path) => {
+      const k = await readValidatorKey(path, { password: await readKeyPassword({ passwordFile: ctx.opts.passwordFile, env: process.env }) }).catch((e: Error) => {
+        throw new CliError(ExitCode.Usage, `cannot read the validator key ${path}: ${e.message}`);
+      });
+      return { address: formatAddress(k.address), publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, proofOfPossession: k.bls.proofOfPossession() };
+    },
+    usage: (message) => usage(message),
+    print: (result, human) => ctx.out.result(result, human),
+  };
+}
+
+function register(group: Command, c: CliCommand): void {
+  const cmd = group.command(c.name).description(c.description);
+  for (const a of c.args) cmd.argument(a.optional ? `[${a.name}]` : `<${a.name}>`, a.description);
+  for (const o of c.options ?? []) cmd.addOption(new Option(o.flags, o.description).makeOptionMandatory(o.required === true));
+  if (c.tx) {
+    cmd.option('--fee <base-units>', "fee in NEX base units (default: the chain's minimum fee)")
+      .option('-y, --yes', 'send without asking for confirmation')
+      .option('--wait', 'wait until the transaction is committed and print its receipt')
+      .option('--timeout <seconds>', 'with --wait: how long to wait', String(DEFAULT_WAIT_S));
+  }
+  if (c.examples) cmd.addHelpText('after', examples(c.examples));
+  cmd.action(async (...params: unknown[]) => {
+    const command = params[params.length - 1] as Command;
+    const args = params.slice(0, c.args.length) as string[];
+    const o = command.opts<Record<string, string | undefined> & { yes?: boolean; wait?: boolean }>();
+    const ctx = contextOf(command);
+    const env = envOf(ctx);
+    if (c.read) return c.read(args, o, env);
+    const flags = { fee: o.fee, yes: o.yes, wait: o.wait, timeoutS: parseTimeout(o.timeout ?? String(DEFAULT_WAIT_S)) };
+    const setup = await prepareSend(ctx, flags, `send ${c.name}`);
+    const t = await c.tx!(args, o, env);
+    await confirmSignSend(ctx, setup, { ...t, action: `send ${c.name}` }, flags);
+  });
+}
+
+/** Every module's command group (vm/modules/index.ts moduleClis), registered on `program`. */
+export function registerModules(program: Command, clis: readonly ModuleCli[] = moduleClis()): void {
+  for (const m of clis) {
+    const group = program.command(m.group).description(m.description);
+    for (const c of m.commands) register(group, c);
+  }
+}
