@@ -2,16 +2,28 @@
  * Staking across processes: a fifth node that followed the chain becomes a validator when an
  * operator bonds GEN for its key with `metanode-cli stake create-validator` (its node declares
  * itself ready by itself, no restart), signs blocks, and stops signing once the operator unbonds
- * (`stake undelegate`), while it keeps following the chain.
+ * (`stake undelegate`), while it keeps following the chain. Then a genesis validator is made to
+ * equivocate with its real key (by the test, which signs a second PREPARE with that key and
+ * gossips it: no switch in the node) and the running network slashes, jails and tombstones it by
+ * itself: the nodes turn what their engines saw into an evidence transaction. Last, a stopped
+ * validator is jailed for downtime, restarted, unjailed with `stake unjail`, and signs again; and
+ * a node that syncs from genesis across all of those set changes reaches the same blocks.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { toHex } from '../../chain/index.js';
+import { MsgType, SignedMessage, encodeEnvelope } from '../../consensus/index.js';
+import { readValidatorKey } from '../../node/keyfile.js';
+import { P2PNetwork, Topic, Verdict } from '../../p2p/index.js';
 import { expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
 import { devAddress, devKey, sendTransfer, waitFor, waitForReceipt, type BlockJson } from './harness.js';
-import { Testnet } from './testnet-harness.js';
+import { Testnet, observerOptions } from './testnet-harness.js';
+
+const DOWNTIME = { signedBlocksWindow: '20', minSignedPpm: '100000', downtimeJailBlocks: '10' };
 
 interface SetJson {
   height: number;
@@ -27,7 +39,8 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
   const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, env, input);
 
   before(async () => {
-    net = await Testnet.create({ validators: 5, genesisValidators: 4, devAccounts: 2, consensus: { emptyBlockIntervalMs: 200 } });
+    // A short downtime window (20 blocks, 10% signed) so that a stopped validator is jailed within seconds.
+    net = await Testnet.create({ validators: 5, genesisValidators: 4, devAccounts: 2, consensus: { emptyBlockIntervalMs: 200 }, observers: 1, stakingParams: DOWNTIME });
     await net.startAll();
     await net.waitForHeight(2);
     dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-stake-'));
@@ -48,10 +61,10 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
   const rpc = () => net.nodes[0]!.rpc;
   const joiner = () => net.nodes[4]!;
   const setAt = (h: number | 'latest') => rpc().call<SetJson>('chain_getValidators', [h]);
-  /** Whether the joiner signed block `h` (its index in the set of h is among the certificate's signers). */
-  async function signedBy(h: number): Promise<boolean> {
+  /** Whether `who` (default: the joiner) signed block `h` (its index in the set of h is among the certificate's signers). */
+  async function signedBy(h: number, who = joiner().address): Promise<boolean> {
     const [block, set] = await Promise.all([rpc().call<BlockJson>('chain_getBlockByHeight', [h]), setAt(h)]);
-    const i = set.validators.findIndex((v) => v.address === joiner().address);
+    const i = set.validators.findIndex((v) => v.address === who);
     return i >= 0 && block.certificate!.signers.includes(i);
   }
 
@@ -104,5 +117,85 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
     expectSuccess(rewards);
     const status = await rpc().call<{ status: string }>('module_query', ['staking', 'validator', { address: joiner().address }]);
     expect(status.status).to.equal('unbonding');
+  });
+
+  it('a validator that double-signs (its key signs a second PREPARE) is slashed 5%, jailed and tombstoned by the running network, with no manual step', async () => {
+    const victim = net.nodes[3]!;
+    // The other validators' keys pay for the evidence they send.
+    for (const n of net.nodes.slice(0, 3)) await waitForReceipt(rpc(), (await sendTransfer(rpc(), { chainId: net.chainId, from: 0, to: n.address, amount: 1_000_000n })).hash);
+    const before = await rpc().call<{ tokens: string }>('module_query', ['staking', 'validator', { address: victim.address }]);
+    const key = await readValidatorKey(join(victim.home, 'keys', 'validator.json'));
+    const forger = new P2PNetwork(observerOptions(net.chainId, net.multiaddrs), { logger: pino({ level: 'silent' }), privateKey: net.observerKeys[0]! });
+    forger.subscribe(Topic.Consensus, () => Verdict.Ignore);
+    await forger.start();
+    try {
+      const ids = net.multiaddrs.map((m) => m.slice(m.lastIndexOf('/p2p/') + 5));
+      await waitFor('the forger to have a gossip stream to every validator', async () => ids.every((id) => forger.publishPeers(Topic.Consensus).includes(id)), 15_000, 50);
+      const head = (await rpc().call<{ height: number }>('chain_getHead')).height;
+      // PREPAREs of the victim's for the next heights (held until each starts), each conflicting with the one it signs itself.
+      for (let h = head + 1; h <= head + 3; h++) {
+        const body = { type: MsgType.Prepare, height: h, round: 0, digest: randomBytes(32) };
+        await forger.publish(Topic.Consensus, encodeEnvelope({ message: SignedMessage.sign(net.chainId, body, key.address, key.ed25519), roundChanges: [], prepares: [] }));
+      }
+      const after = await waitFor('the victim tombstoned', async () => {
+        const v = await rpc().call<{ status: string; tokens: string; slashes: { kind: string }[] }>('module_query', ['staking', 'validator', { address: victim.address }]);
+        return v.status === 'tombstoned' ? v : undefined;
+      }, 60_000, 200);
+      expect(after.slashes.map((x) => x.kind)).to.deep.equal(['double_sign']);
+      expect(BigInt(after.tokens)).to.equal((BigInt(before.tokens) * 95n) / 100n);
+    } finally {
+      await forger.stop();
+    }
+    const gone = await waitFor('the victim out of the set', async () => {
+      const s = await setAt('latest');
+      return s.validators.some((v) => v.address === victim.address) ? undefined : s.height;
+    }, 30_000, 200);
+    // The other three go on.
+    await net.waitForHeight(gone + 3, net.nodes.slice(0, 3));
+  });
+
+  it('a stopped validator is jailed for downtime and slashed 1%; restarted and unjailed (stake unjail) after its jail time, it signs again', async () => {
+    const victim = net.nodes[2]!;
+    await victim.stop();
+    const jailed = await waitFor('the victim jailed', async () => {
+      const v = await rpc().call<{ status: string; jailedUntil: number; slashes: { kind: string }[] }>('module_query', ['staking', 'validator', { address: victim.address }]);
+      return v.status === 'jailed' ? v : undefined;
+    }, 60_000, 200);
+    expect(jailed.slashes.map((x) => x.kind)).to.deep.equal(['downtime']);
+    const left = await waitFor('the victim out of the set', async () => {
+      const s = await setAt('latest');
+      return s.validators.some((v) => v.address === victim.address) ? undefined : s.height;
+    }, 30_000, 200);
+    await victim.start();
+    // A genesis validator is its own operator: its key signs the unjail, and tops its self-bond
+    // back up to minSelfBond first (the slash took it under).
+    const key = await readValidatorKey(join(victim.home, 'keys', 'validator.json'));
+    expectSuccess(await cli(['keys', 'import', 'victim'], toHex(key.ed25519.secret) + '\n'));
+    await waitForReceipt(rpc(), (await sendTransfer(rpc(), { chainId: net.chainId, from: 0, to: victim.address, asset: 'GEN', amount: 1_000_000n })).hash);
+    expectSuccess(await cli(['stake', 'delegate', victim.address, '0.5', '--key', 'victim', '--yes', '--wait']));
+    await net.waitForHeight(jailed.jailedUntil, net.nodes.slice(0, 2));
+    expectSuccess(await cli(['stake', 'unjail', victim.address, '--key', 'victim', '--yes', '--wait']));
+    const back = await waitFor('the victim back in the set', async () => {
+      const s = await setAt('latest');
+      return s.validators.some((v) => v.address === victim.address) ? s.height : undefined;
+    }, 30_000, 200);
+    expect(back).to.be.greaterThan(left);
+    await waitFor('a block the victim signed again', async () => {
+      const head = (await rpc().call<{ height: number }>('chain_getHead')).height;
+      for (let h = back; h <= head; h++) if (await signedBy(h, victim.address)) return h;
+      return undefined;
+    }, 30_000, 300);
+  });
+
+  it('a node that syncs from genesis across all of those set changes verifies every certificate and reaches the same blocks', async () => {
+    const n = joiner();
+    await n.stop();
+    await rm(join(n.home, 'data'), { recursive: true, force: true });
+    await n.start();
+    const target = (await rpc().call<{ height: number }>('chain_getHead')).height;
+    await net.waitForHeight(target, [n], 60_000);
+    const [mine, theirs] = await Promise.all([n.rpc.call<BlockJson>('chain_getBlockByHeight', [target]), rpc().call<BlockJson>('chain_getBlockByHeight', [target])]);
+    expect(mine.hash).to.equal(theirs.hash);
+    expect(mine.stateRoot).to.equal(theirs.stateRoot);
   });
 });
