@@ -99,6 +99,12 @@ export interface Module {
    * `{ balances }`); JSON-safe, keys that no other module uses.
    */
   account?(ctx: QueryContext, address: Uint8Array): Record<string, unknown>;
+  /**
+   * What this module holds for a validator of the set, merged into each entry of
+   * chain_getValidators (staking: status, stake, commission, missed blocks, slashes); read at
+   * the head; JSON-safe, keys that no other module uses.
+   */
+  validatorInfo?(ctx: QueryContext, address: Uint8Array): Record<string, unknown>;
   /** The queries `query` answers, with their parameters (module_query checks them before calling). */
   readonly queries?: readonly QuerySpec[];
   /**

@@ -191,14 +191,17 @@ export const chainMethods: MethodSpec[] = [
   },
   {
     name: 'chain_getValidators',
-    summary: 'The validator set in force at a height (default: the next block).',
+    summary: 'The validator set in force at a height (default: the next block); each validator with what modules hold for it at the head (staking: status, tokens, self-bond, delegated, commission, missed blocks, slashes).',
     params: [P.height('height', 'block height or "latest"', false)],
     result: { name: 'validators', description: 'the validator set', schema: { type: 'object' } },
     example: { params: ['latest'], result: { height: 43, hash: H, quorum: '1', totalPower: '1', validators: [{ address: 'mn1…', publicKey: '0x…', blsPublicKey: '0x…', power: '1' }] } },
     handler: (b, [height]) => {
       const h = height === 'latest' ? b.chain.height + 1 : (height as number);
       if (h > b.chain.height + 1) return null;
-      return validatorSetToJson(h, b.chain.validatorSet(h));
+      const json = validatorSetToJson(h, b.chain.validatorSet(h));
+      const ctx = { state: b.chain.state, height: b.chain.height };
+      const modules = b.chain.stateMachine.registry.modules;
+      return { ...json, validators: json.validators.map((v, i) => Object.assign(v, ...modules.map((m) => m.validatorInfo?.(ctx, b.chain.validatorSet(h).validators[i]!.address) ?? {}))) };
     },
   },
 ];

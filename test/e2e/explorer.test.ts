@@ -140,6 +140,12 @@ describe('e2e: the block explorer in headless Chromium', function () {
     await page.waitForSelector('#validator-set tr[data-validator]');
     const status = await rpc.call<{ validator: string }>('node_status');
     expect(await page.getAttribute('#validator-set tr[data-validator]', 'data-validator')).to.equal(status.validator);
+    // Staking's view of it: active, its genesis self-bond, nothing missed, no slashes.
+    const row = `#staking-validators tr[data-candidate="${status.validator}"]`;
+    await page.waitForSelector(row);
+    expect(await page.getAttribute(`${row} [data-status]`, 'data-status')).to.equal('active');
+    const cells = await page.locator(`${row} td`).allInnerTexts();
+    expect(cells.slice(2, 8).map((c) => c.replace(/\s+/g, ' ').trim())).to.deep.equal(['1', '1GEN', '0GEN', '0.00 %', '0 / 10000', 'none']);
     await shot('validators');
   });
 

@@ -270,6 +270,8 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       expect(v.power).to.equal('1');
       const genesisKey = (await node.readJson<{ validators: { address: string; publicKey: string; blsPublicKey: string }[] }>('genesis')).validators[0]!;
       expect(v).to.include({ address: genesisKey.address, publicKey: genesisKey.publicKey, blsPublicKey: genesisKey.blsPublicKey });
+      // What staking holds for it: its own operator, bonded at genesis, signing every block.
+      expect(v).to.deep.include({ status: 'active', operator: validator, tokens: '1000000', selfBond: '1000000', delegated: '0', missedBlocks: 0, slashes: [], ready: true });
       const atZero = await rpc.call<ValidatorsJson>('chain_getValidators', [0]);
       expect(atZero).to.deep.equal({ ...next, height: 0 });
       const genesisBlock = await rpc.call<BlockJson>('chain_getBlockByHeight', [0]);

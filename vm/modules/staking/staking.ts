@@ -923,6 +923,13 @@ export class StakingModule implements Module {
     };
   }
 
+  validatorInfo(ctx: QueryContext, address: Uint8Array): Record<string, unknown> {
+    const v = this.validator(ctx.state, address);
+    if (!v) return {};
+    const { address: _a, power: _p, publicKey: _k, blsPublicKey: _b, ...rest } = this.validatorJson(ctx.state, address, v, new Map(this.lastPowers(ctx.state).map((x) => [toKey(x.address), x.power])));
+    return rest;
+  }
+
   account(ctx: QueryContext, address: Uint8Array): Record<string, unknown> {
     if (!this.enabled(ctx.state)) return {};
     return { delegations: this.query(ctx, 'delegations', { address }) };
