@@ -36,6 +36,8 @@ export interface CliTx {
 
 export interface CliCommand {
   name: string;
+  /** Other names for it (e.g. `stake unbond` for `stake undelegate`). */
+  aliases?: string[];
   description: string;
   args: { name: string; description: string; optional?: boolean }[];
   /** Commander flags ("--self-bond <GEN>") and their descriptions; `required` ones must be given. */

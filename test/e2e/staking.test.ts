@@ -2,7 +2,7 @@
  * Staking across processes: a fifth node that followed the chain becomes a validator when an
  * operator bonds GEN for its key with `metanode-cli stake create-validator` (its node declares
  * itself ready by itself, no restart), signs blocks, and stops signing once the operator unbonds
- * (`stake undelegate`), while it keeps following the chain. Then a genesis validator is made to
+ * (`stake unbond`), while it keeps following the chain. Then a genesis validator is made to
  * equivocate with its real key (by the test, which signs a second PREPARE with that key and
  * gossips it: no switch in the node) and the running network slashes, jails and tombstones it by
  * itself: the nodes turn what their engines saw into an evidence transaction. Last, a stopped
@@ -103,8 +103,8 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
     expect((JSON.parse(out.stdout) as { address: string; status: string }[]).filter((v) => v.status === 'active')).to.have.length(5);
   });
 
-  it('stake undelegate of the whole self-bond: it leaves the set and stops signing, and its node keeps following', async () => {
-    const r = await cli(['stake', 'undelegate', joiner().address, '2', '--key', 'operator', '--yes', '--wait', '--json']);
+  it('stake unbond (undelegate) of the whole self-bond: it leaves the set and stops signing, and its node keeps following', async () => {
+    const r = await cli(['stake', 'unbond', joiner().address, '2', '--key', 'operator', '--yes', '--wait', '--json']);
     expectSuccess(r);
     const gone = await waitFor('the joiner out of the set', async () => {
       const s = await setAt('latest');

@@ -40,6 +40,7 @@ function envOf(ctx: Context): CliEnv {
 
 function register(group: Command, c: CliCommand): void {
   const cmd = group.command(c.name).description(c.description);
+  for (const a of c.aliases ?? []) cmd.alias(a);
   for (const a of c.args) cmd.argument(a.optional ? `[${a.name}]` : `<${a.name}>`, a.description);
   for (const o of c.options ?? []) cmd.addOption(new Option(o.flags, o.description).makeOptionMandatory(o.required === true));
   if (c.tx) {

@@ -20,8 +20,9 @@ function percentPpm(text: string, env: CliEnv): bigint {
 
 const gen = (env: CliEnv, text: string, what: string) => env.amount(text, 'GEN', what);
 
-const delegateLike = (method: 'delegate' | 'undelegate', description: string, verb: string): CliCommand => ({
+const delegateLike = (method: 'delegate' | 'undelegate', description: string, verb: string, aliases: string[] = []): CliCommand => ({
   name: method,
+  aliases,
   description,
   args: [
     { name: 'validator', description: 'the validator: its address (mn1…) or a key name' },
@@ -75,7 +76,7 @@ export const stakingCli: ModuleCli = {
       },
     },
     delegateLike('delegate', 'bond GEN to a validator; you hold shares of its stake, and earn its rewards less its commission', 'Delegate'),
-    delegateLike('undelegate', 'unbond GEN from a validator: it returns after the unbonding period (slashable until then)', 'Undelegate'),
+    delegateLike('undelegate', 'unbond GEN from a validator: it returns after the unbonding period (slashable until then)', 'Undelegate', ['unbond']),
     {
       name: 'redelegate',
       description: 'move bonded GEN from one validator to another at once (slashable for the source for the unbonding period)',
