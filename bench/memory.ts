@@ -1,9 +1,10 @@
 /**
- * What a node's two largest populations cost in memory: the heap per key of the state tree, and
- * the heap (and array-buffer bytes) per transaction waiting in the mempool, after full garbage
+ * What a node's largest populations cost in memory: the heap per key of the state tree, the heap
+ * (and array-buffer bytes) per transaction waiting in the mempool, and the recent-height state
+ * kept for queries (storage.stateHistory) per block of transfers, after full garbage
  * collections. Transactions are signed first, then admitted from 0x-hex the way JSON-RPC admits
  * them (fromHex, batches of 250), with their signatures checked.
- * Run after a build: `node dist/bench/memory.js [--keys N] [--txs N] [--accounts N]`.
+ * Run after a build: `node dist/bench/memory.js [--keys N] [--txs N] [--accounts N] [--history N] [--block-txs N]`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,12 +21,17 @@ import { StateMachine } from '../vm/index.js';
 import { encodeTransfer } from '../vm/modules/bank/index.js';
 import { createModules } from '../vm/modules/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
+import { getNonce } from '../vm/index.js';
+import { accountKey, addressOf, transferTx, validatorKey } from '../test/unit/fixtures.js';
+import { StakingChain, stakingGenesis } from '../test/unit/vm/modules/staking/harness.js';
 
-const { values: a } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, txs: { type: 'string', default: '12000' }, accounts: { type: 'string', default: '2000' } } });
+const { values: a } = parseArgs({ options: { keys: { type: 'string', default: '100000' }, txs: { type: 'string', default: '12000' }, accounts: { type: 'string', default: '2000' }, history: { type: 'string', default: '16' }, 'block-txs': { type: 'string', default: '2000' } } });
 const KEYS = Number(a.keys);
 const TXS = Number(a.txs);
 const ACCOUNTS = Number(a.accounts);
 const CHAIN_ID = 'metanode-bench';
+const HISTORY = Number(a.history);
+const BLOCK_TXS = Number(a['block-txs']);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -77,3 +83,21 @@ const m1 = heap();
 console.log(`mempool: ${mempool.size} transactions, ${((m1.heap - m0.heap) / TXS).toFixed(0)} bytes of heap and ${((m1.buffers - m0.buffers) / TXS).toFixed(0)} of array buffers per transaction`);
 await store.close();
 await rm(dir, { recursive: true, force: true });
+
+// 3. The state history: HISTORY blocks of BLOCK_TXS fee-paying transfers (staking on, as in a
+// devnet), then what dropping their undo sets frees.
+{
+  const senders = Array.from({ length: BLOCK_TXS }, (_, i) => accountKey(i));
+  const chain = new StakingChain(stakingGenesis({ validators: [validatorKey(0)], accounts: BLOCK_TXS }));
+  chain.world.history = HISTORY;
+  let written = 0;
+  for (let b = 0; b < HISTORY; b++) {
+    const txs = senders.map((k, j) => transferTx(k, getNonce(chain.world, addressOf(k)), addressOf(senders[(j + 1) % BLOCK_TXS]!), 'NEX', 1n, { fee: 1_000n }));
+    written += chain.block(txs).writes.size;
+  }
+  const kept = heap();
+  chain.world.history = 0;
+  const dropped = heap();
+  const perBlock = (kept.heap - dropped.heap + kept.buffers - dropped.buffers) / HISTORY;
+  console.log(`state history: ${HISTORY} blocks of ${BLOCK_TXS} transfers (${(written / HISTORY).toFixed(0)} keys written per block) keep ${(perBlock / 1024 / 1024).toFixed(2)} MiB of heap and buffers per block, ${(perBlock / (written / HISTORY)).toFixed(0)} bytes per key written; ${((perBlock * HISTORY) / 1024 / 1024).toFixed(0)} MiB in all`);
+}

@@ -63,10 +63,15 @@ export interface BlockchainOptions {
   writeRetries: number;
   /** The wait before the first retry; it doubles for each next one, up to 30 s. */
   writeRetryDelayMs: number;
+  /**
+   * How many heights below the head the state is kept for reads (module_query, state_getAccount
+   * at a height): WorldState.history. Kept in memory, from the node's start on.
+   */
+  stateHistory: number;
 }
 
 /** 6 retries over about a minute (1, 2, 4, 8, 16 and 30 s): time for an operator or a cleanup job to free space. */
-export const defaultBlockchainOptions: BlockchainOptions = { writeRetries: 6, writeRetryDelayMs: 1_000 };
+export const defaultBlockchainOptions: BlockchainOptions = { writeRetries: 6, writeRetryDelayMs: 1_000, stateHistory: 16 };
 const MAX_WRITE_RETRY_DELAY_MS = 30_000;
 
 /** A block that was executed and is waiting for its certificate. */
@@ -106,6 +111,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   ) {
     super();
     this.opts = { ...defaultBlockchainOptions, ...opts };
+    world.history = this.opts.stateHistory;
   }
 
   /**

@@ -88,6 +88,7 @@ export const configSchema = z
       .object({
         writeRetries: z.number().int().min(0).max(100).optional(),
         writeRetryDelayMs: z.number().int().positive().optional(),
+        stateHistory: z.number().int().min(0).max(100_000).optional(),
       })
       .strict()
       .optional(),

@@ -3,6 +3,7 @@ import { VmError, type ModuleRegistry, type QueryParam } from '../../vm/index.js
 import { invalidParams, RpcError, RpcErrorCode } from '../errors.js';
 import type { MethodSpec } from '../method.js';
 import { P } from '../params.js';
+import { stateAt, stateHeightParam } from './state.js';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -46,26 +47,27 @@ function describe(registry: ModuleRegistry): string {
     .join('. ');
 }
 
-/** module_query, generated from the chain's modules: each module's named queries at the head. */
+/** module_query, generated from the chain's modules: each module's named queries at the head or a recent height. */
 export function moduleQueryMethod(registry: ModuleRegistry): MethodSpec {
   return {
     name: 'module_query',
-    summary: `A module's named query at the head: module, query name, and the query's parameters as an object. ${describe(registry)}.`,
+    summary: `A module's named query at the head or a recent height: module, query name, the query's parameters as an object, and the height. ${describe(registry)}.`,
     params: [
       { ...P.string('module', 'the module, e.g. "bank"', 32), schema: { enum: registry.modules.filter((m) => m.queries?.length).map((m) => m.name) } },
       P.string('query', 'the query name, e.g. "balances"', 64),
       { name: 'params', required: false, description: "the query's parameters, e.g. {\"address\":\"mn1…\"}", schema: { type: 'object' }, parse: (v: unknown) => v },
+      stateHeightParam,
     ],
     result: { name: 'result', description: "the query's answer (JSON; amounts as decimal strings)", schema: {} },
     example: { params: ['bank', 'balances', { address: 'mn1…' }], result: { GEN: '0', NEX: '999000', FLX: '0', AUR: '0' } },
-    handler: (b, [module, query, params]) => {
+    handler: (b, [module, query, params, at]) => {
       const m = registry.get(module as string);
       if (!m || !m.queries?.length) throw invalidParams('module', `no module "${String(module).slice(0, 32)}" with queries; modules: ${registry.modules.filter((x) => x.queries?.length).map((x) => x.name).join(', ')}`);
       const spec = m.queries.find((q) => q.name === query);
       if (!spec) throw invalidParams('query', `${m.name} has no query "${String(query).slice(0, 64)}"; its queries: ${m.queries.map((q) => q.name).join(', ')}`);
       const args = parseQueryParams(spec.params, params, `${m.name}.${spec.name}`);
       try {
-        return m.query({ state: b.chain.state, height: b.chain.height }, spec.name, args);
+        return m.query(stateAt(b, at as number | 'latest'), spec.name, args);
       } catch (e) {
         if (e instanceof VmError) throw new RpcError(RpcErrorCode.InvalidParams, `invalid params: ${e.message}`);
         throw e;

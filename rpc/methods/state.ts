@@ -1,22 +1,38 @@
 import { formatAddress, stateProofToJson, toHex } from '../../chain/index.js';
-import { getNonce } from '../../vm/index.js';
+import { getNonce, type ReadOnlyState } from '../../vm/index.js';
+import { RpcError, RpcErrorCode } from '../errors.js';
+import type { RpcBackend } from '../backend.js';
 import type { MethodSpec } from '../method.js';
 import { P } from '../params.js';
+
+/** The `height` parameter of a state read: the head ("latest", the default) or a recent height the node keeps. */
+export const stateHeightParam = P.height('height', 'the height to read the state at: "latest" (the default) or a recent height (the node keeps the last storage.stateHistory heights since it started)', false);
+
+/** The state at a height (as parsed by stateHeightParam), or a HeightUnavailable error that says which heights are kept. */
+export function stateAt(b: RpcBackend, height: number | 'latest'): { state: ReadOnlyState; height: number } {
+  const world = b.chain.state;
+  const head = b.chain.height;
+  if (height === 'latest' || height === head) return { state: world, height: head };
+  const state = world.at(height);
+  if (state) return { state, height };
+  const kept = world.oldestReadable === head ? `only the head ${head}` : `heights ${world.oldestReadable} to ${head}`;
+  const why = height > head ? 'is above the head' : `is no longer kept (storage.stateHistory is ${world.history} blocks, counted from when the node started)`;
+  throw new RpcError(RpcErrorCode.HeightUnavailable, `the state at height ${height} ${why}; this node can read ${kept}`, { height, head, oldest: world.oldestReadable });
+}
 
 export const stateMethods: MethodSpec[] = [
   {
     name: 'state_getAccount',
-    summary: 'An account at the head: its next nonce and what each module holds for it (the bank: its balance of every asset, base units).',
-    params: [P.address('address', 'account address')],
+    summary: 'An account at the head or a recent height: its next nonce and what each module holds for it (the bank: its balance of every asset, base units).',
+    params: [P.address('address', 'account address'), stateHeightParam],
     result: { name: 'account', description: 'the account', schema: { type: 'object' } },
     example: { params: ['mn1…'], result: { address: 'mn1…', height: 42, nonce: 3, balances: { GEN: '0', NEX: '999000', FLX: '0', AUR: '0' } } },
-    handler: (b, [address]) => {
+    handler: (b, [address, at]) => {
       const addr = address as Uint8Array;
-      const state = b.chain.state;
-      const ctx = { state, height: b.chain.height };
+      const ctx = stateAt(b, at as number | 'latest');
       // Each module adds what it holds for the account (the bank: balances).
       const sections = b.chain.stateMachine.registry.modules.map((m) => m.account?.(ctx, addr) ?? {});
-      return Object.assign({ address: formatAddress(addr), height: b.chain.height, nonce: Number(getNonce(state, addr)) }, ...sections);
+      return Object.assign({ address: formatAddress(addr), height: ctx.height, nonce: Number(getNonce(ctx.state, addr)) }, ...sections);
     },
   },
   {

@@ -357,6 +357,30 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       expect(doc.methods.find((m) => m.name === 'module_query')!.summary).to.match(/bank: assets\(\) .*balances\(address: address\)/);
     });
 
+    it('module_query and state_getAccount read a recent height; a height above the head or no longer kept is -32002 naming the heights kept', async () => {
+      const from = devAddress(9);
+      const to = devAddress(10);
+      const { hash } = await sendTransfer(rpc, { chainId, from: 9, to: 10, amount: 777n });
+      const receipt = await waitForReceipt(rpc, hash);
+      const h = receipt.blockHeight;
+      await waitForHeight(rpc, h + 1);
+      const balances = (addr: string, height: number | 'latest') => rpc.call<Record<string, string>>('module_query', ['bank', 'balances', { address: addr }, height]);
+      const before = await balances(to, h - 1);
+      const after = await balances(to, h);
+      expect(BigInt(after.NEX!) - BigInt(before.NEX!)).to.equal(777n);
+      const senderBefore = await rpc.call<{ height: number; nonce: number; balances: Record<string, string> }>('state_getAccount', [from, h - 1]);
+      const senderAfter = await rpc.call<{ height: number; nonce: number; balances: Record<string, string> }>('state_getAccount', [from, h]);
+      expect(senderBefore.height).to.equal(h - 1);
+      expect(senderAfter.nonce).to.equal(senderBefore.nonce + 1);
+      expect(BigInt(senderBefore.balances.NEX!) - BigInt(senderAfter.balances.NEX!)).to.equal(777n + BigInt(receipt.fee));
+      expect(await balances(to, 'latest')).to.deep.equal(await balances(to, (await rpc.call<HeadJson>('chain_getHead')).height));
+      const above = await rpc.callError('module_query', ['bank', 'balances', { address: to }, h + 100_000]);
+      expect(above.code).to.equal(-32002);
+      expect(above.message).to.match(new RegExp(`the state at height ${h + 100_000} is above the head; this node can read heights \\d+ to \\d+`));
+      const bad = await rpc.callError('state_getAccount', [from, -1]);
+      expect(bad.code).to.equal(-32602);
+    });
+
     it('tx_send returns the transaction hash', async () => {
       const tx = signTransfer({ chainId, from: 7, to: 8, amount: 1n, nonce: (await getAccount(rpc, devAddress(7))).nonce });
       expect(await rpc.call('tx_send', [rawHex(tx)])).to.deep.equal({ hash: toHex(tx.hash()) });
