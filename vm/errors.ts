@@ -12,6 +12,8 @@ export const VmErrorCode = {
   InvalidGenesis: 'VM_INVALID_GENESIS',
   InvalidQuery: 'VM_INVALID_QUERY',
   StateMismatch: 'VM_STATE_MISMATCH',
+  /** A module read or wrote a key outside its own prefix (a bug: it must go through the other module's keeper). */
+  OutOfScope: 'VM_OUT_OF_SCOPE',
 } as const;
 export type VmErrorCode = (typeof VmErrorCode)[keyof typeof VmErrorCode];
 

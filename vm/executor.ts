@@ -78,7 +78,7 @@ export class StateMachine {
     const state = new Overlay(base);
     const events: Event[] = [];
     const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
-    for (const m of this.deps.registry.modules) m.initGenesis(ctx, modules[m.name]);
+    for (const m of this.deps.registry.modules) state.within(m.name, () => m.initGenesis(ctx, modules[m.name]));
     return this.finish(base, state, [], events, []);
   }
 
@@ -126,7 +126,7 @@ export class StateMachine {
       const mark = ctx.state.checkpoint();
       const emitted = events.length;
       try {
-        const returned = run.call(m, ctx);
+        const returned = ctx.state.within(m.name, () => run.call(m, ctx));
         ctx.state.release(mark);
         if (Array.isArray(returned)) updates.push(...returned);
       } catch (e) {
@@ -167,7 +167,8 @@ export class StateMachine {
     try {
       const route = this.deps.registry.route(tx.kind);
       if (!route) throw new TxError(UNKNOWN_KIND_CODE, `no module handles transaction kind "${tx.kind}"`);
-      route.module.deliverTx(ctx, route.method, this.deps.registry.decode(tx));
+      const args = this.deps.registry.decode(tx);
+      state.within(route.module.name, () => route.module.deliverTx(ctx, route.method, args));
       state.release(mark);
     } catch (e) {
       state.revertTo(mark);

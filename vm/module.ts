@@ -21,7 +21,10 @@ export interface BlockInfo {
 
 export interface ExecContext {
   readonly block: BlockInfo;
-  /** The whole state (modules scope their own keys; see Module.name). */
+  /**
+   * The block's state. While a module runs, its reads, writes and scans are limited to keys under
+   * `<name>/` (Overlay.within): another module's state is reached through that module's keeper.
+   */
   readonly state: Overlay;
   /** Records an event in the current receipt. */
   emit(event: Event): void;

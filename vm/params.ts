@@ -1,7 +1,7 @@
 import { asBigint, asList, asString, decodeList, equalBytes, formatAddress, moduleAddress, rlpDecode, rlpEncode, uintBytes } from '../chain/index.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { ExecContext } from './module.js';
-import type { StateReader } from './state/overlay.js';
+import { asModule, type StateReader } from './state/overlay.js';
 
 /** One parameter: a non-negative integer within [min, max] (fractions are parts per million: see each field). */
 export interface ParamField {
@@ -63,7 +63,7 @@ export class ParamSpace<K extends string> {
 
   /** The parameters in force (the defaults before genesis has written any). */
   get(state: StateReader): Readonly<Record<K, bigint>> {
-    const bytes = state.getRaw(this.key);
+    const bytes = asModule(state, this.spec.module, () => state.getRaw(this.key));
     if (!bytes) return this.spec.defaults;
     if (this.cached?.bytes === bytes) return this.cached.value;
     const value = this.decode(bytes);
@@ -76,7 +76,7 @@ export class ParamSpace<K extends string> {
     const p = { ...this.spec.defaults, ...values };
     const bad = this.problem(p);
     if (bad) throw new VmError(VmErrorCode.InvalidGenesis, `modules.${this.spec.module}: ${bad}`);
-    ctx.state.setRaw(this.key, this.encode(p));
+    asModule(ctx.state, this.spec.module, () => ctx.state.setRaw(this.key, this.encode(p)));
   }
 
   /**
@@ -92,7 +92,7 @@ export class ParamSpace<K extends string> {
     if (bad) throw new TxError(ParamsErrorCode.Invalid, `the parameters of ${this.spec.module} were not changed: ${bad}`);
     const changed = this.names.filter((k) => after[k] !== before[k]);
     if (changed.length === 0) return;
-    ctx.state.setRaw(this.key, this.encode(after));
+    asModule(ctx.state, this.spec.module, () => ctx.state.setRaw(this.key, this.encode(after)));
     ctx.emit({ module: this.spec.module, type: 'params_changed', attributes: changed.map((k) => [k, `${before[k]} -> ${after[k]}`] as const) });
   }
 

@@ -1,9 +1,9 @@
 import { toKey } from '../../chain/index.js';
 import type { SparseMerkleTree } from './smt.js';
-import type { KVStore, StateReader, WriteSet } from './overlay.js';
+import { SortedKeys, checkScanLimit, mergeScan, prefixEnd, type KVStore, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
 
 /** A read-only state: what queries read. */
-export type ReadOnlyState = StateReader & Pick<KVStore, 'get'>;
+export type ReadOnlyState = OrderedReader & Pick<KVStore, 'get'>;
 
 /**
  * The committed state at the head: every key and value in memory, and the Merkle tree over them.
@@ -15,7 +15,7 @@ export type ReadOnlyState = StateReader & Pick<KVStore, 'get'>;
  * at h) and otherwise reads the head. Memory: one map entry and the kept old value per key a
  * block wrote, for `history` blocks. Only heights applied since the node started are kept.
  */
-export class WorldState implements StateReader {
+export class WorldState implements OrderedReader {
   private _version = 0;
   /** How many heights below the head `at` answers for; 0: none. */
   private _history = 0;
@@ -23,11 +23,16 @@ export class WorldState implements StateReader {
   private readonly undo: Map<string, Uint8Array | null>[] = [];
   private undoFrom = 0;
 
+  /** Every key, in order (for scans by prefix). */
+  private readonly keys: SortedKeys;
+
   private constructor(
     private readonly data: Map<string, Uint8Array>,
     private _tree: SparseMerkleTree,
     private _height: number,
-  ) {}
+  ) {
+    this.keys = SortedKeys.of(data.keys());
+  }
 
   /** Builds the state from stored entries; the tree is rebuilt (and so re-verified) from them. */
   static fromEntries(entries: Iterable<readonly [Uint8Array, Uint8Array]>, height: number, emptyTree: SparseMerkleTree): WorldState {
@@ -66,6 +71,11 @@ export class WorldState implements StateReader {
     return this.data.get(toKey(key));
   }
 
+  scan(prefix: string, opts: ScanOptions): [string, Uint8Array][] {
+    checkScanLimit(opts.limit);
+    return this.keys.range(prefix, opts.after, opts.limit).map((k) => [k, this.data.get(k)!]);
+  }
+
   /** Keeps the state of the last `blocks` heights below the head for `at` (from the next apply on). */
   set history(blocks: number) {
     if (!Number.isSafeInteger(blocks) || blocks < 0) throw new RangeError(`state history must be a non-negative integer of blocks, not ${blocks}`);
@@ -99,7 +109,14 @@ export class WorldState implements StateReader {
       }
       return data.get(key);
     };
-    return { getRaw, get: (key: Uint8Array) => getRaw(toKey(key)) };
+    // A scan at h: the head's keys and the keys written since h (which may have been deleted since), each read as of h.
+    const scan = (prefix: string, opts: ScanOptions): [string, Uint8Array][] => {
+      const since = new Set<string>();
+      const end = prefixEnd(prefix);
+      for (let i = first; i < undo.length; i++) for (const k of undo[i]!.keys()) if (k >= prefix && k < end && (opts.after === undefined || k > opts.after)) since.add(k);
+      return mergeScan(opts, (after, limit) => this.keys.range(prefix, after, limit), [...since].sort(), getRaw);
+    };
+    return { getRaw, get: (key: Uint8Array) => getRaw(toKey(key)), scan };
   }
 
   /** Makes a block's writes and tree the committed state. */
@@ -113,8 +130,12 @@ export class WorldState implements StateReader {
       this.trimHistory();
     }
     for (const [k, v] of writes) {
-      if (v === null) this.data.delete(k);
-      else this.data.set(k, v);
+      if (v === null) {
+        if (this.data.delete(k)) this.keys.delete(k);
+      } else {
+        if (!this.data.has(k)) this.keys.add(k);
+        this.data.set(k, v);
+      }
     }
     this._tree = tree;
     this._height = height;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { concatBytes, fromKey, ReceiptStatus, toHex, toKey, utf8, type Transaction } from '../../../chain/index.js';
+import { concatBytes, fromKey, moduleAddress, ReceiptStatus, toHex, toKey, utf8, type Transaction } from '../../../chain/index.js';
 import {
   getNonce,
   HOOK_FAILED_EVENT,
@@ -16,7 +16,8 @@ import {
   type ModuleFault,
   type TxContext,
 } from '../../../vm/index.js';
-import { BankErrorCode, BankModule, FEE_ASSET } from '../../../vm/modules/bank/index.js';
+import { BankErrorCode, BankModule, FEE_ASSET, type BankKeeper } from '../../../vm/modules/bank/index.js';
+import { balanceKeyOf } from '../../../vm/modules/bank/keys.js';
 import { SparseMerkleTree } from '../../../vm/state/smt.js';
 import {
   accountKey,
@@ -174,8 +175,12 @@ describe('vm/executor', () => {
     /** Writes `fake/<n>` then succeeds, throws a TxError, or crashes, as the method says. */
     class FakeModule implements Module {
       readonly name = 'fake';
-      readonly methods = ['ok', 'fail', 'crash'];
+      readonly methods = ['ok', 'fail', 'crash', 'steal', 'pay', 'list'];
       readonly hooks: string[] = [];
+      /** Its bank keeper (an account of its own), handed over as the composition root would. */
+      keeper?: BankKeeper;
+      /** A height at which the end-block hook writes a bank key itself. */
+      stealEndAt = -1;
       /** Heights at which a hook throws (a bug, or a TxError with a code) after writing and emitting. */
       crashBeginAt = -1;
       failEndAt = -1;
@@ -198,6 +203,7 @@ describe('vm/executor', () => {
         this.hooks.push(`end ${ctx.block.height}`);
         ctx.state.set(utf8('fake/last'), utf8(String(ctx.block.height)));
         if (ctx.block.height === this.failEndAt) throw new TxError('FAKE_END_FAILED', 'asked to fail');
+        if (ctx.block.height === this.stealEndAt) ctx.state.setRaw('bank/supply/NEX', new Uint8Array([1]));
       }
       deliverTx(ctx: TxContext, method: string, args: unknown): void {
         const payload = args as Uint8Array;
@@ -206,6 +212,12 @@ describe('vm/executor', () => {
         ctx.emit({ module: 'fake', type: method, attributes: [] });
         if (method === 'fail') throw new TxError('FAKE_FAILED', 'asked to fail');
         if (method === 'crash') throw new RangeError('a bug in the module');
+        // Another module's key, written directly (not through its keeper): out of scope.
+        if (method === 'steal') ctx.state.setRaw(balanceKeyOf(ctx.tx.fromKey, FEE_ASSET), new Uint8Array([0x83, 1, 0, 0]));
+        // The same through the bank's keeper: allowed.
+        if (method === 'pay') this.keeper!.transfer(ctx, ctx.sender, this.keeper!.account, FEE_ASSET, 5n);
+        // Its own keys in order, the block's writes included.
+        if (method === 'list') ctx.emit({ module: 'fake', type: 'keys', attributes: ctx.state.scan('fake/', { limit: 10 }).map(([k, v]) => [k, new TextDecoder().decode(v)]) });
       }
       query(): unknown {
         return undefined;
@@ -215,6 +227,7 @@ describe('vm/executor', () => {
     function fakeVm(): { sm: StateMachine; world: WorldState; fake: FakeModule; bank: BankModule; faults: ModuleFault[] } {
       const bank = new BankModule();
       const fake = new FakeModule();
+      fake.keeper = bank.keeper('fake');
       const faults: ModuleFault[] = [];
       const sm = new StateMachine({ chainId: CHAIN_ID }, { registry: new ModuleRegistry([bank, fake]), fees: bank, onFault: (f) => void faults.push(f) });
       const world = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
@@ -258,6 +271,40 @@ describe('vm/executor', () => {
       expect(map.data.has('fake/c')).to.equal(false);
       world.apply(r.writes, r.tree, 1);
       expect(getNonce(world, A)).to.equal(3n);
+    });
+
+    it("a module's reads and writes stay within its prefix: another module's key is a fault, its keeper is the way", () => {
+      const { sm, world, faults, bank } = fakeVm();
+      const txs = [signedTx(alice, { nonce: 0n, kind: 'fake.steal', payload: utf8('s') }), signedTx(alice, { nonce: 1n, kind: 'fake.pay', payload: utf8('p') })];
+      const r = sm.execute(world, blockInfo(1, PROPOSER), txs);
+      expect(r.receipts.map((x) => [x.status, x.errorCode])).to.deep.equal([
+        [ReceiptStatus.Failed, MODULE_FAULT_CODE],
+        [ReceiptStatus.Success, ''],
+      ]);
+      expect((faults[0]!.error as VmError).code).to.equal(VmErrorCode.OutOfScope);
+      expect((faults[0]!.error as Error).message).to.match(/^module fake touched key "bank\/bal\/.*" outside its prefix "fake\/": another module's state is reached through its keeper$/);
+      world.apply(r.writes, r.tree, 1);
+      expect(bank.balance(world, moduleAddress('fake'), FEE_ASSET)).to.equal(5n);
+    });
+
+    it('an end-block hook that writes outside its prefix fails as a hook (vm/hook_failed), and the block goes on', () => {
+      const { sm, world, fake } = fakeVm();
+      fake.stealEndAt = 1;
+      const r = sm.execute(world, blockInfo(1, PROPOSER), []);
+      expect(r.blockEvents.slice(1)).to.deep.equal([{ module: 'vm', type: HOOK_FAILED_EVENT, attributes: [['module', 'fake'], ['hook', 'endBlock'], ['code', MODULE_FAULT_CODE]] }]);
+      expect(r.writes.has('bank/supply/NEX')).to.equal(false);
+      expect(r.writes.has(toKey(utf8('fake/last')))).to.equal(false);
+    });
+
+    it("a module scans its keys in order, the block's own writes over the committed ones", () => {
+      const { sm, world } = fakeVm();
+      const txs = [signedTx(alice, { nonce: 0n, kind: 'fake.ok', payload: utf8('b') }), signedTx(alice, { nonce: 1n, kind: 'fake.list', payload: utf8('a') })];
+      const r = sm.execute(world, blockInfo(1, PROPOSER), txs);
+      expect(r.receipts[1]!.events.find((e) => e.type === 'keys')!.attributes).to.deep.equal([
+        ['fake/a', 'list'],
+        ['fake/b', 'ok'],
+        ['fake/genesis', '1'],
+      ]);
     });
 
     it('a hook that throws has its writes and events reverted and a hook_failed block event instead; the block goes on', () => {

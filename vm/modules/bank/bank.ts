@@ -1,7 +1,7 @@
 import { asRlpUint, formatAddress, moduleAddress, parseAddress, rlpUint, sharedAddress, toKey, type Event, type Transaction } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { BlockInfo, ExecContext, FeeHandler, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
-import type { Overlay, StateReader } from '../../state/overlay.js';
+import { asModule, type Overlay, type StateReader } from '../../state/overlay.js';
 import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
 import { ASSETS, FEE_ASSET, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
@@ -94,31 +94,34 @@ export class BankModule implements Module, FeeHandler {
     const may = (p: BankPermission) => {
       if (!account.permissions.includes(p)) throw new Error(`module "${module}" has no ${p} permission in the bank`);
     };
+    // Each method runs as the bank (vm/state/overlay.ts asModule): the calling module's own reads and writes stay within its prefix.
     return {
       account: account.address,
-      balance: (state, address, asset) => this.balance(state, address, asset),
-      supply: (state, asset) => this.supply(state, asset),
-      transfer: (ctx, from, to, asset, amount) => this.transfer(ctx, from, to, asset, amount),
-      mint: (ctx, asset, amount) => {
-        may('mint');
-        if (amount === 0n) return;
-        if (amount < 0n || !isAsset(asset)) throw new Error(`bad mint of ${amount} ${asset}`);
-        const key = balanceKeyOf(accountKey, asset);
-        writeUint(ctx.state, key, readUint(ctx.state, key) + amount);
-        writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) + amount);
-        ctx.emit(new SupplyEvent('mint', module, account.address, asset, amount));
-      },
-      burn: (ctx, asset, amount) => {
-        may('burn');
-        if (amount === 0n) return;
-        if (amount < 0n || !isAsset(asset)) throw new Error(`bad burn of ${amount} ${asset}`);
-        const key = balanceKeyOf(accountKey, asset);
-        const held = readUint(ctx.state, key);
-        if (held < amount) throw new TxError(BankErrorCode.InsufficientFunds, `insufficient ${asset} to burn: module ${module} holds ${held}, needed ${amount} (base units)`);
-        writeUint(ctx.state, key, held - amount);
-        writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) - amount);
-        ctx.emit(new SupplyEvent('burn', module, account.address, asset, amount));
-      },
+      balance: (state, address, asset) => asModule(state, this.name, () => this.balance(state, address, asset)),
+      supply: (state, asset) => asModule(state, this.name, () => this.supply(state, asset)),
+      transfer: (ctx, from, to, asset, amount) => asModule(ctx.state, this.name, () => this.transfer(ctx, from, to, asset, amount)),
+      mint: (ctx, asset, amount) =>
+        asModule(ctx.state, this.name, () => {
+          may('mint');
+          if (amount === 0n) return;
+          if (amount < 0n || !isAsset(asset)) throw new Error(`bad mint of ${amount} ${asset}`);
+          const key = balanceKeyOf(accountKey, asset);
+          writeUint(ctx.state, key, readUint(ctx.state, key) + amount);
+          writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) + amount);
+          ctx.emit(new SupplyEvent('mint', module, account.address, asset, amount));
+        }),
+      burn: (ctx, asset, amount) =>
+        asModule(ctx.state, this.name, () => {
+          may('burn');
+          if (amount === 0n) return;
+          if (amount < 0n || !isAsset(asset)) throw new Error(`bad burn of ${amount} ${asset}`);
+          const key = balanceKeyOf(accountKey, asset);
+          const held = readUint(ctx.state, key);
+          if (held < amount) throw new TxError(BankErrorCode.InsufficientFunds, `insufficient ${asset} to burn: module ${module} holds ${held}, needed ${amount} (base units)`);
+          writeUint(ctx.state, key, held - amount);
+          writeUint(ctx.state, supplyKeyOf(asset), readUint(ctx.state, supplyKeyOf(asset)) - amount);
+          ctx.emit(new SupplyEvent('burn', module, account.address, asset, amount));
+        }),
     };
   }
 

@@ -18,7 +18,7 @@ import {
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
-import type { StateReader } from '../../state/overlay.js';
+import { asModule, type StateReader } from '../../state/overlay.js';
 import type { BankKeeper } from '../bank/bank.js';
 import { FEE_ASSET } from '../bank/genesis.js';
 import { StakingTx, decodeStaking, type CreateValidatorArgs, type DelegateArgs, type RedelegateArgs, type StakingArgs } from './codec.js';
@@ -168,7 +168,7 @@ export class StakingModule implements Module {
 
   /** Whether this chain's genesis enabled staking (else the genesis validator set is fixed). */
   enabled(state: StateReader): boolean {
-    return state.getRaw(Keys.last) !== undefined;
+    return asModule(state, this.name, () => state.getRaw(Keys.last) !== undefined);
   }
 
   /** Whether `address` is a validator that has yet to declare itself ready (what node/duties.ts watches for). */

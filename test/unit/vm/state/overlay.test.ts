@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { toKey, utf8 } from '../../../../chain/index.js';
+import { fromKey, toKey, utf8 } from '../../../../chain/index.js';
+import { VmError, VmErrorCode } from '../../../../vm/errors.js';
 import { Overlay, PrefixedStore, type StateReader } from '../../../../vm/state/overlay.js';
+import { SparseMerkleTree } from '../../../../vm/state/smt.js';
+import { WorldState } from '../../../../vm/state/world.js';
 
 function base(entries: Record<string, string>): StateReader {
   const m = new Map(Object.entries(entries).map(([k, v]) => [toKey(utf8(k)), utf8(v)]));
@@ -100,5 +103,86 @@ describe('vm/state/overlay', () => {
     expect(p.get(utf8('x'))).to.deep.equal(utf8('1'));
     p.delete(utf8('x'));
     expect(o.get(utf8('bank/x'))).to.equal(undefined);
+  });
+});
+
+describe('vm/state scans by prefix', () => {
+  /** A seeded generator (xorshift32). */
+  function rng(seed: number): () => number {
+    let x = seed >>> 0 || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+  const naive = (m: Map<string, Uint8Array>, prefix: string, after: string | undefined, limit: number) =>
+    [...m.entries()].filter(([k]) => k.startsWith(prefix) && (after === undefined || k > after)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
+
+  it('WorldState, an Overlay over it (with checkpoints and reverts) and a recent height each scan as a sorted map would', () => {
+    const rand = rng(11);
+    const names = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 'p/' : i % 3 === 1 ? 'q/' : 'p/x') + String.fromCharCode(0x20 + Math.floor(rand() * 200)) + i);
+    const world = WorldState.fromEntries(names.slice(0, 10).map((k) => [fromKey(k), utf8(k)] as const), 0, SparseMerkleTree.empty());
+    world.history = 4;
+    const truth = new Map<string, Uint8Array>(names.slice(0, 10).map((k) => [k, utf8(k)] as const));
+    const past = new Map<number, Map<string, Uint8Array>>([[0, new Map(truth)]]);
+    for (let h = 1; h <= 12; h++) {
+      const o = new Overlay(world);
+      const expected = new Map(truth);
+      for (let step = 0; step < 30; step++) {
+        const k = names[Math.floor(rand() * names.length)]!;
+        const r = rand();
+        if (r < 0.15) {
+          // A checkpoint whose writes are reverted: the scan must not see them afterwards.
+          const mark = o.checkpoint();
+          o.setRaw(k, utf8('reverted'));
+          o.setRaw(names[(step * 7) % names.length]!, null);
+          o.revertTo(mark);
+        } else if (r < 0.45) {
+          o.setRaw(k, null);
+          expected.delete(k);
+        } else {
+          o.setRaw(k, utf8(`${k}@${h}.${step}`));
+          expected.set(k, utf8(`${k}@${h}.${step}`));
+        }
+        for (const prefix of ['p/', 'q/', 'p/x', '']) {
+          const after = rand() < 0.5 ? undefined : names[Math.floor(rand() * names.length)];
+          const limit = 1 + Math.floor(rand() * 12);
+          expect(o.scan(prefix, { limit, ...(after !== undefined ? { after } : {}) }), `overlay ${prefix} after ${after} limit ${limit}`).to.deep.equal(naive(expected, prefix, after, limit));
+        }
+      }
+      world.apply(o.writes, world.tree, h);
+      truth.clear();
+      for (const [k, v] of expected) truth.set(k, v);
+      past.set(h, new Map(truth));
+      for (const prefix of ['p/', 'q/']) expect(world.scan(prefix, { limit: 100 })).to.deep.equal(naive(truth, prefix, undefined, 100));
+      for (let at = Math.max(0, h - 4); at <= h; at++) {
+        for (const prefix of ['p/', 'q/', 'p/x']) {
+          const after = rand() < 0.5 ? undefined : names[Math.floor(rand() * names.length)];
+          const limit = 1 + Math.floor(rand() * 15);
+          expect(world.at(at)!.scan(prefix, { limit, ...(after !== undefined ? { after } : {}) }), `height ${at} of ${h}, ${prefix}`).to.deep.equal(naive(past.get(at)!, prefix, after, limit));
+        }
+      }
+    }
+  });
+
+  it('a scan needs a limit, and an Overlay over a reader without key order cannot scan', () => {
+    const world = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
+    expect(() => world.scan('a', { limit: -1 })).to.throw(RangeError);
+    expect(() => new Overlay(base({})).scan('a', { limit: 1 })).to.throw(/cannot be scanned/);
+  });
+
+  it('within a module, reads, writes and scans outside its prefix throw VM_OUT_OF_SCOPE; nesting restores the outer scope', () => {
+    const o = new Overlay(WorldState.fromEntries([], 0, SparseMerkleTree.empty()));
+    o.within('m', () => {
+      o.setRaw('m/a', utf8('1'));
+      expect(() => o.getRaw('n/a')).to.throw(VmError).with.property('code', VmErrorCode.OutOfScope);
+      expect(() => o.setRaw('n/a', utf8('1'))).to.throw(/module m touched key "n\/a" outside its prefix "m\/"/);
+      expect(() => o.scan('', { limit: 1 })).to.throw(VmError);
+      o.within('n', () => o.setRaw('n/a', utf8('2')));
+      expect(() => o.getRaw('n/a')).to.throw(VmError);
+    });
+    expect(o.getRaw('n/a')).to.deep.equal(utf8('2'));
   });
 });
