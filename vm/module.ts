@@ -1,5 +1,5 @@
 import type { Event, Transaction, ValidatorSet, ValidatorUpdate } from '../chain/index.js';
-import type { KVStore, Overlay, StateReader } from './state/overlay.js';
+import type { KVStore, OrderedReader, Overlay, StateReader } from './state/overlay.js';
 
 /** What every hook knows about the block being executed. */
 export interface BlockInfo {
@@ -37,7 +37,8 @@ export interface TxContext extends ExecContext {
 }
 
 export interface QueryContext {
-  readonly state: StateReader & Pick<KVStore, 'get'>;
+  /** The state at the height asked for: reads and scans (a query changes nothing). */
+  readonly state: OrderedReader & Pick<KVStore, 'get'>;
   readonly height: number;
 }
 

@@ -350,6 +350,8 @@ export interface TestnetOptions {
   genesisValidators?: number;
   /** Merged into the genesis' staking parameters (e.g. a short downtime window). */
   stakingParams?: Record<string, string>;
+  /** Governance parameters over the defaults (e.g. short deposit and voting periods). */
+  courtParams?: Record<string, string>;
 }
 
 interface HomeConfig {
@@ -390,10 +392,12 @@ export class Testnet {
       throw new Error(`metanode testnet failed (${r.code}): ${r.stderr}`);
     }
     const genesis = JSON.parse(await readFile(join(dir, 'node0', 'genesis.json'), 'utf8')) as GenesisDoc;
-    if (o.genesisValidators !== undefined || o.stakingParams) {
+    if (o.genesisValidators !== undefined || o.stakingParams || o.courtParams) {
       genesis.validators = genesis.validators.slice(0, o.genesisValidators ?? n);
       const staking = genesis.modules.staking as { params: Record<string, string> };
       staking.params = { ...staking.params, ...o.stakingParams };
+      const court = genesis.modules.court as { params: Record<string, string> };
+      court.params = { ...court.params, ...o.courtParams };
       for (let i = 0; i < n; i++) await writeFile(join(dir, `node${i}`, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
     }
     const net = new Testnet(dir, chainId, genesis, genesisValidatorSet(genesis));

@@ -1,8 +1,11 @@
 import { moduleAddress } from '../../chain/index.js';
 import type { ModuleCli } from '../cli.js';
+import type { ParamSpace } from '../params.js';
 import { ModuleRegistry } from '../registry.js';
 import { BankModule } from './bank/index.js';
 import { ConsensusModule } from './consensus/index.js';
+import { courtCli } from './court/cli.js';
+import { CourtModule } from './court/index.js';
 import { stakingCli } from './staking/cli.js';
 import { StakingModule } from './staking/index.js';
 
@@ -15,14 +18,19 @@ export const TREASURY = 'treasury';
  * handed. Fees go to the fee collector when the chain has staking (it shares them out), else to
  * the proposer.
  */
-export function createModules(): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule } {
+export function createModules(): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
   const feeCollector = moduleAddress(FEE_COLLECTOR);
   let staking: StakingModule | undefined = undefined;
   const bank = new BankModule({ feeRecipient: (block, state) => (staking!.enabled(state) ? feeCollector : block.proposer) });
   const consensus = new ConsensusModule();
   bank.keeper(FEE_COLLECTOR);
-  staking = new StakingModule({ bonded: bank.keeper('staking', ['mint', 'burn']), unbonding: bank.keeper('staking_unbonding', ['burn']), treasury: bank.keeper(TREASURY).account, feeCollector });
-  return { registry: new ModuleRegistry([bank, consensus, staking]), bank, consensus, staking };
+  const bonded = bank.keeper('staking', ['mint', 'burn']);
+  const unbonding = bank.keeper('staking_unbonding', ['burn']);
+  const treasury = bank.keeper(TREASURY);
+  staking = new StakingModule({ bonded, unbonding, treasury: treasury.account, feeCollector });
+  // Governance: its account holds deposits (and is the authority over every module's parameters).
+  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[] });
+  return { registry: new ModuleRegistry([bank, consensus, staking, court]), bank, consensus, staking, court };
 }
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */
 export function defaultGenesisSections(registry: ModuleRegistry): Record<string, unknown> {
@@ -31,8 +39,8 @@ export function defaultGenesisSections(registry: ModuleRegistry): Record<string,
 
 /** The modules' metanode-cli command groups (vm/cli.ts), each from its module's folder. */
 export function moduleClis(): ModuleCli[] {
-  return [stakingCli];
+  return [stakingCli, courtCli];
 }
 
-export { BankModule, ConsensusModule, StakingModule };
+export { BankModule, ConsensusModule, CourtModule, StakingModule };
 export type { BlockLimits } from './consensus/index.js';

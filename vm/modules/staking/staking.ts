@@ -111,6 +111,19 @@ export interface StakingDeps {
   feeCollector: Uint8Array;
 }
 
+/**
+ * What staking hands the governance module (through the composition root): the bonded
+ * validators and a delegator's delegations, for a tally by stake. Read as staking (asModule).
+ */
+export interface StakingKeeper {
+  /** Whether this chain's genesis enabled staking. */
+  enabled(state: StateReader): boolean;
+  /** The validators of the set staking last returned (bonded), in address order: operator, tokens, shares. */
+  bonded(state: StateReader): { address: Uint8Array; operator: Uint8Array; tokens: bigint; shares: bigint }[];
+  /** A delegator's delegations (at most MAX_DELEGATIONS_PER_DELEGATOR): validator and shares. */
+  delegationsOf(state: StateReader, delegator: Uint8Array): { validator: Uint8Array; shares: bigint }[];
+}
+
 /** A validator's status, as queries and the explorer show it. */
 export type ValidatorStatus = 'active' | 'inactive' | 'jailed' | 'tombstoned' | 'unbonding' | 'pending';
 
@@ -169,6 +182,22 @@ export class StakingModule implements Module {
   /** Whether this chain's genesis enabled staking (else the genesis validator set is fixed). */
   enabled(state: StateReader): boolean {
     return asModule(state, this.name, () => state.getRaw(Keys.last) !== undefined);
+  }
+
+  /** The keeper governance is handed (StakingKeeper). */
+  keeper(): StakingKeeper {
+    return {
+      enabled: (state) => this.enabled(state),
+      bonded: (state) =>
+        asModule(state, this.name, () =>
+          this.lastPowers(state).map(({ address }) => {
+            const v = this.validator(state, address)!;
+            return { address, operator: v.operator, tokens: v.tokens, shares: v.shares };
+          }),
+        ),
+      delegationsOf: (state, delegator) =>
+        asModule(state, this.name, () => this.delegatedTo(state, delegator).map((validator) => ({ validator, shares: this.delegation(state, validator, delegator)?.shares ?? 0n }))),
+    };
   }
 
   /** Whether `address` is a validator that has yet to declare itself ready (what node/duties.ts watches for). */

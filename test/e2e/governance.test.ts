@@ -1,0 +1,134 @@
+/**
+ * Governance across processes, against a real 4-validator network and through metanode-cli: a
+ * GEN holder bonds stake, submits proposals (`gov propose`), votes (`gov vote`), and the chain
+ * tallies and executes them by itself at the end of their voting periods: a raised minimum fee
+ * that the mempool and every validator apply from the next block on; a treasury spend that pays
+ * out; and a parameter change that was valid when proposed but would leave staking's set invalid
+ * when it comes to execute (another proposal changed a related field first), which fails with
+ * its reason on chain and changes nothing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { toHex } from '../../chain/index.js';
+import { expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
+import { devAddress, devKey, rawHex, signTransfer, getAccount, waitFor } from './harness.js';
+import { Testnet } from './testnet-harness.js';
+
+/** Short periods: 100 blocks of voting is ~20 s at this network's 200 ms empty-block interval, room for a dozen CLI calls. */
+const GOV = { depositPeriodBlocks: '50', votingPeriodBlocks: '100', emergencyVotingBlocks: '20', minDeposit: '1000000000' };
+
+interface ProposalJson {
+  id: number;
+  status: string;
+  reason: string;
+  votingEnd: number;
+  endHeight: number;
+  tally: Record<string, string>;
+}
+
+describe('e2e: governance across processes (proposals executed by the chain)', function () {
+  this.timeout(240_000);
+  let net: Testnet;
+  let dir: string;
+  let failed = false;
+  let env: NodeJS.ProcessEnv;
+  const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, env, input);
+  const rpc = () => net.nodes[0]!.rpc;
+  const proposal = (id: number) => rpc().call<ProposalJson>('module_query', ['court', 'proposal', { id }]);
+  const ended = (id: number) => waitFor(`proposal ${id} to end`, async () => {
+    const p = await proposal(id);
+    return p.status !== 'voting' && p.status !== 'deposit' ? p : undefined;
+  }, 90_000, 250);
+  const ids: Record<string, number> = {};
+  let spent = 0n;
+  let recipientBefore = 0n;
+
+  before(async () => {
+    net = await Testnet.create({ validators: 4, devAccounts: 3, consensus: { emptyBlockIntervalMs: 200 }, courtParams: GOV });
+    await net.startAll();
+    await net.waitForHeight(2);
+    dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-gov-'));
+    env = { METANODE_RPC: `http://127.0.0.1:${net.nodes[0]!.rpcPort}`, METANODE_KEYSTORE: join(dir, 'keys'), METANODE_PASSWORD: 'e2e-password-1' };
+    expectSuccess(await cli(['keys', 'import', 'alice'], toHex(devKey(0).secret) + '\n'));
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') failed = true;
+  });
+
+  after(async () => {
+    if (failed && net) console.log(`      kept the testnet and its logs (node*/node.log) in ${net.dir}`);
+    await net?.remove(failed);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const submitted = (r: CliResult): number => {
+    expectSuccess(r);
+    const out = JSON.parse(r.stdout) as { receipt: { status: string; events: { module: string; type: string; attributes: Record<string, string> | [string, string][] }[] } };
+    expect(out.receipt.status).to.equal('success');
+    const e = out.receipt.events.find((x) => x.module === 'court' && x.type === 'proposal_submitted')!;
+    const attrs = Array.isArray(e.attributes) ? Object.fromEntries(e.attributes) : e.attributes;
+    return Number(attrs.id);
+  };
+
+  it('gov propose: four proposals with their deposits, voting at once (the deposit reaches the minimum)', async () => {
+    // Alice bonds 1,000 GEN to validator 0 (each genesis validator bonds 1): her vote alone is past quorum and threshold.
+    expectSuccess(await cli(['stake', 'delegate', net.nodes[0]!.address, '1000', '--key', 'alice', '--yes', '--wait']));
+    const propose = (kind: string, extra: string[], title: string) => cli(['gov', 'propose', kind, ...extra, '--title', title, '--deposit', '1000', '--key', 'alice', '--yes', '--wait', '--json']);
+    ids.fee = submitted(await propose('params', ['--set', 'bank.minFee=2000'], 'Raise the minimum fee'));
+    ids.validators = submitted(await propose('params', ['--set', 'staking.maxValidators=200'], 'More validators'));
+    ids.candidates = submitted(await propose('params', ['--set', 'staking.maxCandidates=150'], 'Fewer candidates'));
+    const treasury = (await rpc().call<{ module: string; address: string }[]>('module_query', ['bank', 'module_accounts'])).find((a) => a.module === 'treasury')!.address;
+    spent = BigInt((await getAccount(rpc(), treasury)).balances.NEX!);
+    expect(spent > 0n, 'the treasury has received its community tax').to.equal(true);
+    recipientBefore = BigInt((await getAccount(rpc(), devAddress(2))).balances.NEX!);
+    ids.spend = submitted(await propose('spend', ['--pay', `${devAddress(2)}:NEX:${(Number(spent) / 1e6).toFixed(6)}`], 'Pay the auditors'));
+    for (const id of Object.values(ids)) expect((await proposal(id)).status).to.equal('voting');
+    const list = await cli(['gov', 'proposals']);
+    expectSuccess(list);
+    expect(list.stdout).to.match(new RegExp(`#${ids.fee}\\s+voting\\s+params\\s+Raise the minimum fee`));
+  });
+
+  it('gov vote: alice votes yes on all four; gov show has the live tally', async () => {
+    for (const id of Object.values(ids)) expectSuccess(await cli(['gov', 'vote', String(id), 'yes', '--key', 'alice', '--yes', '--wait']));
+    const show = await cli(['gov', 'show', String(ids.fee), '--json']);
+    expectSuccess(show);
+    expect(JSON.parse(show.stdout)).to.deep.include({ status: 'voting', wouldPass: true });
+  });
+
+  it('a passed parameter change is executed in its end-block: from the next block the mempool refuses the old minimum fee', async () => {
+    const p = await ended(ids.fee!);
+    expect(p).to.include({ status: 'passed', reason: '' });
+    expect(p.endHeight).to.equal(p.votingEnd);
+    expect(await rpc().call('module_query', ['bank', 'params'])).to.deep.include({ minFee: '2000' });
+    // The state of the block before still had the old fee (read at a recent height).
+    expect(await rpc().call('module_query', ['bank', 'params', {}, p.endHeight - 1])).to.deep.include({ minFee: '1000' });
+    for (const node of net.nodes) expect(await node.rpc.call('module_query', ['bank', 'params'])).to.deep.include({ minFee: '2000' });
+    const cheap = signTransfer({ chainId: net.chainId, from: 1, to: 2, amount: 1n, nonce: (await getAccount(rpc(), devAddress(1))).nonce, fee: 1000n });
+    const e = await rpc().callError('tx_send', [rawHex(cheap)]);
+    expect(e).to.deep.include({ code: -32001 });
+    expect(e.data).to.deep.include({ reason: 'TX_FEE_TOO_LOW' });
+    // metanode-cli reads the new minimum and pays it.
+    expectSuccess(await cli(['transfer', '--asset', 'NEX', '1', devAddress(2), '--key', 'alice', '--yes', '--wait']));
+  });
+
+  it('a change that would leave the set invalid when it executes fails with its reason on chain and changes nothing', async () => {
+    expect((await ended(ids.validators!)).status).to.equal('passed');
+    const p = await ended(ids.candidates!);
+    expect(p.status).to.equal('failed');
+    expect(p.reason).to.match(/^COURT_INVALID_PARAMS: the parameters of staking would be invalid: maxValidators must not exceed maxCandidates$/);
+    expect(await rpc().call('module_query', ['staking', 'params'])).to.deep.include({ maxValidators: '200', maxCandidates: '300' });
+    const events = await rpc().call<{ events: { module: string; type: string; attributes: Record<string, string> | [string, string][] }[] }>('chain_getBlockEvents', [p.endHeight]);
+    const endedEvent = events.events.find((x) => x.module === 'court' && x.type === 'proposal_ended')!;
+    expect(JSON.stringify(endedEvent.attributes)).to.include('failed');
+  });
+
+  it('a treasury spend pays its recipient', async () => {
+    expect((await ended(ids.spend!)).status).to.equal('passed');
+    const after = BigInt((await getAccount(rpc(), devAddress(2))).balances.NEX!);
+    // The recipient also got 1 NEX from alice's transfer above.
+    expect(after - recipientBefore).to.equal(spent + 1_000_000n);
+  });
+});
