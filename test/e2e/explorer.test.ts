@@ -1,17 +1,34 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { TestNode, devAddress, getAccount, sendTransfer, waitForHeight, waitForReceipt, type AssetJson, type ReceiptJson, type RpcClient } from './harness.js';
+import { toHex } from '../../chain/index.js';
+import { expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
+import { TestNode, devAddress, devKey, getAccount, sendTransfer, waitFor, waitForHeight, waitForReceipt, type AssetJson, type ReceiptJson, type RpcClient } from './harness.js';
 
 /** Debian's Chromium (`apt-get install chromium`; .ci/run installs it). */
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Screenshots for people to look at (gitignored). */
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+
+/** Blocks a proposal has to reach its minimum deposit on this test's chain (the default is two days). */
+const DEPOSIT_PERIOD_BLOCKS = 25;
+
+interface ProposalJson {
+  id: number;
+  title: string;
+  status: string;
+  reason: string;
+  participation: string;
+  yesShare: string;
+  vetoShare: string;
+  wouldPass?: boolean;
+  needed?: string;
+}
 
 /** Base units as the explorer shows them: 1234500000 with 6 decimals → "1,234.5". */
 function human(base: string, decimals: number): string {
@@ -40,6 +57,10 @@ describe('e2e: the block explorer in headless Chromium', function () {
     }
     await mkdir(ARTIFACTS, { recursive: true });
     node = await TestNode.init({ emptyBlockIntervalMs: 1000 });
+    // A short deposit period, so that the governance test sees an underfunded proposal expire.
+    const genesis = await node.readJson<{ modules: { court: { params: Record<string, string> } } }>('genesis');
+    genesis.modules.court.params.depositPeriodBlocks = String(DEPOSIT_PERIOD_BLOCKS);
+    await writeFile(node.paths.genesis, JSON.stringify(genesis, null, 2) + '\n');
     await node.start();
     rpc = node.rpc;
     await waitForHeight(rpc, 1);
@@ -147,6 +168,99 @@ describe('e2e: the block explorer in headless Chromium', function () {
     const cells = await page.locator(`${row} td`).allInnerTexts();
     expect(cells.slice(2, 8).map((c) => c.replace(/\s+/g, ' ').trim())).to.deep.equal(['1', '1GEN', '0GEN', '0.00 %', '0 / 10000', 'none']);
     await shot('validators');
+  });
+
+  it('governance: open proposals with their live tally and time left, an expired one among the past, a proposal page', async function () {
+    this.timeout(180_000);
+    // Carol (dev account 3) bonds 10 GEN to the validator (which bonds 1 GEN itself), enough to
+    // propose; she submits a text proposal with the whole minimum deposit (voting starts at once)
+    // and votes yes, then one with only the minimum initial deposit (it waits for more).
+    const dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-explorer-gov-'));
+    try {
+      const env = { METANODE_RPC: node.url, METANODE_KEYSTORE: join(dir, 'keys'), METANODE_PASSWORD: 'e2e-password-1' };
+      const cli = (args: string[], input = ''): Promise<CliResult> => runCli(args, env, input);
+      const submitted = (r: CliResult): number => {
+        expectSuccess(r);
+        const out = JSON.parse(r.stdout) as { receipt: { status: string; events: { module: string; type: string; attributes: Record<string, string> | [string, string][] }[] } };
+        expect(out.receipt.status).to.equal('success');
+        const e = out.receipt.events.find((x) => x.module === 'court' && x.type === 'proposal_submitted')!;
+        return Number((Array.isArray(e.attributes) ? Object.fromEntries(e.attributes) : e.attributes).id);
+      };
+      expectSuccess(await cli(['keys', 'import', 'carol'], toHex(devKey(3).secret) + '\n'));
+      const { validator } = await rpc.call<{ validator: string }>('node_status');
+      expectSuccess(await cli(['stake', 'delegate', validator, '10', '--key', 'carol', '--yes', '--wait']));
+      const summary = 'Show proposals, their tally and what they still need in the explorer.\nA second line.';
+      const voted = submitted(await cli(['gov', 'propose', 'text', '--title', 'Adopt the explorer charter', '--summary', summary, '--deposit', '1000', '--key', 'carol', '--yes', '--wait', '--json']));
+      expectSuccess(await cli(['gov', 'vote', String(voted), 'yes', '--key', 'carol', '--yes', '--wait']));
+      const underfunded = submitted(await cli(['gov', 'propose', 'text', '--title', 'An underfunded idea', '--deposit', '250', '--key', 'carol', '--yes', '--wait', '--json']));
+      const p = await rpc.call<ProposalJson>('module_query', ['court', 'proposal', { id: voted }]);
+      expect(p).to.deep.include({ status: 'voting', yesShare: '100.00%', vetoShare: '0.00%', wouldPass: true });
+
+      await page.click('a[data-nav="governance"]');
+      await page.waitForURL('**/#/governance');
+      await page.evaluate(() => ((globalThis as Record<string, unknown>).__governancePage = true));
+      const open = (id: number) => `#open-proposals tr[data-proposal="${id}"]`;
+      await page.waitForSelector(open(voted));
+      await page.waitForSelector(open(underfunded));
+      expect(await page.getAttribute(`${open(voted)} [data-status]`, 'data-status')).to.equal('voting');
+      expect(await page.innerText(`${open(voted)} a[href="#/proposal/${voted}"]`)).to.equal('Adopt the explorer charter');
+      // The live tally, as the node reports it: carol's 10 of the 11 bonded GEN voted yes.
+      expect(await page.innerText(`${open(voted)} [data-figure="participation"] .value`)).to.equal(p.participation);
+      expect(await page.innerText(`${open(voted)} [data-figure="yes"] .value`)).to.equal('100.00%');
+      expect(await page.innerText(`${open(voted)} [data-figure="veto"] .value`)).to.equal('0.00%');
+      expect(await page.getAttribute(`${open(voted)} [data-would-pass]`, 'data-would-pass')).to.equal('yes');
+      expect(await page.innerText(`${open(voted)} [data-needed]`)).to.equal(p.needed);
+      expect(await page.getAttribute(`${open(voted)} .gov-bar .seg.yes`, 'style')).to.match(/^width: 9\d(\.\d+)?%;$/);
+      const left = Number(await page.getAttribute(`${open(voted)} .time-left`, 'data-blocks-left'));
+      expect(left).to.be.greaterThan(100_000); // the default voting period: two days of blocks
+      expect(await page.innerText(`${open(voted)} .time-left`)).to.match(/^[\d,]+ blocks · ≈ \d+ (d|h|min)\b/);
+      // The underfunded one collects deposits, and says what it lacks and how long it has.
+      expect(await page.getAttribute(`${open(underfunded)} [data-status]`, 'data-status')).to.equal('deposit');
+      expect(await page.innerText(`${open(underfunded)} [data-figure="deposit"]`)).to.contain('250 of 1,000 GEN');
+      expect(await page.innerText(`${open(underfunded)} [data-needed]`)).to.contain('needs 750 GEN more');
+      expect(Number(await page.getAttribute(`${open(underfunded)} .time-left`, 'data-blocks-left'))).to.be.within(1, DEPOSIT_PERIOD_BLOCKS);
+      expect(await page.innerText('#past-proposals')).to.contain('No proposal has ended yet');
+
+      // Its deposit period ends: the page moves it to the past proposals by itself, expired, with the reason.
+      const past = `#past-proposals tr[data-proposal="${underfunded}"]`;
+      await page.waitForSelector(past, { timeout: (DEPOSIT_PERIOD_BLOCKS + 20) * 1000 });
+      expect(await page.getAttribute(`${past} [data-status]`, 'data-status')).to.equal('expired');
+      const expired = await waitFor('the expired proposal', async () => {
+        const x = await rpc.call<ProposalJson>('module_query', ['court', 'proposal', { id: underfunded }]);
+        return x.status === 'expired' ? x : undefined;
+      });
+      expect(expired.reason).to.match(/^the deposits reached 250000000 of the 1000000000 GEN/);
+      expect(await page.innerText(`${past} .gov-reason`)).to.equal(expired.reason);
+      expect(await page.locator(open(underfunded)).count()).to.equal(0);
+      expect(await page.locator(open(voted)).count()).to.equal(1);
+      expect(await page.evaluate(() => (globalThis as Record<string, unknown>).__governancePage)).to.equal(true);
+      await shot('governance');
+
+      // The proposal's page: title, summary, content, tally, outlook, deposits and votes.
+      await page.click(`${open(voted)} a[href="#/proposal/${voted}"]`);
+      await page.waitForURL(`**/#/proposal/${voted}`);
+      await page.waitForSelector('#proposal-summary');
+      expect(await page.innerText('h1')).to.contain(`Proposal #${voted}`);
+      expect(await page.innerText('#proposal-title')).to.equal('Adopt the explorer charter');
+      expect(await page.innerText('#proposal-summary')).to.equal(summary);
+      expect(await page.innerText('#proposal-content')).to.contain('A text proposal');
+      expect(await page.innerText('#proposal-tally tr[data-option="yes"]')).to.contain('10GEN');
+      expect(await page.getAttribute('#proposal-outcome [data-would-pass]', 'data-would-pass')).to.equal('yes');
+      expect(await page.innerText(`#proposal-deposits tr[data-depositor="${devAddress(3)}"]`)).to.contain('1,000GEN');
+      expect(await page.locator(`#proposal-votes tr[data-voter="${devAddress(3)}"]`).innerText()).to.contain('yes');
+      await shot('proposal');
+
+      // The expired one's page: its outcome and the reason.
+      await page.goto(`${node.url}/#/proposal/${underfunded}`);
+      await page.waitForSelector('#proposal-reason');
+      expect(await page.innerText('#proposal-reason')).to.equal(expired.reason);
+      expect(await page.getAttribute('#proposal-outcome [data-status]', 'data-status')).to.equal('expired');
+      expect(await page.innerText('#proposal-deposits')).to.contain('burned');
+      await page.goto(`${node.url}/#/proposal/${underfunded + 1000}`);
+      await page.waitForSelector('text=Proposal not found');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('loaded nothing from other origins and raised no errors', () => {

@@ -2,6 +2,7 @@
 import { account } from './account.js';
 import { block } from './block.js';
 import { assets, h, notice, tickAges } from './format.js';
+import { governance, proposal } from './governance.js';
 import { blocks, home } from './home.js';
 import { Live, call } from './rpc.js';
 import { tx } from './tx.js';
@@ -14,6 +15,8 @@ const routes = [
   [/^\/tx\/(0x[0-9a-fA-F]{64})$/, tx, null],
   [/^\/account\/([a-z0-9]+)$/, account, null],
   [/^\/validators$/, validators, 'validators'],
+  [/^\/governance(?:\/(\d+))?$/, governance, 'governance'],
+  [/^\/proposal\/(\d+)$/, proposal, 'governance'],
 ];
 
 const app = document.getElementById('app');
