@@ -172,9 +172,9 @@ export class CourtModule implements Module {
     ctx.state.setRaw(key, n === 0 ? null : rlpUint(BigInt(n)));
   }
 
-  /** GEN `address` has bonded to validators of the set. */
-  private bondedBy(state: StateReader, address: Uint8Array): bigint {
-    const vals = new Map(this.deps.staking.bonded(state).map((v) => [toKey(v.address), v]));
+  /** GEN `address` has bonded to validators of the set (`set`: staking's bonded validators, when the caller has read them). */
+  private bondedBy(state: StateReader, address: Uint8Array, set = this.deps.staking.bonded(state)): bigint {
+    const vals = new Map(set.map((v) => [toKey(v.address), v]));
     let sum = 0n;
     for (const d of this.deps.staking.delegationsOf(state, address)) {
       const v = vals.get(toKey(d.validator));
@@ -337,8 +337,9 @@ export class CourtModule implements Module {
   private vote(ctx: TxContext, a: VoteArgs): void {
     const rec = this.requireProposal(ctx.state, a.id);
     if (rec.status !== 'voting') throw new TxError(E.NotVoting, `proposal ${a.id} is ${rec.status === 'deposit' ? 'still collecting deposits' : rec.status}: it is not being voted on`);
-    const operates = this.deps.staking.bonded(ctx.state).some((v) => equalBytes(v.operator, ctx.sender));
-    if (!operates && this.bondedBy(ctx.state, ctx.sender) === 0n) throw new TxError(E.NoStake, `${fmt(ctx.sender)} has no GEN bonded to a validator of the set: only bonded stake votes`);
+    const set = this.deps.staking.bonded(ctx.state);
+    const operates = set.some((v) => equalBytes(v.operator, ctx.sender));
+    if (!operates && this.bondedBy(ctx.state, ctx.sender, set) === 0n) throw new TxError(E.NoStake, `${fmt(ctx.sender)} has no GEN bonded to a validator of the set: only bonded stake votes`);
     const key = Keys.vote(a.id, ctx.sender);
     if (!ctx.state.getRaw(key)) {
       const max = this.params.get(ctx.state).maxVoters;
