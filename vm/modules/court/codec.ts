@@ -1,4 +1,4 @@
-import { ADDRESS_LENGTH, asBigint, asBytes, asList, asSafeUint, asString, copyBytes, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpInput, type RlpItem } from '../../../chain/index.js';
+import { ADDRESS_LENGTH, BLS_PUBLIC_KEY_LENGTH, BLS_SIGNATURE_LENGTH, ED25519_PUBLIC_KEY_LENGTH, asBigint, asBytes, asList, asSafeUint, asString, copyBytes, decodeList, rlpDecode, rlpEncode, uintBytes, type RlpInput, type RlpItem } from '../../../chain/index.js';
 
 /** The court module's transaction kinds (the part after "court."). */
 export const CourtTx = {
@@ -26,7 +26,11 @@ export type ProposalContent =
   /** Each module's parameters: the named fields get the values; each module's whole resulting set must be valid. */
   | { kind: 'params'; changes: { module: string; values: [string, bigint][] }[] }
   /** Payments from the treasury. */
-  | { kind: 'spend'; payments: { to: Uint8Array; asset: string; amount: bigint }[] };
+  | { kind: 'spend'; payments: { to: Uint8Array; asset: string; amount: bigint }[] }
+  /** Admits an organisation's validator to a permissioned chain's roster (its keys, the BLS key's proof of possession, its operator account). */
+  | { kind: 'roster_add'; organisation: string; operator: Uint8Array; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }
+  /** Removes a validator from the roster: it leaves the set and its self-bond is unbonded. */
+  | { kind: 'roster_remove'; address: Uint8Array };
 export type ProposalKind = ProposalContent['kind'];
 
 export interface ProposeArgs {
@@ -60,6 +64,10 @@ export function encodeContent(c: ProposalContent): RlpInput {
       return ['params', c.changes.map((m) => [m.module, m.values.map(([k, v]) => [k, uintBytes(v)])])];
     case 'spend':
       return ['spend', c.payments.map((p) => [p.to, p.asset, uintBytes(p.amount)])];
+    case 'roster_add':
+      return ['roster_add', c.organisation, c.operator, c.publicKey, c.blsPublicKey, c.proofOfPossession];
+    case 'roster_remove':
+      return ['roster_remove', c.address];
   }
 }
 
@@ -90,8 +98,23 @@ export function decodeContent(item: RlpItem): ProposalContent {
       });
       return { kind, payments };
     }
+    case 'roster_add': {
+      const [, org, operator, pk, bls, pop] = decodeList(item, 6, 'roster_add content');
+      return {
+        kind,
+        organisation: asString(org, 'organisation', 64),
+        operator: copyBytes(asBytes(operator, 'operator', ADDRESS_LENGTH)),
+        publicKey: copyBytes(asBytes(pk, 'publicKey', ED25519_PUBLIC_KEY_LENGTH)),
+        blsPublicKey: copyBytes(asBytes(bls, 'blsPublicKey', BLS_PUBLIC_KEY_LENGTH)),
+        proofOfPossession: copyBytes(asBytes(pop, 'proofOfPossession', BLS_SIGNATURE_LENGTH)),
+      };
+    }
+    case 'roster_remove': {
+      const [, address] = decodeList(item, 2, 'roster_remove content');
+      return { kind, address: copyBytes(asBytes(address, 'address', ADDRESS_LENGTH)) };
+    }
     default:
-      throw new Error(`unknown proposal kind "${kind}" (kinds: text, params, spend)`);
+      throw new Error(`unknown proposal kind "${kind}" (kinds: text, params, spend, roster_add, roster_remove)`);
   }
 }
 

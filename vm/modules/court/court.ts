@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { asRlpUint, equalBytes, formatAddress, rlpUint, toKey, type Event } from '../../../chain/index.js';
+import { addressFromPublicKey, asRlpUint, equalBytes, formatAddress, rlpUint, toHex, toKey, type Event } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
 import type { OrderedReader, StateReader } from '../../state/overlay.js';
 import { isAsset, type BankKeeper } from '../bank/bank.js';
 import { ASSETS } from '../bank/genesis.js';
-import type { StakingKeeper } from '../staking/staking.js';
+import type { RosterChange, StakingKeeper } from '../staking/staking.js';
 import { CourtTx, MAX_CHANGES, MAX_PAYMENTS, VoteOption, decodeCourt, voteOptionName, type CourtArgs, type DepositArgs, type ProposalContent, type ProposeArgs, type VoteArgs, type VoteOptionName } from './codec.js';
 import { CourtErrorCode as E } from './errors.js';
 import { Keys, decodeProposal, encodeProposal, keyAddress, queueEntryId, type ProposalRecord } from './records.js';
@@ -211,7 +211,9 @@ export class CourtModule implements Module {
 
   addressesOf(_method: string, args: unknown): Uint8Array[] {
     const a = args as CourtArgs;
-    return a.method === 'propose' && a.args.content.kind === 'spend' ? a.args.content.payments.map((p) => p.to) : [];
+    if (a.method !== 'propose') return [];
+    const c = a.args.content;
+    return c.kind === 'spend' ? c.payments.map((p) => p.to) : c.kind === 'roster_add' ? [c.operator] : [];
   }
 
   deliverTx(ctx: TxContext, _method: string, args: unknown): void {
@@ -255,6 +257,7 @@ export class CourtModule implements Module {
         if (held < amount) return { code: E.TreasuryTooLow, message: `the treasury holds ${held} ${asset} (base units), the spend pays ${amount}` };
       }
     }
+    if (c.kind === 'roster_add' || c.kind === 'roster_remove') return this.deps.staking.rosterProblem(state, rosterChange(c));
     return undefined;
   }
 
@@ -460,6 +463,9 @@ export class CourtModule implements Module {
       case 'spend':
         for (const p of c.payments) this.deps.treasury.transfer(ctx, this.deps.treasury.account, p.to, p.asset as (typeof ASSETS)[number], p.amount);
         return;
+      case 'roster_add':
+      case 'roster_remove':
+        return this.deps.staking.changeRoster(ctx, rosterChange(c));
     }
   }
 
@@ -566,5 +572,14 @@ export function contentJson(c: ProposalContent): Record<string, unknown> {
       return { kind: 'params', changes: c.changes.map((m) => ({ module: m.module, values: Object.fromEntries(m.values.map(([k, v]) => [k, v.toString()])) })) };
     case 'spend':
       return { kind: 'spend', payments: c.payments.map((p) => ({ to: fmt(p.to), asset: p.asset, amount: p.amount.toString() })) };
+    case 'roster_add':
+      return { kind: 'roster_add', validator: fmt(addressFromPublicKey(c.publicKey)), organisation: c.organisation, operator: fmt(c.operator), publicKey: toHex(c.publicKey), blsPublicKey: toHex(c.blsPublicKey), proofOfPossession: toHex(c.proofOfPossession) };
+    case 'roster_remove':
+      return { kind: 'roster_remove', validator: fmt(c.address) };
   }
+}
+
+/** A roster proposal's content as the change staking makes. */
+function rosterChange(c: Extract<ProposalContent, { kind: 'roster_add' | 'roster_remove' }>): RosterChange {
+  return c.kind === 'roster_add' ? { kind: 'add', organisation: c.organisation, operator: c.operator, publicKey: c.publicKey, blsPublicKey: c.blsPublicKey, proofOfPossession: c.proofOfPossession } : { kind: 'remove', address: c.address };
 }

@@ -27,5 +27,13 @@ export const StakingErrorCode = {
   EvidenceTooOld: 'STAKING_EVIDENCE_TOO_OLD',
   EvidenceFromFuture: 'STAKING_EVIDENCE_FROM_FUTURE',
   EvidenceDone: 'STAKING_EVIDENCE_ALREADY_HANDLED',
+  /** A roster change on an open chain (its genesis is not permissioned). */
+  NotPermissioned: 'STAKING_NOT_PERMISSIONED',
+  /** A permissioned chain's validator (or one to remove) that is not on the roster. */
+  NotOnRoster: 'STAKING_NOT_ON_ROSTER',
+  AlreadyOnRoster: 'STAKING_ALREADY_ON_ROSTER',
+  /** The keys or operator differ from the roster's (or from the validator's, when it is re-admitted). */
+  RosterMismatch: 'STAKING_ROSTER_MISMATCH',
+  InvalidRosterEntry: 'STAKING_INVALID_ROSTER_ENTRY',
 } as const;
 export type StakingErrorCode = (typeof StakingErrorCode)[keyof typeof StakingErrorCode];

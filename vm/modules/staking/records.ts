@@ -25,7 +25,44 @@ export const Keys = {
   redelegations: (src: Uint8Array) => `${P}rd/${toKey(src)}`,
   redelegationQueue: (height: number) => `${P}rq/${toKey(u64be(height))}`,
   evidence: (v: Uint8Array, height: number) => `${P}ev/${toKey(v)}${toKey(u64be(height))}`,
+  /** Set once at genesis on a permissioned chain: only validators on the roster may bond. */
+  permissioned: `${P}permissioned`,
+  /** The roster of a permissioned chain: a validator's address → RosterEntry. */
+  rosterEntry: (v: Uint8Array) => `${P}roster/${toKey(v)}`,
+  roster: `${P}roster/`,
 } as const;
+
+/** The validator address in a `rosterEntry` key (its last 20 bytes). */
+export const rosterKeyAddress = (key: string): Uint8Array => Uint8Array.from(key.slice(-ADDRESS_LENGTH), (c) => c.charCodeAt(0));
+
+/** Longest organisation name on the roster. */
+export const MAX_ORGANISATION = 64;
+
+/**
+ * An organisation admitted to a permissioned chain's validator set: the consensus keys its node
+ * will sign with (the validator's address derives from the Ed25519 key) and the account that may
+ * bond them (create_validator's sender).
+ */
+export interface RosterEntry {
+  organisation: string;
+  operator: Uint8Array;
+  publicKey: Uint8Array;
+  blsPublicKey: Uint8Array;
+  /** The height it was added at (0: genesis). */
+  addedHeight: number;
+}
+
+export const encodeRosterEntry = (r: RosterEntry): Uint8Array => rlpEncode([r.organisation, r.operator, r.publicKey, r.blsPublicKey, r.addedHeight]);
+export function decodeRosterEntry(bytes: Uint8Array): RosterEntry {
+  const f = decodeList(rlpDecode(bytes, 'roster entry'), 5, 'roster entry');
+  return {
+    organisation: asString(f[0], 'organisation', MAX_ORGANISATION),
+    operator: asBytes(f[1], 'operator', ADDRESS_LENGTH),
+    publicKey: asBytes(f[2], 'publicKey', ED25519_PUBLIC_KEY_LENGTH),
+    blsPublicKey: asBytes(f[3], 'blsPublicKey', BLS_PUBLIC_KEY_LENGTH),
+    addedHeight: asSafeUint(f[4], 'addedHeight'),
+  };
+}
 
 /** Reward per share is kept scaled by this (integer arithmetic, rounded down: what is paid never exceeds what accrued). */
 export const REWARD_SCALE = 10n ** 24n;

@@ -45,6 +45,12 @@ import {
   SIGNING_CHUNK_BITS,
   type SlashKind,
   type ValidatorRecord,
+  type UnbondingEntry,
+  type RosterEntry,
+  MAX_ORGANISATION,
+  decodeRosterEntry,
+  encodeRosterEntry,
+  rosterKeyAddress,
 } from './records.js';
 
 const GEN = 'GEN';
@@ -96,7 +102,13 @@ export const STAKING_DEFAULTS: Record<ParamName, bigint> = {
 };
 
 const paramValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
-export const stakingGenesisSchema = z.object({ params: z.record(z.string(), paramValue).optional() }).strict();
+export const stakingGenesisSchema = z
+  .object({
+    params: z.record(z.string(), paramValue).optional(),
+    /** A permissioned chain: only validators on the roster (the genesis validators, then those governance adds) may bond. */
+    permissioned: z.boolean().optional(),
+  })
+  .strict();
 export type StakingGenesis = z.infer<typeof stakingGenesisSchema>;
 
 /** What the staking module is handed by the bank and the composition root. */
@@ -122,10 +134,21 @@ export interface StakingKeeper {
   bonded(state: StateReader): { address: Uint8Array; operator: Uint8Array; tokens: bigint; shares: bigint }[];
   /** A delegator's delegations (at most MAX_DELEGATIONS_PER_DELEGATOR): validator and shares. */
   delegationsOf(state: StateReader, delegator: Uint8Array): { validator: Uint8Array; shares: bigint }[];
+  /** Whether the chain is permissioned (only validators on the roster may bond). */
+  permissioned(state: StateReader): boolean;
+  /** Why a roster change cannot be made in `state` (a staking failure code and words), or undefined. */
+  rosterProblem(state: StateReader, change: RosterChange): { code: string; message: string } | undefined;
+  /** Makes a roster change (checked again: a TxError with the staking code if it cannot be made). */
+  changeRoster(ctx: ExecContext, change: RosterChange): void;
 }
 
+/** A change to a permissioned chain's roster, as governance makes it. */
+export type RosterChange =
+  | { kind: 'add'; organisation: string; operator: Uint8Array; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }
+  | { kind: 'remove'; address: Uint8Array };
+
 /** A validator's status, as queries and the explorer show it. */
-export type ValidatorStatus = 'active' | 'inactive' | 'jailed' | 'tombstoned' | 'unbonding' | 'pending';
+export type ValidatorStatus = 'active' | 'inactive' | 'jailed' | 'tombstoned' | 'unbonding' | 'pending' | 'removed';
 
 const ev = (type: string, attributes: [string, string][]): Event => ({ module: 'staking', type, attributes });
 const fmt = (a: Uint8Array) => formatAddress(a);
@@ -175,6 +198,11 @@ export class StakingModule implements Module {
     { name: 'validator', summary: 'One validator', params: [{ name: 'address', type: 'address', description: "the validator's address (of its consensus key)", required: true }] },
     { name: 'delegations', summary: "A delegator's delegations: validator, shares, GEN they are worth, rewards to withdraw", params: [{ name: 'address', type: 'address', description: 'the delegator', required: true }] },
     { name: 'unbondings', summary: "A delegator's GEN waiting for the unbonding period: validator, amount, completion height", params: [{ name: 'address', type: 'address', description: 'the delegator', required: true }] },
+    {
+      name: 'roster',
+      summary: "A permissioned chain's roster, in address order: each admitted validator's organisation, operator, keys and whether it is registered",
+      params: [{ name: 'after', type: 'address', description: 'list validators after this one (the previous page’s `next`)' }],
+    },
   ];
 
   constructor(private readonly deps: StakingDeps) {}
@@ -197,7 +225,69 @@ export class StakingModule implements Module {
         ),
       delegationsOf: (state, delegator) =>
         asModule(state, this.name, () => this.delegatedTo(state, delegator).map((validator) => ({ validator, shares: this.delegation(state, validator, delegator)?.shares ?? 0n }))),
+      permissioned: (state) => asModule(state, this.name, () => this.permissioned(state)),
+      rosterProblem: (state, change) => asModule(state, this.name, () => this.rosterProblem(state, change)),
+      changeRoster: (ctx, change) => asModule(ctx.state, this.name, () => this.changeRoster(ctx, change)),
     };
+  }
+
+  // ---- The roster (a permissioned chain) ----
+
+  /** Whether the chain's genesis made it permissioned (only validators on the roster may bond). */
+  permissioned(state: StateReader): boolean {
+    return state.getRaw(Keys.permissioned) !== undefined;
+  }
+
+  rosterEntry(state: StateReader, address: Uint8Array): RosterEntry | undefined {
+    const b = state.getRaw(Keys.rosterEntry(address));
+    return b && decodeRosterEntry(b);
+  }
+
+  /** Whether `address` may be in the set: any validator on an open chain, one on the roster on a permissioned one. */
+  private admitted(state: StateReader, address: Uint8Array): boolean {
+    return !this.permissioned(state) || state.getRaw(Keys.rosterEntry(address)) !== undefined;
+  }
+
+  private rosterProblem(state: StateReader, c: RosterChange): { code: string; message: string } | undefined {
+    if (!this.enabled(state) || !this.permissioned(state)) return { code: E.NotPermissioned, message: 'this chain is open (its genesis is not permissioned): it has no roster; any validator that bonds enough may validate' };
+    if (c.kind === 'remove') return this.rosterEntry(state, c.address) ? undefined : { code: E.NotOnRoster, message: `${fmt(c.address)} is not on the roster` };
+    const address = addressFromPublicKey(c.publicKey);
+    if (c.organisation.length === 0 || c.organisation.length > MAX_ORGANISATION) return { code: E.InvalidRosterEntry, message: `the organisation's name has 1 to ${MAX_ORGANISATION} characters` };
+    if (this.rosterEntry(state, address)) return { code: E.AlreadyOnRoster, message: `${fmt(address)} is already on the roster` };
+    if (!verifyBlsPossession(c.blsPublicKey, c.proofOfPossession)) return { code: E.BadPossession, message: 'the proof of possession is not a signature of the BLS key over itself' };
+    const holder = state.getRaw(Keys.bls(c.blsPublicKey));
+    if (holder && !equalBytes(holder, address)) return { code: E.BlsKeyInUse, message: `this BLS key is ${fmt(holder)}'s` };
+    const v = this.validator(state, address);
+    if (v && (!equalBytes(v.operator, c.operator) || !equalBytes(v.blsPublicKey, c.blsPublicKey))) {
+      return { code: E.RosterMismatch, message: `${fmt(address)} was a validator with operator ${fmt(v.operator)} and another BLS key or operator: re-admit it with the same ones` };
+    }
+    return undefined;
+  }
+
+  /**
+   * Adds an organisation's validator to the roster (it may then create_validator, or, if it was a
+   * validator before, rejoin the set), or removes one: it leaves the set at the next end-block (not
+   * held back by maxPowerChangePpm, as a jailed one) and its operator's self-bond is unbonded
+   * (paid out after unbondingBlocks); its delegators' stake stays until they move it.
+   */
+  private changeRoster(ctx: ExecContext, c: RosterChange): void {
+    const problem = this.rosterProblem(ctx.state, c);
+    if (problem) throw new TxError(problem.code, problem.message);
+    if (c.kind === 'add') {
+      const address = addressFromPublicKey(c.publicKey);
+      ctx.state.setRaw(Keys.rosterEntry(address), encodeRosterEntry({ organisation: c.organisation, operator: c.operator, publicKey: c.publicKey, blsPublicKey: c.blsPublicKey, addedHeight: ctx.block.height }));
+      ctx.emit(ev('roster_added', [['validator', fmt(address)], ['organisation', c.organisation], ['operator', fmt(c.operator)]]));
+      return;
+    }
+    const entry = this.rosterEntry(ctx.state, c.address)!;
+    ctx.state.setRaw(Keys.rosterEntry(c.address), null);
+    const v = this.validator(ctx.state, c.address);
+    let unbonded = 0n;
+    if (v) {
+      const self = this.delegation(ctx.state, c.address, v.operator);
+      if (self && self.shares > 0n) unbonded = this.startUnbonding(ctx, c.address, v, v.operator, this.tokensOf(v, this.settle(self, v).shares), this.unbondingsOf(ctx.state, c.address));
+    }
+    ctx.emit(ev('roster_removed', [['validator', fmt(c.address)], ['organisation', entry.organisation], ['selfBondUnbonded', unbonded.toString()]]));
   }
 
   /** Whether `address` is a validator that has yet to declare itself ready (what node/duties.ts watches for). */
@@ -267,6 +357,12 @@ export class StakingModule implements Module {
     }
     ctx.state.setRaw(Keys.candidates, encodeAddresses(set.validators.map((v) => v.address)));
     ctx.state.setRaw(Keys.last, encodePowers(powers));
+    if (stakingGenesisSchema.parse(config).permissioned) {
+      ctx.state.setRaw(Keys.permissioned, Uint8Array.of(1));
+      for (const [i, v] of set.validators.entries()) {
+        ctx.state.setRaw(Keys.rosterEntry(v.address), encodeRosterEntry({ organisation: `genesis-${i}`, operator: v.address, publicKey: v.publicKey, blsPublicKey: v.blsPublicKey, addedHeight: 0 }));
+      }
+    }
   }
 
   // ---- Records ----
@@ -430,6 +526,12 @@ export class StakingModule implements Module {
     const p = this.params.get(ctx.state);
     const address = addressFromPublicKey(a.publicKey);
     if (this.validator(ctx.state, address)) throw new TxError(E.ValidatorExists, `${fmt(address)} is already a validator`);
+    if (this.permissioned(ctx.state)) {
+      const r = this.rosterEntry(ctx.state, address);
+      if (!r) throw new TxError(E.NotOnRoster, `this chain is permissioned and ${fmt(address)} is not on its roster: a governance proposal (gov propose roster-add) must admit it first`);
+      if (!equalBytes(r.operator, ctx.sender)) throw new TxError(E.RosterMismatch, `the roster names ${fmt(r.operator)} as the operator of ${fmt(address)}: send create_validator from that account`);
+      if (!equalBytes(r.blsPublicKey, a.blsPublicKey)) throw new TxError(E.RosterMismatch, `the BLS key is not the one the roster holds for ${fmt(address)}`);
+    }
     if (ctx.state.getRaw(Keys.bls(a.blsPublicKey))) throw new TxError(E.BlsKeyInUse, 'this BLS key is already a validator’s');
     if (!verifyBlsPossession(a.blsPublicKey, a.proofOfPossession)) throw new TxError(E.BadPossession, 'the proof of possession is not a signature of the BLS key over itself');
     if (a.selfBond < p.minSelfBond) throw new TxError(E.SelfBondTooLow, `the self-bond ${a.selfBond} is below minSelfBond ${p.minSelfBond} (GEN base units)`);
@@ -510,6 +612,7 @@ export class StakingModule implements Module {
   private delegate(ctx: TxContext, a: DelegateArgs): void {
     const v = this.requireValidator(ctx.state, a.validator);
     if (v.tombstoned) throw new TxError(E.Tombstoned, `${fmt(a.validator)} is tombstoned (it double-signed): it takes no more delegations`);
+    if (!this.admitted(ctx.state, a.validator)) throw new TxError(E.NotOnRoster, `${fmt(a.validator)} was removed from the roster: it takes no more delegations`);
     this.bond(ctx, a.validator, v, ctx.sender, a.amount);
   }
 
@@ -534,22 +637,33 @@ export class StakingModule implements Module {
 
   private undelegate(ctx: TxContext, a: DelegateArgs): void {
     const v = this.requireValidator(ctx.state, a.validator);
-    const p = this.params.get(ctx.state);
     const list = this.unbondingsOf(ctx.state, a.validator);
     this.entriesFull(list.filter((e) => equalBytes(e.delegator, ctx.sender)).length, 'unbondings');
-    const tokens = this.unbondShares(ctx, a.validator, v, ctx.sender, a.amount);
+    this.startUnbonding(ctx, a.validator, v, ctx.sender, a.amount, list);
+  }
+
+  /**
+   * Unbonds `amount` GEN of `delegator`'s stake with validator `address` (its unbonding list
+   * `list`): the GEN moves to the unbonding account and is paid out after unbondingBlocks.
+   * Returns the GEN unbonded.
+   */
+  private startUnbonding(ctx: ExecContext, address: Uint8Array, v: ValidatorRecord, delegator: Uint8Array, amount: bigint, list: UnbondingEntry[]): bigint {
+    const p = this.params.get(ctx.state);
+    const tokens = this.unbondShares(ctx, address, v, delegator, amount);
     const completion = ctx.block.height + Number(p.unbondingBlocks);
     if (tokens > 0n) this.deps.bonded.transfer(ctx, this.deps.bonded.account, this.deps.unbonding.account, GEN, tokens);
-    list.push({ delegator: ctx.sender, amount: tokens, creation: ctx.block.height, completion });
-    ctx.state.setRaw(Keys.unbondings(a.validator), encodeUnbondings(list));
-    this.enqueue(ctx, Keys.unbondingQueue(completion), a.validator);
-    ctx.emit(ev('undelegated', [['validator', fmt(a.validator)], ['delegator', fmt(ctx.sender)], ['amount', tokens.toString()], ['completion', String(completion)]]));
+    list.push({ delegator, amount: tokens, creation: ctx.block.height, completion });
+    ctx.state.setRaw(Keys.unbondings(address), encodeUnbondings(list));
+    this.enqueue(ctx, Keys.unbondingQueue(completion), address);
+    ctx.emit(ev('undelegated', [['validator', fmt(address)], ['delegator', fmt(delegator)], ['amount', tokens.toString()], ['completion', String(completion)]]));
+    return tokens;
   }
 
   private redelegate(ctx: TxContext, a: RedelegateArgs): void {
     const src = this.requireValidator(ctx.state, a.src);
     const dst = this.requireValidator(ctx.state, a.dst);
     if (dst.tombstoned) throw new TxError(E.Tombstoned, `${fmt(a.dst)} is tombstoned (it double-signed): it takes no more delegations`);
+    if (!this.admitted(ctx.state, a.dst)) throw new TxError(E.NotOnRoster, `${fmt(a.dst)} was removed from the roster: it takes no more delegations`);
     const p = this.params.get(ctx.state);
     const list = this.redelegationsOf(ctx.state, a.src);
     this.entriesFull(list.filter((e) => equalBytes(e.delegator, ctx.sender)).length, 'redelegations');
@@ -832,7 +946,7 @@ export class StakingModule implements Module {
     const ranked: { address: Uint8Array; power: bigint; v: ValidatorRecord }[] = [];
     for (const address of this.candidates(state)) {
       const v = this.validator(state, address)!;
-      if (!v.ready || v.jailed || v.tombstoned) continue;
+      if (!v.ready || v.jailed || v.tombstoned || !this.admitted(state, address)) continue;
       const power = v.tokens / p.powerReduction;
       if (power === 0n || this.selfBond(state, address, v) < p.minSelfBond) continue;
       ranked.push({ address, power, v });
@@ -853,13 +967,13 @@ export class StakingModule implements Module {
     const next = new Map(last.map((x) => [toKey(x.address), x.power]));
     const changed = new Set<string>();
     const min = Number(p.minValidators);
-    // A jailed or tombstoned validator leaves at once; one that is no longer wanted steps down within the budget.
+    // A jailed, tombstoned or removed validator leaves at once; one that is no longer wanted steps down within the budget.
     const leaving: { address: Uint8Array; power: bigint; from: bigint }[] = [];
     for (const x of last) {
       const k = toKey(x.address);
       if (want.has(k)) continue;
       const v = this.validator(ctx.state, x.address);
-      if (v && !v.jailed && !v.tombstoned) {
+      if (v && !v.jailed && !v.tombstoned && this.admitted(ctx.state, x.address)) {
         leaving.push({ address: x.address, power: 0n, from: x.power });
         continue;
       }
@@ -917,6 +1031,7 @@ export class StakingModule implements Module {
 
   status(state: StateReader, address: Uint8Array, v: ValidatorRecord, inSet: boolean): ValidatorStatus {
     if (v.tombstoned) return 'tombstoned';
+    if (!this.admitted(state, address)) return inSet ? 'active' : 'removed';
     if (v.jailed) return 'jailed';
     if (inSet) return 'active';
     if (!v.ready) return 'pending';
@@ -970,7 +1085,7 @@ export class StakingModule implements Module {
     const powers = () => new Map(this.lastPowers(state).map((x) => [toKey(x.address), x.power]));
     switch (path) {
       case 'params':
-        return { enabled: this.enabled(state), ...this.params.toJson(this.params.get(state)) };
+        return { enabled: this.enabled(state), permissioned: this.permissioned(state), ...this.params.toJson(this.params.get(state)) };
       case 'pool': {
         let unbonding = 0n;
         for (const c of this.candidates(state)) for (const u of this.unbondingsOf(state, c)) unbonding += u.amount;
@@ -998,6 +1113,16 @@ export class StakingModule implements Module {
           const d = this.settle(this.delegation(state, va, address!)!, v);
           return { validator: fmt(va), shares: d.shares.toString(), tokens: this.tokensOf(v, d.shares).toString(), rewards: d.owed.toString(), ...(equalBytes(v.operator, address!) ? { commission: v.commissionOwed.toString() } : {}) };
         });
+      case 'roster': {
+        const after = (params as { after?: Uint8Array } | undefined)?.after;
+        const page = state.scan(Keys.roster, { limit: 100, ...(after ? { after: Keys.rosterEntry(after) } : {}) });
+        const roster = page.map(([k, b]) => {
+          const r = decodeRosterEntry(b);
+          const a = rosterKeyAddress(k);
+          return { address: fmt(a), organisation: r.organisation, operator: fmt(r.operator), publicKey: toHex(r.publicKey), blsPublicKey: toHex(r.blsPublicKey), addedHeight: r.addedHeight, registered: this.validator(state, a) !== undefined };
+        });
+        return { permissioned: this.permissioned(state), roster, next: page.length === 100 ? roster[roster.length - 1]!.address : null };
+      }
       case 'unbondings':
         return this.candidates(state).flatMap((va) =>
           this.unbondingsOf(state, va)

@@ -1,71 +1,10 @@
 import { expect } from 'chai';
-import { ReceiptStatus, moduleAddress, type Ed25519Key, type Transaction } from '../../../../../chain/index.js';
-import { CourtErrorCode as E, encodeCourt, type CourtArgs, type ProposalContent } from '../../../../../vm/modules/court/index.js';
+import { moduleAddress } from '../../../../../chain/index.js';
+import { CourtErrorCode as E, type ProposalContent } from '../../../../../vm/modules/court/index.js';
 import { getNonce } from '../../../../../vm/index.js';
 import { accountKey, addressOf, MIN_FEE, signedTx, transferTx, validatorKey } from '../../../fixtures.js';
-import { GEN_UNIT, StakingChain, addressFromKey, stakingGenesis } from '../staking/harness.js';
-
-const GOV = {
-  minDeposit: String(100n * GEN_UNIT),
-  minInitialDepositPpm: '100000',
-  depositPeriodBlocks: '5',
-  votingPeriodBlocks: '6',
-  emergencyVotingBlocks: '2',
-  minProposerStake: String(GEN_UNIT),
-};
-
-/** The staking test chain with governance on short periods, four validators funded with NEX for their fees, and two delegators. */
-class GovChain extends StakingChain {
-  constructor(params: Record<string, string> = {}) {
-    const doc = stakingGenesis({ accounts: 6 });
-    doc.modules.court = { params: { ...GOV, ...params } };
-    super(doc);
-    // Validators (their own operators at genesis) get NEX for fees; accounts 0 and 1 delegate 10 and 5 GEN to validator 0.
-    this.block([0, 1, 2, 3].map((i) => transferTx(accountKey(4), BigInt(i), validatorKey(i).address, 'NEX', 10_000_000n)));
-    this.ok(accountKey(0), { method: 'delegate', args: { validator: validatorKey(0).address, amount: 10n * GEN_UNIT } });
-    this.ok(accountKey(1), { method: 'delegate', args: { validator: validatorKey(0).address, amount: 5n * GEN_UNIT } });
-  }
-
-  govTx(key: Ed25519Key, a: CourtArgs): Transaction {
-    return signedTx(key, { nonce: getNonce(this.world, addressFromKey(key)), kind: `court.${a.method}`, payload: encodeCourt(a), fee: MIN_FEE });
-  }
-
-  gov(key: Ed25519Key, a: CourtArgs) {
-    return this.block([this.govTx(key, a)]).receipts[0]!;
-  }
-
-  govOk(key: Ed25519Key, a: CourtArgs) {
-    const r = this.gov(key, a);
-    expect(r.status, `${a.method}: ${r.errorCode} ${r.errorMessage}`).to.equal(ReceiptStatus.Success);
-    return r;
-  }
-
-  govFails(key: Ed25519Key, a: CourtArgs, code: string): string {
-    const r = this.gov(key, a);
-    expect(r.status, `${a.method} should fail with ${code}`).to.equal(ReceiptStatus.Failed);
-    expect(r.errorCode, r.errorMessage).to.equal(code);
-    return r.errorMessage;
-  }
-
-  propose(content: ProposalContent, o: { deposit?: bigint; emergency?: boolean; key?: Ed25519Key } = {}): number {
-    const r = this.govOk(o.key ?? accountKey(0), { method: 'propose', args: { title: `a ${content.kind} proposal`, summary: 'why', content, emergency: o.emergency ?? false, deposit: o.deposit ?? 100n * GEN_UNIT } });
-    return Number(Object.fromEntries(r.events.find((e) => e.type === 'proposal_submitted')!.attributes).id);
-  }
-
-  proposal(id: number): Record<string, unknown> {
-    return this.modules.court.query({ state: this.world, height: this.height }, 'proposal', { id }) as Record<string, unknown>;
-  }
-
-  /** Runs blocks until proposal `id` has ended. */
-  untilEnded(id: number): Record<string, unknown> {
-    for (let i = 0; i < 20 && ['deposit', 'voting'].includes(this.proposal(id).status as string); i++) this.block();
-    return this.proposal(id);
-  }
-
-  courtEvents(type: string): Record<string, string>[] {
-    return this.blockEvents.flat().filter((e) => e.module === 'court' && e.type === type).map((e) => Object.fromEntries(e.attributes));
-  }
-}
+import { GEN_UNIT } from '../staking/harness.js';
+import { GovChain } from './harness.js';
 
 const minFee = (c: GovChain) => c.modules.bank.minFee(c.world);
 
