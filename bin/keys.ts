@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { KEY_PASSWORD_ENV, NodeError, NodeErrorCode, encryptValidatorKey, homePaths, inspectValidatorKey, readKeyPassword } from '../node/index.js';
+import { formatAddress, toHex } from '../chain/index.js';
+import { KEY_PASSWORD_ENV, NodeError, NodeErrorCode, encryptValidatorKey, homePaths, inspectValidatorKey, readKeyPassword, readValidatorKey } from '../node/index.js';
 import { MIN_PASSWORD_LENGTH, TtyPrompter } from './cli/prompt.js';
 
 /**
@@ -25,7 +26,7 @@ export async function newKeyPassword(passwordFile: string | undefined): Promise<
   return password;
 }
 
-/** `metanode keys encrypt` and `metanode keys show`. */
+/** `metanode keys encrypt`, `metanode keys show` and `metanode keys identity`. */
 export function addKeyCommands(program: Command): void {
   const keys = program.command('keys').description("a node home's validator key: show it, encrypt it");
 
@@ -65,5 +66,17 @@ export function addKeyCommands(program: Command): void {
           `  file mode:   ${mode}${(info.mode & 0o077) !== 0 ? ` (open to other users: metanode start refuses it; run chmod 600 ${info.file})` : ''}`,
         ].join('\n'),
       );
+    });
+
+  keys
+    .command('identity')
+    .description(
+      "print the validator's public identity as JSON: address, Ed25519 and BLS public keys, and the BLS proof of possession (made with the secret key, so an encrypted key needs its password); hand it to a member who proposes your admission to a permissioned chain (metanode-cli gov propose roster-add --identity FILE)",
+    )
+    .requiredOption('--home <dir>', 'node home folder')
+    .option('--password-file <file>', `the validator key's password (else ${KEY_PASSWORD_ENV})`)
+    .action(async (o: { home: string; passwordFile?: string }) => {
+      const key = await readValidatorKey(homePaths(resolve(o.home)).validatorKey, { password: await readKeyPassword({ passwordFile: o.passwordFile, env: process.env }) });
+      console.log(JSON.stringify({ address: formatAddress(key.address), publicKey: toHex(key.ed25519.publicKey), blsPublicKey: toHex(key.bls.publicKey), proofOfPossession: toHex(key.bls.proofOfPossession()) }, null, 2));
     });
 }

@@ -17,6 +17,8 @@ export interface CliEnv {
   address(text: string): Promise<Uint8Array>;
   /** A node's validator key file (plaintext, or encrypted with --password-file), to what create-validator needs. */
   validatorKey(path: string): Promise<{ address: string; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }>;
+  /** A validator's public identity: an identity file (`metanode keys identity`) or its validator key file. */
+  validatorIdentity(path: string): Promise<{ address: string; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }>;
   /** A usage error (exit code 2) with `message`. */
   usage(message: string): Error;
   /** Prints a query's result: JSON with --json, else `human()`. */

@@ -5,15 +5,17 @@
  * that the mempool and every validator apply from the next block on; a treasury spend that pays
  * out; and a parameter change that was valid when proposed but would leave staking's set invalid
  * when it comes to execute (another proposal changed a related field first), which fails with
- * its reason on chain and changes nothing.
+ * its reason on chain and changes nothing. The chain is permissioned: a fifth node, outside the
+ * genesis set, cannot bond until a proposal puts its organisation on the roster (with the identity
+ * its operator printed with `metanode keys identity`); then it bonds and signs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { toHex } from '../../chain/index.js';
 import { expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
-import { devAddress, devKey, rawHex, signTransfer, getAccount, waitFor } from './harness.js';
+import { devAddress, devKey, rawHex, runMetanode, signTransfer, getAccount, waitFor, type BlockJson } from './harness.js';
 import { Testnet } from './testnet-harness.js';
 
 /** Short periods: 100 blocks of voting is ~20 s at this network's 200 ms empty-block interval, room for a dozen CLI calls. */
@@ -46,12 +48,13 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
   let recipientBefore = 0n;
 
   before(async () => {
-    net = await Testnet.create({ validators: 4, devAccounts: 3, consensus: { emptyBlockIntervalMs: 200 }, courtParams: GOV });
+    net = await Testnet.create({ validators: 5, genesisValidators: 4, permissioned: true, devAccounts: 3, consensus: { emptyBlockIntervalMs: 200 }, courtParams: GOV });
     await net.startAll();
     await net.waitForHeight(2);
     dir = await mkdtemp(join(tmpdir(), 'metanode-e2e-gov-'));
     env = { METANODE_RPC: `http://127.0.0.1:${net.nodes[0]!.rpcPort}`, METANODE_KEYSTORE: join(dir, 'keys'), METANODE_PASSWORD: 'e2e-password-1' };
     expectSuccess(await cli(['keys', 'import', 'alice'], toHex(devKey(0).secret) + '\n'));
+    expectSuccess(await cli(['keys', 'import', 'acme'], toHex(devKey(1).secret) + '\n'));
   });
 
   afterEach(function () {
@@ -130,5 +133,47 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
     const after = BigInt((await getAccount(rpc(), devAddress(2))).balances.NEX!);
     // The recipient also got 1 NEX from alice's transfer above.
     expect(after - recipientBefore).to.equal(spent + 1_000_000n);
+  });
+
+  it('a permissioned chain admits a fifth organisation by proposal: before, it cannot bond; after, it bonds and signs', async () => {
+    const joiner = net.nodes[4]!;
+    const identity = await runMetanode(['keys', 'identity', '--home', joiner.home]);
+    expect(identity.code, identity.stderr).to.equal(0);
+    const identityFile = join(dir, 'acme-identity.json');
+    await writeFile(identityFile, identity.stdout);
+    expect(JSON.parse(identity.stdout)).to.include({ address: joiner.address });
+    // The node's own key pays its ready transaction's fee.
+    expectSuccess(await cli(['transfer', '--asset', 'NEX', '1', joiner.address, '--key', 'alice', '--yes', '--wait']));
+    const create = ['stake', 'create-validator', '--validator-key', join(joiner.home, 'keys', 'validator.json'), '--self-bond', '2', '--moniker', 'acme', '--key', 'acme', '--yes', '--wait', '--json'];
+    const refused = await cli(create);
+    expect(refused.stdout + refused.stderr).to.include('STAKING_NOT_ON_ROSTER');
+
+    const id = submitted(await cli(['gov', 'propose', 'roster-add', '--identity', identityFile, '--organisation', 'Acme Compute', '--operator', 'acme', '--title', 'Admit Acme', '--deposit', '1000', '--key', 'alice', '--yes', '--wait', '--json']));
+    expectSuccess(await cli(['gov', 'vote', String(id), 'yes', '--key', 'alice', '--yes', '--wait']));
+    expect(await ended(id)).to.include({ status: 'passed', reason: '' });
+    const roster = await rpc().call<{ permissioned: boolean; roster: { address: string; organisation: string; registered: boolean }[] }>('module_query', ['staking', 'roster']);
+    expect(roster.permissioned).to.equal(true);
+    expect(roster.roster.find((r) => r.address === joiner.address)).to.deep.include({ organisation: 'Acme Compute', registered: false });
+
+    const created = await cli(create);
+    expectSuccess(created);
+    expect((JSON.parse(created.stdout) as { receipt: { status: string } }).receipt.status).to.equal('success');
+    const set = await waitFor('the fifth organisation in the set', async () => {
+      const s = await rpc().call<{ height: number; validators: { address: string }[] }>('chain_getValidators', ['latest']);
+      return s.validators.some((v) => v.address === joiner.address) ? s : undefined;
+    }, 60_000, 200);
+    // Alice unbonds her 1,000 GEN from validator 0 (her votes are done): the set's powers become 1, 1, 1, 1 and the joiner's 2, so no quorum forms without the joiner.
+    expectSuccess(await cli(['stake', 'undelegate', net.nodes[0]!.address, '1000', '--key', 'alice', '--yes', '--wait']));
+    let next = set.height;
+    const signed = await waitFor('a block the fifth validator signed', async () => {
+      const head = (await rpc().call<{ height: number }>('chain_getHead')).height;
+      for (; next <= head; next++) {
+        const [block, s] = await Promise.all([rpc().call<BlockJson>('chain_getBlockByHeight', [next]), rpc().call<{ validators: { address: string }[] }>('chain_getValidators', [next])]);
+        const i = s.validators.findIndex((v) => v.address === joiner.address);
+        if (i >= 0 && block.certificate!.signers.includes(i)) return next;
+      }
+      return undefined;
+    }, 60_000, 300);
+    expect(signed).to.be.at.least(set.height);
   });
 });

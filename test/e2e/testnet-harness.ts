@@ -352,6 +352,8 @@ export interface TestnetOptions {
   stakingParams?: Record<string, string>;
   /** Governance parameters over the defaults (e.g. short deposit and voting periods). */
   courtParams?: Record<string, string>;
+  /** A permissioned chain (genesis modules.staking.permissioned): only validators on the roster may bond. */
+  permissioned?: boolean;
 }
 
 interface HomeConfig {
@@ -392,10 +394,11 @@ export class Testnet {
       throw new Error(`metanode testnet failed (${r.code}): ${r.stderr}`);
     }
     const genesis = JSON.parse(await readFile(join(dir, 'node0', 'genesis.json'), 'utf8')) as GenesisDoc;
-    if (o.genesisValidators !== undefined || o.stakingParams || o.courtParams) {
+    if (o.genesisValidators !== undefined || o.stakingParams || o.courtParams || o.permissioned) {
       genesis.validators = genesis.validators.slice(0, o.genesisValidators ?? n);
-      const staking = genesis.modules.staking as { params: Record<string, string> };
+      const staking = genesis.modules.staking as { params: Record<string, string>; permissioned?: boolean };
       staking.params = { ...staking.params, ...o.stakingParams };
+      if (o.permissioned) staking.permissioned = true;
       const court = genesis.modules.court as { params: Record<string, string> };
       court.params = { ...court.params, ...o.courtParams };
       for (let i = 0; i < n; i++) await writeFile(join(dir, `node${i}`, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { formatAddress, parseAddress } from '../../../chain/index.js';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { addressFromPublicKey, formatAddress, fromHex, parseAddress } from '../../../chain/index.js';
 import { readKeyPassword, readValidatorKey } from '../../../node/keyfile.js';
 import type { CliCommand, CliEnv, ModuleCli } from '../../../vm/cli.js';
 import { moduleClis } from '../../../vm/modules/index.js';
@@ -12,8 +14,18 @@ import { DEFAULT_WAIT_S } from '../receipt.js';
 import { confirmSignSend, prepareSend } from '../send.js';
 import { parseTimeout } from './tx.js';
 
+const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `${bytes} bytes of 0x hex`);
+/** What `metanode keys identity` writes: a validator's public keys and BLS proof of possession. */
+const identitySchema = z.object({ address: z.string().optional(), publicKey: hex(32), blsPublicKey: hex(48), proofOfPossession: hex(96) });
+
 /** The CLI side of what a module's command may ask (vm/cli.ts CliEnv). */
 function envOf(ctx: Context): CliEnv {
+  const validatorKey = async (path: string) => {
+    const k = await readValidatorKey(path, { password: await readKeyPassword({ passwordFile: ctx.opts.passwordFile, env: process.env }) }).catch((e: Error) => {
+      throw new CliError(ExitCode.Usage, `cannot read the validator key ${path}: ${e.message}`);
+    });
+    return { address: formatAddress(k.address), publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, proofOfPossession: k.bls.proofOfPossession() };
+  };
   return {
     query: (module, path, params) => ctx.rpc.moduleQuery(module, path, params),
     sender: async () => (await ctx.keystore.info(await ctx.keyName())).address,
@@ -27,11 +39,23 @@ function envOf(ctx: Context): CliEnv {
       }
     },
     address: async (text) => parseAddress((await resolveAccount(ctx, text)).address),
-    validatorKey: async (path) => {
-      const k = await readValidatorKey(path, { password: await readKeyPassword({ passwordFile: ctx.opts.passwordFile, env: process.env }) }).catch((e: Error) => {
-        throw new CliError(ExitCode.Usage, `cannot read the validator key ${path}: ${e.message}`);
+    validatorKey,
+    validatorIdentity: async (path) => {
+      const text = await readFile(path, 'utf8').catch((e: Error) => {
+        throw new CliError(ExitCode.Usage, `cannot read ${path}: ${e.message}`);
       });
-      return { address: formatAddress(k.address), publicKey: k.ed25519.publicKey, blsPublicKey: k.bls.publicKey, proofOfPossession: k.bls.proofOfPossession() };
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        throw new CliError(ExitCode.Usage, `${path} is not JSON: give the file \`metanode keys identity\` wrote, or a validator key file`);
+      }
+      const id = identitySchema.safeParse(doc);
+      if (!id.success) return validatorKey(path);
+      const publicKey = fromHex(id.data.publicKey);
+      const address = formatAddress(addressFromPublicKey(publicKey));
+      if (id.data.address !== undefined && id.data.address !== address) throw new CliError(ExitCode.Usage, `${path} names address ${id.data.address} but its publicKey is ${address}'s`);
+      return { address, publicKey, blsPublicKey: fromHex(id.data.blsPublicKey), proofOfPossession: fromHex(id.data.proofOfPossession) };
     },
     usage: (message) => usage(message),
     print: (result, human) => ctx.out.result(result, human),

@@ -1,5 +1,5 @@
 /** metanode-cli gov …: the governance commands of the court module (vm/cli.ts describes the shape). */
-import { formatAddress } from '../../../chain/index.js';
+import { addressFromPublicKey, formatAddress } from '../../../chain/index.js';
 import type { CliEnv, CliTx, ModuleCli } from '../../cli.js';
 import { VOTE_OPTIONS, encodeCourt, type CourtArgs, type ProposalContent, type VoteOptionName } from './codec.js';
 
@@ -57,7 +57,7 @@ interface ProposalJson {
 }
 
 const line = (p: ProposalJson) =>
-  `#${p.id}  ${p.status.padEnd(8)} ${p.kind.padEnd(6)}${p.emergency ? ' emergency' : ''}  ${p.title}` +
+  `#${p.id}  ${p.status.padEnd(8)} ${p.kind.padEnd(13)}${p.emergency ? ' emergency' : ''}  ${p.title}` +
   (p.status === 'voting' ? `  (${p.blocksLeft} blocks left; participation ${p.participation}, yes ${p.yesShare}, veto ${p.vetoShare})` : p.status === 'deposit' ? `  (deposit ${p.totalDeposit} of ${p.minDeposit} GEN base units, ${p.blocksLeft} blocks left)` : p.reason ? `  (${p.reason})` : '');
 
 export const courtCli: ModuleCli = {
@@ -66,17 +66,25 @@ export const courtCli: ModuleCli = {
   commands: [
     {
       name: 'propose',
-      description: 'submit a proposal with a GEN deposit: text (a recorded decision), params (change module parameters) or spend (pay from the treasury)',
-      args: [{ name: 'kind', description: 'text, params or spend' }],
+      description:
+        'submit a proposal with a GEN deposit: text (a recorded decision), params (change module parameters), spend (pay from the treasury), roster-add or roster-remove (admit or remove a validator of a permissioned chain)',
+      args: [{ name: 'kind', description: 'text, params, spend, roster-add or roster-remove' }],
       options: [
         { flags: '--title <text>', description: 'a one-line title (at most 140 bytes)', required: true },
         { flags: '--summary <text>', description: 'what it is and why' },
         { flags: '--deposit <GEN>', description: 'GEN deposited with it, in GEN units (at least the minimum initial deposit)', required: true },
         { flags: '--set <changes>', description: 'params: module.parameter=integer, comma-separated (e.g. bank.minFee=2000)' },
         { flags: '--pay <payments>', description: 'spend: recipient:ASSET:amount, comma-separated (e.g. mn1…:NEX:10)' },
+        { flags: '--identity <file>', description: "roster-add: the validator's identity (what `metanode keys identity` prints) or its validator key file" },
+        { flags: '--organisation <name>', description: 'roster-add: the organisation that runs it (1 to 64 characters)' },
+        { flags: '--operator <address>', description: 'roster-add: the account that will bond it (stake create-validator); an address or a key name' },
+        { flags: '--validator <address>', description: 'roster-remove: the validator to remove' },
         { flags: '--emergency', description: 'a higher threshold and a shorter voting period' },
       ],
-      examples: ['gov propose params --set bank.minFee=2000 --title "Raise the minimum fee" --deposit 1000 --key alice --wait', 'gov propose spend --pay mn1…:NEX:100 --title "Pay the auditors" --deposit 1000 --wait'],
+      examples: ['gov propose params --set bank.minFee=2000 --title "Raise the minimum fee" --deposit 1000 --key alice --wait', 'gov propose spend --pay mn1…:NEX:100 --title "Pay the auditors" --deposit 1000 --wait',
+        'gov propose roster-add --identity acme-identity.json --organisation "Acme Compute" --operator mn1… --title "Admit Acme" --deposit 1000 --wait',
+        'gov propose roster-remove --validator mn1… --title "Remove a validator" --deposit 1000 --wait',
+      ],
       async tx([kind], o, env) {
         let content: ProposalContent;
         if (kind === 'text') content = { kind: 'text' };
@@ -86,7 +94,14 @@ export const courtCli: ModuleCli = {
         } else if (kind === 'spend') {
           if (!o.pay) throw env.usage('a spend proposal needs --pay recipient:ASSET:amount');
           content = await parsePay(o.pay, env);
-        } else throw env.usage(`the kind is text, params or spend, not "${kind ?? ''}"`);
+        } else if (kind === 'roster-add') {
+          if (!o.identity || !o.organisation || !o.operator) throw env.usage('a roster-add proposal needs --identity FILE, --organisation NAME and --operator ADDRESS');
+          const id = await env.validatorIdentity(o.identity);
+          content = { kind: 'roster_add', organisation: o.organisation, operator: await env.address(o.operator), publicKey: id.publicKey, blsPublicKey: id.blsPublicKey, proofOfPossession: id.proofOfPossession };
+        } else if (kind === 'roster-remove') {
+          if (!o.validator) throw env.usage('a roster-remove proposal needs --validator ADDRESS');
+          content = { kind: 'roster_remove', address: await env.address(o.validator) };
+        } else throw env.usage(`the kind is text, params, spend, roster-add or roster-remove, not "${kind ?? ''}"`);
         const deposit = await gen(env, o.deposit!, '--deposit');
         const emergency = o.emergency !== undefined;
         const rows: [string, string][] = [
@@ -96,6 +111,8 @@ export const courtCli: ModuleCli = {
         ];
         if (content.kind === 'params') for (const c of content.changes) rows.push([c.module, c.values.map(([k, v]) => `${k} = ${v}`).join(', ')]);
         if (content.kind === 'spend') for (const p of content.payments) rows.push(['pay', `${p.amount} ${p.asset} base units to ${formatAddress(p.to)}`]);
+        if (content.kind === 'roster_add') rows.push(['admit', `${formatAddress(addressFromPublicKey(content.publicKey))} of ${content.organisation}, bonded by ${formatAddress(content.operator)}`]);
+        if (content.kind === 'roster_remove') rows.push(['remove', formatAddress(content.address)]);
         return tx({ method: 'propose', args: { title: o.title!, summary: o.summary ?? '', content, emergency, deposit } }, 'Submit this proposal?', rows, { kind: content.kind, title: o.title, deposit: deposit.toString() });
       },
     },
