@@ -5,7 +5,8 @@ import { pino, type Logger } from 'pino';
 import { formatAddress } from '../chain/index.js';
 import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis } from '../genesis/index.js';
-import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, writeTestnet, type KeyPassword, type NodeOverrides } from '../node/index.js';
+import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, upgradeNeeded, writeTestnet, writeUpgradeInfo, type KeyPassword, type NodeOverrides } from '../node/index.js';
+import { UPGRADES } from '../vm/upgrades/index.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
 import { addKeyCommands, newKeyPassword } from './keys.js';
@@ -44,9 +45,10 @@ async function init(home: string, o: { chainId: string; moniker: string; devAcco
 /**
  * Exit codes of `metanode start` (docs/operations.md#exit-codes-of-metanode-start): 0 after a
  * clean stop, 1 when it cannot start (bad home, config, key…), 3 when it stopped because it could
- * not write to disk, 4 after an internal error (an uncaught exception or unhandled rejection: a bug).
+ * not write to disk, 4 after an internal error (an uncaught exception or unhandled rejection: a bug),
+ * 5 when it halted for a software upgrade this binary does not know (node/upgrade.ts).
  */
-const ExitCode = { Ok: 0, Error: 1, Storage: 3, Internal: 4, Interrupted: 130 } as const;
+const ExitCode = { Ok: 0, Error: 1, Storage: 3, Internal: 4, Upgrade: 5, Interrupted: 130 } as const;
 
 /** How long a stop may take before the process exits anyway. */
 const STOP_LIMIT_MS = 10_000;
@@ -120,7 +122,25 @@ async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassw
     process.send?.({ kind: 'signals-handled' });
   }
 
-  node = await MetanodeNode.create(home, log, overrides, { keyPassword });
+  node = await MetanodeNode.create(home, log, overrides, { keyPassword }, UPGRADES);
+  const created = node;
+  /** The chain reached a software upgrade this binary does not know: say so, write the plan, stop with code 5. */
+  const halted = () => {
+    const plan = created.upgradeNeeded();
+    if (!plan) return;
+    const line = upgradeNeeded(plan);
+    log.error({ name: plan.name, height: plan.height, info: plan.info, upgradeInfo: homePaths(home).upgradeInfo }, line);
+    console.error(`${line}: restart this node with a metanode release that carries "${plan.name}" (the plan is in ${homePaths(home).upgradeInfo})`);
+    writeUpgradeInfo(homePaths(home).upgradeInfo, plan).then(
+      () => stop('upgrade needed', ExitCode.Upgrade),
+      (e: unknown) => {
+        log.error({ err: e }, 'could not write upgrade-info.json');
+        stop('upgrade needed', ExitCode.Upgrade);
+      },
+    );
+  };
+  // A chain that halts while running, or one already halted when it opened (a restart with the same binary).
+  node.chain.on('halted', () => setImmediate(halted));
   if (pending) {
     stop(pending.why, pending.code);
     return finished;
@@ -142,6 +162,7 @@ async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassw
     throw e;
   }
   if (node.health.fatal) fatal(node.health.fatal);
+  else if (node.chain.halted) halted();
   return finished;
 }
 

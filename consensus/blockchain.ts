@@ -52,6 +52,14 @@ export interface BlockchainEvents {
   writeFailed: [WriteFailure];
   /** A block written after failed attempts. */
   writeRecovered: [{ height: number; attempts: number }];
+  /** The chain takes no block at `height` (BlockchainDeps.haltBefore said why): emitted once. */
+  halted: [ChainHalt];
+}
+
+/** Why the chain takes no more blocks: the next height, and the reason haltBefore gave. */
+export interface ChainHalt {
+  height: number;
+  reason: string;
 }
 
 export interface BlockchainOptions {
@@ -98,6 +106,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   /** The proposer priorities of the next height (head + 1), and of the head's (for a late question about it). */
   private priorities!: ProposerPriorities;
   private headPriorities: ProposerPriorities | undefined;
+  private haltBefore: ((state: StateReader, height: number) => string | undefined) | undefined;
+  private halt: ChainHalt | undefined;
 
   private constructor(
     readonly chainId: string,
@@ -118,7 +128,22 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
    * Opens the chain in `store`, writing genesis first if the store is empty. `blockLimits`: the
    * chain's on-chain block limits in a state (the consensus module's parameters); without it, none.
    */
-  static async open(genesis: GenesisDoc, deps: { store: ChainStore; sm: StateMachine; logger: Logger; blockLimits?: (state: StateReader) => BlockLimits }, opts: Partial<BlockchainOptions> = {}): Promise<Blockchain> {
+  static async open(
+    genesis: GenesisDoc,
+    deps: {
+      store: ChainStore;
+      sm: StateMachine;
+      logger: Logger;
+      blockLimits?: (state: StateReader) => BlockLimits;
+      /**
+       * Why the chain must take no block at `height` after the state `state` (a software upgrade
+       * this binary does not know is due), or undefined: asked at open and after each commit. Once
+       * it answers, build and validate refuse every block and 'halted' is emitted.
+       */
+      haltBefore?: (state: StateReader, height: number) => string | undefined;
+    },
+    opts: Partial<BlockchainOptions> = {},
+  ): Promise<Blockchain> {
     const { store, sm, logger } = deps;
     const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
     const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) }, genesis.modules);
@@ -131,6 +156,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
       const chain = new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
       chain.priorities = first;
+      chain.haltBefore = deps.haltBefore;
+      chain.checkHalt();
       return chain;
     }
     if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
@@ -152,7 +179,27 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const chain = new Blockchain(genesis.chainId, store, sm, world, headHeader, logger, opts, deps.blockLimits);
     chain.headCertificate = await store.certificate(head.height);
     chain.priorities = await chain.loadPriorities();
+    chain.haltBefore = deps.haltBefore;
+    chain.checkHalt();
     return chain;
+  }
+
+  /** Why the chain takes no more blocks (a software upgrade it does not know is due), or undefined. */
+  get halted(): ChainHalt | undefined {
+    return this.halt;
+  }
+
+  private checkHalt(): void {
+    if (this.halt || !this.haltBefore) return;
+    const height = this.height + 1;
+    const reason = this.haltBefore(this.world, height);
+    if (reason === undefined) return;
+    this.halt = { height, reason };
+    this.emit('halted', this.halt);
+  }
+
+  private refuseIfHalted(): void {
+    if (this.halt) throw new ConsensusError(ConsensusErrorCode.Halted, `the chain is halted before height ${this.halt.height}: ${this.halt.reason}`, { height: this.halt.height });
   }
 
   /** The stored priorities of head + 1; when missing or unreadable, computed again from height 1 (O(height × validators)). */
@@ -264,6 +311,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
 
   /** Builds the next block from candidate transactions; invalid candidates are left out. */
   build(proposer: Uint8Array, candidates: readonly Transaction[], now: number, isVerified?: (tx: Transaction) => boolean): { executed: ExecutedBlock; build: BuildResult } {
+    this.refuseIfHalted();
     const parent = this.headHeader;
     const height = parent.height + 1;
     const timestamp = Math.max(now, parent.timestamp + 1);
@@ -294,6 +342,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
    * the timestamp: a proposer cannot push the chain's clock into the future.
    */
   validate(block: Block, isVerified?: (tx: Transaction) => boolean, now?: number): ExecutedBlock {
+    this.refuseIfHalted();
     const h = block.header;
     const parent = this.headHeader;
     const bad = (why: string): never => {
@@ -365,6 +414,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     this.headCertificate = certificate;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
     this.emit('committed', { block, receipts: result.receipts, blockEvents: result.blockEvents });
+    this.checkHalt();
   }
 
   /** Writes a block, retrying a failed write with backoff (BlockchainOptions.writeRetries). */

@@ -5,6 +5,8 @@ export const ConsensusErrorCode = {
   WrongChain: 'CONSENSUS_WRONG_CHAIN',
   StateMismatch: 'CONSENSUS_STATE_MISMATCH',
   NotValidator: 'CONSENSUS_NOT_VALIDATOR',
+  /** The chain takes no more blocks: a software upgrade this binary does not know is due. */
+  Halted: 'CONSENSUS_HALTED',
 } as const;
 export type ConsensusErrorCode = (typeof ConsensusErrorCode)[keyof typeof ConsensusErrorCode];
 

@@ -13,6 +13,8 @@ export const NodeErrorCode = {
   State: 'NODE_BAD_STATE',
   /** A block or sign-log record could not be written (a full disk, an I/O error): the node stops. */
   StorageFailed: 'NODE_STORAGE_FAILED',
+  /** This binary carries a software upgrade whose height the chain has not reached: run the previous binary until it halts there. */
+  UpgradeTooEarly: 'NODE_UPGRADE_TOO_EARLY',
 } as const;
 export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
 

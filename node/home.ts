@@ -15,6 +15,8 @@ export function homePaths(home: string) {
     validatorKey: join(home, 'keys', 'validator.json'),
     p2pKey: join(home, 'keys', 'p2p.key'),
     data: join(home, 'data'),
+    /** Written when the node halts for a software upgrade it does not know: the plan (name, height, info). */
+    upgradeInfo: join(home, 'upgrade-info.json'),
     /** What this validator signed (consensus/ibft/signlog.ts FileSignLog). */
     signLog: join(home, 'signlog'),
     /** Transactions this node acknowledged and not yet seen committed (consensus/mempool/journal.ts). */

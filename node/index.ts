@@ -8,3 +8,4 @@ export * from './testnet.js';
 export * from './runtime.js';
 export * from './metrics-server.js';
 export * from './health.js';
+export * from './upgrade.js';

@@ -7,7 +7,10 @@ import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPe
 import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
 import { StateMachine, type ModuleFault } from '../vm/index.js';
-import { createModules } from '../vm/modules/index.js';
+import { createModules, type CourtModule } from '../vm/modules/index.js';
+import type { UpgradePlan } from '../vm/modules/court/records.js';
+import type { UpgradeHandler } from '../vm/upgrades/index.js';
+import { refuseEarlyUpgrade, upgradeGate } from './upgrade.js';
 import type { NodeConfig } from './config.js';
 import { ValidatorDuties } from './duties.js';
 import { NodeError, NodeErrorCode } from './errors.js';
@@ -56,15 +59,25 @@ export class MetanodeNode {
     private readonly signLog: FileSignLog | undefined,
     private readonly verifier: VerifierPool,
     private readonly logger: Logger,
+    private readonly court: CourtModule,
   ) {}
 
+  /**
+   * The software upgrade the node halted for (chain.halted; its 'halted' event says when), or
+   * undefined: bin/metanode.ts writes it to upgrade-info.json and exits with code 5.
+   */
+  upgradeNeeded(): UpgradePlan | undefined {
+    return this.chain.halted ? this.court.plan(this.chain.state) : undefined;
+  }
+
   /** `secrets.keyPassword`: the password of an encrypted validator key (node/keyfile.ts). */
-  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}, secrets: { keyPassword?: KeyPassword } = {}): Promise<MetanodeNode> {
+  /** `upgrades`: the software upgrades this binary knows (default: vm/upgrades UPGRADES). */
+  static async create(home: string, logger: Logger, overrides: NodeOverrides = {}, secrets: { keyPassword?: KeyPassword } = {}, upgrades?: ReadonlyMap<string, UpgradeHandler>): Promise<MetanodeNode> {
     const p = homePaths(home);
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
     const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
-    const { registry, bank, consensus: consensusParams, staking } = createModules();
+    const { registry, bank, consensus: consensusParams, staking, court } = createModules(upgrades ? { upgrades } : {});
     const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const vmLog = logger.child({ module: 'vm' });
     const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
@@ -85,7 +98,7 @@ export class MetanodeNode {
     // What is open so far, closed in reverse if anything after it fails (closing the store closes the database).
     const opened: (() => Promise<unknown>)[] = [() => kv.close()];
     try {
-      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, genesis, sm, kv, hadDatabase, logger, overrides, opened });
+      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, court, genesis, sm, kv, hadDatabase, logger, overrides, opened });
     } catch (e) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw e;
@@ -102,6 +115,7 @@ export class MetanodeNode {
     consensusParams: ReturnType<typeof createModules>['consensus'];
     staking: ReturnType<typeof createModules>['staking'];
     bank: ReturnType<typeof createModules>['bank'];
+    court: CourtModule;
     genesis: GenesisDoc;
     sm: StateMachine;
     kv: LevelKV;
@@ -110,7 +124,7 @@ export class MetanodeNode {
     overrides: NodeOverrides;
     opened: (() => Promise<unknown>)[];
   }): Promise<MetanodeNode> {
-    const { home, p, config, key, registry, bank, consensusParams, staking, genesis, sm, kv, logger, overrides, opened } = c;
+    const { home, p, config, key, registry, bank, consensusParams, staking, court, genesis, sm, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
     if (c.hadDatabase && !(await store.chainInfo())) {
       throw new StorageError(
@@ -118,7 +132,8 @@ export class MetanodeNode {
         `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
       );
     }
-    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s) }, config.storage ?? {});
+    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s), haltBefore: upgradeGate(court) }, config.storage ?? {});
+    refuseEarlyUpgrade(court, chain);
     const valset = chain.validatorSet(chain.height + 1);
     const i = valset.indexOf(key.address);
     if (i >= 0 && !equalBytes(valset.validators[i]!.blsPublicKey, key.bls.publicKey)) {
@@ -233,7 +248,7 @@ export class MetanodeNode {
       audit,
     });
     const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, duties, metricsServer, audit, health, store, signLog, verifier, logger);
+    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, duties, metricsServer, audit, health, store, signLog, verifier, logger, court);
   }
 
   async start(): Promise<void> {

@@ -120,6 +120,8 @@ export class IbftCore {
   }
 
   async handle(ev: IbftEvent): Promise<void> {
+    // A halted chain (a software upgrade this binary does not know is due) takes no block: sign nothing.
+    if (this.deps.chain.halted) return;
     switch (ev.kind) {
       case 'timer':
         if (ev.height !== this.height) return;
@@ -210,6 +212,7 @@ export class IbftCore {
       }
     }
     if (resumeRound > 0) this.deps.logger.info({ height: this.height, round: resumeRound }, 'resuming consensus from the sign log');
+    if (chain.halted) return;
     this.enterRound(resumeRound);
     // Re-send what we signed at this height (peers may have missed it while we were down) and
     // count it again ourselves; the sign log makes every later signature at this height agree with it.

@@ -7,9 +7,12 @@
  * when it comes to execute (another proposal changed a related field first), which fails with
  * its reason on chain and changes nothing. The chain is permissioned: a fifth node, outside the
  * genesis set, cannot bond until a proposal puts its organisation on the roster (with the identity
- * its operator printed with `metanode keys identity`); then it bonds and signs.
+ * its operator printed with `metanode keys identity`); then it bonds and signs. Last, an upgrade
+ * plan halts all five nodes before its height with `UPGRADE "v2" NEEDED at height H` and exit code
+ * 5, and they run on past it when restarted as a release that knows v2 (fixtures/upgrade-v2.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -17,6 +20,8 @@ import { toHex } from '../../chain/index.js';
 import { expectSuccess, runCli, type CliResult } from '../unit/cli/helpers.js';
 import { devAddress, devKey, rawHex, runMetanode, signTransfer, getAccount, waitFor, type BlockJson } from './harness.js';
 import { Testnet } from './testnet-harness.js';
+
+const UPGRADE_V2 = fileURLToPath(new URL('./fixtures/upgrade-v2.js', import.meta.url));
 
 /** Short periods: 100 blocks of voting is ~20 s at this network's 200 ms empty-block interval, room for a dozen CLI calls. */
 const GOV = { depositPeriodBlocks: '50', votingPeriodBlocks: '100', emergencyVotingBlocks: '20', minDeposit: '1000000000' };
@@ -129,7 +134,8 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
   });
 
   it('a treasury spend pays its recipient', async () => {
-    expect((await ended(ids.spend!)).status).to.equal('passed');
+    const p = await ended(ids.spend!);
+    expect(p.status, `the spend ended ${p.status}: ${p.reason} (tally ${JSON.stringify(p.tally)})`).to.equal('passed');
     const after = BigInt((await getAccount(rpc(), devAddress(2))).balances.NEX!);
     // The recipient also got 1 NEX from alice's transfer above.
     expect(after - recipientBefore).to.equal(spent + 1_000_000n);
@@ -175,5 +181,38 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
       return undefined;
     }, 60_000, 300);
     expect(signed).to.be.at.least(set.height);
+  });
+
+  it('an upgrade plan halts every node before its height with the message and exit code 5; restarted as a release that knows it, they run on past it', async () => {
+    // Alice bonds again (her first 1,000 GEN are unbonding) and carries an emergency vote alone.
+    expectSuccess(await cli(['stake', 'delegate', net.nodes[1]!.address, '1000', '--key', 'alice', '--yes', '--wait']));
+    const head = (await rpc().call<{ height: number }>('chain_getHead')).height;
+    const height = head + 60;
+    const id = submitted(await cli(['gov', 'propose', 'upgrade', '--name', 'v2', '--height', String(height), '--info', 'metanode v2 (test fixture)', '--emergency', '--title', 'Upgrade to v2', '--deposit', '1000', '--key', 'alice', '--yes', '--wait', '--json']));
+    const exits = net.nodes.map((n) => n.expectExit());
+    expectSuccess(await cli(['gov', 'vote', String(id), 'yes', '--key', 'alice', '--yes', '--wait']));
+    expect(await ended(id)).to.include({ status: 'passed' });
+    const planned = await cli(['gov', 'plan']);
+    expectSuccess(planned);
+    expect(planned.stdout).to.include(`plan: "v2" at height ${height} (metanode v2 (test fixture))`);
+    // Every node stops by itself before the plan's height.
+    const codes = await Promise.race([Promise.all(exits), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the nodes did not halt')), 90_000))]);
+    expect(codes).to.deep.equal([5, 5, 5, 5, 5]);
+    for (const n of net.nodes) {
+      const log = await readFile(n.logFile, 'utf8');
+      // The log line (JSON, its quotes escaped) and the line on stderr.
+      expect(log).to.include(`"msg":${JSON.stringify(`UPGRADE "v2" NEEDED at height ${height}`)}`);
+      expect(log).to.include(`UPGRADE "v2" NEEDED at height ${height}: restart this node with a metanode release that carries "v2"`);
+      expect(JSON.parse(await readFile(join(n.home, 'upgrade-info.json'), 'utf8'))).to.deep.equal({ name: 'v2', height, info: 'metanode v2 (test fixture)' });
+      // No node committed the plan's height.
+      expect(log).to.not.match(new RegExp(`"height":${height},[^\n]*"committed block"`));
+    }
+    // Restarted as the release that carries v2, they run the upgrade at its height and go on.
+    for (const n of net.nodes) n.launch = { env: { NODE_OPTIONS: `--import ${UPGRADE_V2}` } };
+    await Promise.all(net.nodes.map((n) => n.start()));
+    await net.waitForHeight(height + 3, net.running, 60_000);
+    const events = await rpc().call<{ events: { module: string; type: string }[] }>('chain_getBlockEvents', [height]);
+    expect(events.events.filter((e) => e.module === 'court').map((e) => e.type)).to.include.members(['v2_migrated', 'upgrade_applied']);
+    expect(await rpc().call('module_query', ['court', 'plan'])).to.deep.equal({ plan: null, done: [{ name: 'v2', height }] });
   });
 });

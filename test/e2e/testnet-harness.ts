@@ -108,6 +108,19 @@ export class ValidatorNode {
   private ending = false;
   /** How many times the process was started. */
   starts = 0;
+  /** The exit code of the last process that exited (null: killed by a signal). */
+  private exitCode: number | null | undefined;
+
+  /**
+   * The running process will exit by itself (a node halting for a software upgrade): its exit
+   * is not recorded as a crash. Resolves with its exit code once it has exited.
+   */
+  async expectExit(): Promise<number | null> {
+    if (!this.proc) throw new Error(`${this.name} is not running`);
+    this.ending = true;
+    await this.exited;
+    return this.exitCode ?? null;
+  }
   /** Port of its metrics listener (from its config.json; 0 when it has none). */
   metricsPort = 0;
 
@@ -172,6 +185,7 @@ export class ValidatorNode {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         if (this.proc === child) this.proc = undefined;
+        this.exitCode = code;
         if (!this.ending) this.crashes.push({ node: this.index, code, signal, at: Date.now() });
         resolve();
       });

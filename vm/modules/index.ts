@@ -8,6 +8,7 @@ import { courtCli } from './court/cli.js';
 import { CourtModule } from './court/index.js';
 import { stakingCli } from './staking/cli.js';
 import { StakingModule } from './staking/index.js';
+import { UPGRADES, type UpgradeHandler } from '../upgrades/index.js';
 
 /** The module accounts the composition hands out (besides each module's own). */
 export const FEE_COLLECTOR = 'fee_collector';
@@ -18,7 +19,8 @@ export const TREASURY = 'treasury';
  * handed. Fees go to the fee collector when the chain has staking (it shares them out), else to
  * the proposer.
  */
-export function createModules(): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
+/** `upgrades`: the software upgrades this binary knows (default: vm/upgrades UPGRADES). */
+export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler> } = {}): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
   const feeCollector = moduleAddress(FEE_COLLECTOR);
   let staking: StakingModule | undefined = undefined;
   const bank = new BankModule({ feeRecipient: (block, state) => (staking!.enabled(state) ? feeCollector : block.proposer) });
@@ -29,7 +31,7 @@ export function createModules(): { registry: ModuleRegistry; bank: BankModule; c
   const treasury = bank.keeper(TREASURY);
   staking = new StakingModule({ bonded, unbonding, treasury: treasury.account, feeCollector });
   // Governance: its account holds deposits (and is the authority over every module's parameters).
-  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[] });
+  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES });
   return { registry: new ModuleRegistry([bank, consensus, staking, court]), bank, consensus, staking, court };
 }
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */

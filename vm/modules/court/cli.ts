@@ -67,8 +67,8 @@ export const courtCli: ModuleCli = {
     {
       name: 'propose',
       description:
-        'submit a proposal with a GEN deposit: text (a recorded decision), params (change module parameters), spend (pay from the treasury), roster-add or roster-remove (admit or remove a validator of a permissioned chain)',
-      args: [{ name: 'kind', description: 'text, params, spend, roster-add or roster-remove' }],
+        'submit a proposal with a GEN deposit: text (a recorded decision), params (change module parameters), spend (pay from the treasury), roster-add or roster-remove (admit or remove a validator of a permissioned chain), upgrade or cancel-upgrade (a software upgrade plan)',
+      args: [{ name: 'kind', description: 'text, params, spend, roster-add, roster-remove, upgrade or cancel-upgrade' }],
       options: [
         { flags: '--title <text>', description: 'a one-line title (at most 140 bytes)', required: true },
         { flags: '--summary <text>', description: 'what it is and why' },
@@ -79,11 +79,15 @@ export const courtCli: ModuleCli = {
         { flags: '--organisation <name>', description: 'roster-add: the organisation that runs it (1 to 64 characters)' },
         { flags: '--operator <address>', description: 'roster-add: the account that will bond it (stake create-validator); an address or a key name' },
         { flags: '--validator <address>', description: 'roster-remove: the validator to remove' },
+        { flags: '--name <name>', description: 'upgrade: the name of the upgrade, as the release that carries it knows it (e.g. v2)' },
+        { flags: '--height <height>', description: 'upgrade: the height every node halts before unless its binary knows the upgrade' },
+        { flags: '--info <text>', description: 'upgrade: where to get the release, its checksum… (written to upgrade-info.json)' },
         { flags: '--emergency', description: 'a higher threshold and a shorter voting period' },
       ],
       examples: ['gov propose params --set bank.minFee=2000 --title "Raise the minimum fee" --deposit 1000 --key alice --wait', 'gov propose spend --pay mn1…:NEX:100 --title "Pay the auditors" --deposit 1000 --wait',
         'gov propose roster-add --identity acme-identity.json --organisation "Acme Compute" --operator mn1… --title "Admit Acme" --deposit 1000 --wait',
         'gov propose roster-remove --validator mn1… --title "Remove a validator" --deposit 1000 --wait',
+        'gov propose upgrade --name v2 --height 500000 --info "metanode 2.0.0, sha256 …" --title "Upgrade to v2" --deposit 1000 --wait',
       ],
       async tx([kind], o, env) {
         let content: ProposalContent;
@@ -101,7 +105,12 @@ export const courtCli: ModuleCli = {
         } else if (kind === 'roster-remove') {
           if (!o.validator) throw env.usage('a roster-remove proposal needs --validator ADDRESS');
           content = { kind: 'roster_remove', address: await env.address(o.validator) };
-        } else throw env.usage(`the kind is text, params, spend, roster-add or roster-remove, not "${kind ?? ''}"`);
+        } else if (kind === 'upgrade') {
+          if (!o.name || !o.height) throw env.usage('an upgrade proposal needs --name NAME and --height HEIGHT');
+          if (!/^[1-9][0-9]{0,15}$/.test(o.height)) throw env.usage(`--height must be a positive integer, not "${o.height}"`);
+          content = { kind: 'upgrade', name: o.name, height: Number(o.height), info: o.info ?? '' };
+        } else if (kind === 'cancel-upgrade') content = { kind: 'cancel_upgrade' };
+        else throw env.usage(`the kind is text, params, spend, roster-add, roster-remove, upgrade or cancel-upgrade, not "${kind ?? ''}"`);
         const deposit = await gen(env, o.deposit!, '--deposit');
         const emergency = o.emergency !== undefined;
         const rows: [string, string][] = [
@@ -113,6 +122,7 @@ export const courtCli: ModuleCli = {
         if (content.kind === 'spend') for (const p of content.payments) rows.push(['pay', `${p.amount} ${p.asset} base units to ${formatAddress(p.to)}`]);
         if (content.kind === 'roster_add') rows.push(['admit', `${formatAddress(addressFromPublicKey(content.publicKey))} of ${content.organisation}, bonded by ${formatAddress(content.operator)}`]);
         if (content.kind === 'roster_remove') rows.push(['remove', formatAddress(content.address)]);
+        if (content.kind === 'upgrade') rows.push(['upgrade', `"${content.name}" at height ${content.height}${content.info ? ` (${content.info})` : ''}`]);
         return tx({ method: 'propose', args: { title: o.title!, summary: o.summary ?? '', content, emergency, deposit } }, 'Submit this proposal?', rows, { kind: content.kind, title: o.title, deposit: deposit.toString() });
       },
     },
@@ -180,6 +190,17 @@ export const courtCli: ModuleCli = {
       async read(_a, _o, env) {
         const p = (await env.query('court', 'params')) as Record<string, string>;
         env.print(p, () => Object.entries(p).map(([k, v]) => `${k.padEnd(24)} ${v}`).join('\n'));
+      },
+    },
+    {
+      name: 'plan',
+      description: 'the software upgrade plan (every node halts before its height unless its binary knows it) and the upgrades that ran',
+      args: [],
+      async read(_a, _o, env) {
+        const r = (await env.query('court', 'plan')) as { plan: { name: string; height: number; info: string } | null; done: { name: string; height: number }[] };
+        env.print(r, () =>
+          [r.plan ? `plan: "${r.plan.name}" at height ${r.plan.height}${r.plan.info ? ` (${r.plan.info})` : ''}` : 'no upgrade plan', ...r.done.map((d) => `ran: "${d.name}" at height ${d.height}`)].join('\n'),
+        );
       },
     },
   ],

@@ -19,6 +19,10 @@ export const MAX_TITLE = 140;
 export const MAX_SUMMARY = 4000;
 export const MAX_CHANGES = 32;
 export const MAX_PAYMENTS = 32;
+/** An upgrade plan's name: what the binary that carries it knows it by (a letter or digit, then letters, digits, '.', '_', '-'). */
+export const UPGRADE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Longest upgrade info (where to get the binary, its checksum…). */
+export const MAX_UPGRADE_INFO = 2000;
 
 /** What a proposal does when it passes. */
 export type ProposalContent =
@@ -30,7 +34,11 @@ export type ProposalContent =
   /** Admits an organisation's validator to a permissioned chain's roster (its keys, the BLS key's proof of possession, its operator account). */
   | { kind: 'roster_add'; organisation: string; operator: Uint8Array; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }
   /** Removes a validator from the roster: it leaves the set and its self-bond is unbonded. */
-  | { kind: 'roster_remove'; address: Uint8Array };
+  | { kind: 'roster_remove'; address: Uint8Array }
+  /** A software upgrade plan (replacing any before it): nodes halt before `height` unless their binary knows `name`. */
+  | { kind: 'upgrade'; name: string; height: number; info: string }
+  /** Cancels the upgrade plan. */
+  | { kind: 'cancel_upgrade' };
 export type ProposalKind = ProposalContent['kind'];
 
 export interface ProposeArgs {
@@ -68,6 +76,10 @@ export function encodeContent(c: ProposalContent): RlpInput {
       return ['roster_add', c.organisation, c.operator, c.publicKey, c.blsPublicKey, c.proofOfPossession];
     case 'roster_remove':
       return ['roster_remove', c.address];
+    case 'upgrade':
+      return ['upgrade', c.name, c.height, c.info];
+    case 'cancel_upgrade':
+      return ['cancel_upgrade'];
   }
 }
 
@@ -113,8 +125,15 @@ export function decodeContent(item: RlpItem): ProposalContent {
       const [, address] = decodeList(item, 2, 'roster_remove content');
       return { kind, address: copyBytes(asBytes(address, 'address', ADDRESS_LENGTH)) };
     }
+    case 'upgrade': {
+      const [, name, height, info] = decodeList(item, 4, 'upgrade content');
+      return { kind, name: asString(name, 'upgrade name', 64), height: asSafeUint(height, 'upgrade height'), info: asString(info, 'upgrade info', MAX_UPGRADE_INFO) };
+    }
+    case 'cancel_upgrade':
+      decodeList(item, 1, 'cancel_upgrade content');
+      return { kind };
     default:
-      throw new Error(`unknown proposal kind "${kind}" (kinds: text, params, spend, roster_add, roster_remove)`);
+      throw new Error(`unknown proposal kind "${kind}" (kinds: text, params, spend, roster_add, roster_remove, upgrade, cancel_upgrade)`);
   }
 }
 

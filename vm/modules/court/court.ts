@@ -3,13 +3,14 @@ import { addressFromPublicKey, asRlpUint, equalBytes, formatAddress, rlpUint, to
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
-import type { OrderedReader, StateReader } from '../../state/overlay.js';
+import { asModule, type OrderedReader, type StateReader } from '../../state/overlay.js';
 import { isAsset, type BankKeeper } from '../bank/bank.js';
 import { ASSETS } from '../bank/genesis.js';
 import type { RosterChange, StakingKeeper } from '../staking/staking.js';
-import { CourtTx, MAX_CHANGES, MAX_PAYMENTS, VoteOption, decodeCourt, voteOptionName, type CourtArgs, type DepositArgs, type ProposalContent, type ProposeArgs, type VoteArgs, type VoteOptionName } from './codec.js';
+import { CourtTx, MAX_CHANGES, MAX_PAYMENTS, UPGRADE_NAME, VoteOption, decodeCourt, voteOptionName, type CourtArgs, type DepositArgs, type ProposalContent, type ProposeArgs, type VoteArgs, type VoteOptionName } from './codec.js';
 import { CourtErrorCode as E } from './errors.js';
-import { Keys, decodeProposal, encodeProposal, keyAddress, queueEntryId, type ProposalRecord } from './records.js';
+import { Keys, decodePlan, decodeProposal, encodePlan, encodeProposal, keyAddress, queueEntryId, type ProposalRecord, type UpgradePlan } from './records.js';
+import type { UpgradeHandler } from '../../upgrades/index.js';
 import { emptyTally, judge, ppmText, share, tallyVotes, type Tally } from './tally.js';
 
 const GEN = 'GEN';
@@ -69,14 +70,17 @@ export interface CourtDeps {
   staking: StakingKeeper;
   /** The parameters a proposal may change, besides the court's own: every module's ParamSpace. */
   params: readonly ParamSpace<string>[];
+  /** The software upgrades this binary knows, by plan name (vm/upgrades). */
+  upgrades?: ReadonlyMap<string, UpgradeHandler>;
 }
 
 const ev = (type: string, attributes: [string, string][]): Event => ({ module: 'court', type, attributes });
 const fmt = (a: Uint8Array) => formatAddress(a);
 
 /**
- * Court, part 1: governance. A proposal (text, parameter change, treasury spend; any of them as an
- * emergency) is submitted with a GEN deposit, which others may add to; once the deposits reach
+ * Court, part 1: governance. A proposal (text, parameter change, treasury spend, a change to a
+ * permissioned chain's validator roster (staking's, through its keeper), a software upgrade plan or
+ * its cancellation; any of them as an emergency) is submitted with a GEN deposit, which others may add to; once the deposits reach
  * minDeposit its voting period starts. Accounts with bonded GEN vote yes, abstain, no or veto; a
  * delegator who does not vote inherits its validator's operator's vote. At the end of the voting
  * period the chain tallies by bonded stake *at that moment* (as Cosmos: GEN bonded or unbonded
@@ -106,6 +110,7 @@ export class CourtModule implements Module {
   });
   readonly queries: readonly QuerySpec[] = [
     { name: 'params', summary: 'The governance parameters', params: [] },
+    { name: 'plan', summary: 'The software upgrade plan (name, height, info), or null; and the upgrades that ran', params: [] },
     {
       name: 'proposals',
       summary: 'Proposals, newest first: id, title, kind, status, deposit, voting period, tally',
@@ -230,7 +235,7 @@ export class CourtModule implements Module {
   }
 
   /** Why `content` cannot be executed in `state` (for early refusal; execution checks again), or undefined. */
-  private contentProblem(state: StateReader, c: ProposalContent): { code: string; message: string } | undefined {
+  private contentProblem(state: StateReader, c: ProposalContent, height: number): { code: string; message: string } | undefined {
     if (c.kind === 'params') {
       if (c.changes.length === 0 || c.changes.length > MAX_CHANGES) return { code: E.InvalidParams, message: `a parameter change names 1 to ${MAX_CHANGES} modules` };
       const seen = new Set<string>();
@@ -258,6 +263,12 @@ export class CourtModule implements Module {
       }
     }
     if (c.kind === 'roster_add' || c.kind === 'roster_remove') return this.deps.staking.rosterProblem(state, rosterChange(c));
+    if (c.kind === 'upgrade') {
+      if (!UPGRADE_NAME.test(c.name)) return { code: E.InvalidUpgrade, message: `an upgrade's name is a letter or digit then up to 63 letters, digits, '.', '_' or '-', not "${c.name}"` };
+      if (state.getRaw(Keys.upgradeDone(c.name))) return { code: E.InvalidUpgrade, message: `the upgrade "${c.name}" already ran: give the new one another name` };
+      if (c.height <= height) return { code: E.UpgradeHeightPassed, message: `the upgrade height ${c.height} is not after the current height ${height}` };
+    }
+    if (c.kind === 'cancel_upgrade' && !state.getRaw(Keys.plan)) return { code: E.NoUpgradePlan, message: 'there is no upgrade plan to cancel' };
     return undefined;
   }
 
@@ -267,7 +278,7 @@ export class CourtModule implements Module {
     if (BigInt(active) >= p.maxActiveProposals) throw new TxError(E.TooManyProposals, `${active} proposals are open, the most there may be (maxActiveProposals)`);
     const stake = this.bondedBy(ctx.state, ctx.sender);
     if (stake < p.minProposerStake) throw new TxError(E.ProposerStakeTooLow, `the proposer has ${stake} GEN (base units) bonded; proposing needs ${p.minProposerStake}`);
-    const problem = this.contentProblem(ctx.state, a.content);
+    const problem = this.contentProblem(ctx.state, a.content, ctx.block.height);
     if (problem) throw new TxError(problem.code, problem.message);
     const minInitial = (p.minDeposit * p.minInitialDepositPpm) / PPM;
     if (a.deposit < minInitial) throw new TxError(E.InitialDepositTooLow, `the initial deposit is ${a.deposit} GEN (base units); it must be at least ${minInitial} (${ppmText(p.minInitialDepositPpm)} of minDeposit ${p.minDeposit})`);
@@ -440,7 +451,7 @@ export class CourtModule implements Module {
     const events: Event[] = [];
     const sub: ExecContext = { block: ctx.block, state: ctx.state, emit: (e) => events.push(e) };
     try {
-      const problem = this.contentProblem(ctx.state, content);
+      const problem = this.contentProblem(ctx.state, content, ctx.block.height);
       if (problem) throw new TxError(problem.code, problem.message);
       this.execute(sub, content);
       ctx.state.release(mark);
@@ -466,7 +477,49 @@ export class CourtModule implements Module {
       case 'roster_add':
       case 'roster_remove':
         return this.deps.staking.changeRoster(ctx, rosterChange(c));
+      case 'upgrade': {
+        const before = this.plan(ctx.state);
+        ctx.state.setRaw(Keys.plan, encodePlan({ name: c.name, height: c.height, info: c.info }));
+        ctx.emit(ev('upgrade_scheduled', [['name', c.name], ['height', String(c.height)], ['replaces', before?.name ?? '']]));
+        return;
+      }
+      case 'cancel_upgrade': {
+        const before = this.plan(ctx.state)!;
+        ctx.state.setRaw(Keys.plan, null);
+        ctx.emit(ev('upgrade_cancelled', [['name', before.name], ['height', String(before.height)]]));
+        return;
+      }
     }
+  }
+
+  // ---- Software upgrades ----
+
+  /** The software upgrade plan, if there is one. */
+  plan(state: StateReader): UpgradePlan | undefined {
+    const b = asModule(state, this.name, () => state.getRaw(Keys.plan));
+    return b && decodePlan(b);
+  }
+
+  /** Whether this binary knows the upgrade called `name` (it carries its handler). */
+  knowsUpgrade(name: string): boolean {
+    return this.deps.upgrades?.has(name) === true;
+  }
+
+  /**
+   * At the plan's height, before any transaction: the upgrade's handler runs, the plan is cleared
+   * and the upgrade recorded as done. A node whose binary does not know the plan never gets here:
+   * it halts before this height (node/upgrade.ts); a binary without the handler that did would
+   * fail this hook (reverted, and logged as a fault).
+   */
+  beginBlock(ctx: ExecContext): void {
+    const plan = this.plan(ctx.state);
+    if (!plan || plan.height !== ctx.block.height) return;
+    const handler = this.deps.upgrades?.get(plan.name);
+    if (!handler) throw new Error(`upgrade "${plan.name}" is due at height ${plan.height} and this binary does not know it`);
+    handler(ctx);
+    ctx.state.setRaw(Keys.plan, null);
+    ctx.state.setRaw(Keys.upgradeDone(plan.name), rlpUint(BigInt(plan.height)));
+    ctx.emit(ev('upgrade_applied', [['name', plan.name], ['height', String(plan.height)]]));
   }
 
   /** Pays every deposit back, or burns them all, and removes the deposit records. */
@@ -534,6 +587,10 @@ export class CourtModule implements Module {
     switch (path) {
       case 'params':
         return this.params.toJson(this.params.get(ctx.state));
+      case 'plan': {
+        const done = ctx.state.scan(Keys.upgradeDone(''), { limit: 100 }).map(([k, v]) => ({ name: k.slice(Keys.upgradeDone('').length), height: Number(asRlpUint(v, 'upgrade height')) }));
+        return { plan: this.plan(ctx.state) ?? null, done };
+      }
       case 'proposals': {
         const limit = Math.min(Math.max(q.limit ?? 20, 1), 100);
         const newest = this.counter(ctx.state, Keys.next) - 1;
@@ -576,6 +633,10 @@ export function contentJson(c: ProposalContent): Record<string, unknown> {
       return { kind: 'roster_add', validator: fmt(addressFromPublicKey(c.publicKey)), organisation: c.organisation, operator: fmt(c.operator), publicKey: toHex(c.publicKey), blsPublicKey: toHex(c.blsPublicKey), proofOfPossession: toHex(c.proofOfPossession) };
     case 'roster_remove':
       return { kind: 'roster_remove', validator: fmt(c.address) };
+    case 'upgrade':
+      return { kind: 'upgrade', name: c.name, height: c.height, info: c.info };
+    case 'cancel_upgrade':
+      return { kind: 'cancel_upgrade' };
   }
 }
 

@@ -21,6 +21,12 @@ export const CourtErrorCode = {
   InvalidParams: 'COURT_INVALID_PARAMS',
   /** A treasury spend of more than the treasury holds. */
   TreasuryTooLow: 'COURT_TREASURY_TOO_LOW',
+  /** An upgrade plan's name is malformed, or an upgrade of that name already ran. */
+  InvalidUpgrade: 'COURT_INVALID_UPGRADE',
+  /** An upgrade plan's height is not after the current height (when proposed, or when it comes to execute). */
+  UpgradeHeightPassed: 'COURT_UPGRADE_HEIGHT_PASSED',
+  /** A cancel_upgrade with no plan to cancel. */
+  NoUpgradePlan: 'COURT_NO_UPGRADE_PLAN',
   /** Executing a passed proposal threw something other than a module's coded error (a bug; the node's log has it). */
   ExecutionFault: 'COURT_EXECUTION_FAULT',
 } as const;

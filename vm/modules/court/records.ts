@@ -22,7 +22,24 @@ export const Keys = {
   /** Proposals whose deposit or voting period ends at `height` (keys; the value is empty). */
   queueEntry: (height: number, id: number) => `${P}q/${id8(height)}${id8(id)}`,
   queue: (height: number) => `${P}q/${id8(height)}`,
+  /** The software upgrade plan (at most one). */
+  plan: `${P}plan`,
+  /** Set when the upgrade of this name ran (its value: the height, 8 bytes). */
+  upgradeDone: (name: string) => `${P}upgraded/${name}`,
 } as const;
+
+/** A software upgrade plan: nodes halt before `height` unless their binary knows `name`. */
+export interface UpgradePlan {
+  name: string;
+  height: number;
+  info: string;
+}
+
+export const encodePlan = (p: UpgradePlan): Uint8Array => rlpEncode([p.name, p.height, p.info]);
+export function decodePlan(bytes: Uint8Array): UpgradePlan {
+  const f = decodeList(rlpDecode(bytes, 'upgrade plan'), 3, 'upgrade plan');
+  return { name: asString(f[0], 'name', 64), height: asSafeUint(f[1], 'height'), info: asString(f[2], 'info', 4000) };
+}
 
 /** The id of a `queueEntry` key (its last 8 bytes). */
 export const queueEntryId = (key: string): number => Number(u64FromKey(key.slice(-8)));

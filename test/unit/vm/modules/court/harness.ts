@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { UpgradeHandler } from '../../../../../vm/upgrades/index.js';
 import { ReceiptStatus, type Ed25519Key, type Transaction } from '../../../../../chain/index.js';
 import { encodeCourt, type CourtArgs, type ProposalContent } from '../../../../../vm/modules/court/index.js';
 import { getNonce } from '../../../../../vm/index.js';
@@ -16,11 +17,11 @@ export const GOV = {
 
 /** The staking test chain with governance on short periods, four validators funded with NEX for their fees, and two delegators. */
 export class GovChain extends StakingChain {
-  constructor(params: Record<string, string> = {}, o: { permissioned?: boolean } = {}) {
+  constructor(params: Record<string, string> = {}, o: { permissioned?: boolean; upgrades?: ReadonlyMap<string, UpgradeHandler> } = {}) {
     const doc = stakingGenesis({ accounts: 6 });
     if (o.permissioned) doc.modules.staking = { ...(doc.modules.staking as object), permissioned: true };
     doc.modules.court = { params: { ...GOV, ...params } };
-    super(doc);
+    super(doc, o.upgrades ? { upgrades: o.upgrades } : {});
     // Validators (their own operators at genesis) get NEX for fees; accounts 0 and 1 delegate 10 and 5 GEN to validator 0.
     this.block([0, 1, 2, 3].map((i) => transferTx(accountKey(4), BigInt(i), validatorKey(i).address, 'NEX', 10_000_000n)));
     this.ok(accountKey(0), { method: 'delegate', args: { validator: validatorKey(0).address, amount: 10n * GEN_UNIT } });

@@ -37,8 +37,9 @@ export class StakingChain {
   /** GEN minted at genesis (the genesis self-bonds) plus the genesis balances: the supply before any slash. */
   readonly initialGen: bigint;
 
-  constructor(readonly doc: GenesisDoc = stakingGenesis()) {
-    this.modules = createModules();
+  /** `modules`: createModules' options (the software upgrades this chain's binary knows). */
+  constructor(readonly doc: GenesisDoc = stakingGenesis(), modules: Parameters<typeof createModules>[0] = {}) {
+    this.modules = createModules(modules);
     this.staking = this.modules.staking;
     this.sm = new StateMachine({ chainId: doc.chainId }, { registry: this.modules.registry, fees: this.modules.bank });
     const set = genesisValidatorSet(doc);
