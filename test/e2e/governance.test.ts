@@ -23,8 +23,11 @@ import { Testnet } from './testnet-harness.js';
 
 const UPGRADE_V2 = fileURLToPath(new URL('./fixtures/upgrade-v2.js', import.meta.url));
 
-/** Short periods: 100 blocks of voting is ~20 s at this network's 200 ms empty-block interval, room for a dozen CLI calls. */
-const GOV = { depositPeriodBlocks: '50', votingPeriodBlocks: '100', emergencyVotingBlocks: '20', minDeposit: '1000000000' };
+/**
+ * Short periods: 200 blocks of voting is ~40 s at this network's 200 ms empty-block interval (less
+ * when blocks carry transactions), room for a dozen CLI calls; 40 for an emergency.
+ */
+const GOV = { depositPeriodBlocks: '50', votingPeriodBlocks: '200', emergencyVotingBlocks: '40', minDeposit: '1000000000' };
 
 interface ProposalJson {
   id: number;
@@ -187,7 +190,7 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
     // Alice bonds again (her first 1,000 GEN are unbonding) and carries an emergency vote alone.
     expectSuccess(await cli(['stake', 'delegate', net.nodes[1]!.address, '1000', '--key', 'alice', '--yes', '--wait']));
     const head = (await rpc().call<{ height: number }>('chain_getHead')).height;
-    const height = head + 60;
+    const height = head + 90;
     const id = submitted(await cli(['gov', 'propose', 'upgrade', '--name', 'v2', '--height', String(height), '--info', 'metanode v2 (test fixture)', '--emergency', '--title', 'Upgrade to v2', '--deposit', '1000', '--key', 'alice', '--yes', '--wait', '--json']));
     const exits = net.nodes.map((n) => n.expectExit());
     expectSuccess(await cli(['gov', 'vote', String(id), 'yes', '--key', 'alice', '--yes', '--wait']));
