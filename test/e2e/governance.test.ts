@@ -9,7 +9,8 @@
  * genesis set, cannot bond until a proposal puts its organisation on the roster (with the identity
  * its operator printed with `metanode keys identity`); then it bonds and signs. Last, an upgrade
  * plan halts all five nodes before its height with `UPGRADE "v2" NEEDED at height H` and exit code
- * 5, and they run on past it when restarted as a release that knows v2 (fixtures/upgrade-v2.ts).
+ * 5 (the same binary started again halts again), and they run on past it when restarted as a
+ * release that knows v2 (fixtures/upgrade-v2.ts).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -210,6 +211,10 @@ describe('e2e: governance across processes (proposals executed by the chain)', f
       // No node committed the plan's height.
       expect(log).to.not.match(new RegExp(`"height":${height},[^\n]*"committed block"`));
     }
+    // The same binary, started again, halts again at once: its head is H − 1 and H is the plan's.
+    const again = await runMetanode(['start', '--home', net.nodes[0]!.home, '--log-level', 'warn'], 60_000);
+    expect(again.code, again.stderr).to.equal(5);
+    expect(again.stderr).to.include(`UPGRADE "v2" NEEDED at height ${height}`);
     // Restarted as the release that carries v2, they run the upgrade at its height and go on.
     for (const n of net.nodes) n.launch = { env: { NODE_OPTIONS: `--import ${UPGRADE_V2}` } };
     await Promise.all(net.nodes.map((n) => n.start()));
