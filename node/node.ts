@@ -77,10 +77,10 @@ export class MetanodeNode {
     if (!(await exists(p.config))) throw new NodeError(NodeErrorCode.NoHome, `no node home at ${home} (config.json missing); create one with: metanode init --home ${home}`);
     const config = await readConfig(p.config);
     const key = await readValidatorKey(p.validatorKey, { password: secrets.keyPassword });
-    const { registry, bank, consensus: consensusParams, staking, court } = createModules(upgrades ? { upgrades } : {});
-    const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const vmLog = logger.child({ module: 'vm' });
     const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
+    const { registry, bank, consensus: consensusParams, staking, court } = createModules({ ...(upgrades ? { upgrades } : {}), onFault });
+    const genesis = await loadGenesisFile(p.genesis, registry.modules);
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank, onFault });
     // LevelDB writes CURRENT when it creates a database, and skips unreadable log records without
     // an error: a database that existed but now holds no chain lost its records, and writing a new

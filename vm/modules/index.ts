@@ -1,5 +1,6 @@
 import { moduleAddress } from '../../chain/index.js';
 import type { ModuleCli } from '../cli.js';
+import type { ModuleFault } from '../executor.js';
 import type { ParamSpace } from '../params.js';
 import { ModuleRegistry } from '../registry.js';
 import { BankModule } from './bank/index.js';
@@ -20,7 +21,7 @@ export const TREASURY = 'treasury';
  * the proposer.
  */
 /** `upgrades`: the software upgrades this binary knows (default: vm/upgrades UPGRADES). */
-export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler> } = {}): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
+export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler>; onFault?: (fault: ModuleFault) => void } = {}): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
   const feeCollector = moduleAddress(FEE_COLLECTOR);
   let staking: StakingModule | undefined = undefined;
   const bank = new BankModule({ feeRecipient: (block, state) => (staking!.enabled(state) ? feeCollector : block.proposer) });
@@ -31,7 +32,7 @@ export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler
   const treasury = bank.keeper(TREASURY);
   staking = new StakingModule({ bonded, unbonding, treasury: treasury.account, feeCollector });
   // Governance: its account holds deposits (and is the authority over every module's parameters).
-  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES });
+  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES, ...(o.onFault ? { onFault: o.onFault } : {}) });
   return { registry: new ModuleRegistry([bank, consensus, staking, court]), bank, consensus, staking, court };
 }
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addressFromPublicKey, asRlpUint, equalBytes, formatAddress, rlpUint, toHex, toKey, type Event } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
+import type { ModuleFault } from '../../executor.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
 import { asModule, type OrderedReader, type StateReader } from '../../state/overlay.js';
@@ -72,6 +73,8 @@ export interface CourtDeps {
   params: readonly ParamSpace<string>[];
   /** The software upgrades this binary knows, by plan name (vm/upgrades). */
   upgrades?: ReadonlyMap<string, UpgradeHandler>;
+  /** Told of a passed proposal whose execution threw something other than a TxError (a bug: the node logs it with its stack). */
+  onFault?: (fault: ModuleFault) => void;
 }
 
 const ev = (type: string, attributes: [string, string][]): Event => ({ module: 'court', type, attributes });
@@ -420,7 +423,7 @@ export class CourtModule implements Module {
       rec.reason = outcome.reason;
       this.settleDeposits(ctx, rec, outcome.vetoed ? 'burn' : 'refund');
     } else {
-      const failure = this.executeAtomically(ctx, rec.content);
+      const failure = this.executeAtomically(ctx, rec.content, rec.id);
       rec.status = failure ? 'failed' : 'passed';
       rec.reason = failure ?? '';
       this.settleDeposits(ctx, rec, 'refund');
@@ -446,7 +449,7 @@ export class CourtModule implements Module {
    * any part fails, none of it (reverted). Returns the failure's reason (the module's code and
    * words; a fault of the node only its code), or undefined.
    */
-  private executeAtomically(ctx: ExecContext, content: ProposalContent): string | undefined {
+  private executeAtomically(ctx: ExecContext, content: ProposalContent, id: number): string | undefined {
     const mark = ctx.state.checkpoint();
     const events: Event[] = [];
     const sub: ExecContext = { block: ctx.block, state: ctx.state, emit: (e) => events.push(e) };
@@ -459,7 +462,9 @@ export class CourtModule implements Module {
       return undefined;
     } catch (e) {
       ctx.state.revertTo(mark);
-      return e instanceof TxError ? `${e.code}: ${e.message}` : `${E.ExecutionFault}: the execution failed on a fault of the node`;
+      if (e instanceof TxError) return `${e.code}: ${e.message}`;
+      this.deps.onFault?.({ module: 'court', where: `execution of proposal ${id}`, height: ctx.block.height, error: e });
+      return `${E.ExecutionFault}: the execution failed on a fault of the node`;
     }
   }
 

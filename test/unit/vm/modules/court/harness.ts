@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { UpgradeHandler } from '../../../../../vm/upgrades/index.js';
+import type { ModuleFault } from '../../../../../vm/index.js';
 import { ReceiptStatus, type Ed25519Key, type Transaction } from '../../../../../chain/index.js';
 import { encodeCourt, type CourtArgs, type ProposalContent } from '../../../../../vm/modules/court/index.js';
 import { getNonce } from '../../../../../vm/index.js';
@@ -17,11 +18,11 @@ export const GOV = {
 
 /** The staking test chain with governance on short periods, four validators funded with NEX for their fees, and two delegators. */
 export class GovChain extends StakingChain {
-  constructor(params: Record<string, string> = {}, o: { permissioned?: boolean; upgrades?: ReadonlyMap<string, UpgradeHandler> } = {}) {
+  constructor(params: Record<string, string> = {}, o: { permissioned?: boolean; upgrades?: ReadonlyMap<string, UpgradeHandler>; onFault?: (f: ModuleFault) => void } = {}) {
     const doc = stakingGenesis({ accounts: 6 });
     if (o.permissioned) doc.modules.staking = { ...(doc.modules.staking as object), permissioned: true };
     doc.modules.court = { params: { ...GOV, ...params } };
-    super(doc, o.upgrades ? { upgrades: o.upgrades } : {});
+    super(doc, { ...(o.upgrades ? { upgrades: o.upgrades } : {}), ...(o.onFault ? { onFault: o.onFault } : {}) });
     // Validators (their own operators at genesis) get NEX for fees; accounts 0 and 1 delegate 10 and 5 GEN to validator 0.
     this.block([0, 1, 2, 3].map((i) => transferTx(accountKey(4), BigInt(i), validatorKey(i).address, 'NEX', 10_000_000n)));
     this.ok(accountKey(0), { method: 'delegate', args: { validator: validatorKey(0).address, amount: 10n * GEN_UNIT } });

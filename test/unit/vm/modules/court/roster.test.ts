@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ReceiptStatus, formatAddress, moduleAddress } from '../../../../../chain/index.js';
 import { getNonce } from '../../../../../vm/index.js';
-import { StakingErrorCode as SE } from '../../../../../vm/modules/staking/index.js';
+import { StakingErrorCode as SE, type StakingKeeper } from '../../../../../vm/modules/staking/index.js';
+import type { ModuleFault } from '../../../../../vm/index.js';
 import type { ProposalContent } from '../../../../../vm/modules/court/index.js';
 import { accountKey, addressOf, transferTx, validatorKey } from '../../../fixtures.js';
 import { GEN_UNIT, createArgs } from '../staking/harness.js';
@@ -93,6 +94,21 @@ describe('vm/modules/court: the validator roster of a permissioned chain', () =>
     expect(c.gen(moduleAddress('staking_unbonding')) - bondedBefore).to.equal(GEN_UNIT);
     expect(c.fails(accountKey(1), { method: 'delegate', args: { validator: gone, amount: GEN_UNIT } }, SE.NotOnRoster)).to.match(/was removed from the roster/);
     c.checkGen();
+  });
+
+  it('an execution that throws something other than a coded error (a bug) fails the proposal with COURT_EXECUTION_FAULT, changes nothing, and is reported to the node with its error', () => {
+    const faults: ModuleFault[] = [];
+    const c = new GovChain({}, { permissioned: true, onFault: (f) => faults.push(f) });
+    const id = c.propose(admit());
+    // The test plays the bug: the keeper the court was handed throws a plain Error.
+    const keeper = (c.modules.court as unknown as { deps: { staking: StakingKeeper } }).deps.staking;
+    keeper.changeRoster = () => {
+      throw new Error('boom');
+    };
+    const p = pass(c, id);
+    expect(p).to.include({ status: 'failed', reason: 'COURT_EXECUTION_FAULT: the execution failed on a fault of the node' });
+    expect(faults.map((f) => [f.module, f.where, (f.error as Error).message])).to.deep.equal([['court', `execution of proposal ${id}`, 'boom']]);
+    expect(roster(c).roster.some((r) => r.address === formatAddress(NEW.address))).to.equal(false);
   });
 
   it('a passed admission that can no longer execute (its BLS key was taken meanwhile) fails with the reason and changes nothing', () => {
