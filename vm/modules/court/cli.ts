@@ -76,7 +76,7 @@ export const courtCli: ModuleCli = {
         { flags: '--set <changes>', description: 'params: module.parameter=integer, comma-separated (e.g. bank.minFee=2000)' },
         { flags: '--pay <payments>', description: 'spend: recipient:ASSET:amount, comma-separated (e.g. mn1…:NEX:10)' },
         { flags: '--identity <file>', description: "roster-add: the validator's identity (what `metanode keys identity` prints) or its validator key file" },
-        { flags: '--organisation <name>', description: 'roster-add: the organisation that runs it (1 to 64 characters)' },
+        { flags: '--organisation <name>', description: 'roster-add: the organisation that runs it (1 to 64 bytes of UTF-8)' },
         { flags: '--operator <address>', description: 'roster-add: the account that will bond it (stake create-validator); an address or a key name' },
         { flags: '--validator <address>', description: 'roster-remove: the validator to remove' },
         { flags: '--name <name>', description: 'upgrade: the name of the upgrade, as the release that carries it knows it (e.g. v2)' },

@@ -252,7 +252,8 @@ export class StakingModule implements Module {
     if (!this.enabled(state) || !this.permissioned(state)) return { code: E.NotPermissioned, message: 'this chain is open (its genesis is not permissioned): it has no roster; any validator that bonds enough may validate' };
     if (c.kind === 'remove') return this.rosterEntry(state, c.address) ? undefined : { code: E.NotOnRoster, message: `${fmt(c.address)} is not on the roster` };
     const address = addressFromPublicKey(c.publicKey);
-    if (c.organisation.length === 0 || c.organisation.length > MAX_ORGANISATION) return { code: E.InvalidRosterEntry, message: `the organisation's name has 1 to ${MAX_ORGANISATION} characters` };
+    const nameBytes = Buffer.byteLength(c.organisation, 'utf8');
+    if (nameBytes === 0 || nameBytes > MAX_ORGANISATION) return { code: E.InvalidRosterEntry, message: `the organisation's name has 1 to ${MAX_ORGANISATION} bytes of UTF-8` };
     if (this.rosterEntry(state, address)) return { code: E.AlreadyOnRoster, message: `${fmt(address)} is already on the roster` };
     if (!verifyBlsPossession(c.blsPublicKey, c.proofOfPossession)) return { code: E.BadPossession, message: 'the proof of possession is not a signature of the BLS key over itself' };
     const holder = state.getRaw(Keys.bls(c.blsPublicKey));

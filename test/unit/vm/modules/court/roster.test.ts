@@ -52,7 +52,7 @@ describe('vm/modules/court: the validator roster of a permissioned chain', () =>
     // A proposal whose proof of possession is another key's is refused when proposed.
     const bad = (content: ProposalContent, code: string) => c.govFails(accountKey(0), { method: 'propose', args: { title: 't', summary: '', content, emergency: false, deposit: 100n * GEN_UNIT } }, code);
     expect(bad(admit({ pop: validatorKey(5).bls.proofOfPossession() }), SE.BadPossession)).to.match(/proof of possession/);
-    expect(bad(admit({ organisation: '' }), SE.InvalidRosterEntry)).to.match(/1 to 64 characters/);
+    expect(bad(admit({ organisation: '' }), SE.InvalidRosterEntry)).to.match(/1 to 64 bytes of UTF-8/);
     expect(bad({ ...admit(), publicKey: validatorKey(1).ed25519.publicKey, blsPublicKey: validatorKey(1).bls.publicKey, proofOfPossession: validatorKey(1).bls.proofOfPossession() }, SE.AlreadyOnRoster)).to.match(/already on the roster/);
     expect(bad({ kind: 'roster_remove', address: NEW.address }, SE.NotOnRoster)).to.match(/is not on the roster/);
 
