@@ -125,9 +125,11 @@ async function run(home: string, log: Logger, overrides: NodeOverrides, keyPassw
   node = await MetanodeNode.create(home, log, overrides, { keyPassword }, UPGRADES);
   const created = node;
   /** The chain reached a software upgrade this binary does not know: say so, write the plan, stop with code 5. */
+  let haltSeen = false;
   const halted = () => {
     const plan = created.upgradeNeeded();
-    if (!plan) return;
+    if (!plan || haltSeen) return;
+    haltSeen = true;
     const line = upgradeNeeded(plan);
     log.error({ name: plan.name, height: plan.height, info: plan.info, upgradeInfo: homePaths(home).upgradeInfo }, line);
     console.error(`${line}: restart this node with a metanode release that carries "${plan.name}" (the plan is in ${homePaths(home).upgradeInfo})`);

@@ -38,6 +38,13 @@ export class GovChain extends StakingChain {
     return this.block([this.govTx(key, a)]).receipts[0]!;
   }
 
+  /** Account 0 (10 of 19 bonded GEN) and validators 1–3 vote yes on each proposal, in one block. */
+  voteYes(...ids: number[]): void {
+    const voters = [accountKey(0), ...[1, 2, 3].map((i) => validatorKey(i).ed25519)];
+    const r = this.block(voters.flatMap((k) => ids.map((id, n) => this.govTx(k, { method: 'vote', args: { id, option: 'yes' } }, n))));
+    expect(r.receipts.every((x) => x.status === ReceiptStatus.Success)).to.equal(true);
+  }
+
   govOk(key: Ed25519Key, a: CourtArgs) {
     const r = this.gov(key, a);
     expect(r.status, `${a.method}: ${r.errorCode} ${r.errorMessage}`).to.equal(ReceiptStatus.Success);

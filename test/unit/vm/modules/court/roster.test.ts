@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { ReceiptStatus, formatAddress, moduleAddress } from '../../../../../chain/index.js';
-import { getNonce } from '../../../../../vm/index.js';
+import { formatAddress, moduleAddress } from '../../../../../chain/index.js';
 import { StakingErrorCode as SE, type StakingKeeper } from '../../../../../vm/modules/staking/index.js';
-import type { ModuleFault } from '../../../../../vm/index.js';
+import { getNonce, type ModuleFault } from '../../../../../vm/index.js';
 import type { ProposalContent } from '../../../../../vm/modules/court/index.js';
 import { accountKey, addressOf, transferTx, validatorKey } from '../../../fixtures.js';
 import { GEN_UNIT, createArgs } from '../staking/harness.js';
@@ -20,15 +19,8 @@ const admit = (o: { pop?: Uint8Array; operator?: Uint8Array; organisation?: stri
   proofOfPossession: o.pop ?? NEW.bls.proofOfPossession(),
 });
 
-/** Account 0 (10 of 19 bonded GEN) and validators 1–3 vote yes on each proposal, in one block. */
-function voteYes(c: GovChain, ...ids: number[]) {
-  const voters = [accountKey(0), ...[1, 2, 3].map((i) => validatorKey(i).ed25519)];
-  const r = c.block(voters.flatMap((k) => ids.map((id, n) => c.govTx(k, { method: 'vote', args: { id, option: 'yes' } }, n))));
-  expect(r.receipts.every((x) => x.status === ReceiptStatus.Success)).to.equal(true);
-}
-
 function pass(c: GovChain, id: number) {
-  voteYes(c, id);
+  c.voteYes(id);
   return c.untilEnded(id);
 }
 
@@ -115,7 +107,7 @@ describe('vm/modules/court: the validator roster of a permissioned chain', () =>
     const c = new GovChain({}, { permissioned: true });
     const first = c.propose(admit());
     const second = c.propose({ ...admit({ organisation: 'Twice' }) });
-    voteYes(c, first, second);
+    c.voteYes(first, second);
     expect(c.untilEnded(first).status).to.equal('passed');
     const p = c.untilEnded(second);
     expect(p.status).to.equal('failed');

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import { ReceiptStatus } from '../../../../../chain/index.js';
 import { refuseEarlyUpgrade, upgradeGate } from '../../../../../node/upgrade.js';
 import { CourtErrorCode as E, type ProposalContent } from '../../../../../vm/modules/court/index.js';
 import type { UpgradeHandler } from '../../../../../vm/upgrades/index.js';
-import { accountKey, validatorKey } from '../../../fixtures.js';
+import { accountKey } from '../../../fixtures.js';
 import { GEN_UNIT } from '../staking/harness.js';
 import { GovChain } from './harness.js';
-
-/** Account 0 (10 of 19 bonded GEN) and validators 1–3 vote yes on each proposal, in one block. */
-function voteYes(c: GovChain, ...ids: number[]) {
-  const voters = [accountKey(0), ...[1, 2, 3].map((i) => validatorKey(i).ed25519)];
-  const r = c.block(voters.flatMap((k) => ids.map((id, n) => c.govTx(k, { method: 'vote', args: { id, option: 'yes' } }, n))));
-  expect(r.receipts.every((x) => x.status === ReceiptStatus.Success)).to.equal(true);
-}
 
 const plan = (c: GovChain) => c.modules.court.query({ state: c.world, height: c.height }, 'plan', {}) as { plan: { name: string; height: number; info: string } | null; done: { name: string; height: number }[] };
 const bad = (c: GovChain, content: ProposalContent, code: string) => c.govFails(accountKey(0), { method: 'propose', args: { title: 't', summary: '', content, emergency: false, deposit: 100n * GEN_UNIT } }, code);
@@ -31,7 +23,7 @@ describe('vm/modules/court: software upgrade plans', () => {
     const upgrades = new Map<string, UpgradeHandler>([['v2', (ctx) => void ran.push(ctx.block.height)]]);
     const c = new GovChain({}, { upgrades });
     const id = c.propose({ kind: 'upgrade', name: 'v2', height: 40, info: 'metanode 2.0.0' });
-    voteYes(c, id);
+    c.voteYes(id);
     expect(c.untilEnded(id).status).to.equal('passed');
     expect(plan(c).plan).to.deep.equal({ name: 'v2', height: 40, info: 'metanode 2.0.0' });
     // The node's gate: a binary that knows v2 runs on; one that does not halts before height 40.
@@ -58,7 +50,7 @@ describe('vm/modules/court: software upgrade plans', () => {
     const first = c.propose({ kind: 'upgrade', name: 'v2', height: 100, info: '' });
     const second = c.propose({ kind: 'upgrade', name: 'v3', height: 200, info: '' });
     const late = c.propose({ kind: 'upgrade', name: 'v4', height: c.height + 3, info: '' });
-    voteYes(c, first, second, late);
+    c.voteYes(first, second, late);
     expect(c.untilEnded(first).status).to.equal('passed');
     expect(c.untilEnded(second).status).to.equal('passed');
     const l = c.untilEnded(late);
@@ -66,7 +58,7 @@ describe('vm/modules/court: software upgrade plans', () => {
     expect(l.reason).to.match(/^COURT_UPGRADE_HEIGHT_PASSED: the upgrade height \d+ is not after the current height \d+$/);
     expect(plan(c).plan).to.deep.include({ name: 'v3', height: 200 });
     const cancel = c.propose({ kind: 'cancel_upgrade' });
-    voteYes(c, cancel);
+    c.voteYes(cancel);
     expect(c.untilEnded(cancel).status).to.equal('passed');
     expect(plan(c).plan).to.equal(null);
     expect(c.courtEvents('upgrade_cancelled')).to.deep.equal([{ name: 'v3', height: '200' }]);
