@@ -25,6 +25,19 @@ export const HashTag = {
   ConsensusMessage: 0x30,
   /** A record of the node's audit log (storage/auditlog.ts): the hash the next record names. */
   AuditRecord: 0x40,
+  /** DockLock (docklock/): a program's id (its original bytes) and its instrumented module. */
+  DocklockProgram: 0x50,
+  DocklockInstrumented: 0x51,
+  DocklockInput: 0x52,
+  DocklockOutput: 0x53,
+  /** A link of a job's witness log: the previous link ‖ the host call. */
+  DocklockWitness: 0x54,
+  /** A job's random stream (BLAKE3 XOF of this tag ‖ the job id). */
+  DocklockRandom: 0x55,
+  /** A DockLock receipt (what its executor signs). */
+  DocklockReceipt: 0x56,
+  /** The id of a job run outside the chain: program, input, fuel and clock. */
+  DocklockJob: 0x57,
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

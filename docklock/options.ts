@@ -1,0 +1,76 @@
+/**
+ * The consensus constants of DockLock: the instrumenter's version, its cost table and the limits it
+ * injects. Changing any of them changes the fuel, the instrumented hash or the result of some job,
+ * so they are versioned together (INSTRUMENTER_VERSION) and pinned by the conformance corpus
+ * (test/conformance/docklock), which records COST_TABLE_HASH: a change must bump the version and
+ * regenerate the corpus on purpose.
+ */
+export const INSTRUMENTER_VERSION = 1;
+
+/**
+ * Fuel costs. Every instruction costs `instruction`, except the structural ones that do no work
+ * (nop, block, loop, else, end), which cost 0; fuel is charged per metering block (a straight run
+ * of instructions ending at a control instruction), all of it before the block runs.
+ */
+export const COST_TABLE = {
+  instruction: 1,
+  /** Extra per page (64 KiB) that memory.grow asks for, charged before it grows. */
+  growPage: 8192,
+  /** Bulk memory (memory.fill/copy/init) and host calls: one unit per this many bytes, rounded up. */
+  bytesPerFuel: 8,
+  /** Each host call, besides its bytes. */
+  hostCall: 20,
+} as const;
+
+/**
+ * The stack-height limit: each call adds its callee's frame cost (FRAME_BASE + params + locals +
+ * the most operands it holds, in 8-byte units) to a counter inside the module, which traps past
+ * STACK_LIMIT. On V8 a Liftoff frame takes ~48 bytes plus 8 per local (measured, docs/docklock.md),
+ * so STACK_LIMIT units are ~256 KiB of real stack: a quarter of the smallest native stack DockLock
+ * runs on (the main thread's ~984 KiB), so the injected trap fires before V8's own RangeError.
+ */
+export const FRAME_BASE = 8;
+export const STACK_LIMIT = 32_768;
+
+/** The most memory a job may have, in 64 KiB pages (16 MiB): the module's maximum is rewritten to at most this. */
+export const MAX_PAGES = 256;
+
+/** Structural limits checked at deploy (bounded work to instrument and compile). */
+export const LIMITS = {
+  /** The largest program accepted (bytes of the original module). */
+  programBytes: 4 * 1024 * 1024,
+  functions: 10_000,
+  /** Locals (and params) of one function. */
+  locals: 10_000,
+  /** Bytes of one function body. */
+  bodyBytes: 1024 * 1024,
+  /** Nesting of blocks in one function. */
+  nesting: 1024,
+  types: 10_000,
+  tableEntries: 100_000,
+  globals: 10_000,
+  exports: 10_000,
+  dataSegments: 100_000,
+} as const;
+
+/** What a job may take in and give out (per job; the chain's parameters may set lower caps). */
+export interface JobLimits {
+  /** Bytes of input. */
+  maxInputBytes: number;
+  /** Bytes of output (output_write past it traps with output_limit). */
+  maxOutputBytes: number;
+  /** Bytes of log, all lines together (log past it traps with log_limit). */
+  maxLogBytes: number;
+  /** Log lines. */
+  maxLogLines: number;
+}
+
+export const DEFAULT_JOB_LIMITS: JobLimits = {
+  maxInputBytes: 16 * 1024 * 1024,
+  maxOutputBytes: 1024 * 1024,
+  maxLogBytes: 16 * 1024,
+  maxLogLines: 256,
+};
+
+/** The largest fuel limit a job may ask for (2^53-1: fuel is carried as a safe integer). */
+export const MAX_FUEL = Number.MAX_SAFE_INTEGER;
