@@ -47,12 +47,15 @@ export const HASH_LENGTH = 32;
 let scratch = new Uint8Array(1024);
 
 export function taggedHash(tag: HashTag, ...parts: Uint8Array[]): Uint8Array {
-  return blake3Range(scratch, 0, assemble(tag, parts));
+  // assemble() may replace the scratch buffer (a bigger one): read `scratch` after it, not before.
+  const len = assemble(tag, parts);
+  return blake3Range(scratch, 0, len);
 }
 
 /** taggedHash written to `out[offset..offset+32)`; the parts may be views into `out`. */
 export function taggedHashInto(out: Uint8Array, offset: number, tag: HashTag, ...parts: Uint8Array[]): void {
-  blake3Into(scratch, 0, assemble(tag, parts), out, offset);
+  const len = assemble(tag, parts);
+  blake3Into(scratch, 0, len, out, offset);
 }
 
 /** taggedHash of one part, `src[start..end)`, written to `out[offset..offset+32)` (may overlap). */

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { blake3 } from '@noble/hashes/blake3.js';
-import { HASH_LENGTH, HashTag, taggedHash, utf8 } from '../../../chain/index.js';
+import { HASH_LENGTH, HashTag, taggedHash, taggedHashInto, utf8 } from '../../../chain/index.js';
+
+const concat = (tag: number, data: Uint8Array) => {
+  const out = new Uint8Array(1 + data.length);
+  out[0] = tag;
+  out.set(data, 1);
+  return out;
+};
 import { hex } from './fixtures.js';
 
 describe('chain/hash', () => {
@@ -20,6 +27,20 @@ describe('chain/hash', () => {
     const expected = blake3(Uint8Array.of(HashTag.Transaction, ...a, ...b));
     expect(hex(taggedHash(HashTag.Transaction, a, b))).to.equal(hex(expected));
     expect(taggedHash(HashTag.Transaction, a, b)).to.have.length(HASH_LENGTH);
+  });
+
+  it('taggedHash is right the first time its scratch buffer must grow (it once hashed the old, smaller buffer)', () => {
+    // Sizes no other test reaches, so that each call here grows the module's scratch buffer.
+    for (const size of [5 * 1024 * 1024 + 1, 11 * 1024 * 1024 + 2]) {
+      const data = new Uint8Array(size).map((_, i) => (i * 31) % 251);
+      const expected = hex(blake3(concat(HashTag.Transaction, data)));
+      if (size % 2) expect(hex(taggedHash(HashTag.Transaction, data))).to.equal(expected);
+      else {
+        const out = new Uint8Array(32);
+        taggedHashInto(out, 0, HashTag.Transaction, data);
+        expect(hex(out)).to.equal(expected);
+      }
+    }
   });
 
   it('the empty Merkle root is the tagged hash of nothing under MerkleEmpty', () => {
@@ -51,6 +72,14 @@ describe('chain/hash', () => {
       StateNode: 0x23,
       ConsensusMessage: 0x30,
       AuditRecord: 0x40,
+      DocklockProgram: 0x50,
+      DocklockInstrumented: 0x51,
+      DocklockInput: 0x52,
+      DocklockOutput: 0x53,
+      DocklockWitness: 0x54,
+      DocklockRandom: 0x55,
+      DocklockReceipt: 0x56,
+      DocklockJob: 0x57,
     });
     const ids = Object.values(HashTag);
     expect(new Set(ids).size).to.equal(ids.length);
