@@ -216,9 +216,9 @@ export function parseReceipt(text: string): DocklockReceipt {
     const o = j as { receipt?: { bytes?: unknown }; bytes?: unknown };
     const hex = o.receipt?.bytes ?? o.bytes;
     if (typeof hex !== 'string') throw new DocklockError(E.BadReceipt, 'the receipt JSON has no "bytes" (nor "receipt.bytes")');
-    return decodeReceipt(fromHex(hex, undefined, 'receipt'));
+    return decodeReceipt(fromHex(hex.startsWith('0x') ? hex : `0x${hex}`, undefined, 'receipt'));
   }
-  return decodeReceipt(fromHex(t.replace(/^0x/, ''), undefined, 'receipt'));
+  return decodeReceipt(fromHex(t.startsWith('0x') ? t : `0x${t}`, undefined, 'receipt'));
 }
 
 /** The receipt a result gives (unsigned: sign() it). */

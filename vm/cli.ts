@@ -19,6 +19,8 @@ export interface CliEnv {
   validatorKey(path: string): Promise<{ address: string; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }>;
   /** A validator's public identity: an identity file (`metanode keys identity`) or its validator key file. */
   validatorIdentity(path: string): Promise<{ address: string; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }>;
+  /** Bytes given on the command line: `0x…` hex, or `@file` (or a file's path) read whole; a usage error names `what`. */
+  bytes(text: string, what: string): Promise<Uint8Array>;
   /** A usage error (exit code 2) with `message`. */
   usage(message: string): Error;
   /** Prints a query's result: JSON with --json, else `human()`. */

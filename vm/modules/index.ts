@@ -7,6 +7,8 @@ import { BankModule } from './bank/index.js';
 import { ConsensusModule } from './consensus/index.js';
 import { courtCli } from './court/cli.js';
 import { CourtModule } from './court/index.js';
+import { docklockCli } from './docklock/cli.js';
+import { DocklockModule } from './docklock/index.js';
 import { stakingCli } from './staking/cli.js';
 import { StakingModule } from './staking/index.js';
 import { UPGRADES, type UpgradeHandler } from '../upgrades/index.js';
@@ -21,7 +23,7 @@ export const TREASURY = 'treasury';
  * the proposer.
  */
 /** `upgrades`: the software upgrades this binary knows (default: vm/upgrades UPGRADES). */
-export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler>; onFault?: (fault: ModuleFault) => void } = {}): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule } {
+export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler>; onFault?: (fault: ModuleFault) => void } = {}): { registry: ModuleRegistry; bank: BankModule; consensus: ConsensusModule; staking: StakingModule; court: CourtModule; docklock: DocklockModule } {
   const feeCollector = moduleAddress(FEE_COLLECTOR);
   let staking: StakingModule | undefined = undefined;
   const bank = new BankModule({ feeRecipient: (block, state) => (staking!.enabled(state) ? feeCollector : block.proposer) });
@@ -32,8 +34,10 @@ export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler
   const treasury = bank.keeper(TREASURY);
   staking = new StakingModule({ bonded, unbonding, treasury: treasury.account, feeCollector });
   // Governance: its account holds deposits (and is the authority over every module's parameters).
-  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES, ...(o.onFault ? { onFault: o.onFault } : {}) });
-  return { registry: new ModuleRegistry([bank, consensus, staking, court]), bank, consensus, staking, court };
+  // DockLock burns its deploy and run fees from its own account.
+  const docklock = new DocklockModule({ fees: bank.keeper('docklock', ['burn']) });
+  const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params, docklock.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES, ...(o.onFault ? { onFault: o.onFault } : {}) });
+  return { registry: new ModuleRegistry([bank, consensus, staking, court, docklock]), bank, consensus, staking, court, docklock };
 }
 /** The genesis sections that modules spell out with their defaults (Module.defaultGenesis), by module. */
 export function defaultGenesisSections(registry: ModuleRegistry): Record<string, unknown> {
@@ -42,8 +46,8 @@ export function defaultGenesisSections(registry: ModuleRegistry): Record<string,
 
 /** The modules' metanode-cli command groups (vm/cli.ts), each from its module's folder. */
 export function moduleClis(): ModuleCli[] {
-  return [stakingCli, courtCli];
+  return [stakingCli, courtCli, docklockCli];
 }
 
-export { BankModule, ConsensusModule, CourtModule, StakingModule };
+export { BankModule, ConsensusModule, CourtModule, DocklockModule, StakingModule };
 export type { BlockLimits } from './consensus/index.js';

@@ -57,6 +57,21 @@ function envOf(ctx: Context): CliEnv {
       if (id.data.address !== undefined && id.data.address !== address) throw new CliError(ExitCode.Usage, `${path} names address ${id.data.address} but its publicKey is ${address}'s`);
       return { address, publicKey, blsPublicKey: fromHex(id.data.blsPublicKey), proofOfPossession: fromHex(id.data.proofOfPossession) };
     },
+    bytes: async (text, what) => {
+      if (text.startsWith('0x')) {
+        try {
+          return fromHex(text);
+        } catch (e) {
+          throw usage(`${what}: ${(e as Error).message}`);
+        }
+      }
+      const path = text.startsWith('@') ? text.slice(1) : text;
+      return new Uint8Array(
+        await readFile(path).catch((e: Error) => {
+          throw new CliError(ExitCode.Usage, `cannot read ${what} from ${path}: ${e.message}`);
+        }),
+      );
+    },
     usage: (message) => usage(message),
     print: (result, human) => ctx.out.result(result, human),
   };

@@ -78,6 +78,7 @@ describe('vm/modules/bank keepers', () => {
       ['staking', 'mint+burn'],
       ['staking_unbonding', 'burn'],
       ['treasury', ''],
+      ['docklock', 'burn'],
       ['court', 'burn'],
       ['plain', ''],
     ]);
