@@ -7,6 +7,7 @@ import { ValidatorKey } from '../consensus/index.js';
 import { buildGenesis } from '../genesis/index.js';
 import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, upgradeNeeded, writeTestnet, writeUpgradeInfo, type KeyPassword, type NodeOverrides } from '../node/index.js';
 import { UPGRADES } from '../vm/upgrades/index.js';
+import { registerDocklockCommands } from './commands/docklock.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
 import { addKeyCommands, newKeyPassword } from './keys.js';
@@ -246,6 +247,7 @@ program
   });
 
 registerOperatorCommands(program);
+registerDocklockCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${(e as Error).message}`);
