@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,17 @@ function freePort(): Promise<number> {
       const { port } = s.address() as AddressInfo;
       s.close(() => resolve(port));
     });
+  });
+}
+
+function runNodeOut(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [NODE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -128,5 +139,44 @@ describe('e2e: metanode-cli against a dev node', function () {
     );
     expectFailure(await cli(['account', 'ghost']), ExitCode.UnknownKey, /^error: no key named ghost in .*; see metanode-cli keys list$/);
     expectFailure(await cli(send('999999999', 'alice')), ExitCode.InsufficientFunds, /^error: insufficient funds: dev0 /);
+  });
+  it('docklock: deploys a job, runs it in consensus, shows it, and metanode docklock verify --rpc re-executes it: match', async () => {
+    const wasm = fileURLToPath(new URL('../../../examples/jobs/sha256.wasm', import.meta.url));
+    const deployed = json<{ hash: string; program: string; receipt: { status: string } }>(await cli(['docklock', 'deploy', wasm, '--key', 'dev0', '--yes', '--wait', '--json']));
+    expect(deployed.receipt.status).to.equal('success');
+    expect(json<{ id: string; bytes: number }>(await cli(['docklock', 'program', wasm, '--json'])).id).to.equal(deployed.program);
+    const ran = json<{ hash: string; receipt: { status: string } }>(await cli(['docklock', 'run', deployed.program, '--input', '0x616263', '--fuel', '1000000', '--key', 'dev0', '--yes', '--wait', '--json']));
+    expect(ran.receipt.status).to.equal('success');
+    const j = json<{ output: string; receipt: { status: string; fuelUsed: number } }>(await cli(['docklock', 'job', ran.hash, '--json']));
+    expect(j.output).to.equal('0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'); // SHA-256("abc")
+    expect(j.receipt.status).to.equal('ok');
+    const human = await cli(['docklock', 'job', ran.hash]);
+    expect(human.stdout).to.match(/status +ok/);
+    const verify = await runNodeOut(['docklock', 'verify', '--rpc', env.METANODE_RPC!, '--job', ran.hash]);
+    expect(verify.code, verify.stderr).to.equal(0);
+    expect(verify.stdout).to.match(/^match/);
+  });
+
+  it('docklock: a refused program is refused before it is sent, with the reason; a receipt signed by a node key verifies, an altered input does not', async () => {
+    const simd = join(dir, 'simd.wasm');
+    // (module (func (export "run") v128.const i64x2 0 0 drop)), compiled by wabt: a SIMD instruction.
+    await writeFile(simd, Buffer.from('0061736d01000000010401600000030201000707010372756e00000a17011500fd0c000000000000000000000000000000001a0b', 'hex'));
+    expectFailure(await cli(['docklock', 'deploy', simd, '--key', 'dev0', '--yes']), ExitCode.Usage, /SIMD/);
+    const wasm = fileURLToPath(new URL('../../../examples/jobs/hostcalls.wasm', import.meta.url));
+    const out = join(dir, 'receipt.json');
+    const keyFile = join(dir, 'node', 'keys', 'validator.json');
+    const run = await runNodeOut(['docklock', 'run', '--program', wasm, '--input', '0x0102', '--fuel', '100000', '--clock', '42', '--key', keyFile, '--out', out]);
+    expect(run.code, run.stderr).to.equal(0);
+    const result = JSON.parse(run.stdout) as { status: string; output: string; logs: string[]; receipt: { signature: string | null; executor: string | null } };
+    expect(result.status).to.equal('ok');
+    expect(result.output.slice(0, 6)).to.equal('0x0201'); // the input reversed first
+    expect(result.logs).to.deep.equal(['hostcalls: 2 bytes']);
+    expect(result.receipt.signature).to.match(/^0x[0-9a-f]{128}$/);
+    const good = await runNodeOut(['docklock', 'verify', out, '--program', wasm, '--input', '0x0102']);
+    expect(good.code, good.stderr).to.equal(0);
+    expect(good.stdout).to.match(/^match.*signature: valid/);
+    const bad = await runNodeOut(['docklock', 'verify', out, '--program', wasm, '--input', '0x0103', '--json']);
+    expect(bad.code).to.equal(1);
+    expect((JSON.parse(bad.stdout) as { differences: { field: string }[] }).differences.map((d) => d.field)).to.include.members(['inputHash', 'outputHash', 'witnessRoot']);
   });
 });
