@@ -575,10 +575,17 @@ function checkFuel(w: Writer, c: EmitContext): void {
   w.byte(0x0b);
 }
 
-function charge(w: Writer, c: EmitContext, fuel: number): void {
-  if (fuel === 0) return;
-  w.byte(0x23).u32(c.F).byte(0x42).sleb(BigInt(fuel)).byte(0x7d).byte(0x24).u32(c.F);
-  checkFuel(w, c);
+/**
+ * Charges a metering block. The counter is checked (trap if below zero) only where a function
+ * starts and where a loop's body starts, the two places through which any unbounded run must
+ * pass; elsewhere the block is only subtracted, so the count may go below zero for the rest of an
+ * acyclic stretch. The result is the same as checking every block: the host treats any end with
+ * the counter below zero (a trap, a return, a host call, which checks first) as out of fuel, and
+ * nothing the job did after its fuel ran out can be seen (its host calls would have trapped).
+ */
+function charge(w: Writer, c: EmitContext, fuel: number, check: boolean): void {
+  if (fuel > 0) w.byte(0x23).u32(c.F).byte(0x42).sleb(BigInt(fuel)).byte(0x7d).byte(0x24).u32(c.F);
+  if (check) checkFuel(w, c);
 }
 
 /** The i64 cost of the i32 size in scratch local `s32`: ceil(size / bytesPerFuel). */
@@ -609,7 +616,7 @@ function emitBody(bytes: Uint8Array, b: Body, c: EmitContext): Uint8Array {
     }
     return sum;
   };
-  charge(w, c, segCost(0));
+  charge(w, c, segCost(0), true);
   for (let i = 0; i < n; i++) {
     const code = b.ops[i]!;
     const raw = bytes.subarray(b.starts[i]!, b.ends[i]!);
@@ -650,7 +657,7 @@ function emitBody(bytes: Uint8Array, b: Body, c: EmitContext): Uint8Array {
       w.byte(0x22).u32(sF64).byte(0x44).raw(CANON_F64).byte(0x20).u32(sF64).byte(0x20).u32(sF64).byte(0x61).byte(0x1b);
       c.nanSites++;
     }
-    if (SPLIT.has(code) && i + 1 < n) charge(w, c, segCost(i + 1));
+    if (SPLIT.has(code) && i + 1 < n) charge(w, c, segCost(i + 1), code === 0x03);
   }
   return w.finish();
 }

@@ -1,5 +1,5 @@
 import { blake3 } from '@noble/hashes/blake3.js';
-import { HashTag, rlpEncode, taggedHash, uintBytes } from '../chain/index.js';
+import { HashTag, taggedHash } from '../chain/index.js';
 import { DocklockError, DocklockErrorCode as E } from './errors.js';
 import { EXPORT_FUEL, EXPORT_MEMORY, EXPORT_START, EXPORT_WHY, Why, instrument, type Instrumented } from './instrument.js';
 import { COST_TABLE, DEFAULT_JOB_LIMITS, MAX_FUEL, type JobLimits } from './options.js';
@@ -109,6 +109,9 @@ export function loadProgram(bytes: Uint8Array, maxBytes?: number): LoadedProgram
   return { id: programId(bytes), hash: taggedHash(HashTag.DocklockInstrumented, instrumented.code), instrumented, module };
 }
 
+/** Each host call's id in the witness (ABI v1). */
+export const WitnessCall = { InputSize: 1, InputRead: 2, OutputWrite: 3, RandomFill: 4, Clock: 5, Log: 6 } as const;
+
 /** A trap raised by a host call (it unwinds the job like a wasm trap). */
 class HostTrap extends Error {
   constructor(
@@ -135,9 +138,19 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   if (!Number.isSafeInteger(spec.fuel) || spec.fuel < 0 || spec.fuel > fuelCap) return rejected(TrapKind.FuelOverCap);
   if (spec.input.length > limits.maxInputBytes) return rejected(TrapKind.InputTooLarge);
 
+  // The witness: a hash chain of every host call with its arguments and results. Bulk bytes (input
+  // read, output written, random bytes) are named by their place in the input, the output and the
+  // random stream, which the receipt's input hash, output hash and job id already bind; so the
+  // witness costs per call, not per byte. A log line's bytes are in it.
+  // A link: taggedHash(DocklockWitness, previous link ‖ call id (1 byte) ‖ each argument and
+  // result as 8 bytes big-endian ‖ the call's own bytes (a log line; nothing for the others)).
   let witness: Uint8Array = ZERO32;
-  const log = (name: string, args: number[], data: Uint8Array) => {
-    witness = taggedHash(HashTag.DocklockWitness, witness, rlpEncode([name, args.map((a) => uintBytes(a)), data]));
+  const entry = new Uint8Array(1 + 8 * 4);
+  const entryView = new DataView(entry.buffer);
+  const log = (call: number, args: readonly (number | bigint)[], data: Uint8Array) => {
+    entry[0] = call;
+    for (let i = 0; i < args.length; i++) entryView.setBigUint64(1 + 8 * i, BigInt(args[i]!));
+    witness = taggedHash(HashTag.DocklockWitness, witness, entry.subarray(0, 1 + 8 * args.length), data);
   };
   const input = spec.input;
   const output: Uint8Array[] = [];
@@ -149,9 +162,10 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   let fuel!: WebAssembly.Global;
   let memory: WebAssembly.Memory | undefined;
   const pay = (bytes: number) => {
+    const before = fuel.value as bigint;
+    if (before < 0n) throw new HostTrap(JobStatus.OutOfFuel, ''); // ran out before this call
     hostCalls++;
-    const cost = BigInt(COST_TABLE.hostCall + Math.ceil(bytes / COST_TABLE.bytesPerFuel));
-    const left = (fuel.value as bigint) - cost;
+    const left = before - BigInt(COST_TABLE.hostCall + Math.ceil(bytes / COST_TABLE.bytesPerFuel));
     fuel.value = left;
     if (left < 0n) throw new HostTrap(JobStatus.OutOfFuel, '');
   };
@@ -164,16 +178,15 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   const host = {
     input_size: (): number => {
       pay(0);
-      log('input_size', [], uintBytes(input.length));
+      log(WitnessCall.InputSize, [input.length], EMPTY);
       return input.length;
     },
     input_read: (offset: number, ptr: number, len: number): number => {
       const off = offset >>> 0;
       const n = Math.max(0, Math.min(len >>> 0, input.length - off));
       pay(n);
-      const chunk = input.subarray(off, off + n);
-      view(ptr, n).set(chunk);
-      log('input_read', [off, ptr >>> 0, len >>> 0], chunk);
+      view(ptr, n).set(input.subarray(off, off + n));
+      log(WitnessCall.InputRead, [off, ptr >>> 0, len >>> 0, n], EMPTY);
       return n;
     },
     output_write: (ptr: number, len: number): void => {
@@ -183,19 +196,18 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
       const chunk = view(ptr, n).slice();
       output.push(chunk);
       outputBytes += n;
-      log('output_write', [ptr >>> 0, n], chunk);
+      log(WitnessCall.OutputWrite, [ptr >>> 0, n], EMPTY);
     },
     random_fill: (ptr: number, len: number): void => {
       const n = len >>> 0;
       pay(n);
       const target = view(ptr, n);
-      const bytes = random.xof(n);
-      target.set(bytes);
-      log('random_fill', [ptr >>> 0, n], bytes);
+      target.set(random.xof(n));
+      log(WitnessCall.RandomFill, [ptr >>> 0, n], EMPTY);
     },
     clock: (): bigint => {
       pay(0);
-      log('clock', [], uintBytes(spec.clock));
+      log(WitnessCall.Clock, [spec.clock], EMPTY);
       return spec.clock;
     },
     log: (ptr: number, len: number): void => {
@@ -205,7 +217,7 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
       const line = view(ptr, n).slice();
       logs.push(line);
       logBytes += n;
-      log('log', [ptr >>> 0, n], line);
+      log(WitnessCall.Log, [ptr >>> 0, n], line);
     },
   };
 
@@ -223,8 +235,11 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   } catch (e) {
     ({ status, trap } = classify(e, instance));
   }
+  // The fuel counter is checked only at function and loop starts (instrument.ts charge): whatever
+  // ended the job, a counter below zero means the fuel ran out first.
   const left = fuel ? Number(fuel.value as bigint) : spec.fuel;
-  const fuelUsed = status === JobStatus.OutOfFuel || left < 0 ? spec.fuel : spec.fuel - left;
+  if (left < 0) status = JobStatus.OutOfFuel;
+  const fuelUsed = status === JobStatus.OutOfFuel ? spec.fuel : spec.fuel - left;
   if (status === JobStatus.OutOfFuel) trap = '';
   const out = concat(output, outputBytes);
   return {
