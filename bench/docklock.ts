@@ -57,8 +57,8 @@ const inputs: Record<string, Uint8Array> = {
  * two differ only by the instrumentation.
  */
 function plainRun(module: WebAssembly.Module, input: Uint8Array, instrumented: boolean): void {
-  let memory: WebAssembly.Memory | undefined;
-  const mem = () => new Uint8Array(memory!.buffer);
+  const ref: { memory?: WebAssembly.Memory } = {};
+  const mem = () => new Uint8Array(ref.memory!.buffer);
   const host = {
     input_size: () => input.length,
     input_read: (off: number, ptr: number, len: number) => {
@@ -73,7 +73,7 @@ function plainRun(module: WebAssembly.Module, input: Uint8Array, instrumented: b
   };
   const inst = new WebAssembly.Instance(module, { docklock: host });
   const x = inst.exports;
-  memory = (instrumented ? x.__docklock_memory : x.memory) as WebAssembly.Memory;
+  ref.memory = (instrumented ? x.__docklock_memory : x.memory) as WebAssembly.Memory;
   if (instrumented) {
     (x.__docklock_fuel as WebAssembly.Global).value = 10n ** 15n;
     (x.__docklock_start as (() => void) | undefined)?.();
