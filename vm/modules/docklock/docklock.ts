@@ -91,7 +91,13 @@ export class DocklockModule implements Module {
     if (bad) throw new Error(bad);
   }
 
+  /**
+   * Writes the parameters when the genesis has a docklock section (what `init` and `testnet` write).
+   * A genesis from before DockLock has none: nothing is written, so its state root stays what it
+   * was, and the defaults apply (ParamSpace.get) until governance changes them.
+   */
   initGenesis(ctx: ExecContext, config: unknown): void {
+    if (config === undefined) return;
     this.params.init(ctx, this.genesisParams(config));
   }
 

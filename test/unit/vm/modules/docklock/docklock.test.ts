@@ -124,6 +124,16 @@ describe('vm/modules/docklock', () => {
     ok(c.run(shaId, new Uint8Array(0), 1_000_000, k).receipt);
   });
 
+  it('a genesis without a docklock section (from before DockLock) writes nothing for it: its state root is unchanged, and the defaults apply', () => {
+    const doc = stakingGenesis({ accounts: 6 });
+    delete doc.modules.docklock;
+    const c = new StakingChain(doc);
+    expect(c.world.getRaw('docklock/params')).to.equal(undefined);
+    expect(c.modules.docklock.query({ state: c.world, height: c.height }, 'params', {})).to.include({ maxRunFuel: '10000000', maxProgramBytes: String(30 * 1024) });
+    const withSection = new DocklockChain();
+    expect(withSection.world.getRaw('docklock/params')).to.not.equal(undefined);
+  });
+
   it('two chains given the same transactions reach the same state root (the job’s receipt is part of it)', () => {
     const roots = [0, 1].map(() => {
       const c = new DocklockChain();
