@@ -1,11 +1,11 @@
 import { ABI, ABI_MODULE, ENTRY, RESERVED_EXPORT_PREFIX } from './abi.js';
 import { DocklockError, DocklockErrorCode as E } from './errors.js';
 import { Imm, OPS, rejectedFeature } from './opcodes.js';
-import { COST_TABLE, FRAME_BASE, LIMITS, MAX_PAGES, STACK_LIMIT } from './options.js';
+import { COST_TABLE, FRAME_BASE, INSTRUMENT_STACK, LIMITS, MAX_PAGES, SCRATCH_LOCALS, STACK_LIMIT } from './options.js';
 import { Reader, ValType, Writer, sameType, typeText, type FuncType } from './wasm.js';
 
 /** Why an instrumented module trapped, as it leaves it in its `__docklock_why` global before `unreachable`. */
-export const Why = { None: 0, Fuel: 1, Stack: 2, Memory: 3 } as const;
+export const Why = { None: 0, Fuel: 1, Stack: 2, Memory: 3, Engine: 4 } as const;
 
 export const EXPORT_FUEL = '__docklock_fuel';
 export const EXPORT_WHY = '__docklock_why';
@@ -234,6 +234,8 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
           const name = s.name();
           const kind = s.u8();
           const index = s.u32();
+          // The instrumenter's own globals come right after the program's: an export naming one would be accepted.
+          if (kind === 3 && index >= globals) s.fail(`export "${name.slice(0, 64)}" names global ${index}, which does not exist`);
           if (name.startsWith(RESERVED_EXPORT_PREFIX)) throw new DocklockError(E.Entry, `the program exports "${name.slice(0, 64)}": names starting with ${RESERVED_EXPORT_PREFIX} are DockLock's own`);
           if (name === ENTRY) {
             const t = kind === 0 ? types[funcTypes[index] ?? -1] : undefined;
@@ -371,10 +373,6 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
 }
 
 
-/** Scratch locals appended to every function: an i32 and an i64 for sizes, an f32 and an f64 for NaN checks. */
-const SCRATCH_LOCALS = 4;
-/** Operands the injected code holds on top of the function's own. */
-const INSTRUMENT_STACK = 3;
 /** Control instructions that end a metering block. */
 const SPLIT = new Set([0x00, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f]);
 
@@ -641,13 +639,19 @@ function emitBody(bytes: Uint8Array, b: Body, c: EmitContext): Uint8Array {
       w.byte(0x20).u32(s32).byte(0xad).byte(0x42).sleb(BigInt(COST_TABLE.growPage)).byte(0x7e);
       chargeTop(w, c, s64);
       w.byte(0x20).u32(s32);
+      // memory.grow itself (below): within the maximum it can only fail if the engine could not
+      // allocate, which would not be the same on every machine: trap as an engine fault.
+      w.raw(raw);
+      w.byte(0x22).u32(s32).byte(0x41).sleb(-1n).byte(0x46).byte(0x04).byte(0x40);
+      trap(w, c, Why.Engine);
+      w.byte(0x0b).byte(0x20).u32(s32);
     } else if (code === 0x108 || code === 0x10a || code === 0x10b) {
       w.byte(0x21).u32(s32);
       byteCost(w, s32);
       chargeTop(w, c, s64);
       w.byte(0x20).u32(s32);
     }
-    w.raw(raw);
+    if (code !== 0x40) w.raw(raw);
     if (frame > 0) w.byte(0x23).u32(c.D).byte(0x41).sleb(BigInt(frame)).byte(0x6b).byte(0x24).u32(c.D);
     if (op.nan === 'f32') {
       // v → v == v ? v : canonical NaN

@@ -32,6 +32,14 @@ export const COST_TABLE = {
 export const FRAME_BASE = 8;
 export const STACK_LIMIT = 32_768;
 
+/** Scratch locals appended to every function (an i32 and an i64 for sizes, an f32 and an f64 for NaN checks): part of each frame's cost. */
+export const SCRATCH_LOCALS = 4;
+/** Operands the injected code holds on top of a function's own: part of each frame's cost. */
+export const INSTRUMENT_STACK = 3;
+
+/** The version of the witness log's link format (runtime.ts). */
+export const WITNESS_VERSION = 1;
+
 /** The most memory a job may have, in 64 KiB pages (16 MiB): the module's maximum is rewritten to at most this. */
 export const MAX_PAGES = 256;
 
@@ -74,3 +82,9 @@ export const DEFAULT_JOB_LIMITS: JobLimits = {
 
 /** The largest fuel limit a job may ask for (2^53-1: fuel is carried as a safe integer). */
 export const MAX_FUEL = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Everything about DockLock that decides a job's result besides the program and the job itself
+ * (the conformance corpus records a hash of it; ABI_VERSION is in abi.ts).
+ */
+export const CONSENSUS_CONSTANTS = { INSTRUMENTER_VERSION, COST_TABLE, FRAME_BASE, STACK_LIMIT, SCRATCH_LOCALS, INSTRUMENT_STACK, MAX_PAGES, LIMITS, DEFAULT_JOB_LIMITS, WITNESS_VERSION, MAX_FUEL } as const;

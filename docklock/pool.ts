@@ -29,6 +29,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** The worker has started (a job's timer must not count a worker's start-up). */
+  ready: boolean;
   job?: Pending & { timer: NodeJS.Timeout };
 }
 
@@ -49,8 +51,12 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { stackSizeMb: this.opts.stackSizeMB, maxOldGenerationSizeMb: this.opts.maxHeapMB } });
-    const slot: Slot = { worker };
-    worker.on('message', (m: { id: number; ok: boolean; result?: JobResult; programHash?: Uint8Array; code?: string; message?: string; context?: Record<string, unknown> }) => {
+    const slot: Slot = { worker, ready: false };
+    worker.on('message', (m: { ready?: boolean; id: number; ok: boolean; result?: JobResult; programHash?: Uint8Array; code?: string; message?: string; context?: Record<string, unknown> }) => {
+      if (m.ready) {
+        slot.ready = true;
+        return this.pump();
+      }
       const job = slot.job;
       if (!job || job.req.id !== m.id) return;
       clearTimeout(job.timer);
@@ -98,7 +104,7 @@ export class WorkerPool {
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
+      if (!slot.ready || slot.job || this.queue.length === 0) continue;
       const next = this.queue.shift()!;
       const timer = setTimeout(() => this.replace(slot, new DocklockError(E.Timeout, `the job ran longer than ${this.opts.timeoutMs} ms of wall-clock time; its worker was stopped and no result is claimed`)), this.opts.timeoutMs);
       slot.job = { ...next, timer };

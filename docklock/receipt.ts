@@ -77,6 +77,7 @@ export class DocklockReceipt implements ReceiptFields {
     if (!(f.status in JOB_STATUS_NAMES)) throw new DocklockError(E.BadReceipt, `receipt status ${f.status} is unknown`);
     if (f.fuelUsed > f.fuelLimit) throw new DocklockError(E.BadReceipt, 'receipt fuelUsed exceeds fuelLimit');
     if (f.clock < 0n || f.clock >= 1n << 64n) throw new DocklockError(E.BadReceipt, 'receipt clock must be a u64');
+    if (new TextEncoder().encode(f.trap).length > 64) throw new DocklockError(E.BadReceipt, 'receipt trap must be at most 64 bytes');
     // `f` is often another receipt spread ({ ...r, signature }): its cached hash must not come along.
     Object.assign(this, { ...f, usage: { ...f.usage }, _hash: undefined });
   }

@@ -262,6 +262,7 @@ function classify(e: unknown, instance: WebAssembly.Instance | undefined): { sta
       if (why === Why.Fuel) return { status: JobStatus.OutOfFuel, trap: '' };
       if (why === Why.Stack) return { status: JobStatus.StackExhausted, trap: '' };
       if (why === Why.Memory) return { status: JobStatus.OutOfMemory, trap: '' };
+      if (why === Why.Engine) throw new DocklockError(E.EngineFault, 'the engine could not grow the memory within the job’s maximum: no result is claimed');
     }
     for (const [text, kind] of V8_TRAPS) if (e.message === text || e.message.endsWith(`: ${text}`)) return { status: JobStatus.Trap, trap: kind };
     throw new DocklockError(E.EngineFault, 'the engine reported a trap DockLock does not know: no result is claimed', { engine: e.message });

@@ -12,6 +12,8 @@ export interface WorkerRequest {
 }
 
 const cache = new ProgramCache(32);
+// Started: the pool sends jobs (and starts their wall-clock timers) only from now on.
+parentPort?.postMessage({ ready: true });
 parentPort?.on('message', (req: WorkerRequest) => {
   try {
     const program = cache.load(req.program, req.maxProgramBytes);
