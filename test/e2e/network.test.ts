@@ -7,9 +7,13 @@
  * replays a run. A failing run keeps the homes and logs (so does METANODE_E2E_KEEP=1).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { Ed25519Key, addressFromPublicKey, parseAddress, rlpEncode, toHex } from '../../chain/index.js';
+import { Ed25519Key, Transaction, addressFromPublicKey, formatAddress, parseAddress, rlpEncode, toHex } from '../../chain/index.js';
+import { programId } from '../../docklock/index.js';
+import { encodeDeploy, encodeRun } from '../../vm/modules/docklock/index.js';
+import { devAccountKey } from '../../genesis/index.js';
 import { MSG_NAMES, MsgType, SignedMessage, decodeEnvelope, encodeEnvelope } from '../../consensus/index.js';
 import { P2PNetwork, Topic, Verdict } from '../../p2p/index.js';
 import { checkChainConsistency } from './invariants.js';
@@ -136,6 +140,28 @@ describe('e2e: a network of four validator processes', function () {
     // And a moment when all four report the very same head.
     const head = await net.waitForSameHead();
     expect(head.height).to.be.at.least(common);
+    expectNoCrashes();
+  });
+
+  it('runs a DockLock job in consensus: all four validators executed it and hold the same job record (receipt, output)', async () => {
+    const code = new Uint8Array(readFileSync(new URL('../../../examples/jobs/sha256.wasm', import.meta.url)));
+    const key = devAccountKey(2);
+    const from = formatAddress(addressFromPublicKey(key.publicKey));
+    const entry = net.nodes[1]!;
+    const send = async (kind: string, payload: Uint8Array) => {
+      const { nonce } = await entry.rpc.call<{ nonce: number }>('state_getAccount', [from]);
+      const tx = Transaction.sign({ chainId: net.chainId, nonce: BigInt(nonce), sender: key.publicKey, fee: 1_000n, kind, payload }, key);
+      const { hash } = await entry.rpc.call<{ hash: string }>('tx_send', [toHex(tx.serialize())]);
+      const r = await waitForReceipt(entry.rpc, hash);
+      expect(r.status, `${kind}: ${JSON.stringify(r)}`).to.equal('success');
+      return hash;
+    };
+    await send('docklock.deploy', encodeDeploy({ code }));
+    const job = await send('docklock.run', encodeRun({ program: programId(code), input: new TextEncoder().encode('abc'), fuel: 1_000_000 }));
+    const records = await Promise.all(net.nodes.map(async (n) => (await waitForReceipt(n.rpc, job), n.rpc.call<{ output: string; receipt: { bytes: string; status: string } }>('module_query', ['docklock', 'job', { id: job }]))));
+    expect(records[0]!.output).to.equal(`0x${sha256(new TextEncoder().encode('abc'))}`);
+    expect(records[0]!.receipt.status).to.equal('ok');
+    for (const [i, r] of records.entries()) expect(r, `the job as node${i} holds it`).to.deep.equal(records[0]);
     expectNoCrashes();
   });
 
