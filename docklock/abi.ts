@@ -5,7 +5,7 @@ const { I32, I64 } = ValType;
 /**
  * The host interface, ABI version 1: the only imports a program may have, all from the module
  * "docklock", integers and linear memory only (no float crosses the boundary). docs/docklock.md
- * documents each call; host.ts implements them and logs each to the witness.
+ * documents each call; runtime.ts (execute) implements them and logs each to the witness.
  */
 export const ABI_MODULE = 'docklock';
 export const ABI_VERSION = 1;

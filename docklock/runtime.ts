@@ -50,7 +50,7 @@ const V8_TRAPS: [string, TrapKind][] = [
 
 /** A job: what the program runs on. */
 export interface JobSpec {
-  /** 32 bytes: seeds the random stream and starts the witness. */
+  /** 32 bytes: seeds the random stream; the receipt binds it. */
   jobId: Uint8Array;
   input: Uint8Array;
   /** The most fuel the job may burn. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatAddress, fromHex, fromUtf8, toHex, type Event } from '../../../chain/index.js';
-import { DocklockError, JOB_STATUS_NAMES, LIMITS, ProgramCache, decodeReceipt, inputHash, runJob, type LoadedProgram } from '../../../docklock/index.js';
+import { DocklockError, JOB_STATUS_NAMES, LIMITS, ProgramCache, decodeReceipt, programId, runJob, type LoadedProgram } from '../../../docklock/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
@@ -108,13 +108,14 @@ export class DocklockModule implements Module {
     return b && decodeProgram(b);
   }
 
-  /** A deployed program, compiled (from the cache, or loaded once from its stored bytes). */
+  /**
+   * A deployed program, compiled. The state decides whether it is deployed, never the cache: a
+   * program can be in this node's cache from a deploy that failed or a block that was not
+   * committed, and another node's cache differs.
+   */
   private loaded(state: StateReader, id: Uint8Array): LoadedProgram {
-    const hit = this.cache.byId(id);
-    if (hit) return hit;
-    const rec = this.program(state, id);
-    if (!rec) throw new TxError(E.UnknownProgram, `no program ${toHex(id)} is deployed`);
-    return this.cache.load(rec.code, LIMITS.programBytes);
+    if (state.getRaw(Keys.program(id)) === undefined) throw new TxError(E.UnknownProgram, `no program ${toHex(id)} is deployed`);
+    return this.cache.byId(id) ?? this.cache.load(this.program(state, id)!.code, LIMITS.programBytes);
   }
 
   // ---- Transactions ----
@@ -141,6 +142,9 @@ export class DocklockModule implements Module {
 
   private deploy(ctx: TxContext, a: DeployArgs): void {
     const p = this.params.get(ctx.state);
+    // The size cap first, here: a cached program (compiled under another cap) must not skip it.
+    if (a.code.length > Number(p.maxProgramBytes)) throw new TxError(E.InvalidProgram, `the program is ${a.code.length} bytes; at most ${p.maxProgramBytes} are allowed (maxProgramBytes)`);
+    if (ctx.state.getRaw(Keys.program(programId(a.code)))) throw new TxError(E.ProgramExists, `program ${toHex(programId(a.code))} is already deployed`);
     let program: LoadedProgram;
     try {
       program = this.cache.load(a.code, Number(p.maxProgramBytes));
@@ -148,7 +152,6 @@ export class DocklockModule implements Module {
       if (e instanceof DocklockError) throw new TxError(E.InvalidProgram, e.message);
       throw e;
     }
-    if (ctx.state.getRaw(Keys.program(program.id))) throw new TxError(E.ProgramExists, `program ${toHex(program.id)} is already deployed`);
     const fee = BigInt(a.code.length) * p.deployFeePerByte;
     this.burn(ctx, fee);
     ctx.state.setRaw(Keys.program(program.id), encodeProgram({ code: a.code, instrumentedHash: program.hash, deployer: ctx.sender, height: ctx.block.height }));
@@ -171,6 +174,7 @@ export class DocklockModule implements Module {
     const jobId = ctx.tx.hash();
     // An engine fault (DocklockError ENGINE_FAULT: must not happen) propagates: the executor fails
     // the transaction with its fixed fault code and gives the error to the node's log.
+    const refused = a.input.length > Number(p.maxInputBytes);
     const { result, receipt } = runJob(program, {
       jobId,
       input: a.input,
@@ -179,7 +183,8 @@ export class DocklockModule implements Module {
       fuelCap: Number(p.maxRunFuel),
       limits: { maxInputBytes: Number(p.maxInputBytes), maxOutputBytes: Number(p.maxOutputBytes) },
     });
-    ctx.state.setRaw(Keys.job(jobId), encodeJob({ receipt: receipt.serialize(), program: program.id, input: a.input, output: result.output, sender: ctx.sender, height: ctx.block.height }));
+    // An input over the cap is not stored (the receipt's input hash names it): a refused run pays no run fee.
+    ctx.state.setRaw(Keys.job(jobId), encodeJob({ receipt: receipt.serialize(), program: program.id, input: refused ? new Uint8Array(0) : a.input, output: result.output, sender: ctx.sender, height: ctx.block.height }));
     ctx.emit(
       ev('job', [
         ['job', toHex(jobId)],
@@ -221,7 +226,9 @@ export class DocklockModule implements Module {
         if (!b) throw new VmError(VmErrorCode.InvalidQuery, `no job ${toHex(jid)} ran on chain`);
         const j = decodeJob(b);
         const receipt = decodeReceipt(j.receipt);
-        return { id: toHex(jid), program: toHex(j.program), sender: formatAddress(j.sender), height: j.height, input: toHex(j.input), inputHash: toHex(inputHash(j.input)), output: toHex(j.output), outputText: printable(j.output), receipt: receipt.toJson() };
+        // input: null when the run was refused for its input's size (it is not stored).
+        const stored = receipt.trap !== 'input_too_large';
+        return { id: toHex(jid), program: toHex(j.program), sender: formatAddress(j.sender), height: j.height, input: stored ? toHex(j.input) : null, inputHash: toHex(receipt.inputHash), output: toHex(j.output), outputText: printable(j.output), receipt: receipt.toJson() };
       }
     }
     throw new VmError(VmErrorCode.InvalidQuery, `docklock has no query "${path}"`);

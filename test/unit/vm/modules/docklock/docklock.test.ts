@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import wabt from 'wabt';
-import { ReceiptStatus, toHex, type Ed25519Key, type Receipt } from '../../../../../chain/index.js';
+import { Ed25519Key, ReceiptStatus, toHex, type Receipt } from '../../../../../chain/index.js';
 import { decodeReceipt, loadProgram, programId, verifyReceipt } from '../../../../../docklock/index.js';
 import { getNonce } from '../../../../../vm/index.js';
-import { DocklockTxErrorCode as E, encodeDeploy, encodeRun } from '../../../../../vm/modules/docklock/index.js';
-import { GENESIS_TIME, accountKey, signedTx } from '../../../fixtures.js';
+import { DocklockTxErrorCode as E, Keys, encodeDeploy, encodeRun } from '../../../../../vm/modules/docklock/index.js';
+import { GENESIS_TIME, accountKey, signedTx, transferTx } from '../../../fixtures.js';
 import { StakingChain, addressFromKey, stakingGenesis } from '../staking/harness.js';
 
 const JOBS = new URL('../../../../../../examples/jobs/', import.meta.url);
@@ -122,6 +122,16 @@ describe('vm/modules/docklock', () => {
     ok(a!);
     expect(fails(b!, E.BlockFuelExhausted)).to.match(/maxBlockFuel 1500000/);
     ok(c.run(shaId, new Uint8Array(0), 1_000_000, k).receipt);
+  });
+
+  it('a program is deployed only by a deploy that succeeded: one that failed (it left the program in this node’s cache) does not make a later run succeed', () => {
+    const c = new DocklockChain();
+    const poor = Ed25519Key.fromSecret(new Uint8Array(32).fill(5));
+    // Enough NEX for the transaction fees, not for the deploy fee burned per byte.
+    ok(c.block([transferTx(accountKey(1), getNonce(c.world, addressFromKey(accountKey(1))), addressFromKey(poor), 'NEX', 3_000n)]).receipts[0]!);
+    fails(c.deploy(sha, poor), 'BANK_INSUFFICIENT_FUNDS');
+    fails(c.run(shaId, new Uint8Array(0), 100_000).receipt, E.UnknownProgram);
+    expect(c.world.getRaw(Keys.program(shaId))).to.equal(undefined);
   });
 
   it('a genesis without a docklock section (from before DockLock) writes nothing for it: its state root is unchanged, and the defaults apply', () => {
