@@ -1,8 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fromHex, toHex } from '../../chain/index.js';
-import { DocklockError, JOB_STATUS_NAMES, ProgramCache, WorkerPool, DEFAULT_POOL, inputHash, localJobId, parseReceipt, verifyReceipt, type DocklockReceipt, type JobRun } from '../../docklock/index.js';
+import { DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, ProgramCache, WorkerPool, DEFAULT_POOL, inputHash, localJobId, parseReceipt, verifyReceipt, type DocklockReceipt, type JobRun } from '../../docklock/index.js';
 import { readKeyPassword, readValidatorKey } from '../../node/keyfile.js';
+import { z } from 'zod';
 import { RpcClient } from '../cli/rpc-client.js';
 
 /** Exit codes of `metanode docklock`: 0 a result (or a match), 1 a mismatch, 2 bad usage or a refused program, 3 anything else (a node that cannot be reached…). */
@@ -31,9 +32,9 @@ async function readBytes(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-function uint(name: string, max = Number.MAX_SAFE_INTEGER) {
+function uint(name: string, max = Number.MAX_SAFE_INTEGER, min = 0) {
   return (v: string): number => {
-    if (!/^(0|[1-9][0-9]*)$/.test(v) || Number(v) > max) throw new InvalidArgumentError(`${name} must be an integer from 0 to ${max}`);
+    if (!/^(0|[1-9][0-9]*)$/.test(v) || Number(v) > max || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return Number(v);
   };
 }
@@ -56,6 +57,22 @@ function runJson(run: JobRun, receipt: DocklockReceipt): Record<string, unknown>
   };
 }
 
+/**
+ * The caps a job on chain ran under: the docklock parameters in force in its block (the state
+ * after the block before it), or at the head when the node no longer keeps that height.
+ */
+async function chainLimits(rpc: RpcClient, height: number): Promise<{ fuelCap: number; limits: { maxInputBytes: number; maxOutputBytes: number } }> {
+  type P = { maxRunFuel: string; maxInputBytes: string; maxOutputBytes: string };
+  let p: P;
+  try {
+    p = (await rpc.call('module_query', ['docklock', 'params', {}, Math.max(0, height - 1)], z.unknown())) as P;
+  } catch {
+    console.error(`note: the node no longer keeps height ${height - 1}; re-executing under the docklock parameters at its head`);
+    p = (await rpc.moduleQuery('docklock', 'params')) as P;
+  }
+  return { fuelCap: Number(p.maxRunFuel), limits: { maxInputBytes: Number(p.maxInputBytes), maxOutputBytes: Number(p.maxOutputBytes) } };
+}
+
 async function signer(keyFile: string | undefined, passwordFile: string | undefined) {
   if (!keyFile) return undefined;
   try {
@@ -73,7 +90,8 @@ async function fail(e: unknown): Promise<never> {
   }
   if (e instanceof DocklockError) {
     console.error(`error: ${e.code}: ${e.message}`);
-    process.exit(Exit.Usage);
+    // A refused program or receipt is the caller's input; a timeout or an engine fault is not.
+    process.exit(e.code === DocklockErrorCode.Timeout || e.code === DocklockErrorCode.EngineFault ? Exit.Error : Exit.Usage);
   }
   console.error(`error: ${(e as Error).message}`);
   process.exit(Exit.Error);
@@ -82,7 +100,11 @@ async function fail(e: unknown): Promise<never> {
 /** `metanode docklock run|verify`: run a job locally and print its result and receipt; re-execute a receipt. */
 export function registerDocklockCommands(program: Command): void {
   const dl = program.command('docklock').description('DockLock: run a WebAssembly job locally with its receipt, or re-execute a receipt to check it (docs/docklock.md)');
-  dl.command('run')
+  // A bad or missing option is a usage error (2), not a mismatch (1); --help is 0.
+  const usageExit = (c: Command) => c.exitOverride((err) => process.exit(err.exitCode === 0 ? Exit.Ok : Exit.Usage));
+  const run = dl.command('run');
+  usageExit(run);
+  run
     .description('run a job in a DockLock worker and print a JSON result: status, fuel used, output, output hash, witness root, receipt')
     .requiredOption('--program <file>', 'the program (.wasm)')
     .option('--input <bytes>', 'the input: 0x-hex or @file (default: empty)')
@@ -93,7 +115,7 @@ export function registerDocklockCommands(program: Command): void {
     .option('--password-file <file>', 'the password of an encrypted --key')
     .option('--prev <hash>', "with --key: the hash of this executor's previous receipt (its hash chain)")
     .option('--out <file>', 'also write the receipt (JSON) to this file')
-    .option('--timeout <ms>', 'the wall-clock backstop: a job still running is stopped and no result is claimed', uint('--timeout'), DEFAULT_POOL.timeoutMs)
+    .option('--timeout <ms>', 'the wall-clock backstop: a job still running is stopped and no result is claimed', uint('--timeout', Number.MAX_SAFE_INTEGER, 1), DEFAULT_POOL.timeoutMs)
     .action(async (o: { program: string; input?: string; fuel: number; clock: number; jobId?: string; key?: string; passwordFile?: string; prev?: string; out?: string; timeout: number }) => {
       const pool = new WorkerPool({ ...DEFAULT_POOL, timeoutMs: o.timeout });
       try {
@@ -119,27 +141,39 @@ export function registerDocklockCommands(program: Command): void {
       }
     });
 
-  dl.command('verify')
+  const verify = dl.command('verify');
+  usageExit(verify);
+  verify
     .description('re-execute the job a receipt describes and say "match" or which fields differ (exit 0 on a match, 1 on a difference)')
     .argument('[receipt]', 'the receipt: a file (the JSON `docklock run` prints or --out wrote, or its hex); or use --rpc and --job')
     .option('--program <file>', 'the program (.wasm) the receipt names')
     .option('--input <bytes>', 'the input: 0x-hex or @file (default: empty)')
     .option('--rpc <url>', "a node's JSON-RPC URL: verify a job run on chain (with --job), fetching its receipt, program and input")
     .option('--job <hex>', 'with --rpc: the job id (the docklock.run transaction hash)')
+    .addOption(new Option('--rpc-token <jwt>', 'with --rpc: bearer token for a node with JSON-RPC authentication').env('METANODE_RPC_TOKEN'))
     .option('--json', 'print the verdict as JSON')
-    .action(async (file: string | undefined, o: { program?: string; input?: string; rpc?: string; job?: string; json?: boolean }) => {
+    .action(async (file: string | undefined, o: { program?: string; input?: string; rpc?: string; job?: string; json?: boolean; rpcToken?: string }) => {
       try {
         let claimed: DocklockReceipt;
         let code: Uint8Array;
         let input: Uint8Array;
+        let spec: Parameters<typeof verifyReceipt>[3] = {};
         if (o.rpc) {
           if (!o.job || file) throw new DocklockUsage('with --rpc, name the job with --job (and no receipt file)');
-          const rpc = new RpcClient({ url: o.rpc, timeoutMs: 30_000 });
-          const j = (await rpc.moduleQuery('docklock', 'job', { id: o.job })) as { program: string; input: string; receipt: { bytes: string } };
-          const p = (await rpc.moduleQuery('docklock', 'program', { id: j.program, code: 1 })) as { code: string };
+          if (o.program || o.input) throw new DocklockUsage('with --rpc the program and the input come from the chain: drop --program and --input');
+          const rpc = new RpcClient({ url: o.rpc, timeoutMs: 30_000, ...(o.rpcToken ? { token: o.rpcToken } : {}) });
+          const j = (await rpc.moduleQuery('docklock', 'job', { id: o.job })) as { program: string; input: string | null; height: number; receipt: { bytes: string; trap: string } };
           claimed = parseReceipt(j.receipt.bytes);
+          if (j.input === null) {
+            // The chain refused the job for its input's size and did not keep the input: nothing to re-execute.
+            console.log(`the chain refused this job (${j.receipt.trap}) and kept no input: nothing to re-execute`);
+            process.exitCode = Exit.Ok;
+            return;
+          }
+          const p = (await rpc.moduleQuery('docklock', 'program', { id: j.program, code: 1 })) as { code: string };
           code = fromHex(p.code);
           input = fromHex(j.input);
+          spec = await chainLimits(rpc, j.height);
         } else {
           if (!file) throw new DocklockUsage('give a receipt file, or --rpc and --job');
           if (!o.program) throw new DocklockUsage('--program is needed to re-execute a receipt from a file');
@@ -147,7 +181,7 @@ export function registerDocklockCommands(program: Command): void {
           code = await readBytes(o.program, 'the program');
           input = o.input ? await bytesArg(o.input, '--input') : new Uint8Array(0);
         }
-        const verdict = verifyReceipt(claimed, new ProgramCache(1).load(code), input);
+        const verdict = verifyReceipt(claimed, new ProgramCache(1).load(code), input, spec);
         if (o.json) console.log(JSON.stringify({ match: verdict.match, signature: verdict.signature, differences: verdict.differences, receipt: claimed.toJson().hash, inputHash: toHex(inputHash(input)) }, null, 2));
         else if (verdict.match) console.log(`match: the re-execution gives every field the receipt claims (signature: ${verdict.signature})`);
         else {
