@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { blake3 } from '@noble/hashes/blake3.js';
@@ -316,6 +316,22 @@ describe('docklock conformance corpus', function () {
         expect(moved(out.results)).to.deep.equal([]);
       });
     }
+
+    // Another Node.js, so another V8: the machines ship Node 20 (/usr/bin/node) next to the
+    // project's Node 24. DockLock's code needs nothing newer than what Node 20 has.
+    const others = ['/usr/bin/node', '/usr/local/bin/node'].filter((p) => existsSync(p));
+    it(`under another Node.js version on this machine (${others.join(', ') || 'none found'})`, async function () {
+      const versions = await Promise.all(others.map(async (bin) => ({ bin, version: (await promisify(execFile)(bin, ['--version'])).stdout.trim() })));
+      const other = versions.find((v) => v.version !== process.version);
+      if (!other) {
+        console.log(`      (skipped: no Node.js other than ${process.version} on this machine)`);
+        return this.skip();
+      }
+      const { stdout } = await promisify(execFile)(other.bin, [script], { maxBuffer: 16 * 1024 * 1024, timeout: 60_000 });
+      const out = JSON.parse(stdout) as { results: Record<string, Expectation> };
+      expect(Object.keys(out.results)).to.have.length(corpus.vectors.length);
+      expect(moved(out.results), `Node ${other.version} against ${process.version}`).to.deep.equal([]);
+    });
 
     it('again on the main thread, each program compiled anew', () => {
       expect(moved(runVectors(corpus.vectors, programs))).to.deep.equal([]);
