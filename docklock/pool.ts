@@ -21,6 +21,22 @@ export interface PoolOptions {
 
 export const DEFAULT_POOL: PoolOptions = { workers: 1, timeoutMs: 30_000, stackSizeMB: 4, maxHeapMB: 256 };
 
+/**
+ * The process's Node.js flags for a worker, without the ones that name code to run (`-e`, `-p` and
+ * their script, `--input-type`): a worker inheriting `-e` runs that script again instead of
+ * worker.js (and a script that starts a pool would start pools without end). V8 flags pass through.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
+    else if (!a.startsWith('--eval=') && !a.startsWith('--print=') && !a.startsWith('--input-type')) out.push(a);
+  }
+  return out;
+}
+
 interface Pending {
   req: WorkerRequest;
   resolve(run: JobRun): void;
@@ -50,7 +66,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { stackSizeMb: this.opts.stackSizeMB, maxOldGenerationSizeMb: this.opts.maxHeapMB } });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv(), resourceLimits: { stackSizeMb: this.opts.stackSizeMB, maxOldGenerationSizeMb: this.opts.maxHeapMB } });
     const slot: Slot = { worker, ready: false };
     worker.on('message', (m: { ready?: boolean; id: number; ok: boolean; result?: JobResult; programHash?: Uint8Array; code?: string; message?: string; context?: Record<string, unknown> }) => {
       if (m.ready) {
@@ -102,7 +118,21 @@ export class WorkerPool {
     });
   }
 
+  /** Workers keep the process alive only while there is work: an idle pool does not hold the process open. */
+  private refs(): void {
+    const busy = this.queue.length > 0 || this.slots.some((s) => s.job);
+    for (const s of this.slots) {
+      if (busy) s.worker.ref();
+      else s.worker.unref();
+    }
+  }
+
   private pump(): void {
+    this.pumpSlots();
+    this.refs();
+  }
+
+  private pumpSlots(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job || this.queue.length === 0) continue;
       const next = this.queue.shift()!;

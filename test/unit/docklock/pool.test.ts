@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { toHex } from '../../../chain/index.js';
 import { DocklockError, DocklockErrorCode, JobStatus, WorkerPool, execute, inputHash, loadProgram, runJob } from '../../../docklock/index.js';
@@ -114,5 +116,16 @@ describe('docklock/pool', function () {
     } finally {
       await two.close();
     }
+  });
+  it('a process that only waits for a pool job stays alive until the result, and an idle pool does not keep it alive', async () => {
+    // The first job waits for the worker to start: nothing else holds the process open meanwhile.
+    const index = new URL('../../../docklock/index.js', import.meta.url).href;
+    const script = `import { WorkerPool } from ${JSON.stringify(index)};
+      const pool = new WorkerPool({ workers: 1, timeoutMs: 10000, stackSizeMB: 4, maxHeapMB: 64 });
+      const bytes = Uint8Array.from(${JSON.stringify([...(await wat('(module (func (export "run")))'))])});
+      const { result } = await pool.run(bytes, { jobId: new Uint8Array(32), input: new Uint8Array(0), fuel: 100, clock: 0n });
+      console.log('status', result.status);`; // no close(): the idle pool must let the process end
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(stdout.trim()).to.equal(`status ${JobStatus.Ok}`);
   });
 });
