@@ -26,6 +26,12 @@ export interface Instrumented {
   instructions: number;
   /** Float instructions followed by a NaN canonicalisation. */
   nanSites: number;
+  /** Bytes of all data segments (charged when a job starts). */
+  dataBytes: number;
+  /** The most operands any function holds. */
+  maxStack: number;
+  /** Σ over functions of (most operands × conditional checks): what compiling it costs (LIMITS.compileWork). */
+  compileWork: number;
 }
 
 const SECTION_ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
@@ -87,6 +93,8 @@ interface Body {
   targets: Map<number, number>;
   /** The most operands on its stack at once. */
   maxStack: number;
+  /** The conditional branches the body will have (its own and the injected checks): each costs the engine's compiler a copy of the operand stack. */
+  checks: number;
 }
 
 /**
@@ -121,8 +129,10 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
   const tableFuncs: number[] = [];
   let dataCountRaw: Uint8Array | undefined;
   let dataRaw: Uint8Array | undefined;
+  let dataBytes = 0;
   const bodies: Body[] = [];
   let entry = false;
+  let entryFn = 0;
   let lastOrder = 0;
   const seen = new Set<number>();
 
@@ -207,6 +217,8 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
         if (n > 1) feature('the program', 'multiple memories');
         if (n === 1) {
           memory = limits(s, 'the memory');
+          if (memory.min > 65536 || (memory.max ?? 0) > 65536) s.fail('a memory of more than 65,536 pages');
+          if (memory.max !== undefined && memory.max < memory.min) s.fail('the memory maximum is below its initial size');
           if (memory.min > MAX_PAGES) limit(`the memory starts at ${memory.min} pages (64 KiB each); a job may have at most ${MAX_PAGES}`);
         }
         break;
@@ -241,6 +253,7 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
             const t = kind === 0 ? types[funcTypes[index] ?? -1] : undefined;
             if (!t || t.params.length || t.results.length) throw new DocklockError(E.Entry, `the program exports "${ENTRY}" but not as a function of type [] -> []${t ? ` (it is ${typeText(t)})` : ''}`);
             entry = true;
+            entryFn = index;
           }
         }
         exportCount = n;
@@ -250,6 +263,9 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
       case 8:
         start = s.u32();
         if (funcTypes[start] === undefined) s.fail(`the start function ${start} does not exist`);
+        // It becomes an export the host calls with no arguments: it must be [] -> [] (the engine no longer checks it).
+        if (types[funcTypes[start]!]!.params.length || types[funcTypes[start]!]!.results.length) s.fail(`the start function ${start} is ${typeText(types[funcTypes[start]!]!)}, not [] -> []`);
+        if (start < imports.length) throw new DocklockError(E.Import, 'the start function is an imported (host) function');
         break;
       case 9: {
         const n = s.u32();
@@ -302,6 +318,7 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
           }
           const len = s.u32();
           s.skip(len);
+          dataBytes += len;
           if (at >= 0 && (!memory || at + len > memory.min * 65536)) limit(`data segment #${i} writes bytes ${at}…${at + len} past the memory's initial ${(memory?.min ?? 0) * 65536}`);
         }
         dataRaw = bytes.subarray(r.pos, end);
@@ -318,8 +335,14 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
   const costs = funcTypes.map((t, f) => {
     if (f < imports.length) return 0;
     const b = bodies[f - imports.length]!;
-    return FRAME_BASE + types[t]!.params.length + b.locals + SCRATCH_LOCALS + b.maxStack + INSTRUMENT_STACK;
+    const cost = FRAME_BASE + types[t]!.params.length + b.locals + SCRATCH_LOCALS + b.maxStack + INSTRUMENT_STACK;
+    if (cost > STACK_LIMIT / 4) limit(`function #${f} needs a frame of ${cost} units (locals and operands); at most ${STACK_LIMIT / 4} are allowed`);
+    return cost;
   });
+  const work = bodies.reduce((n, b) => n + b.maxStack * b.checks, 0);
+  if (work > LIMITS.compileWork) limit(`the program would cost ${work} units to compile (operands on the stack × branches, summed over functions); at most ${LIMITS.compileWork} are allowed`);
+  // The entry frames count too: the host's call of run (or of the start function) starts the counter at its frame.
+  const entryDepth = Math.max(costs[entryFn]!, start !== undefined ? costs[start]! : 0);
   const indirectCost = tableFuncs.reduce((m, f) => Math.max(m, costs[f]!), FRAME_BASE);
   const maximum = Math.min(memory?.max ?? MAX_PAGES, MAX_PAGES);
 
@@ -340,7 +363,7 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
   w.section(6, (x) => {
     x.u32(globals + 3).raw(globalsRaw);
     x.byte(ValType.I64).byte(1).byte(0x42).sleb(0n).byte(0x0b); // fuel left
-    x.byte(ValType.I32).byte(1).byte(0x41).sleb(0n).byte(0x0b); // stack height
+    x.byte(ValType.I32).byte(1).byte(0x41).sleb(BigInt(entryDepth)).byte(0x0b); // stack height, from the entry frame
     x.byte(ValType.I32).byte(1).byte(0x41).sleb(0n).byte(0x0b); // why it trapped
   });
   w.section(7, (x) => {
@@ -369,6 +392,9 @@ export function instrument(bytes: Uint8Array, maxBytes: number = LIMITS.programB
     functions: bodies.length,
     instructions: bodies.reduce((n, b) => n + b.ops.length, 0),
     nanSites: ctx.nanSites,
+    dataBytes,
+    maxStack: bodies.reduce((m, b) => Math.max(m, b.maxStack), 0),
+    compileWork: bodies.reduce((n, b) => n + b.maxStack * b.checks, 0),
   };
 }
 
@@ -540,7 +566,14 @@ function decodeBody(bytes: Uint8Array, start: number, end: number, fn: number, m
     } else if (code === 0x00 || code === 0x0c || code === 0x0e || code === 0x0f) dead();
   }
   if (r.pos !== end) r.fail(`function #${fn} has bytes after its final "end"`);
-  return { fn, start, end, localsRaw, localEntries: entries, locals, ops, starts, ends, targets, maxStack: max };
+  let checks = 1;
+  for (let i = 0; i < ops.length; i++) {
+    const c = ops[i]!;
+    if (c === 0x03 || c === 0x04 || c === 0x0d || c === 0x0e || c === 0x10 || c === 0x11 || c === 0x108 || c === 0x10a || c === 0x10b) checks++;
+    else if (c === 0x40) checks += 3;
+  }
+  if (max > LIMITS.operandStack) limit(`function #${fn} holds up to ${max} operands on its stack; at most ${LIMITS.operandStack} are allowed`);
+  return { fn, start, end, localsRaw, localEntries: entries, locals, ops, starts, ends, targets, maxStack: max, checks };
 }
 
 interface EmitContext {

@@ -68,7 +68,16 @@ export interface Verdict {
  * receipt's input hash by the comparison), and says which fields differ.
  */
 export function verifyReceipt(claimed: DocklockReceipt, program: LoadedProgram, input: Uint8Array, spec: Pick<JobSpec, 'limits' | 'fuelCap'> = {}): Verdict {
-  const { receipt: actual } = runJob(program, { ...spec, jobId: claimed.jobId, input, fuel: claimed.fuelLimit, clock: claimed.clock });
+  return judge(claimed, runJob(program, reExecution(claimed, input, spec)).receipt);
+}
+
+/** The job a receipt describes, to run again (on this thread, or in a WorkerPool). */
+export function reExecution(claimed: DocklockReceipt, input: Uint8Array, spec: Pick<JobSpec, 'limits' | 'fuelCap'> = {}): JobSpec {
+  return { ...spec, jobId: claimed.jobId, input, fuel: claimed.fuelLimit, clock: claimed.clock };
+}
+
+/** The verdict on a receipt given the receipt of its re-execution. */
+export function judge(claimed: DocklockReceipt, actual: DocklockReceipt): Verdict {
   const differences = diffReceipts(claimed, actual);
   const signature = !claimed.signed ? 'unsigned' : claimed.verifySignature() ? 'valid' : 'invalid';
   if (signature === 'invalid') differences.push({ field: 'signature', claimed: JSON.stringify(toHex(claimed.signature)), actual: '"not the executor\'s signature over the receipt\'s hash"' });

@@ -20,6 +20,12 @@ export const COST_TABLE = {
   bytesPerFuel: 8,
   /** Each host call, besides its bytes. */
   hostCall: 20,
+  /**
+   * Starting a job: this, plus growPage per initial memory page, plus its data segments' bytes
+   * (one unit per bytesPerFuel), charged before the instance is made (less fuel: out of fuel,
+   * nothing made). A run's memory and data cost the same whether declared or grown.
+   */
+  instantiate: 100,
 } as const;
 
 /**
@@ -59,6 +65,14 @@ export const LIMITS = {
   globals: 10_000,
   exports: 10_000,
   dataSegments: 100_000,
+  /** Operands one function may hold on its stack at once. */
+  operandStack: 1024,
+  /**
+   * Σ over functions of (most operands × conditional branches, the injected checks included): V8's
+   * baseline compiler copies the operand stack at each branch, so this bounds compile time (a 30 KB
+   * program with 10,000 values on its stack and 10,000 calls took 4 s and 1.4 GB to compile).
+   */
+  compileWork: 2_000_000,
 } as const;
 
 /** What a job may take in and give out (per job; the chain's parameters may set lower caps). */

@@ -224,12 +224,17 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   let status: JobStatus = JobStatus.Ok;
   let trap = '';
   let instance: WebAssembly.Instance | undefined;
+  const startCost = jobStartFuel(program);
+  if (startCost > spec.fuel) {
+    // Not even the start is paid for: nothing is made (the instance's memory is work too).
+    return { status: JobStatus.OutOfFuel, trap: '', fuelUsed: spec.fuel, output: EMPTY, outputHash: outputHash(EMPTY), witnessRoot: ZERO32, logs: [], usage: { memoryPages: 0, hostCalls: 0, outputBytes: 0, logBytes: 0 } };
+  }
   try {
     instance = new WebAssembly.Instance(program.module, { docklock: host });
     const exports = instance.exports as Record<string, unknown>;
     fuel = exports[EXPORT_FUEL] as WebAssembly.Global;
     memory = exports[EXPORT_MEMORY] as WebAssembly.Memory | undefined;
-    fuel.value = BigInt(spec.fuel);
+    fuel.value = BigInt(spec.fuel - startCost);
     if (program.instrumented.hasStart) (exports[EXPORT_START] as () => void)();
     (exports.run as () => void)();
   } catch (e) {
@@ -237,7 +242,7 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
   }
   // The fuel counter is checked only at function and loop starts (instrument.ts charge): whatever
   // ended the job, a counter below zero means the fuel ran out first.
-  const left = fuel ? Number(fuel.value as bigint) : spec.fuel;
+  const left = fuel ? Number(fuel.value as bigint) : spec.fuel - startCost;
   if (left < 0) status = JobStatus.OutOfFuel;
   const fuelUsed = status === JobStatus.OutOfFuel ? spec.fuel : spec.fuel - left;
   if (status === JobStatus.OutOfFuel) trap = '';
@@ -252,6 +257,12 @@ export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
     logs,
     usage: { memoryPages: memory ? memory.buffer.byteLength / 65536 : 0, hostCalls, outputBytes, logBytes },
   };
+}
+
+/** What starting a job of this program costs (COST_TABLE.instantiate): its initial memory and data are paid before they are made. */
+export function jobStartFuel(program: LoadedProgram): number {
+  const i = program.instrumented;
+  return COST_TABLE.instantiate + i.memory.initial * COST_TABLE.growPage + Math.ceil(i.dataBytes / COST_TABLE.bytesPerFuel);
 }
 
 function classify(e: unknown, instance: WebAssembly.Instance | undefined): { status: JobStatus; trap: string } {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fromHex, toHex } from '../../chain/index.js';
-import { DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, ProgramCache, WorkerPool, DEFAULT_POOL, inputHash, localJobId, parseReceipt, verifyReceipt, type DocklockReceipt, type JobRun } from '../../docklock/index.js';
+import { DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, WorkerPool, DEFAULT_POOL, inputHash, judge, localJobId, parseReceipt, reExecution, type DocklockReceipt, type JobRun } from '../../docklock/index.js';
 import { readKeyPassword, readValidatorKey } from '../../node/keyfile.js';
 import { z } from 'zod';
 import { RpcClient } from '../cli/rpc-client.js';
@@ -152,12 +152,13 @@ export function registerDocklockCommands(program: Command): void {
     .option('--job <hex>', 'with --rpc: the job id (the docklock.run transaction hash)')
     .addOption(new Option('--rpc-token <jwt>', 'with --rpc: bearer token for a node with JSON-RPC authentication').env('METANODE_RPC_TOKEN'))
     .option('--json', 'print the verdict as JSON')
-    .action(async (file: string | undefined, o: { program?: string; input?: string; rpc?: string; job?: string; json?: boolean; rpcToken?: string }) => {
+    .option('--timeout <ms>', 'the wall-clock backstop of the re-execution (exit 3 when it is reached)', uint('--timeout', Number.MAX_SAFE_INTEGER, 1), DEFAULT_POOL.timeoutMs)
+    .action(async (file: string | undefined, o: { program?: string; input?: string; rpc?: string; job?: string; json?: boolean; rpcToken?: string; timeout: number }) => {
       try {
         let claimed: DocklockReceipt;
         let code: Uint8Array;
         let input: Uint8Array;
-        let spec: Parameters<typeof verifyReceipt>[3] = {};
+        let spec: Parameters<typeof reExecution>[2] = {};
         if (o.rpc) {
           if (!o.job || file) throw new DocklockUsage('with --rpc, name the job with --job (and no receipt file)');
           if (o.program || o.input) throw new DocklockUsage('with --rpc the program and the input come from the chain: drop --program and --input');
@@ -165,7 +166,7 @@ export function registerDocklockCommands(program: Command): void {
           const j = (await rpc.moduleQuery('docklock', 'job', { id: o.job })) as { program: string; input: string | null; height: number; receipt: { bytes: string; trap: string } };
           claimed = parseReceipt(j.receipt.bytes);
           if (j.input === null) {
-            // The chain refused the job for its input's size and did not keep the input: nothing to re-execute.
+            // The chain refused the job (fuel or input over its caps) and did not keep the input: nothing to re-execute.
             console.log(`the chain refused this job (${j.receipt.trap}) and kept no input: nothing to re-execute`);
             process.exitCode = Exit.Ok;
             return;
@@ -181,7 +182,14 @@ export function registerDocklockCommands(program: Command): void {
           code = await readBytes(o.program, 'the program');
           input = o.input ? await bytesArg(o.input, '--input') : new Uint8Array(0);
         }
-        const verdict = verifyReceipt(claimed, new ProgramCache(1).load(code), input, spec);
+        // In a worker, under the wall-clock backstop: a receipt may name a program that loops on its fuel limit.
+        const pool = new WorkerPool({ ...DEFAULT_POOL, timeoutMs: o.timeout });
+        let verdict: ReturnType<typeof judge>;
+        try {
+          verdict = judge(claimed, (await pool.run(code, reExecution(claimed, input, spec))).receipt);
+        } finally {
+          await pool.close();
+        }
         if (o.json) console.log(JSON.stringify({ match: verdict.match, signature: verdict.signature, differences: verdict.differences, receipt: claimed.toJson().hash, inputHash: toHex(inputHash(input)) }, null, 2));
         else if (verdict.match) console.log(`match: the re-execution gives every field the receipt claims (signature: ${verdict.signature})`);
         else {

@@ -79,10 +79,12 @@ describe('docklock conformance corpus', function () {
       // Written out, so that a new field in DockLock's consensus constants or the ABI shows up here as well.
       const text = JSON.stringify({ ...CONSENSUS_CONSTANTS, ABI_VERSION, ABI });
       expect(text).to.equal(
-        '{"INSTRUMENTER_VERSION":1,"COST_TABLE":{"instruction":1,"growPage":8192,"bytesPerFuel":8,"hostCall":20},"FRAME_BASE":8,"STACK_LIMIT":32768,"SCRATCH_LOCALS":4,"INSTRUMENT_STACK":3,"MAX_PAGES":256,' +
-          '"LIMITS":{"programBytes":4194304,"functions":10000,"locals":10000,"bodyBytes":1048576,"nesting":1024,"types":10000,"tableEntries":100000,"globals":10000,"exports":10000,"dataSegments":100000},' +
-          '"DEFAULT_JOB_LIMITS":{"maxInputBytes":16777216,"maxOutputBytes":1048576,"maxLogBytes":16384,"maxLogLines":256},"WITNESS_VERSION":1,"MAX_FUEL":9007199254740991,"ABI_VERSION":1,' +
-          '"ABI":{"input_size":{"params":[],"results":[127]},"input_read":{"params":[127,127,127],"results":[127]},"output_write":{"params":[127,127],"results":[]},"random_fill":{"params":[127,127],"results":[]},"clock":{"params":[],"results":[126]},"log":{"params":[127,127],"results":[]}}}',
+        '{"INSTRUMENTER_VERSION":1,"COST_TABLE":{"instruction":1,"growPage":8192,"bytesPerFuel":8,"hostCall":20,"instantiate":100},"FRAME_BASE":8,"STACK_LIMIT":32768,' +
+        '"SCRATCH_LOCALS":4,"INSTRUMENT_STACK":3,"MAX_PAGES":256,"LIMITS":{"programBytes":4194304,"functions":10000,"locals":10000,"bodyBytes":1048576,"nesting":1024,' +
+        '"types":10000,"tableEntries":100000,"globals":10000,"exports":10000,"dataSegments":100000,"operandStack":1024,"compileWork":2000000},"DEFAULT_JOB_LIMITS":{"maxInputBytes":16777216,' +
+        '"maxOutputBytes":1048576,"maxLogBytes":16384,"maxLogLines":256},"WITNESS_VERSION":1,"MAX_FUEL":9007199254740991,"ABI_VERSION":1,"ABI":{"input_size":{"params":[],' +
+        '"results":[127]},"input_read":{"params":[127,127,127],"results":[127]},"output_write":{"params":[127,127],"results":[]},"random_fill":{"params":[127,127],' +
+        '"results":[]},"clock":{"params":[],"results":[126]},"log":{"params":[127,127],"results":[]}}}',
       );
       expect(costTableHash()).to.equal(toHex(blake3(utf8(text))));
     });
@@ -113,10 +115,12 @@ describe('docklock conformance corpus', function () {
   // Expectations derived by hand from the cost table and the programs, not from the generator:
   // the corpus must be right, not only self-consistent.
   describe('expectations derived by hand', () => {
-    it('the counted loop costs 2 + 5 per iteration; one fuel less runs out', () => {
+    it('the counted loop costs 2 + 5 per iteration, after the start (instantiate: no memory, no data); one fuel less runs out', () => {
       const I = COST_TABLE.instruction;
-      const cost = 2 * I + 1000 * 5 * I; // see fuel-loop.wat
-      expect(cost).to.equal(5002);
+      const cost = COST_TABLE.instantiate + 2 * I + 1000 * 5 * I; // see fuel-loop.wat
+      expect(cost).to.equal(5102);
+      expect(exp('start-unpaid')).to.include({ status: 'out_of_fuel', fuelUsed: COST_TABLE.instantiate - 1 });
+      expect(exp('start-unpaid').usage.memoryPages).to.equal(0);
       expect(vector('fuel-exact').fuel).to.equal(cost);
       expect(exp('fuel-exact')).to.include({ status: 'ok', trap: '', fuelUsed: cost });
       expect(vector('fuel-one-short').fuel).to.equal(cost - 1);
@@ -128,10 +132,12 @@ describe('docklock conformance corpus', function () {
     });
 
     it('the recursion depth that fits follows from FRAME_BASE, STACK_LIMIT and the frame of recurse.wat', () => {
-      // The frame: FRAME_BASE + 1 param + 0 locals + 4 scratch locals + 2 operands + 3 for the injected code.
+      // The frame: FRAME_BASE + 1 param + 0 locals + 4 scratch locals + 2 operands + 3 for the injected code;
+      // run's (0 params, 3 operands) is counted first.
       const frame = FRAME_BASE + 1 + 0 + 4 + 2 + 3;
-      const calls = Math.floor(STACK_LIMIT / frame);
-      expect(calls).to.equal(1820);
+      const runFrame = FRAME_BASE + 0 + 0 + 4 + 3 + 3;
+      const calls = Math.floor((STACK_LIMIT - runFrame) / frame);
+      expect(calls).to.equal(1819);
       const depth = (name: string) => new DataView(fromHex(vector(name).input).slice().buffer).getUint32(0, true);
       // Depth n is n + 1 calls of $f.
       expect(depth('stack-deepest') + 1).to.equal(calls);
@@ -191,10 +197,11 @@ describe('docklock conformance corpus', function () {
       expect(hex(out!)).to.not.equal(hex(run('nan-canonical').output));
     });
 
-    it('the start function runs first and is metered: 5 + 9 + a 4-byte output_write', () => {
+    it('the start function runs first and is metered: the start (one page) + 5 + 9 + a 4-byte output_write', () => {
       const hostcall = (bytes: number) => COST_TABLE.hostCall + Math.ceil(bytes / COST_TABLE.bytesPerFuel);
-      expect(exp('start')).to.include({ status: 'ok', fuelUsed: 5 + 9 + hostcall(4), outputHash: hex(outputHash(Uint8Array.of(43, 0, 0, 0))) });
-      expect(exp('start-out-of-fuel')).to.include({ status: 'out_of_fuel', fuelUsed: 4 });
+      const begin = COST_TABLE.instantiate + COST_TABLE.growPage;
+      expect(exp('start')).to.include({ status: 'ok', fuelUsed: begin + 5 + 9 + hostcall(4), outputHash: hex(outputHash(Uint8Array.of(43, 0, 0, 0))) });
+      expect(exp('start-out-of-fuel')).to.include({ status: 'out_of_fuel', fuelUsed: begin + 4 });
       expect(exp('start-out-of-fuel').usage.hostCalls).to.equal(0);
     });
 
@@ -225,8 +232,8 @@ describe('docklock conformance corpus', function () {
           witness = taggedHash(HashTag.DocklockWitness, witness, entry, data ?? new Uint8Array(0));
         }
         const bytes = (k: number) => Math.ceil(k / COST_TABLE.bytesPerFuel);
-        // 22 instructions of run (see hostcalls.wat), 7 calls, and their bytes.
-        const fuel = 22 * COST_TABLE.instruction + 7 * COST_TABLE.hostCall + bytes(n) + bytes(16) + bytes(5) + bytes(n) + bytes(24);
+        // The start (one page and the 5-byte data segment "hello"), 22 instructions of run (see hostcalls.wat), 7 calls, and their bytes.
+        const fuel = COST_TABLE.instantiate + COST_TABLE.growPage + bytes(5) + 22 * COST_TABLE.instruction + 7 * COST_TABLE.hostCall + bytes(n) + bytes(16) + bytes(5) + bytes(n) + bytes(24);
         expect(exp(name), name).to.deep.include({
           status: 'ok',
           fuelUsed: fuel,

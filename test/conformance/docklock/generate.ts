@@ -35,16 +35,17 @@ interface Def {
 const P = (name: string) => `programs/${name}.wat`;
 
 const DEFS: Def[] = [
-  // Fuel: the loop costs exactly 5002 (see fuel-loop.wat).
-  { name: 'fuel-exact', program: P('fuel-loop'), fuel: 5002 },
-  { name: 'fuel-one-short', program: P('fuel-loop'), fuel: 5001 },
-  { name: 'fuel-at-cap', program: P('fuel-loop'), fuel: 5002, fuelCap: 5002 },
-  { name: 'rejected-fuel-over-cap', program: P('fuel-loop'), fuel: 5002, fuelCap: 5001 },
-  { name: 'input-at-cap', program: P('fuel-loop'), input: text('abcd'), fuel: 5002, limits: { maxInputBytes: 4 } },
-  { name: 'rejected-input-too-large', program: P('fuel-loop'), input: text('abcde'), fuel: 5002, limits: { maxInputBytes: 4 } },
+  // Fuel: the job costs exactly 5102: 100 to start (no memory, no data) and 5002 for the loop (see fuel-loop.wat).
+  { name: 'fuel-exact', program: P('fuel-loop'), fuel: 5102 },
+  { name: 'fuel-one-short', program: P('fuel-loop'), fuel: 5101 },
+  { name: 'fuel-at-cap', program: P('fuel-loop'), fuel: 5102, fuelCap: 5102 },
+  { name: 'rejected-fuel-over-cap', program: P('fuel-loop'), fuel: 5102, fuelCap: 5101 },
+  { name: 'input-at-cap', program: P('fuel-loop'), input: text('abcd'), fuel: 5102, limits: { maxInputBytes: 4 } },
+  { name: 'rejected-input-too-large', program: P('fuel-loop'), input: text('abcde'), fuel: 5102, limits: { maxInputBytes: 4 } },
+  { name: 'start-unpaid', program: P('fuel-loop'), fuel: 99 },
   // The stack limit: 1820 calls of an 18-unit frame fit (see recurse.wat).
-  { name: 'stack-deepest', program: P('recurse'), input: u32(1819) },
-  { name: 'stack-exhausted', program: P('recurse'), input: u32(1820) },
+  { name: 'stack-deepest', program: P('recurse'), input: u32(1818) },
+  { name: 'stack-exhausted', program: P('recurse'), input: u32(1819) },
   // Memory.
   { name: 'grow-none', program: P('grow'), input: u32(0) },
   { name: 'grow-3', program: P('grow'), input: u32(3) },
@@ -76,7 +77,8 @@ const DEFS: Def[] = [
   { name: 'bulk-fill-out-of-bounds', program: P('bulk'), input: u32(200000, 0) },
   // The start function.
   { name: 'start', program: P('start') },
-  { name: 'start-out-of-fuel', program: P('start'), fuel: 4 },
+  // 8292 to start (100 + one page), then 4 of the start function's 5.
+  { name: 'start-out-of-fuel', program: P('start'), fuel: 8296 },
   // Every host call.
   { name: 'hostcalls', program: P('hostcalls'), input: text('docklock corpus') },
   { name: 'hostcalls-clock-u64-max', program: P('hostcalls'), input: '0x', clock: '18446744073709551615' },

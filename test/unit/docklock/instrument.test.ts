@@ -79,6 +79,12 @@ const CASES: Case[] = [
   { what: 'a table over LIMITS.tableEntries', wat: `(module (table ${LIMITS.tableEntries + 1} funcref) ${RUN})`, code: E.Limit, words: /table starts with 100001 entries/ },
   // malformed
   { what: 'a memory instruction without a memory', wat: `(module ${RUN} (func (result i32) memory.size))`, code: E.Malformed, words: /a memory instruction in a module without memory/ },
+  // Found in review: compile work, the start function's type, memory sizes, frames.
+  { what: 'a start function that takes a parameter', wat: `(module (func $s (param i32)) (start $s) ${RUN})`, code: E.Malformed, words: /start function 0 is \[i32\] -> \[\], not \[\] -> \[\]/ },
+  { what: 'a memory maximum over 65,536 pages', wat: `(module (memory 1 100000) ${RUN})`, code: E.Malformed, words: /more than 65,536 pages/ },
+  { what: 'a function holding 2,000 operands', wat: `(module ${RUN} (func ${'i32.const 0 '.repeat(2000)}${'drop '.repeat(2000)}))`, code: E.Limit, words: /holds up to 2000 operands on its stack; at most 1024/ },
+  { what: 'deep operands across many calls (quadratic to compile)', wat: `(module ${RUN} (func $g) (func ${'i64.const 0 '.repeat(1000)}${'call $g '.repeat(3000)}${'drop '.repeat(1000)}))`, code: E.Limit, words: /cost \d+ units to compile/ },
+  { what: 'a frame over a quarter of the stack limit', wat: `(module ${RUN} (func (local ${'i64 '.repeat(9000)})))`, code: E.Limit, words: /needs a frame of \d+ units/ },
 ];
 
 describe('docklock/instrument', () => {

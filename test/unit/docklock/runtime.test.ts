@@ -1,7 +1,7 @@
 import { blake3 } from '@noble/hashes/blake3.js';
 import { expect } from 'chai';
 import { HashTag, taggedHash, toHex, utf8 } from '../../../chain/index.js';
-import { COST_TABLE, JobStatus, WitnessCall, execute, loadProgram, outputHash, type JobResult, type JobSpec, type LoadedProgram } from '../../../docklock/index.js';
+import { COST_TABLE, JobStatus, WitnessCall, execute, jobStartFuel, loadProgram, outputHash, type JobResult, type JobSpec, type LoadedProgram } from '../../../docklock/index.js';
 import { IMPORTS, exampleJob, spec, u32le, u64le, wat } from './helpers.js';
 
 const hex = toHex;
@@ -92,6 +92,8 @@ describe('docklock/runtime', () => {
   });
 
   const run = (name: string, over: Partial<JobSpec> = {}): JobResult => execute(programs[name]!, spec(over));
+  /** What starting a job of the program costs (instantiate + initial pages × growPage + data bytes / 8). */
+  const start = (name: string): number => jobStartFuel(programs[name]!);
 
   describe('determinism', () => {
     it('the same job twice gives an identical result', () => {
@@ -220,20 +222,20 @@ describe('docklock/runtime', () => {
         // 3 instructions, input_size (no bytes) and output_write of n bytes.
         const r = run('write', { input: new Uint8Array(n) });
         expect(r.status, `n=${n}`).to.equal(JobStatus.Ok);
-        expect(r.fuelUsed, `n=${n}`).to.equal(3 * COST_TABLE.instruction + hostCall(0) + hostCall(n));
+        expect(r.fuelUsed, `n=${n}`).to.equal(start('write') + 3 * COST_TABLE.instruction + hostCall(0) + hostCall(n));
       }
     });
 
     it('input_read is charged for the bytes it copies, not the bytes asked for', () => {
       // 5 instructions (3 consts, the call, drop); 10 - 2 = 8 bytes copied.
       const r = run('readMore', { input: new Uint8Array(10) });
-      expect(r.fuelUsed).to.equal(5 * COST_TABLE.instruction + hostCall(8));
-      expect(run('readMore', { input: new Uint8Array(1) }).fuelUsed).to.equal(5 * COST_TABLE.instruction + hostCall(0));
+      expect(r.fuelUsed).to.equal(start('readMore') + 5 * COST_TABLE.instruction + hostCall(8));
+      expect(run('readMore', { input: new Uint8Array(1) }).fuelUsed).to.equal(start('readMore') + 5 * COST_TABLE.instruction + hostCall(0));
     });
 
     it('exactly enough fuel for the last host call is ok; one less runs out inside it', () => {
       const input = new Uint8Array(17);
-      const need = 3 * COST_TABLE.instruction + hostCall(0) + hostCall(17);
+      const need = start('write') + 3 * COST_TABLE.instruction + hostCall(0) + hostCall(17);
       expect(run('write', { input, fuel: need })).to.include({ status: JobStatus.Ok, fuelUsed: need });
       const r = run('write', { input, fuel: need - 1 });
       expect(r).to.include({ status: JobStatus.OutOfFuel, trap: '', fuelUsed: need - 1 });
@@ -246,12 +248,19 @@ describe('docklock/runtime', () => {
 
     it('running out inside a host call and inside wasm both report fuelUsed = the limit', () => {
       expect(run('spin', { fuel: 12_345 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: 12_345 });
-      expect(run('write', { input: new Uint8Array(1), fuel: 3 + 20 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: 23 });
+      expect(run('write', { input: new Uint8Array(1), fuel: start('write') + 3 + 20 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: start('write') + 23 });
     });
 
-    it('zero fuel: a job that costs nothing is ok, any other runs out', async () => {
+    it('starting a job costs instantiate + growPage per initial page + its data bytes / 8; less fuel runs out before anything is made', async () => {
       const empty = loadProgram(await wat(`(module (func (export "run")))`));
-      expect(execute(empty, spec({ fuel: 0 }))).to.include({ status: JobStatus.Ok, fuelUsed: 0 });
+      expect(jobStartFuel(empty)).to.equal(COST_TABLE.instantiate);
+      expect(execute(empty, spec({ fuel: COST_TABLE.instantiate }))).to.include({ status: JobStatus.Ok, fuelUsed: COST_TABLE.instantiate });
+      expect(execute(empty, spec({ fuel: COST_TABLE.instantiate - 1 }))).to.include({ status: JobStatus.OutOfFuel, fuelUsed: COST_TABLE.instantiate - 1 });
+      const big = loadProgram(await wat(`(module (memory 3) (data (i32.const 0) "0123456789") (func (export "run")))`));
+      expect(jobStartFuel(big)).to.equal(COST_TABLE.instantiate + 3 * COST_TABLE.growPage + 2);
+      const none = execute(big, spec({ fuel: jobStartFuel(big) - 1 }));
+      expect(none).to.include({ status: JobStatus.OutOfFuel });
+      expect(none.usage.memoryPages).to.equal(0); // no instance was made
       expect(run('spin', { fuel: 0 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: 0 });
     });
 
@@ -269,15 +278,22 @@ describe('docklock/runtime', () => {
     });
   });
 
+  describe('the stack', () => {
+    it('counts the entry frame: a run holding 1,000 operands that then recurses ends stack_exhausted, never an engine fault', async () => {
+      const deep = loadProgram(await wat(`(module (func $f call $f) (func (export "run") ${'i32.const 0 '.repeat(1000)}call $f${' drop'.repeat(1000)}))`));
+      expect(execute(deep, spec({ fuel: 10_000_000 }))).to.include({ status: JobStatus.StackExhausted, trap: '' });
+    });
+  });
+
   describe('the start function', () => {
     it('runs before run, metered', () => {
       const r = run('start');
       expect(r.status).to.equal(JobStatus.Ok);
       expect(hex(r.output)).to.equal('0x07');
       // start: 3; run: i32.const, i32.const, call = 3; output_write of 1 byte.
-      expect(r.fuelUsed).to.equal(3 + 3 + hostCall(1));
-      expect(run('start', { fuel: 2 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: 2 });
-      expect(run('start', { fuel: 2 }).usage.hostCalls).to.equal(0);
+      expect(r.fuelUsed).to.equal(start('start') + 3 + 3 + hostCall(1));
+      expect(run('start', { fuel: start('start') + 2 })).to.include({ status: JobStatus.OutOfFuel, fuelUsed: start('start') + 2 });
+      expect(run('start', { fuel: start('start') + 2 }).usage.hostCalls).to.equal(0);
     });
 
     it('a trap in it ends the job before run', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatAddress, fromHex, fromUtf8, toHex, type Event } from '../../../chain/index.js';
-import { DocklockError, JOB_STATUS_NAMES, LIMITS, ProgramCache, decodeReceipt, programId, runJob, type LoadedProgram } from '../../../docklock/index.js';
+import { DocklockError, JOB_STATUS_NAMES, JobStatus, LIMITS, ProgramCache, decodeReceipt, programId, runJob, type LoadedProgram } from '../../../docklock/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace } from '../../params.js';
@@ -174,7 +174,6 @@ export class DocklockModule implements Module {
     const jobId = ctx.tx.hash();
     // An engine fault (DocklockError ENGINE_FAULT: must not happen) propagates: the executor fails
     // the transaction with its fixed fault code and gives the error to the node's log.
-    const refused = a.input.length > Number(p.maxInputBytes);
     const { result, receipt } = runJob(program, {
       jobId,
       input: a.input,
@@ -183,7 +182,8 @@ export class DocklockModule implements Module {
       fuelCap: Number(p.maxRunFuel),
       limits: { maxInputBytes: Number(p.maxInputBytes), maxOutputBytes: Number(p.maxOutputBytes) },
     });
-    // An input over the cap is not stored (the receipt's input hash names it): a refused run pays no run fee.
+    // A refused run (fuel or input over the caps) pays no run fee and its input is not stored (the receipt's input hash names it).
+    const refused = result.status === JobStatus.Rejected;
     ctx.state.setRaw(Keys.job(jobId), encodeJob({ receipt: receipt.serialize(), program: program.id, input: refused ? new Uint8Array(0) : a.input, output: result.output, sender: ctx.sender, height: ctx.block.height }));
     ctx.emit(
       ev('job', [
@@ -226,8 +226,8 @@ export class DocklockModule implements Module {
         if (!b) throw new VmError(VmErrorCode.InvalidQuery, `no job ${toHex(jid)} ran on chain`);
         const j = decodeJob(b);
         const receipt = decodeReceipt(j.receipt);
-        // input: null when the run was refused for its input's size (it is not stored).
-        const stored = receipt.trap !== 'input_too_large';
+        // input: null when the run was refused (it is not stored).
+        const stored = receipt.status !== JobStatus.Rejected;
         return { id: toHex(jid), program: toHex(j.program), sender: formatAddress(j.sender), height: j.height, input: stored ? toHex(j.input) : null, inputHash: toHex(receipt.inputHash), output: toHex(j.output), outputText: printable(j.output), receipt: receipt.toJson() };
       }
     }

@@ -1,7 +1,8 @@
 ;; f(n) calls f(n-1) … f(0): n+1 calls of $f. The depth n is the input's first 4 bytes (u32 LE).
 ;; $f's frame cost: FRAME_BASE 8 + 1 param + 0 locals + 4 scratch locals + 2 operands at most
-;; (local.get; i32.const) + 3 for the injected code = 18 units, so floor(STACK_LIMIT / 18) = 1820
-;; calls fit: depth 1819 returns, depth 1820 is stack_exhausted. run's own frame is not counted.
+;; (local.get; i32.const) + 3 for the injected code = 18 units. run's own frame counts first (18
+;; units too: 3 operands at most), so floor((STACK_LIMIT - 18) / 18) = 1819 calls of $f fit: depth
+;; 1818 returns, depth 1819 is stack_exhausted.
 (module
   (import "docklock" "input_read" (func $input_read (param i32 i32 i32) (result i32)))
   (memory 1)
