@@ -57,7 +57,8 @@ export function genesisBond(genesis: GenesisDoc): bigint {
 }
 
 /**
- * Applies blocks 1..n to the genesis ledger: transfers on success, and fees always. A fee goes
+ * Applies blocks 1..n to the genesis ledger: transfers on success, DockLock's burns (deploy and run
+ * fees, from its events), and fees always. A fee goes
  * to the block's proposer on a chain without staking; with staking it goes to the fee collector
  * and on to module accounts (rewards held by staking, the treasury's tax), which the replay
  * counts as one pot (`fees`) instead of following.
@@ -65,6 +66,7 @@ export function genesisBond(genesis: GenesisDoc): bigint {
 export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[], receipts: ReadonlyMap<string, ReceiptJson>) {
   const staking = genesis.modules.staking !== undefined;
   let fees = 0n;
+  let burned = 0n;
   const ledger = genesisLedger(genesis);
   const nonces = new Map<string, number>();
   const acct = (a: string) => {
@@ -88,13 +90,20 @@ export function replay(genesis: GenesisDoc, blocks: readonly BlockJson<TxJson>[]
         failed++;
         continue;
       }
+      if (tx.kind.startsWith('docklock.')) {
+        // A deploy or a run burns NEX from its sender (the `fee` of its docklock event).
+        const b = r.events.filter((e) => e.module === 'docklock').reduce((s, e) => s + BigInt(e.attributes.fee ?? '0'), 0n);
+        acct(tx.from).NEX -= b;
+        burned += b;
+        continue;
+      }
       const { to, asset, amount } = tx.args as { to: string; asset: Asset; amount: string };
       acct(tx.from)[asset] -= BigInt(amount);
       acct(to)[asset] += BigInt(amount);
     }
   }
   for (const [a, b] of ledger) for (const s of ASSET_SYMBOLS) expect(b[s] >= 0n, `replayed ${s} balance of ${a} is negative`).to.equal(true);
-  return { ledger, nonces, failed, fees };
+  return { ledger, nonces, failed, fees, burned };
 }
 
 export interface ChainCheck {
@@ -182,7 +191,7 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   });
 
   // State = replay of the blocks; supply conserved.
-  const { ledger, nonces, failed, fees } = replay(genesis, blocks.slice(0, height + 1), receipts);
+  const { ledger, nonces, failed, fees, burned } = replay(genesis, blocks.slice(0, height + 1), receipts);
   userAccounts.forEach((acc, i) => {
     const addr = addrList[i]!;
     const want = ledger.get(addr) ?? zero();
@@ -195,6 +204,7 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   expect(held('GEN').toString(), 'GEN in module accounts = the genesis self-bonds (nothing slashed here)').to.equal(genesisBond(genesis).toString());
   const genesisSupply = supplyOf(genesisLedger(genesis));
   genesisSupply.GEN += genesisBond(genesis);
+  genesisSupply.NEX -= burned;
   for (const a of assets) {
     const sum = accounts.reduce((s, acc) => s + BigInt(acc.balances[a.symbol]), 0n);
     expect(sum.toString(), `sum of ${a.symbol} balances`).to.equal(a.supply);

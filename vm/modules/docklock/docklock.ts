@@ -162,6 +162,7 @@ export class DocklockModule implements Module {
     const p = this.params.get(ctx.state);
     const program = this.loaded(ctx.state, a.program);
     const overCap = a.fuel > Number(p.maxRunFuel) || a.input.length > Number(p.maxInputBytes);
+    let fee = 0n;
     if (!overCap) {
       // The block's budget: what the runs before this one in the block asked for, plus this one.
       const stored = ctx.state.getRaw(Keys.blockFuel);
@@ -169,7 +170,8 @@ export class DocklockModule implements Module {
       const before = used && used.height === ctx.block.height ? used.fuel : 0;
       if (before + a.fuel > Number(p.maxBlockFuel)) throw new TxError(E.BlockFuelExhausted, `this block's runs already asked for ${before} fuel of maxBlockFuel ${p.maxBlockFuel}: ${a.fuel} more does not fit; send it again`);
       ctx.state.setRaw(Keys.blockFuel, encodeBlockFuel(ctx.block.height, before + a.fuel));
-      this.burn(ctx, (BigInt(a.fuel) * p.runFeePerMillionFuel + 999_999n) / 1_000_000n);
+      fee = (BigInt(a.fuel) * p.runFeePerMillionFuel + 999_999n) / 1_000_000n;
+      this.burn(ctx, fee);
     }
     const jobId = ctx.tx.hash();
     // An engine fault (DocklockError ENGINE_FAULT: must not happen) propagates: the executor fails
@@ -195,6 +197,7 @@ export class DocklockModule implements Module {
         ['output_hash', toHex(result.outputHash)],
         ['witness_root', toHex(result.witnessRoot)],
         ['receipt', toHex(receipt.hash())],
+        ['fee', fee.toString()],
       ]),
     );
   }

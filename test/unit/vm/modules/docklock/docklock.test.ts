@@ -84,7 +84,7 @@ describe('vm/modules/docklock', () => {
     const { receipt, job: j, txHash } = c.run(shaId, new TextEncoder().encode('abc'), 1_000_000);
     ok(receipt);
     const ev = Object.fromEntries(receipt.events.find((e) => e.type === 'job')!.attributes);
-    expect(ev).to.include({ job: txHash, status: 'ok', trap: '' });
+    expect(ev).to.include({ job: txHash, status: 'ok', trap: '', fee: '10000' }); // 10,000 NEX base units a million fuel of the limit
     expect(j!.output).to.equal(`0x${createHash('sha256').update('abc').digest('hex')}`);
     const r = decodeReceipt(Buffer.from((j!.receipt as { bytes: string }).bytes.slice(2), 'hex'));
     expect(toHex(r.jobId)).to.equal(txHash);
