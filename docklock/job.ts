@@ -1,6 +1,6 @@
 import { HashTag, rlpEncode, taggedHash, toKey, toHex } from '../chain/index.js';
 import { diffReceipts, receiptOf, type DocklockReceipt, type FieldDifference } from './receipt.js';
-import { execute, inputHash, loadProgram, programId, type JobResult, type JobSpec, type LoadedProgram } from './runtime.js';
+import { execute, inputHash, jobCaps, loadProgram, programId, type JobResult, type JobSpec, type LoadedProgram } from './runtime.js';
 
 /**
  * Compiled programs by id, least recently used dropped first: instrumenting and compiling is done
@@ -51,7 +51,7 @@ export interface JobRun {
 /** Runs a job on this thread and makes its receipt. */
 export function runJob(program: LoadedProgram, spec: JobSpec): JobRun {
   const result = execute(program, spec);
-  return { result, receipt: receiptOf({ jobId: spec.jobId, programHash: program.hash, inputHash: inputHash(spec.input), fuel: spec.fuel, clock: spec.clock }, result) };
+  return { result, receipt: receiptOf({ jobId: spec.jobId, programHash: program.hash, inputHash: inputHash(spec.input), fuel: spec.fuel, clock: spec.clock, caps: jobCaps(spec) }, result) };
 }
 
 export interface Verdict {
@@ -67,13 +67,14 @@ export interface Verdict {
  * Re-executes the job a receipt describes, from the program and the input (checked against the
  * receipt's input hash by the comparison), and says which fields differ.
  */
-export function verifyReceipt(claimed: DocklockReceipt, program: LoadedProgram, input: Uint8Array, spec: Pick<JobSpec, 'limits' | 'fuelCap'> = {}): Verdict {
-  return judge(claimed, runJob(program, reExecution(claimed, input, spec)).receipt);
+export function verifyReceipt(claimed: DocklockReceipt, program: LoadedProgram, input: Uint8Array): Verdict {
+  return judge(claimed, runJob(program, reExecution(claimed, input)).receipt);
 }
 
-/** The job a receipt describes, to run again (on this thread, or in a WorkerPool). */
-export function reExecution(claimed: DocklockReceipt, input: Uint8Array, spec: Pick<JobSpec, 'limits' | 'fuelCap'> = {}): JobSpec {
-  return { ...spec, jobId: claimed.jobId, input, fuel: claimed.fuelLimit, clock: claimed.clock };
+/** The job a receipt describes, under the caps it names, to run again (on this thread, or in a WorkerPool). */
+export function reExecution(claimed: DocklockReceipt, input: Uint8Array): JobSpec {
+  const { fuelCap, ...limits } = claimed.caps;
+  return { jobId: claimed.jobId, input, fuel: claimed.fuelLimit, clock: claimed.clock, fuelCap, limits };
 }
 
 /** The verdict on a receipt given the receipt of its re-execution. */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { DocklockError, DocklockErrorCode as E, type DocklockErrorCode } from './errors.js';
 import { receiptOf } from './receipt.js';
-import { inputHash, type JobResult, type JobSpec } from './runtime.js';
+import { inputHash, jobCaps, type JobResult, type JobSpec } from './runtime.js';
 import type { JobRun } from './job.js';
 import type { WorkerRequest } from './worker.js';
 
@@ -79,7 +79,7 @@ export class WorkerPool {
       slot.job = undefined;
       if (m.ok) {
         const s = job.req.spec;
-        job.resolve({ result: m.result!, receipt: receiptOf({ jobId: s.jobId, programHash: m.programHash!, inputHash: inputHash(s.input), fuel: s.fuel, clock: s.clock }, m.result!) });
+        job.resolve({ result: m.result!, receipt: receiptOf({ jobId: s.jobId, programHash: m.programHash!, inputHash: inputHash(s.input), fuel: s.fuel, clock: s.clock, caps: jobCaps(s) }, m.result!) });
       } else job.reject(new DocklockError(m.code as DocklockErrorCode, m.message!, m.context));
       this.pump();
     });

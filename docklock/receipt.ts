@@ -17,7 +17,7 @@ import {
   type RlpItem,
 } from '../chain/index.js';
 import { DocklockError, DocklockErrorCode as E } from './errors.js';
-import { JOB_STATUS_NAMES, JobStatus, type JobResult, type Usage } from './runtime.js';
+import { JOB_STATUS_NAMES, JobStatus, type JobCaps, type JobResult, type Usage } from './runtime.js';
 
 export const RECEIPT_VERSION = 1;
 
@@ -36,6 +36,8 @@ export interface ReceiptFields {
   outputHash: Uint8Array;
   witnessRoot: Uint8Array;
   usage: Usage;
+  /** The caps the job ran under (a re-execution runs under the same ones). */
+  caps: JobCaps;
   /** The executor's Ed25519 public key (its address derives from it); empty for an unsigned receipt. */
   executor: Uint8Array;
   /** The hash of the executor's previous receipt (its hash chain); empty for its first, or unsigned. */
@@ -49,7 +51,7 @@ const HASH = 32;
 /**
  * A DockLock receipt. RLP: [version, jobId, programHash, inputHash, fuelLimit, fuelUsed, clock,
  * status, trap, outputHash, witnessRoot, [memoryPages, hostCalls, outputBytes, logBytes],
- * executor, prev, signature]; hash() is the tagged BLAKE3 of the list without the signature, and
+ * [fuelCap, maxInputBytes, maxOutputBytes, maxLogBytes, maxLogLines], executor, prev, signature]; hash() is the tagged BLAKE3 of the list without the signature, and
  * is what the executor signs.
  */
 export class DocklockReceipt implements ReceiptFields {
@@ -64,6 +66,7 @@ export class DocklockReceipt implements ReceiptFields {
   readonly outputHash!: Uint8Array;
   readonly witnessRoot!: Uint8Array;
   readonly usage!: Usage;
+  readonly caps!: JobCaps;
   readonly executor!: Uint8Array;
   readonly prev!: Uint8Array;
   readonly signature!: Uint8Array;
@@ -79,12 +82,19 @@ export class DocklockReceipt implements ReceiptFields {
     if (f.clock < 0n || f.clock >= 1n << 64n) throw new DocklockError(E.BadReceipt, 'receipt clock must be a u64');
     if (new TextEncoder().encode(f.trap).length > 64) throw new DocklockError(E.BadReceipt, 'receipt trap must be at most 64 bytes');
     // `f` is often another receipt spread ({ ...r, signature }): its cached hash must not come along.
-    Object.assign(this, { ...f, usage: { ...f.usage }, _hash: undefined });
+    for (const [k, v] of Object.entries(f.caps)) if (!Number.isSafeInteger(v) || v < 0) throw new DocklockError(E.BadReceipt, `receipt caps.${k} must be a non-negative integer`);
+    const c = f.caps;
+    // Fields in one order (the RLP's), so that two equal receipts have equal JSON.
+    const caps: JobCaps = { fuelCap: c.fuelCap, maxInputBytes: c.maxInputBytes, maxOutputBytes: c.maxOutputBytes, maxLogBytes: c.maxLogBytes, maxLogLines: c.maxLogLines };
+    const u = f.usage;
+    const usage: Usage = { memoryPages: u.memoryPages, hostCalls: u.hostCalls, outputBytes: u.outputBytes, logBytes: u.logBytes };
+    Object.assign(this, { ...f, usage, caps, _hash: undefined });
   }
 
   private body(): RlpItem[] {
     const u = this.usage;
-    return [RECEIPT_VERSION, this.jobId, this.programHash, this.inputHash, this.fuelLimit, this.fuelUsed, this.clock, this.status, this.trap, this.outputHash, this.witnessRoot, [u.memoryPages, u.hostCalls, u.outputBytes, u.logBytes], this.executor, this.prev] as unknown as RlpItem[];
+    const c = this.caps;
+    return [RECEIPT_VERSION, this.jobId, this.programHash, this.inputHash, this.fuelLimit, this.fuelUsed, this.clock, this.status, this.trap, this.outputHash, this.witnessRoot, [u.memoryPages, u.hostCalls, u.outputBytes, u.logBytes], [c.fuelCap, c.maxInputBytes, c.maxOutputBytes, c.maxLogBytes, c.maxLogLines], this.executor, this.prev] as unknown as RlpItem[];
   }
 
   serialize(): Uint8Array {
@@ -132,6 +142,7 @@ export class DocklockReceipt implements ReceiptFields {
       outputHash: toHex(this.outputHash),
       witnessRoot: toHex(this.witnessRoot),
       usage: { ...this.usage },
+      caps: { ...this.caps },
       executor: exec ? formatAddress(exec) : null,
       executorKey: this.executor.length ? toHex(this.executor) : null,
       prev: this.prev.length ? toHex(this.prev) : null,
@@ -155,6 +166,7 @@ export interface ReceiptJson {
   outputHash: string;
   witnessRoot: string;
   usage: Usage;
+  caps: JobCaps;
   executor: string | null;
   executorKey: string | null;
   prev: string | null;
@@ -166,10 +178,11 @@ export interface ReceiptJson {
 /** Strict decoding: the field count, each length, canonical integers, a known version and status. */
 export function decodeReceipt(bytes: Uint8Array): DocklockReceipt {
   try {
-    const f = decodeList(rlpDecode(bytes, 'docklock receipt'), 15, 'docklock receipt');
+    const f = decodeList(rlpDecode(bytes, 'docklock receipt'), 16, 'docklock receipt');
     const version = asSafeUint(f[0], 'receipt version');
     if (version !== RECEIPT_VERSION) throw new DocklockError(E.BadReceipt, `receipt version ${version} is not ${RECEIPT_VERSION}`);
     const usage = decodeList(f[11]!, 4, 'receipt usage').map((x, i) => asSafeUint(x, `receipt usage[${i}]`));
+    const caps = decodeList(f[12]!, 5, 'receipt caps').map((x, i) => asSafeUint(x, `receipt caps[${i}]`));
     const clockBytes = asBytes(f[6], 'receipt clock');
     if (clockBytes.length > 8) throw new DocklockError(E.BadReceipt, 'receipt clock must be a u64');
     const r = new DocklockReceipt({
@@ -184,9 +197,10 @@ export function decodeReceipt(bytes: Uint8Array): DocklockReceipt {
       outputHash: asBytes(f[9], 'receipt outputHash', HASH),
       witnessRoot: asBytes(f[10], 'receipt witnessRoot', HASH),
       usage: { memoryPages: usage[0]!, hostCalls: usage[1]!, outputBytes: usage[2]!, logBytes: usage[3]! },
-      executor: asBytes(f[12], 'receipt executor'),
-      prev: asBytes(f[13], 'receipt prev'),
-      signature: asBytes(f[14], 'receipt signature'),
+      caps: { fuelCap: caps[0]!, maxInputBytes: caps[1]!, maxOutputBytes: caps[2]!, maxLogBytes: caps[3]!, maxLogLines: caps[4]! },
+      executor: asBytes(f[13], 'receipt executor'),
+      prev: asBytes(f[14], 'receipt prev'),
+      signature: asBytes(f[15], 'receipt signature'),
     });
     if (!equalBytes(r.serialize(), bytes)) throw new DocklockError(E.BadReceipt, 'receipt is not in canonical form');
     if (r.signed !== (r.executor.length > 0)) throw new DocklockError(E.BadReceipt, 'a receipt has both an executor and a signature, or neither');
@@ -224,7 +238,7 @@ export function parseReceipt(text: string): DocklockReceipt {
 }
 
 /** The receipt a result gives (unsigned: sign() it). */
-export function receiptOf(job: { jobId: Uint8Array; programHash: Uint8Array; inputHash: Uint8Array; fuel: number; clock: bigint }, result: JobResult): DocklockReceipt {
+export function receiptOf(job: { jobId: Uint8Array; programHash: Uint8Array; inputHash: Uint8Array; fuel: number; clock: bigint; caps: JobCaps }, result: JobResult): DocklockReceipt {
   return new DocklockReceipt({
     jobId: job.jobId,
     programHash: job.programHash,
@@ -237,6 +251,7 @@ export function receiptOf(job: { jobId: Uint8Array; programHash: Uint8Array; inp
     outputHash: result.outputHash,
     witnessRoot: result.witnessRoot,
     usage: result.usage,
+    caps: job.caps,
     executor: new Uint8Array(0),
     prev: new Uint8Array(0),
     signature: new Uint8Array(0),
@@ -244,7 +259,7 @@ export function receiptOf(job: { jobId: Uint8Array; programHash: Uint8Array; inp
 }
 
 /** The fields a re-execution decides, and how each reads in a difference. */
-const RESULT_FIELDS = ['jobId', 'programHash', 'inputHash', 'fuelLimit', 'clock', 'status', 'trap', 'fuelUsed', 'outputHash', 'witnessRoot', 'usage'] as const;
+const RESULT_FIELDS = ['jobId', 'programHash', 'inputHash', 'fuelLimit', 'clock', 'caps', 'status', 'trap', 'fuelUsed', 'outputHash', 'witnessRoot', 'usage'] as const;
 
 export interface FieldDifference {
   field: string;

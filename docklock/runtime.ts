@@ -82,6 +82,17 @@ export interface JobResult {
   usage: Usage;
 }
 
+/** The caps a job runs under (the receipt records them: a re-execution runs under the same). */
+export interface JobCaps extends JobLimits {
+  /** The largest fuel limit accepted (more is rejected: fuel_over_cap). */
+  fuelCap: number;
+}
+
+/** The caps a spec asks for, DockLock's defaults filled in. */
+export function jobCaps(spec: Pick<JobSpec, 'limits' | 'fuelCap'>): JobCaps {
+  return { ...DEFAULT_JOB_LIMITS, ...spec.limits, fuelCap: Math.min(spec.fuelCap ?? MAX_FUEL, MAX_FUEL) };
+}
+
 /** A program ready to run: instrumented, hashed and compiled (cached by the caller: Programs). */
 export interface LoadedProgram {
   /** The program's id: the tagged hash of its original bytes. */
@@ -132,8 +143,8 @@ const ZERO32 = new Uint8Array(32);
  * the instrumentation should have made impossible; then no result is claimed.
  */
 export function execute(program: LoadedProgram, spec: JobSpec): JobResult {
-  const limits = { ...DEFAULT_JOB_LIMITS, ...spec.limits };
-  const fuelCap = Math.min(spec.fuelCap ?? MAX_FUEL, MAX_FUEL);
+  const limits = jobCaps(spec);
+  const fuelCap = limits.fuelCap;
   const rejected = (kind: string): JobResult => ({ status: JobStatus.Rejected, trap: kind, fuelUsed: 0, output: EMPTY, outputHash: outputHash(EMPTY), witnessRoot: ZERO32, logs: [], usage: { memoryPages: 0, hostCalls: 0, outputBytes: 0, logBytes: 0 } });
   if (!Number.isSafeInteger(spec.fuel) || spec.fuel < 0 || spec.fuel > fuelCap) return rejected(TrapKind.FuelOverCap);
   if (spec.input.length > limits.maxInputBytes) return rejected(TrapKind.InputTooLarge);

@@ -3,7 +3,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fromHex, toHex } from '../../chain/index.js';
 import { DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, WorkerPool, DEFAULT_POOL, inputHash, judge, localJobId, parseReceipt, reExecution, type DocklockReceipt, type JobRun } from '../../docklock/index.js';
 import { readKeyPassword, readValidatorKey } from '../../node/keyfile.js';
-import { z } from 'zod';
 import { RpcClient } from '../cli/rpc-client.js';
 
 /** Exit codes of `metanode docklock`: 0 a result (or a match), 1 a mismatch, 2 bad usage or a refused program, 3 anything else (a node that cannot be reached…). */
@@ -55,22 +54,6 @@ function runJson(run: JobRun, receipt: DocklockReceipt): Record<string, unknown>
     logs: r.logs.map(logText),
     receipt: receipt.toJson(),
   };
-}
-
-/**
- * The caps a job on chain ran under: the docklock parameters in force in its block (the state
- * after the block before it), or at the head when the node no longer keeps that height.
- */
-async function chainLimits(rpc: RpcClient, height: number): Promise<{ fuelCap: number; limits: { maxInputBytes: number; maxOutputBytes: number } }> {
-  type P = { maxRunFuel: string; maxInputBytes: string; maxOutputBytes: string };
-  let p: P;
-  try {
-    p = (await rpc.call('module_query', ['docklock', 'params', {}, Math.max(0, height - 1)], z.unknown())) as P;
-  } catch {
-    console.error(`note: the node no longer keeps height ${height - 1}; re-executing under the docklock parameters at its head`);
-    p = (await rpc.moduleQuery('docklock', 'params')) as P;
-  }
-  return { fuelCap: Number(p.maxRunFuel), limits: { maxInputBytes: Number(p.maxInputBytes), maxOutputBytes: Number(p.maxOutputBytes) } };
 }
 
 async function signer(keyFile: string | undefined, passwordFile: string | undefined) {
@@ -158,12 +141,11 @@ export function registerDocklockCommands(program: Command): void {
         let claimed: DocklockReceipt;
         let code: Uint8Array;
         let input: Uint8Array;
-        let spec: Parameters<typeof reExecution>[2] = {};
         if (o.rpc) {
           if (!o.job || file) throw new DocklockUsage('with --rpc, name the job with --job (and no receipt file)');
           if (o.program || o.input) throw new DocklockUsage('with --rpc the program and the input come from the chain: drop --program and --input');
           const rpc = new RpcClient({ url: o.rpc, timeoutMs: 30_000, ...(o.rpcToken ? { token: o.rpcToken } : {}) });
-          const j = (await rpc.moduleQuery('docklock', 'job', { id: o.job })) as { program: string; input: string | null; height: number; receipt: { bytes: string; trap: string } };
+          const j = (await rpc.moduleQuery('docklock', 'job', { id: o.job })) as { program: string; input: string | null; receipt: { bytes: string; trap: string } };
           claimed = parseReceipt(j.receipt.bytes);
           if (j.input === null) {
             // The chain refused the job (fuel or input over its caps) and did not keep the input: nothing to re-execute.
@@ -174,7 +156,6 @@ export function registerDocklockCommands(program: Command): void {
           const p = (await rpc.moduleQuery('docklock', 'program', { id: j.program, code: 1 })) as { code: string };
           code = fromHex(p.code);
           input = fromHex(j.input);
-          spec = await chainLimits(rpc, j.height);
         } else {
           if (!file) throw new DocklockUsage('give a receipt file, or --rpc and --job');
           if (!o.program) throw new DocklockUsage('--program is needed to re-execute a receipt from a file');
@@ -186,7 +167,7 @@ export function registerDocklockCommands(program: Command): void {
         const pool = new WorkerPool({ ...DEFAULT_POOL, timeoutMs: o.timeout });
         let verdict: ReturnType<typeof judge>;
         try {
-          verdict = judge(claimed, (await pool.run(code, reExecution(claimed, input, spec))).receipt);
+          verdict = judge(claimed, (await pool.run(code, reExecution(claimed, input))).receipt);
         } finally {
           await pool.close();
         }

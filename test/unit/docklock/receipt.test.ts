@@ -34,6 +34,7 @@ const FIELDS: ReceiptFields = {
   outputHash: fill(32, 0x04),
   witnessRoot: fill(32, 0x05),
   usage: { memoryPages: 1, hostCalls: 3, outputBytes: 32, logBytes: 7 },
+  caps: { fuelCap: 10_000_000, maxInputBytes: 16_384, maxOutputBytes: 16_384, maxLogBytes: 16_384, maxLogLines: 256 },
   executor: EMPTY,
   prev: EMPTY,
   signature: EMPTY,
@@ -45,7 +46,8 @@ const signed = () => unsigned().sign(KEY, PREV);
 /** The RLP items of a receipt, in order, to re-encode with one of them wrong. */
 function items(r: DocklockReceipt): RlpInput[] {
   const u = r.usage;
-  return [RECEIPT_VERSION, r.jobId, r.programHash, r.inputHash, r.fuelLimit, r.fuelUsed, r.clock, r.status, r.trap, r.outputHash, r.witnessRoot, [u.memoryPages, u.hostCalls, u.outputBytes, u.logBytes], r.executor, r.prev, r.signature];
+  const c = r.caps;
+  return [RECEIPT_VERSION, r.jobId, r.programHash, r.inputHash, r.fuelLimit, r.fuelUsed, r.clock, r.status, r.trap, r.outputHash, r.witnessRoot, [u.memoryPages, u.hostCalls, u.outputBytes, u.logBytes], [c.fuelCap, c.maxInputBytes, c.maxOutputBytes, c.maxLogBytes, c.maxLogLines], r.executor, r.prev, r.signature];
 }
 const encodeWith = (r: DocklockReceipt, i: number, v: RlpInput) => rlpEncode(items(r).map((x, k) => (k === i ? v : x)));
 
@@ -66,23 +68,27 @@ describe('docklock/receipt', () => {
     // hash, see 'sign() after hash()' below) and pasted here: a change of the encoding, the hash
     // tag or the signing must show up as a failure of these, on purpose.
     const UNSIGNED_HEX =
-      '0xf8cc01a00101010101010101010101010101010101010101010101010101010101010101a00202020202020202020202020202020202020202020202020202020202020202' +
-      'a00303030303030303030303030303030303030303030303030303030303030303830f424082303986018bcfe56800018e6469766964655f62795f7a65726f' +
-      'a00404040404040404040404040404040404040404040404040404040404040404a00505050505050505050505050505050505050505050505050505050505050505' +
-      'c401032007808080';
-    const UNSIGNED_HASH = '0x10a33507830ec1241ec2ebebec5dd8f72e89625cfce773b2734c710fd0ba4f61';
-    const SIGNED_HEX =
-      '0xf9014d01a00101010101010101010101010101010101010101010101010101010101010101a00202020202020202020202020202020202020202020202020202020202020202' +
+      '0xf8dd01a00101010101010101010101010101010101010101010101010101010101010101a00202020202020202020202020202020202020202020202020202020202020202' +
       'a00303030303030303030303030303030303030303030303030303030303030303830f424082303986018bcfe56800018e6469766964655f62795f7a65726f' +
       'a00404040404040404040404040404040404040404040404040404040404040404a00505050505050505050505050505050505050505050505050505050505050505' +
       'c401032007' +
+      // caps: [10,000,000, 16,384, 16,384, 16,384, 256]
+      'd083989680824000824000824000820100' +
+      '808080';
+    const UNSIGNED_HASH = '0x3f4a2f982b1d1100fb78ea3c777a46cb33c7e6596b44ec67e8328c75074bd56e';
+    const SIGNED_HEX =
+      '0xf9015e01a00101010101010101010101010101010101010101010101010101010101010101a00202020202020202020202020202020202020202020202020202020202020202' +
+      'a00303030303030303030303030303030303030303030303030303030303030303830f424082303986018bcfe56800018e6469766964655f62795f7a65726f' +
+      'a00404040404040404040404040404040404040404040404040404040404040404a00505050505050505050505050505050505050505050505050505050505050505' +
+      'c401032007' +
+      'd083989680824000824000824000820100' +
       // executor: the public key of the secret 07…07
       'a0ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c' +
       // prev
       'a00606060606060606060606060606060606060606060606060606060606060606' +
       // signature (Ed25519 is deterministic)
-      'b8405b9a836adf4acdee2b09d0174ea33209d60ceaae4631481698184a1fbc324844fcb8e12acf46d5b27b7e309a5c9b1b4693c72f39c057494e00e779d5c6c97e03';
-    const SIGNED_HASH = '0x4d68b653098ebe25743c8d6e4666dc9104307653e4e62ea98b1143bf1f5a8c89';
+      'b8407621582254ca06f05a0e52a533109b985ab25c4785aa90c19cb366a8deadb103f60f8b660ff75b5bca7c6703556aae15254e3a30b2dce9c3cdc0a144ad8c9b0e';
+    const SIGNED_HASH = '0x9019cbdaeb07de83a90377f26684c64dbe3ad671fb9c86bda0929b387ee6509e';
 
     it('an unsigned receipt serializes and hashes to fixed bytes', () => {
       const r = unsigned();
@@ -134,7 +140,7 @@ describe('docklock/receipt', () => {
 
     it('refuses a wrong field count', () => {
       const r = unsigned();
-      expect(decodeError(rlpEncode(items(r).slice(0, 14))).message).to.match(/docklock receipt/);
+      expect(decodeError(rlpEncode(items(r).slice(0, 15))).message).to.match(/docklock receipt/);
       expect(decodeError(rlpEncode([...items(r), EMPTY])).message).to.match(/docklock receipt/);
       expect(decodeError(encodeWith(r, 11, [1, 2, 3])).message).to.match(/receipt usage/);
     });
@@ -156,17 +162,18 @@ describe('docklock/receipt', () => {
       expect(decodeError(encodeWith(r, 1, fill(31, 1))).message).to.match(/jobId/);
       expect(decodeError(encodeWith(r, 2, fill(33, 2))).message).to.match(/programHash/);
       expect(decodeError(encodeWith(r, 9, EMPTY)).message).to.match(/outputHash/);
-      expect(decodeError(encodeWith(r, 12, fill(33, 9))).message).to.match(/executor/);
-      expect(decodeError(encodeWith(r, 13, fill(31, 9))).message).to.match(/prev/);
-      expect(decodeError(encodeWith(r, 14, fill(63, 9))).message).to.match(/signature/);
+      expect(decodeError(encodeWith(r, 12, [1, 2, 3, 4])).message).to.match(/receipt caps/);
+      expect(decodeError(encodeWith(r, 13, fill(33, 9))).message).to.match(/executor/);
+      expect(decodeError(encodeWith(r, 14, fill(31, 9))).message).to.match(/prev/);
+      expect(decodeError(encodeWith(r, 15, fill(63, 9))).message).to.match(/signature/);
       expect(decodeError(encodeWith(r, 6, fill(9, 1))).message).to.match(/clock must be a u64/);
     });
 
     it('refuses an executor without a signature, a signature without an executor, and an unsigned receipt naming a previous one', () => {
       const s = signed();
-      expect(decodeError(encodeWith(s, 14, EMPTY)).message).to.match(/both an executor and a signature, or neither/);
-      expect(decodeError(encodeWith(encodeless(s), 14, s.signature)).message).to.match(/both an executor and a signature, or neither/);
-      expect(decodeError(encodeWith(unsigned(), 13, PREV)).message).to.match(/unsigned receipt names no previous receipt/);
+      expect(decodeError(encodeWith(s, 15, EMPTY)).message).to.match(/both an executor and a signature, or neither/);
+      expect(decodeError(encodeWith(encodeless(s), 15, s.signature)).message).to.match(/both an executor and a signature, or neither/);
+      expect(decodeError(encodeWith(unsigned(), 14, PREV)).message).to.match(/unsigned receipt names no previous receipt/);
     });
 
     it('refuses an unknown status, fuelUsed over fuelLimit, a long trap, trailing bytes and non-RLP', () => {
