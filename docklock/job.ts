@@ -10,10 +10,10 @@ export class ProgramCache {
   private readonly map = new Map<string, LoadedProgram>();
   constructor(private readonly capacity = 64) {}
 
-  /** The program of these bytes, loaded (instrumented, compiled) if it is not cached. Throws DocklockError if it is refused. */
-  load(bytes: Uint8Array, maxBytes?: number): LoadedProgram {
-    const key = toKey(programId(bytes));
-    return this.get(key) ?? this.put(key, loadProgram(bytes, maxBytes));
+  /** The program of these bytes (`id`: its programId, when the caller has it), loaded (instrumented, compiled) if it is not cached. Throws DocklockError if it is refused. */
+  load(bytes: Uint8Array, maxBytes?: number, id: Uint8Array = programId(bytes)): LoadedProgram {
+    const key = toKey(id);
+    return this.get(key) ?? this.put(key, loadProgram(bytes, maxBytes, id));
   }
 
   /** The cached program with this id, if any. */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { DocklockError, DocklockErrorCode as E, type DocklockErrorCode } from './errors.js';
-import { receiptOf } from './receipt.js';
-import { inputHash, jobCaps, type JobResult, type JobSpec } from './runtime.js';
+import { decodeReceipt } from './receipt.js';
+import type { JobResult, JobSpec } from './runtime.js';
 import type { JobRun } from './job.js';
 import type { WorkerRequest } from './worker.js';
 
@@ -68,7 +68,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv(), resourceLimits: { stackSizeMb: this.opts.stackSizeMB, maxOldGenerationSizeMb: this.opts.maxHeapMB } });
     const slot: Slot = { worker, ready: false };
-    worker.on('message', (m: { ready?: boolean; id: number; ok: boolean; result?: JobResult; programHash?: Uint8Array; code?: string; message?: string; context?: Record<string, unknown> }) => {
+    worker.on('message', (m: { ready?: boolean; id: number; ok: boolean; result?: JobResult; receipt?: Uint8Array; code?: string; message?: string; context?: Record<string, unknown> }) => {
       if (m.ready) {
         slot.ready = true;
         return this.pump();
@@ -77,10 +77,9 @@ export class WorkerPool {
       if (!job || job.req.id !== m.id) return;
       clearTimeout(job.timer);
       slot.job = undefined;
-      if (m.ok) {
-        const s = job.req.spec;
-        job.resolve({ result: m.result!, receipt: receiptOf({ jobId: s.jobId, programHash: m.programHash!, inputHash: inputHash(s.input), fuel: s.fuel, clock: s.clock, caps: jobCaps(s) }, m.result!) });
-      } else job.reject(new DocklockError(m.code as DocklockErrorCode, m.message!, m.context));
+      // The worker made the receipt (and hashed the input): it is decoded here, not made again.
+      if (m.ok) job.resolve({ result: m.result!, receipt: decodeReceipt(m.receipt!) });
+      else job.reject(new DocklockError(m.code as DocklockErrorCode, m.message!, m.context));
       this.pump();
     });
     worker.on('error', (err) => this.replace(slot, new DocklockError(E.EngineFault, `a DockLock worker failed: ${err.message}: no result is claimed`)));

@@ -107,8 +107,8 @@ export const programId = (bytes: Uint8Array): Uint8Array => taggedHash(HashTag.D
 export const inputHash = (bytes: Uint8Array): Uint8Array => taggedHash(HashTag.DocklockInput, bytes);
 export const outputHash = (bytes: Uint8Array): Uint8Array => taggedHash(HashTag.DocklockOutput, bytes);
 
-/** Instruments and compiles a program (throws DocklockError naming what is wrong with it). */
-export function loadProgram(bytes: Uint8Array, maxBytes?: number): LoadedProgram {
+/** Instruments and compiles a program (throws DocklockError naming what is wrong with it); `id`: its programId, when the caller has it. */
+export function loadProgram(bytes: Uint8Array, maxBytes?: number, id: Uint8Array = programId(bytes)): LoadedProgram {
   const instrumented = instrument(bytes, maxBytes);
   let module: WebAssembly.Module;
   try {
@@ -117,7 +117,7 @@ export function loadProgram(bytes: Uint8Array, maxBytes?: number): LoadedProgram
     // The engine's message goes to the context only: receipts carry DockLock's own text.
     throw new DocklockError(E.Invalid, 'the program is not valid WebAssembly (it does not type-check)', { engine: (e as Error).message });
   }
-  return { id: programId(bytes), hash: taggedHash(HashTag.DocklockInstrumented, instrumented.code), instrumented, module };
+  return { id, hash: taggedHash(HashTag.DocklockInstrumented, instrumented.code), instrumented, module };
 }
 
 /** Each host call's id in the witness (ABI v1). */

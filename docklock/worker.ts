@@ -17,8 +17,8 @@ parentPort?.postMessage({ ready: true });
 parentPort?.on('message', (req: WorkerRequest) => {
   try {
     const program = cache.load(req.program, req.maxProgramBytes);
-    const { result } = runJob(program, req.spec);
-    parentPort!.postMessage({ id: req.id, ok: true, result, programHash: program.hash });
+    const { result, receipt } = runJob(program, req.spec);
+    parentPort!.postMessage({ id: req.id, ok: true, result, receipt: receipt.serialize() });
   } catch (e) {
     const coded = e instanceof DocklockError;
     parentPort!.postMessage({ id: req.id, ok: false, code: coded ? e.code : 'DOCKLOCK_ENGINE_FAULT', message: (e as Error).message, context: coded ? e.context : {} });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { asBigint, asList, asString, decodeList, equalBytes, formatAddress, moduleAddress, rlpDecode, rlpEncode, uintBytes } from '../chain/index.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { ExecContext } from './module.js';
@@ -18,6 +19,11 @@ export interface ParamSpec<K extends string> {
   /** Relations between fields, checked on the whole set: the reason it is invalid, or undefined. */
   check?(p: Readonly<Record<K, bigint>>): string | undefined;
 }
+
+/** A parameter's value in a genesis file: a decimal string (up to 38 digits) or a non-negative integer. */
+export const genesisParamValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
+/** A module's genesis `params` section: parameter name → value (names and ranges are checked by genesisProblem). */
+export const genesisParamsSchema = z.record(z.string(), genesisParamValue);
 
 export const ParamsErrorCode = {
   /** The change would leave the set invalid (a field out of range, an unknown field, a broken relation): nothing changed. */
@@ -59,6 +65,21 @@ export class ParamSpace<K extends string> {
       if (v < f.min || v > f.max) return `${k} must be within ${f.min}…${f.max} (${f.description}), not ${v}`;
     }
     return this.spec.check?.(p as Record<K, bigint>);
+  }
+
+  /** The defaults as a genesis `params` section (decimal strings, in the spec's order): what `init` and `testnet` write. */
+  genesisDefaults(): Record<K, string> {
+    return Object.fromEntries(Object.entries(this.spec.defaults).map(([k, v]) => [k, (v as bigint).toString()])) as Record<K, string>;
+  }
+
+  /** A genesis `params` section (genesisParamsSchema) as values. */
+  fromGenesis(params: Record<string, string | number> | undefined): Partial<Record<K, bigint>> {
+    return Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, BigInt(v)])) as Partial<Record<K, bigint>>;
+  }
+
+  /** Why the defaults with a genesis section's values over them are not a valid set, or undefined. */
+  genesisProblem(values: Partial<Record<K, bigint>>): string | undefined {
+    return this.problem({ ...this.spec.defaults, ...values });
   }
 
   /** The parameters in force (the defaults before genesis has written any). */

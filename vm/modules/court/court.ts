@@ -3,7 +3,7 @@ import { addressFromPublicKey, asRlpUint, equalBytes, formatAddress, rlpUint, to
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ModuleFault } from '../../executor.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
-import { ParamSpace } from '../../params.js';
+import { ParamSpace, genesisParamsSchema } from '../../params.js';
 import { asModule, type OrderedReader, type StateReader } from '../../state/overlay.js';
 import { isAsset, type BankKeeper } from '../bank/bank.js';
 import { ASSETS } from '../bank/genesis.js';
@@ -58,8 +58,7 @@ export const COURT_DEFAULTS: Record<ParamName, bigint> = {
   maxVoters: 10_000n,
 };
 
-const paramValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
-export const courtGenesisSchema = z.object({ params: z.record(z.string(), paramValue).optional() }).strict();
+export const courtGenesisSchema = z.object({ params: genesisParamsSchema.optional() }).strict();
 export type CourtGenesis = z.infer<typeof courtGenesisSchema>;
 
 /** What the court is handed by the bank, staking and the composition root. */
@@ -143,16 +142,15 @@ export class CourtModule implements Module {
 
   /** The section with the defaults spelled out, which `init` and `testnet` write. */
   defaultGenesis(): CourtGenesis {
-    return { params: Object.fromEntries(Object.entries(this.params.spec.defaults).map(([k, v]) => [k, v.toString()])) };
+    return { params: this.params.genesisDefaults() };
   }
 
   private genesisParams(config: unknown): Partial<Record<ParamName, bigint>> {
-    const g = courtGenesisSchema.parse(config ?? {});
-    return Object.fromEntries(Object.entries(g.params ?? {}).map(([k, v]) => [k, BigInt(v)]));
+    return this.params.fromGenesis(courtGenesisSchema.parse(config ?? {}).params);
   }
 
   validateGenesis(config: unknown): void {
-    const bad = this.params.problem({ ...this.params.spec.defaults, ...this.genesisParams(config) });
+    const bad = this.params.genesisProblem(this.genesisParams(config));
     if (bad) throw new Error(bad);
   }
 

@@ -3,7 +3,7 @@ import { formatAddress, fromHex, fromUtf8, toHex, type Event } from '../../../ch
 import { DocklockError, JOB_STATUS_NAMES, JobStatus, LIMITS, ProgramCache, decodeReceipt, programId, runJob, type LoadedProgram } from '../../../docklock/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
-import { ParamSpace } from '../../params.js';
+import { ParamSpace, genesisParamsSchema } from '../../params.js';
 import type { StateReader } from '../../state/overlay.js';
 import type { BankKeeper } from '../bank/bank.js';
 import { FEE_ASSET } from '../bank/genesis.js';
@@ -35,8 +35,7 @@ export const DOCKLOCK_DEFAULTS: Record<ParamName, bigint> = {
   maxOutputBytes: 16n * KiB,
 };
 
-const paramValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
-export const docklockGenesisSchema = z.object({ params: z.record(z.string(), paramValue).optional() }).strict();
+export const docklockGenesisSchema = z.object({ params: genesisParamsSchema.optional() }).strict();
 
 export interface DocklockDeps {
   /** DockLock's own account (burn): deploy and run fees are moved there and burned. */
@@ -78,16 +77,15 @@ export class DocklockModule implements Module {
   // ---- Genesis ----
 
   defaultGenesis(): { params: Record<string, string> } {
-    return { params: Object.fromEntries(Object.entries(this.params.spec.defaults).map(([k, v]) => [k, v.toString()])) };
+    return { params: this.params.genesisDefaults() };
   }
 
   private genesisParams(config: unknown): Partial<Record<ParamName, bigint>> {
-    const g = docklockGenesisSchema.parse(config ?? {});
-    return Object.fromEntries(Object.entries(g.params ?? {}).map(([k, v]) => [k, BigInt(v)]));
+    return this.params.fromGenesis(docklockGenesisSchema.parse(config ?? {}).params);
   }
 
   validateGenesis(config: unknown): void {
-    const bad = this.params.problem({ ...this.params.spec.defaults, ...this.genesisParams(config) });
+    const bad = this.params.genesisProblem(this.genesisParams(config));
     if (bad) throw new Error(bad);
   }
 
@@ -115,7 +113,7 @@ export class DocklockModule implements Module {
    */
   private loaded(state: StateReader, id: Uint8Array): LoadedProgram {
     if (state.getRaw(Keys.program(id)) === undefined) throw new TxError(E.UnknownProgram, `no program ${toHex(id)} is deployed`);
-    return this.cache.byId(id) ?? this.cache.load(this.program(state, id)!.code, LIMITS.programBytes);
+    return this.cache.byId(id) ?? this.cache.load(this.program(state, id)!.code, LIMITS.programBytes, id);
   }
 
   // ---- Transactions ----
@@ -144,10 +142,11 @@ export class DocklockModule implements Module {
     const p = this.params.get(ctx.state);
     // The size cap first, here: a cached program (compiled under another cap) must not skip it.
     if (a.code.length > Number(p.maxProgramBytes)) throw new TxError(E.InvalidProgram, `the program is ${a.code.length} bytes; at most ${p.maxProgramBytes} are allowed (maxProgramBytes)`);
-    if (ctx.state.getRaw(Keys.program(programId(a.code)))) throw new TxError(E.ProgramExists, `program ${toHex(programId(a.code))} is already deployed`);
+    const id = programId(a.code);
+    if (ctx.state.getRaw(Keys.program(id))) throw new TxError(E.ProgramExists, `program ${toHex(id)} is already deployed`);
     let program: LoadedProgram;
     try {
-      program = this.cache.load(a.code, Number(p.maxProgramBytes));
+      program = this.cache.load(a.code, Number(p.maxProgramBytes), id);
     } catch (e) {
       if (e instanceof DocklockError) throw new TxError(E.InvalidProgram, e.message);
       throw e;

@@ -17,7 +17,7 @@ import {
 } from '../../../chain/index.js';
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
-import { ParamSpace } from '../../params.js';
+import { ParamSpace, genesisParamsSchema } from '../../params.js';
 import { asModule, type StateReader } from '../../state/overlay.js';
 import type { BankKeeper } from '../bank/bank.js';
 import { FEE_ASSET } from '../bank/genesis.js';
@@ -101,10 +101,9 @@ export const STAKING_DEFAULTS: Record<ParamName, bigint> = {
   maxPowerChangePpm: 333_333n,
 };
 
-const paramValue = z.union([z.string().regex(/^(0|[1-9][0-9]{0,37})$/), z.number().int().nonnegative()]);
 export const stakingGenesisSchema = z
   .object({
-    params: z.record(z.string(), paramValue).optional(),
+    params: genesisParamsSchema.optional(),
     /** A permissioned chain: only validators on the roster (the genesis validators, then those governance adds) may bond. */
     permissioned: z.boolean().optional(),
   })
@@ -307,17 +306,16 @@ export class StakingModule implements Module {
 
   /** The section with the defaults spelled out, which `init` and `testnet` write: staking on. */
   defaultGenesis(): StakingGenesis {
-    return { params: Object.fromEntries(Object.entries(this.params.spec.defaults).map(([k, v]) => [k, v.toString()])) };
+    return { params: this.params.genesisDefaults() };
   }
 
   private genesisParams(config: unknown): Partial<Record<ParamName, bigint>> {
-    const g = stakingGenesisSchema.parse(config);
-    return Object.fromEntries(Object.entries(g.params ?? {}).map(([k, v]) => [k, BigInt(v)]));
+    return this.params.fromGenesis(stakingGenesisSchema.parse(config).params);
   }
 
   validateGenesis(config: unknown): void {
     if (config === undefined) return;
-    const bad = this.params.problem({ ...this.params.spec.defaults, ...this.genesisParams(config) });
+    const bad = this.params.genesisProblem(this.genesisParams(config));
     if (bad) throw new Error(bad);
   }
 
