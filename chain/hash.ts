@@ -38,6 +38,8 @@ export const HashTag = {
   DocklockReceipt: 0x56,
   /** The id of a job run outside the chain: program, input, fuel and clock. */
   DocklockJob: 0x57,
+  /** ENC placement's tie-break between equally scored nodes: job id and node address. */
+  EncPlacement: 0x60,
 } as const;
 export type HashTag = (typeof HashTag)[keyof typeof HashTag];
 

@@ -21,6 +21,10 @@ export interface CliEnv {
   validatorIdentity(path: string): Promise<{ address: string; publicKey: Uint8Array; blsPublicKey: Uint8Array; proofOfPossession: Uint8Array }>;
   /** Bytes given on the command line: `0x…` hex, or `@file` (or a file's path) read whole; a usage error names `what`. */
   bytes(text: string, what: string): Promise<Uint8Array>;
+  /** Any JSON-RPC method of the node (state_getProof, chain_getBlockByHeight…), its result as JSON. */
+  call(method: string, params: unknown[]): Promise<unknown>;
+  /** A check failed (exit code 50) with `message`. */
+  notVerified(message: string): Error;
   /** A usage error (exit code 2) with `message`. */
   usage(message: string): Error;
   /** Prints a query's result: JSON with --json, else `human()`. */
@@ -47,8 +51,11 @@ export interface CliCommand {
   /** Commander flags ("--self-bond <GEN>") and their descriptions; `required` ones must be given. */
   options?: { flags: string; description: string; required?: boolean }[];
   examples?: string[];
-  /** A command that sends a transaction (it gets --fee, --yes, --wait and --timeout too). */
-  tx?(args: string[], opts: Record<string, string | undefined>, env: CliEnv): Promise<CliTx>;
+  /**
+   * A command that sends a transaction (it gets --fee, --yes, --wait and --timeout too), or
+   * several in order (consecutive nonces; each but the last is waited for, e.g. a deploy before the job that needs it).
+   */
+  tx?(args: string[], opts: Record<string, string | undefined>, env: CliEnv): Promise<CliTx | CliTx[]>;
   /** A command that only reads. */
   read?(args: string[], opts: Record<string, string | undefined>, env: CliEnv): Promise<void>;
 }

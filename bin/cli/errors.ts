@@ -23,6 +23,8 @@ export const ExitCode = {
   BadNonce: 41,
   TxRejected: 42,
   TxFailed: 43,
+  /** A check the command made failed (job verify: a receipt that does not verify). */
+  NotVerified: 50,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

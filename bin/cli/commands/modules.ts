@@ -72,6 +72,8 @@ function envOf(ctx: Context): CliEnv {
         }),
       );
     },
+    call: (method, params) => ctx.rpc.call(method, params, z.unknown()),
+    notVerified: (message) => new CliError(ExitCode.NotVerified, message),
     usage: (message) => usage(message),
     print: (result, human) => ctx.out.result(result, human),
   };
@@ -98,8 +100,14 @@ function register(group: Command, c: CliCommand): void {
     if (c.read) return c.read(args, o, env);
     const flags = { fee: o.fee, yes: o.yes, wait: o.wait, timeoutS: parseTimeout(o.timeout ?? String(DEFAULT_WAIT_S)) };
     const setup = await prepareSend(ctx, flags, `send ${c.name}`);
-    const t = await c.tx!(args, o, env);
-    await confirmSignSend(ctx, setup, { ...t, action: `send ${c.name}` }, flags);
+    const made = await c.tx!(args, o, env);
+    const txs = Array.isArray(made) ? made : [made];
+    for (const [i, t] of txs.entries()) {
+      // Each transaction but the last is followed to its receipt: the next one needs it committed.
+      const last = i === txs.length - 1;
+      const s = { ...setup, account: { ...setup.account, nonce: setup.account.nonce + i } };
+      await confirmSignSend(ctx, s, { ...t, action: `send ${c.name}` }, last ? flags : { ...flags, wait: true });
+    }
   });
 }
 

@@ -80,6 +80,7 @@ describe('chain/hash', () => {
       DocklockRandom: 0x55,
       DocklockReceipt: 0x56,
       DocklockJob: 0x57,
+      EncPlacement: 0x60,
     });
     const ids = Object.values(HashTag);
     expect(new Set(ids).size).to.equal(ids.length);

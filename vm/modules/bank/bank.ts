@@ -39,6 +39,8 @@ export interface BankKeeper {
   readonly account: Uint8Array;
   balance(state: StateReader, address: Uint8Array, asset: Asset): bigint;
   supply(state: StateReader, asset: Asset): bigint;
+  /** The asset's decimals (base units per unit = 10^decimals). */
+  decimals(state: StateReader, asset: Asset): number;
   /** Moves `amount`; TxError BANK_INSUFFICIENT_FUNDS (nothing moved) when `from` has less. */
   transfer(ctx: ExecContext, from: Uint8Array, to: Uint8Array, asset: Asset, amount: bigint): void;
   /** Creates `amount` in the module's account (0: nothing). Needs the mint permission. */
@@ -99,6 +101,7 @@ export class BankModule implements Module, FeeHandler {
       account: account.address,
       balance: (state, address, asset) => asModule(state, this.name, () => this.balance(state, address, asset)),
       supply: (state, asset) => asModule(state, this.name, () => this.supply(state, asset)),
+      decimals: (state, asset) => asModule(state, this.name, () => this.decimals(state, asset)),
       transfer: (ctx, from, to, asset, amount) => asModule(ctx.state, this.name, () => this.transfer(ctx, from, to, asset, amount)),
       mint: (ctx, asset, amount) =>
         asModule(ctx.state, this.name, () => {

@@ -4,7 +4,7 @@ import { DocklockError, JOB_STATUS_NAMES, JobStatus, LIMITS, ProgramCache, decod
 import { TxError, VmError, VmErrorCode } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
 import { ParamSpace, genesisParamsSchema } from '../../params.js';
-import type { StateReader } from '../../state/overlay.js';
+import { asModule, type StateReader } from '../../state/overlay.js';
 import type { BankKeeper } from '../bank/bank.js';
 import { FEE_ASSET } from '../bank/genesis.js';
 import { DocklockTx, decodeDocklock, describeDocklock, type DeployArgs, type DocklockArgs, type RunArgs } from './codec.js';
@@ -36,6 +36,16 @@ export const DOCKLOCK_DEFAULTS: Record<ParamName, bigint> = {
 };
 
 export const docklockGenesisSchema = z.object({ params: genesisParamsSchema.optional() }).strict();
+
+/**
+ * What DockLock hands the ENC module: deployed programs (read as DockLock), compiled through its
+ * cache. Whether a program is deployed is read from the state, never the cache.
+ */
+export interface DocklockKeeper {
+  program(state: StateReader, id: Uint8Array): ProgramRecord | undefined;
+  /** The deployed program, compiled; TxError DOCKLOCK_UNKNOWN_PROGRAM when it is not deployed. */
+  loaded(state: StateReader, id: Uint8Array): LoadedProgram;
+}
 
 export interface DocklockDeps {
   /** DockLock's own account (burn): deploy and run fees are moved there and burned. */
@@ -97,6 +107,13 @@ export class DocklockModule implements Module {
   initGenesis(ctx: ExecContext, config: unknown): void {
     if (config === undefined) return;
     this.params.init(ctx, this.genesisParams(config));
+  }
+
+  keeper(): DocklockKeeper {
+    return {
+      program: (state, id) => asModule(state, this.name, () => this.program(state, id)),
+      loaded: (state, id) => asModule(state, this.name, () => this.loaded(state, id)),
+    };
   }
 
   // ---- Records ----
