@@ -8,6 +8,7 @@ import { buildGenesis } from '../genesis/index.js';
 import { KEY_PASSWORD_ENV, MetanodeNode, VERSION, homePaths, initHome, inspectValidatorKey, readKeyPassword, upgradeNeeded, writeTestnet, writeUpgradeInfo, type KeyPassword, type NodeOverrides } from '../node/index.js';
 import { UPGRADES } from '../vm/upgrades/index.js';
 import { registerDocklockCommands } from './commands/docklock.js';
+import { registerExecutorCommand } from './commands/executor.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { runDevnet } from './devnet.js';
 import { addKeyCommands, newKeyPassword } from './keys.js';
@@ -248,6 +249,7 @@ program
 
 registerOperatorCommands(program);
 registerDocklockCommands(program);
+registerExecutorCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`error: ${(e as Error).message}`);

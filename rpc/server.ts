@@ -11,6 +11,7 @@ import { RateLimiter } from './limits.js';
 import type { CallContext, MethodSpec } from './method.js';
 import { adminMethods } from './methods/admin.js';
 import { bankMethods } from './methods/bank.js';
+import { encMethods } from './methods/enc.js';
 import { chainMethods } from './methods/chain.js';
 import { nodeMethods } from './methods/node.js';
 import { stateMethods } from './methods/state.js';
@@ -24,7 +25,7 @@ import { EXPLORER_DIR, StaticFiles } from './static.js';
 import { SubscriptionHub } from './subscriptions.js';
 import { WsRpc } from './ws.js';
 
-export const allMethods: MethodSpec[] = [...chainMethods, ...stateMethods, ...bankMethods, ...txMethods, ...nodeMethods, ...subscribeMethods, ...adminMethods];
+export const allMethods: MethodSpec[] = [...chainMethods, ...stateMethods, ...bankMethods, ...encMethods, ...txMethods, ...nodeMethods, ...subscribeMethods, ...adminMethods];
 
 export interface RpcServerDeps {
   backend: RpcBackend;

@@ -341,7 +341,7 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
       const alice = devAddress(0);
       const viaQuery = await rpc.call<Record<string, string>>('module_query', ['bank', 'balances', { address: alice }]);
       expect(viaQuery).to.deep.equal((await getAccount(rpc, alice)).balances);
-      expect((await rpc.call<{ module: string; permissions: string[] }[]>('module_query', ['bank', 'module_accounts'])).map((a) => `${a.module}:${a.permissions.join('+')}`)).to.deep.equal(['fee_collector:', 'staking:mint+burn', 'staking_unbonding:burn', 'treasury:', 'docklock:burn', 'court:burn']);
+      expect((await rpc.call<{ module: string; permissions: string[] }[]>('module_query', ['bank', 'module_accounts'])).map((a) => `${a.module}:${a.permissions.join('+')}`)).to.deep.equal(['fee_collector:', 'staking:mint+burn', 'staking_unbonding:burn', 'treasury:', 'docklock:burn', 'enc:mint+burn', 'court:burn']);
       const refused = async (params: unknown[], message: RegExp) => {
         const e = await rpc.callError('module_query', params);
         expect(e.code, JSON.stringify(params)).to.equal(-32602);

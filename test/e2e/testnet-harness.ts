@@ -368,6 +368,8 @@ export interface TestnetOptions {
   courtParams?: Record<string, string>;
   /** A permissioned chain (genesis modules.staking.permissioned): only validators on the roster may bond. */
   permissioned?: boolean;
+  /** Other modules' genesis parameters over the defaults, by module (e.g. { enc: { leaseBlocks: '8' } }). */
+  moduleParams?: Record<string, Record<string, string>>;
 }
 
 interface HomeConfig {
@@ -408,13 +410,17 @@ export class Testnet {
       throw new Error(`metanode testnet failed (${r.code}): ${r.stderr}`);
     }
     const genesis = JSON.parse(await readFile(join(dir, 'node0', 'genesis.json'), 'utf8')) as GenesisDoc;
-    if (o.genesisValidators !== undefined || o.stakingParams || o.courtParams || o.permissioned) {
+    if (o.genesisValidators !== undefined || o.stakingParams || o.courtParams || o.permissioned || o.moduleParams) {
       genesis.validators = genesis.validators.slice(0, o.genesisValidators ?? n);
       const staking = genesis.modules.staking as { params: Record<string, string>; permissioned?: boolean };
       staking.params = { ...staking.params, ...o.stakingParams };
       if (o.permissioned) staking.permissioned = true;
       const court = genesis.modules.court as { params: Record<string, string> };
       court.params = { ...court.params, ...o.courtParams };
+      for (const [m, params] of Object.entries(o.moduleParams ?? {})) {
+        const section = (genesis.modules[m] ??= { params: {} }) as { params: Record<string, string> };
+        section.params = { ...section.params, ...params };
+      }
       for (let i = 0; i < n; i++) await writeFile(join(dir, `node${i}`, 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n');
     }
     const net = new Testnet(dir, chainId, genesis, genesisValidatorSet(genesis));

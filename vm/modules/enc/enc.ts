@@ -16,7 +16,7 @@ import { place, type Candidate } from './placement.js';
 import { ENC_QUERIES, encQuery } from './queries.js';
 import { encJobSpec } from './spec.js';
 import {
-  AssignmentState as A, EMPTY_POOL, JobState as J, Keys, NodeStatus as S, PLACEMENT_HISTORY,
+  AssignmentState as A, EMPTY_POOL, JOB_STATE_NAMES, JobState as J, Keys, NodeStatus as S, PLACEMENT_HISTORY,
   decodeHashes, decodeJob, decodeNode, decodePool, decodeStoredReceipt, encodeHashes, encodeJob, encodeNode, encodePool, encodeStoredReceipt, keyBytes, keyHeight,
   type Assignment, type Dispute, type JobRecord, type NodeRecord, type Pool,
 } from './records.js';
@@ -412,7 +412,7 @@ export class EncModule implements Module {
   private challenge(ctx: TxContext, a: ChallengeArgs, p: EncParams): void {
     const job = this.job(ctx.state, a.job);
     if (!job) throw new TxError(E.UnknownJob, `no job ${toHex(a.job)} was submitted`);
-    if (job.state !== J.Executed || ctx.block.height >= job.settleAt) throw new TxError(E.NotChallengeable, `job ${toHex(a.job)} is not in its challenge window (it is ${['queued', 'placed', 'executed', 'disputed', 'settled', 'expired', 'unresolved'][job.state]}${job.state === J.Executed ? `, settling at ${job.settleAt}` : ''})`);
+    if (job.state !== J.Executed || ctx.block.height >= job.settleAt) throw new TxError(E.NotChallengeable, `job ${toHex(a.job)} is not in its challenge window (it is ${JOB_STATE_NAMES[job.state]}${job.state === J.Executed ? `, settling at ${job.settleAt}` : ''})`);
     if (!job.assignments.some((x) => equalBytes(x.node, a.node) && x.state === A.Submitted)) throw new TxError(E.NotChallengeable, `job ${toHex(a.job)} has no receipt from ${fmt(a.node)}`);
     if (BigInt(job.fuel) > p.disputeFuel) throw new TxError(E.NotChallengeable, `the job's fuel ${job.fuel} is above disputeFuel ${p.disputeFuel}: the chain does not re-execute it (such jobs rely on replicas ≥ 2)`);
     try {

@@ -79,6 +79,7 @@ describe('vm/modules/bank keepers', () => {
       ['staking_unbonding', 'burn'],
       ['treasury', ''],
       ['docklock', 'burn'],
+      ['enc', 'mint+burn'],
       ['court', 'burn'],
       ['plain', ''],
     ]);

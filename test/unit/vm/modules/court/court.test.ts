@@ -126,7 +126,7 @@ describe('vm/modules/court: governance', () => {
     const c = new GovChain();
     const a0 = accountKey(0);
     const bad = (content: ProposalContent, code: string, deposit = 100n * GEN_UNIT) => c.govFails(a0, { method: 'propose', args: { title: 't', summary: '', content, emergency: false, deposit } }, code);
-    expect(bad({ kind: 'params', changes: [{ module: 'nope', values: [['x', 1n]] }] }, E.InvalidParams)).to.match(/no module "nope" has parameters \(modules with parameters: bank, consensus, staking, docklock, court\)/);
+    expect(bad({ kind: 'params', changes: [{ module: 'nope', values: [['x', 1n]] }] }, E.InvalidParams)).to.match(/no module "nope" has parameters \(modules with parameters: bank, consensus, staking, docklock, enc, court\)/);
     expect(bad({ kind: 'params', changes: [{ module: 'bank', values: [['maxFee', 1n]] }] }, E.InvalidParams)).to.match(/bank has no parameter "maxFee"/);
     // A change that would leave the set invalid as a whole (minValidators above maxValidators).
     expect(bad({ kind: 'params', changes: [{ module: 'staking', values: [['minValidators', 200n]] }] }, E.InvalidParams)).to.match(/minValidators must not exceed maxValidators/);
