@@ -13,8 +13,9 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { Transaction, addressFromPublicKey, formatAddress, fromHex, toHex, type Ed25519Key } from '../../chain/index.js';
-import { DEFAULT_POOL, WorkerPool, type JobRun, type JobSpec } from '../../docklock/index.js';
+import { DEFAULT_POOL, WorkerPool, programId, type JobRun, type JobSpec } from '../../docklock/index.js';
 import { encJobSpec, encodeReceiptTx } from '../../vm/modules/enc/index.js';
+import { CliError } from '../cli/errors.js';
 import { RpcClient } from '../cli/rpc-client.js';
 
 export interface ExecutorOptions {
@@ -94,14 +95,20 @@ export class Executor {
       this.deps.log.info({ url }, 'following new heads');
     });
     ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { method?: string };
+      let m: { method?: string };
+      try {
+        m = JSON.parse(String(data)) as { method?: string };
+      } catch {
+        return; // not JSON: not a head
+      }
       if (m.method === 'subscription') this.poke();
     });
     ws.on('error', (e) => this.deps.log.warn({ err: e.message }, 'websocket error'));
     ws.on('close', () => {
       if (this.stopping) return;
       this.deps.log.warn('websocket closed: polling until it reconnects');
-      setTimeout(() => this.connect(), 1_000).unref();
+      // Ref'd: while the node is down, this timer (and the poll) keep the daemon alive to reconnect.
+      setTimeout(() => this.connect(), 1_000);
     });
   }
 
@@ -120,7 +127,7 @@ export class Executor {
       if (this.stopping) break;
       if (!this.headSeen) {
         // Wait for a head (or the poll interval, in case the WebSocket is down).
-        await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(this.opts.pollMs, undefined, { ref: false })]);
+        await Promise.race([new Promise<void>((r) => (this.wake = r)), sleep(this.opts.pollMs)]);
       }
       this.headSeen = false;
     }
@@ -131,6 +138,8 @@ export class Executor {
     if (!code) {
       const p = (await this.rpc.moduleQuery('docklock', 'program', { id, code: 1 })) as { code: string };
       code = fromHex(p.code);
+      // The program must be the one the chain names: a wrong answer from the node would get this node slashed.
+      if (toHex(programId(code)) !== id.toLowerCase()) throw new Error(`the node's bytes for program ${id} are another program`);
       this.programs.set(id, code);
     }
     return code;
@@ -138,35 +147,38 @@ export class Executor {
 
   /** Runs the jobs leased to this node and hands their receipts in; returns when they are committed. */
   async step(): Promise<void> {
-    const leases = leaseSchema.parse(await this.rpc.moduleQuery('enc', 'leases', { address: this.address }));
+    // Leases, the last accepted receipt and the nonce, all read at one height.
+    const at = (await this.rpc.head()).height;
+    const leases = leaseSchema.parse(await this.rpc.call('module_query', ['enc', 'leases', { address: this.address }, at], z.unknown()));
     if (leases.length === 0) return;
-    const [node, account, params, chainId, head] = await Promise.all([
-      this.rpc.moduleQuery('enc', 'node', { address: this.address }) as Promise<{ lastReceipt: string | null }>,
-      this.rpc.account(this.address),
+    const [node, account, params, chainId] = await Promise.all([
+      this.rpc.call('module_query', ['enc', 'node', { address: this.address }, at], z.object({ lastReceipt: z.string().nullable() })),
+      this.rpc.call('state_getAccount', [this.address, at], z.object({ nonce: z.number() })),
       this.rpc.bankParams(),
       this.rpc.chainId(),
-      this.rpc.head(),
     ]);
-    const live = leases.filter((l) => l.leaseUntil >= head.height).sort((a, b) => a.leaseUntil - b.leaseUntil || (a.job < b.job ? -1 : 1));
-    const runs = await Promise.all(live.map((l) => this.execute(l).catch((e: Error) => (this.deps.log.warn({ job: l.job, err: e.message }, 'the job did not run'), undefined))));
+    const runs = await Promise.all(leases.map((l) => this.execute(l).catch((e: Error) => (this.deps.log.warn({ job: l.job, err: e.message }, 'the job did not run'), undefined))));
+    // A receipt can land at the next block at the earliest. Those whose lease ends soonest go last:
+    // each receipt is chained after the one before, so one refused would break the ones after it.
+    const head = (await this.rpc.head()).height;
+    const order = leases.map((l, i) => ({ l, run: runs[i] })).filter((x) => x.run && x.l.leaseUntil > head).sort((a, b) => b.l.leaseUntil - a.l.leaseUntil || (a.l.job < b.l.job ? -1 : 1));
     let prev = node.lastReceipt ? fromHex(node.lastReceipt) : new Uint8Array(0);
     let nonce = BigInt(account.nonce);
     const sent: { job: string; hash: string }[] = [];
-    for (const [i, run] of runs.entries()) {
-      if (!run) continue;
-      const receipt = run.receipt.sign(this.deps.key, prev);
-      const payload = encodeReceiptTx({ job: fromHex(live[i]!.job, 32), receipt: receipt.serialize(), output: run.result.output });
+    for (const { l, run } of order) {
+      const receipt = run!.receipt.sign(this.deps.key, prev);
+      const payload = encodeReceiptTx({ job: fromHex(l.job, 32), receipt: receipt.serialize(), output: run!.result.output });
       const tx = Transaction.sign({ chainId, nonce, sender: this.deps.key.publicKey, fee: BigInt(params.minFee), kind: 'enc.receipt', payload }, this.deps.key);
       try {
         await this.rpc.sendRaw(toHex(tx.serialize()));
       } catch (e) {
-        // Already in the mempool (sent before a restart) is fine; anything else ends the batch.
-        if (!/known|already/i.test((e as Error).message)) {
-          this.deps.log.warn({ job: live[i]!.job, err: (e as Error).message }, 'the node refused the receipt');
+        // The same transaction already pending (sent before a restart) is fine; anything else ends the batch (the next step reads the chain again).
+        if (!(e instanceof CliError && e.context.reason === 'TX_DUPLICATE')) {
+          this.deps.log.warn({ job: l.job, err: (e as Error).message }, 'the node refused the receipt');
           break;
         }
       }
-      sent.push({ job: live[i]!.job, hash: toHex(tx.hash()) });
+      sent.push({ job: l.job, hash: toHex(tx.hash()) });
       prev = receipt.hash();
       nonce += 1n;
     }
@@ -189,6 +201,8 @@ export class Executor {
           const ok = r.status === 'success' || r.status === 0;
           if (ok) this.submitted += 1;
           this.deps.log[ok ? 'info' : 'warn']({ job: s.job, tx: s.hash, ...(ok ? {} : { code: r.errorCode, error: r.errorMessage }) }, ok ? 'receipt accepted' : 'receipt refused');
+          // A refused receipt breaks the chain of the ones after it: stop and read the chain again.
+          if (!ok) return;
           break;
         }
         if (Date.now() > until) {

@@ -39,7 +39,7 @@ export function createModules(o: { upgrades?: ReadonlyMap<string, UpgradeHandler
   // DockLock burns its deploy and run fees from its own account.
   const docklock = new DocklockModule({ fees: bank.keeper('docklock', ['burn']) });
   // ENC holds escrow, bonds, reserves and challenge bonds in its account; it mints rewards and burns slashes.
-  const enc = new EncModule({ bank: bank.keeper('enc', ['mint', 'burn']), treasury: treasury.account, docklock: docklock.keeper() });
+  const enc = new EncModule({ bank: bank.keeper('enc', ['mint', 'burn']), treasury: treasury.account, docklock: docklock.keeper(), ...(o.onFault ? { onFault: o.onFault } : {}) });
   const court = new CourtModule({ escrow: bank.keeper('court', ['burn']), treasury, staking: staking.keeper(), params: [bank.params, consensus.params, staking.params, docklock.params, enc.params] as unknown as ParamSpace<string>[], upgrades: o.upgrades ?? UPGRADES, ...(o.onFault ? { onFault: o.onFault } : {}) });
   return { registry: new ModuleRegistry([bank, consensus, staking, court, docklock, enc]), bank, consensus, staking, court, docklock, enc };
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { equalBytes, formatAddress, merkleRoot, rlpUint, asRlpUint, toHex, type Event } from '../../../chain/index.js';
-import { DocklockError, JOB_STATUS_NAMES, decodeReceipt, diffReceipts, inputHash, outputHash, runJob, type DocklockReceipt } from '../../../docklock/index.js';
+import { equalBytes, formatAddress, fromKey, merkleRoot, rlpUint, asRlpUint, toHex, type Event } from '../../../chain/index.js';
+import { COST_TABLE, DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, decodeReceipt, diffReceipts, inputHash, outputHash, runJob, type DocklockReceipt } from '../../../docklock/index.js';
 import { TxError } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
+import type { ModuleFault } from '../../executor.js';
 import { genesisParamsSchema } from '../../params.js';
 import type { OrderedReader, StateReader } from '../../state/overlay.js';
 import type { BankKeeper } from '../bank/bank.js';
@@ -17,7 +18,7 @@ import { ENC_QUERIES, encQuery } from './queries.js';
 import { encJobSpec } from './spec.js';
 import {
   AssignmentState as A, EMPTY_POOL, JOB_STATE_NAMES, JobState as J, Keys, NodeStatus as S, PLACEMENT_HISTORY,
-  decodeHashes, decodeJob, decodeNode, decodePool, decodeStoredReceipt, encodeHashes, encodeJob, encodeNode, encodePool, encodeStoredReceipt, keyBytes, keyHeight,
+  decodeJob, decodeNode, decodePool, decodeStoredReceipt, encodeHashes, encodeJob, encodeNode, encodePool, encodeStoredReceipt, keyBytes, keyHeight,
   type Assignment, type Dispute, type JobRecord, type NodeRecord, type Pool,
 } from './records.js';
 import { estimateReward, usageOfReceipt, type RewardParams } from './reward.js';
@@ -31,6 +32,8 @@ export interface EncDeps {
   treasury: Uint8Array;
   /** Deployed programs. */
   docklock: DocklockKeeper;
+  /** What an end-block item that failed threw (for the node's log; consensus data gets a stable code). */
+  onFault?: (fault: ModuleFault) => void;
 }
 
 const GEN = 'GEN' as const;
@@ -186,6 +189,7 @@ export class EncModule implements Module {
   }
 
   private bondIn(ctx: TxContext, amount: bigint): void {
+    if (amount === 0n) return;
     this.deps.bank.transfer(ctx, ctx.sender, this.deps.bank.account, GEN, amount);
     this.updatePool(ctx, (q) => (q.bonds += amount));
   }
@@ -248,7 +252,9 @@ export class EncModule implements Module {
     if (a.deadline < 1 || a.deadline > Number(p.maxDeadline)) throw new TxError(E.OverCap, `the deadline must be 1 to ${p.maxDeadline} blocks (maxDeadline), not ${a.deadline}`);
     if (a.maxPrice > 10n ** 18n) throw new TxError(E.OverCap, 'maxPrice must be at most 10^18 NEX base units per unit of fuel');
     const nodes = this.candidates(ctx.state, p);
-    if (!nodes.some((c) => c.node.status === S.Active && c.node.bond >= p.minBond && c.node.price <= a.maxPrice)) {
+    const able = nodes.filter((c) => c.node.status === S.Active && c.node.bond >= p.minBond && c.node.price <= a.maxPrice).length;
+    if (able > 0 && able < a.replicas) throw new TxError(E.PriceTooLow, `only ${able} active execution node(s) ask ${a.maxPrice} or less per unit of fuel; the job asks for ${a.replicas} replicas on distinct nodes`);
+    if (able === 0) {
       const prices = nodes.filter((c) => c.node.status === S.Active).map((c) => c.node.price);
       const least = prices.length ? prices.reduce((x, y) => (y < x ? y : x)) : undefined;
       throw new TxError(E.PriceTooLow, least === undefined ? 'no execution node is active: the job could not be placed' : `no active execution node asks ${a.maxPrice} or less per unit of fuel (the lowest asks ${least})`);
@@ -283,14 +289,14 @@ export class EncModule implements Module {
     this.putJob(ctx, id, job);
   }
 
-  private enqueue(ctx: ExecContext, id: Uint8Array, job: JobRecord): void {
+  private enqueue(ctx: ExecContext, id: Uint8Array, job: JobRecord, announce = true): void {
     if (job.queueKey !== '') return;
     const seq = this.counter(ctx.state, Keys.queueSeq) + 1;
     this.setCounter(ctx, Keys.queueSeq, seq);
     this.setCounter(ctx, Keys.queueCount, this.counter(ctx.state, Keys.queueCount) + 1);
     job.queueKey = Keys.queue(seq, id);
     ctx.state.setRaw(job.queueKey, new Uint8Array([1]));
-    ctx.emit(ev('queued', [['job', toHex(id)], ['needed', String(job.needed)]]));
+    if (announce) ctx.emit(ev('queued', [['job', toHex(id)], ['needed', String(job.needed)]]));
   }
 
   private dequeue(ctx: ExecContext, job: JobRecord): void {
@@ -336,7 +342,7 @@ export class EncModule implements Module {
     const as = mine.find((x) => x.state === A.Running);
     const h = ctx.block.height;
     if (!as || h > as.leaseUntil) {
-      if (mine.some((x) => x.state === A.Submitted || x.state === A.Paid || x.state === A.Lied)) throw new TxError(E.DuplicateReceipt, `${fmt(ctx.sender)}'s receipt for job ${toHex(a.job)} is already in`);
+      if (mine.some((x) => x.state === A.Submitted || x.state === A.Paid || x.state === A.Lied || x.state === A.Unpaid)) throw new TxError(E.DuplicateReceipt, `${fmt(ctx.sender)}'s receipt for job ${toHex(a.job)} is already in`);
       const ended = as ?? mine.find((x) => x.state === A.Missed);
       if (ended) throw new TxError(E.LeaseExpired, `${fmt(ctx.sender)}'s lease on job ${toHex(a.job)} ended at height ${ended.leaseUntil} without its receipt`);
       throw new TxError(E.NotAssigned, `job ${toHex(a.job)} is not placed on ${fmt(ctx.sender)}`);
@@ -361,13 +367,17 @@ export class EncModule implements Module {
       r.caps.fuelCap !== c.fuelCap || r.caps.maxInputBytes !== c.maxInputBytes || r.caps.maxOutputBytes !== c.maxOutputBytes || r.caps.maxLogBytes !== c.maxLogBytes || r.caps.maxLogLines !== c.maxLogLines ? 'caps' : undefined;
     if (wrong) throw new TxError(E.WrongJob, `the receipt's ${wrong} is not the job's`);
     if (a.output.length > c.maxOutputBytes || !equalBytes(outputHash(a.output), r.outputHash)) throw new TxError(E.BadOutput, `the output (${a.output.length} bytes) is not the one the receipt's output hash names`);
+    // The usage the reward is computed from must be possible for this job: the output given, at most
+    // the program's memory, at most one host call per COST_TABLE.hostCall fuel, the log caps.
+    const u = r.usage;
+    if (u.outputBytes !== a.output.length || u.memoryPages * PAGE_KIB > job.memoryKiB || u.hostCalls > Math.floor(r.fuelUsed / COST_TABLE.hostCall) || u.logBytes > c.maxLogBytes) throw new TxError(E.BadReceipt, `the receipt's usage (${u.outputBytes} output bytes, ${u.memoryPages} pages, ${u.hostCalls} host calls, ${u.logBytes} log bytes) is not possible for this job and output`);
     const hash = r.hash();
-    // The block's LogBlock: this receipt's leaf.
+    // The block's LogBlock: this receipt's leaf (the list is made into the root, and removed, by this block's end-block).
     const stored = ctx.state.getRaw(Keys.blockReceipts);
-    const list = stored ? decodeHashes(stored) : undefined;
-    const hashes = list && list.height === h ? list.hashes : [];
-    ctx.state.setRaw(Keys.receipt(a.job, ctx.sender), encodeStoredReceipt({ receipt: a.receipt, output: a.output, height: h, index: hashes.length }));
-    ctx.state.setRaw(Keys.blockReceipts, encodeHashes(h, [...hashes, hash]));
+    const index = stored ? Number(asRlpUint(stored, 'enc block receipts')) : 0;
+    ctx.state.setRaw(Keys.receipt(a.job, ctx.sender), encodeStoredReceipt({ receipt: a.receipt, output: a.output, height: h, index }));
+    ctx.state.setRaw(Keys.blockReceipt(index), hash);
+    ctx.state.setRaw(Keys.blockReceipts, rlpUint(index + 1));
     Object.assign(as, { state: A.Submitted, receipt: hash, fuelUsed: r.fuelUsed });
     node.slotsUsed -= 1;
     node.memoryUsed -= job.memoryKiB;
@@ -438,35 +448,71 @@ export class EncModule implements Module {
     const h = ctx.block.height;
     const limit = Number(p.maxExpiriesPerBlock);
     const due = (prefix: string, n = limit) => ctx.state.scan(prefix, { limit: n }).filter(([k]) => keyHeight(k, prefix) <= h).map(([k]) => k);
-    for (const k of due(Keys.leases)) this.leaseEnded(ctx, k, p);
-    for (const k of due(Keys.deadlines)) this.deadlineCame(ctx, k, p);
+    // The LogBlock first: it only reads what this block's receipts wrote.
+    this.logBlock(ctx);
+    for (const k of due(Keys.leases)) this.isolated(ctx, 'lease', k, (c) => this.leaseEnded(c, k, p));
+    for (const k of due(Keys.deadlines)) this.isolated(ctx, 'deadline', k, (c) => this.deadlineCame(c, k, p));
     this.placeQueued(ctx, p);
     this.resolveDisputes(ctx, p);
     for (const k of due(Keys.settles)) {
-      ctx.state.setRaw(k, null);
-      const id = keyBytes(k, Keys.settles.length + 8, 32);
-      const job = this.job(ctx.state, id)!;
-      if (job.state !== J.Executed) continue;
-      this.settle(ctx, id, job, p);
-      this.putJob(ctx, id, job);
+      this.isolated(ctx, 'settle', k, (c) => {
+        c.state.setRaw(k, null);
+        const id = keyBytes(k, Keys.settles.length + 8, 32);
+        const job = this.job(c.state, id)!;
+        if (job.state !== J.Executed) return;
+        this.settle(c, id, job, p);
+        this.putJob(c, id, job);
+      });
     }
-    for (const k of due(Keys.unbonds)) this.unbonded(ctx, k, p);
-    const stored = ctx.state.getRaw(Keys.blockReceipts);
-    if (stored) {
-      const { height, hashes } = decodeHashes(stored);
-      ctx.state.setRaw(Keys.blockReceipts, null);
-      if (height === h && hashes.length > 0) {
-        const root = merkleRoot(hashes);
-        ctx.state.setRaw(Keys.logBlock(h), encodeHashes(h, [root, ...hashes]));
-        ctx.emit(ev('logblock', [['height', String(h)], ['root', toHex(root)], ['receipts', String(hashes.length)]]));
-      }
+    for (const k of due(Keys.unbonds)) this.isolated(ctx, 'unbond', k, (c) => this.unbonded(c, k, p));
+  }
+
+  /**
+   * One end-block item (a lease, a deadline, a placement, a dispute, a settlement, an unbonding)
+   * on its own: if it throws (a bug, or an engine fault), its writes and events are dropped, its
+   * index key is removed so that it does not fail again every block, and an `enc/item_failed`
+   * event names it with a stable code. The other items of the block go on.
+   */
+  private isolated(ctx: ExecContext, kind: string, key: string, fn: (c: ExecContext) => void): void {
+    const mark = ctx.state.checkpoint();
+    const events: Event[] = [];
+    try {
+      fn({ block: ctx.block, state: ctx.state, emit: (e) => events.push(e) });
+      ctx.state.release(mark);
+      for (const e of events) ctx.emit(e);
+    } catch (e) {
+      ctx.state.revertTo(mark);
+      ctx.state.setRaw(key, null);
+      const code = e instanceof TxError ? e.code : e instanceof DocklockError ? e.code : 'ENC_ITEM_FAULT';
+      ctx.emit(ev('item_failed', [['kind', kind], ['key', toHex(fromKey(key))], ['code', code]]));
+      this.deps.onFault?.({ module: this.name, where: `endBlock:${kind}`, height: ctx.block.height, error: e });
     }
   }
 
-  private slashBond(ctx: ExecContext, address: Uint8Array, n: NodeRecord, ppm: bigint, challenger?: Uint8Array, p?: EncParams): { gen: bigint; nex: bigint } {
+  /** The block's LogBlock: the Merkle root of the receipt hashes it accepted, in order. */
+  private logBlock(ctx: ExecContext): void {
+    const h = ctx.block.height;
+    const stored = ctx.state.getRaw(Keys.blockReceipts);
+    if (!stored) return;
+    const count = Number(asRlpUint(stored, 'enc block receipts'));
+    ctx.state.setRaw(Keys.blockReceipts, null);
+    const hashes: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      hashes.push(ctx.state.getRaw(Keys.blockReceipt(i))!);
+      ctx.state.setRaw(Keys.blockReceipt(i), null);
+    }
+    if (hashes.length === 0) return;
+    const root = merkleRoot(hashes);
+    ctx.state.setRaw(Keys.logBlock(h), encodeHashes(h, [root, ...hashes]));
+    ctx.emit(ev('logblock', [['height', String(h)], ['root', toHex(root)], ['receipts', String(hashes.length)]]));
+  }
+
+  /** A miss slashes the bond; a lie the bond and the reserve, part of the GEN to the challenger who proved it, if any. */
+  private slashBond(ctx: ExecContext, address: Uint8Array, n: NodeRecord, ppm: bigint, lie?: { challenger: Uint8Array | undefined; sharePpm: bigint }): { gen: bigint; nex: bigint } {
     const gen = ppmOf(n.bond, ppm);
-    const nex = challenger ? ppmOf(n.reserve, ppm) : 0n;
-    const toChallenger = challenger && p ? ppmOf(gen, p.challengerSharePpm) : 0n;
+    const nex = lie ? ppmOf(n.reserve, ppm) : 0n;
+    const challenger = lie?.challenger;
+    const toChallenger = challenger ? ppmOf(gen, lie.sharePpm) : 0n;
     n.bond -= gen;
     n.reserve -= nex;
     n.slashed += gen;
@@ -520,7 +566,15 @@ export class EncModule implements Module {
     // Leases end by the deadline; one end-block's bound may have left some for later: they end now.
     for (const x of job.assignments) if (x.state === A.Running) this.missed(ctx, id, job, x, p);
     this.dequeue(ctx, job);
-    if (job.assignments.some((x) => x.state === A.Submitted)) {
+    const ins = job.assignments.filter((x) => x.state === A.Submitted);
+    if (ins.length > 0 && ins.length < job.replicas && BigInt(job.fuel) > p.disputeFuel) {
+      // Fewer receipts than asked, for a job the chain cannot re-execute: none of them is checked by anyone. Refunded, nobody paid.
+      for (const x of ins) this.release(ctx, x, A.Unpaid);
+      this.refund(ctx, job, job.escrow);
+      job.state = J.Unresolved;
+      job.settledAt = ctx.block.height;
+      ctx.emit(ev('expired', [['job', toHex(id)], ['refunded', job.refunded.toString()], ['reason', 'too_few_receipts']]));
+    } else if (ins.length > 0) {
       job.needed = 0;
       this.complete(ctx, id, job, p);
     } else {
@@ -552,7 +606,14 @@ export class EncModule implements Module {
       const id = keyBytes(k, Keys.queued.length + 8, 32);
       const job = this.job(ctx.state, id)!;
       if (ctx.block.height >= job.deadline) continue;
-      if (this.tryPlace(ctx, id, job, p, nodes, false)) this.putJob(ctx, id, job);
+      this.isolated(ctx, 'placement', k, (c) => {
+        if (!this.tryPlace(c, id, job, p, nodes, false)) {
+          // To the back of the queue, so that a job no node can take does not hold the others up.
+          this.dequeue(c, job);
+          this.enqueue(c, id, job, false);
+        }
+        this.putJob(c, id, job);
+      });
     }
   }
 
@@ -564,9 +625,11 @@ export class EncModule implements Module {
       const reExecute = BigInt(job.fuel) <= p.disputeFuel;
       if (reExecute && BigInt(job.fuel) > budget) break;
       if (reExecute) budget -= BigInt(job.fuel);
-      ctx.state.setRaw(k, null);
-      this.resolve(ctx, id, job, p, reExecute);
-      this.putJob(ctx, id, job);
+      this.isolated(ctx, 'dispute', k, (c) => {
+        c.state.setRaw(k, null);
+        this.resolve(c, id, job, p, reExecute);
+        this.putJob(c, id, job);
+      });
     }
   }
 
@@ -575,9 +638,19 @@ export class EncModule implements Module {
     const d = job.disputes[job.disputes.length - 1]!;
     d.resolvedAt = h;
     const ins = job.assignments.filter((x) => x.state === A.Submitted);
-    if (!reExecute) {
-      // Mismatching receipts of a job the chain does not re-execute: nobody is paid, nobody slashed.
+    let actual: DocklockReceipt | undefined;
+    if (reExecute) {
+      try {
+        actual = runJob(this.deps.docklock.loaded(ctx.state, job.program), encJobSpec({ id, ...job })).receipt;
+      } catch (e) {
+        // An engine fault (which the instrumentation makes impossible) is no verdict on anyone.
+        if (!(e instanceof DocklockError && e.code === DocklockErrorCode.EngineFault)) throw e;
+      }
+    }
+    if (!actual) {
+      // Not re-executed (above disputeFuel, or an engine fault): nobody is paid, nobody slashed, the client refunded, a challenger's bond returned.
       d.outcome = 'unresolved';
+      this.returnBond(ctx, d);
       for (const x of ins) this.release(ctx, x, A.Unpaid);
       this.refund(ctx, job, job.escrow);
       job.state = J.Unresolved;
@@ -585,8 +658,6 @@ export class EncModule implements Module {
       ctx.emit(ev('dispute_resolved', [['job', toHex(id)], ['outcome', d.outcome], ['actual', ''], ['liars', '0'], ['refunded', job.refunded.toString()]]));
       return;
     }
-    const program = this.deps.docklock.loaded(ctx.state, job.program);
-    const { receipt: actual } = runJob(program, encJobSpec({ id, ...job }));
     d.actual = actual.hash();
     let liars = 0;
     for (const x of ins) {
@@ -596,7 +667,7 @@ export class EncModule implements Module {
       if (verdict.lied) {
         liars += 1;
         const n = this.node(ctx.state, x.node)!;
-        const s = this.slashBond(ctx, x.node, n, p.slashLiePpm, d.challenger.length ? d.challenger : undefined, p);
+        const s = this.slashBond(ctx, x.node, n, p.slashLiePpm, { challenger: d.challenger.length ? d.challenger : undefined, sharePpm: p.challengerSharePpm });
         verdict.slashedGen = s.gen;
         verdict.slashedNex = s.nex;
         n.lied += 1;
@@ -612,17 +683,23 @@ export class EncModule implements Module {
       d.verdicts.push(verdict);
     }
     d.outcome = liars > 0 ? 'upheld' : 'rejected';
-    if (d.challenger.length) {
-      // The bond comes back when the challenge was right, and is burned when it was not.
-      if (liars > 0) this.payOut(ctx, d.challenger, NEX, d.bond);
-      else this.deps.bank.burn(ctx, NEX, d.bond);
+    // The bond comes back when the challenge was right, and is burned when it was not.
+    if (liars > 0) this.returnBond(ctx, d);
+    else if (d.bond > 0n) {
+      this.deps.bank.burn(ctx, NEX, d.bond);
       this.updatePool(ctx, (q) => {
         q.challengeBonds -= d.bond;
-        if (liars === 0) q.burnedNex += d.bond;
+        q.burnedNex += d.bond;
       });
     }
     ctx.emit(ev('dispute_resolved', [['job', toHex(id)], ['outcome', d.outcome], ['actual', toHex(d.actual)], ['liars', String(liars)], ['claimed', d.verdicts.map((v) => toHex(v.claimed)).join(',')]]));
     this.settle(ctx, id, job, p);
+  }
+
+  private returnBond(ctx: ExecContext, d: Dispute): void {
+    if (d.bond === 0n) return;
+    this.payOut(ctx, d.challenger, NEX, d.bond);
+    this.updatePool(ctx, (q) => (q.challengeBonds -= d.bond));
   }
 
   /** An assignment leaves the node's pending work without being paid. */

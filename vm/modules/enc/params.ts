@@ -16,7 +16,7 @@ const fields = {
   maxDeadline: blocks('the longest deadline a job may ask for'),
   leaseBlocks: blocks('how long a node has to hand in its receipt once a job is placed on it (at most until the job’s deadline)'),
   challengeWindow: blocks('how long after its last receipt a job may be challenged before it settles', 0n),
-  challengeBond: { description: 'NEX (base units) a challenger posts: returned if the challenge is upheld, burned if not', min: 0n, max: 10n ** 30n },
+  challengeBond: { description: 'NEX (base units) a challenger posts: returned if the challenge is upheld, burned if not (at least 1: a challenge is never free)', min: 1n, max: 10n ** 30n },
   disputeFuel: { description: 'the most fuel of a job the chain re-executes to settle a dispute (jobs above it cannot be challenged; use replicas ≥ 2)', min: 1_000n, max: 1_000_000_000n },
   disputeBlockFuel: { description: 'the fuel of all re-executions in one block together (bounds a block’s work)', min: 1_000n, max: 10_000_000_000n },
   slashLiePpm: ppm('of its bond and reserve a node loses for a receipt the re-execution contradicts'),

@@ -140,6 +140,11 @@ export function encQuery(m: EncModule, ctx: QueryContext, path: string, params: 
         burnedNex: pool.burnedNex.toString(),
         burnedGen: pool.burnedGen.toString(),
         balances: { GEN: bank.balance(state, bank.account, 'GEN').toString(), NEX: bank.balance(state, bank.account, 'NEX').toString() },
+        // What the account holds beyond its books: anything sent to it by a plain transfer (ENC never spends it).
+        excess: {
+          GEN: (bank.balance(state, bank.account, 'GEN') - pool.bonds).toString(),
+          NEX: (bank.balance(state, bank.account, 'NEX') - pool.escrow - pool.reserves - pool.challengeBonds).toString(),
+        },
       };
     }
     case 'nodes': {
@@ -157,7 +162,8 @@ export function encQuery(m: EncModule, ctx: QueryContext, path: string, params: 
     case 'leases': {
       const a = q.address as Uint8Array;
       const prefix = Keys.assignedOf(a);
-      return state.scan(prefix, { limit: Number(p().maxSlots) }).map(([k]) => {
+      // A node may hold more leases than maxSlots allows now (governance lowered it): list them all (maxSlots' own bound).
+      return state.scan(prefix, { limit: 1024 }).map(([k]) => {
         const id = keyBytes(k, prefix.length, 32);
         const j = m.job(state, id)!;
         const as = j.assignments.find((x) => x.state === 0 && formatAddress(x.node) === formatAddress(a))!;

@@ -43,8 +43,10 @@ export const Keys = {
   unbonds: `${P}unbond/`,
   /** An accepted receipt: job ‖ node → [receipt, output, height, index in its block's log]. */
   receipt: (job: Uint8Array, node: Uint8Array) => `${P}receipt/${toKey(job)}${toKey(node)}`,
-  /** The receipt hashes accepted in the block being executed: [height, [hash…]]. */
+  /** How many receipts the block being executed accepted so far (removed by its end-block). */
   blockReceipts: `${P}block_receipts`,
+  /** The i-th receipt hash the block being executed accepted (removed by its end-block). */
+  blockReceipt: (i: number) => `${P}block_receipt/${h8(i)}`,
   /** A block's LogBlock: the Merkle root of the receipt hashes it accepted, and the hashes. */
   logBlock: (h: number) => `${P}logblock/${h8(h)}`,
   pool: `${P}pool`,

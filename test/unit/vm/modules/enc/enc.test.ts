@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DocklockReceipt } from '../../../../../docklock/index.js';
 import { fromHex, merkleRoot, toHex, verifyMerkleProof } from '../../../../../chain/index.js';
 import { encodeTransfer } from '../../../../../vm/modules/bank/index.js';
 import { EncTxErrorCode as E, AssignmentState, JobState, NodeStatus, encodeNodeTx, encodeReceiptTx, estimateReward, usageOfReceipt } from '../../../../../vm/modules/enc/index.js';
@@ -242,6 +243,47 @@ describe('vm/modules/enc', () => {
     expect(c.enc.node(c.world, n1)).to.equal(undefined);
     expect(c.gen(n1) - gen0).to.equal(1000n * GEN);
     expect(c.encEvents('unbonded')).to.have.length(1);
+    c.checkEnc();
+  });
+
+  it('refuses a receipt whose usage is impossible for the job (the reward is computed from it)', () => {
+    const { c, program } = withNodes(1);
+    const { id } = c.submit(client, { program, input: abc });
+    const w = c.work(id, node(1));
+    const j = c.job(id);
+    const inflate = (usage: Partial<typeof w.receipt.usage>) => {
+      const r = new DocklockReceipt({ ...w.receipt, usage: { ...w.receipt.usage, ...usage }, signature: new Uint8Array(0) }).sign(node(1), c.enc.node(c.world, addressFromKey(node(1)))!.lastReceipt);
+      return encodeReceiptTx({ job: id, receipt: r.serialize(), output: w.output });
+    };
+    // In one block (the lease is 3 blocks).
+    const bad = [inflate({ hostCalls: 1_000_000 }), inflate({ memoryPages: j.memoryKiB / 64 + 1 }), inflate({ outputBytes: 4096 })];
+    const rs = c.block(bad.map((payload, i) => c.etx(node(1), 'enc.receipt', payload, i))).receipts;
+    for (const r of rs) c.failsWith(r, E.BadReceipt);
+    c.succeeds(c.sendTx(node(1), 'enc.receipt', w.payload));
+  });
+
+  it('refuses a job asking more replicas than there are nodes that could take it', () => {
+    const { c, program } = withNodes(2, {}, (i) => BigInt(i));
+    // Only node 1 asks 1 or less.
+    const msg = c.failsWith(c.submit(client, { program, maxPrice: 1n, replicas: 2 }).receipt, E.PriceTooLow);
+    expect(msg).to.match(/only 1 active execution node/);
+    c.succeeds(c.submit(client, { program, maxPrice: 2n, replicas: 2 }).receipt);
+  });
+
+  it('a lie caught by mismatching receipts (no challenger) costs the liar its reserve share too', () => {
+    const { c, program } = withNodes(2, {}, () => 1n);
+    const liar = addressFromKey(node(2));
+    // First an honest job each, so that both have a reserve.
+    const { id: first } = c.submit(client, { program, input: abc, replicas: 2 });
+    c.succeeds(c.hand(first, node(1)));
+    c.succeeds(c.hand(first, node(2)));
+    c.blocks(2);
+    const reserve = c.enc.node(c.world, liar)!.reserve;
+    expect(reserve > 0n).to.equal(true);
+    const { id } = c.submit(client, { program, input: abc, replicas: 2, fuel: 900_000 });
+    c.succeeds(c.hand(id, node(1)));
+    c.succeeds(c.hand(id, node(2), { lie: Uint8Array.of(1) }));
+    expect(c.enc.node(c.world, liar)!.reserve).to.equal(reserve - (reserve * 100_000n) / 1_000_000n);
     c.checkEnc();
   });
 

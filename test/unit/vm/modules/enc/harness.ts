@@ -92,7 +92,7 @@ export class EncChain extends StakingChain {
     const program = this.cache.load(code);
     const run = runJob(program, encJobSpec({ id, ...j }));
     const output = o.lie ?? run.result.output;
-    const unsigned = o.lie ? new DocklockReceipt({ ...run.receipt, outputHash: outputHash(o.lie) }) : run.receipt;
+    const unsigned = o.lie ? new DocklockReceipt({ ...run.receipt, outputHash: outputHash(o.lie), usage: { ...run.receipt.usage, outputBytes: o.lie.length } }) : run.receipt;
     const prev = o.prev ?? this.enc.node(this.world, addressFromKey(key))!.lastReceipt;
     const receipt = unsigned.sign(key, prev);
     return { payload: encodeReceiptTx({ job: id, receipt: receipt.serialize(), output }), receipt, output };
