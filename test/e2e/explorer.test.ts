@@ -263,6 +263,39 @@ describe('e2e: the block explorer in headless Chromium', function () {
     }
   });
 
+  it('ENC: the jobs and execution-node pages on a chain with no job and no execution node', async () => {
+    // Jobs run only on execution nodes (`metanode executor` processes, test/e2e/enc.test.ts):
+    // this dev node has none, so the pages show their empty states and ENC's empty books.
+    await page.click('a[data-nav="jobs"]');
+    await page.waitForURL('**/#/jobs');
+    await page.waitForSelector('#jobs');
+    expect(await page.innerText('h1')).to.contain('Jobs');
+    expect(await page.getAttribute('a[data-nav="jobs"]', 'class')).to.contain('active');
+    expect(await page.innerText('#jobs')).to.contain('No jobs yet');
+    expect(await page.locator('#jobs tr[data-job]').count()).to.equal(0);
+    expect(await page.innerText('#jobs-stats [data-stat="submitted"]')).to.equal('0');
+    expect((await page.innerText('#jobs-stats [data-stat="escrow"]')).replace(/\s+/g, '')).to.equal('0NEX');
+    await shot('jobs');
+
+    await page.click('a[data-nav="executors"]');
+    await page.waitForURL('**/#/executors');
+    await page.waitForSelector('#executors');
+    expect(await page.innerText('h1')).to.contain('Execution nodes');
+    expect(await page.getAttribute('a[data-nav="executors"]', 'class')).to.contain('active');
+    expect(await page.innerText('#executors')).to.contain('No execution nodes registered');
+    expect(await page.locator('#executors tr[data-executor]').count()).to.equal(0);
+    expect(await page.innerText('#executors-stats [data-stat="nodes"]')).to.equal('0');
+    // The genesis minimum bond, and ENC's account holding exactly its (empty) books.
+    const params = await rpc.call<{ minBond: string }>('module_query', ['enc', 'params']);
+    expect((await page.innerText('#executors-stats [data-stat="minBond"]')).replace(/\s+/g, '')).to.equal(`${human(params.minBond, decimals.get('GEN')!)}GEN`);
+    expect(await page.getAttribute('#enc-pool [data-books]', 'data-books')).to.equal('match');
+    await shot('executors');
+
+    // A job id nobody submitted: the page says so instead of failing.
+    await page.goto(`${node.url}/#/job/0x${'ab'.repeat(32)}`);
+    await page.waitForSelector('text=Job not found');
+  });
+
   it('loaded nothing from other origins and raised no errors', () => {
     expect(foreignRequests).to.deep.equal([]);
     expect(pageErrors).to.deep.equal([]);

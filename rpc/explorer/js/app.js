@@ -1,10 +1,12 @@
 // The explorer: hash routes → pages, search, and the live connection indicator.
 import { account } from './account.js';
 import { block } from './block.js';
+import { executors } from './executors.js';
 import { assets, h, notice, tickAges } from './format.js';
 import { governance, proposal } from './governance.js';
 import { blocks, home } from './home.js';
-import { Live, call } from './rpc.js';
+import { job, jobs } from './jobs.js';
+import { Live, batch, call } from './rpc.js';
 import { tx } from './tx.js';
 import { validators } from './validators.js';
 
@@ -17,6 +19,9 @@ const routes = [
   [/^\/validators$/, validators, 'validators'],
   [/^\/governance(?:\/(\d+))?$/, governance, 'governance'],
   [/^\/proposal\/(\d+)$/, proposal, 'governance'],
+  [/^\/jobs(?:\/(\d+))?$/, jobs, 'jobs'],
+  [/^\/job\/(0x[0-9a-fA-F]{64})$/, job, 'jobs'],
+  [/^\/executors(?:\/(mn1[a-z0-9]+))?$/, executors, 'executors'],
 ];
 
 const app = document.getElementById('app');
@@ -73,13 +78,16 @@ async function search(q) {
   const go = (hash) => (location.hash = hash);
   if (/^\d+$/.test(q)) return go(`#/block/${Number(q)}`);
   if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
-    const b = await call('chain_getBlockByHash', q.toLowerCase()).catch(() => null);
-    return go(b ? `#/block/${b.height}` : `#/tx/${q.toLowerCase()}`);
+    // A block, else an ENC job (its id is its submit transaction's hash), else a transaction.
+    const hash = q.toLowerCase();
+    const [b, j] = await batch([['chain_getBlockByHash', hash], ['module_query', 'enc', 'job', { id: hash }]]).catch(() => [null, null]);
+    if (b && !(b instanceof Error)) return go(`#/block/${b.height}`);
+    return go(j && !(j instanceof Error) ? `#/job/${hash}` : `#/tx/${hash}`);
   }
   if (/^mn1/i.test(q)) return go(`#/account/${q.toLowerCase()}`);
   leavePage();
   app.dataset.path = '';
-  app.replaceChildren(notice('Nothing found', `“${q}” is not a block height, a block or transaction hash (0x and 64 hex digits) or an address (mn1…).`));
+  app.replaceChildren(notice('Nothing found', `“${q}” is not a block height, a block or transaction hash or job id (0x and 64 hex digits) or an address (mn1…).`));
 }
 
 document.getElementById('search').addEventListener('submit', (e) => {

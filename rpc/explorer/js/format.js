@@ -64,6 +64,7 @@ export const link = {
   block: (ref, text) => h('a', { href: `#/block/${ref}`, class: typeof ref === 'string' ? 'mono' : null }, text ?? (typeof ref === 'number' ? `#${ref.toLocaleString('en-US')}` : short(ref))),
   tx: (hash, text) => h('a', { href: `#/tx/${hash}`, class: 'mono', title: hash }, text ?? short(hash)),
   account: (addr, text) => h('a', { href: `#/account/${addr}`, class: 'mono', title: addr }, text ?? shortAddr(addr)),
+  job: (id, text) => h('a', { href: `#/job/${id}`, class: 'mono', title: id }, text ?? short(id)),
 };
 
 /** "12 s ago"; elements made by `ago` are refreshed every second by tickAges. */

@@ -61,6 +61,7 @@ export async function tx([hash], ctx) {
           header ? ['Time', [dateTime(header.timestamp), ' · ', ago(header.timestamp)]] : null,
           ['From', link.account(t.from, t.from)],
           ['Kind', h('span', { class: 'kind' }, t.kind)],
+          t.kind === 'enc.submit' && r?.status === 'success' ? ['Job', link.job(t.hash, t.hash)] : null,
           ...argsRows(t),
           ['Fee', amount(t.fee, 'NEX')],
           ['Nonce', String(t.nonce)],
