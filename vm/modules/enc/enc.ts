@@ -203,6 +203,13 @@ export class EncModule implements Module {
     this.bondIn(ctx, a.bond);
     this.setCounter(ctx, Keys.nodeCount, count + 1);
     const n: NodeRecord = { slots: a.slots, memoryKiB: a.memoryKiB, price: a.price, bond: a.bond, reserve: 0n, status: S.Active, jailedUntil: 0, unbondAt: 0, slotsUsed: 0, memoryUsed: 0, pending: 0, done: 0, missed: 0, lied: 0, slashed: 0n, lastReceipt: new Uint8Array(0), registeredAt: ctx.block.height };
+    // A node that left and comes back keeps its history: its record, an unserved jail term, its receipt hash chain.
+    const pastBytes = ctx.state.getRaw(Keys.past(ctx.sender));
+    if (pastBytes) {
+      const past = decodeNode(pastBytes);
+      Object.assign(n, { done: past.done, missed: past.missed, lied: past.lied, slashed: past.slashed, lastReceipt: past.lastReceipt, jailedUntil: past.jailedUntil, status: past.jailedUntil > ctx.block.height ? S.Jailed : S.Active });
+      ctx.state.setRaw(Keys.past(ctx.sender), null);
+    }
     this.putNode(ctx, ctx.sender, n);
     ctx.emit(ev('registered', [['node', fmt(ctx.sender)], ['slots', String(a.slots)], ['memory_kib', String(a.memoryKiB)], ['price', a.price.toString()], ['bond', a.bond.toString()]]));
   }
@@ -217,6 +224,7 @@ export class EncModule implements Module {
     const n = this.mine(ctx);
     if (n.status === S.Unbonding) throw new TxError(E.WrongStatus, 'the node is unbonding: it cannot change');
     this.checkCapacity(a, p);
+    if (a.slots < n.slotsUsed || a.memoryKiB < n.memoryUsed) throw new TxError(E.InvalidNode, `the node runs ${n.slotsUsed} jobs holding ${n.memoryUsed} KiB now: it cannot shrink below that`);
     if (a.bond > 0n) this.bondIn(ctx, a.bond);
     Object.assign(n, { slots: a.slots, memoryKiB: a.memoryKiB, price: a.price, bond: n.bond + a.bond });
     this.putNode(ctx, ctx.sender, n);
@@ -770,6 +778,7 @@ export class EncModule implements Module {
       q.reserves -= n.reserve;
     });
     ctx.state.setRaw(Keys.node(address), null);
+    ctx.state.setRaw(Keys.past(address), encodeNode({ ...n, bond: 0n, reserve: 0n }));
     this.setCounter(ctx, Keys.nodeCount, this.counter(ctx.state, Keys.nodeCount) - 1);
     ctx.emit(ev('unbonded', [['node', fmt(address)], ['bond', n.bond.toString()], ['reserve', n.reserve.toString()]]));
   }

@@ -12,6 +12,8 @@ export const Keys = {
   node: (a: Uint8Array) => `${P}node/${toKey(a)}`,
   nodes: `${P}node/`,
   nodeCount: `${P}node_count`,
+  /** A node that left: its record as it left (its history: jobs done, missed, lies, jail, its last receipt), taken up again if it registers again. */
+  past: (a: Uint8Array) => `${P}past/${toKey(a)}`,
   job: (id: Uint8Array) => `${P}job/${toKey(id)}`,
   jobSeq: `${P}job_seq`,
   /** Jobs newest first: (2^53 − seq) → job id. */

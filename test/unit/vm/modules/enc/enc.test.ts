@@ -243,6 +243,10 @@ describe('vm/modules/enc', () => {
     expect(c.enc.node(c.world, n1)).to.equal(undefined);
     expect(c.gen(n1) - gen0).to.equal(1000n * GEN);
     expect(c.encEvents('unbonded')).to.have.length(1);
+    // Registering again, it takes up its history and its receipt hash chain.
+    c.succeeds(c.register(node(1)));
+    expect(c.enc.node(c.world, n1)).to.include({ done: 1, status: NodeStatus.Active });
+    expect(toHex(c.enc.node(c.world, n1)!.lastReceipt)).to.equal(toHex(c.job(id).assignments[0]!.receipt));
     c.checkEnc();
   });
 
