@@ -218,7 +218,8 @@ describe('e2e: ENC — execution nodes, jobs, settlement, disputes', function ()
     expect(result.output).to.match(/^0x[0-9a-f]{64}$/); // a SHA-256 digest
     const v = (await ok(['job', 'verify', honest.id, '--json'])) as { ok: boolean; receipts: { checks: { check: string; ok: boolean }[] }[] };
     expect(v.ok).to.equal(true);
-    expect(v.receipts[0]!.checks.map((c) => c.check)).to.deep.equal(['re-execution', 'signature', 'output', 'state proof', 'logblock']);
+    expect(v.receipts[0]!.checks.map((c) => c.check)).to.deep.equal(['re-execution', 'signature', 'output', 'state proof', 'certificate', 'logblock']);
+    expect(v.receipts[0]!.checks.every((c) => c.ok)).to.equal(true);
   });
 
   it('a lying executor is caught: with R = 2 the chain re-executes, slashes and jails it, and pays the honest node; job verify fails on its receipt', async () => {

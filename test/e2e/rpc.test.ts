@@ -347,7 +347,7 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
         expect(e.code, JSON.stringify(params)).to.equal(-32602);
         expect(e.message).to.match(message);
       };
-      await refused(['enc', 'jobs'], /no module "enc" with queries; modules: bank, consensus, staking, court/);
+      await refused(['nope', 'jobs'], /no module "nope" with queries; modules: bank, consensus, staking, court, docklock, enc/);
       await refused(['bank', 'nope'], /bank has no query "nope"; its queries: assets, params, balances, module_accounts/);
       await refused(['bank', 'balances', {}], /"params.address" is required by bank.balances/);
       await refused(['bank', 'balances', { address: 'mn1nope' }], /"params.address" is not a valid address/);

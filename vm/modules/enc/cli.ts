@@ -1,5 +1,5 @@
 /** metanode-cli enc … (execution nodes) and job … (clients): vm/cli.ts describes the shape. */
-import { formatAddress, fromHex, parseAddress, stateProofFromJson, toHex, verifyMerkleProof, verifyStateProof } from '../../../chain/index.js';
+import { BlockHeader, CommitCertificate, ValidatorSet, formatAddress, fromHex, parseAddress, stateProofFromJson, toHex, verifyMerkleProof, verifyStateProof } from '../../../chain/index.js';
 import { DocklockError, LIMITS, decodeReceipt, loadProgram, outputHash, programId, verifyReceipt } from '../../../docklock/index.js';
 import type { CliEnv, CliTx, ModuleCli } from '../../cli.js';
 import { encodeDeploy } from '../docklock/codec.js';
@@ -228,17 +228,73 @@ export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamp
     { check: 'signature', ok: verdict.signature === 'valid' && toHex(claimed.executorAddress ?? new Uint8Array(0)) === toHex(parseAddress(node)), detail: `${verdict.signature}, by ${node}` },
     { check: 'output', ok: toHex(outputHash(fromHex(r.output))) === toHex(claimed.outputHash), detail: `${fromHex(r.output).length} bytes, hash ${toHex(claimed.outputHash)}` },
   ];
-  // The receipt as the chain holds it, proven against the head block's state root.
+  // The receipt as the chain holds it, proven against the state root of the head block…
   const proof = (await env.call('state_getProof', [r.stateKey])) as { height: number; stateRoot: string; value: string | null; proof: unknown };
-  const block = (await env.call('chain_getBlockByHeight', [proof.height, false])) as { stateRoot: string } | null;
   const storedValue = proof.value ? fromHex(proof.value) : undefined;
   const proven = storedValue !== undefined && verifyStateProof(fromHex(proof.stateRoot), fromHex(r.stateKey), storedValue, stateProofFromJson(proof.proof as never));
   const sameReceipt = storedValue !== undefined && toHex(decodeStoredReceipt(storedValue).receipt) === toHex(bytes);
-  checks.push({ check: 'state proof', ok: proven && sameReceipt && block?.stateRoot === proof.stateRoot, detail: `${proven ? 'proven' : 'not proven'} against the state root of block ${proof.height}${block?.stateRoot === proof.stateRoot ? '' : ' (the block names another root)'}; ${sameReceipt ? 'the chain holds this receipt' : 'the chain holds another receipt'}` });
+  checks.push({ check: 'state proof', ok: proven && sameReceipt, detail: `${proven ? 'proven' : 'not proven'} against state root ${proof.stateRoot} (block ${proof.height}); ${sameReceipt ? 'the chain holds this receipt' : 'the chain holds another receipt'}` });
+  // …and that root is the one a quorum of the block's validator set committed to.
+  checks.push(await certified(env, proof.height, proof.stateRoot));
   const lb = r.logBlock;
   const inLog = lb !== null && verifyMerkleProof(fromHex(lb.root), claimed.hash(), { index: lb.index, total: lb.leaves, siblings: lb.siblings.map((s) => fromHex(s)) });
   checks.push({ check: 'logblock', ok: inLog, detail: lb ? `leaf ${lb.index} of ${lb.leaves} under root ${lb.root} (block ${r.height})` : 'no LogBlock' });
   return checks;
+}
+
+interface BlockJson {
+  hash: string;
+  version: number;
+  chainId: string;
+  height: number;
+  parentHash: string;
+  timestamp: number;
+  proposer: string;
+  txRoot: string;
+  receiptsRoot: string;
+  eventsRoot: string;
+  stateRoot: string;
+  validatorsHash: string;
+  nextValidatorsHash: string;
+  lastCommit: CertJson | null;
+  certificate: CertJson | null;
+}
+interface CertJson {
+  height: number;
+  round: number;
+  blockHash: string;
+  signersBitmap: string;
+  signature: string;
+}
+const cert = (c: CertJson) => new CommitCertificate({ height: c.height, round: c.round, blockHash: fromHex(c.blockHash, 32), signers: fromHex(c.signersBitmap), signature: fromHex(c.signature) });
+
+/**
+ * Block `height`'s header, rebuilt from the node's JSON and hashed here, names `stateRoot`; its
+ * validator set hashes to the header's validatorsHash; its commit certificate is a quorum of that
+ * set's BLS signatures over that hash. What is still taken from the node is the set itself (a light
+ * client following the chain's sets from genesis removes that trust: issue 20).
+ */
+async function certified(env: CliEnv, height: number, stateRoot: string): Promise<VerifyCheck> {
+  const b = (await env.call('chain_getBlockByHeight', [height, false])) as BlockJson | null;
+  if (!b) return { check: 'certificate', ok: false, detail: `the node has no block ${height}` };
+  const header = new BlockHeader({
+    version: b.version, chainId: b.chainId, height: b.height, parentHash: fromHex(b.parentHash, 32), timestamp: b.timestamp, proposer: parseAddress(b.proposer),
+    txRoot: fromHex(b.txRoot, 32), receiptsRoot: fromHex(b.receiptsRoot, 32), eventsRoot: fromHex(b.eventsRoot, 32), stateRoot: fromHex(b.stateRoot, 32),
+    validatorsHash: fromHex(b.validatorsHash, 32), nextValidatorsHash: fromHex(b.nextValidatorsHash, 32), ...(b.lastCommit ? { lastCommit: cert(b.lastCommit) } : {}),
+  });
+  const hash = header.hash();
+  if (toHex(hash) !== b.hash) return { check: 'certificate', ok: false, detail: `block ${height}'s header hashes to ${toHex(hash)}, not the ${b.hash} the node says` };
+  if (b.stateRoot !== stateRoot) return { check: 'certificate', ok: false, detail: `block ${height} names state root ${b.stateRoot}, not the proof's` };
+  if (!b.certificate) return { check: 'certificate', ok: false, detail: `the node has no commit certificate for block ${height}` };
+  const vs = (await env.call('chain_getValidators', [height])) as { validators: { address: string; publicKey: string; blsPublicKey: string; power: string }[] };
+  const set = new ValidatorSet(vs.validators.map((v) => ({ address: parseAddress(v.address), publicKey: fromHex(v.publicKey, 32), blsPublicKey: fromHex(v.blsPublicKey), power: BigInt(v.power) })));
+  if (toHex(set.hash()) !== b.validatorsHash) return { check: 'certificate', ok: false, detail: `the validator set the node gives for block ${height} is not the one its header names` };
+  try {
+    cert(b.certificate).verify(b.chainId, set, height, hash);
+  } catch (e) {
+    return { check: 'certificate', ok: false, detail: (e as Error).message };
+  }
+  return { check: 'certificate', ok: true, detail: `block ${height} (${b.hash}) is committed by ${cert(b.certificate).signerIndices().length} of ${set.size} validators, a quorum of its set ${b.validatorsHash}` };
 }
 
 export const jobCli: ModuleCli = {
@@ -327,7 +383,7 @@ export const jobCli: ModuleCli = {
     },
     {
       name: 'verify',
-      description: 'check a job’s receipts here: re-execute the job, check each signature and output, and prove each receipt against the chain’s state root and its block’s LogBlock',
+      description: 'check a job’s receipts here: re-execute the job, check each signature and output, prove each receipt against the head block’s state root, that block’s commit certificate, and the receipt’s block’s LogBlock',
       args: [{ name: 'id', description: 'the job id (0x…)' }],
       options: [{ flags: '--node <address>', description: 'only this node’s receipt' }],
       read: async (a, o, env) => {
