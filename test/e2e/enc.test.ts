@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,6 +289,45 @@ describe('e2e: ENC — execution nodes, jobs, settlement, disputes', function ()
     const after = await q<{ done: number; lastReceipt: string }>('node', { address: addr(3) });
     expect(after.done).to.equal(doneBefore + 1);
     expect(after.lastReceipt).to.not.equal(ex3.lastReceipt);
+  });
+
+  it('the explorer shows the jobs, a disputed job with its verdicts, and the execution nodes with their records', async function () {
+    const CHROMIUM = '/usr/bin/chromium';
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get install chromium`);
+      this.skip();
+    }
+    const profile = await mkdtemp(join(tmpdir(), 'metanode-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], viewport: { width: 390, height: 844 } });
+    const errors: string[] = [];
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      page.setDefaultTimeout(20_000);
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${rpcUrl}/#/jobs`);
+      await page.waitForSelector('#jobs tr[data-job]');
+      expect(await page.locator('#jobs tr[data-job]').count()).to.be.at.least(30);
+      expect(await page.locator('#jobs [data-state="settled"]').count()).to.be.at.least(30);
+      // The job the liar was caught on: its dispute, the liar's verdict.
+      const jobs = await q<{ jobs: { id: string }[] }>('jobs', {});
+      const disputed = (await Promise.all(jobs.jobs.map((j) => q<JobJson>('job', { id: j.id })))).find((j) => j.disputes.some((d) => d.outcome === 'upheld'))!;
+      await page.goto(`${rpcUrl}/#/job/${disputed.id}`);
+      await page.waitForSelector('#job-disputes');
+      expect(await page.innerText('#job-state')).to.contain('settled');
+      expect(await page.locator(`#job-disputes [data-node="${addr(4)}"] [data-verdict="lied"]`).count()).to.equal(1);
+      expect(await page.locator(`#job-assignments [data-node="${addr(4)}"] [data-state="lied"]`).count()).to.equal(1);
+      await page.goto(`${rpcUrl}/#/executors`);
+      await page.waitForSelector('#executors tr[data-executor]');
+      expect(await page.locator('#executors tr[data-executor]').count()).to.equal(4);
+      expect(await page.locator(`#executors tr[data-executor="${addr(4)}"] [data-status="jailed"]`).count()).to.equal(1);
+      expect(await page.getAttribute('#enc-pool [data-books]', 'data-books')).to.equal('match');
+      // Nothing is cut off on a 390 px phone: the page itself does not scroll sideways.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth + 1')).to.equal(true);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    }
   });
 
   it('held its books at every block: ENC’s account matched its pool', () => {
