@@ -447,9 +447,9 @@ export class EncModule implements Module {
   // ---- End-block ----
 
   /**
-   * In this order, each bounded by maxExpiriesPerBlock (or maxPlacementsPerBlock, disputeBlockFuel):
-   * leases that ended without a receipt, deadlines, queued placements, disputes, settlements,
-   * unbondings, and the block's LogBlock.
+   * In this order: the block's LogBlock, then, each bounded by maxExpiriesPerBlock (or
+   * maxPlacementsPerBlock, disputeBlockFuel) and each item isolated from the others: leases that
+   * ended without a receipt, deadlines, queued placements, disputes, settlements, unbondings.
    */
   endBlock(ctx: ExecContext): void {
     const p = this.params.get(ctx.state);
