@@ -80,8 +80,9 @@ describe('e2e: ENC — execution nodes, jobs, settlement, disputes', function ()
   const broken: string[] = [];
   let watching = true;
   let watcher: Promise<void> | undefined;
+  // Read from node1, which this test never stops (node0 is restarted below: it keeps no history from before).
   const checkPoolAt = async (height: number) => {
-    const p = await rpc.call<PoolJson>('module_query', ['enc', 'pool', {}, height]);
+    const p = await net.nodes[1]!.rpc.call<PoolJson>('module_query', ['enc', 'pool', {}, height]);
     expect(BigInt(p.balances.NEX), `ENC NEX at height ${height}`).to.equal(BigInt(p.escrow) + BigInt(p.reserves) + BigInt(p.challengeBonds));
     expect(BigInt(p.balances.GEN), `ENC GEN at height ${height}`).to.equal(BigInt(p.bonds));
     checked.add(height);
@@ -137,9 +138,10 @@ describe('e2e: ENC — execution nodes, jobs, settlement, disputes', function ()
     chainId = await rpc.call<string>('chain_getChainId');
     for (const [i, n] of names.entries()) await ok(['keys', 'import', n, '--json'], toHex(devKey(i).secret) + '\n');
     watcher = (async () => {
-      let next = (await rpc.call<{ height: number }>('chain_getHead')).height;
+      const watched = net.nodes[1]!.rpc;
+      let next = (await watched.call<{ height: number }>('chain_getHead')).height;
       while (watching) {
-        const h = (await rpc.call<{ height: number }>('chain_getHead')).height;
+        const h = (await watched.call<{ height: number }>('chain_getHead')).height;
         for (; next <= h; next++) await checkPoolAt(next).catch((e: Error) => broken.push(`height ${next}: ${e.message}`));
         await sleep(200);
       }
@@ -289,6 +291,19 @@ describe('e2e: ENC — execution nodes, jobs, settlement, disputes', function ()
     const after = await q<{ done: number; lastReceipt: string }>('node', { address: addr(3) });
     expect(after.done).to.equal(doneBefore + 1);
     expect(after.lastReceipt).to.not.equal(ex3.lastReceipt);
+  });
+
+  it('the executors outlive their node going down: they wait, reconnect when it is back, and go on', async () => {
+    const node0 = net.nodes[0]!;
+    await node0.kill();
+    await sleep(3_000);
+    for (const n of ['ex1', 'ex2', 'ex3']) expect(executors.get(n)!.exitCode, `${n} exited while its node was down`).to.equal(null);
+    await node0.start();
+    await net.waitForHeight((await net.nodes[1]!.head()).height, [node0], 60_000);
+    nonce = BigInt((await rpc.call<{ nonce: number }>('state_getAccount', [addr(0)])).nonce);
+    const id = await send(devKey(0), nonce++, 'enc.submit', encodeSubmit({ program: programId(job('sha256')), input: Uint8Array.of(250), fuel: 5_000_000, maxPrice: 4n, replicas: 3, deadline: 300 }));
+    const [j] = await settled([id]);
+    expect(j!.assignments.filter((a) => a.state === 'paid').map((a) => a.node).sort()).to.deep.equal([addr(1), addr(2), addr(3)].sort());
   });
 
   it('the explorer shows the jobs, a disputed job with its verdicts, and the execution nodes with their records', async function () {
