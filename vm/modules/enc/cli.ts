@@ -76,7 +76,7 @@ const nodeText = (n: NodeJson) =>
 
 const capacityOptions = [
   { flags: '--slots <n>', description: 'jobs it runs at once' },
-  { flags: '--memory <KiB>', description: 'KiB of WebAssembly memory its jobs may hold together (a job holds its program’s maximum memory)' },
+  { flags: '--memory <KiB>', description: 'KiB of WebAssembly memory its jobs may hold together (a job holds its program’s declared maximum: 16 MiB for AssemblyScript)' },
   { flags: '--price <base-units>', description: 'NEX base units it asks per unit of fuel' },
 ];
 
