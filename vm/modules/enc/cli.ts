@@ -4,7 +4,7 @@ import { DocklockError, LIMITS, decodeReceipt, loadProgram, outputHash, programI
 import type { CliEnv, CliTx, ModuleCli } from '../../cli.js';
 import { encodeDeploy } from '../docklock/codec.js';
 import { encodeChallenge, encodeEmpty, encodeNodeTx, encodeSubmit } from './codec.js';
-import { decodeStoredReceipt } from './records.js';
+import { decodeHashes, decodeStoredReceipt } from './records.js';
 import { USAGE_NAMES } from './reward.js';
 
 function uint(text: string | undefined, what: string, env: CliEnv, min = 0): number {
@@ -59,7 +59,7 @@ interface ReceiptQueryJson {
   receipt: { bytes: string; hash: string; status: string; trap: string; fuelUsed: number; outputHash: string };
   output: string;
   stateKey: string;
-  logBlock: { root: string; index: number; leaves: number; siblings: string[] } | null;
+  logBlock: { root: string; index: number; leaves: number; siblings: string[]; stateKey: string } | null;
 }
 
 const nodeText = (n: NodeJson) =>
@@ -228,17 +228,30 @@ export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamp
     { check: 'signature', ok: verdict.signature === 'valid' && toHex(claimed.executorAddress ?? new Uint8Array(0)) === toHex(parseAddress(node)), detail: `${verdict.signature}, by ${node}` },
     { check: 'output', ok: toHex(outputHash(fromHex(r.output))) === toHex(claimed.outputHash), detail: `${fromHex(r.output).length} bytes, hash ${toHex(claimed.outputHash)}` },
   ];
-  // The receipt as the chain holds it, proven against the state root of the head block…
-  const proof = (await env.call('state_getProof', [r.stateKey])) as { height: number; stateRoot: string; value: string | null; proof: unknown };
+  // The receipt as the chain holds it, and its block's LogBlock record, both proven against the
+  // state root of one head block (read again if the head moved between the two proofs)…
+  type Proof = { height: number; stateRoot: string; value: string | null; proof: unknown };
+  const lbKey = r.logBlock?.stateKey;
+  let proof!: Proof;
+  let lbProof: Proof | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    proof = (await env.call('state_getProof', [r.stateKey])) as Proof;
+    lbProof = lbKey ? ((await env.call('state_getProof', [lbKey])) as Proof) : undefined;
+    if (!lbProof || lbProof.height === proof.height) break;
+  }
   const storedValue = proof.value ? fromHex(proof.value) : undefined;
   const proven = storedValue !== undefined && verifyStateProof(fromHex(proof.stateRoot), fromHex(r.stateKey), storedValue, stateProofFromJson(proof.proof as never));
   const sameReceipt = storedValue !== undefined && toHex(decodeStoredReceipt(storedValue).receipt) === toHex(bytes);
   checks.push({ check: 'state proof', ok: proven && sameReceipt, detail: `${proven ? 'proven' : 'not proven'} against state root ${proof.stateRoot} (block ${proof.height}); ${sameReceipt ? 'the chain holds this receipt' : 'the chain holds another receipt'}` });
   // …and that root is the one a quorum of the block's validator set committed to.
   checks.push(await certified(env, proof.height, proof.stateRoot));
+  // …the receipt's hash is a leaf of the root that record holds.
   const lb = r.logBlock;
-  const inLog = lb !== null && verifyMerkleProof(fromHex(lb.root), claimed.hash(), { index: lb.index, total: lb.leaves, siblings: lb.siblings.map((s) => fromHex(s)) });
-  checks.push({ check: 'logblock', ok: inLog, detail: lb ? `leaf ${lb.index} of ${lb.leaves} under root ${lb.root} (block ${r.height})` : 'no LogBlock' });
+  const lbValue = lbProof?.value ? fromHex(lbProof.value) : undefined;
+  const lbProven = lb !== null && lbProof !== undefined && lbValue !== undefined && lbProof.stateRoot === proof.stateRoot && verifyStateProof(fromHex(lbProof.stateRoot), fromHex(lb.stateKey), lbValue, stateProofFromJson(lbProof.proof as never));
+  const provenRoot = lbValue ? toHex(decodeHashes(lbValue).hashes[0] ?? new Uint8Array(0)) : undefined;
+  const inLog = lbProven && provenRoot === lb.root && verifyMerkleProof(fromHex(lb.root), claimed.hash(), { index: lb.index, total: lb.leaves, siblings: lb.siblings.map((s) => fromHex(s)) });
+  checks.push({ check: 'logblock', ok: inLog, detail: lb ? `leaf ${lb.index} of ${lb.leaves} under root ${lb.root} (block ${r.height})${lbProven && provenRoot === lb.root ? ', the root proven in the state' : ', the root NOT proven in the state'}` : 'no LogBlock' });
   return checks;
 }
 

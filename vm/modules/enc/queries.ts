@@ -203,7 +203,7 @@ export function encQuery(m: EncModule, ctx: QueryContext, path: string, params: 
         receipt: receipt.toJson(),
         output: toHex(r.output),
         stateKey: toHex(fromKey(Keys.receipt(id, node))),
-        logBlock: proof ? { height: r.height, root: toHex(root!), index: r.index, leaves: leaves.length, siblings: proof.siblings.map((x) => toHex(x)) } : null,
+        logBlock: proof ? { height: r.height, root: toHex(root!), index: r.index, leaves: leaves.length, siblings: proof.siblings.map((x) => toHex(x)), stateKey: toHex(fromKey(Keys.logBlock(r.height))) } : null,
       };
     }
     case 'logblock': {
