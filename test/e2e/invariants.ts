@@ -132,18 +132,18 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   const probe = [...genesisLedger(genesis).keys()][0]!;
   const presentKey = balanceKey(parseAddress(probe), 'NEX');
   const absentKey = balanceKey(new Uint8Array(20).fill(0xee), 'NEX');
-  // One batch: its calls are answered from one state (no block is committed in between).
   const moduleAccounts = (await rpc.call<{ address: string }[]>('module_query', ['bank', 'module_accounts'])).map((m) => m.address);
   for (const m of moduleAccounts) addresses.delete(m);
   const addrList = [...addresses, ...moduleAccounts];
-  const snap = await rpc.batchResults<unknown>([
+  // One batch for the proofs and the supply (answered from one state: no block is committed in
+  // between); then every account read at that height (batchResults splits a long list into several
+  // batches, between which a block may be committed).
+  const [present, absent, assets] = (await rpc.batchResults<unknown>([
     { method: 'state_getProof', params: [toHex(presentKey)] },
     { method: 'state_getProof', params: [toHex(absentKey)] },
     { method: 'bank_getAssets' },
-    ...addrList.map((a) => ({ method: 'state_getAccount', params: [a] })),
-  ]);
-  const [present, absent, assets] = snap as [ProofJson, ProofJson, AssetJson[]];
-  const accounts = snap.slice(3) as AccountJson[];
+  ])) as [ProofJson, ProofJson, AssetJson[]];
+  const accounts = await rpc.batchResults<AccountJson>(addrList.map((a) => ({ method: 'state_getAccount', params: [a, present.height] })));
   const userAccounts = accounts.slice(0, accounts.length - moduleAccounts.length);
   const moduleBalances = accounts.slice(accounts.length - moduleAccounts.length);
   const height = present.height;
