@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transaction, toHex, type Ed25519Key } from '../chain/index.js';
 import { programId } from '../docklock/index.js';
@@ -111,7 +111,6 @@ async function main(): Promise<void> {
   } finally {
     for (const p of executors) p.kill('SIGKILL');
     await net.remove();
-    await rm(join(net.dir), { recursive: true, force: true });
   }
 }
 

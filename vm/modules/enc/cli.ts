@@ -166,7 +166,7 @@ export const encCli: ModuleCli = {
       description: 'show one execution node',
       args: [{ name: 'address', description: 'mn1… or a key name' }],
       read: async (a, _o, env) => {
-        const n = (await env.query('enc', 'node', { address: formatOf(await env.address(a[0]!)) })) as NodeJson;
+        const n = (await env.query('enc', 'node', { address: formatAddress(await env.address(a[0]!)) })) as NodeJson;
         env.print(n, () => nodeText(n));
       },
     },
@@ -175,7 +175,7 @@ export const encCli: ModuleCli = {
       description: 'the jobs running on a node now (what its executor must hand receipts in for), with their lease ends',
       args: [{ name: 'address', description: 'mn1… or a key name' }],
       read: async (a, _o, env) => {
-        const r = (await env.query('enc', 'leases', { address: formatOf(await env.address(a[0]!)) })) as { job: string; fuel: number; leaseUntil: number }[];
+        const r = (await env.query('enc', 'leases', { address: formatAddress(await env.address(a[0]!)) })) as { job: string; fuel: number; leaseUntil: number }[];
         env.print(r, () => (r.length ? r.map((l) => `${l.job}  fuel ${l.fuel}  lease until ${l.leaseUntil}`).join('\n') : 'no leases'));
       },
     },
@@ -203,8 +203,6 @@ export const encCli: ModuleCli = {
   ],
 };
 
-/** module_query's address parameters are mn1… strings. */
-const formatOf = (address: Uint8Array): string => formatAddress(address);
 
 /** The checks of `job verify`, each with what it found. */
 export interface VerifyCheck {
@@ -215,7 +213,7 @@ export interface VerifyCheck {
 
 /** Checks a node's receipt for a job: re-execution here, its signature, the output, its state proof and its LogBlock proof. */
 export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamper?: (receiptBytes: Uint8Array) => Uint8Array): Promise<VerifyCheck[]> {
-  const node = formatOf(await env.address(nodeText));
+  const node = formatAddress(await env.address(nodeText));
   const j = (await env.query('enc', 'job', { id: job, input: 1 })) as JobJson;
   const r = (await env.query('enc', 'receipt', { job, node })) as ReceiptQueryJson;
   const bytes = tamper ? tamper(fromHex(r.receipt.bytes)) : fromHex(r.receipt.bytes);
@@ -386,7 +384,7 @@ export const jobCli: ModuleCli = {
       read: async (a, o, env) => {
         const id = jobId(a[0]!, env);
         const j = (await env.query('enc', 'job', { id })) as JobJson;
-        const from = o.node ? formatOf(await env.address(o.node)) : j.assignments.find((x) => x.receipt)?.node;
+        const from = o.node ? formatAddress(await env.address(o.node)) : j.assignments.find((x) => x.receipt)?.node;
         if (!from) throw env.usage(`job ${id} has no receipt yet (it is ${j.state})`);
         const r = (await env.query('enc', 'receipt', { job: id, node: from })) as ReceiptQueryJson;
         const out = fromHex(r.output);

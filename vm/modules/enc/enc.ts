@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { equalBytes, formatAddress, fromKey, merkleRoot, rlpUint, asRlpUint, toHex, type Event } from '../../../chain/index.js';
+import { ADDRESS_LENGTH, equalBytes, formatAddress, fromKey, merkleRoot, rlpUint, asRlpUint, toHex, type Event } from '../../../chain/index.js';
 import { COST_TABLE, DocklockError, DocklockErrorCode, JOB_STATUS_NAMES, decodeReceipt, diffReceipts, inputHash, outputHash, runJob, type DocklockReceipt } from '../../../docklock/index.js';
 import { TxError } from '../../errors.js';
 import type { ExecContext, Module, QueryContext, QuerySpec, TxContext } from '../../module.js';
@@ -41,7 +41,6 @@ const NEX = FEE_ASSET;
 const ev = (type: string, attributes: [string, string][]): Event => ({ module: 'enc', type, attributes });
 const fmt = formatAddress;
 const ppmOf = (x: bigint, ppm: bigint) => (x * ppm) / 1_000_000n;
-const ADDRESS = 20;
 
 /**
  * ENC: execution nodes that take jobs from the chain, run them in DockLock and are paid by proof
@@ -143,7 +142,7 @@ export class EncModule implements Module {
   }
   /** Every registered node, in address order (at most maxNodes: the registry refuses more). */
   candidates(state: OrderedReader, p: EncParams): Candidate[] {
-    return state.scan(Keys.nodes, { limit: Number(p.maxNodes) }).map(([k, v]) => ({ address: keyBytes(k, Keys.nodes.length, ADDRESS), node: decodeNode(v) }));
+    return state.scan(Keys.nodes, { limit: Number(p.maxNodes) }).map(([k, v]) => ({ address: keyBytes(k, Keys.nodes.length, ADDRESS_LENGTH), node: decodeNode(v) }));
   }
 
   // ---- Transactions ----
@@ -540,7 +539,7 @@ export class EncModule implements Module {
   private leaseEnded(ctx: ExecContext, key: string, p: EncParams): void {
     const id = keyBytes(key, Keys.leases.length + 8, 32);
     const job = this.job(ctx.state, id)!;
-    this.missed(ctx, id, job, job.assignments.find((x) => equalBytes(x.node, keyBytes(key, Keys.leases.length + 40, ADDRESS)) && x.state === A.Running)!, p);
+    this.missed(ctx, id, job, job.assignments.find((x) => equalBytes(x.node, keyBytes(key, Keys.leases.length + 40, ADDRESS_LENGTH)) && x.state === A.Running)!, p);
     this.putJob(ctx, id, job);
   }
 
@@ -760,7 +759,7 @@ export class EncModule implements Module {
 
   private unbonded(ctx: ExecContext, key: string, p: EncParams): void {
     ctx.state.setRaw(key, null);
-    const address = keyBytes(key, Keys.unbonds.length + 8, ADDRESS);
+    const address = keyBytes(key, Keys.unbonds.length + 8, ADDRESS_LENGTH);
     const n = this.node(ctx.state, address);
     if (!n || n.status !== S.Unbonding) return;
     if (n.pending > 0) {

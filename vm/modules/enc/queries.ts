@@ -1,10 +1,10 @@
-import { formatAddress, fromHex, fromKey, merkleProof, toHex } from '../../../chain/index.js';
+import { ADDRESS_LENGTH, equalBytes, formatAddress, fromHex, fromKey, merkleProof, toHex } from '../../../chain/index.js';
 import { JOB_STATUS_NAMES, decodeReceipt } from '../../../docklock/index.js';
 import { VmError, VmErrorCode } from '../../errors.js';
 import type { QueryContext, QuerySpec } from '../../module.js';
 import type { EncModule } from './enc.js';
 import { score } from './placement.js';
-import { ASSIGNMENT_STATE_NAMES, JOB_STATE_NAMES, Keys, NODE_STATUS_NAMES, decodeHashes, decodeNode, keyBytes, type JobRecord, type NodeRecord } from './records.js';
+import { ASSIGNMENT_STATE_NAMES, AssignmentState, JOB_STATE_NAMES, Keys, NODE_STATUS_NAMES, decodeHashes, decodeNode, keyBytes, type JobRecord, type NodeRecord } from './records.js';
 import { FIXED, USAGE_NAMES, estimateReward, formatFixed, parseMicro, type RewardUsage } from './reward.js';
 
 const hexParam = (name: string, what: string) => ({ name, type: 'string' as const, description: what, required: true });
@@ -150,7 +150,7 @@ export function encQuery(m: EncModule, ctx: QueryContext, path: string, params: 
     case 'nodes': {
       const after = q.after as Uint8Array | undefined;
       const rows = state.scan(Keys.nodes, { limit: 101, ...(after ? { after: Keys.node(after) } : {}) });
-      const page = rows.slice(0, 100).map(([k, v]) => nodeJson(keyBytes(k, Keys.nodes.length, 20), decodeNode(v)));
+      const page = rows.slice(0, 100).map(([k, v]) => nodeJson(keyBytes(k, Keys.nodes.length, ADDRESS_LENGTH), decodeNode(v)));
       return { nodes: page, next: rows.length > 100 ? page[page.length - 1]!.address : null };
     }
     case 'node': {
@@ -166,7 +166,7 @@ export function encQuery(m: EncModule, ctx: QueryContext, path: string, params: 
       return state.scan(prefix, { limit: 1024 }).map(([k]) => {
         const id = keyBytes(k, prefix.length, 32);
         const j = m.job(state, id)!;
-        const as = j.assignments.find((x) => x.state === 0 && formatAddress(x.node) === formatAddress(a))!;
+        const as = j.assignments.find((x) => x.state === AssignmentState.Running && equalBytes(x.node, a))!;
         return { job: toHex(id), program: toHex(j.program), programHash: toHex(j.programHash), fuel: j.fuel, clock: j.clock.toString(), caps: { ...j.caps }, inputBytes: j.input.length, placedAt: as.placedAt, leaseUntil: as.leaseUntil, price: as.price.toString() };
       });
     }

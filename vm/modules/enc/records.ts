@@ -1,4 +1,4 @@
-import { ADDRESS_LENGTH, asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, toKey, u64be, uintBytes, type RlpInput, type RlpItem } from '../../../chain/index.js';
+import { ADDRESS_LENGTH, asBigint, asBytes, asList, asSafeUint, asString, decodeList, rlpDecode, rlpEncode, fromKey, toKey, u64be, uintBytes, type RlpInput, type RlpItem } from '../../../chain/index.js';
 
 /**
  * Every ENC record's key and encoding, built here and nowhere else, all under "enc/". Addresses
@@ -61,7 +61,7 @@ export const keyHeight = (key: string, prefix: string): number => {
   return n;
 };
 /** The bytes of a key from `start`, `length` of them. */
-export const keyBytes = (key: string, start: number, length: number): Uint8Array => Uint8Array.from(key.slice(start, start + length), (c) => c.charCodeAt(0));
+export const keyBytes = (key: string, start: number, length: number): Uint8Array => fromKey(key.slice(start, start + length));
 
 export const NodeStatus = { Active: 0, Jailed: 1, Unbonding: 2 } as const;
 export type NodeStatus = (typeof NodeStatus)[keyof typeof NodeStatus];
