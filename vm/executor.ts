@@ -4,18 +4,18 @@ import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { BlockInfo, ExecContext, FeeHandler, TxContext } from './module.js';
 import type { ModuleRegistry } from './registry.js';
 import { Overlay, type StateReader, type WriteSet } from './state/overlay.js';
-import type { SparseMerkleTree } from './state/smt.js';
+import type { StateTree } from './state/smt.js';
 
 /** The state a block is executed on: a reader and the tree whose root it has. */
 export interface BaseState extends StateReader {
-  readonly tree: SparseMerkleTree;
+  readonly tree: StateTree;
 }
 
 export interface ExecutionResult {
   receipts: Receipt[];
   /** Every key the block changed (null: deleted), to persist and to apply. */
   writes: WriteSet;
-  tree: SparseMerkleTree;
+  tree: StateTree;
   stateRoot: Uint8Array;
   /** Events of begin/end-block hooks (not tied to a transaction). */
   blockEvents: Event[];

@@ -29,7 +29,7 @@ export interface OrderedReader extends StateReader {
 export const prefixEnd = (prefix: string): string => prefix + '\u0100';
 
 /** Where a scan of `prefix` after `after` starts (inclusive), and whether the first key equal to it is to be skipped. */
-function scanStart(prefix: string, after: string | undefined): { low: string; skip: string | undefined } {
+export function scanStart(prefix: string, after: string | undefined): { low: string; skip: string | undefined } {
   return after !== undefined && after >= prefix ? { low: after, skip: after } : { low: prefix, skip: undefined };
 }
 

@@ -27,7 +27,7 @@ const digest32 = new Int32Array(digest.buffer);
 const pathBytes = new Uint8Array(HASH_LENGTH);
 
 /** Bit `i` of a path kept as a latin1 string, MSB-first (as chain/stateproof.ts pathBit). */
-function keyBit(path: string, i: number): 0 | 1 {
+export function keyBit(path: string, i: number): 0 | 1 {
   return ((path.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1) as 0 | 1;
 }
 
@@ -134,6 +134,30 @@ interface Change {
   readonly valueHash: Uint8Array | undefined;
 }
 
+/** A key's path (chain/stateproof.ts statePath) as a latin1 string, from a cache of recently written keys. */
+export function pathOf(key: string): string {
+  let path = paths.get(key);
+  if (path === undefined) {
+    path = toKey(statePath(fromKey(key)));
+    if (paths.size >= PATH_CACHE_MAX) paths.clear();
+    paths.set(key, path);
+  }
+  return path;
+}
+
+/**
+ * The state commitment as the executor and the RPC use it: a root, a new tree for a block's write
+ * set (keys as state key strings, null deletes), and proofs. Implemented in memory here
+ * (SparseMerkleTree, for tests and tools) and on disk (disktree.ts, what a node runs); both give
+ * the same roots and proofs for the same entries.
+ */
+export interface StateTree {
+  readonly root: Uint8Array;
+  readonly updateStats: SmtUpdateStats;
+  updateRaw(writes: ReadonlyMap<string, Uint8Array | null>): StateTree;
+  prove(key: Uint8Array): StateProof;
+}
+
 /** Counts the leaf and inner-node hashes of one update. */
 interface Counter {
   nodes: number;
@@ -147,7 +171,7 @@ export interface SmtUpdateStats {
   readonly hashes: number;
 }
 
-export class SparseMerkleTree {
+export class SparseMerkleTree implements StateTree {
   private static readonly EMPTY = new SparseMerkleTree(undefined, { changes: 0, hashes: 0 });
 
   private constructor(
@@ -200,12 +224,7 @@ export class SparseMerkleTree {
     let hashes = 0;
     const changes: Change[] = [];
     for (const [key, value] of writes) {
-      let path = paths.get(key);
-      if (path === undefined) {
-        path = toKey(statePath(fromKey(key)));
-        if (paths.size >= PATH_CACHE_MAX) paths.clear();
-        paths.set(key, path);
-      }
+      const path = pathOf(key);
       if (value !== null) hashes++;
       changes.push({ path, value: value ?? undefined, valueHash: value === null ? undefined : stateValueHash(value) });
     }

@@ -1,5 +1,5 @@
 import { toKey } from '../../chain/index.js';
-import type { SparseMerkleTree } from './smt.js';
+import { SparseMerkleTree, type StateTree } from './smt.js';
 import { SortedKeys, checkScanLimit, mergeScan, prefixEnd, type KVStore, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
 
 /** A read-only state: what queries read. */
@@ -120,7 +120,8 @@ export class WorldState implements OrderedReader {
   }
 
   /** Makes a block's writes and tree the committed state. */
-  apply(writes: WriteSet, tree: SparseMerkleTree, height: number): void {
+  apply(writes: WriteSet, tree: StateTree, height: number): void {
+    if (!(tree instanceof SparseMerkleTree)) throw new Error('a WorldState takes the in-memory trees it makes (SparseMerkleTree)');
     if (this._history > 0) {
       if (height !== this._height + 1) this.undo.length = 0;
       if (!this.undo.length) this.undoFrom = height;
