@@ -6,3 +6,4 @@ export * from './params.js';
 export * from './registry.js';
 export * from './state/overlay.js';
 export * from './state/world.js';
+export * from './state/stored.js';

@@ -1,0 +1,287 @@
+import { expect } from 'chai';
+import { fromKey, toHex, toKey, utf8, verifyStateProof } from '../../../../chain/index.js';
+import { KeyIndex, PAGE_MAX } from '../../../../vm/state/keyindex.js';
+import { SparseMerkleTree } from '../../../../vm/state/smt.js';
+import { StateStorageError, StateTable, type StateOps, type StateStorage } from '../../../../vm/state/storage.js';
+import { PRUNE_PER_BLOCK, StoredState, type StagedState } from '../../../../vm/state/stored.js';
+import type { WriteSet } from '../../../../vm/state/overlay.js';
+
+/** A seeded generator (xorshift32): the same run every time. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * The node's storage as the state sees it, in memory: head values by key and the state's own
+ * records, changed only by `write` (what the block's batch does), and counting reads.
+ */
+class Disk implements StateStorage {
+  readonly values = new Map<string, Uint8Array>();
+  readonly records = new Map<string, Uint8Array>();
+  valueGets = 0;
+  recordGets = 0;
+
+  value(key: string): Uint8Array | undefined {
+    this.valueGets++;
+    return this.values.get(key);
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.recordGets++;
+    return this.records.get(toKey(key));
+  }
+
+  refresh(): void {}
+
+  write(writes: WriteSet, ops: StateOps): void {
+    for (const [k, v] of writes) {
+      if (v === null) this.values.delete(k);
+      else this.values.set(k, v);
+    }
+    for (const [k, v] of ops) {
+      if (v === null) this.records.delete(toKey(k));
+      else this.records.set(toKey(k), v);
+    }
+  }
+
+  table(byte: number): [Uint8Array, Uint8Array][] {
+    return [...this.records].filter(([k]) => k.charCodeAt(0) === byte).map(([k, v]) => [fromKey(k), v]);
+  }
+
+  open(opts: { history: number; cacheBytes: number }): StoredState {
+    return StoredState.open(this, this.table(StateTable.Directory), opts);
+  }
+}
+
+/** Stages, writes and applies one block. */
+function commit(disk: Disk, state: StoredState, writes: WriteSet, height: number): StagedState {
+  const staged = state.stage(writes, state.tree.updateRaw(writes), height);
+  disk.write(writes, staged.ops);
+  state.apply(staged);
+  return staged;
+}
+
+/** The model: every version's entries, and the in-memory tree's roots. */
+interface Model {
+  versions: Map<string, Uint8Array>[];
+  roots: Uint8Array[];
+}
+
+const k = (s: string): string => toKey(utf8(s));
+
+function randomWrites(rand: () => number, pool: readonly string[], current: ReadonlyMap<string, Uint8Array>, height: number): Map<string, Uint8Array | null> {
+  const writes = new Map<string, Uint8Array | null>();
+  const n = 1 + Math.floor(rand() * 12);
+  for (let i = 0; i < n; i++) {
+    const key = pool[Math.floor(rand() * pool.length)]!;
+    const r = rand();
+    if (r < 0.25) writes.set(key, null); // a delete (of a key that may be absent)
+    else if (r < 0.35 && current.has(key)) writes.set(key, current.get(key)!); // the same value again
+    else writes.set(key, utf8(`${key.slice(0, 6)}@${height}.${i}`));
+  }
+  return writes;
+}
+
+function checkVersion(state: StoredState, model: Model, pool: readonly string[], at: number, label: string): void {
+  const entries = model.versions[at]!;
+  const reader = state.at(at)!;
+  expect(reader, `${label}: height ${at} is readable`).to.not.equal(undefined);
+  const tree = state.treeAt(at)!;
+  expect(toHex(tree.root), `${label}: root at ${at}`).to.equal(toHex(model.roots[at]!));
+  for (const key of pool) {
+    const want = entries.get(key);
+    const got = reader.getRaw(key);
+    expect(got && toHex(got), `${label}: ${key} at ${at}`).to.equal(want && toHex(want));
+    const p = state.proof(at, fromKey(key))!;
+    expect(verifyStateProof(model.roots[at]!, fromKey(key), want, p.proof), `${label}: proof of ${key} at ${at}`).to.equal(true);
+    if (want === undefined) expect(verifyStateProof(model.roots[at]!, fromKey(key), utf8('x'), p.proof)).to.equal(false);
+  }
+  // Scans by prefix, in pages.
+  for (const prefix of [k(''), k('a'), k('b1')]) {
+    const want = [...entries.keys()].filter((x) => x.startsWith(prefix)).sort();
+    const got: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = reader.scan(prefix, { after, limit: 3 });
+      got.push(...page.map(([key]) => key));
+      if (page.length < 3) break;
+      after = page[page.length - 1]![0];
+    }
+    expect(got, `${label}: scan of ${JSON.stringify(prefix)} at ${at}`).to.deep.equal(want);
+  }
+}
+
+describe('vm/state/stored: the state on disk against a reference model', () => {
+  for (const [seed, history] of [
+    [1, 4],
+    [2, 0],
+    [3, 1],
+    [4, 9],
+  ] as const) {
+    it(`seed ${seed}, history ${history}: roots, reads, proofs and scans of every kept height; older heights refused; nothing leaks`, () => {
+      const rand = rng(seed);
+      const pool = Array.from({ length: 40 }, (_, i) => k(`${i % 3 === 0 ? 'a' : 'b'}${i}`));
+      const opts = { history, cacheBytes: 4096 }; // caches far smaller than the state: reads go to the disk
+      const disk = new Disk();
+      let state = StoredState.empty(disk, opts);
+      const model: Model = { versions: [], roots: [] };
+      let ref = SparseMerkleTree.empty();
+      let entries = new Map<string, Uint8Array>();
+      for (let h = 0; h <= 60; h++) {
+        const writes = randomWrites(rand, pool, entries, h);
+        commit(disk, state, writes, h);
+        entries = new Map(entries);
+        for (const [key, v] of writes) {
+          if (v === null) entries.delete(key);
+          else entries.set(key, v);
+        }
+        ref = ref.updateRaw(writes);
+        model.versions.push(entries);
+        model.roots.push(ref.root);
+        if (h % 7 === 3) state = disk.open(opts); // reopened from what is stored
+        expect(toHex(state.root)).to.equal(toHex(ref.root));
+        expect(state.size, `size at ${h}`).to.equal(entries.size);
+        expect(state.oldestReadable).to.equal(Math.max(0, h - history));
+        for (let at = Math.max(0, h - history); at <= h; at++) checkVersion(state, model, pool, at, `head ${h}`);
+        for (let at = 0; at < h - history; at++) {
+          expect(state.at(at), `height ${at} at head ${h}`).to.equal(undefined);
+          expect(state.proof(at, fromKey(pool[0]!))).to.equal(undefined);
+        }
+        expect(state.at(h + 1)).to.equal(undefined);
+        // Exactly the nodes of the kept heights are stored: pruning leaks none and drops none still needed.
+        const reachable = new Set<string>();
+        for (let at = Math.max(0, h - history); at <= h; at++) for (const id of state.treeAt(at)!.storedIds()) reachable.add(id);
+        const stored = new Set(disk.table(StateTable.Node).map(([key]) => toKey(key.subarray(1))));
+        expect(stored.size, `stored nodes at ${h}`).to.equal(reachable.size);
+        for (const id of reachable) expect(stored.has(id)).to.equal(true);
+        expect(disk.table(StateTable.Root).length, `root records at ${h}`).to.equal(Math.min(h, history) + 1);
+        expect(disk.table(StateTable.Undo).length).to.equal(Math.min(h, history));
+      }
+    });
+  }
+
+  it('a window made smaller is pruned over the next commits, at most PRUNE_PER_BLOCK blocks each', () => {
+    const disk = new Disk();
+    const big = { history: PRUNE_PER_BLOCK + 40, cacheBytes: 1 << 20 };
+    let state = StoredState.empty(disk, big);
+    for (let h = 0; h <= PRUNE_PER_BLOCK + 40; h++) commit(disk, state, new Map([[k(`x${h % 5}`), utf8(`v${h}`)]]), h);
+    expect(disk.table(StateTable.Root).length).to.equal(PRUNE_PER_BLOCK + 41);
+    state = disk.open({ history: 2, cacheBytes: 1 << 20 });
+    expect(state.oldestReadable).to.equal(state.height - 2);
+    let h = state.height + 1;
+    commit(disk, state, new Map([[k('x0'), utf8('again')]]), h);
+    expect(disk.table(StateTable.Root).length, 'after one commit').to.equal(PRUNE_PER_BLOCK + 42 - PRUNE_PER_BLOCK);
+    commit(disk, state, new Map([[k('x1'), utf8('again')]]), ++h);
+    expect(disk.table(StateTable.Root).length, 'caught up').to.equal(3);
+    expect(state.proof(h - 2, fromKey(k('x0')))!.value).to.not.equal(undefined);
+  });
+
+  it('a commit whose batch never landed leaves the stored state as it was; one that landed is there after a restart', () => {
+    const disk = new Disk();
+    const opts = { history: 3, cacheBytes: 4096 };
+    const state = StoredState.empty(disk, opts);
+    commit(disk, state, new Map([[k('a'), utf8('1')], [k('b'), utf8('2')]]), 0);
+    const root0 = state.root;
+    // Staged but not written (the process died before the batch): nothing changed, on disk or in memory.
+    const writes = new Map([[k('a'), utf8('9')], [k('b'), null]]);
+    const before = new Map(disk.records);
+    const staged = state.stage(writes, state.tree.updateRaw(writes), 1);
+    expect(disk.records).to.deep.equal(before);
+    expect(toHex(disk.open(opts).root)).to.equal(toHex(root0));
+    expect(toHex(state.get(utf8('a'))!)).to.equal(toHex(utf8('1')));
+    // Staging again gives the same records (a retried write).
+    const again = state.stage(writes, state.tree.updateRaw(writes), 1);
+    expect(again.ops).to.deep.equal(staged.ops);
+    // Written, then the process died before apply: the restart sees height 1.
+    disk.write(writes, staged.ops);
+    const reopened = disk.open(opts);
+    expect(reopened.height).to.equal(1);
+    expect(toHex(reopened.root)).to.equal(toHex(SparseMerkleTree.empty().updateRaw(new Map([[k('a'), utf8('9')]])).root));
+    expect(reopened.get(utf8('b'))).to.equal(undefined);
+    expect(toHex(reopened.at(0)!.get(utf8('b'))!)).to.equal(toHex(utf8('2')));
+  });
+
+  it('refuses a height out of order and a tree it did not make', () => {
+    const disk = new Disk();
+    const state = StoredState.empty(disk, { history: 1, cacheBytes: 4096 });
+    expect(() => state.stage(new Map(), state.tree, 1)).to.throw(StateStorageError, /cannot take height 1/);
+    expect(() => state.stage(new Map(), SparseMerkleTree.empty(), 0)).to.throw(/only trees made from its own/);
+  });
+
+  it('opening a damaged folder is a StateStorageError that says what is missing', () => {
+    const disk = new Disk();
+    const state = StoredState.empty(disk, { history: 1, cacheBytes: 4096 });
+    commit(disk, state, new Map([[k('a'), utf8('1')], [k('b'), utf8('2')], [k('c'), utf8('3')]]), 0);
+    for (const [key] of disk.table(StateTable.Node)) disk.records.delete(toKey(key));
+    const opened = disk.open({ history: 1, cacheBytes: 4096 });
+    expect(() => opened.tree.prove(utf8('a'))).to.throw(StateStorageError, /has no node .* the data folder is damaged/);
+    disk.records.delete(toKey(Uint8Array.of(StateTable.Meta)));
+    expect(() => disk.open({ history: 1, cacheBytes: 4096 })).to.throw(StateStorageError, /no meta record/);
+  });
+
+  it('start-up reads a bounded number of records, whatever the size of the state', () => {
+    const reads: number[] = [];
+    for (const keys of [1_000, 20_000]) {
+      const disk = new Disk();
+      const state = StoredState.empty(disk, { history: 4, cacheBytes: 1 << 20 });
+      const writes = new Map<string, Uint8Array | null>();
+      for (let i = 0; i < keys; i++) writes.set(k(`acct${i}`), utf8(`${i}`));
+      commit(disk, state, writes, 0);
+      for (let h = 1; h <= 6; h++) commit(disk, state, new Map([[k(`acct${h}`), utf8(`new${h}`)]]), h);
+      disk.recordGets = 0;
+      disk.valueGets = 0;
+      const opened = disk.open({ history: 4, cacheBytes: 1 << 20 });
+      // The meta record, the head's root and the window's undo sets; no value and no tree node.
+      expect(disk.valueGets).to.equal(0);
+      expect(opened.nodes.reads).to.equal(0);
+      reads.push(disk.recordGets);
+      // A read after it costs about one node per level of the tree (and one value).
+      const before = opened.nodes.reads;
+      opened.tree.prove(utf8('acct77'));
+      expect(opened.nodes.reads - before).to.be.at.most(Math.ceil(Math.log2(keys)) + 8);
+    }
+    expect(reads[0]).to.equal(reads[1]);
+    expect(reads[0]).to.be.at.most(2 + 4);
+  });
+});
+
+describe('vm/state/keyindex: sorted key pages against a sorted array', () => {
+  it('range, split and removed pages, and a reopen from the directory, over many batches', () => {
+    const rand = rng(11);
+    const disk = new Disk();
+    let index = KeyIndex.empty(disk, 8192);
+    const model = new Set<string>();
+    for (let batch = 0; batch < 80; batch++) {
+      const adds: string[] = [];
+      const dels: string[] = [];
+      const n = batch < 30 ? 200 : 60;
+      for (let i = 0; i < n; i++) {
+        const key = k(`${'abc'[Math.floor(rand() * 3)]}${Math.floor(rand() * 5000)}`);
+        const remove = batch >= 30 && rand() < 0.7;
+        if (remove && model.has(key) && !dels.includes(key)) dels.push(key);
+        else if (!remove && !model.has(key) && !adds.includes(key)) adds.push(key);
+      }
+      const staged = index.stage(adds, dels);
+      disk.write(new Map(), staged.ops);
+      index.applyStaged(staged);
+      for (const a of adds) model.add(a);
+      for (const d of dels) model.delete(d);
+      if (batch % 10 === 9) index = KeyIndex.fromDirectory(disk, disk.table(StateTable.Directory), index.nextPageId, 8192);
+      const sorted = [...model].sort();
+      expect([...index.all()]).to.deep.equal(sorted);
+      for (const prefix of ['', 'a', 'b1', 'c49']) {
+        const p = k(prefix);
+        const after = sorted[Math.floor(rand() * sorted.length)];
+        const want = sorted.filter((x) => x.startsWith(p) && (after === undefined || x > after)).slice(0, 50);
+        expect(index.range(p, after, 50), `range ${prefix} after ${after}`).to.deep.equal(want);
+      }
+    }
+    expect(index.pageCount, 'pages split as the keys grew').to.be.greaterThan(Math.floor(model.size / PAGE_MAX));
+    expect(disk.table(StateTable.Page).length).to.equal(index.pageCount);
+  });
+});

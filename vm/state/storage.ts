@@ -1,0 +1,73 @@
+/**
+ * What the committed state needs from the node's storage: synchronous reads of one consistent
+ * view (the head as committed; see storage/chainstore.ts stateView), and a place in the block's
+ * one atomic batch for what a commit changes. The state's own layout (tree nodes, roots, key
+ * pages, undo sets) lives under keys it chooses (StateTable below); storage only prefixes them.
+ */
+
+/** Synchronous reads of the stored state, as of the last commit that landed. */
+export interface StateStorage {
+  /** The head value of a state key (latin1; chain/bytes.ts toKey), or undefined when absent. */
+  value(key: string): Uint8Array | undefined;
+  /** A record of the state's own layout (a key made by tableKey), or undefined. */
+  get(key: Uint8Array): Uint8Array | undefined;
+  /** Moves the view to what storage holds now: called once a commit's batch has landed. */
+  refresh(): void;
+}
+
+/** Records of the state's own layout that a commit writes (a value) or deletes (null), in the block's batch. */
+export type StateOps = [key: Uint8Array, value: Uint8Array | null][];
+
+/** The first byte of every record of the state's own layout. */
+export const StateTable = {
+  /** Format version and head: `m` → rlp [format, height, keys, next page id, last pruned version + 1]. */
+  Meta: 0x6d,
+  /** Tree nodes: `n` ‖ version u64 ‖ seq u32 → an inner node (disktree.ts). */
+  Node: 0x6e,
+  /** The tree's root at a height: `r` ‖ height u64 → a child reference (disktree.ts). */
+  Root: 0x72,
+  /** Nodes that a block replaced: `x` ‖ height u64 → their ids, 12 bytes each (pruned W blocks later). */
+  Stale: 0x78,
+  /** What a block's writes replaced: `u` ‖ height u64 → the undo set (stored.ts). */
+  Undo: 0x75,
+  /** Key pages: `k` ‖ page u32 → the page's keys, sorted (keyindex.ts). */
+  Page: 0x6b,
+  /** Page directory: `d` ‖ page u32 → the page's lower bound (keyindex.ts). */
+  Directory: 0x64,
+} as const;
+
+/** A record key: the table byte, then `parts`. */
+export function tableKey(table: number, ...parts: Uint8Array[]): Uint8Array {
+  let len = 1;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  out[0] = table;
+  let at = 1;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** `n` as 8 bytes, big-endian (so that records sort by height). */
+export function u64(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
+/** `n` as 4 bytes, big-endian. */
+export function u32(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n);
+  return out;
+}
+
+/** The stored state is missing a record it needs, or holds one it cannot read: the data folder is damaged (or the height was pruned). */
+export class StateStorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateStorageError';
+  }
+}

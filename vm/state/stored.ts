@@ -1,0 +1,403 @@
+/**
+ * The committed state as a node keeps it: on disk, with bounded caches in memory.
+ *
+ * - Values: the head's value of each key, stored by the chain store beside the block (one record
+ *   per key), read through an LRU cache that also remembers absent keys.
+ * - The commitment: disktree.ts, the tree's nodes one record each, keyed by the height that made
+ *   them; the root record of every kept height.
+ * - Key order, for scans: keyindex.ts, sorted pages of keys.
+ * - Recent heights: per block, what its writes replaced (its undo set), kept in memory and on disk
+ *   for `history` blocks; a read at height h looks through the undo sets of h+1 … head, then the
+ *   head. A proof at h walks h's tree, whose nodes stay stored until pruned.
+ * - Pruning: the nodes a block replaced (its stale list) are deleted, with its undo set and the
+ *   root before it, once it falls out of the window; at most PRUNE_PER_BLOCK blocks per commit.
+ *
+ * A commit is staged (`stage`: every record it writes or deletes, without changing anything),
+ * written by the caller in the block's one atomic batch, then applied (`apply`). After a crash the
+ * store holds the records of the last batch that landed, and `open` reads only the meta record,
+ * the key directory, the head's root and the undo sets of the window.
+ */
+import { LRUCache } from 'lru-cache';
+import { asBytes, asList, asSafeUint, decodeList, fromKey, rlpDecode, rlpEncode, toKey, toHex, type StateProof } from '../../chain/index.js';
+import { DiskTree, NodeStore, nodeKey, type PersistedTree } from './disktree.js';
+import { KeyIndex, type StagedIndex } from './keyindex.js';
+import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
+import type { StateTree } from './smt.js';
+import { StateStorageError, StateTable, tableKey, u64, type StateOps, type StateStorage } from './storage.js';
+import type { ReadOnlyState } from './world.js';
+
+/** The layout's version, first in the meta record: a node refuses a layout it does not know. */
+export const STATE_FORMAT = 1;
+/** Blocks pruned by one commit at most (a window made smaller is caught up over several). */
+export const PRUNE_PER_BLOCK = 64;
+const ID_LENGTH = 12;
+const ABSENT: unique symbol = Symbol('absent');
+
+export interface StoredStateOptions {
+  /** How many heights below the head stay readable and provable; 0: only the head. */
+  history: number;
+  /** Bytes of memory for the caches of values, tree nodes and key pages together. */
+  cacheBytes: number;
+}
+
+export const defaultStoredStateOptions: StoredStateOptions = { history: 16, cacheBytes: 64 * 1024 * 1024 };
+
+/** What opening found: the meta record's fields. */
+interface Meta {
+  height: number;
+  size: number;
+  nextPageId: number;
+  /** The lowest version whose stale nodes are still stored: heights from nextPrune − 1 on have their trees. */
+  nextPrune: number;
+}
+
+function encodeMeta(m: Meta): Uint8Array {
+  return rlpEncode([STATE_FORMAT, m.height, m.size, m.nextPageId, m.nextPrune]);
+}
+
+function decodeMeta(bytes: Uint8Array): Meta {
+  const what = 'the stored state meta record';
+  try {
+    const f = asList(rlpDecode(bytes, what), what);
+    const format = asSafeUint(f[0], `${what} format`);
+    if (format !== STATE_FORMAT) throw new StateStorageError(`the stored state has layout ${format}; this node reads layout ${STATE_FORMAT} (a newer node wrote it?)`);
+    decodeList(f, 5, what);
+    return { height: asSafeUint(f[1], `${what} height`), size: asSafeUint(f[2], `${what} size`), nextPageId: asSafeUint(f[3], `${what} next page`), nextPrune: asSafeUint(f[4], `${what} next prune`) };
+  } catch (e) {
+    if (e instanceof StateStorageError) throw e;
+    throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
+  }
+}
+
+type Undo = Map<string, Uint8Array | null>;
+
+function encodeUndo(undo: Undo): Uint8Array {
+  const items: [Uint8Array, Uint8Array[]][] = [];
+  for (const [k, v] of undo) items.push([fromKey(k), v === null ? [] : [v]]);
+  return rlpEncode(items);
+}
+
+function decodeUndo(bytes: Uint8Array, height: number): Undo {
+  const what = `the stored undo set of height ${height}`;
+  const undo: Undo = new Map();
+  try {
+    for (const item of asList(rlpDecode(bytes, what), what)) {
+      const [k, v] = decodeList(item, 2, what);
+      const present = asList(v, what);
+      undo.set(toKey(asBytes(k, what)), present.length ? plain(asBytes(present[0], what)) : null);
+    }
+  } catch (e) {
+    throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
+  }
+  return undo;
+}
+
+/** A plain Uint8Array view (not a Buffer), so that a module's value.slice() is a copy. */
+function plain(v: Uint8Array): Uint8Array {
+  return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+const metaKey = (): Uint8Array => tableKey(StateTable.Meta);
+const rootKey = (h: number): Uint8Array => tableKey(StateTable.Root, u64(h));
+const staleKey = (h: number): Uint8Array => tableKey(StateTable.Stale, u64(h));
+const undoKey = (h: number): Uint8Array => tableKey(StateTable.Undo, u64(h));
+
+/** A commit made ready: the records for the block's batch, and what `apply` does once they land. */
+export interface StagedState {
+  readonly ops: StateOps;
+  readonly height: number;
+  readonly writes: WriteSet;
+  readonly tree: DiskTree;
+  readonly persisted: PersistedTree;
+  readonly index: StagedIndex;
+  readonly undo: Undo;
+  readonly size: number;
+  readonly nextPrune: number;
+}
+
+export class StoredState implements OrderedReader {
+  readonly nodes: NodeStore;
+  /** Value records read from storage (cache misses) since the state was opened. */
+  valueReads = 0;
+  private readonly values: LRUCache<string, Uint8Array | typeof ABSENT>;
+  private _version = 0;
+  private _history: number;
+  /** The undo sets of the kept heights, oldest first; `undo[i]` is of height `undoFrom + i`. */
+  private undo: Undo[] = [];
+  private undoFrom: number;
+
+  private constructor(
+    private readonly storage: StateStorage,
+    private _tree: DiskTree,
+    private readonly index: KeyIndex,
+    private readonly meta: Meta,
+    nodes: NodeStore,
+    opts: StoredStateOptions,
+  ) {
+    this.nodes = nodes;
+    this._history = opts.history;
+    this.values = new LRUCache({ maxSize: Math.max(4096, Math.floor(opts.cacheBytes / 4)), sizeCalculation: (v, k) => 80 + k.length + (v === ABSENT ? 0 : v.length + 64) });
+    this.undoFrom = meta.height + 1;
+  }
+
+  private static split(opts: StoredStateOptions): { nodes: number; pages: number } {
+    checkHistory(opts.history);
+    return { nodes: Math.floor(opts.cacheBytes / 2), pages: Math.floor(opts.cacheBytes / 4) };
+  }
+
+  /** A state with nothing stored: its first commit is genesis (height 0). */
+  static empty(storage: StateStorage, opts: StoredStateOptions = defaultStoredStateOptions): StoredState {
+    const c = StoredState.split(opts);
+    const nodes = new NodeStore(storage, c.nodes);
+    const meta: Meta = { height: -1, size: 0, nextPageId: 1, nextPrune: 1 };
+    return new StoredState(storage, nodes.empty(), KeyIndex.empty(storage, c.pages), meta, nodes, opts);
+  }
+
+  /** Whether `storage` holds a state (a meta record). */
+  static exists(storage: StateStorage): boolean {
+    return storage.get(metaKey()) !== undefined;
+  }
+
+  /**
+   * The stored state: reads the meta record, the head's root, the undo sets of the kept heights and
+   * the key directory (`directory`: the StateTable.Directory records, read by the caller).
+   */
+  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, opts: StoredStateOptions = defaultStoredStateOptions): StoredState {
+    const c = StoredState.split(opts);
+    const metaBytes = storage.get(metaKey());
+    if (metaBytes === undefined) throw new StateStorageError('the data folder holds no state (no meta record)');
+    const meta = decodeMeta(metaBytes);
+    const rootBytes = storage.get(rootKey(meta.height));
+    if (rootBytes === undefined) throw new StateStorageError(`the stored state has no root for its head ${meta.height}: the data folder is damaged`);
+    const nodes = new NodeStore(storage, c.nodes);
+    const index = KeyIndex.fromDirectory(storage, directory, meta.nextPageId, c.pages);
+    const s = new StoredState(storage, nodes.treeOf(rootBytes), index, meta, nodes, opts);
+    // The undo sets of the window that are stored (a node that ran with no history has none).
+    const oldest = Math.max(meta.nextPrune, meta.height - opts.history + 1, 1);
+    for (let h = meta.height; h >= oldest; h--) {
+      const bytes = storage.get(undoKey(h));
+      if (bytes === undefined) break;
+      s.undo.unshift(decodeUndo(bytes, h));
+      s.undoFrom = h;
+    }
+    return s;
+  }
+
+  get tree(): DiskTree {
+    return this._tree;
+  }
+
+  get root(): Uint8Array {
+    return this._tree.root;
+  }
+
+  get height(): number {
+    return this.meta.height;
+  }
+
+  /** Changes with every apply: readers that cache what they read compare it. */
+  get version(): number {
+    return this._version;
+  }
+
+  /** How many keys the state holds. */
+  get size(): number {
+    return this.meta.size;
+  }
+
+  get keyIndex(): KeyIndex {
+    return this.index;
+  }
+
+  getRaw(key: string): Uint8Array | undefined {
+    const hit = this.values.get(key);
+    if (hit !== undefined) return hit === ABSENT ? undefined : hit;
+    const stored = this.storage.value(key);
+    this.valueReads++;
+    const v = stored === undefined ? undefined : plain(stored);
+    this.values.set(key, v ?? ABSENT);
+    return v;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.getRaw(toKey(key));
+  }
+
+  scan(prefix: string, opts: ScanOptions): [string, Uint8Array][] {
+    checkScanLimit(opts.limit);
+    return this.index.range(prefix, opts.after, opts.limit).map((k) => {
+      const v = this.getRaw(k);
+      if (v === undefined) throw new StateStorageError(`the stored state is corrupt: key ${toHex(fromKey(k))} is in the key index but has no value`);
+      return [k, v];
+    });
+  }
+
+  /** Keeps the state of the last `blocks` heights below the head (from the next commit on; fewer are dropped now). */
+  set history(blocks: number) {
+    checkHistory(blocks);
+    this._history = blocks;
+    this.trimHistory();
+  }
+
+  get history(): number {
+    return this._history;
+  }
+
+  /** The lowest height `at` and `proof` answer for. */
+  get oldestReadable(): number {
+    return this.undo.length ? this.undoFrom - 1 : this.meta.height;
+  }
+
+  /** A reader of the state at `height` (the head or a kept height), or undefined; valid until the next apply. */
+  at(height: number): ReadOnlyState | undefined {
+    if (height === this.meta.height) return this;
+    if (height > this.meta.height || height < this.oldestReadable) return undefined;
+    const undo = this.undo;
+    const first = height + 1 - this.undoFrom;
+    const getRaw = (key: string): Uint8Array | undefined => {
+      for (let i = first; i < undo.length; i++) {
+        const prev = undo[i]!.get(key);
+        if (prev !== undefined) return prev === null ? undefined : prev;
+      }
+      return this.getRaw(key);
+    };
+    // A scan at h: the head's keys and the keys written since h (deleted since, perhaps), each read as of h.
+    const scan = (prefix: string, opts: ScanOptions): [string, Uint8Array][] => {
+      const since = new Set<string>();
+      const end = prefixEnd(prefix);
+      for (let i = first; i < undo.length; i++) for (const k of undo[i]!.keys()) if (k >= prefix && k < end && (opts.after === undefined || k > opts.after)) since.add(k);
+      return mergeScan(opts, (after, limit) => this.index.range(prefix, after, limit), [...since].sort(), getRaw);
+    };
+    return { getRaw, get: (key: Uint8Array) => getRaw(toKey(key)), scan };
+  }
+
+  /** The tree of a kept height (the head or within the window), or undefined. */
+  treeAt(height: number): DiskTree | undefined {
+    if (height === this.meta.height) return this._tree;
+    if (height > this.meta.height || height < this.oldestReadable) return undefined;
+    const bytes = this.storage.get(rootKey(height));
+    if (bytes === undefined) throw new StateStorageError(`the stored state has no root for height ${height}, which it keeps: the data folder is damaged`);
+    return this.nodes.treeOf(bytes);
+  }
+
+  /** A key's proof at a kept height, with its value there; undefined when the height is not kept. */
+  proof(height: number, key: Uint8Array): { value: Uint8Array | undefined; root: Uint8Array; proof: StateProof } | undefined {
+    const tree = this.treeAt(height);
+    const state = this.at(height);
+    if (!tree || !state) return undefined;
+    return { value: state.get(key), root: tree.root, proof: tree.prove(key) };
+  }
+
+  /**
+   * Every record a commit of `writes` (with `tree`, made from this state's tree by them) at
+   * `height` writes or deletes. Changes nothing: a failed write can be retried with the same ops,
+   * and `apply` takes the result once they landed.
+   */
+  stage(writes: WriteSet, tree: StateTree, height: number): StagedState {
+    if (!(tree instanceof DiskTree) || tree.store !== this.nodes) throw new Error('a stored state commits only trees made from its own');
+    if (height !== this.meta.height + 1) throw new StateStorageError(`the stored state is at height ${this.meta.height}; it cannot take height ${height}`);
+    const ops: StateOps = [];
+    const undo: Undo = new Map();
+    const adds: string[] = [];
+    const dels: string[] = [];
+    let size = this.meta.size;
+    for (const [k, v] of writes) {
+      const prev = this.getRaw(k) ?? null;
+      undo.set(k, prev);
+      if (prev === null && v !== null) {
+        adds.push(k);
+        size++;
+      } else if (prev !== null && v === null) {
+        dels.push(k);
+        size--;
+      }
+    }
+    const index = this.index.stage(adds, dels);
+    const persisted = tree.persist(height);
+    for (const op of persisted.ops) ops.push(op);
+    ops.push([rootKey(height), persisted.root]);
+    // Pruning: the blocks that fell out of the window (height − history and below).
+    let nextPrune = this.meta.nextPrune;
+    const last = Math.min(height - this._history, nextPrune + PRUNE_PER_BLOCK - 1);
+    for (; nextPrune <= last; nextPrune++) {
+      const v = nextPrune;
+      const stale = v === height ? tree.stale : this.staleOf(v);
+      for (const id of stale) ops.push([nodeKey(id), null]);
+      if (v !== height) ops.push([staleKey(v), null], [undoKey(v), null]);
+      ops.push([rootKey(v - 1), null]);
+    }
+    if (nextPrune <= height) {
+      ops.push([staleKey(height), encodeStale(tree.stale)]);
+      if (this._history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
+    }
+    for (const op of index.ops) ops.push(op);
+    ops.push([metaKey(), encodeMeta({ height, size, nextPageId: index.nextId, nextPrune })]);
+    return { ops, height, writes, tree, persisted, index, undo, size, nextPrune };
+  }
+
+  /**
+   * The records of a state that holds `entries` at `height`, made at once and kept by no earlier
+   * height (a migration of an older home): for an empty state only, which it does not change.
+   */
+  bulk(entries: ReadonlyMap<string, Uint8Array | null>, height: number): StateOps {
+    if (this.meta.height !== -1) throw new Error('a bulk load is for an empty state');
+    const tree = this._tree.updateRaw(entries);
+    const persisted = tree.persist(height);
+    const keys = [...entries].filter(([, v]) => v !== null).map(([k]) => k);
+    const index = this.index.stage(keys, []);
+    const ops: StateOps = [...persisted.ops, [rootKey(height), persisted.root], ...index.ops];
+    ops.push([metaKey(), encodeMeta({ height, size: keys.length, nextPageId: index.nextId, nextPrune: height + 1 })]);
+    return ops;
+  }
+
+  /** The stale list of `height` (empty when none is stored: a height pruned already). */
+  private staleOf(height: number): string[] {
+    const bytes = this.storage.get(staleKey(height));
+    if (bytes === undefined) return [];
+    if (bytes.length % ID_LENGTH !== 0) throw new StateStorageError(`the stored state is corrupt: the stale list of height ${height} is ${bytes.length} bytes`);
+    const ids: string[] = [];
+    const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 0; at < b.length; at += ID_LENGTH) ids.push(b.toString('latin1', at, at + ID_LENGTH));
+    return ids;
+  }
+
+  /** Makes a staged commit the state, once its records are in storage. */
+  apply(s: StagedState): void {
+    if (s.height !== this.meta.height + 1) throw new Error(`a staged commit of height ${s.height} cannot apply to a state at ${this.meta.height}`);
+    this.storage.refresh();
+    this._tree = s.tree.stored(s.persisted);
+    this.index.applyStaged(s.index);
+    for (const [k, v] of s.writes) this.values.set(k, v === null ? ABSENT : v);
+    if (this._history > 0) {
+      if (!this.undo.length) this.undoFrom = s.height;
+      this.undo.push(s.undo);
+    }
+    this.meta.height = s.height;
+    this.meta.size = s.size;
+    this.meta.nextPageId = s.index.nextId;
+    this.meta.nextPrune = s.nextPrune;
+    this.trimHistory();
+    this._version++;
+  }
+
+  private trimHistory(): void {
+    // Heights below nextPrune − 1 have lost their trees; the window keeps `history` of them.
+    const oldest = Math.max(this.meta.height - this._history, this.meta.nextPrune - 1);
+    const excess = Math.min(this.undo.length, oldest + 1 - this.undoFrom);
+    if (excess > 0) {
+      this.undo.splice(0, excess);
+      this.undoFrom += excess;
+    }
+  }
+}
+
+function checkHistory(blocks: number): void {
+  if (!Number.isSafeInteger(blocks) || blocks < 0) throw new RangeError(`state history must be a non-negative integer of blocks, not ${blocks}`);
+}
+
+function encodeStale(ids: readonly string[]): Uint8Array {
+  const out = Buffer.allocUnsafe(ids.length * ID_LENGTH);
+  ids.forEach((id, i) => out.write(id, i * ID_LENGTH, 'latin1'));
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
