@@ -19,6 +19,8 @@ export const Bucket = {
   AccountTxByBlock: 0x0c,
   /** A block's begin/end-block events, when it has any. */
   BlockEventsByHeight: 0x0d,
+  /** The state's own records (its tree's nodes, roots, key pages, undo sets: vm/state/storage.ts StateTable). */
+  StateStore: 0x0e,
 } as const;
 export type Bucket = (typeof Bucket)[keyof typeof Bucket];
 
@@ -27,6 +29,8 @@ export const MetaKey = {
   Chain: 0x02,
   /** The proposer priorities of the height after the head (chain/proposer.ts), written with each block. */
   ProposerPriorities: 0x03,
+  /** The digest of the genesis document the chain was made from (consensus/blockchain.ts genesisDigest). */
+  GenesisDigest: 0x04,
 } as const;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {

@@ -56,12 +56,16 @@ export interface BlockCommit {
   blockEvents?: readonly Event[];
   /** State changes: latin1 key → value, or null for a deletion. */
   stateWrites: Map<string, Uint8Array | null>;
+  /** The state's own records that the block writes (a value) or deletes (null): vm/state/stored.ts. */
+  stateOps?: readonly (readonly [key: Uint8Array, value: Uint8Array | null])[];
   /** The validator set from this height on, when it changes (always at genesis). */
   validatorSet?: ValidatorSet;
   /** The set a block's updates make, from the height it holds (the block's height + 2). */
   nextValidatorSet?: { height: number; set: ValidatorSet };
   /** The proposer priorities of the next height (ProposerPriorities.serialize). */
   proposerPriorities?: Uint8Array;
+  /** With genesis: the digest of the genesis document (checked at each start). */
+  genesisDigest?: Uint8Array;
   /**
    * For each transaction, in block order, the accounts it touches (e.g. a transfer's recipient),
    * indexed in AccountTx; its sender is indexed in any case.
@@ -123,6 +127,15 @@ export class ChainStore {
     }, 'head');
   }
 
+  /** The digest of the genesis document recorded with the chain (undefined: a home written before it was kept). */
+  async genesisDigest(): Promise<Uint8Array | undefined> {
+    return this.kv.get(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisDigest)));
+  }
+
+  async setGenesisDigest(digest: Uint8Array): Promise<void> {
+    await this.kv.batch([{ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisDigest)), value: digest }], { sync: true });
+  }
+
   /** The proposer priorities written with the head block (undefined: a home written before they were kept). */
   async proposerPriorities(): Promise<Uint8Array | undefined> {
     return this.kv.get(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.ProposerPriorities)));
@@ -171,6 +184,10 @@ export class ChainStore {
       const key = stateKey(k);
       ops.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
     }
+    for (const [k, v] of c.stateOps ?? []) {
+      const key = bucketKey(Bucket.StateStore, k);
+      ops.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
+    }
     if (c.validatorSet) ops.push({ type: 'put', key: heightKey(Bucket.ValidatorSetByHeight, h), value: c.validatorSet.serialize() });
     const next = c.nextValidatorSet;
     if (next) {
@@ -181,6 +198,7 @@ export class ChainStore {
     if (h === 0) {
       ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.Chain)), value: rlpEncode([utf8(block.header.chainId), hash]) });
     }
+    if (c.genesisDigest) ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisDigest)), value: c.genesisDigest });
     if (c.proposerPriorities) ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.ProposerPriorities)), value: c.proposerPriorities });
     ops.push({ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.Head)), value: rlpEncode([uintBytes(h), hash, block.header.stateRoot]) });
     try {
@@ -327,7 +345,36 @@ export class ChainStore {
     return best === undefined ? undefined : this.valsetCache.get(best);
   }
 
-  /** Every state entry, for loading the state at start. */
+  /**
+   * Synchronous reads of the state as of the last commit that landed (a snapshot, moved on by
+   * `refresh` once the next has): head values by state key, and the state's own records.
+   */
+  stateView(): { value(key: string): Uint8Array | undefined; get(key: Uint8Array): Uint8Array | undefined; refresh(): void } {
+    const view = this.kv.readView();
+    return {
+      value: (key) => view.get(stateKey(key)),
+      get: (key) => view.get(bucketKey(Bucket.StateStore, key)),
+      refresh: () => view.refresh(),
+    };
+  }
+
+  /** The state's own records whose keys start with `prefix` (e.g. one table), in key order. */
+  async *stateRecords(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const range = bucketRange(Bucket.StateStore, prefix);
+    for await (const [k, v] of this.kv.entries(range)) yield [k.subarray(1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
+  }
+
+  /** Writes records of the state's own outside a block (a migration of an older home's state); atomic. */
+  async writeStateRecords(ops: readonly (readonly [key: Uint8Array, value: Uint8Array | null])[]): Promise<void> {
+    const batch: BatchOp[] = ops.map(([k, v]) => (v === null ? { type: 'del', key: bucketKey(Bucket.StateStore, k) } : { type: 'put', key: bucketKey(Bucket.StateStore, k), value: v }));
+    try {
+      await this.kv.batch(batch, { sync: true });
+    } catch (e) {
+      throw new StorageError(StorageErrorCode.Write, `writing the state's records failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Every state entry (head values), for a migration or a check. */
   async *stateEntries(): AsyncIterable<[Uint8Array, Uint8Array]> {
     // Plain Uint8Array views of LevelDB's Buffers: a module's value.slice() is then a copy, as it is for state it wrote.
     for await (const [k, v] of this.kv.entries(bucketRange(Bucket.State))) yield [k.subarray(1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];

@@ -19,6 +19,15 @@ export interface KVRange {
   limit?: number;
 }
 
+/**
+ * Synchronous reads of one consistent view of the store (a LevelDB snapshot): what the state
+ * reads while a block executes. `refresh` moves it to what the store holds now.
+ */
+export interface KVReadView {
+  get(key: Uint8Array): Uint8Array | undefined;
+  refresh(): void;
+}
+
 /** The one key-value interface the repositories are written against. */
 export interface KVController {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
@@ -28,6 +37,8 @@ export interface KVController {
   batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void>;
   /** Entries with gte <= key < lt, in key order (descending with `reverse`), at most `limit` of them. */
   entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]>;
+  /** A synchronous view of the store as it is now (see KVReadView). */
+  readView(): KVReadView;
   close(): Promise<void>;
 }
 
@@ -178,6 +189,31 @@ export class LevelKV implements KVController {
     await b.write({ sync: opts.sync ?? false } as never);
   }
 
+  readView(): KVReadView {
+    // The snapshot is of one database handle: after a reopen (a failed write) it is taken again.
+    let db = this.db;
+    let snapshot = db.snapshot();
+    const retake = (): void => {
+      const old = snapshot;
+      db = this.db;
+      snapshot = db.snapshot();
+      void old.close().catch(() => undefined);
+    };
+    return {
+      get: (key) => {
+        if (db !== this.db) retake();
+        let v: Uint8Array | undefined;
+        try {
+          v = db.getSync(key, { snapshot });
+        } catch (e) {
+          throw this.readError(e);
+        }
+        return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+      },
+      refresh: retake,
+    };
+  }
+
   async *entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]> {
     try {
       const { gte, lt, reverse = false, limit = -1 } = range;
@@ -265,6 +301,11 @@ export class MemoryKV implements KVController {
       .sort((a, b) => compareBytes(a[0], b[0]));
     if (range.reverse) hits.reverse();
     yield* range.limit !== undefined && range.limit >= 0 ? hits.slice(0, range.limit) : hits;
+  }
+
+  readView(): KVReadView {
+    // Batches apply synchronously here: the map is always one consistent view.
+    return { get: (key) => (this.check(), this.data.get(toKey(key))), refresh: () => undefined };
   }
 
   async close(): Promise<void> {

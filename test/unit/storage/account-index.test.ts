@@ -40,6 +40,9 @@ class CountingKV implements KVController {
   batch(...args: Parameters<KVController['batch']>) {
     return this.inner.batch(...args);
   }
+  readView() {
+    return this.inner.readView();
+  }
   async *entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]> {
     for await (const e of this.inner.entries(range)) {
       this.yielded++;

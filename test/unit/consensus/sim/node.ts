@@ -6,7 +6,7 @@ import { ValidatorKey } from '../../../../consensus/keys.js';
 import { Mempool, TxRelay } from '../../../../consensus/mempool/index.js';
 import { BlockSync, type SyncOptions } from '../../../../consensus/sync.js';
 import type { GenesisDoc } from '../../../../genesis/index.js';
-import { ChainStore, MemoryKV, type BatchOp, type KVController } from '../../../../storage/index.js';
+import { ChainStore, MemoryKV, type BatchOp, type KVController, type KVReadView } from '../../../../storage/index.js';
 import { ModuleRegistry, StateMachine, type Module } from '../../../../vm/index.js';
 import { createModules } from '../../../../vm/modules/index.js';
 import { endBlockModule } from '../../fixtures.js';
@@ -92,6 +92,17 @@ class FencedKV implements KVController {
   async getAppended(key: Uint8Array): Promise<Uint8Array | undefined> {
     this.check();
     return this.inner.getAppended(key);
+  }
+
+  readView(): KVReadView {
+    const view = this.inner.readView();
+    return {
+      get: (key) => {
+        this.check();
+        return view.get(key);
+      },
+      refresh: () => view.refresh(),
+    };
   }
 
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
