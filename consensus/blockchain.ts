@@ -12,6 +12,7 @@ import {
   merkleRoot,
   prioritiesAt,
   toHex,
+  toKey,
   txRoot,
   type CommitCertificate,
   type Event,
@@ -22,9 +23,11 @@ import {
 } from '../chain/index.js';
 import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
 import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
-import { VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
+import { StoredState, VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
 import type { BlockLimits } from '../vm/modules/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
+import { StateStorageError, StateTable } from '../vm/state/storage.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 
 /** How far ahead of a validator's clock a proposal's timestamp may be. */
@@ -72,14 +75,16 @@ export interface BlockchainOptions {
   /** The wait before the first retry; it doubles for each next one, up to 30 s. */
   writeRetryDelayMs: number;
   /**
-   * How many heights below the head the state is kept for reads (module_query, state_getAccount
-   * at a height): WorldState.history. Kept in memory, from the node's start on.
+   * How many heights below the head the state is kept for reads and proofs (module_query,
+   * state_getAccount and state_getProof at a height): StoredState.history. Older versions are pruned.
    */
   stateHistory: number;
+  /** MiB of memory for the state's caches (values, tree nodes, key pages): StoredStateOptions.cacheBytes. */
+  stateCacheMB: number;
 }
 
 /** 6 retries over about a minute (1, 2, 4, 8, 16 and 30 s): time for an operator or a cleanup job to free space. */
-export const defaultBlockchainOptions: BlockchainOptions = { writeRetries: 6, writeRetryDelayMs: 1_000, stateHistory: 16 };
+export const defaultBlockchainOptions: BlockchainOptions = { writeRetries: 6, writeRetryDelayMs: 1_000, stateHistory: 16, stateCacheMB: 64 };
 const MAX_WRITE_RETRY_DELAY_MS = 30_000;
 
 /** A block that was executed and is waiting for its certificate. */
@@ -113,7 +118,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     readonly chainId: string,
     private readonly store: ChainStore,
     private readonly sm: StateMachine,
-    private readonly world: WorldState,
+    private readonly world: StoredState,
     private headHeader: BlockHeader,
     private readonly logger: Logger,
     opts: Partial<BlockchainOptions>,
@@ -121,7 +126,6 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   ) {
     super();
     this.opts = { ...defaultBlockchainOptions, ...opts };
-    world.history = this.opts.stateHistory;
   }
 
   /**
@@ -145,14 +149,20 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     opts: Partial<BlockchainOptions> = {},
   ): Promise<Blockchain> {
     const { store, sm, logger } = deps;
-    const empty = WorldState.fromEntries([], 0, SparseMerkleTree.empty());
-    const genesisResult = sm.genesis(empty, { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) }, genesis.modules);
-    const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
+    const o = { ...defaultBlockchainOptions, ...opts };
+    const stateOpts = { history: o.stateHistory, cacheBytes: o.stateCacheMB * 1024 * 1024 };
+    const view = store.stateView();
     const info = await store.chainInfo();
+    const digest = genesisDigest(genesis);
+    const genesisInfo = { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) };
     if (!info) {
+      const empty = StoredState.empty(view, stateOpts);
+      const genesisResult = sm.genesis(empty, genesisInfo, genesis.modules);
+      const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
       const first = ProposerPriorities.initial(1, genesisValidatorSet(genesis));
-      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize() });
-      empty.apply(genesisResult.writes, genesisResult.tree, 0);
+      const staged = empty.stage(genesisResult.writes, genesisResult.tree, 0);
+      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, stateOps: staged.ops, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
+      empty.apply(staged);
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
       const chain = new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
       chain.priorities = first;
@@ -160,18 +170,36 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       chain.checkHalt();
       return chain;
     }
-    if (info.chainId !== genesis.chainId || !equalBytes(info.genesisHash, genesisBlock.hash())) {
-      throw new StorageError(
+    const mismatch = (hash: Uint8Array): StorageError =>
+      new StorageError(
         StorageErrorCode.Mismatch,
-        `the data folder holds chain "${info.chainId}" (genesis ${toHex(info.genesisHash)}), not the one in the genesis file (genesis ${toHex(genesisBlock.hash())}); use a fresh home for this genesis`,
+        `the data folder holds chain "${info.chainId}" (genesis ${toHex(info.genesisHash)}), not the one in the genesis file (genesis ${toHex(hash)}); use a fresh home for this genesis`,
       );
+    if (info.chainId !== genesis.chainId) throw mismatch(genesisHeader(genesis, new Uint8Array(32)).hash());
+    // The genesis file is the one the chain was made from when its digest is the one recorded;
+    // otherwise (a file written differently, or a home from before digests were kept) its block is
+    // computed again and compared, and its digest recorded.
+    const recorded = await store.genesisDigest();
+    if (!recorded || !equalBytes(recorded, digest)) {
+      const result = sm.genesis(WorldState.fromEntries([], 0, SparseMerkleTree.empty()), genesisInfo, genesis.modules);
+      const hash = genesisHeader(genesis, result.stateRoot).hash();
+      if (!equalBytes(info.genesisHash, hash)) throw mismatch(hash);
+      await store.setGenesisDigest(digest);
     }
     const head = await store.head();
     const headHeader = head && (await store.header(head.height));
     if (!head || !headHeader) throw new StorageError(StorageErrorCode.Corrupt, 'the data folder has a chain but no head block: it is corrupt');
-    const entries: [Uint8Array, Uint8Array][] = [];
-    for await (const e of store.stateEntries()) entries.push(e);
-    const world = WorldState.fromEntries(entries, head.height, SparseMerkleTree.empty());
+    let world: StoredState;
+    try {
+      if (!StoredState.exists(view)) await migrateState(store, view, head.height, stateOpts, logger);
+      const directory: [Uint8Array, Uint8Array][] = [];
+      for await (const e of store.stateRecords(Uint8Array.of(StateTable.Directory))) directory.push(e);
+      world = StoredState.open(view, directory, stateOpts);
+    } catch (e) {
+      if (e instanceof StateStorageError) throw new StorageError(StorageErrorCode.Corrupt, `${e.message}; restore the data folder from a backup or re-sync into an empty home`);
+      throw e;
+    }
+    if (world.height !== head.height) throw new StorageError(StorageErrorCode.Corrupt, `the stored state is of height ${world.height}, the head block of ${head.height}: the data folder is corrupt`);
     if (!equalBytes(world.root, headHeader.stateRoot)) {
       throw new StorageError(StorageErrorCode.Corrupt, `stored state root ${toHex(world.root)} does not match block ${head.height}'s ${toHex(headHeader.stateRoot)}: the data folder is corrupt`);
     }
@@ -240,7 +268,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     return this.headHeader.height;
   }
 
-  get state(): WorldState {
+  get state(): StoredState {
     return this.world;
   }
 
@@ -406,10 +434,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const accounts = block.transactions.map((t) => this.sm.registry.namedAccounts(t));
     const nextSet = executed.nextValidatorSet && { height: block.height + 2, set: executed.nextValidatorSet };
     const priorities = this.priorities.next(this.validatorSet(block.height + 1));
-    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, accounts, proposerPriorities: priorities.serialize(), ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
+    const staged = this.world.stage(result.writes, result.tree, block.height);
+    await this.write({ block, receipts: result.receipts, blockEvents: result.blockEvents, stateWrites: result.writes, stateOps: staged.ops, accounts, proposerPriorities: priorities.serialize(), ...(nextSet ? { nextValidatorSet: nextSet } : {}) });
     this.headPriorities = this.priorities;
     this.priorities = priorities;
-    this.world.apply(result.writes, result.tree, block.height);
+    this.world.apply(staged);
     this.headHeader = block.header;
     this.headCertificate = certificate;
     this.logger.debug({ height: block.height, txs: block.transactions.length, hash: toHex(block.hash()) }, 'committed block');
@@ -442,4 +471,24 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       return;
     }
   }
+}
+
+/** A digest of the genesis document as validated (its fields in the schema's order). */
+function genesisDigest(genesis: GenesisDoc): Uint8Array {
+  return sha256(new TextEncoder().encode(JSON.stringify(genesis)));
+}
+
+/**
+ * A home written before the state was kept on disk holds only the head's values: its tree, key
+ * index and meta records are built from them once, in one batch, and checked like any other start.
+ */
+async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }, logger: Logger): Promise<void> {
+  const started = Date.now();
+  const writes = new Map<string, Uint8Array | null>();
+  for await (const [k, v] of store.stateEntries()) writes.set(toKey(k), v);
+  const state = StoredState.empty(view, { ...opts, history: 0 });
+  const ops = state.bulk(writes, height);
+  await store.writeStateRecords(ops);
+  view.refresh();
+  logger.info({ height, keys: writes.size, ms: Date.now() - started }, 'built the stored state from an older home');
 }

@@ -89,6 +89,7 @@ export const configSchema = z
         writeRetries: z.number().int().min(0).max(100).optional(),
         writeRetryDelayMs: z.number().int().positive().optional(),
         stateHistory: z.number().int().min(0).max(100_000).optional(),
+        stateCacheMB: z.number().int().min(1).max(65_536).optional(),
       })
       .strict()
       .optional(),

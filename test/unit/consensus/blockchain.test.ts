@@ -11,7 +11,9 @@ import {
   EMPTY_MERKLE_ROOT,
   toHex,
   txRoot,
+  u64be,
   utf8,
+  verifyStateProof,
   type Event,
   type HeaderFields,
   type Transaction,
@@ -19,10 +21,12 @@ import {
 import { Blockchain, ConsensusError, ConsensusErrorCode, MAX_CLOCK_DRIFT_MS, type ExecutedBlock } from '../../../consensus/index.js';
 import type { ValidatorKey } from '../../../consensus/keys.js';
 import type { GenesisDoc } from '../../../genesis/index.js';
-import { Bucket, bucketKey, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
+import { Bucket, bucketKey, bucketRange, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
 import type { BlockchainOptions, WriteFailure } from '../../../consensus/index.js';
 import { ModuleRegistry, StateMachine, type Module } from '../../../vm/index.js';
 import { createModules, type BankModule } from '../../../vm/modules/index.js';
+import { balanceKey } from '../../../vm/modules/bank/keys.js';
+import { StateTable } from '../../../vm/state/storage.js';
 import {
   accountKey,
   addressOf,
@@ -64,6 +68,9 @@ class FailingKV implements KVController {
   }
   entries(range: KVRange) {
     return this.inner.entries(range);
+  }
+  readView() {
+    return this.inner.readView();
   }
   close() {
     return this.inner.close();
@@ -450,9 +457,50 @@ describe('consensus/blockchain (over LevelDB)', () => {
       const o = await open();
       await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
       await close(o);
+      // The head's root record made to point at genesis' tree.
       const kv = await LevelKV.open(join(dir, 'data'));
-      await kv.batch([{ type: 'put', key: bucketKey(Bucket.State, new TextEncoder().encode('bank/bal/intruder')), value: Uint8Array.of(1) }]);
+      const root = (h: number) => bucketKey(Bucket.StateStore, Uint8Array.of(StateTable.Root), u64be(h));
+      const genesisRoot = await kv.get(root(0));
+      expect(genesisRoot, 'the root of genesis is kept (history)').to.not.equal(undefined);
+      await kv.batch([{ type: 'put', key: root(1), value: genesisRoot! }]);
       await kv.close();
+      const err = await expectRejectsCode(() => open(), StorageError, StorageErrorCode.Corrupt);
+      expect(err.message).to.match(/does not match block 1's/);
+    });
+
+    /** Deletes the state's own records: a home as a node before the stored state left it (head values only). */
+    async function makeOlderHome(extra: BatchOp[] = []): Promise<void> {
+      const kv = await LevelKV.open(join(dir, 'data'));
+      const ops: BatchOp[] = [...extra];
+      for await (const [k] of kv.entries(bucketRange(Bucket.StateStore))) ops.push({ type: 'del', key: k });
+      expect(ops.length).to.be.greaterThan(extra.length);
+      await kv.batch(ops);
+      await kv.close();
+    }
+
+    it('a home from before the stored state is migrated at start: the same root, balances and proofs', async () => {
+      const o = await open();
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      const root = o.chain.state.root;
+      const bob = o.bank.balance(o.chain.state, addressOf(BOB), 'GEN');
+      await close(o);
+      await makeOlderHome();
+      const again = await open();
+      expect(toHex(again.chain.state.root)).to.equal(toHex(root));
+      expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(bob);
+      const key = balanceKey(addressOf(BOB), 'GEN');
+      const p = again.chain.state.proof(1, key)!;
+      expect(verifyStateProof(again.chain.head.stateRoot, key, p.value, p.proof)).to.equal(true);
+      // It goes on from there.
+      await produce(again, [transferTx(ALICE, 1n, addressOf(BOB), 'GEN', 5n)]);
+      expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(bob + 5n);
+    });
+
+    it('a migrated home whose values do not hash to the head state root is STORAGE_CORRUPT', async () => {
+      const o = await open();
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      await close(o);
+      await makeOlderHome([{ type: 'put', key: bucketKey(Bucket.State, new TextEncoder().encode('bank/bal/intruder')), value: Uint8Array.of(1) }]);
       const err = await expectRejectsCode(() => open(), StorageError, StorageErrorCode.Corrupt);
       expect(err.message).to.match(/does not match block 1's/);
     });
