@@ -109,6 +109,13 @@ export function verifyStateProof(root: Uint8Array, key: Uint8Array, value: Uint8
   return equalBytes(hash, root);
 }
 
+/**
+ * The version of the proof layout above (the tree's hashing, the side nodes root → leaf, the
+ * non-inclusion leaf), given with every proof a node serves: a client refuses one it does not know.
+ * It changes only with the state commitment itself, which would be a chain upgrade.
+ */
+export const STATE_PROOF_FORMAT = 1;
+
 /** JSON form of a StateProof: every hash as 0x-hex. */
 export interface StateProofJson {
   sideNodes: string[];

@@ -1,4 +1,4 @@
-import { formatAddress, stateProofToJson, toHex } from '../../chain/index.js';
+import { STATE_PROOF_FORMAT, formatAddress, stateProofToJson, toHex } from '../../chain/index.js';
 import { getNonce, type ReadOnlyState } from '../../vm/index.js';
 import { RpcError, RpcErrorCode } from '../errors.js';
 import type { RpcBackend } from '../backend.js';
@@ -6,7 +6,7 @@ import type { MethodSpec } from '../method.js';
 import { P } from '../params.js';
 
 /** The `height` parameter of a state read: the head ("latest", the default) or a recent height the node keeps. */
-export const stateHeightParam = P.height('height', 'the height to read the state at: "latest" (the default) or a recent height (the node keeps the last storage.stateHistory heights since it started)', false);
+export const stateHeightParam = P.height('height', 'the height to read the state at: "latest" (the default) or a recent height (the node keeps the last storage.stateHistory heights)', false);
 
 /** The state at a height (as parsed by stateHeightParam), or a HeightUnavailable error that says which heights are kept. */
 export function stateAt(b: RpcBackend, height: number | 'latest'): { state: ReadOnlyState; height: number } {
@@ -16,7 +16,7 @@ export function stateAt(b: RpcBackend, height: number | 'latest'): { state: Read
   const state = world.at(height);
   if (state) return { state, height };
   const kept = world.oldestReadable === head ? `only the head ${head}` : `heights ${world.oldestReadable} to ${head}`;
-  const why = height > head ? 'is above the head' : `is no longer kept (storage.stateHistory is ${world.history} blocks, counted from when the node started)`;
+  const why = height > head ? 'is above the head' : `is no longer kept (storage.stateHistory is ${world.history} blocks)`;
   throw new RpcError(RpcErrorCode.HeightUnavailable, `the state at height ${height} ${why}; this node can read ${kept}`, { height, head, oldest: world.oldestReadable });
 }
 
@@ -37,22 +37,26 @@ export const stateMethods: MethodSpec[] = [
   },
   {
     name: 'state_getProof',
-    summary: 'A Merkle proof that a state key has a value (or is absent) in the state root of the head block. Verify it with verifyStateProof (chain/stateproof.ts).',
-    params: [P.bytes('key', 'state key as hex, e.g. the bank balance key utf8("bank/bal/") ‖ address ‖ utf8(asset)')],
-    result: { name: 'proof', description: 'height, blockHash, stateRoot, key, value (hex or null) and the proof', schema: { type: 'object' } },
-    example: { params: ['0x62616e6b2f62616c2f…'], result: { height: 42, blockHash: '0x…', stateRoot: '0x…', key: '0x…', value: '0x83…', proof: { sideNodes: ['0x…'] } } },
-    handler: (b, [key]) => {
+    summary:
+      'A Merkle proof that a state key has a value (or is absent) in the state root of the head block, or of a recent height the node keeps. Verify it with verifyStateProof (chain/stateproof.ts); proofFormat is the layout\'s version.',
+    params: [P.bytes('key', 'state key as hex, e.g. the bank balance key utf8("bank/bal/") ‖ address ‖ utf8(asset)'), stateHeightParam],
+    result: { name: 'proof', description: 'height, blockHash, stateRoot, key, value (hex or null), proofFormat and the proof', schema: { type: 'object' } },
+    example: { params: ['0x62616e6b2f62616c2f…'], result: { height: 42, blockHash: '0x…', stateRoot: '0x…', key: '0x…', value: '0x83…', proofFormat: STATE_PROOF_FORMAT, proof: { sideNodes: ['0x…'] } } },
+    handler: async (b, [key, at]) => {
       const k = key as Uint8Array;
-      const state = b.chain.state;
+      const { height } = stateAt(b, at as number | 'latest');
       const head = b.chain.head;
-      const value = state.get(k);
+      const p = b.chain.state.proof(height, k)!;
+      const header = height === head.height ? head : await b.chain.blocks.header(height);
+      if (!header) throw new RpcError(RpcErrorCode.HeightUnavailable, `block ${height} is not stored`, { height });
       return {
-        height: head.height,
-        blockHash: toHex(head.hash()),
-        stateRoot: toHex(state.root),
+        height,
+        blockHash: toHex(header.hash()),
+        stateRoot: toHex(p.root),
         key: toHex(k),
-        value: value === undefined ? null : toHex(value),
-        proof: stateProofToJson(state.tree.prove(k)),
+        value: p.value === undefined ? null : toHex(p.value),
+        proofFormat: STATE_PROOF_FORMAT,
+        proof: stateProofToJson(p.proof),
       };
     },
   },

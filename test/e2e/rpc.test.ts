@@ -8,6 +8,7 @@ import {
   fromHex,
   parseAddress,
   rlpEncode,
+  STATE_PROOF_FORMAT,
   stateProofFromJson,
   toHex,
   uintBytes,
@@ -319,6 +320,20 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
           expect(verifyStateProof(root, absentKey, rlpEncode(uintBytes(1n)), proof)).to.equal(false);
         }
       }
+    });
+
+    it('state_getProof at a recent height: the value then, proven against that block\'s stateRoot; a height not kept is -32002', async () => {
+      const key = balanceKey(parseAddress(devAddress(0)), 'NEX');
+      const head = await rpc.call<ProofJson & { proofFormat: number }>('state_getProof', [toHex(key)]);
+      expect(head.proofFormat).to.equal(STATE_PROOF_FORMAT);
+      const height = Math.max(0, head.height - 2);
+      const p = await rpc.call<ProofJson>('state_getProof', [toHex(key), height]);
+      const header = await rpc.call<BlockJson>('chain_getBlockByHeight', [height]);
+      expect([p.height, p.blockHash, p.stateRoot]).to.deep.equal([height, header.hash, header.stateRoot]);
+      expect(verifyStateProof(fromHex(header.stateRoot), key, p.value === null ? undefined : fromHex(p.value), stateProofFromJson(p.proof))).to.equal(true);
+      const e = await rpc.callError('state_getProof', [toHex(key), head.height + 1000]);
+      expect(e.code).to.equal(-32002);
+      expect(e.message).to.match(/is above the head/);
     });
 
     it('bank_getAssets: the four assets with genesis decimals and supply (GEN: and the genesis validator\'s self-bond, minted by staking)', async () => {

@@ -29,7 +29,7 @@ describe('rpc/methods/state stateAt', () => {
   it('refuses a height no longer kept, or above the head, with HeightUnavailable naming the heights it can read', () => {
     const old = refused(2);
     expect(old.code).to.equal(RpcErrorCode.HeightUnavailable);
-    expect(old.message).to.equal('the state at height 2 is no longer kept (storage.stateHistory is 2 blocks, counted from when the node started); this node can read heights 3 to 5');
+    expect(old.message).to.equal('the state at height 2 is no longer kept (storage.stateHistory is 2 blocks); this node can read heights 3 to 5');
     expect(refused(6).message).to.equal('the state at height 6 is above the head; this node can read heights 3 to 5');
   });
 });
