@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Transaction, addressFromPublicKey, toHex } from '../chain/index.js';
 import { devAccountKey } from '../genesis/index.js';
 import { encodeTransfer } from '../vm/modules/bank/index.js';
+import { benchAddress, benchRecipient } from './accounts.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -29,6 +30,8 @@ const { values: a } = parseArgs({
     'first-sender': { type: 'string', default: '0' },
     /** The node whose blocks are followed (index into --rpc): commits are timed as it sees them. */
     follow: { type: 'string', default: '0' },
+    /** When > 0: transfers go to the bench's bulk genesis accounts (bench/accounts.ts), spread over this many, not to other senders. */
+    recipients: { type: 'string', default: '0' },
   },
 });
 const urls = a.rpc!.split(',');
@@ -64,15 +67,17 @@ function rpc<T>(url: string, body: unknown): Promise<T> {
   });
 }
 
-// 1. Sign everything before the window: sender i sends nonces 0.. to sender (i+1) % senders.
+// 1. Sign everything before the window: sender i sends nonces 0.. to sender (i+1) % senders (or, with --recipients, to bulk accounts).
 const keys = Array.from({ length: senders }, (_, i) => devAccountKey(Number(a['first-sender']) + i));
 const addrs = keys.map((k) => addressFromPublicKey(k.publicKey));
+const recipients = Number(a.recipients);
+const to = (i: number, n: number): Uint8Array => (recipients > 0 ? benchAddress(benchRecipient(i, n, recipients)) : addrs[(i + 1) % senders]!);
 const txs: { hex: string; hash: string }[] = [];
 const perSender = Math.ceil(total / senders);
 for (let n = 0; n < perSender; n++) {
   for (let i = 0; i < senders && txs.length < total; i++) {
     const tx = Transaction.sign(
-      { chainId: a.chain!, nonce: BigInt(n), sender: keys[i]!.publicKey, fee: BigInt(a.fee!), kind: 'bank.transfer', payload: encodeTransfer({ to: addrs[(i + 1) % senders]!, asset: 'NEX', amount: 1n }) },
+      { chainId: a.chain!, nonce: BigInt(n), sender: keys[i]!.publicKey, fee: BigInt(a.fee!), kind: 'bank.transfer', payload: encodeTransfer({ to: to(i, n), asset: 'NEX', amount: 1n }) },
       keys[i]!,
     );
     txs.push({ hex: toHex(tx.serialize()), hash: toHex(tx.hash()) });

@@ -9,7 +9,7 @@
  * flags for the node processes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, sharedHostWorkers } from '../node/index.js';
 import { defaultRpcOptions } from '../rpc/index.js';
 import { parseArgs } from 'node:util';
+import { cpuSeconds, rssKiB, sleep, threadCpu, waitHealthy, waitReady } from './common.js';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
@@ -45,69 +46,6 @@ const scenarios: Scenario[] = [
   { name: '4 validators, saturating load', validators: 4, senders: 2000, txs: Math.round(45_000 * scale), rate: 0, maxBlockTxs: 6_000, batch: 250, concurrency: 8, backlog: 12_000 },
   { name: '4 validators, light load (100 tx/s)', validators: 4, senders: 200, txs: Math.round(2_000 * scale), rate: 100, maxBlockTxs: 3_000, batch: 1, concurrency: 16, backlog: 0 },
 ].filter((s) => !args.only || s.name.includes(args.only));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds per thread name (main thread, workers, libuv pool, V8 helpers, LevelDB) of a process. */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-    }
-  } catch {
-    // the process has exited
-  }
-  return out;
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // starting
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} did not become healthy`);
-}
-
-/** Every node connected to all the others and past height 2 (the timed window starts in steady state). */
-async function waitReady(urls: string[]): Promise<void> {
-  const status = async (url: string) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'node_status', params: [] }) });
-    return ((await res.json()) as { result: { peers: number; head: { height: number } } }).result;
-  };
-  for (let i = 0; i < 300; i++) {
-    const all = await Promise.all(urls.map(status));
-    if (all.every((st) => st.peers >= urls.length - 1 && st.head.height >= 2)) return;
-    await sleep(100);
-  }
-  throw new Error(`the nodes did not all connect and reach height 2 within 30 s`);
-}
 
 interface Network {
   nodes: ChildProcess[];

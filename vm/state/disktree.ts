@@ -1,34 +1,46 @@
 /**
- * The state commitment on disk: the same compact sparse Merkle tree as smt.ts (layout and hashing
- * in chain/stateproof.ts; the same entries give the same root and proofs), with its inner nodes
- * stored one record each and read on demand through a bounded cache.
+ * The state commitment on disk: the same compact binary sparse Merkle tree as smt.ts (layout and
+ * hashing in chain/stateproof.ts; the same entries give the same root and proofs), stored as
+ * 16-ary nodes, as in Aptos' Jellyfish Merkle tree: each stored node covers four levels of the
+ * binary tree (one nibble of the key's path) and holds up to 16 children. Its hash is the binary
+ * tree's hash of that part, computed over its children: a range of slots that holds nothing is the
+ * empty hash, a range that holds one leaf is that leaf's hash (a leaf sits as high as it is alone,
+ * as in the binary tree), and otherwise the range is split in two. So reading down to a key costs
+ * about log16(N) records instead of log2(N), and a block writes a quarter of the records.
  *
- * Nodes are keyed by the version (block height) that created them and a sequence number within
- * it, as in Aptos' Jellyfish Merkle tree, never by their hash: a node is written once and never
- * changed, so the tree of every height stays readable until its nodes are pruned, and a subtree
- * that reappears later (a value set back to what it was) is a new record, not a shared one that a
- * reference count would have to track. Each block lists the stored nodes it replaced (its stale
- * list); they are deleted once no kept height needs them (stored.ts).
+ * Nodes are keyed by the version (block height) that made them and a sequence number within it,
+ * never by their hash: a node is written once and never changed, so the tree of every height stays
+ * readable until its nodes are pruned, and a subtree that appears again (a value set back to what
+ * it was) is a new record, not a shared one that a reference count would have to track. Each block
+ * lists the stored nodes it replaced (its stale list); stored.ts deletes them once no kept height
+ * needs them.
  *
- * Leaves are not records of their own: a leaf is kept inside its parent's record (its path, its
- * value's hash and its hash, 97 bytes), so that a tree of N keys has about N inner-node records
- * and reading down to a key costs one record per level below the cached ones.
+ * A node always holds two leaves or more below it: one whose children would be a single leaf is
+ * that leaf instead (in its parent's slot). Leaves are not records of their own: a leaf is kept in
+ * its parent's record.
  *
- * Records:
- * - node (StateTable.Node ‖ version u64 ‖ seq u32): left child ‖ right child;
- * - child: 0x00 (empty) | 0x01 path ‖ valueHash ‖ hash (a leaf) | 0x02 hash ‖ id (an inner node,
- *   id = version u64 ‖ seq u32).
+ * Record (StateTable.Node ‖ version u64 ‖ seq u32): a u16 bitmap of the slots that hold a child,
+ * then per such slot, in order: 0x01 path ‖ valueHash ‖ hash (a leaf, 97 bytes) | 0x02 hash ‖ id
+ * (a node, id = version u64 ‖ seq u32; 45 bytes). A root record (StateTable.Root): 0x00 (empty),
+ * or one child as above.
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, stateLeafHash, stateNodeHashInto, statePath, stateValueHash, toKey, type StateProof } from '../../chain/index.js';
-import { keyBit, pathOf, type SmtUpdateStats, type StateTree } from './smt.js';
+import { pathOf, type SmtUpdateStats, type StateTree } from './smt.js';
 import { StateStorageError, StateTable, type StateOps, type StateStorage } from './storage.js';
 
 const ZERO_HASH = new Uint8Array(HASH_LENGTH);
+const FANOUT = 16;
 const ID_LENGTH = 12;
 const LEAF_BYTES = 1 + 3 * HASH_LENGTH;
 const INNER_BYTES = 1 + HASH_LENGTH + ID_LENGTH;
 const pair = new Uint8Array(2 * HASH_LENGTH);
+
+/** Nibble `depth` of a path kept as a latin1 string (the high one of each byte first). */
+function nibble(path: string, depth: number): number {
+  const byte = path.charCodeAt(depth >> 1);
+  return depth & 1 ? byte & 15 : byte >> 4;
+}
 
 /** A leaf, kept in its parent's record (or as the root of a one-key tree). */
 class LeafRef {
@@ -44,31 +56,63 @@ class LeafRef {
   }
 }
 
-/** The two children of an inner node. */
-interface InnerNode {
-  readonly left: Ref;
-  readonly right: Ref;
-}
+/** A node's 16 slots (undefined: empty). */
+type Children = Ref[];
 
-/** An inner node: stored (an id) or made by an update that is not committed yet (its children in memory). */
+/** A node: stored (an id) or made by an update that is not committed yet (its children in memory). */
 class InnerRef {
   constructor(
     readonly hash: Uint8Array,
     /** version u64 ‖ seq u32, latin1; undefined until the node is stored. */
     public id: string | undefined,
     /** The children, while the node is not stored. */
-    public node: InnerNode | undefined,
+    public node: Children | undefined,
   ) {}
 }
 
 type Ref = LeafRef | InnerRef | undefined;
 
-function innerOf(left: Ref, right: Ref): InnerRef {
-  pair.set(left?.hash ?? ZERO_HASH, 0);
-  pair.set(right?.hash ?? ZERO_HASH, HASH_LENGTH);
-  const hash = new Uint8Array(HASH_LENGTH);
-  stateNodeHashInto(hash, pair);
-  return new InnerRef(hash, undefined, { left, right });
+/** Counts hashes for an update's statistics. */
+interface Hashing {
+  hashes: number;
+}
+
+function nodeHash(h: Hashing, left: Uint8Array, right: Uint8Array): Uint8Array {
+  pair.set(left, 0);
+  pair.set(right, HASH_LENGTH);
+  const out = new Uint8Array(HASH_LENGTH);
+  stateNodeHashInto(out, pair);
+  h.hashes++;
+  return out;
+}
+
+/** The one child in slots [lo, lo + width), null when there are none, undefined when there are several. */
+function soleChild(children: Children, lo: number, width: number): Ref | null {
+  let only: Ref | null = null;
+  for (let i = lo; i < lo + width; i++) {
+    const c = children[i];
+    if (c === undefined) continue;
+    if (only !== null) return undefined;
+    only = c;
+  }
+  return only;
+}
+
+/** The binary tree's hash of slots [lo, lo + width) of a node (see the top of the file). */
+function rangeHash(h: Hashing, children: Children, lo: number, width: number): Uint8Array {
+  const only = soleChild(children, lo, width);
+  if (only === null) return ZERO_HASH;
+  if (only !== undefined && (only instanceof LeafRef || width === 1)) return only.hash;
+  const half = width >> 1;
+  return nodeHash(h, rangeHash(h, children, lo, half), rangeHash(h, children, lo + half, half));
+}
+
+/** What a node with these children is: nothing, the one leaf it would hold, or a new node. */
+function nodeOf(h: Hashing, children: Children): Ref {
+  const only = soleChild(children, 0, FANOUT);
+  if (only === null) return undefined;
+  if (only instanceof LeafRef) return only;
+  return new InnerRef(rangeHash(h, children, 0, FANOUT), undefined, children);
 }
 
 /** The record key of a node id. */
@@ -79,13 +123,14 @@ export function nodeKey(id: string): Uint8Array {
   return out;
 }
 
-function nodeId(version: number, seq: number): string {
-  const b = new Uint8Array(ID_LENGTH);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(version));
-  v.setUint32(8, seq);
+/** The first 8 chars of the ids of a version. */
+function versionPrefix(version: number): string {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(version));
   return toKey(b);
 }
+
+const seqChars = (seq: number): string => String.fromCharCode(seq >>> 24, (seq >>> 16) & 255, (seq >>> 8) & 255, seq & 255);
 
 /** The version (height) a node id was made at. */
 export function idVersion(id: string): number {
@@ -96,11 +141,7 @@ function refBytes(ref: Ref): number {
   return ref === undefined ? 1 : ref instanceof LeafRef ? LEAF_BYTES : INNER_BYTES;
 }
 
-function writeRef(out: Uint8Array, at: number, ref: Ref, id: string | undefined): number {
-  if (ref === undefined) {
-    out[at] = 0;
-    return at + 1;
-  }
+function writeRef(out: Uint8Array, at: number, ref: LeafRef | InnerRef, id: string | undefined): number {
   if (ref instanceof LeafRef) {
     out[at] = 1;
     for (let i = 0; i < HASH_LENGTH; i++) out[at + 1 + i] = ref.path.charCodeAt(i);
@@ -108,37 +149,58 @@ function writeRef(out: Uint8Array, at: number, ref: Ref, id: string | undefined)
     out.set(ref.hash, at + 1 + 2 * HASH_LENGTH);
     return at + LEAF_BYTES;
   }
-  if (id === undefined) throw new Error('an inner node is encoded before its children are stored');
+  if (id === undefined) throw new Error('a node is encoded before its children are stored');
   out[at] = 2;
   out.set(ref.hash, at + 1);
   for (let i = 0; i < ID_LENGTH; i++) out[at + 1 + HASH_LENGTH + i] = id.charCodeAt(i);
   return at + INNER_BYTES;
 }
 
-function readRef(bytes: Uint8Array, at: number, what: string): [Ref, number] {
-  const fail = (): never => {
-    throw new StateStorageError(`the stored state is corrupt: ${what} is not a node reference`);
-  };
+function corrupt(what: string): never {
+  throw new StateStorageError(`the stored state is corrupt: ${what}`);
+}
+
+function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerRef, number] {
   const tag = bytes[at];
-  if (tag === 0) return [undefined, at + 1];
   if (tag === 1) {
-    if (at + LEAF_BYTES > bytes.length) fail();
+    if (at + LEAF_BYTES > bytes.length) corrupt(`${what} is cut short`);
     const path = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1, HASH_LENGTH).toString('latin1');
     return [new LeafRef(path, bytes.subarray(at + 1 + HASH_LENGTH, at + 1 + 2 * HASH_LENGTH), bytes.subarray(at + 1 + 2 * HASH_LENGTH, at + LEAF_BYTES)), at + LEAF_BYTES];
   }
   if (tag === 2) {
-    if (at + INNER_BYTES > bytes.length) fail();
+    if (at + INNER_BYTES > bytes.length) corrupt(`${what} is cut short`);
     const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
     return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined), at + INNER_BYTES];
   }
-  return fail();
+  return corrupt(`${what} is not a node reference`);
 }
 
-/** A tree's root as a record (StateTable.Root); the root must be stored (or a leaf, or empty). */
-export function encodeRoot(tree: DiskTree, ids?: ReadonlyMap<InnerRef, string>): Uint8Array {
-  const top = tree.top;
-  const out = new Uint8Array(refBytes(top));
-  writeRef(out, 0, top, top instanceof InnerRef ? (top.id ?? ids?.get(top)) : undefined);
+function decodeNode(bytes: Uint8Array): Children {
+  if (bytes.length < 2) corrupt('a node record is cut short');
+  const bitmap = (bytes[0]! << 8) | bytes[1]!;
+  const children: Children = new Array<Ref>(FANOUT).fill(undefined);
+  let at = 2;
+  for (let s = 0; s < FANOUT; s++) {
+    if (!(bitmap & (0x8000 >> s))) continue;
+    [children[s], at] = readRef(bytes, at, `slot ${s} of a node`);
+  }
+  if (at !== bytes.length) corrupt('a node record has trailing bytes');
+  return children;
+}
+
+function encodeNode(children: Children, idOf: (r: InnerRef) => string | undefined): Uint8Array {
+  let len = 2;
+  for (const c of children) if (c !== undefined) len += refBytes(c);
+  const out = new Uint8Array(len);
+  let bitmap = 0;
+  let at = 2;
+  children.forEach((c, s) => {
+    if (c === undefined) return;
+    bitmap |= 0x8000 >> s;
+    at = writeRef(out, at, c, c instanceof InnerRef ? idOf(c) : undefined);
+  });
+  out[0] = bitmap >> 8;
+  out[1] = bitmap & 255;
   return out;
 }
 
@@ -156,8 +218,8 @@ export class NodeStore {
     this.cache = new LRUCache<string, Uint8Array>({ maxSize: Math.max(cacheBytes, 4096), sizeCalculation: (v) => v.length + 100 });
   }
 
-  /** The children of an inner node. */
-  load(ref: InnerRef): InnerNode {
+  /** The children of a node. */
+  load(ref: InnerRef): Children {
     if (ref.node) return ref.node;
     const id = ref.id!;
     let bytes = this.cache.get(id);
@@ -167,10 +229,7 @@ export class NodeStore {
       if (bytes === undefined) throw new StateStorageError(`the stored state has no node ${Buffer.from(fromKey(id)).toString('hex')} (of height ${idVersion(id)}): the data folder is damaged, or that height was pruned`);
       this.cache.set(id, bytes);
     }
-    const [left, at] = readRef(bytes, 0, 'a left child');
-    const [right, end] = readRef(bytes, at, 'a right child');
-    if (end !== bytes.length) throw new StateStorageError('the stored state is corrupt: a node record has trailing bytes');
-    return { left, right };
+    return decodeNode(bytes);
   }
 
   /** Keeps a just-stored record in the cache (it is the newest, and the likeliest to be read next). */
@@ -180,17 +239,14 @@ export class NodeStore {
 
   /** The tree whose root record is `bytes` (StateTable.Root). */
   treeOf(bytes: Uint8Array): DiskTree {
+    if (bytes.length === 1 && bytes[0] === 0) return this.empty();
     const [top, end] = readRef(bytes, 0, 'a root');
-    if (end !== bytes.length) throw new StateStorageError('the stored state is corrupt: a root record has trailing bytes');
+    if (end !== bytes.length) corrupt('a root record has trailing bytes');
     return new DiskTree(this, top, []);
   }
 
   empty(): DiskTree {
     return new DiskTree(this, undefined, []);
-  }
-
-  get cachedBytes(): number {
-    return this.cache.calculatedSize;
   }
 }
 
@@ -200,11 +256,10 @@ interface Change {
   readonly valueHash: Uint8Array | undefined;
 }
 
-interface UpdateContext {
+interface UpdateContext extends Hashing {
   readonly store: NodeStore;
   /** Ids of the stored nodes the update replaced. */
   readonly stale: string[];
-  hashes: number;
 }
 
 /** What makes a tree durable: its new nodes' records, and the ids they get once those land. */
@@ -212,8 +267,6 @@ export interface PersistedTree {
   readonly ops: StateOps;
   readonly root: Uint8Array;
   readonly ids: ReadonlyMap<InnerRef, [id: string, bytes: Uint8Array]>;
-  /** The next sequence number free at this version. */
-  readonly nextSeq: number;
 }
 
 export class DiskTree implements StateTree {
@@ -245,12 +298,25 @@ export class DiskTree implements StateTree {
   prove(key: Uint8Array): StateProof {
     const path = toKey(statePath(key));
     const sideNodes: Uint8Array[] = [];
+    const h: Hashing = { hashes: 0 };
     let ref = this.top;
     for (let depth = 0; ref instanceof InnerRef; depth++) {
-      const { left, right } = this.store.load(ref);
-      const goRight = keyBit(path, depth) === 1;
-      sideNodes.push(((goRight ? left : right)?.hash ?? ZERO_HASH).slice());
-      ref = goRight ? right : left;
+      const children = this.store.load(ref);
+      const slot = nibble(path, depth);
+      let lo = 0;
+      let width = FANOUT;
+      let next: Ref = undefined;
+      for (; width > 1; width >>= 1) {
+        const only = soleChild(children, lo, width);
+        if (only === null) return { sideNodes }; // an empty part of the tree: absent
+        if (only instanceof LeafRef) break; // the one leaf of this part
+        const half = width >> 1;
+        const right = slot >= lo + half;
+        sideNodes.push(rangeHash(h, children, right ? lo : lo + half, half).slice());
+        if (right) lo += half;
+      }
+      next = width === 1 ? children[slot] : (soleChild(children, lo, width) as LeafRef);
+      ref = next;
     }
     if (ref === undefined || ref.path === path) return { sideNodes };
     return { sideNodes, leafPath: fromKey(ref.path), leafValueHash: ref.valueHash.slice() };
@@ -263,35 +329,38 @@ export class DiskTree implements StateTree {
       const ref = stack.pop();
       if (!(ref instanceof InnerRef)) continue;
       if (ref.id !== undefined) yield ref.id;
-      const { left, right } = this.store.load(ref);
-      stack.push(right, left);
+      for (const c of this.store.load(ref)) if (c instanceof InnerRef) stack.push(c);
     }
   }
 
   /**
-   * The records of the nodes this tree made that are not stored yet, numbered from `firstSeq` at
+   * The records of the nodes this tree made that are not stored yet, numbered from 0 at
    * `version`. Nothing changes until `stored` is called with the result (after the batch lands),
    * so a failed write can be retried with the same records.
    */
-  persist(version: number, firstSeq = 0): PersistedTree {
+  persist(version: number): PersistedTree {
     const ops: StateOps = [];
     const ids = new Map<InnerRef, [string, Uint8Array]>();
-    let seq = firstSeq;
-    const idOf = (r: Ref): string | undefined => (r instanceof InnerRef ? (r.id ?? ids.get(r)?.[0]) : undefined);
+    const prefix = versionPrefix(version);
+    let seq = 0;
+    const idOf = (r: InnerRef): string | undefined => r.id ?? ids.get(r)?.[0];
     const visit = (ref: InnerRef): void => {
-      const { left, right } = ref.node!;
-      if (left instanceof InnerRef && left.id === undefined && !ids.has(left)) visit(left);
-      if (right instanceof InnerRef && right.id === undefined && !ids.has(right)) visit(right);
-      const id = nodeId(version, seq++);
-      const bytes = new Uint8Array(refBytes(left) + refBytes(right));
-      writeRef(bytes, writeRef(bytes, 0, left, idOf(left)), right, idOf(right));
+      const children = ref.node!;
+      for (const c of children) if (c instanceof InnerRef && c.id === undefined && !ids.has(c)) visit(c);
+      const id = prefix + seqChars(seq++);
+      const bytes = encodeNode(children, idOf);
       ids.set(ref, [id, bytes]);
       ops.push([nodeKey(id), bytes]);
     };
-    if (this.top instanceof InnerRef && this.top.id === undefined) visit(this.top);
-    const root = new Uint8Array(refBytes(this.top));
-    writeRef(root, 0, this.top, idOf(this.top));
-    return { ops, root, ids, nextSeq: seq };
+    const top = this.top;
+    if (top instanceof InnerRef && top.id === undefined) visit(top);
+    let root: Uint8Array;
+    if (top === undefined) root = Uint8Array.of(0);
+    else {
+      root = new Uint8Array(refBytes(top));
+      writeRef(root, 0, top, top instanceof InnerRef ? idOf(top) : undefined);
+    }
+    return { ops, root, ids };
   }
 
   /** After `p`'s records landed: the nodes take their ids, leave memory and enter the cache. Returns the stored tree. */
@@ -305,26 +374,23 @@ export class DiskTree implements StateTree {
   }
 }
 
-function splitIndex(changes: Change[], depth: number, lo: number, hi: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keyBit(changes[mid]!.path, depth) === 1) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** Applies changes[lo, hi) (all under `ref`'s position at `depth`); returns `ref` itself when nothing changed. */
+/** Applies changes[lo, hi) (all under `ref`'s position at nibble `depth`); returns `ref` itself when nothing changed. */
 function apply(ctx: UpdateContext, ref: Ref, depth: number, changes: Change[], lo: number, hi: number): Ref {
   if (lo === hi) return ref;
   if (ref instanceof InnerRef) {
-    const node = ctx.store.load(ref);
-    const mid = splitIndex(changes, depth, lo, hi);
-    const left = apply(ctx, node.left, depth + 1, changes, lo, mid);
-    const right = apply(ctx, node.right, depth + 1, changes, mid, hi);
-    if (left === node.left && right === node.right) return ref;
+    const old = ctx.store.load(ref);
+    let children: Children | undefined;
+    for (let i = lo; i < hi; ) {
+      const slot = nibble(changes[i]!.path, depth);
+      let j = i + 1;
+      while (j < hi && nibble(changes[j]!.path, depth) === slot) j++;
+      const c = apply(ctx, old[slot], depth + 1, changes, i, j);
+      if (c !== old[slot]) (children ??= old.slice())[slot] = c;
+      i = j;
+    }
+    if (!children) return ref;
     if (ref.id !== undefined) ctx.stale.push(ref.id);
-    return join(ctx, left, right);
+    return nodeOf(ctx, children);
   }
   const leaves = mergeLeaves(ctx, ref, changes, lo, hi);
   if (leaves.length === 1 && leaves[0] === ref) return ref;
@@ -353,17 +419,17 @@ function mergeLeaves(ctx: UpdateContext, old: LeafRef | undefined, changes: Chan
   return leaves;
 }
 
+/** The subtree at nibble `depth` that holds leaves[lo, hi) (sorted by path). */
 function build(ctx: UpdateContext, leaves: LeafRef[], depth: number, lo: number, hi: number): Ref {
   if (lo === hi) return undefined;
   if (hi - lo === 1) return leaves[lo];
-  let mid = lo;
-  while (mid < hi && keyBit(leaves[mid]!.path, depth) === 0) mid++;
-  return join(ctx, build(ctx, leaves, depth + 1, lo, mid), build(ctx, leaves, depth + 1, mid, hi));
-}
-
-function join(ctx: UpdateContext, left: Ref, right: Ref): Ref {
-  if (left === undefined && (right === undefined || right instanceof LeafRef)) return right;
-  if (right === undefined && left instanceof LeafRef) return left;
-  ctx.hashes++;
-  return innerOf(left, right);
+  const children: Children = new Array<Ref>(FANOUT).fill(undefined);
+  for (let i = lo; i < hi; ) {
+    const slot = nibble(leaves[i]!.path, depth);
+    let j = i + 1;
+    while (j < hi && nibble(leaves[j]!.path, depth) === slot) j++;
+    children[slot] = build(ctx, leaves, depth + 1, i, j);
+    i = j;
+  }
+  return nodeOf(ctx, children);
 }

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench:state` (also run by `npm run bench`): a one-validator chain whose genesis funds N
+ * accounts in the four assets (the bulk path: bench/accounts.ts addresses, added to a testnet's
+ * genesis), for each N of --accounts (default 10,000 and 100,000; --accounts 1000000 may be run alone). Per N:
+ * - fill: the first start, which executes genesis and writes the state (not a start-up time);
+ * - start-up: a restart, from spawning the process to /health answering;
+ * - resident memory of the node after the restart (VmRSS, once it has made a few blocks), and its
+ *   peak while it takes the load;
+ * - throughput: committed bank transfers per second, saturating load, 2,000 senders each sending
+ *   to bulk accounts spread over the whole state (bench/loadgen.ts --recipients);
+ * - proofs: state_getProof of random bulk accounts' balances, one at a time over JSON-RPC (mean
+ *   round trip), and the proof's size (side nodes × 32 bytes);
+ * - disk: the bytes of the node's data folder per account.
+ * Prints a table and writes bench/results/state-<timestamp>.json.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatAddress, toHex } from '../chain/index.js';
+import { NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, homePaths } from '../node/index.js';
+import { balanceKey } from '../vm/modules/bank/keys.js';
+import { benchAddress } from './accounts.js';
+import { rssKiB, sleep, waitHealthy, waitReady } from './common.js';
+
+const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
+const { values: args } = parseArgs({ options: { accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' } } });
+const SENDERS = 2_000;
+const CHAIN = 'metanode-bench';
+
+async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+function start(home: string): ChildProcess {
+  return spawn(process.execPath, [...NODE_RUNTIME_FLAGS, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...NODE_RUNTIME_ENV } });
+}
+
+async function stop(node: ChildProcess): Promise<void> {
+  node.kill('SIGTERM');
+  await new Promise((r) => (node.exitCode !== null ? r(null) : node.once('exit', r)));
+}
+
+function duBytes(path: string): number {
+  const r = spawnSync('du', ['-sb', path], { encoding: 'utf8' });
+  return Number(r.stdout.split('\t')[0]);
+}
+
+async function run(accounts: number, port: number) {
+  const dir = await mkdtemp(join(tmpdir(), 'metanode-bench-state-'));
+  try {
+    const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', '1', '--out', dir, '--chain-id', CHAIN, '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--base-metrics-port', String(port + 200), '--dev-accounts', String(SENDERS)], { encoding: 'utf8' });
+    if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
+    const home = join(dir, 'node0');
+    const p = homePaths(home);
+    const genesis = JSON.parse(await readFile(p.genesis, 'utf8'));
+    const bulk = accounts - SENDERS;
+    const balances = genesis.modules.bank.balances as unknown[];
+    for (let i = 0; i < bulk; i++) balances.push({ address: formatAddress(benchAddress(i)), amounts: { GEN: '1000', NEX: '1000', FLX: '1000', AUR: '1000' } });
+    await writeFile(p.genesis, JSON.stringify(genesis));
+    const cfg = JSON.parse(await readFile(p.config, 'utf8'));
+    cfg.log = { level: 'warn' };
+    cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: 20_000, maxBlockBytes: 16 * 1024 * 1024 };
+    cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
+    await writeFile(p.config, JSON.stringify(cfg, null, 2));
+    const url = `http://127.0.0.1:${port}`;
+
+    // Fill: the first start executes genesis.
+    let t0 = performance.now();
+    let node = start(home);
+    await waitHealthy(url, 3_600_000);
+    const fillMs = performance.now() - t0;
+    await waitReady([url]);
+    await stop(node);
+
+    // Restart.
+    spawnSync('sync');
+    t0 = performance.now();
+    node = start(home);
+    await waitHealthy(url, 600_000);
+    const startupMs = performance.now() - t0;
+    await waitReady([url]);
+    await sleep(3000);
+    const rssAfterStartMiB = rssKiB(node.pid!, 'VmRSS') / 1024;
+
+    // Proofs of random bulk accounts.
+    let proofMs = 0;
+    let sideNodes = 0;
+    const n = Number(args.proofs);
+    for (let i = 0; i < n; i++) {
+      const key = balanceKey(benchAddress(Math.floor((i * 2_654_435_761) % bulk)), 'NEX');
+      const q0 = performance.now();
+      const r = await rpc<{ value: string | null; proof: { sideNodes: string[] } }>(url, 'state_getProof', [toHex(key)]);
+      proofMs += performance.now() - q0;
+      if (r.value === null) throw new Error('a bulk account has no NEX balance');
+      sideNodes += r.proof.sideNodes.length;
+    }
+
+    // Throughput.
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(node.pid!, 'VmRSS'))), 200);
+    const lgArgs = [LOADGEN, '--rpc', url, '--chain', CHAIN, '--senders', String(SENDERS), '--txs', args.txs!, '--rate', '0', '--batch', '250', '--concurrency', '16', '--backlog', '12000', '--recipients', String(bulk)];
+    const lg = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, lgArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    clearInterval(sampler);
+    if (lg.status !== 0) throw new Error(`load generator failed: ${lg.stderr}`);
+    const load = JSON.parse(lg.stdout.trim().split('\n').pop()!) as { committedTps: number; committed: number };
+    peak = Math.max(peak, rssKiB(node.pid!, 'VmHWM'));
+    await stop(node);
+    const diskBytes = duBytes(p.data);
+    return {
+      accounts,
+      stateKeys: accounts * 4,
+      fillSeconds: +(fillMs / 1000).toFixed(1),
+      startupSeconds: +(startupMs / 1000).toFixed(2),
+      rssAfterStartMiB: Math.round(rssAfterStartMiB),
+      peakRssUnderLoadMiB: Math.round(peak / 1024),
+      committedTps: Math.round(load.committedTps),
+      committed: load.committed,
+      proofMs: +(proofMs / n).toFixed(2),
+      proofBytes: Math.round((sideNodes / n) * 32),
+      diskBytesPerAccount: Math.round(diskBytes / accounts),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+let port = 19_545;
+for (const n of args.accounts!.split(',').map(Number)) {
+  if (!Number.isSafeInteger(n) || n <= SENDERS) throw new Error(`--accounts: each N must be an integer above ${SENDERS}`);
+  process.stderr.write(`running: state of ${n.toLocaleString('en-US')} accounts …\n`);
+  results.push(await run(n, port));
+  port += 300;
+}
+const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB', 'peak RSS under load MiB', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account'];
+const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), String(r.fillSeconds), String(r.startupSeconds), String(r.rssAfterStartMiB), String(r.peakRssUnderLoadMiB), String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+console.log(`\nState benchmark (1 validator) — ${new Date().toISOString()} — ${cpus().length} cores, Node ${process.version}\n`);
+console.log(line(head));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
+const outDir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+const file = join(outDir, `state-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, results }, null, 2));
+console.log(`\nwrote ${file}`);
