@@ -10,7 +10,9 @@
  *   to bulk accounts spread over the whole state (bench/loadgen.ts --recipients);
  * - proofs: state_getProof of random bulk accounts' balances, one at a time over JSON-RPC (mean
  *   round trip), and the proof's size (side nodes × 32 bytes);
- * - disk: the bytes of the node's data folder per account.
+ * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
+ * The fill may need more heap than a node is given (genesis is one batch): BENCH_FILL_FLAGS adds Node.js flags to the first start only,
+ * e.g. BENCH_FILL_FLAGS=--max-old-space-size=12000 for a million accounts.
  * Prints a table and writes bench/results/state-<timestamp>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -39,8 +41,8 @@ async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T
   return body.result as T;
 }
 
-function start(home: string): ChildProcess {
-  return spawn(process.execPath, [...NODE_RUNTIME_FLAGS, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...NODE_RUNTIME_ENV } });
+function start(home: string, flags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...flags, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...NODE_RUNTIME_ENV } });
 }
 
 async function stop(node: ChildProcess): Promise<void> {
@@ -74,11 +76,12 @@ async function run(accounts: number, port: number) {
 
     // Fill: the first start executes genesis.
     let t0 = performance.now();
-    let node = start(home);
+    let node = start(home, process.env.BENCH_FILL_FLAGS ? process.env.BENCH_FILL_FLAGS.split(' ') : []);
     await waitHealthy(url, 3_600_000);
     const fillMs = performance.now() - t0;
     await waitReady([url]);
     await stop(node);
+    const diskBytes = duBytes(p.data);
 
     // Restart.
     spawnSync('sync');
@@ -120,7 +123,6 @@ async function run(accounts: number, port: number) {
     const load = JSON.parse(lg.stdout.trim().split('\n').pop()!) as { committedTps: number; committed: number };
     peak = Math.max(peak, rssKiB(node.pid!, 'VmHWM'));
     await stop(node);
-    const diskBytes = duBytes(p.data);
     return {
       accounts,
       stateKeys: accounts * 4,

@@ -145,6 +145,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
        * it answers, build and validate refuse every block and 'halted' is emitted.
        */
       haltBefore?: (state: StateReader, height: number) => string | undefined;
+      /** The digest of the genesis file (genesis/genesis.ts genesisFileDigest); without it, one of the document. */
+      genesisDigest?: Uint8Array;
     },
     opts: Partial<BlockchainOptions> = {},
   ): Promise<Blockchain> {
@@ -153,7 +155,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const stateOpts = { history: o.stateHistory, cacheBytes: o.stateCacheMB * 1024 * 1024 };
     const view = store.stateView();
     const info = await store.chainInfo();
-    const digest = genesisDigest(genesis);
+    const digest = deps.genesisDigest ?? genesisDigest(genesis);
     const genesisInfo = { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) };
     if (!info) {
       const empty = StoredState.empty(view, stateOpts);
@@ -473,7 +475,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   }
 }
 
-/** A digest of the genesis document as validated (its fields in the schema's order). */
+/** A digest of the genesis document as validated (its fields in the schema's order), when no file's is given. */
 function genesisDigest(genesis: GenesisDoc): Uint8Array {
   return sha256(new TextEncoder().encode(JSON.stringify(genesis)));
 }

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
-import { loadGenesisFile, type GenesisDoc } from '../genesis/index.js';
+import { readGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
 import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
@@ -40,7 +40,6 @@ export class MetanodeNode {
 
   private constructor(
     readonly config: NodeConfig,
-    readonly genesis: GenesisDoc,
     readonly key: ValidatorKey,
     readonly chain: Blockchain,
     readonly mempool: Mempool,
@@ -80,12 +79,13 @@ export class MetanodeNode {
     const vmLog = logger.child({ module: 'vm' });
     const onFault = (f: ModuleFault) => vmLog.error({ err: f.error, module: f.module, where: f.where, height: f.height }, 'a module threw: its writes were reverted and the chain goes on (a bug: please report it)');
     const { registry, bank, consensus: consensusParams, staking, court } = createModules({ ...(upgrades ? { upgrades } : {}), onFault });
-    const genesis = await loadGenesisFile(p.genesis, registry.modules);
-    const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank, onFault });
     // LevelDB writes CURRENT when it creates a database, and skips unreadable log records without
     // an error: a database that existed but now holds no chain lost its records, and writing a new
     // genesis over it would silently restart the chain from height 0.
     const hadDatabase = await exists(join(p.data, 'CURRENT'));
+    // A new chain's genesis file is read and validated before a database is made for it; an
+    // existing chain's after, with the digest the chain recorded (compose).
+    const loaded = hadDatabase ? undefined : await readGenesisFile(p.genesis, registry.modules);
     let kv: LevelKV;
     try {
       kv = await LevelKV.open(p.data);
@@ -98,7 +98,7 @@ export class MetanodeNode {
     // What is open so far, closed in reverse if anything after it fails (closing the store closes the database).
     const opened: (() => Promise<unknown>)[] = [() => kv.close()];
     try {
-      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, court, genesis, sm, kv, hadDatabase, logger, overrides, opened });
+      return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, court, loaded, onFault, kv, hadDatabase, logger, overrides, opened });
     } catch (e) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw e;
@@ -116,15 +116,15 @@ export class MetanodeNode {
     staking: ReturnType<typeof createModules>['staking'];
     bank: ReturnType<typeof createModules>['bank'];
     court: CourtModule;
-    genesis: GenesisDoc;
-    sm: StateMachine;
+    loaded: { doc: GenesisDoc; digest: Uint8Array } | undefined;
+    onFault: (f: ModuleFault) => void;
     kv: LevelKV;
     hadDatabase: boolean;
     logger: Logger;
     overrides: NodeOverrides;
     opened: (() => Promise<unknown>)[];
   }): Promise<MetanodeNode> {
-    const { home, p, config, key, registry, bank, consensusParams, staking, court, genesis, sm, kv, logger, overrides, opened } = c;
+    const { home, p, config, key, registry, bank, consensusParams, staking, court, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
     if (c.hadDatabase && !(await store.chainInfo())) {
       throw new StorageError(
@@ -132,7 +132,10 @@ export class MetanodeNode {
         `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,
       );
     }
-    const chain = await Blockchain.open(genesis, { store, sm, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s), haltBefore: upgradeGate(court) }, config.storage ?? {});
+    // The genesis document is not kept: a large one (every funded account) would stay in memory.
+    const { doc: genesis, digest: genesisDigest } = c.loaded ?? (await readGenesisFile(p.genesis, registry.modules, await store.genesisDigest()));
+    const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank, onFault: c.onFault });
+    const chain = await Blockchain.open(genesis, { store, sm, genesisDigest, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s), haltBefore: upgradeGate(court) }, config.storage ?? {});
     refuseEarlyUpgrade(court, chain);
     const valset = chain.validatorSet(chain.height + 1);
     const i = valset.indexOf(key.address);
@@ -248,7 +251,7 @@ export class MetanodeNode {
       audit,
     });
     const metricsServer = config.metrics ? new MetricsServer({ host: config.metrics.host ?? '127.0.0.1', port: config.metrics.port }, { registry: metrics.registry, logger: logger.child({ module: 'metrics' }) }) : undefined;
-    return new MetanodeNode(config, genesis, key, chain, mempool, relay, network, engine, sync, rpc, intake, duties, metricsServer, audit, health, store, signLog, verifier, logger, court);
+    return new MetanodeNode(config, key, chain, mempool, relay, network, engine, sync, rpc, intake, duties, metricsServer, audit, health, store, signLog, verifier, logger, court);
   }
 
   async start(): Promise<void> {
