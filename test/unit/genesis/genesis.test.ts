@@ -10,7 +10,10 @@ import {
   genesisValidatorSet,
   GenesisError,
   GenesisErrorCode,
+  genesisFileDigest,
   loadGenesisFile,
+  readGenesisFile,
+  topLevelValueSpan,
   validateGenesis,
   type GenesisDoc,
 } from '../../../genesis/index.js';
@@ -175,6 +178,49 @@ describe('genesis', () => {
       await writeFile(file, JSON.stringify(edited((d) => (d.chainId = 'BAD'))));
       const err = await expectRejectsCode(() => loadGenesisFile(file, MODULES), GenesisError, GenesisErrorCode.Invalid);
       expect(err.problems[0]).to.match(/^chainId: /);
+    });
+  });
+
+  describe('readGenesisFile with the digest the chain recorded', () => {
+    let dir: string;
+    beforeEach(async () => {
+      dir = await tempDir('metanode-genesis-');
+    });
+    afterEach(() => removeDir(dir));
+
+    it('gives the file\'s digest; a known file\'s modules are skipped unread, the common fields still checked', async () => {
+      const file = join(dir, 'genesis.json');
+      const text = JSON.stringify(valid(), null, 2);
+      await writeFile(file, text);
+      const first = await readGenesisFile(file, MODULES);
+      expect(first.doc).to.deep.equal(valid());
+      expect(toHex(first.digest)).to.equal(toHex(genesisFileDigest(new TextEncoder().encode(text))));
+      const again = await readGenesisFile(file, MODULES, first.digest);
+      expect(again.doc).to.deep.equal({ ...valid(), modules: {} });
+      // Another digest: checked in full (a bad module section is found).
+      await writeFile(file, JSON.stringify(edited((d) => ((d.modules.bank as { minFee: string }).minFee = 'x'))));
+      await expectRejectsCode(() => readGenesisFile(file, MODULES, first.digest), GenesisError, GenesisErrorCode.Invalid);
+      await writeFile(file, JSON.stringify(edited((d) => (d.chainId = 'BAD'))));
+      const known = genesisFileDigest(new TextEncoder().encode(JSON.stringify(edited((d) => (d.chainId = 'BAD')))));
+      await expectRejectsCode(() => readGenesisFile(file, MODULES, known), GenesisError, GenesisErrorCode.Invalid);
+    });
+
+    it('topLevelValueSpan finds a top-level field\'s value whatever the spacing, strings and nesting', () => {
+      const cases: unknown[] = [
+        { a: 1, modules: { x: [1, '}', { y: '"\\' }] }, z: 'modules' },
+        { modules: 'str"ing', b: [{ modules: 1 }] },
+        { b: { modules: 2 }, modules: 12.5e3 },
+        { b: { modules: 2 }, c: [] },
+      ];
+      for (const c of cases) {
+        for (const text of [JSON.stringify(c), JSON.stringify(c, null, 2)]) {
+          const b = new TextEncoder().encode(text);
+          const span = topLevelValueSpan(b, 'modules');
+          const want = (c as Record<string, unknown>).modules;
+          if (want === undefined) expect(span, text).to.equal(undefined);
+          else expect(JSON.parse(new TextDecoder().decode(b.subarray(span![0], span![1]))), text).to.deep.equal(want);
+        }
+      }
     });
   });
 
