@@ -163,7 +163,15 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
       const first = ProposerPriorities.initial(1, genesisValidatorSet(genesis));
       const staged = empty.stage(genesisResult.writes, genesisResult.tree, 0);
-      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites: genesisResult.writes, stateOps: staged.ops, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
+      let stateWrites = genesisResult.writes;
+      let stateOps = staged.ops;
+      if (stateWrites.size + stateOps.length > BULK_GENESIS_OPS) {
+        // A large genesis: its state first, in batches; the meta record with the block.
+        await store.writeStateBulk(stateWrites, stateOps.filter(([k]) => !isMetaRecord(k)));
+        stateWrites = new Map();
+        stateOps = stateOps.filter(([k]) => isMetaRecord(k));
+      }
+      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites, stateOps, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
       empty.apply(staged);
       logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
       const chain = new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
@@ -475,6 +483,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   }
 }
 
+/** A genesis whose state is more operations than this is written in batches before its block (ChainStore.writeStateBulk). */
+const BULK_GENESIS_OPS = 200_000;
+
+const isMetaRecord = (key: Uint8Array): boolean => key.length === 1 && key[0] === StateTable.Meta;
+
 /** A digest of the genesis document as validated (its fields in the schema's order), when no file's is given. */
 function genesisDigest(genesis: GenesisDoc): Uint8Array {
   return sha256(new TextEncoder().encode(JSON.stringify(genesis)));
@@ -486,11 +499,10 @@ function genesisDigest(genesis: GenesisDoc): Uint8Array {
  */
 async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }, logger: Logger): Promise<void> {
   const started = Date.now();
-  const writes = new Map<string, Uint8Array | null>();
-  for await (const [k, v] of store.stateEntries()) writes.set(toKey(k), v);
-  const state = StoredState.empty(view, { ...opts, history: 0 });
-  const ops = state.bulk(writes, height);
-  await store.writeStateRecords(ops);
-  view.refresh();
-  logger.info({ height, keys: writes.size, ms: Date.now() - started }, 'built the stored state from an older home');
+  async function* entries(): AsyncIterable<[string, Uint8Array]> {
+    for await (const [k, v] of store.stateEntries()) yield [toKey(k), v];
+  }
+  // The values are stored already: only the tree, the key pages and the meta record are written.
+  const { keys } = await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, (_values, ops) => store.writeStateBulk(new Map(), ops));
+  logger.info({ height, keys, ms: Date.now() - started }, 'built the stored state from an older home');
 }

@@ -364,14 +364,35 @@ export class ChainStore {
     for await (const [k, v] of this.kv.entries(range)) yield [k.subarray(1), new Uint8Array(v.buffer, v.byteOffset, v.byteLength)];
   }
 
-  /** Writes records of the state's own outside a block (a migration of an older home's state); atomic. */
-  async writeStateRecords(ops: readonly (readonly [key: Uint8Array, value: Uint8Array | null])[]): Promise<void> {
-    const batch: BatchOp[] = ops.map(([k, v]) => (v === null ? { type: 'del', key: bucketKey(Bucket.StateStore, k) } : { type: 'put', key: bucketKey(Bucket.StateStore, k), value: v }));
-    try {
-      await this.kv.batch(batch, { sync: true });
-    } catch (e) {
-      throw new StorageError(StorageErrorCode.Write, `writing the state's records failed: ${(e as Error).message}`);
+  /**
+   * Writes state values and records of the state's own outside a block, in batches of at most
+   * `chunk` operations: a bulk load (the genesis of a large state, a migration), which one batch
+   * would make a write-ahead log and a memtable the size of the state. Not atomic as a whole: what
+   * completes the load (the state's meta record, the genesis block) is written after it, so an
+   * interrupted load is not taken for a state.
+   */
+  async writeStateBulk(writes: ReadonlyMap<string, Uint8Array | null>, ops: readonly (readonly [key: Uint8Array, value: Uint8Array | null])[], chunk = 50_000): Promise<void> {
+    let batch: BatchOp[] = [];
+    const flush = async (): Promise<void> => {
+      if (!batch.length) return;
+      try {
+        await this.kv.batch(batch, { sync: true }); // each chunk durable before what completes the load is written
+      } catch (e) {
+        throw new StorageError(StorageErrorCode.Write, `writing the state failed: ${(e as Error).message}`);
+      }
+      batch = [];
+    };
+    for (const [k, v] of writes) {
+      const key = stateKey(k);
+      batch.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
+      if (batch.length >= chunk) await flush();
     }
+    for (const [k, v] of ops) {
+      const key = bucketKey(Bucket.StateStore, k);
+      batch.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v });
+      if (batch.length >= chunk) await flush();
+    }
+    await flush();
   }
 
   /** Every state entry (head values), for a migration or a check. */

@@ -267,6 +267,8 @@ export interface PersistedTree {
   readonly ops: StateOps;
   readonly root: Uint8Array;
   readonly ids: ReadonlyMap<InnerRef, [id: string, bytes: Uint8Array]>;
+  /** The next sequence number free at this version. */
+  readonly nextSeq: number;
 }
 
 export class DiskTree implements StateTree {
@@ -334,15 +336,15 @@ export class DiskTree implements StateTree {
   }
 
   /**
-   * The records of the nodes this tree made that are not stored yet, numbered from 0 at
-   * `version`. Nothing changes until `stored` is called with the result (after the batch lands),
+   * The records of the nodes this tree made that are not stored yet, numbered from `firstSeq`
+   * at `version` (0 for a block; a bulk load persists several steps at one version). Nothing changes until `stored` is called with the result (after the batch lands),
    * so a failed write can be retried with the same records.
    */
-  persist(version: number): PersistedTree {
+  persist(version: number, firstSeq = 0): PersistedTree {
     const ops: StateOps = [];
     const ids = new Map<InnerRef, [string, Uint8Array]>();
     const prefix = versionPrefix(version);
-    let seq = 0;
+    let seq = firstSeq;
     const idOf = (r: InnerRef): string | undefined => r.id ?? ids.get(r)?.[0];
     const visit = (ref: InnerRef): void => {
       const children = ref.node!;
@@ -360,7 +362,7 @@ export class DiskTree implements StateTree {
       root = new Uint8Array(refBytes(top));
       writeRef(root, 0, top, top instanceof InnerRef ? idOf(top) : undefined);
     }
-    return { ops, root, ids };
+    return { ops, root, ids, nextSeq: seq };
   }
 
   /** After `p`'s records landed: the nodes take their ids, leave memory and enter the cache. Returns the stored tree. */

@@ -18,7 +18,7 @@
  * the key directory, the head's root and the undo sets of the window.
  */
 import { LRUCache } from 'lru-cache';
-import { asBytes, asList, asSafeUint, decodeList, fromKey, rlpDecode, rlpEncode, toKey, toHex, type StateProof } from '../../chain/index.js';
+import { asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toKey, toHex, type StateProof } from '../../chain/index.js';
 import { DiskTree, NodeStore, nodeKey, type PersistedTree } from './disktree.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
@@ -336,18 +336,54 @@ export class StoredState implements OrderedReader {
   }
 
   /**
-   * The records of a state that holds `entries` at `height`, made at once and kept by no earlier
-   * height (a migration of an older home): for an empty state only, which it does not change.
+   * Fills an empty state with `entries` (ascending keys, each once) as the state at `height`,
+   * kept by no earlier height: a migration of an older home, a snapshot import. Records are made
+   * and written (`write`, which must make them readable through this state's storage before it
+   * returns) a step of `stepKeys` entries at a time, so memory stays bounded whatever the count;
+   * nodes a step replaces are deleted by the next. The meta record comes last, alone: a load cut
+   * short leaves no state. Returns the root; the state itself is not changed (open it again).
    */
-  bulk(entries: ReadonlyMap<string, Uint8Array | null>, height: number): StateOps {
+  async load(
+    entries: AsyncIterable<readonly [key: string, value: Uint8Array]>,
+    height: number,
+    write: (values: WriteSet, ops: StateOps) => Promise<void>,
+    stepKeys = 100_000,
+    /** The root the entries must give (else StateStorageError, and no root or meta record is written). */
+    expectRoot?: Uint8Array,
+  ): Promise<{ root: Uint8Array; keys: number }> {
     if (this.meta.height !== -1) throw new Error('a bulk load is for an empty state');
-    const tree = this._tree.updateRaw(entries);
-    const persisted = tree.persist(height);
-    const keys = [...entries].filter(([, v]) => v !== null).map(([k]) => k);
-    const index = this.index.stage(keys, []);
-    const ops: StateOps = [...persisted.ops, [rootKey(height), persisted.root], ...index.ops];
-    ops.push([metaKey(), encodeMeta({ height, size: keys.length, nextPageId: index.nextId, nextPrune: height + 1 })]);
-    return ops;
+    let tree = this._tree;
+    let seq = 0;
+    let keys = 0;
+    let last: string | undefined;
+    let step = new Map<string, Uint8Array | null>();
+    const flush = async (): Promise<void> => {
+      const next = tree.updateRaw(step);
+      const p = next.persist(height, seq);
+      const index = this.index.stage([...step.keys()], []);
+      const ops: StateOps = [...p.ops, ...index.ops];
+      for (const id of next.stale) ops.push([nodeKey(id), null]);
+      await write(step, ops);
+      this.storage.refresh();
+      tree = next.stored(p);
+      this.index.applyStaged(index);
+      seq = p.nextSeq;
+      step = new Map();
+    };
+    for await (const [k, v] of entries) {
+      if (last !== undefined && k <= last) throw new StateStorageError(`the entries to load are not in ascending key order (at key ${toHex(fromKey(k))})`);
+      last = k;
+      step.set(k, v);
+      keys++;
+      if (step.size >= stepKeys) await flush();
+    }
+    if (step.size || keys === 0) await flush();
+    if (expectRoot && !equalBytes(tree.root, expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(tree.root)}, not the expected state root ${toHex(expectRoot)}`);
+    const root = tree.persist(height, seq).root;
+    await write(new Map(), [[rootKey(height), root]]);
+    await write(new Map(), [[metaKey(), encodeMeta({ height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
+    this.storage.refresh();
+    return { root: tree.root, keys };
   }
 
   /** The stale list of `height` (empty when none is stored: a height pruned already). */

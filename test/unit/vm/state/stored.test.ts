@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { fromKey, toHex, toKey, utf8, verifyStateProof } from '../../../../chain/index.js';
 import { KeyIndex, PAGE_MAX } from '../../../../vm/state/keyindex.js';
 import { SparseMerkleTree } from '../../../../vm/state/smt.js';
-import { StateStorageError, StateTable, type StateOps, type StateStorage } from '../../../../vm/state/storage.js';
-import { PRUNE_PER_BLOCK, StoredState, type StagedState } from '../../../../vm/state/stored.js';
-import type { WriteSet } from '../../../../vm/state/overlay.js';
+import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
+import { PRUNE_PER_BLOCK, StoredState } from '../../../../vm/state/stored.js';
+import { Disk, commit } from './disk.js';
 
 /** A seeded generator (xorshift32): the same run every time. */
 function rng(seed: number): () => number {
@@ -15,56 +15,6 @@ function rng(seed: number): () => number {
     x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
-}
-
-/**
- * The node's storage as the state sees it, in memory: head values by key and the state's own
- * records, changed only by `write` (what the block's batch does), and counting reads.
- */
-class Disk implements StateStorage {
-  readonly values = new Map<string, Uint8Array>();
-  readonly records = new Map<string, Uint8Array>();
-  valueGets = 0;
-  recordGets = 0;
-
-  value(key: string): Uint8Array | undefined {
-    this.valueGets++;
-    return this.values.get(key);
-  }
-
-  get(key: Uint8Array): Uint8Array | undefined {
-    this.recordGets++;
-    return this.records.get(toKey(key));
-  }
-
-  refresh(): void {}
-
-  write(writes: WriteSet, ops: StateOps): void {
-    for (const [k, v] of writes) {
-      if (v === null) this.values.delete(k);
-      else this.values.set(k, v);
-    }
-    for (const [k, v] of ops) {
-      if (v === null) this.records.delete(toKey(k));
-      else this.records.set(toKey(k), v);
-    }
-  }
-
-  table(byte: number): [Uint8Array, Uint8Array][] {
-    return [...this.records].filter(([k]) => k.charCodeAt(0) === byte).map(([k, v]) => [fromKey(k), v]);
-  }
-
-  open(opts: { history: number; cacheBytes: number }): StoredState {
-    return StoredState.open(this, this.table(StateTable.Directory), opts);
-  }
-}
-
-/** Stages, writes and applies one block. */
-function commit(disk: Disk, state: StoredState, writes: WriteSet, height: number): StagedState {
-  const staged = state.stage(writes, state.tree.updateRaw(writes), height);
-  disk.write(writes, staged.ops);
-  state.apply(staged);
-  return staged;
 }
 
 /** The model: every version's entries, and the in-memory tree's roots. */

@@ -1,0 +1,55 @@
+import { fromKey, toKey } from '../../../../chain/index.js';
+import type { WriteSet } from '../../../../vm/state/overlay.js';
+import { StateTable, type StateOps, type StateStorage } from '../../../../vm/state/storage.js';
+import { StoredState, type StagedState } from '../../../../vm/state/stored.js';
+
+/**
+ * The node's storage as the state sees it, in memory: head values by key and the state's own
+ * records, changed only by `write` (what the block's batch does), and counting reads.
+ */
+export class Disk implements StateStorage {
+  readonly values = new Map<string, Uint8Array>();
+  readonly records = new Map<string, Uint8Array>();
+  valueGets = 0;
+  recordGets = 0;
+
+  value(key: string): Uint8Array | undefined {
+    this.valueGets++;
+    return this.values.get(key);
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.recordGets++;
+    return this.records.get(toKey(key));
+  }
+
+  refresh(): void {}
+
+  write(writes: WriteSet, ops: StateOps): void {
+    for (const [k, v] of writes) {
+      if (v === null) this.values.delete(k);
+      else this.values.set(k, v);
+    }
+    for (const [k, v] of ops) {
+      if (v === null) this.records.delete(toKey(k));
+      else this.records.set(toKey(k), v);
+    }
+  }
+
+  table(byte: number): [Uint8Array, Uint8Array][] {
+    return [...this.records].filter(([k]) => k.charCodeAt(0) === byte).map(([k, v]) => [fromKey(k), v]);
+  }
+
+  open(opts: { history: number; cacheBytes: number }): StoredState {
+    return StoredState.open(this, this.table(StateTable.Directory), opts);
+  }
+}
+
+/** Stages, writes and applies one block. */
+export function commit(disk: Disk, state: StoredState, writes: WriteSet, height: number): StagedState {
+  const staged = state.stage(writes, state.tree.updateRaw(writes), height);
+  disk.write(writes, staged.ops);
+  state.apply(staged);
+  return staged;
+}
+
