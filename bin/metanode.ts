@@ -10,6 +10,7 @@ import { UPGRADES } from '../vm/upgrades/index.js';
 import { registerDocklockCommands } from './commands/docklock.js';
 import { registerExecutorCommand } from './commands/executor.js';
 import { registerOperatorCommands } from './commands/operator.js';
+import { registerSnapshotCommands } from './commands/snapshot.js';
 import { runDevnet } from './devnet.js';
 import { addKeyCommands, newKeyPassword } from './keys.js';
 import { createModules, defaultGenesisSections } from '../vm/modules/index.js';
@@ -249,6 +250,7 @@ program
 
 registerOperatorCommands(program);
 registerDocklockCommands(program);
+registerSnapshotCommands(program);
 registerExecutorCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -7,3 +7,4 @@ export * from './registry.js';
 export * from './state/overlay.js';
 export * from './state/world.js';
 export * from './state/stored.js';
+export * from './state/snapshot.js';

@@ -1,0 +1,212 @@
+/**
+ * A snapshot of the state at one height: every key and value, in key order, in one file — the
+ * seed of a state sync. Importing one rebuilds the stored state from the entries (in bounded
+ * steps: StoredState.load) and accepts it only if the rebuilt root is the one expected (the
+ * snapshot's own, which must in turn be the root of a header the importer trusts).
+ *
+ * Layout (every length u32 big-endian):
+ * - magic "MNSNAP\0\1" (8 bytes);
+ * - length ‖ rlp [format, chainId, height, stateRoot];
+ * - per entry, ascending by key: length ‖ rlp [key, value];
+ * - length 0, then the entry count (u64), then sha256 of every byte before it (32 bytes).
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { asBytes, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toHex, toKey, u64be, utf8, type RlpItem } from '../../chain/index.js';
+import { StateStorageError, type StateOps, type StateStorage } from './storage.js';
+import { StoredState } from './stored.js';
+import type { WriteSet } from './overlay.js';
+
+export const SNAPSHOT_FORMAT = 1;
+const MAGIC = Uint8Array.of(0x4d, 0x4e, 0x53, 0x4e, 0x41, 0x50, 0x00, 0x01);
+/** An entry's record is a key and a value: far below this. */
+const MAX_RECORD = 64 * 1024 * 1024;
+const CHUNK = 64 * 1024;
+
+export interface SnapshotHeader {
+  format: number;
+  chainId: string;
+  height: number;
+  stateRoot: Uint8Array;
+}
+
+/** A snapshot that cannot be read, or does not verify. */
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+function frame(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+}
+
+/**
+ * The snapshot of `state` at `height` (the head or a kept height), as chunks of the file in
+ * order. Reads `state` as it is: take it while nothing commits (a stopped node's home).
+ */
+export function* exportSnapshot(state: StoredState, chainId: string, height: number): Generator<Uint8Array> {
+  const reader = state.at(height);
+  const tree = state.treeAt(height);
+  if (!reader || !tree) throw new SnapshotError(`the state at height ${height} is not kept (this home keeps heights ${state.oldestReadable} to ${state.height})`);
+  const digest = sha256.create();
+  const emit = (bytes: Uint8Array): Uint8Array => {
+    digest.update(bytes);
+    return bytes;
+  };
+  yield emit(MAGIC);
+  yield emit(frame(rlpEncode([SNAPSHOT_FORMAT, utf8(chainId), height, tree.root])));
+  let count = 0;
+  let parts: Uint8Array[] = [];
+  let bytes = 0;
+  for (let after: string | undefined; ; ) {
+    const page = reader.scan('', { after, limit: 1000 });
+    for (const [k, v] of page) {
+      const record = frame(rlpEncode([fromKey(k), v]));
+      parts.push(record);
+      bytes += record.length;
+      count++;
+    }
+    if (bytes >= CHUNK || page.length < 1000) {
+      if (parts.length) yield emit(Buffer.concat(parts));
+      parts = [];
+      bytes = 0;
+    }
+    if (page.length < 1000) break;
+    after = page[page.length - 1]![0];
+  }
+  yield emit(Uint8Array.of(0, 0, 0, 0, ...u64be(count)));
+  yield digest.digest();
+}
+
+/** Reads exact byte counts from a stream of chunks, hashing what it hands out. */
+class ByteReader {
+  private buf: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  readonly digest = sha256.create();
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  async read(n: number, what: string, hash = true): Promise<Uint8Array> {
+    while (this.buf.length - this.at < n) {
+      const next = await this.it.next();
+      if (next.done) throw new SnapshotError(`the snapshot ends early (in ${what}): it is cut short`);
+      const rest = this.buf.subarray(this.at);
+      const merged = new Uint8Array(rest.length + next.value.length);
+      merged.set(rest);
+      merged.set(next.value, rest.length);
+      this.buf = merged;
+      this.at = 0;
+    }
+    const out = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    if (hash) this.digest.update(out);
+    return out;
+  }
+
+  async u32(what: string): Promise<number> {
+    const b = await this.read(4, what);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0);
+  }
+
+  async atEnd(): Promise<boolean> {
+    if (this.at < this.buf.length) return false;
+    const next = await this.it.next();
+    if (next.done) return true;
+    this.buf = next.value;
+    this.at = 0;
+    return this.buf.length === 0 ? this.atEnd() : false;
+  }
+}
+
+function decode<T>(bytes: Uint8Array, what: string, f: (item: RlpItem) => T): T {
+  try {
+    return f(rlpDecode(bytes, what));
+  } catch (e) {
+    throw new SnapshotError(`the snapshot's ${what} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** A snapshot being read: its header, then its entries (checked for order, count and digest as they go). */
+export class SnapshotReader {
+  private readonly bytes: ByteReader;
+  private header: SnapshotHeader | undefined;
+  /** Entries read so far. */
+  count = 0;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.bytes = new ByteReader(source);
+  }
+
+  async readHeader(): Promise<SnapshotHeader> {
+    if (this.header) return this.header;
+    const magic = await this.bytes.read(MAGIC.length, 'the magic number');
+    if (!equalBytes(magic, MAGIC)) throw new SnapshotError('this is not a state snapshot (no MNSNAP magic number)');
+    const len = await this.bytes.u32('the header');
+    if (len > MAX_RECORD) throw new SnapshotError('the snapshot header is too long');
+    this.header = decode(await this.bytes.read(len, 'the header'), 'header', (item) => {
+      const f = decodeList(item, 4, 'header');
+      const format = asSafeUint(f[0], 'format');
+      if (format !== SNAPSHOT_FORMAT) throw new SnapshotError(`the snapshot has format ${format}; this node reads format ${SNAPSHOT_FORMAT}`);
+      return { format, chainId: new TextDecoder().decode(asBytes(f[1], 'chainId')), height: asSafeUint(f[2], 'height'), stateRoot: asBytes(f[3], 'stateRoot', 32) };
+    });
+    return this.header;
+  }
+
+  /** The entries, ascending by key; throws SnapshotError at the end if the count or the digest is wrong. */
+  async *entries(): AsyncGenerator<[string, Uint8Array]> {
+    await this.readHeader();
+    let last: string | undefined;
+    for (;;) {
+      const len = await this.bytes.u32('an entry');
+      if (len === 0) break;
+      if (len > MAX_RECORD) throw new SnapshotError(`entry ${this.count} of the snapshot is ${len} bytes long: the file is damaged`);
+      const [key, value] = decode(await this.bytes.read(len, 'an entry'), `entry ${this.count}`, (item) => {
+        const f = decodeList(item, 2, 'entry');
+        return [toKey(asBytes(f[0], 'key')), asBytes(f[1], 'value').slice()] as const;
+      });
+      if (last !== undefined && key <= last) throw new SnapshotError(`entry ${this.count} of the snapshot is not above the one before (keys must ascend, each once)`);
+      last = key;
+      this.count++;
+      yield [key, value];
+    }
+    const countBytes = await this.bytes.read(8, 'the entry count');
+    const count = Number(new DataView(countBytes.buffer, countBytes.byteOffset, 8).getBigUint64(0));
+    const want = this.bytes.digest.digest();
+    const got = await this.bytes.read(32, 'the digest', false);
+    if (!equalBytes(want, got)) throw new SnapshotError('the snapshot\'s digest does not match its bytes: the file is damaged');
+    if (count !== this.count) throw new SnapshotError(`the snapshot says it holds ${count} entries but holds ${this.count}`);
+    if (!(await this.bytes.atEnd())) throw new SnapshotError('the snapshot has bytes after its digest');
+  }
+}
+
+/**
+ * Imports a snapshot into an empty state store (`storage`, written through `write`), verified:
+ * its header must name `expect.stateRoot` (and `expect.chainId`) when given, and the tree rebuilt
+ * from its entries must have the header's root; otherwise SnapshotError, and no meta record is
+ * written (the store holds no state).
+ */
+export async function importSnapshot(
+  source: AsyncIterable<Uint8Array>,
+  target: { storage: StateStorage; write(values: WriteSet, ops: StateOps): Promise<void> },
+  expect: { stateRoot?: Uint8Array; chainId?: string } = {},
+): Promise<SnapshotHeader & { keys: number }> {
+  const reader = new SnapshotReader(source);
+  const header = await reader.readHeader();
+  if (expect.chainId !== undefined && header.chainId !== expect.chainId) throw new SnapshotError(`the snapshot is of chain "${header.chainId}", not "${expect.chainId}"`);
+  if (expect.stateRoot && !equalBytes(expect.stateRoot, header.stateRoot)) throw new SnapshotError(`the snapshot is of state root ${toHex(header.stateRoot)}, not the expected ${toHex(expect.stateRoot)}`);
+  const state = StoredState.empty(target.storage, { history: 0, cacheBytes: 32 * 1024 * 1024 });
+  try {
+    const { keys } = await state.load(reader.entries(), header.height, target.write, 100_000, header.stateRoot);
+    return { ...header, keys };
+  } catch (e) {
+    if (e instanceof StateStorageError) throw new SnapshotError(`the snapshot does not verify: ${e.message}`);
+    throw e;
+  }
+}
