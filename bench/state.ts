@@ -13,7 +13,7 @@
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
  * The fill may need more heap than a node is given (genesis is one batch): BENCH_FILL_FLAGS adds Node.js flags to the first start only,
  * e.g. BENCH_FILL_FLAGS=--max-old-space-size=12000 for a million accounts.
- * Prints a table and writes bench/results/state-<timestamp>.json.
+ * Prints a table and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ import { rssKiB, sleep, waitHealthy, waitReady } from './common.js';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
-const { values: args } = parseArgs({ options: { accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' } } });
+const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' } } });
 const SENDERS = 2_000;
 const CHAIN = 'metanode-bench';
 
@@ -137,7 +137,8 @@ async function run(accounts: number, port: number) {
       diskBytesPerAccount: Math.round(diskBytes / accounts),
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (args.keep) process.stderr.write(`kept ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }
 
