@@ -147,6 +147,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       haltBefore?: (state: StateReader, height: number) => string | undefined;
       /** The digest of the genesis file (genesis/genesis.ts genesisFileDigest); without it, one of the document. */
       genesisDigest?: Uint8Array;
+      /** A genesis whose state is more operations than this is written in batches before its block (default BULK_GENESIS_OPS). */
+      bulkGenesisOps?: number;
     },
     opts: Partial<BlockchainOptions> = {},
   ): Promise<Blockchain> {
@@ -158,6 +160,13 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     const digest = deps.genesisDigest ?? genesisDigest(genesis);
     const genesisInfo = { chainId: genesis.chainId, height: 0, timestamp: genesisTimestamp(genesis), proposer: new Uint8Array(20), lastValidators: genesisValidatorSet(genesis) };
     if (!info) {
+      if (await store.hasState()) {
+        // A large genesis writes its state before its block; a crash in between left it (for a
+        // genesis file that may have changed since): it is removed and genesis written anew.
+        const deleted = await store.clearState();
+        view.refresh();
+        logger.warn({ records: deleted }, 'removed the state of a genesis whose block was never written');
+      }
       const empty = StoredState.empty(view, stateOpts);
       const genesisResult = sm.genesis(empty, genesisInfo, genesis.modules);
       const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
@@ -165,7 +174,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       const staged = empty.stage(genesisResult.writes, genesisResult.tree, 0);
       let stateWrites = genesisResult.writes;
       let stateOps = staged.ops;
-      if (stateWrites.size + stateOps.length > BULK_GENESIS_OPS) {
+      if (stateWrites.size + stateOps.length > (deps.bulkGenesisOps ?? BULK_GENESIS_OPS)) {
         // A large genesis: its state first, in batches; the meta record with the block.
         await store.writeStateBulk(stateWrites, stateOps.filter(([k]) => !isMetaRecord(k)));
         stateWrites = new Map();

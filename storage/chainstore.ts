@@ -395,6 +395,38 @@ export class ChainStore {
     await flush();
   }
 
+  /**
+   * Whether any state value or state record is stored: a store with no chain that has some holds
+   * what a bulk genesis left when it was cut short (its block was never written).
+   */
+  async hasState(): Promise<boolean> {
+    for (const b of [Bucket.State, Bucket.StateStore]) for await (const _ of this.kv.entries(bucketRange(b))) return true;
+    return false;
+  }
+
+  /** Deletes every state value and state record (what an interrupted bulk genesis left), in synced chunks. */
+  async clearState(chunk = 50_000): Promise<number> {
+    let deleted = 0;
+    for (const b of [Bucket.State, Bucket.StateStore]) {
+      let batch: BatchOp[] = [];
+      const flush = async (): Promise<void> => {
+        try {
+          await this.kv.batch(batch, { sync: true });
+        } catch (e) {
+          throw new StorageError(StorageErrorCode.Write, `clearing the state failed: ${(e as Error).message}`);
+        }
+        deleted += batch.length;
+        batch = [];
+      };
+      for await (const [k] of this.kv.entries(bucketRange(b))) {
+        batch.push({ type: 'del', key: k });
+        if (batch.length >= chunk) await flush();
+      }
+      if (batch.length) await flush();
+    }
+    return deleted;
+  }
+
   /** Every state entry (head values), for a migration or a check. */
   async *stateEntries(): AsyncIterable<[Uint8Array, Uint8Array]> {
     // Plain Uint8Array views of LevelDB's Buffers: a module's value.slice() is then a copy, as it is for state it wrote.

@@ -59,6 +59,8 @@ interface Opened {
 class FailingKV implements KVController {
   failures = 0;
   batches = 0;
+  /** Fails every batch this says so of, as well. */
+  failWhen: ((ops: BatchOp[]) => boolean) | undefined;
   constructor(private readonly inner: KVController) {}
   get(key: Uint8Array) {
     return this.inner.get(key);
@@ -77,8 +79,8 @@ class FailingKV implements KVController {
   }
   async batch(ops: BatchOp[], opts?: { sync?: boolean }): Promise<void> {
     this.batches++;
-    if (this.failures > 0) {
-      this.failures--;
+    if (this.failures > 0 || this.failWhen?.(ops)) {
+      if (this.failures > 0) this.failures--;
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     }
     return this.inner.batch(ops, opts);
@@ -106,14 +108,14 @@ describe('consensus/blockchain (over LevelDB)', () => {
   let dir: string;
   const stores: ChainStore[] = [];
 
-  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions>; modules?: Module[]; data?: string } = {}): Promise<Opened> {
+  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions>; modules?: Module[]; data?: string; bulkGenesisOps?: number } = {}): Promise<Opened> {
     const store = await ChainStore.open(o.kv ?? (await LevelKV.open(join(dir, o.data ?? 'data'))));
     stores.push(store);
     const made = createModules();
     const bank = made.bank;
     const registry = o.modules ? new ModuleRegistry([bank, made.consensus, ...o.modules]) : made.registry;
     const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
-    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger(), blockLimits: (s) => made.consensus.limits(s) }, o.opts);
+    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger(), blockLimits: (s) => made.consensus.limits(s), bulkGenesisOps: o.bulkGenesisOps }, o.opts);
     return { chain, store, bank };
   }
 
@@ -206,6 +208,52 @@ describe('consensus/blockchain (over LevelDB)', () => {
     expect(await o.store.head()).to.deep.equal({ height: 0, hash: o.chain.head.hash(), stateRoot: root });
     expect(o.chain.validatorSet(1).has(VALIDATOR.address)).to.equal(true);
     expect(o.bank.balance(o.chain.state, addressOf(ALICE), 'GEN')).to.equal(1_000_000n);
+  });
+
+  /** Every state value and state record in the data folder, as hex pairs. */
+  async function stateDump(kv: KVController): Promise<string[]> {
+    const out: string[] = [];
+    for (const b of [Bucket.State, Bucket.StateStore]) for await (const [k, v] of kv.entries(bucketRange(b))) out.push(`${toHex(k)}=${toHex(v)}`);
+    return out;
+  }
+
+  it('a large genesis (written in batches before its block) gives the same block and stored state as one batch', async () => {
+    const one = await open(GENESIS, { data: 'one' });
+    const oneHead = one.chain.head.hash();
+    await close(one);
+    const kv = new FailingKV(await LevelKV.open(join(dir, 'bulk')));
+    const bulk = await open(GENESIS, { kv, bulkGenesisOps: 1 });
+    expect(kv.batches, 'the state, then the block').to.equal(2);
+    expect(toHex(bulk.chain.head.hash())).to.equal(toHex(oneHead));
+    expect(bulk.bank.balance(bulk.chain.state, addressOf(ALICE), 'GEN')).to.equal(1_000_000n);
+    await produce(bulk, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+    await close(bulk);
+    const again = await open(GENESIS, { data: 'bulk' });
+    expect(again.chain.height).to.equal(1);
+    expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(10n);
+  });
+
+  it('a large genesis cut short before its block leaves state that the next start removes, whatever genesis it is then given', async () => {
+    const other = testGenesis({ balances: [{ GEN: 5n, NEX: 9n }, { FLX: 3n }, { AUR: 1n }, { GEN: 2n }], validators: [VALIDATOR] });
+    const kv = new FailingKV(await LevelKV.open(join(dir, 'data')));
+    // Every batch but the state's own fails: the state lands, its block does not (a crash in between).
+    kv.failWhen = (ops) => ops.some((op) => op.key[0] !== Bucket.State && op.key[0] !== Bucket.StateStore);
+    await expectRejectsCode(() => open(other, { kv, bulkGenesisOps: 1 }), StorageError, StorageErrorCode.Write);
+    stores.pop();
+    const left = await stateDump(kv);
+    expect(left.length, 'the state of the cut-short genesis is on disk').to.be.greaterThan(4);
+    const cut = await ChainStore.open(kv);
+    expect(await cut.chainInfo(), 'no chain').to.equal(undefined);
+    expect(await cut.hasState()).to.equal(true);
+    await kv.close();
+
+    const o = await open(GENESIS);
+    expect(o.chain.head.stateRoot).to.deep.equal(genesisVm(GENESIS).world.root);
+    await close(o);
+    await close(await open(GENESIS, { data: 'fresh' }));
+    const [kv2, kv3] = await Promise.all([LevelKV.open(join(dir, 'data')), LevelKV.open(join(dir, 'fresh'))]);
+    expect(await stateDump(kv2), 'nothing of the other genesis is left').to.deep.equal(await stateDump(kv3));
+    await Promise.all([kv2.close(), kv3.close()]);
   });
 
   it('builds a block that leaves out invalid transactions, commits it, and stores it with its receipts', async () => {
