@@ -10,6 +10,8 @@
  *   to bulk accounts spread over the whole state (bench/loadgen.ts --recipients);
  * - proofs: state_getProof of random bulk accounts' balances, one at a time over JSON-RPC (mean
  *   round trip), and the proof's size (side nodes × 32 bytes);
+ * - RSS: resident memory (VmRSS), and in brackets its anonymous part (RssAnon: the heap and buffers, not LevelDB's
+ *   table files mapped from the page cache, which the kernel drops under pressure).
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
  * The fill may need more heap than a node is given (genesis is one batch): BENCH_FILL_FLAGS adds Node.js flags to the first start only,
  * e.g. BENCH_FILL_FLAGS=--max-old-space-size=12000 for a million accounts.
@@ -92,6 +94,7 @@ async function run(accounts: number, port: number) {
     await waitReady([url]);
     await sleep(3000);
     const rssAfterStartMiB = rssKiB(node.pid!, 'VmRSS') / 1024;
+    const anonAfterStartMiB = rssKiB(node.pid!, 'RssAnon') / 1024;
 
     // Proofs of random bulk accounts.
     let proofMs = 0;
@@ -108,7 +111,11 @@ async function run(accounts: number, port: number) {
 
     // Throughput.
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(node.pid!, 'VmRSS'))), 200);
+    let peakAnon = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssKiB(node.pid!, 'VmRSS'));
+      peakAnon = Math.max(peakAnon, rssKiB(node.pid!, 'RssAnon'));
+    }, 200);
     const lgArgs = [LOADGEN, '--rpc', url, '--chain', CHAIN, '--senders', String(SENDERS), '--txs', args.txs!, '--rate', '0', '--batch', '250', '--concurrency', '16', '--backlog', '12000', '--recipients', String(bulk)];
     const lg = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const c = spawn(process.execPath, lgArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -130,6 +137,8 @@ async function run(accounts: number, port: number) {
       startupSeconds: +(startupMs / 1000).toFixed(2),
       rssAfterStartMiB: Math.round(rssAfterStartMiB),
       peakRssUnderLoadMiB: Math.round(peak / 1024),
+      anonAfterStartMiB: Math.round(anonAfterStartMiB),
+      peakAnonUnderLoadMiB: Math.round(peakAnon / 1024),
       committedTps: Math.round(load.committedTps),
       committed: load.committed,
       proofMs: +(proofMs / n).toFixed(2),
@@ -150,8 +159,8 @@ for (const n of args.accounts!.split(',').map(Number)) {
   results.push(await run(n, port));
   port += 300;
 }
-const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB', 'peak RSS under load MiB', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account'];
-const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), String(r.fillSeconds), String(r.startupSeconds), String(r.rssAfterStartMiB), String(r.peakRssUnderLoadMiB), String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
+const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB (anon)', 'peak RSS under load MiB (anon)', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account'];
+const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), String(r.fillSeconds), String(r.startupSeconds), `${r.rssAfterStartMiB} (${r.anonAfterStartMiB})`, `${r.peakRssUnderLoadMiB} (${r.peakAnonUnderLoadMiB})`, String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`\nState benchmark (1 validator) — ${new Date().toISOString()} — ${cpus().length} cores, Node ${process.version}\n`);
