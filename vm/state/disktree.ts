@@ -237,6 +237,20 @@ export class NodeStore {
     this.cache.set(id, bytes);
   }
 
+  /**
+   * Drops records the head's tree no longer uses from the cache. They stay stored while a kept
+   * height needs them, but only a proof at that height reads them: kept, every block's replaced
+   * nodes would fill the cache with versions nothing reads (a small state's node at its limit).
+   */
+  forget(ids: readonly string[]): void {
+    for (const id of ids) this.cache.delete(id);
+  }
+
+  /** Records in the cache, and the bytes they are counted as. */
+  get cached(): { records: number; bytes: number } {
+    return { records: this.cache.size, bytes: this.cache.calculatedSize };
+  }
+
   /** The tree whose root record is `bytes` (StateTable.Root). */
   treeOf(bytes: Uint8Array): DiskTree {
     if (bytes.length === 1 && bytes[0] === 0) return this.empty();
@@ -365,8 +379,12 @@ export class DiskTree implements StateTree {
     return { ops, root, ids, nextSeq: seq };
   }
 
-  /** After `p`'s records landed: the nodes take their ids, leave memory and enter the cache. Returns the stored tree. */
+  /**
+   * After `p`'s records landed: the nodes take their ids, leave memory and enter the cache, and
+   * the stored nodes they replaced leave it. Returns the stored tree.
+   */
   stored(p: PersistedTree): DiskTree {
+    this.store.forget(this.stale);
     for (const [ref, [id, bytes]] of p.ids) {
       ref.id = id;
       this.store.keep(id, bytes);

@@ -138,6 +138,27 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     expect(state.size).to.equal(live.length);
   });
 
+  it('the node cache holds the head tree\'s records, not the versions blocks replaced (still stored, for proofs at kept heights)', () => {
+    const disk = new Disk();
+    const state = StoredState.empty(disk, { history: 8, cacheBytes: 64 << 20 });
+    const writes = new Map<string, Uint8Array | null>();
+    for (let i = 0; i < 3000; i++) writes.set(k(`acct${i}`), utf8(`${i}`));
+    commit(disk, state, writes, 0);
+    for (let h = 1; h <= 8; h++) {
+      const block = new Map<string, Uint8Array | null>();
+      for (let i = 0; i < 500; i++) block.set(k(`acct${(i * 7 + h * 131) % 3000}`), utf8(`${h}.${i}`));
+      commit(disk, state, block, h);
+    }
+    const head = new Set(state.tree.storedIds());
+    const stored = disk.table(StateTable.Node).length;
+    expect(stored, 'the replaced versions are stored for the window').to.be.greaterThan(head.size * 2);
+    expect(state.cacheStats.nodes.records, 'cached: the head tree only').to.equal(head.size);
+    // A proof at an older kept height reads its replaced nodes back from storage.
+    const before = state.nodes.reads;
+    expect(state.proof(2, fromKey(k('acct5')))!.value).to.not.equal(undefined);
+    expect(state.nodes.reads).to.be.greaterThan(before);
+  });
+
   it('a window made smaller is pruned over the next commits, at most PRUNE_PER_BLOCK blocks each', () => {
     const disk = new Disk();
     const big = { history: PRUNE_PER_BLOCK + 40, cacheBytes: 1 << 20 };
