@@ -68,6 +68,40 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_mempool_bytes', 'Bytes of transactions waiting in the mempool', (s) => s.mempool.sizeBytes);
     gauge('metanode_sync_syncing', '1 while block sync is catching up with a peer ahead of this node, else 0', (s) => (s.sync.syncing ? 1 : 0));
     gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
+    const caches = ['values', 'nodes', 'pages'] as const;
+    const stateCaches = () => this.sources?.chain.state.cacheStats;
+    new Gauge({
+      name: 'metanode_state_cache_bytes',
+      help: "Bytes the state's caches hold, by cache (values, tree nodes, key pages), as counted against storage.stateCacheMB",
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        const c = stateCaches();
+        if (c) for (const k of caches) this.set({ cache: k }, c[k].bytes);
+      },
+    });
+    new Gauge({
+      name: 'metanode_state_cache_records',
+      help: "Records the state's caches hold, by cache (values, tree nodes, key pages)",
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        const c = stateCaches();
+        if (c) for (const k of caches) this.set({ cache: k }, c[k].records);
+      },
+    });
+    new Counter({
+      name: 'metanode_state_storage_reads_total',
+      help: "State records read from storage because the cache did not hold them, by cache (values, tree nodes, key pages), since the node started",
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        const c = stateCaches();
+        if (!c) return;
+        this.reset(); // the state counts its reads; the counter shows its totals
+        for (const k of caches) this.inc({ cache: k }, c[k].reads);
+      },
+    });
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({

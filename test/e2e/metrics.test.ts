@@ -36,6 +36,9 @@ describe('e2e: GET /metrics (Prometheus)', function () {
       ['metanode_rpc_ws_connections', 'gauge'],
       ['metanode_node_healthy', 'gauge'],
       ['metanode_storage_write_failures_total', 'counter'],
+      ['metanode_state_cache_bytes', 'gauge'],
+      ['metanode_state_cache_records', 'gauge'],
+      ['metanode_state_storage_reads_total', 'counter'],
       ['process_resident_memory_bytes', 'gauge'],
     ];
     for (const [name, type] of expected) expect(m.types.get(name), name).to.equal(type);
@@ -45,6 +48,12 @@ describe('e2e: GET /metrics (Prometheus)', function () {
     expect(m.value('metanode_node_healthy')).to.equal(1);
     expect(m.value('metanode_storage_write_failures_total')).to.equal(0);
     expect(m.value('process_resident_memory_bytes')).to.be.greaterThan(10 * 1024 * 1024);
+    // Blocks were committed: the head's tree nodes and the values they wrote are cached.
+    for (const cache of ['values', 'nodes']) {
+      expect(m.value('metanode_state_cache_records', { cache }), cache).to.be.greaterThan(0);
+      expect(m.value('metanode_state_cache_bytes', { cache }), cache).to.be.greaterThan(0);
+    }
+    expect(m.value('metanode_state_storage_reads_total', { cache: 'pages' })).to.be.a('number');
     // A histogram has cumulative buckets ending in +Inf = _count.
     const buckets = m.samples.filter((s) => s.name === 'metanode_block_interval_seconds_bucket');
     expect(buckets.at(-1)!.labels.le).to.equal('+Inf');

@@ -100,6 +100,11 @@ export class KeyIndex {
   }
 
   /** An index with no pages stored yet: page 0 is made by the first stage. */
+  /** Pages in the cache, and the bytes they are counted as. */
+  get cached(): { records: number; bytes: number } {
+    return { records: this.cache.size, bytes: this.cache.calculatedSize };
+  }
+
   static empty(storage: StateStorage, cacheBytes: number): KeyIndex {
     const index = new KeyIndex(storage, [{ lb: '', id: 0 }], 1, cacheBytes);
     index.fresh = true;

@@ -140,6 +140,19 @@ export class StoredState implements OrderedReader {
     this.undoFrom = meta.height + 1;
   }
 
+  /**
+   * What the caches hold (records and the bytes they are counted as, against their shares of
+   * cacheBytes: values ¼, tree nodes ½, key pages ¼) and the records read from storage (misses)
+   * since the state was opened.
+   */
+  get cacheStats(): Record<'values' | 'nodes' | 'pages', { records: number; bytes: number; reads: number }> {
+    return {
+      values: { records: this.values.size, bytes: this.values.calculatedSize, reads: this.valueReads },
+      nodes: { ...this.nodes.cached, reads: this.nodes.reads },
+      pages: { ...this.index.cached, reads: this.index.reads },
+    };
+  }
+
   private static split(opts: StoredStateOptions): { nodes: number; pages: number } {
     checkHistory(opts.history);
     return { nodes: Math.floor(opts.cacheBytes / 2), pages: Math.floor(opts.cacheBytes / 4) };
