@@ -70,26 +70,20 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
     const caches = ['values', 'nodes', 'pages'] as const;
     const stateCaches = () => this.sources?.chain.state.cacheStats;
-    new Gauge({
-      name: 'metanode_state_cache_bytes',
-      help: "Bytes the state's caches hold, by cache (values, tree nodes, key pages), as counted against storage.stateCacheMB",
-      labelNames: ['cache'],
-      registers,
-      collect() {
-        const c = stateCaches();
-        if (c) for (const k of caches) this.set({ cache: k }, c[k].bytes);
-      },
-    });
-    new Gauge({
-      name: 'metanode_state_cache_records',
-      help: "Records the state's caches hold, by cache (values, tree nodes, key pages)",
-      labelNames: ['cache'],
-      registers,
-      collect() {
-        const c = stateCaches();
-        if (c) for (const k of caches) this.set({ cache: k }, c[k].records);
-      },
-    });
+    const cacheGauge = (name: string, help: string, pick: (c: { records: number; bytes: number }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers,
+        collect() {
+          const c = stateCaches();
+          if (c) for (const k of caches) this.set({ cache: k }, pick(c[k]));
+        },
+      });
+    };
+    cacheGauge('metanode_state_cache_bytes', "Bytes the state's caches hold, by cache (values, tree nodes, key pages), as counted against storage.stateCacheMB", (c) => c.bytes);
+    cacheGauge('metanode_state_cache_records', "Records the state's caches hold, by cache (values, tree nodes, key pages)", (c) => c.records);
     new Counter({
       name: 'metanode_state_storage_reads_total',
       help: "State records read from storage because the cache did not hold them, by cache (values, tree nodes, key pages), since the node started",
