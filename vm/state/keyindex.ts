@@ -99,12 +99,12 @@ export class KeyIndex {
     this.cache = new LRUCache<number, string[]>({ maxSize: Math.max(cacheBytes, 4096), sizeCalculation: (keys) => 64 + keys.length * 48 });
   }
 
-  /** An index with no pages stored yet: page 0 is made by the first stage. */
   /** Pages in the cache, and the bytes they are counted as. */
   get cached(): { records: number; bytes: number } {
     return { records: this.cache.size, bytes: this.cache.calculatedSize };
   }
 
+  /** An index with no pages stored yet: page 0 is made by the first stage. */
   static empty(storage: StateStorage, cacheBytes: number): KeyIndex {
     const index = new KeyIndex(storage, [{ lb: '', id: 0 }], 1, cacheBytes);
     index.fresh = true;
