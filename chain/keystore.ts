@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { z } from 'zod';
-import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { addressFromPublicKey, formatAddress } from './address.js';
+import { concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.js';
+import { Ed25519Key } from './ed25519.js';
 import { CodedError } from './errors.js';
 
 /**
@@ -81,4 +83,35 @@ export async function unsealSecret(sealed: Sealed, password: string, o: { aad: U
   } finally {
     dk.fill(0);
   }
+}
+
+/** A metanode-cli key file (version 1): name, address and public key in clear, the secret sealed. */
+export const keyFileSchema = z.object({
+  version: z.literal(KEYSTORE_VERSION),
+  name: z.string(),
+  address: z.string(),
+  publicKey: hex,
+  createdAt: z.string(),
+  crypto: sealedSchema,
+});
+export type KeyFile = z.infer<typeof keyFileSchema>;
+
+/**
+ * Opens a key file (its additional data is its public key). Throws KeystoreError: WrongPassword
+ * when the tag fails, Malformed when the file is damaged or its secret does not match its address.
+ */
+export async function openKeyFile(file: KeyFile, password: string): Promise<Ed25519Key> {
+  let publicKey: Uint8Array;
+  try {
+    publicKey = fromHex(file.publicKey, 32, 'publicKey');
+  } catch (e) {
+    throw new KeystoreError(KeystoreErrorCode.Malformed, `the key file's public key is malformed: ${(e as Error).message}`);
+  }
+  const secret = await unsealSecret(file.crypto, password, { aad: publicKey, secretLength: 32 });
+  const key = Ed25519Key.fromSecret(secret);
+  secret.fill(0);
+  if (!equalBytes(key.publicKey, publicKey) || formatAddress(addressFromPublicKey(publicKey)) !== file.address) {
+    throw new KeystoreError(KeystoreErrorCode.Malformed, 'its secret does not match its address');
+  }
+  return key;
 }

@@ -2,21 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import {
   addressFromPublicKey,
   DEFAULT_SCRYPT_N,
   Ed25519Key,
-  equalBytes,
   formatAddress,
-  fromHex,
   KEYSTORE_VERSION,
+  keyFileSchema,
   KeystoreError,
   KeystoreErrorCode,
-  sealedSchema,
+  openKeyFile,
   sealSecret,
   toHex,
-  unsealSecret,
+  type KeyFile,
 } from '../../chain/index.js';
 import { CliError, ExitCode, usage } from './errors.js';
 
@@ -40,19 +38,6 @@ export interface KeyInfo {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
-const hex = z.string().regex(/^0x([0-9a-f]{2})*$/);
-
-/** One key file (version 1): address and public key in clear, the secret sealed (chain/keystore.ts). */
-const keyFileSchema = z.object({
-  version: z.literal(KEYSTORE_VERSION),
-  name: z.string(),
-  address: z.string(),
-  publicKey: hex,
-  createdAt: z.string(),
-  crypto: sealedSchema,
-});
-export type KeyFile = z.infer<typeof keyFileSchema>;
-
 export const isKeyName = (name: string): boolean => NAME_RE.test(name) && !name.startsWith('mn1');
 
 export function validateKeyName(name: string): string {
@@ -77,10 +62,8 @@ export async function encryptKey(name: string, secret: Uint8Array, password: str
 
 /** Opens a key file; a wrong password (or a tampered file) fails the Poly1305 tag. */
 export async function decryptKey(file: KeyFile, password: string): Promise<Ed25519Key> {
-  const publicKey = fromHex(file.publicKey, 32, 'publicKey');
-  let secret: Uint8Array;
   try {
-    secret = await unsealSecret(file.crypto, password, { aad: publicKey, secretLength: 32 });
+    return await openKeyFile(file, password);
   } catch (e) {
     if (e instanceof KeystoreError && e.code === KeystoreErrorCode.WrongPassword) {
       throw new CliError(ExitCode.WrongPassword, `wrong password for key "${file.name}": try again (check METANODE_PASSWORD or --password-file if you use them)`);
@@ -88,12 +71,6 @@ export async function decryptKey(file: KeyFile, password: string): Promise<Ed255
     if (e instanceof KeystoreError) throw new CliError(ExitCode.Keystore, `key file for "${file.name}" is damaged (${e.message}): restore it from a backup`);
     throw e;
   }
-  const key = Ed25519Key.fromSecret(secret);
-  secret.fill(0);
-  if (!equalBytes(key.publicKey, publicKey) || formatAddress(addressFromPublicKey(publicKey)) !== file.address) {
-    throw new CliError(ExitCode.Keystore, `key file for "${file.name}" is damaged: its secret does not match its address; restore it from a backup`);
-  }
-  return key;
 }
 
 /** A folder of key files, one `<name>.json` per key (mode 0600, folder 0700). */
