@@ -34,6 +34,9 @@ export interface BuildResult extends ExecutionResult {
   excluded: { tx: Transaction; reason: VmError }[];
 }
 
+/** Why a block cannot hold a transaction (VmError InvalidBlock's context.fault). */
+export type InvalidTxFault = 'chain' | 'signature' | 'nonce' | 'fee';
+
 export const UNKNOWN_KIND_CODE = 'VM_UNKNOWN_TX_KIND';
 export const MODULE_FAULT_CODE = 'VM_MODULE_FAULT';
 /** The block event recorded when a module's begin- or end-block hook throws. */
@@ -117,6 +120,22 @@ export class StateMachine {
     return { ...this.finish(base, state, receipts, blockEvents, updates), included, excluded };
   }
 
+  /**
+   * A dry run of one transaction on `base` (the head's state) as the next block would deliver it,
+   * committing nothing: the receipt it would get. Checks chain id and fee as a block does, and the
+   * signature unless `verifySignature` is false (a simulation of an unsigned transaction). Its
+   * nonce may be ahead of the account's (transactions still pending would come first), not behind.
+   * Begin- and end-block hooks do not run. Throws VmError (InvalidBlock) where a block could not
+   * contain the transaction.
+   */
+  simulate(base: StateReader, block: BlockInfo, tx: Transaction, opts: { verifySignature: boolean }): Receipt {
+    const state = new Overlay(base);
+    const nonce = nonceOf(state, tx.fromKey);
+    if (tx.nonce < nonce) this.invalid(block, tx, 0, `has nonce ${tx.nonce}, account nonce is ${nonce}`, 'nonce');
+    if (tx.nonce > nonce) setNonce(state, tx.fromKey, tx.nonce);
+    return this.deliver(state, block, tx, 0, opts.verifySignature ? {} : { isVerified: () => true });
+  }
+
   /** Runs each module's hook in registry order, each after a checkpoint (see the class comment); the validator updates end-block hooks returned. */
   private hooks(hook: 'beginBlock' | 'endBlock', ctx: ExecContext, events: Event[]): ValidatorUpdate[] {
     const updates: ValidatorUpdate[] = [];
@@ -139,15 +158,15 @@ export class StateMachine {
     return updates;
   }
 
-  private invalid(block: BlockInfo, tx: Transaction, index: number, why: string): never {
-    throw new VmError(VmErrorCode.InvalidBlock, `block ${block.height}: transaction ${index} (${toHex(tx.hash())}) ${why}`, { height: block.height, index });
+  private invalid(block: BlockInfo, tx: Transaction, index: number, why: string, fault: InvalidTxFault): never {
+    throw new VmError(VmErrorCode.InvalidBlock, `block ${block.height}: transaction ${index} (${toHex(tx.hash())}) ${why}`, { height: block.height, index, fault, why });
   }
 
   private deliver(state: Overlay, block: BlockInfo, tx: Transaction, index: number, opts: ExecuteOptions): Receipt {
-    if (tx.chainId !== this.opts.chainId) this.invalid(block, tx, index, `is for chain "${tx.chainId}"`);
-    if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) this.invalid(block, tx, index, 'has an invalid signature');
+    if (tx.chainId !== this.opts.chainId) this.invalid(block, tx, index, `is for chain "${tx.chainId}"`, 'chain');
+    if (!(opts.isVerified?.(tx) ?? false) && !tx.verifySignature()) this.invalid(block, tx, index, 'has an invalid signature', 'signature');
     const nonce = nonceOf(state, tx.fromKey);
-    if (tx.nonce !== nonce) this.invalid(block, tx, index, `has nonce ${tx.nonce}, account nonce is ${nonce}`);
+    if (tx.nonce !== nonce) this.invalid(block, tx, index, `has nonce ${tx.nonce}, account nonce is ${nonce}`, 'nonce');
 
     // One context for the fee and the module: the fee's events stay when the module fails.
     const events: Event[] = [];
@@ -155,7 +174,7 @@ export class StateMachine {
     try {
       this.deps.fees.chargeFee(ctx, tx);
     } catch (e) {
-      this.invalid(block, tx, index, `cannot pay its fee: ${(e as Error).message}`);
+      this.invalid(block, tx, index, `cannot pay its fee: ${(e as Error).message}`, 'fee');
     }
     setNonce(state, tx.fromKey, nonce + 1n);
 

@@ -180,7 +180,8 @@ export class Mempool {
     });
   }
 
-  private decode(raw: Uint8Array): Transaction {
+  /** A raw transaction, decoded within the size limit; MempoolError (TX_TOO_LARGE, TX_MALFORMED) if not. */
+  decode(raw: Uint8Array): Transaction {
     if (raw.length > this.opts.maxTxBytes) {
       throw new MempoolError(RejectReason.TooLarge, `transaction is ${raw.length} bytes; the limit is ${this.opts.maxTxBytes}`);
     }

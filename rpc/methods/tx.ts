@@ -1,5 +1,8 @@
 import { toHex } from '../../chain/index.js';
-import { MempoolError } from '../../consensus/index.js';
+import { MempoolError, RejectReason } from '../../consensus/index.js';
+import { VmError, type InvalidTxFault } from '../../vm/index.js';
+import type { RpcBackend } from '../backend.js';
+import { receiptToJson } from '../format.js';
 import { RpcError, RpcErrorCode } from '../errors.js';
 import type { MethodSpec } from '../method.js';
 import { P } from '../params.js';
@@ -28,7 +31,57 @@ export const txMethods: MethodSpec[] = [
       return results.map((r) => (r instanceof MempoolError ? { error: rejected(r) } : { result: { hash: toHex(r.hash()) } }));
     },
   },
+  {
+    name: 'tx_simulate',
+    summary:
+      "A dry run: executes a transaction (RLP bytes as hex) on the head's state as the next block would deliver it, commits nothing, and answers the receipt it would get (status, errorCode, fee, events). A signature of 64 zero bytes simulates it unsigned; a nonce ahead of the account's is accepted (pending transactions would come first); begin- and end-block hooks do not run. Where no block could hold it (wrong chain, bad signature, nonce behind the account's, fee it cannot pay), -32001 with data.reason.",
+    params: [P.bytes('raw', 'the transaction, RLP-encoded, as 0x-hex (signed, or with a signature of 64 zero bytes)')],
+    result: {
+      name: 'simulation',
+      description: '{height (the head it ran on), signatureChecked, receipt: {txHash, status, errorCode, errorMessage, fee, events}}',
+      schema: { type: 'object', required: ['height', 'signatureChecked', 'receipt'], properties: { height: { type: 'integer' }, signatureChecked: { type: 'boolean' }, receipt: { type: 'object' } } },
+    },
+    errors: [{ code: RpcErrorCode.TxRejected, message: 'no block could hold the transaction; error.data.reason says why (TX_WRONG_CHAIN, TX_BAD_SIGNATURE, TX_NONCE_TOO_LOW, TX_INSUFFICIENT_FEE_FUNDS, TX_MALFORMED, TX_TOO_LARGE)' }],
+    example: {
+      params: ['0xf8…'],
+      result: { height: 42, signatureChecked: true, receipt: { txHash: '0x…', status: 'success', errorCode: null, errorMessage: null, fee: '1000', events: [{ module: 'bank', type: 'transfer', attributes: { from: 'mn1…', to: 'mn1…', asset: 'NEX', amount: '5' } }] } },
+    },
+    // A run of the module: a DockLock job is fuel-bounded, still dearer than a read.
+    cost: () => 10,
+    handler: (b, [raw]) => simulate(b, raw as Uint8Array),
+  },
 ];
+
+/** A signature of 64 zero bytes: the transaction is simulated unsigned. */
+const isUnsigned = (signature: Uint8Array): boolean => signature.every((b) => b === 0);
+
+/** Where a block could not hold the transaction, the mempool's reason for the same fault. */
+function simulationRefused(e: VmError): RpcError {
+  const c = e.context as { fault?: InvalidTxFault; why?: string };
+  const reason = { chain: RejectReason.WrongChain, signature: RejectReason.BadSignature, nonce: RejectReason.NonceTooLow, fee: RejectReason.InsufficientFeeFunds }[c.fault ?? 'fee'];
+  return new RpcError(RpcErrorCode.TxRejected, `the transaction cannot execute: it ${c.why ?? e.message}`, { reason });
+}
+
+function simulate(b: RpcBackend, raw: Uint8Array) {
+  let tx;
+  try {
+    tx = b.mempool.decode(raw);
+  } catch (e) {
+    if (e instanceof MempoolError) throw rejected(e);
+    throw e;
+  }
+  const head = b.chain.head;
+  const unsigned = isUnsigned(tx.signature);
+  const block = { chainId: b.chain.chainId, height: head.height + 1, timestamp: Math.max(head.timestamp + 1, Date.now()), proposer: b.validatorAddress ?? head.proposer };
+  try {
+    const receipt = b.chain.stateMachine.simulate(b.chain.state, block, tx, { verifySignature: !unsigned });
+    const { blockHeight: _h, blockHash: _b, index: _i, ...rest } = receiptToJson(receipt, { blockHeight: 0, blockHash: '', index: 0 });
+    return { height: head.height, signatureChecked: !unsigned, receipt: rest };
+  } catch (e) {
+    if (e instanceof VmError) throw simulationRefused(e);
+    throw e;
+  }
+}
 
 function rejected(e: MempoolError): RpcError {
   return new RpcError(RpcErrorCode.TxRejected, `transaction rejected: ${e.message}`, { reason: e.reason, ...serialisable(e.context) });

@@ -12,6 +12,7 @@ import {
   VmErrorCode,
   WorldState,
   type ExecContext,
+  type InvalidTxFault,
   type Module,
   type ModuleFault,
   type TxContext,
@@ -49,14 +50,14 @@ function vm(): TestVm {
 }
 
 /** Every way a transaction can make a block invalid, with the words the error must use. */
-function invalidCases(): { name: string; tx: Transaction; message: RegExp }[] {
+function invalidCases(): { name: string; tx: Transaction; message: RegExp; fault: InvalidTxFault }[] {
   return [
-    { name: 'wrong chain id', tx: transferTx(alice, 0n, B, 'GEN', 1n, { chainId: 'other-chain' }), message: /is for chain "other-chain"/ },
-    { name: 'bad signature', tx: withForeignSignature(transferTx(alice, 0n, B, 'GEN', 1n), bob), message: /invalid signature/ },
-    { name: 'nonce too high', tx: transferTx(alice, 1n, B, 'GEN', 1n), message: /has nonce 1, account nonce is 0/ },
-    { name: 'fee below the minimum', tx: transferTx(alice, 0n, B, 'GEN', 1n, { fee: MIN_FEE - 1n }), message: /cannot pay its fee: fee 999 is below the minimum fee 1000/ },
-    { name: 'fee larger than the NEX balance', tx: transferTx(poor, 0n, B, 'GEN', 1n, { fee: 1_501n }), message: /cannot pay its fee/ },
-    { name: 'sender with no balance at all', tx: transferTx(broke, 0n, B, 'GEN', 1n), message: /cannot pay its fee/ },
+    { name: 'wrong chain id', tx: transferTx(alice, 0n, B, 'GEN', 1n, { chainId: 'other-chain' }), message: /is for chain "other-chain"/, fault: 'chain' },
+    { name: 'bad signature', tx: withForeignSignature(transferTx(alice, 0n, B, 'GEN', 1n), bob), message: /invalid signature/, fault: 'signature' },
+    { name: 'nonce too high', tx: transferTx(alice, 1n, B, 'GEN', 1n), message: /has nonce 1, account nonce is 0/, fault: 'nonce' },
+    { name: 'fee below the minimum', tx: transferTx(alice, 0n, B, 'GEN', 1n, { fee: MIN_FEE - 1n }), message: /cannot pay its fee: fee 999 is below the minimum fee 1000/, fault: 'fee' },
+    { name: 'fee larger than the NEX balance', tx: transferTx(poor, 0n, B, 'GEN', 1n, { fee: 1_501n }), message: /cannot pay its fee/, fault: 'fee' },
+    { name: 'sender with no balance at all', tx: transferTx(broke, 0n, B, 'GEN', 1n), message: /cannot pay its fee/, fault: 'fee' },
   ];
 }
 
@@ -71,7 +72,8 @@ describe('vm/executor', () => {
         const err = expectThrowsCode(() => v.sm.execute(v.world, blockInfo(7, PROPOSER), [ok, c.tx]), VmError, VmErrorCode.InvalidBlock);
         expect(err.message).to.match(c.message);
         expect(err.message).to.match(/^block 7: transaction 1 \(0x[0-9a-f]{64}\)/);
-        expect(err.context).to.deep.equal({ height: 7, index: 1 });
+        expect(err.context).to.include({ height: 7, index: 1, fault: c.fault });
+        expect(err.message).to.contain(String((err.context as { why: string }).why));
       });
     }
 
@@ -100,6 +102,35 @@ describe('vm/executor', () => {
       expectThrowsCode(() => v.sm.execute(v.world, blockInfo(1, PROPOSER), [forged], { isVerified: () => false }), VmError, VmErrorCode.InvalidBlock);
       const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [forged], { isVerified: (tx) => tx === forged });
       expect(r.receipts[0]!.ok).to.equal(true);
+    });
+  });
+
+  describe('simulate: one transaction on the head state, nothing committed', () => {
+    it('gives the receipt execute would give, and leaves the state as it was', () => {
+      const v = vm();
+      const tx = transferTx(alice, 0n, B, 'GEN', 25n);
+      const root = toHex(v.world.root);
+      const simulated = v.sm.simulate(v.world, blockInfo(1, PROPOSER), tx, { verifySignature: true });
+      expect(toHex(v.world.root), 'nothing written').to.equal(root);
+      expect(getNonce(v.world, A)).to.equal(0n);
+      const executed = v.sm.execute(v.world, blockInfo(1, PROPOSER), [tx]).receipts[0]!;
+      expect(toHex(simulated.serialize())).to.equal(toHex(executed.serialize()));
+    });
+
+    it('skips the signature check only when asked, accepts a nonce ahead, refuses one behind, and a failing transaction gets its failed receipt', () => {
+      const v = vm();
+      const forged = withForeignSignature(transferTx(alice, 0n, B, 'GEN', 1n), bob);
+      const e = expectThrowsCode(() => v.sm.simulate(v.world, blockInfo(1, PROPOSER), forged, { verifySignature: true }), VmError, VmErrorCode.InvalidBlock);
+      expect(e.context).to.include({ fault: 'signature' });
+      expect(v.sm.simulate(v.world, blockInfo(1, PROPOSER), forged, { verifySignature: false }).ok).to.equal(true);
+      expect(v.sm.simulate(v.world, blockInfo(1, PROPOSER), transferTx(alice, 4n, B, 'GEN', 1n), { verifySignature: true }).ok).to.equal(true);
+      const r = v.sm.execute(v.world, blockInfo(1, PROPOSER), [transferTx(alice, 0n, B, 'GEN', 1n)]);
+      v.world.apply(r.writes, r.tree, 1);
+      const behind = expectThrowsCode(() => v.sm.simulate(v.world, blockInfo(2, PROPOSER), transferTx(alice, 0n, B, 'GEN', 1n), { verifySignature: true }), VmError, VmErrorCode.InvalidBlock);
+      expect(behind.context).to.include({ fault: 'nonce' });
+      const overdraft = v.sm.simulate(v.world, blockInfo(2, PROPOSER), transferTx(bob, 0n, A, 'GEN', 12n), { verifySignature: true }); // 10 + the 1 alice sent
+      expect(overdraft.status).to.equal(ReceiptStatus.Failed);
+      expect(overdraft.errorCode).to.equal(BankErrorCode.InsufficientFunds);
     });
   });
 
