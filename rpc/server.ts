@@ -17,6 +17,7 @@ import { nodeMethods } from './methods/node.js';
 import { stateMethods } from './methods/state.js';
 import { subscribeMethods } from './methods/subscribe.js';
 import { txMethods } from './methods/tx.js';
+import { lightMethods } from './methods/light.js';
 import { moduleQueryMethod } from './methods/module.js';
 import { noopRpcMetrics, type RpcMetrics } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
@@ -25,7 +26,7 @@ import { EXPLORER_DIR, StaticFiles } from './static.js';
 import { SubscriptionHub } from './subscriptions.js';
 import { WsRpc } from './ws.js';
 
-export const allMethods: MethodSpec[] = [...chainMethods, ...stateMethods, ...bankMethods, ...encMethods, ...txMethods, ...nodeMethods, ...subscribeMethods, ...adminMethods];
+export const allMethods: MethodSpec[] = [...chainMethods, ...lightMethods, ...stateMethods, ...bankMethods, ...encMethods, ...txMethods, ...nodeMethods, ...subscribeMethods, ...adminMethods];
 
 export interface RpcServerDeps {
   backend: RpcBackend;
