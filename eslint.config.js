@@ -18,6 +18,14 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // Node.js scripts (the client library's examples).
+    files: ['examples/**/*.mjs'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     // The block explorer: plain ES modules run by the browser.
     files: ['rpc/explorer/**/*.js'],
     languageOptions: {

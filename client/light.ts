@@ -1,0 +1,383 @@
+import {
+  BlockHeader,
+  decodeCertificate,
+  decodeHeader,
+  decodeReceipt,
+  decodeTransaction,
+  decodeValidatorSet,
+  equalBytes,
+  fromHex,
+  stateProofFromJson,
+  STATE_PROOF_FORMAT,
+  toHex,
+  verifyMerkleProof,
+  verifyStateProof,
+  asRlpUint,
+  type MerkleProof,
+  type Receipt,
+  type Transaction,
+  type ValidatorSet,
+} from '../chain/index.js';
+import { nonceKey } from '../vm/accounts.js';
+import { balanceKey } from '../vm/modules/bank/keys.js';
+import type { HeightArg, MetanodeClient } from './client.js';
+import { ClientError, ClientErrorCode, VerificationError } from './errors.js';
+import type { LightBlockJson } from './schemas.js';
+import { addressArg } from './tx.js';
+
+/** The header a light client starts from, learned out of band (docs/client.md "The trust model"). */
+export interface TrustAnchor {
+  /** 0 for genesis. */
+  height: number;
+  /** The block's hash, 0x-hex or bytes. */
+  hash: string | Uint8Array;
+}
+
+export interface LightClientOptions {
+  trust: TrustAnchor;
+  /**
+   * How long a verified header may vouch for later ones by the one-third rule (skipping
+   * verification), counted from its timestamp; default 14 days. Past it, the client verifies
+   * every header in turn (sequential verification). Keep it below the time a validator that
+   * leaves the set stays accountable for what it signed.
+   */
+  trustingPeriodMs?: number;
+  /** How far a header's timestamp may run ahead of this machine's clock; default 60 s. */
+  maxClockDriftMs?: number;
+  /** The client's clock (milliseconds since the epoch); default Date.now. */
+  now?: () => number;
+  /** Light blocks fetched per batch in sequential verification; default 50. */
+  batchSize?: number;
+}
+
+/** A header this client verified, with the validator set that committed it. */
+export interface VerifiedHeader {
+  readonly header: BlockHeader;
+  readonly hash: Uint8Array;
+  readonly validators: ValidatorSet;
+}
+
+/** A state record proved against a verified header: its value, or undefined where the key is absent. */
+export interface VerifiedState {
+  readonly header: VerifiedHeader;
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | undefined;
+}
+
+/** A committed transaction and its receipt, both proved against their verified header. */
+export interface VerifiedTransaction {
+  readonly header: VerifiedHeader;
+  readonly index: number;
+  readonly transaction: Transaction;
+  readonly receipt: Receipt;
+}
+
+const DAY_MS = 86_400_000;
+
+/** A light block decoded and checked on its own (hash, set, certificate), not yet linked to a trusted one. */
+interface Candidate extends VerifiedHeader {
+  readonly certificateSigners: number[];
+}
+
+/**
+ * A light client (docs/client.md): from a trusted header (genesis, usually) it follows the chain
+ * through commit certificates and validator-set changes, and checks what a node says — state
+ * records, transactions, receipts — against headers it verified, never against the node's word.
+ * Every check that fails is a VerificationError naming it; nothing unverified is returned.
+ *
+ * Headers are verified forward by bisection (CometBFT's skipping verification): a header whose
+ * certificate is signed by more than a third of the power of a trusted set, inside the trusting
+ * period, is trusted; otherwise the client verifies a header halfway and tries again. Adjacent
+ * headers are linked by parent hash and by the set the earlier one names for the next. Headers
+ * below a trusted one are linked backwards by parent hash alone.
+ */
+export class LightClient {
+  private readonly trustingPeriodMs: number;
+  private readonly maxClockDriftMs: number;
+  private readonly now: () => number;
+  private readonly batchSize: number;
+  private readonly anchor: { height: number; hash: Uint8Array };
+  /** Verified headers by height. */
+  private readonly verified = new Map<number, VerifiedHeader>();
+  /** Light blocks checked on their own during one header() call (bisection comes back to them). */
+  private readonly candidates = new Map<number, Candidate>();
+  private chainId?: string;
+
+  constructor(
+    readonly rpc: MetanodeClient,
+    opts: LightClientOptions,
+  ) {
+    const h = opts.trust.height;
+    if (!Number.isSafeInteger(h) || h < 0) throw new ClientError(ClientErrorCode.BadArgument, 'the trusted height must be a non-negative integer');
+    let hash: Uint8Array;
+    try {
+      hash = typeof opts.trust.hash === 'string' ? fromHex(opts.trust.hash, 32, 'trusted hash') : opts.trust.hash;
+    } catch {
+      throw new ClientError(ClientErrorCode.BadArgument, 'the trusted hash is 0x followed by 64 hex digits');
+    }
+    if (hash.length !== 32) throw new ClientError(ClientErrorCode.BadArgument, 'the trusted hash is 32 bytes');
+    this.anchor = { height: h, hash };
+    this.trustingPeriodMs = opts.trustingPeriodMs ?? 14 * DAY_MS;
+    this.maxClockDriftMs = opts.maxClockDriftMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+    this.batchSize = Math.max(1, opts.batchSize ?? 50);
+  }
+
+  /** The highest verified header (after `init`, at least the anchor). */
+  get latestVerified(): VerifiedHeader | undefined {
+    const top = this.heights().at(-1);
+    return top === undefined ? undefined : this.verified.get(top);
+  }
+
+  /** Fetches the anchor's block and checks that its hash is the trusted one. Called by every read; idempotent. */
+  async init(): Promise<VerifiedHeader> {
+    const known = this.verified.get(this.anchor.height);
+    if (known && equalBytes(known.hash, this.anchor.hash)) return known;
+    const lb = await this.fetch(this.anchor.height);
+    const header = this.decodeHeader(lb);
+    if (!equalBytes(header.hash(), this.anchor.hash)) {
+      throw new VerificationError('trust anchor', `block ${this.anchor.height} has hash ${toHex(header.hash())}, not the trusted ${toHex(this.anchor.hash)}: this node is on another chain`, { height: this.anchor.height });
+    }
+    const validators = this.decodeSet(lb, header);
+    this.chainId = header.chainId;
+    const v: VerifiedHeader = { header, hash: header.hash(), validators };
+    this.verified.set(header.height, v);
+    return v;
+  }
+
+  /** Verifies the node's head and returns it. */
+  async sync(): Promise<VerifiedHeader> {
+    await this.init();
+    return this.header((await this.rpc.head()).height);
+  }
+
+  /** The verified header at `height` ("latest": the node's head). */
+  async header(height: HeightArg): Promise<VerifiedHeader> {
+    if (height === 'latest') return this.sync();
+    if (!Number.isSafeInteger(height) || height < 0) throw new ClientError(ClientErrorCode.BadArgument, 'a height is a non-negative integer or "latest"');
+    await this.init();
+    const known = this.verified.get(height);
+    if (known) return known;
+    const hs = this.heights();
+    const below = hs.filter((h) => h < height).at(-1);
+    try {
+      if (below !== undefined) return await this.forward(this.verified.get(below)!, height);
+      return await this.backward(this.verified.get(hs[0]!)!, height);
+    } finally {
+      this.candidates.clear();
+    }
+  }
+
+  /** The value of a state key at `height`, proved against that height's verified header (VerificationError if the proof fails). */
+  async state(key: Uint8Array | string, height: HeightArg = 'latest'): Promise<VerifiedState> {
+    const k = typeof key === 'string' ? fromHex(key, undefined, 'state key') : key;
+    await this.init();
+    const answer = await this.rpc.stateProof(k, height);
+    const header = await this.header(answer.height);
+    if (height !== 'latest' && answer.height !== height) throw new VerificationError('state proof', `asked for height ${height}, the node answered for ${answer.height}`);
+    if (answer.proofFormat !== STATE_PROOF_FORMAT) throw new VerificationError('state proof', `proof format ${answer.proofFormat} is not the one this client verifies (${STATE_PROOF_FORMAT})`);
+    if (!equalBytes(fromHex(answer.key), k)) throw new VerificationError('state proof', 'the node answered for another key');
+    const value = answer.value === null ? undefined : fromHex(answer.value, undefined, 'state value');
+    let ok: boolean;
+    try {
+      ok = verifyStateProof(header.header.stateRoot, k, value, stateProofFromJson(answer.proof));
+    } catch (e) {
+      throw new VerificationError('state proof', `the proof is malformed: ${(e as Error).message}`, { height: answer.height });
+    }
+    if (!ok) {
+      throw new VerificationError('state proof', `the proof that key ${toHex(k)} ${value === undefined ? 'is absent' : 'holds ' + toHex(value)} does not verify against the state root of verified block ${answer.height}`, { height: answer.height });
+    }
+    return { header, key: k, value };
+  }
+
+  /** An account's balance in `asset` (base units), proved. */
+  async balance(address: Uint8Array | string, asset: string, height: HeightArg = 'latest'): Promise<bigint> {
+    const { value } = await this.state(balanceKey(addressArg(address, 'address'), asset), height);
+    return value === undefined ? 0n : this.uint(value, 'balance');
+  }
+
+  /** An account's next nonce, proved. */
+  async nonce(address: Uint8Array | string, height: HeightArg = 'latest'): Promise<bigint> {
+    const { value } = await this.state(nonceKey(addressArg(address, 'address')), height);
+    return value === undefined ? 0n : this.uint(value, 'nonce');
+  }
+
+  /** A committed transaction and its receipt, proved by Merkle proofs against its verified header; null if the node says it is not committed. */
+  async transaction(hash: string | Uint8Array): Promise<VerifiedTransaction | null> {
+    const h = typeof hash === 'string' ? fromHex(hash, 32, 'transaction hash') : hash;
+    await this.init();
+    const p = await this.rpc.transactionProof(toHex(h));
+    if (!p) return null;
+    const header = await this.header(p.blockHeight);
+    if (!equalBytes(fromHex(p.blockHash), header.hash)) throw new VerificationError('transaction', `the node placed the transaction in block ${p.blockHash}, not the verified block ${p.blockHeight}`);
+    let transaction: Transaction;
+    let receipt: Receipt;
+    const receiptBytes = fromHex(p.receipt);
+    try {
+      transaction = decodeTransaction(fromHex(p.transaction));
+      receipt = decodeReceipt(receiptBytes);
+    } catch (e) {
+      throw new VerificationError('transaction', `the node's transaction or receipt does not decode: ${(e as Error).message}`);
+    }
+    if (!equalBytes(transaction.hash(), h)) throw new VerificationError('transaction', 'the node answered with another transaction');
+    if (!equalBytes(receipt.txHash, h)) throw new VerificationError('receipt', "the node answered with another transaction's receipt");
+    if (p.txProof.index !== p.index || p.receiptProof.index !== p.index) throw new VerificationError('transaction', 'the proofs are for another position in the block');
+    if (!verifyMerkleProof(header.header.txRoot, h, this.merkle(p.txProof))) {
+      throw new VerificationError('transaction', `the transaction is not in the txRoot of verified block ${p.blockHeight}`, { height: p.blockHeight });
+    }
+    if (!verifyMerkleProof(header.header.receiptsRoot, receiptBytes, this.merkle(p.receiptProof))) {
+      throw new VerificationError('receipt', `the receipt is not in the receiptsRoot of verified block ${p.blockHeight}`, { height: p.blockHeight });
+    }
+    return { header, index: p.index, transaction, receipt };
+  }
+
+  // --- header verification -------------------------------------------------------------
+
+  private heights(): number[] {
+    return [...this.verified.keys()].sort((a, b) => a - b);
+  }
+
+  private trust(v: VerifiedHeader): VerifiedHeader {
+    this.verified.set(v.header.height, v);
+    return v;
+  }
+
+  private async forward(from: VerifiedHeader, target: number): Promise<VerifiedHeader> {
+    const withinPeriod = this.now() - from.header.timestamp < this.trustingPeriodMs;
+    if (!withinPeriod) return this.sequential(from, target);
+    let candidate = this.candidates.get(target);
+    if (!candidate) this.candidates.set(target, (candidate = this.candidate(await this.fetch(target), target)));
+    if (target === from.header.height + 1) return this.trust(this.linkAdjacent(from, candidate));
+    this.checkLater(from, candidate);
+    if (this.signedByTrusted(from, candidate)) return this.trust(candidate);
+    // Not enough of the trusted set signed: verify a header halfway, then go on from it.
+    const pivot = from.header.height + Math.floor((target - from.header.height) / 2);
+    const mid = await this.forward(from, pivot);
+    return this.forward(mid, target);
+  }
+
+  /** Every header from `from` up to `target`, each by the set its predecessor names. */
+  private async sequential(from: VerifiedHeader, target: number): Promise<VerifiedHeader> {
+    let prev = from;
+    for (let h = from.header.height + 1; h <= target; h += this.batchSize) {
+      const heights = Array.from({ length: Math.min(this.batchSize, target - h + 1) }, (_, i) => h + i);
+      for (const [i, lb] of (await this.fetchMany(heights)).entries()) prev = this.trust(this.linkAdjacent(prev, this.candidate(lb, heights[i]!)));
+    }
+    return prev;
+  }
+
+  /** Headers below a verified one, linked by parent hash: each is the one its successor names. */
+  private async backward(from: VerifiedHeader, target: number): Promise<VerifiedHeader> {
+    let next = from;
+    for (let h = from.header.height - 1; h >= target; h -= this.batchSize) {
+      const heights = Array.from({ length: Math.min(this.batchSize, h - target + 1) }, (_, i) => h - i);
+      for (const [i, lb] of (await this.fetchMany(heights)).entries()) {
+        const header = this.decodeHeader(lb, heights[i]!);
+        if (!equalBytes(header.hash(), next.header.parentHash)) {
+          throw new VerificationError('header', `block ${header.height} is not the parent of verified block ${next.header.height}`, { height: header.height });
+        }
+        next = this.trust({ header, hash: header.hash(), validators: this.decodeSet(lb, header) });
+      }
+    }
+    return next;
+  }
+
+  /** A light block checked on its own: a header of this chain and height, its set, and a certificate by a quorum of that set. */
+  private candidate(lb: LightBlockJson, height: number): Candidate {
+    const header = this.decodeHeader(lb, height);
+    const validators = this.decodeSet(lb, header);
+    if (this.chainId !== undefined && header.chainId !== this.chainId) throw new VerificationError('header', `block ${height} is of chain ${header.chainId}, not ${this.chainId}`, { height });
+    if (header.timestamp > this.now() + this.maxClockDriftMs) throw new VerificationError('header', `block ${height} has a timestamp in the future (${new Date(header.timestamp).toISOString()})`, { height });
+    if (lb.certificate === null) throw new VerificationError('certificate', `block ${height} comes without a commit certificate`, { height });
+    let certificate;
+    try {
+      certificate = decodeCertificate(fromHex(lb.certificate));
+      certificate.verify(header.chainId, validators, height, header.hash());
+    } catch (e) {
+      throw new VerificationError('certificate', `block ${height}: ${(e as Error).message}`, { height });
+    }
+    return { header, hash: header.hash(), validators, certificateSigners: certificate.signerIndices() };
+  }
+
+  private linkAdjacent(prev: VerifiedHeader, c: Candidate): VerifiedHeader {
+    const h = c.header.height;
+    if (!equalBytes(c.header.parentHash, prev.hash)) throw new VerificationError('header', `block ${h} does not follow verified block ${h - 1} (parent hash)`, { height: h });
+    if (!equalBytes(c.header.validatorsHash, prev.header.nextValidatorsHash)) {
+      throw new VerificationError('validators', `block ${h} is committed by a set other than the one verified block ${h - 1} names for it`, { height: h });
+    }
+    if (c.header.timestamp <= prev.header.timestamp) throw new VerificationError('header', `block ${h}'s timestamp is not after block ${h - 1}'s`, { height: h });
+    return { header: c.header, hash: c.hash, validators: c.validators };
+  }
+
+  private checkLater(from: VerifiedHeader, c: Candidate): void {
+    if (c.header.timestamp <= from.header.timestamp) {
+      throw new VerificationError('header', `block ${c.header.height}'s timestamp is not after verified block ${from.header.height}'s`, { height: c.header.height });
+    }
+  }
+
+  /**
+   * Whether the candidate's certificate carries more than a third of the trusted set's power (the
+   * same validator: address and BLS key): then an honest member of the trusted set signed it.
+   */
+  private signedByTrusted(from: VerifiedHeader, c: Candidate): boolean {
+    let power = 0n;
+    for (const i of c.certificateSigners) {
+      const v = c.validators.validators[i]!;
+      const j = from.validators.indexOf(v.address);
+      if (j >= 0 && equalBytes(from.validators.validators[j]!.blsPublicKey, v.blsPublicKey)) power += from.validators.validators[j]!.power;
+    }
+    return 3n * power > from.validators.totalPower;
+  }
+
+  // --- fetching and decoding -----------------------------------------------------------
+
+  private async fetch(height: number): Promise<LightBlockJson> {
+    const lb = await this.rpc.lightBlock(height);
+    if (!lb) throw new VerificationError('header', `the node has no block ${height}`, { height });
+    return lb;
+  }
+
+  private async fetchMany(heights: number[]): Promise<LightBlockJson[]> {
+    const settled = await this.rpc.batch(heights.map((h) => ({ method: 'chain_getLightBlock', params: [h] })));
+    return settled.map((s, i) => {
+      if (!s.ok) throw s.error;
+      const lb = this.rpc.checkLightBlock(s.result);
+      if (!lb) throw new VerificationError('header', `the node has no block ${heights[i]}`, { height: heights[i] });
+      return lb;
+    });
+  }
+
+  private decodeHeader(lb: LightBlockJson, height = this.anchor.height): BlockHeader {
+    let header: BlockHeader;
+    try {
+      header = decodeHeader(fromHex(lb.header));
+    } catch (e) {
+      throw new VerificationError('header', `block ${height}'s header does not decode: ${(e as Error).message}`, { height });
+    }
+    if (header.height !== height) throw new VerificationError('header', `asked for block ${height}, the node answered with block ${header.height}`, { height });
+    return header;
+  }
+
+  private decodeSet(lb: LightBlockJson, header: BlockHeader): ValidatorSet {
+    let set: ValidatorSet;
+    try {
+      set = decodeValidatorSet(fromHex(lb.validators));
+    } catch (e) {
+      throw new VerificationError('validators', `block ${header.height}'s validator set does not decode: ${(e as Error).message}`, { height: header.height });
+    }
+    if (!equalBytes(set.hash(), header.validatorsHash)) throw new VerificationError('validators', `the validator set given for block ${header.height} is not the one its header names`, { height: header.height });
+    return set;
+  }
+
+  private merkle(p: { index: number; total: number; siblings: string[] }): MerkleProof {
+    return { index: p.index, total: p.total, siblings: p.siblings.map((s) => fromHex(s, 32)) };
+  }
+
+  private uint(value: Uint8Array, what: string): bigint {
+    try {
+      return asRlpUint(value, what);
+    } catch (e) {
+      throw new VerificationError('state proof', `the proved ${what} is not an integer: ${(e as Error).message}`);
+    }
+  }
+}

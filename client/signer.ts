@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import {
+  addressFromPublicKey,
+  Ed25519Key,
+  formatAddress,
+  fromHex,
+  keyFileSchema,
+  openKeyFile,
+  Transaction,
+  type UnsignedTransaction,
+} from '../chain/index.js';
+import { ClientError, ClientErrorCode } from './errors.js';
+
+/** What signs transactions: an Ed25519 key. */
+export interface Signer {
+  readonly publicKey: Uint8Array;
+  readonly address: Uint8Array;
+  /** The address as text (mn1…). */
+  readonly addressText: string;
+  sign(fields: Omit<UnsignedTransaction, 'sender'>): Transaction;
+}
+
+class KeySigner implements Signer {
+  readonly publicKey: Uint8Array;
+  readonly address: Uint8Array;
+  readonly addressText: string;
+  constructor(private readonly key: Ed25519Key) {
+    this.publicKey = key.publicKey;
+    this.address = addressFromPublicKey(key.publicKey);
+    this.addressText = formatAddress(this.address);
+  }
+  sign(fields: Omit<UnsignedTransaction, 'sender'>): Transaction {
+    return Transaction.sign({ ...fields, sender: this.publicKey }, this.key);
+  }
+}
+
+/** A signer from a 32-byte Ed25519 secret (bytes, or 0x + 64 hex digits). */
+export function signerFromSecret(secret: Uint8Array | string): Signer {
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof secret === 'string' ? fromHex(secret.trim(), 32, 'secret') : secret;
+  } catch {
+    throw new ClientError(ClientErrorCode.BadArgument, 'an Ed25519 secret is 0x followed by 64 hex digits (32 bytes)');
+  }
+  if (bytes.length !== 32) throw new ClientError(ClientErrorCode.BadArgument, `an Ed25519 secret is 32 bytes, not ${bytes.length}`);
+  return new KeySigner(Ed25519Key.fromSecret(bytes));
+}
+
+/** A signer from a metanode-cli key file (~/.metanode-cli/keys/NAME.json) and its password. KeystoreError on a wrong password. */
+export async function signerFromKeyFile(path: string, password: string): Promise<Signer> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new ClientError(ClientErrorCode.BadArgument, `cannot read the key file ${path}: ${(e as Error).message}`);
+  }
+  const file = keyFileSchema.safeParse(json);
+  if (!file.success) throw new ClientError(ClientErrorCode.BadArgument, `${path} is not a metanode-cli key file (version 1)`);
+  return new KeySigner(await openKeyFile(file.data, password));
+}
