@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { toHex } from '../../chain/index.js';
+import { LightClient, MetanodeClient } from '../../client/index.js';
 import { MsgType, SignedMessage, encodeEnvelope } from '../../consensus/index.js';
 import { readValidatorKey } from '../../node/keyfile.js';
 import { P2PNetwork, Topic, Verdict } from '../../p2p/index.js';
@@ -197,5 +198,31 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
     const [mine, theirs] = await Promise.all([n.rpc.call<BlockJson>('chain_getBlockByHeight', [target]), rpc().call<BlockJson>('chain_getBlockByHeight', [target])]);
     expect(mine.hash).to.equal(theirs.hash);
     expect(mine.stateRoot).to.equal(theirs.stateRoot);
+  });
+
+  it('the light client follows the network from genesis across those set changes, by bisection and block by block, to the same head, and verifies a balance there', async () => {
+    const url = `http://127.0.0.1:${net.nodes[0]!.rpcPort}`;
+    const genesis = (await rpc().call<BlockJson>('chain_getBlockByHeight', [0])).hash;
+    let fetched = 0;
+    const counting: typeof fetch = async (input, init) => {
+      fetched += (String(init?.body).match(/chain_getLightBlock/g) ?? []).length;
+      return fetch(input, init);
+    };
+    const target = (await rpc().call<{ height: number }>('chain_getHead')).height;
+    const [first, last] = await Promise.all([setAt(0), setAt(target)]);
+    expect(last.validators.map((v) => v.address), 'the set changed on the way').to.not.deep.equal(first.validators.map((v) => v.address));
+    const skipping = new LightClient(new MetanodeClient({ url, fetch: counting }), { trust: { height: 0, hash: genesis } });
+    const a = await skipping.header(target);
+    const bySkipping = fetched;
+    fetched = 0;
+    const sequential = new LightClient(new MetanodeClient({ url, fetch: counting }), { trust: { height: 0, hash: genesis }, trustingPeriodMs: 0 });
+    const b = await sequential.header(target);
+    expect(fetched, 'sequential: every block').to.equal(target + 1);
+    expect(bySkipping, `bisection fetched ${bySkipping} of ${target + 1} light blocks`).to.be.below(fetched / 4);
+    const theirs = await rpc().call<BlockJson>('chain_getBlockByHeight', [target]);
+    expect(toHex(a.hash)).to.equal(theirs.hash);
+    expect(toHex(b.hash)).to.equal(theirs.hash);
+    const account = await rpc().call<{ balances: Record<string, string> }>('state_getAccount', [devAddress(1), target]);
+    expect(await skipping.balance(devAddress(1), 'GEN', target)).to.equal(BigInt(account.balances.GEN!));
   });
 });
