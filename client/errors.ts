@@ -29,6 +29,8 @@ export class ClientError extends CodedError<ClientErrorCode> {}
 export class RpcResponseError extends ClientError {
   readonly method: string;
   readonly rpcCode: number;
+  /** The node's message, as it gave it. */
+  readonly rpcMessage: string;
   readonly reason: string | undefined;
   readonly data: unknown;
   constructor(method: string, error: { code: number; message: string; data?: unknown }) {
@@ -37,6 +39,7 @@ export class RpcResponseError extends ClientError {
     super(ClientErrorCode.Rpc, `${method}: ${error.message}`, { method, rpcCode: error.code, ...(reason ? { reason } : {}) });
     this.method = method;
     this.rpcCode = error.code;
+    this.rpcMessage = error.message;
     this.reason = reason;
     this.data = error.data;
   }

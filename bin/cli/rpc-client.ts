@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { ClientError, ClientErrorCode, RpcResponseError } from '../../client/errors.js';
+import { HttpTransport } from '../../client/transport.js';
 import { CliError, ExitCode, usage } from './errors.js';
 import {
-  accountSchema, assetsSchema, chainIdSchema, envelopeSchema, headSchema, maybeRecordSchema, nodeStatusSchema, paramsSchema,
+  accountSchema, assetsSchema, chainIdSchema, headSchema, maybeRecordSchema, nodeStatusSchema, paramsSchema,
   sentSchema, validatorsSchema, type Account, type Asset, type BankParams, type Head, type JsonRecord, type NodeStatus,
   type RpcErrorObject, type Validators,
 } from './rpc-types.js';
@@ -20,14 +22,17 @@ export interface RpcClientDeps {
   fetch: typeof globalThis.fetch;
 }
 
-/** A JSON-RPC 2.0 client for the node (docs/json-rpc.md) over global fetch; every failure is a CliError. */
+/**
+ * The CLI's view of the node: the client library's transport (client/transport.ts) with the CLI's
+ * result checks, and every failure a CliError with the CLI's exit codes and advice.
+ */
 export class RpcClient {
-  private nextId = 1;
   readonly url: string;
+  readonly transport: HttpTransport;
 
   constructor(
     private readonly opts: RpcClientOptions,
-    private readonly deps: RpcClientDeps = { fetch: globalThis.fetch },
+    deps: RpcClientDeps = { fetch: globalThis.fetch },
   ) {
     let u: URL;
     try {
@@ -37,35 +42,17 @@ export class RpcClient {
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw usage(`--rpc "${opts.url}" must be an http:// or https:// URL`);
     this.url = opts.url;
+    this.transport = new HttpTransport({ url: opts.url, timeoutMs: opts.timeoutMs, fetch: deps.fetch, ...(opts.token ? { token: opts.token } : {}) });
   }
 
   async call<T>(method: string, params: unknown[], schema: z.ZodType<T>): Promise<T> {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: this.nextId++, method, params });
-    let json: unknown;
-    let status = 0;
+    let answer: unknown;
     try {
-      const res = await this.deps.fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}) },
-        body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-      });
-      status = res.status;
-      const text = await res.text();
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
+      answer = await this.transport.request(method, params);
     } catch (e) {
-      throw this.transportError(e);
+      throw this.toCli(method, e);
     }
-    const env = envelopeSchema.safeParse(json);
-    if (!env.success) {
-      throw new CliError(ExitCode.NodeError, `${this.url} answered HTTP ${status} without a JSON-RPC response: is --rpc pointing at a Metanode node?`);
-    }
-    if ('error' in env.data) throw rpcErrorToCli(method, env.data.error);
-    const result = schema.safeParse(env.data.result);
+    const result = schema.safeParse(answer);
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
@@ -74,13 +61,20 @@ export class RpcClient {
     return result.data;
   }
 
-  private transportError(e: unknown): CliError {
-    const name = (e as { name?: string })?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      const s = Math.round(this.opts.timeoutMs / 1000);
-      return new CliError(ExitCode.NodeUnreachable, `the node at ${this.url} did not answer within ${s}s: is it overloaded or stuck? retry, or pass --rpc`);
+  /** The library's errors, in the CLI's words and exit codes. */
+  private toCli(method: string, e: unknown): unknown {
+    if (e instanceof RpcResponseError) return rpcErrorToCli(method, { code: e.rpcCode, message: e.rpcMessage, ...(e.data === undefined ? {} : { data: e.data }) });
+    if (!(e instanceof ClientError)) return e;
+    switch (e.code) {
+      case ClientErrorCode.Timeout:
+        return new CliError(ExitCode.NodeUnreachable, `the node at ${this.url} did not answer within ${Math.round(this.opts.timeoutMs / 1000)}s: is it overloaded or stuck? retry, or pass --rpc`);
+      case ClientErrorCode.Unreachable:
+        return new CliError(ExitCode.NodeUnreachable, `cannot reach the node at ${this.url}: is it running? start it with npm start or pass --rpc`);
+      case ClientErrorCode.BadResponse:
+        return new CliError(ExitCode.NodeError, `${this.url} did not answer with a JSON-RPC response: is --rpc pointing at a Metanode node?`);
+      default:
+        return new CliError(ExitCode.NodeError, e.message);
     }
-    return new CliError(ExitCode.NodeUnreachable, `cannot reach the node at ${this.url}: is it running? start it with npm start or pass --rpc`);
   }
 
   chainId = (): Promise<string> => this.call('chain_getChainId', [], chainIdSchema);

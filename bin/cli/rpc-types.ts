@@ -50,10 +50,9 @@ export const maybeRecordSchema = recordSchema.nullable();
 
 export const chainIdSchema = z.string().min(1);
 
-/** The JSON-RPC 2.0 response envelope. */
-export const rpcErrorSchema = z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() });
-export type RpcErrorObject = z.infer<typeof rpcErrorSchema>;
-export const envelopeSchema = z.union([
-  z.object({ jsonrpc: z.literal('2.0'), error: rpcErrorSchema }),
-  z.object({ jsonrpc: z.literal('2.0'), result: z.unknown() }),
-]);
+/** A JSON-RPC 2.0 error object (the transport, client/transport.ts, checks the envelope). */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
