@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -114,11 +114,39 @@ export class Keystore {
   }
 
   async add(name: string, secret: Uint8Array, password: string): Promise<KeyInfo> {
-    const file = this.path(name);
+    validateKeyName(name);
     const publicKey = toHex(Ed25519Key.fromSecret(secret).publicKey);
     const existing = (await this.list()).find((k) => k.publicKey === publicKey);
     if (existing) throw new CliError(ExitCode.KeyExists, `this key is already in the keystore as "${existing.name}"`);
-    const body = JSON.stringify(await encryptKey(name, secret, password, this.opts.scryptN), null, 2) + '\n';
+    await this.write(name, await encryptKey(name, secret, password, this.opts.scryptN), 'new');
+    return this.info(name);
+  }
+
+  /** Gives a key another name: the same sealed secret under the new name; the old file goes once the new one is on disk. */
+  async rename(from: string, to: string): Promise<KeyInfo> {
+    const file = await this.read(from);
+    validateKeyName(to);
+    await this.write(to, { ...file, name: to }, 'new');
+    await unlink(this.path(from)).catch((e: unknown) => { throw this.ioError(e); });
+    return this.info(to);
+  }
+
+  /** Seals a key's secret again under a new password, replacing its file in one rename (a crash leaves the old file or the new one). */
+  async changePassword(name: string, oldPassword: string, newPassword: string): Promise<KeyInfo> {
+    const file = await this.read(name);
+    const key = await decryptKey(file, oldPassword);
+    try {
+      await this.write(name, { ...(await encryptKey(name, key.secret, newPassword, this.opts.scryptN)), createdAt: file.createdAt }, 'replace');
+    } finally {
+      key.secret.fill(0);
+    }
+    return this.info(name);
+  }
+
+  /** Writes a key file through a fsynced temporary file: 'new' never overwrites a name, 'replace' swaps the file atomically. */
+  private async write(name: string, content: KeyFile, mode: 'new' | 'replace'): Promise<void> {
+    const file = this.path(name);
+    const body = JSON.stringify(content, null, 2) + '\n';
     await mkdir(this.opts.dir, { recursive: true, mode: 0o700 }).catch((e: unknown) => { throw this.ioError(e); });
     const tmp = join(this.opts.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
     try {
@@ -129,7 +157,8 @@ export class Keystore {
       } finally {
         await fh.close();
       }
-      await link(tmp, file); // fails if the name is taken: never overwrite a key
+      if (mode === 'new') await link(tmp, file); // fails if the name is taken: never overwrite a key
+      else await rename(tmp, file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new CliError(ExitCode.KeyExists, `a key named "${name}" already exists: pick another name, or delete it first with metanode-cli keys delete ${name}`);
@@ -138,7 +167,6 @@ export class Keystore {
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
-    return this.info(name);
   }
 
   async remove(name: string): Promise<void> {

@@ -4,7 +4,7 @@ import { Ed25519Key, fromHex, toHex } from '../../../chain/index.js';
 import { contextOf, type Context } from '../context.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import { examples, kvTable, table } from '../output.js';
-import { confirmOrFail, readSecretFile, readStdin } from '../prompt.js';
+import { confirmOrFail, getPassword, readSecretFile, readStdin } from '../prompt.js';
 import { validateKeyName, type KeyInfo } from '../keystore.js';
 
 const keyJson = (k: KeyInfo): object => ({ name: k.name, address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, file: k.file });
@@ -36,7 +36,7 @@ async function readImportedSecret(ctx: Context, secretFile: string | undefined):
 }
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('create, import, list, show, export and delete keys (encrypted at rest)');
+  const keys = program.command('keys').description('create, import, list, show, rename, export and delete keys, and change their passwords (encrypted at rest)');
 
   keys.command('new').description('create a new key, encrypted with a password')
     .argument('<name>', 'key name: lowercase letters, digits, - and _')
@@ -108,5 +108,30 @@ export function registerKeys(program: Command): void {
       await confirmOrFail(ctx.prompter, `Delete key "${name}" (${info.address})? Without a backup of its secret, its funds are lost.`, { yes: o.yes === true, action: `delete key "${name}"` });
       await ctx.keystore.remove(name);
       ctx.out.result({ name, address: info.address, deleted: true }, () => `deleted key ${name} (${info.address})`);
+    });
+
+  keys.command('rename').alias('mv').description('give a key another name (its secret and password stay as they are)')
+    .argument('<name>', 'the key\'s name')
+    .argument('<new-name>', 'its new name')
+    .addHelpText('after', examples(['keys rename bot bot-2024']))
+    .action(async (name: string, newName: string, _o: object, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await refuseExisting(ctx, newName);
+      const info = await ctx.keystore.rename(name, newName);
+      ctx.out.result({ ...keyJson(info), renamedFrom: name }, () => `renamed key ${name} to ${newName} (${info.address})`);
+    });
+
+  keys.command('change-password').description('seal a key again under a new password (the old one is asked first)')
+    .argument('[name]', 'key name (default: --key, or the only key)')
+    .option('--new-password-file <file>', 'read the new password from FILE (else env METANODE_NEW_PASSWORD, else a prompt)')
+    .addHelpText('after', examples(['keys change-password alice', 'keys change-password alice --password-file old.txt --new-password-file new.txt']))
+    .action(async (nameArg: string | undefined, o: { newPasswordFile?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const name = nameArg ?? (await ctx.keyName());
+      await ctx.keystore.info(name);
+      const oldPassword = await ctx.password(`key "${name}"`, false);
+      const newPassword = await getPassword({ passwordFile: o.newPasswordFile, env: { METANODE_PASSWORD: process.env.METANODE_NEW_PASSWORD }, prompter: ctx.prompter }, `key "${name}"`, true);
+      const info = await ctx.keystore.changePassword(name, oldPassword, newPassword);
+      ctx.out.result({ ...keyJson(info), passwordChanged: true }, () => `changed the password of key ${name} (${info.address})`);
     });
 }
