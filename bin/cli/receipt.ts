@@ -48,22 +48,32 @@ export function assertReceiptOk(r: JsonRecord, hash: string): void {
   throw new CliError(ExitCode.TxFailed, `transaction ${hash} was committed but failed: ${code}${cell(r.errorMessage ?? 'no reason given')} (the fee was still charged)`);
 }
 
-function eventLine(e: unknown): string {
+/**
+ * One event as `module/type key=value …`; an `amount` in base units is shown in its asset's units
+ * (the event's `asset`, or the fee asset for a bank fee event), its base units beside it.
+ */
+function eventLine(e: unknown, u: { decimals: Map<string, number>; feeAsset: string }): string {
   if (typeof e !== 'object' || e === null) return cell(e);
   const ev = e as { module?: unknown; type?: unknown; attributes?: unknown };
-  const attrs = Array.isArray(ev.attributes)
-    ? ev.attributes.map((a) => (Array.isArray(a) ? `${cell(a[0])}=${cell(a[1])}` : cell(a)))
-    : Object.entries((ev.attributes ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${cell(v)}`);
-  return [`${cell(ev.module)}/${cell(ev.type)}`, ...attrs].join(' ');
+  const pairs: [string, unknown][] = Array.isArray(ev.attributes)
+    ? ev.attributes.map((a) => (Array.isArray(a) ? [cell(a[0]), a[1]] : ['', a]))
+    : Object.entries((ev.attributes ?? {}) as Record<string, unknown>);
+  const attr = new Map(pairs);
+  const asset = typeof attr.get('asset') === 'string' ? (attr.get('asset') as string) : ev.module === 'bank' && ev.type === 'fee' ? u.feeAsset : undefined;
+  const value = (k: string, v: unknown): string => {
+    if (k === 'amount' && asset && typeof v === 'string' && /^\d+$/.test(v) && u.decimals.has(asset)) return `${showAmount(BigInt(v), asset, u.decimals.get(asset))} (${v})`;
+    return cell(v);
+  };
+  return [`${cell(ev.module)}/${cell(ev.type)}`, ...pairs.map(([k, v]) => (k === '' ? cell(v) : `${k}=${value(k, v)}`))].join(' ');
 }
 
 /** The receipt as a table, amounts in the units people read. */
 export function renderReceipt(r: JsonRecord, u: { decimals: Map<string, number>; feeAsset: string }): string {
   const fee = typeof r.fee === 'string' && /^\d+$/.test(r.fee) ? showAmount(BigInt(r.fee), u.feeAsset, u.decimals.get(u.feeAsset)) : cell(r.fee);
   const status = receiptOk(r) ? 'success' : `FAILED ${cell(r.errorCode)}: ${cell(r.errorMessage)}`;
-  const events = Array.isArray(r.events) ? r.events.map(eventLine) : [];
+  const events = Array.isArray(r.events) ? r.events.map((e) => eventLine(e, u)) : [];
   return kvTable([
-    ['transaction', cell(r.txHash ?? r.hash)],
+    ['transaction', r.txHash === undefined && r.hash === undefined ? undefined : cell(r.txHash ?? r.hash)],
     ['status', status],
     ['block', r.blockHeight === undefined ? undefined : `${cell(r.blockHeight)} ${cell(r.blockHash)}`],
     ['index', r.index === undefined ? undefined : cell(r.index)],

@@ -18,9 +18,19 @@ describe('cli/render', () => {
       .with.property('exitCode', ExitCode.TxFailed);
   });
 
-  it('renders a receipt with the fee in NEX and events with their attributes', () => {
-    const text = renderReceipt({ txHash: H, status: 'success', blockHeight: 7, blockHash: H, index: 0, fee: '1000', events: [{ module: 'bank', type: 'transfer', attributes: { asset: 'NEX', amount: '5' } }] }, units);
-    expect(text).to.equal([`transaction  ${H}`, 'status       success', `block        7 ${H}`, 'index        0', 'fee          0.001 NEX', 'events       bank/transfer asset=NEX amount=5'].join('\n'));
+  it('renders a receipt with the fee in NEX and events with their attributes, amounts in their asset\'s units', () => {
+    const events = [
+      { module: 'bank', type: 'fee', attributes: { payer: 'mn1a', amount: '1000' } },
+      { module: 'bank', type: 'transfer', attributes: { asset: 'NEX', amount: '5' } },
+      { module: 'x', type: 'y', attributes: { asset: 'ZZZ', amount: '7' } },
+    ];
+    const text = renderReceipt({ txHash: H, status: 'success', blockHeight: 7, blockHash: H, index: 0, fee: '1000', events }, units);
+    expect(text).to.equal([
+      `transaction  ${H}`, 'status       success', `block        7 ${H}`, 'index        0', 'fee          0.001 NEX',
+      'events       bank/fee payer=mn1a amount=0.001 NEX (1000)',
+      '             bank/transfer asset=NEX amount=0.000005 NEX (5)',
+      '             x/y asset=ZZZ amount=7',
+    ].join('\n'));
   });
 
   it('renders a block, flat or with a nested header', () => {
