@@ -4,7 +4,7 @@ import { HttpTransport } from '../../client/transport.js';
 import { CliError, ExitCode, usage } from './errors.js';
 import {
   accountSchema, assetsSchema, chainIdSchema, headSchema, maybeRecordSchema, nodeStatusSchema, paramsSchema,
-  sentSchema, validatorsSchema, type Account, type Asset, type BankParams, type Head, type JsonRecord, type NodeStatus,
+  sentSchema, validatorsSchema, simulationSchema, accountTransactionsSchema, type Simulation, type AccountTransactions, type Account, type Asset, type BankParams, type Head, type JsonRecord, type NodeStatus,
   type RpcErrorObject, type Validators,
 } from './rpc-types.js';
 
@@ -88,6 +88,9 @@ export class RpcClient {
   assets = (): Promise<Asset[]> => this.call('bank_getAssets', [], assetsSchema);
   bankParams = (): Promise<BankParams> => this.call('bank_getParams', [], paramsSchema);
   sendRaw = async (rawHex: string): Promise<string> => (await this.call('tx_send', [rawHex], sentSchema)).hash;
+  simulate = (rawHex: string): Promise<Simulation> => this.call('tx_simulate', [rawHex], simulationSchema);
+  accountTransactions = (address: string, page: { limit?: number; before?: string }): Promise<AccountTransactions> =>
+    this.call('chain_getAccountTransactions', [address, page], accountTransactionsSchema);
   status = (): Promise<NodeStatus> => this.call('node_status', [], nodeStatusSchema);
   moduleQuery = (module: string, path: string, params?: Record<string, unknown>): Promise<unknown> => this.call('module_query', params ? [module, path, params] : [module, path], z.unknown());
 }

@@ -50,6 +50,14 @@ export const maybeRecordSchema = recordSchema.nullable();
 
 export const chainIdSchema = z.string().min(1);
 
+/** tx_simulate: the head it ran on, and the receipt the transaction would get. */
+export const simulationSchema = z.object({ height: z.number().int(), signatureChecked: z.boolean(), receipt: recordSchema });
+export type Simulation = z.infer<typeof simulationSchema>;
+
+/** chain_getAccountTransactions: newest first, `next` the cursor of the following page. */
+export const accountTransactionsSchema = z.object({ address: z.string(), transactions: z.array(recordSchema), next: z.string().nullable() });
+export type AccountTransactions = z.infer<typeof accountTransactionsSchema>;
+
 /** A JSON-RPC 2.0 error object (the transport, client/transport.ts, checks the envelope). */
 export interface RpcErrorObject {
   code: number;

@@ -10,8 +10,7 @@ import { parseHumanAmount } from '../amount.js';
 import { contextOf, type Context } from '../context.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import { examples } from '../output.js';
-import { DEFAULT_WAIT_S } from '../receipt.js';
-import { confirmSignSend, prepareSend } from '../send.js';
+import { addSendOptions, confirmSignSend, prepareSend, sendFlags } from '../send.js';
 import { parseTimeout } from './tx.js';
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `${bytes} bytes of 0x hex`);
@@ -84,24 +83,22 @@ function register(group: Command, c: CliCommand): void {
   for (const a of c.aliases ?? []) cmd.alias(a);
   for (const a of c.args) cmd.argument(a.optional ? `[${a.name}]` : `<${a.name}>`, a.description);
   for (const o of c.options ?? []) cmd.addOption(new Option(o.flags, o.description).makeOptionMandatory(o.required === true));
-  if (c.tx) {
-    cmd.option('--fee <base-units>', "fee in NEX base units (default: the chain's minimum fee)")
-      .option('-y, --yes', 'send without asking for confirmation')
-      .option('--wait', 'wait until the transaction is committed and print its receipt')
-      .option('--timeout <seconds>', 'with --wait: how long to wait', String(DEFAULT_WAIT_S));
-  }
+  if (c.tx) addSendOptions(cmd);
   if (c.examples) cmd.addHelpText('after', examples(c.examples));
   cmd.action(async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;
     const args = params.slice(0, c.args.length) as string[];
-    const o = command.opts<Record<string, string | undefined> & { yes?: boolean; wait?: boolean }>();
+    const o = command.opts<Record<string, string | undefined> & { yes?: boolean; wait?: boolean; dryRun?: boolean }>();
     const ctx = contextOf(command);
     const env = envOf(ctx);
     if (c.read) return c.read(args, o, env);
-    const flags = { fee: o.fee, yes: o.yes, wait: o.wait, timeoutS: parseTimeout(o.timeout ?? String(DEFAULT_WAIT_S)) };
+    const flags = sendFlags({ ...o, dryRun: o.dryRun === true }, parseTimeout);
     const setup = await prepareSend(ctx, flags, `send ${c.name}`);
     const made = await c.tx!(args, o, env);
     const txs = Array.isArray(made) ? made : [made];
+    if (txs.length > 1 && (flags.dryRun || flags.generateOnly !== undefined)) {
+      throw usage(`${group.name()} ${c.name} sends ${txs.length} transactions, each after the one before is committed: --dry-run and --generate-only take a command that sends one`);
+    }
     for (const [i, t] of txs.entries()) {
       // Each transaction but the last is followed to its receipt: the next one needs it committed.
       const last = i === txs.length - 1;

@@ -6,31 +6,35 @@ import { parseHumanAmount } from '../amount.js';
 import { contextOf } from '../context.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import { examples } from '../output.js';
-import { DEFAULT_WAIT_S } from '../receipt.js';
-import { confirmSignSend, prepareSend } from '../send.js';
+import { addSendOptions, confirmSignSend, prepareSend, sendFlags } from '../send.js';
 import { parseTimeout } from './tx.js';
 
 interface TransferOptions {
   asset: string;
   fee?: string;
+  nonce?: string;
   yes?: boolean;
   wait?: boolean;
   timeout: string;
+  dryRun?: boolean;
+  generateOnly?: string;
 }
 
 export function registerTransfer(program: Command): void {
-  program.command('transfer').alias('send').description('send an amount of an asset to an address or a key, signed locally')
+  const cmd = program.command('transfer').alias('send').description('send an amount of an asset to an address or a key, signed locally')
     .argument('<amount>', 'amount in asset units, e.g. 1.5 (at most the asset\'s decimals)')
     .argument('<to>', 'recipient: an address (mn1…) or a key name')
-    .requiredOption('--asset <symbol>', 'asset to send: GEN, NEX, FLX or AUR')
-    .option('--fee <base-units>', 'fee in NEX base units (default: the chain\'s minimum fee)')
-    .option('-y, --yes', 'send without asking for confirmation')
-    .option('--wait', 'wait until the transaction is committed and print its receipt')
-    .option('--timeout <seconds>', 'with --wait: how long to wait', String(DEFAULT_WAIT_S))
-    .addHelpText('after', examples(['transfer --asset NEX 1.5 bob', 'transfer --asset GEN 10 mn1qv… --key alice --fee 2000 --yes --wait']))
+    .requiredOption('--asset <symbol>', 'asset to send: GEN, NEX, FLX or AUR');
+  addSendOptions(cmd)
+    .addHelpText('after', examples([
+      'transfer --asset NEX 1.5 bob',
+      'transfer --asset GEN 10 mn1qv… --key alice --fee 2000 --yes --wait',
+      'transfer --asset NEX 1.5 bob --dry-run',
+      'transfer --asset NEX 1.5 bob --generate-only unsigned.json   # then: tx sign, tx send',
+    ]))
     .action(async (amountText: string, toText: string, o: TransferOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const flags = { fee: o.fee, yes: o.yes, wait: o.wait, timeoutS: parseTimeout(o.timeout) };
+      const flags = sendFlags(o, parseTimeout);
       const s = await prepareSend(ctx, flags, 'send the transfer');
       const to = await resolveAccount(ctx, toText);
       const symbol = o.asset.toUpperCase();
@@ -41,7 +45,8 @@ export function registerTransfer(program: Command): void {
       const balance = (sym: string): bigint => BigInt(s.account.balances[sym] ?? '0');
       const needs = new Map<string, bigint>([[symbol, amount]]);
       needs.set(s.params.feeAsset, (needs.get(s.params.feeAsset) ?? 0n) + s.fee);
-      for (const [sym, need] of needs) {
+      // A dry run lets the chain say what would happen (a failed receipt); a send is stopped here.
+      for (const [sym, need] of flags.dryRun ? [] : needs) {
         if (balance(sym) < need) {
           const d = s.assets.find((a) => a.symbol === sym)?.decimals ?? 0;
           const what = sym === symbol && sym === s.params.feeAsset ? 'amount + fee' : sym === symbol ? 'amount' : 'fee';

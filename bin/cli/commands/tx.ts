@@ -7,6 +7,7 @@ import { CliError, ExitCode, usage } from '../errors.js';
 import { cell, examples, kvTable } from '../output.js';
 import { assertReceiptOk, DEFAULT_WAIT_S, renderReceipt, waitForReceipt } from '../receipt.js';
 import type { JsonRecord } from '../rpc-types.js';
+import { registerOfflineTx } from './offline.js';
 
 export function parseHash(text: string, what = 'transaction hash'): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usage(`${what} "${text}" must be 0x followed by 64 hex digits`);
@@ -59,7 +60,7 @@ export function renderTransaction(tx: JsonRecord, u: Units): string {
 }
 
 export function registerTx(program: Command): void {
-  const tx = program.command('tx').description('look up transactions and wait for them');
+  const tx = program.command('tx').description('look up transactions, wait for them, sign them offline and broadcast them');
 
   tx.command('get').description('show a committed transaction and its receipt')
     .argument('<hash>', 'transaction hash (0x…)')
@@ -89,4 +90,5 @@ export function registerTx(program: Command): void {
       ctx.out.result(receipt, () => renderReceipt({ txHash: hash, ...receipt }, units));
       assertReceiptOk(receipt, hash);
     });
+  registerOfflineTx(tx);
 }
