@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './cli/commands/account.js';
 import { registerBlock } from './cli/commands/block.js';
 import { registerKeys } from './cli/commands/keys.js';
 import { registerModules } from './cli/commands/modules.js';
+import { cliVersion, registerRpc } from './cli/commands/rpc.js';
 import { registerStatus } from './cli/commands/status.js';
 import { registerTransfer } from './cli/commands/transfer.js';
 import { registerTx } from './cli/commands/tx.js';
@@ -12,23 +12,17 @@ import { addGlobalOptions } from './cli/context.js';
 import { CliError, errorLine, ExitCode, toCliError } from './cli/errors.js';
 
 /** metanode-cli: the wallet and chain client. Each command group registers itself; errors map to exit codes here. */
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 const program = new Command('metanode-cli')
   .description('Wallet and chain client for Metanode: keys, balances, transfers, transactions, blocks, staking')
-  .version(version(), '-V, --version')
+  .version(cliVersion(), '-V, --version')
+  .configureHelp({ showGlobalOptions: true })
   .exitOverride()
   .configureOutput({ outputError: () => undefined })
   .showSuggestionAfterError(true)
   .addHelpText('after', '\nExit codes and examples: docs/cli.md. Env: METANODE_RPC, METANODE_KEY, METANODE_KEYSTORE, METANODE_PASSWORD.');
 addGlobalOptions(program);
-for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerModules]) register(program);
+for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerRpc, registerModules]) register(program);
 
 /** Commander's own errors are usage errors (2); help it has already printed needs no error line. */
 function fromCommander(e: CommanderError): CliError | undefined {

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { formatUnits } from '../../../chain/index.js';
 import { resolveAccountOrDefault } from '../accounts.js';
 import { contextOf } from '../context.js';
-import { examples, kvTable, table } from '../output.js';
+import { usage } from '../errors.js';
+import { cell, examples, kvTable, table } from '../output.js';
 import type { Account, Asset } from '../rpc-types.js';
 
 export interface BalanceRow {
@@ -26,7 +27,7 @@ export function balanceRows(account: Account, assets: readonly Asset[]): Balance
 }
 
 export function registerAccount(program: Command): void {
-  program.command('account').alias('balance').description('show the balances of every asset and the nonce of an account')
+  const account = program.command('account').alias('balance').description('show the balances of every asset and the nonce of an account')
     .argument('[account]', 'an address (mn1…) or a key name (default: --key, or the only key)')
     .addHelpText('after', examples(['account', 'account alice', 'account mn1qv… --json']))
     .action(async (arg: string | undefined, _o: object, cmd: Command) => {
@@ -47,5 +48,25 @@ export function registerAccount(program: Command): void {
           table(['ASSET', 'BALANCE'], rows.map((r) => [r.asset, r.amount ?? `${r.baseUnits} base units`]), ['l', 'd']),
         ].join('\n'),
       );
+    });
+
+  account.command('txs').alias('history').description("an account's transactions, newest first, a page at a time")
+    .argument('[account]', 'an address (mn1…) or a key name (default: --key, or the only key)')
+    .option('--limit <n>', 'transactions per page (1-100)', '20')
+    .option('--before <cursor>', 'the page after the one that printed this cursor')
+    .addHelpText('after', examples(['account txs', 'account txs alice --limit 5', 'account txs mn1qv… --before 1200:0 --json']))
+    .action(async (arg: string | undefined, o: { limit: string; before?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const limit = Number(o.limit);
+      if (!/^\d+$/.test(o.limit) || limit < 1 || limit > 100) throw usage(`--limit "${o.limit}" must be a whole number from 1 to 100`);
+      const who = await resolveAccountOrDefault(ctx, arg);
+      const page = await ctx.rpc.accountTransactions(who.address, { limit, ...(o.before === undefined ? {} : { before: o.before }) });
+      ctx.out.result({ ...page, ...(who.key ? { key: who.key } : {}) }, () => {
+        if (page.transactions.length === 0) return `no ${o.before === undefined ? '' : 'more '}transactions for ${who.address}`;
+        const rows = page.transactions.map((t) => [cell(t.blockHeight), t.timestamp === undefined ? '' : new Date(Number(t.timestamp)).toISOString(), cell(t.hash), cell(t.kind), t.status === 'success' ? 'success' : `FAILED ${cell(t.errorCode)}`]);
+        const lines = [table(['HEIGHT', 'TIME', 'HASH', 'KIND', 'STATUS'], rows, ['r', 'l', 'l', 'l', 'l'])];
+        if (page.next) lines.push('', `more: metanode-cli account txs ${who.key ?? who.address} --limit ${limit} --before ${page.next}`);
+        return lines.join('\n');
+      });
     });
 }
