@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,5 +178,89 @@ describe('e2e: metanode-cli against a dev node', function () {
     const bad = await runNodeOut(['docklock', 'verify', out, '--program', wasm, '--input', '0x0103', '--json']);
     expect(bad.code).to.equal(1);
     expect((JSON.parse(bad.stdout) as { differences: { field: string }[] }).differences.map((d) => d.field)).to.deep.equal(['inputHash', 'outputHash']); // the witness names positions, not bytes: same length, same witness
+  });
+
+  it('a dry run (--dry-run) prints the receipt a transfer would get, asks no password and sends nothing; --nonce sets the nonce; one that would fail exits 43', async () => {
+    const before = await balances('alice');
+    const nonce = json<{ nonce: number }>(await cli(['account', 'dev0', '--json'])).nonce;
+    const dry = json<{ dryRun: boolean; nonce: number; receipt: { status: string; events: { type: string; attributes: Record<string, string> }[] } }>(
+      await cli(['transfer', '--asset', 'NEX', '0.25', 'alice', '--key', 'dev0', '--dry-run', '--json'], { METANODE_PASSWORD: '' }),
+    );
+    expect(dry).to.include({ dryRun: true, nonce });
+    expect(dry.receipt.status).to.equal('success');
+    expect(dry.receipt.events.find((e) => e.type === 'transfer')!.attributes).to.include({ amount: '250000', asset: 'NEX' });
+    expect(await balances('alice'), 'nothing was sent').to.deep.equal(before);
+    const ahead = json<{ nonce: number }>(await cli(['transfer', '--asset', 'NEX', '0.25', 'alice', '--key', 'dev0', '--dry-run', '--nonce', String(nonce + 3), '--json']));
+    expect(ahead.nonce).to.equal(nonce + 3);
+    const human = await cli(['transfer', '--asset', 'NEX', '0.25', 'alice', '--key', 'dev0', '--dry-run']);
+    expectSuccess(human);
+    expect(human.stdout).to.match(/it would succeed \(nothing was sent\)/);
+    expect(human.stdout).to.match(/bank\/transfer .*amount=0\.25 NEX \(250000\)/);
+    const aliceGen = BigInt(before.GEN?.baseUnits ?? '0');
+    expectFailure(await cli(['transfer', '--asset', 'GEN', String(aliceGen + 1n), 'dev0', '--key', 'alice', '--dry-run']), ExitCode.TxFailed, /^error: the dry run failed: BANK_INSUFFICIENT_FUNDS/);
+    expectFailure(await cli(['transfer', '--asset', 'NEX', '1', 'alice', '--key', 'dev0', '--dry-run', '--wait']), ExitCode.Usage, /--wait waits for a transaction that is sent/);
+  });
+
+  it('offline signing: --generate-only writes the unsigned transaction with no password, tx sign signs it with no node, tx send broadcasts it later', async () => {
+    const unsigned = join(dir, 'unsigned.json');
+    const signed = join(dir, 'signed.json');
+    const before = BigInt((await balances('alice')).NEX!.baseUnits);
+    expectSuccess(await cli(['transfer', '--asset', 'NEX', '0.5', 'alice', '--key', 'dev0', '--generate-only', unsigned], { METANODE_PASSWORD: '' }));
+    // The signing machine: its own keystore holding dev0, and no node anywhere.
+    const offline = { METANODE_KEYSTORE: join(dir, 'offline-keys'), METANODE_RPC: 'http://127.0.0.1:1' };
+    expectSuccess(await cli(['keys', 'import', 'cold'], offline, toHex(dev0.secret) + '\n'));
+    const sign = await cli(['tx', 'sign', unsigned, '--out', signed, '--yes', '--json'], offline);
+    const { hash } = json<{ hash: string }>(sign);
+    expect(hash).to.match(/^0x[0-9a-f]{64}$/);
+    expect(BigInt((await balances('alice')).NEX!.baseUnits), 'signing sent nothing').to.equal(before);
+    // A signed file that was changed is refused before it is sent.
+    const tampered = join(dir, 'tampered.json');
+    const file = JSON.parse(await readFile(signed, 'utf8')) as { raw: string };
+    await writeFile(tampered, JSON.stringify({ ...file, raw: file.raw.slice(0, -2) + (file.raw.endsWith('00') ? '01' : '00') }));
+    expectFailure(await cli(['tx', 'send', tampered]), ExitCode.Usage, /signature does not verify/);
+    const sent = json<{ hash: string; receipt: { status: string } }>(await cli(['tx', 'send', signed, '--wait', '--json']));
+    expect(sent).to.deep.include({ hash });
+    expect(sent.receipt.status).to.equal('success');
+    expect(BigInt((await balances('alice')).NEX!.baseUnits) - before).to.equal(500_000n);
+    expectFailure(await cli(['tx', 'send', signed]), ExitCode.BadNonce, /TX_NONCE_TOO_LOW/); // committed: its nonce is used
+  });
+
+  it('account txs pages an account\'s history, newest first, by its cursor', async () => {
+    const first = json<{ transactions: { hash: string; blockHeight: number }[]; next: string | null }>(await cli(['account', 'txs', 'dev0', '--limit', '2', '--json']));
+    expect(first.transactions).to.have.length(2);
+    expect(first.next).to.be.a('string');
+    const second = json<{ transactions: { hash: string; blockHeight: number }[] }>(await cli(['account', 'txs', 'dev0', '--limit', '2', '--before', first.next!, '--json']));
+    expect(second.transactions.length).to.be.at.least(1);
+    expect(second.transactions.map((t) => t.hash)).to.not.include.members(first.transactions.map((t) => t.hash));
+    expect(second.transactions[0]!.blockHeight).to.be.at.most(first.transactions[1]!.blockHeight);
+    const human = await cli(['account', 'txs', 'dev0', '--limit', '1']);
+    expect(human.stdout).to.match(/^HEIGHT +TIME +HASH +KIND +STATUS\n/);
+    expect(human.stdout).to.match(/more: metanode-cli account txs dev0 --limit 1 --before \S+/);
+    expectFailure(await cli(['account', 'txs', '--limit', '0']), ExitCode.Usage, /--limit "0" must be a whole number from 1 to 100/);
+  });
+
+  it('rpc calls any method with JSON or text parameters; version shows the CLI\'s and the node\'s', async () => {
+    const block = json<{ height: number }>(await cli(['rpc', 'chain_getBlockByHeight', '1', 'false']));
+    expect(block.height).to.equal(1);
+    const account = json<{ address: string }>(await cli(['rpc', 'state_getAccount', '--params', JSON.stringify([dev0Address, 'latest'])]));
+    expect(account.address).to.equal(dev0Address);
+    expectFailure(await cli(['rpc', 'no_suchMethod']), ExitCode.NodeError, /does not support no_suchMethod/);
+    const v = json<{ cli: string; node: { version: string } | null }>(await cli(['version', '--json']));
+    expect(v.cli).to.match(/^\d+\.\d+\.\d+/);
+    expect(v.node!.version).to.be.a('string');
+    expect(json<{ node: null }>(await cli(['version', '--json', '--rpc', 'http://127.0.0.1:1'])).node).to.equal(null);
+    expect((await cli(['transfer', '--help'])).stdout, '--help on a subcommand shows the global options').to.match(/Global Options:[\s\S]*--rpc <url>/);
+  });
+
+  it('keys rename and keys change-password: the old password stops working, the new one opens the key', async () => {
+    const keys = { METANODE_KEYSTORE: join(dir, 'rename-keys') };
+    expectSuccess(await cli(['keys', 'new', 'bot'], keys));
+    const address = json<{ address: string }>(await cli(['keys', 'show', 'bot', '--json'], keys)).address;
+    expectSuccess(await cli(['keys', 'rename', 'bot', 'bot2'], keys));
+    expectFailure(await cli(['keys', 'show', 'bot'], keys), ExitCode.UnknownKey, /no key named bot/);
+    expect(json<{ address: string }>(await cli(['keys', 'show', 'bot2', '--json'], keys)).address).to.equal(address);
+    expectSuccess(await cli(['keys', 'change-password', 'bot2'], { ...keys, METANODE_NEW_PASSWORD: 'another-password-2' }));
+    expectFailure(await cli(['keys', 'export', 'bot2', '--yes'], keys), ExitCode.WrongPassword, /wrong password/);
+    expect(json<{ address: string }>(await cli(['keys', 'export', 'bot2', '--yes', '--json'], { ...keys, METANODE_PASSWORD: 'another-password-2' })).address).to.equal(address);
   });
 });
