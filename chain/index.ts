@@ -11,6 +11,7 @@ export * from './header.js';
 export * from './json.js';
 export * from './keystore.js';
 export * from './merkle.js';
+export * from './mnemonic.js';
 export * from './proposer.js';
 export * from './receipt.js';
 export * from './rlp.js';
