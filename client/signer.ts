@@ -5,7 +5,10 @@ import {
   formatAddress,
   fromHex,
   keyFileSchema,
+  metanodeKeyPath,
+  MnemonicError,
   openKeyFile,
+  secretFromMnemonic,
   Transaction,
   type UnsignedTransaction,
 } from '../chain/index.js';
@@ -57,4 +60,23 @@ export async function signerFromKeyFile(path: string, password: string): Promise
   const file = keyFileSchema.safeParse(json);
   if (!file.success) throw new ClientError(ClientErrorCode.BadArgument, `${path} is not a metanode-cli key file (version 1)`);
   return new KeySigner(await openKeyFile(file.data, password));
+}
+
+/**
+ * A signer from a BIP-39 mnemonic (English), derived by SLIP-0010 Ed25519 at account key `index`
+ * (m/44'/7101'/0'/0'/index', chain/mnemonic.ts) or at `path`; `passphrase` is BIP-39's optional one.
+ */
+export function signerFromMnemonic(phrase: string, o: { index?: number; path?: string; passphrase?: string } = {}): Signer {
+  const index = o.index ?? 0;
+  if (!Number.isSafeInteger(index) || index < 0 || index >= 0x8000_0000) throw new ClientError(ClientErrorCode.BadArgument, 'a key index is a whole number below 2^31');
+  let secret: Uint8Array;
+  try {
+    secret = secretFromMnemonic(phrase, { path: o.path ?? metanodeKeyPath(index), ...(o.passphrase ? { passphrase: o.passphrase } : {}) });
+  } catch (e) {
+    if (e instanceof MnemonicError) throw new ClientError(ClientErrorCode.BadArgument, e.message);
+    throw e;
+  }
+  const signer = new KeySigner(Ed25519Key.fromSecret(secret));
+  secret.fill(0);
+  return signer;
 }
