@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { Ed25519Key, fromHex, toHex } from '../../../chain/index.js';
+import { Ed25519Key, fromHex, metanodeKeyPath, MnemonicError, newMnemonic, secretFromMnemonic, toHex } from '../../../chain/index.js';
 import { contextOf, type Context } from '../context.js';
 import { CliError, ExitCode, usage } from '../errors.js';
 import { examples, kvTable, table } from '../output.js';
@@ -35,30 +35,62 @@ async function readImportedSecret(ctx: Context, secretFile: string | undefined):
   }
 }
 
+async function readImportedMnemonic(ctx: Context, secretFile: string | undefined, indexText: string): Promise<Uint8Array> {
+  const index = Number(indexText);
+  if (!/^\d+$/.test(indexText) || index >= 0x8000_0000) throw usage(`--index "${indexText}" must be a whole number below 2147483648`);
+  let text: string;
+  if (secretFile !== undefined) text = await readSecretFile(secretFile, '--secret-file');
+  else if (process.stdin.isTTY) text = await ctx.prompter.hidden('Mnemonic (the words, separated by spaces): ');
+  else text = await readStdin();
+  try {
+    return secretFromMnemonic(text, { path: metanodeKeyPath(index) });
+  } catch (e) {
+    if (e instanceof MnemonicError) throw usage(e.message);
+    throw e;
+  }
+}
+
 export function registerKeys(program: Command): void {
   const keys = program.command('keys').description('create, import, list, show, rename, export and delete keys, and change their passwords (encrypted at rest)');
 
-  keys.command('new').description('create a new key, encrypted with a password')
+  keys.command('new').description('create a new key, encrypted with a password (--mnemonic: from a new 24-word phrase you write down)')
     .argument('<name>', 'key name: lowercase letters, digits, - and _')
-    .addHelpText('after', examples(['keys new alice', 'keys new bot --password-file ./bot.password --json']))
-    .action(async (name: string, _o: object, cmd: Command) => {
+    .option('--mnemonic', 'make the key from a new BIP-39 phrase (SLIP-0010 Ed25519, m/44\'/7101\'/0\'/0\'/0\'), printed once: the phrase restores the key anywhere')
+    .addHelpText('after', examples(['keys new alice', 'keys new bot --password-file ./bot.password --json', 'keys new savings --mnemonic']))
+    .action(async (name: string, o: { mnemonic?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await refuseExisting(ctx, name);
       const password = await ctx.password(`key "${name}"`, true);
-      const key = Ed25519Key.generate();
-      const info = await ctx.keystore.add(name, key.secret, password);
-      key.secret.fill(0);
-      showKey(ctx, info, `created key ${name}: back up ${info.file} and remember its password (it cannot be recovered)`);
+      const phrase = o.mnemonic ? newMnemonic() : undefined;
+      const secret = phrase ? secretFromMnemonic(phrase) : Ed25519Key.generate().secret;
+      const info = await ctx.keystore.add(name, secret, password);
+      secret.fill(0);
+      if (!phrase) {
+        showKey(ctx, info, `created key ${name}: back up ${info.file} and remember its password (it cannot be recovered)`);
+        return;
+      }
+      ctx.out.result({ ...keyJson(info), mnemonic: phrase, path: metanodeKeyPath(0) }, () =>
+        [
+          `created key ${name} from a new mnemonic. Write these 24 words down, in order, and keep them offline:`,
+          '',
+          phrase,
+          '',
+          `They restore the key anywhere (metanode-cli keys import NAME --mnemonic); anyone who has them can spend its funds. This is the only time they are shown.`,
+          '',
+          kvTable([['name', info.name], ['address', info.address], ['path', metanodeKeyPath(0)], ['file', info.file]]),
+        ].join('\n'));
     });
 
-  keys.command('import').description('import a 0x-hex Ed25519 secret (from a prompt, stdin or --secret-file)')
+  keys.command('import').description('import a 0x-hex Ed25519 secret, or with --mnemonic a BIP-39 phrase (from a prompt, stdin or --secret-file)')
     .argument('<name>', 'key name: lowercase letters, digits, - and _')
-    .option('--secret-file <file>', 'read the secret from FILE instead of a prompt or stdin')
-    .addHelpText('after', examples(['keys import alice', 'keys import bot --secret-file ./bot.secret', 'keys export alice --yes | metanode-cli keys import alice --keystore /backup/keys']))
-    .action(async (name: string, o: { secretFile?: string }, cmd: Command) => {
+    .option('--secret-file <file>', 'read the secret (or the phrase) from FILE instead of a prompt or stdin')
+    .option('--mnemonic', 'the input is a BIP-39 phrase: derive its key by SLIP-0010 Ed25519')
+    .option('--index <n>', 'with --mnemonic: the account key to derive, m/44\'/7101\'/0\'/0\'/n\'', '0')
+    .addHelpText('after', examples(['keys import alice', 'keys import bot --secret-file ./bot.secret', 'keys export alice --yes | metanode-cli keys import alice --keystore /backup/keys', 'keys import savings --mnemonic --index 1']))
+    .action(async (name: string, o: { secretFile?: string; mnemonic?: boolean; index: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       await refuseExisting(ctx, name);
-      const secret = await readImportedSecret(ctx, o.secretFile);
+      const secret = o.mnemonic ? await readImportedMnemonic(ctx, o.secretFile, o.index) : await readImportedSecret(ctx, o.secretFile);
       const info = await ctx.keystore.add(name, secret, await ctx.password(`key "${name}"`, true));
       secret.fill(0);
       showKey(ctx, info, `imported key ${name}`);

@@ -94,6 +94,21 @@ describe('cli/commands against a fake node', function () {
     expect(json<{ chainId: string }>(await cli(['status', '--json'])).chainId).to.equal('metanode-test');
   });
 
+  it('keys new --mnemonic shows 24 words once; keys import --mnemonic of them restores the same address, --index another one', async () => {
+    const made = json<{ address: string; mnemonic: string; path: string }>(await cli(['keys', 'new', 'phrase', '--mnemonic', '--json']));
+    expect(made.mnemonic.split(' ')).to.have.length(24);
+    expect(made.path).to.equal("m/44'/7101'/0'/0'/0'");
+    expect((await cli(['keys', 'show', 'phrase'])).stdout, 'the phrase is not kept').to.not.include(made.mnemonic.split(' ')[0] + ' ' + made.mnemonic.split(' ')[1]);
+    const elsewhere = { METANODE_KEYSTORE: join(dir, 'restored') };
+    const restored = json<{ address: string }>(await cli(['keys', 'import', 'again', '--mnemonic', '--json'], elsewhere, made.mnemonic.toUpperCase().replace(/ /g, '  ') + '\n'));
+    expect(restored.address).to.equal(made.address);
+    const second = json<{ address: string }>(await cli(['keys', 'import', 'second', '--mnemonic', '--index', '1', '--json'], elsewhere, made.mnemonic + '\n'));
+    expect(second.address).to.not.equal(made.address);
+    // Twelve valid words whose checksum fails (BIP-39's "abandon … about" with the last word changed).
+    expectFailure(await cli(['keys', 'import', 'bad', '--mnemonic'], elsewhere, 'abandon '.repeat(12).trim() + '\n'), ExitCode.Usage, /not a valid BIP-39 mnemonic/);
+    expectFailure(await cli(['keys', 'import', 'bad', '--mnemonic'], elsewhere, 'hello world\n'), ExitCode.Usage, /not a valid BIP-39 mnemonic/);
+  });
+
   it('exports a secret only with confirmation, and deletes keys', async () => {
     expectFailure(await cli(['keys', 'export', 'dev0']), ExitCode.Usage, 'error: pass --yes to print the secret of "dev0": there is no terminal to ask for confirmation');
     const r = await cli(['keys', 'export', 'dev0', '--yes']);
