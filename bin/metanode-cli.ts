@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './cli/commands/account.js';
 import { registerBlock } from './cli/commands/block.js';
+import { registerConfig } from './cli/commands/config.js';
+import { registerVerify } from './cli/commands/verify.js';
 import { registerKeys } from './cli/commands/keys.js';
 import { registerModules } from './cli/commands/modules.js';
 import { cliVersion, registerRpc } from './cli/commands/rpc.js';
@@ -22,7 +24,7 @@ const program = new Command('metanode-cli')
   .showSuggestionAfterError(true)
   .addHelpText('after', '\nExit codes and examples: docs/cli.md. Env: METANODE_RPC, METANODE_KEY, METANODE_KEYSTORE, METANODE_PASSWORD.');
 addGlobalOptions(program);
-for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerRpc, registerModules]) register(program);
+for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerRpc, registerConfig, registerVerify, registerModules]) register(program);
 
 /** Commander's own errors are usage errors (2); help it has already printed needs no error line. */
 function fromCommander(e: CommanderError): CliError | undefined {

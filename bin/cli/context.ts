@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Ed25519Key } from '../../chain/index.js';
+import { readSettings, type Settings } from './config.js';
 import { usage } from './errors.js';
 import { defaultKeystoreOptions, Keystore } from './keystore.js';
 import { Output } from './output.js';
@@ -34,11 +35,14 @@ export class Context {
   readonly prompter: Prompter;
   private readonly env: NodeJS.ProcessEnv;
   private client?: RpcClient;
+  /** The saved settings (metanode-cli config). */
+  readonly settings: Settings;
 
   constructor(
     readonly opts: GlobalOptions,
-    deps: { prompter?: Prompter; env?: NodeJS.ProcessEnv } = {},
+    deps: { prompter?: Prompter; env?: NodeJS.ProcessEnv; settings?: Settings } = {},
   ) {
+    this.settings = deps.settings ?? {};
     this.out = new Output({ json: opts.json });
     const dir = opts.keystore.startsWith('~/') ? join(homedir(), opts.keystore.slice(2)) : resolve(opts.keystore);
     this.keystore = new Keystore({ ...defaultKeystoreOptions, dir });
@@ -69,6 +73,13 @@ export class Context {
   }
 }
 
+/** The command's options, where a flag or env did not set them, from the saved settings (config.ts). */
 export function contextOf(cmd: Command): Context {
-  return new Context(cmd.optsWithGlobals<GlobalOptions>());
+  const opts = cmd.optsWithGlobals<GlobalOptions>();
+  const settings = readSettings();
+  for (const name of ['rpc', 'key', 'keystore'] as const) {
+    const source = cmd.getOptionValueSourceWithGlobals(name);
+    if (settings[name] !== undefined && (source === undefined || source === 'default')) opts[name] = settings[name];
+  }
+  return new Context(opts, { settings });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientError, ClientErrorCode, RpcResponseError } from '../../client/errors.js';
+import { ClientError, ClientErrorCode, RpcResponseError, VerificationError } from '../../client/errors.js';
 import { HttpTransport } from '../../client/transport.js';
 import { CliError, ExitCode, usage } from './errors.js';
 import {
@@ -61,10 +61,11 @@ export class RpcClient {
     return result.data;
   }
 
-  /** The library's errors, in the CLI's words and exit codes. */
-  private toCli(method: string, e: unknown): unknown {
+  /** The library's errors (client/errors.ts), in the CLI's words and exit codes; anything else as it is. */
+  toCli(method: string, e: unknown): unknown {
     if (e instanceof RpcResponseError) return rpcErrorToCli(method, { code: e.rpcCode, message: e.rpcMessage, ...(e.data === undefined ? {} : { data: e.data }) });
     if (!(e instanceof ClientError)) return e;
+    if (e instanceof VerificationError) return new CliError(ExitCode.NotVerified, `the node's answer did not verify (${e.what}): ${e.message}; do not rely on this node`, { what: e.what });
     switch (e.code) {
       case ClientErrorCode.Timeout:
         return new CliError(ExitCode.NodeUnreachable, `the node at ${this.url} did not answer within ${Math.round(this.opts.timeoutMs / 1000)}s: is it overloaded or stuck? retry, or pass --rpc`);

@@ -263,4 +263,35 @@ describe('e2e: metanode-cli against a dev node', function () {
     expectFailure(await cli(['keys', 'export', 'bot2', '--yes'], keys), ExitCode.WrongPassword, /wrong password/);
     expect(json<{ address: string }>(await cli(['keys', 'export', 'bot2', '--yes', '--json'], { ...keys, METANODE_PASSWORD: 'another-password-2' })).address).to.equal(address);
   });
+
+  it('config set saves defaults that flags and env override; verify proves the head, a transaction and an account from the trusted genesis, and refuses another genesis (50)', async () => {
+    const settings = { METANODE_CLI_CONFIG: join(dir, 'settings', 'config.json') };
+    const genesis = json<{ hash: string }>(await cli(['block', 'get', '0', '--json'])).hash;
+    expectSuccess(await cli(['config', 'set', 'rpc', env.METANODE_RPC!], settings));
+    expectSuccess(await cli(['config', 'set', 'genesis-hash', genesis], settings));
+    expectSuccess(await cli(['config', 'set', 'key', 'dev0'], settings));
+    expectFailure(await cli(['config', 'set', 'rpc', 'localhost'], settings), ExitCode.Usage, /rpc must be an http:\/\/ or https:\/\/ URL/);
+    expectFailure(await cli(['config', 'set', 'colour', 'blue'], settings), ExitCode.Usage, /unknown setting "colour"/);
+    expect(json<{ settings: Record<string, string> }>(await cli(['config', 'get', '--json'], settings)).settings).to.deep.equal({ rpc: env.METANODE_RPC, 'genesis-hash': genesis, key: 'dev0' });
+    // Without METANODE_RPC the saved rpc is used; the saved key too.
+    const { METANODE_RPC: _rpc, ...withoutRpc } = env;
+    const head = json<{ verified: boolean; height: number; hash: string }>(await runCli(['verify', 'head', '--json'], { ...withoutRpc, ...settings }));
+    expect(head.verified).to.equal(true);
+    const block = json<{ hash: string }>(await cli(['block', 'get', String(head.height), '--json']));
+    expect(head.hash).to.equal(block.hash);
+    const last = json<{ transactions: { hash: string }[] }>(await cli(['account', 'txs', 'dev0', '--limit', '1', '--json'])).transactions[0]!.hash;
+    const tx = json<{ verified: boolean; from: string; receipt: { status: string; txHash: string } }>(await cli(['verify', 'tx', last, '--json'], settings));
+    expect(tx).to.include({ verified: true, from: dev0Address });
+    expect(tx.receipt).to.include({ status: 'success', txHash: last });
+    const proved = json<{ address: string; nonce: number; balances: Record<string, string> }>(await cli(['verify', 'account', '--json'], settings));
+    const told = json<{ nonce: number; balances: Record<string, { baseUnits: string }> }>(await cli(['account', 'dev0', '--json']));
+    expect(proved.address).to.equal(dev0Address);
+    expect(proved.nonce).to.equal(told.nonce);
+    expect(proved.balances.NEX).to.equal(told.balances.NEX!.baseUnits);
+    // A flag beats the saved setting: a genesis that is not this chain's is refused.
+    expectFailure(await cli(['verify', 'head', '--genesis-hash', '0x' + '11'.repeat(32)], settings), ExitCode.NotVerified, /did not verify \(trust anchor\)/);
+    expectFailure(await cli(['verify', 'head']), ExitCode.Usage, /needs the genesis hash you trust/);
+    expectSuccess(await cli(['config', 'unset', 'key'], settings));
+    expect(json<{ key: string | null }>(await cli(['config', 'get', 'key', '--json'], settings)).key).to.equal(null);
+  });
 });

@@ -24,9 +24,12 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a child process (never blocking this process: a fake node may be serving in it). */
+/** No saved settings unless a test names a file: a developer's ~/.metanode-cli/config.json must not change a test. */
+const NO_SETTINGS = '/nonexistent-metanode-cli/config.json';
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, METANODE_CLI_CONFIG: NO_SETTINGS, ...env }, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

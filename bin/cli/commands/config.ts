@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { checkSetting, configPath, isSettingName, readSettings, SETTINGS, writeSettings } from '../config.js';
+import { Output, examples, kvTable } from '../output.js';
+import { usage } from '../errors.js';
+
+export function registerConfig(program: Command): void {
+  const config = program.command('config').description('saved settings (the node URL, the key, the keystore, the light client\'s genesis hash): defaults that flags and env override');
+  const out = (cmd: Command): Output => new Output({ json: cmd.optsWithGlobals<{ json: boolean }>().json });
+
+  config.command('set').description('save a setting')
+    .argument('<name>', Object.keys(SETTINGS).join(', '))
+    .argument('<value>', 'its value')
+    .addHelpText('after', examples(['config set rpc http://10.0.0.5:8545', 'config set key alice', 'config set genesis-hash 0x5e0a…']))
+    .action((name: string, value: string, _o: object, cmd: Command) => {
+      const setting = checkSetting(name, value);
+      const settings = readSettings();
+      settings[setting] = value;
+      writeSettings(settings);
+      out(cmd).result({ [setting]: value, file: configPath() }, () => `${setting} = ${value} (saved in ${configPath()})`);
+    });
+
+  config.command('unset').description('remove a saved setting')
+    .argument('<name>', Object.keys(SETTINGS).join(', '))
+    .action((name: string, _o: object, cmd: Command) => {
+      if (!isSettingName(name)) throw usage(`unknown setting "${name}": the settings are ${Object.keys(SETTINGS).join(', ')}`);
+      const settings = readSettings();
+      delete settings[name];
+      writeSettings(settings);
+      out(cmd).result({ unset: name, file: configPath() }, () => `${name} unset`);
+    });
+
+  config.command('get').alias('show').description('show the saved settings (or one)')
+    .argument('[name]', 'one setting')
+    .action((name: string | undefined, _o: object, cmd: Command) => {
+      const settings = readSettings();
+      if (name !== undefined) {
+        if (!isSettingName(name)) throw usage(`unknown setting "${name}": the settings are ${Object.keys(SETTINGS).join(', ')}`);
+        out(cmd).result({ [name]: settings[name] ?? null }, () => settings[name] ?? `${name} is not set`);
+        return;
+      }
+      out(cmd).result({ file: configPath(), settings }, () =>
+        [kvTable(Object.keys(SETTINGS).map((k) => [k, settings[k as keyof typeof SETTINGS] ?? '(not set)'])), '', `file  ${configPath()}`].join('\n'));
+    });
+}
