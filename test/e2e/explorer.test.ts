@@ -30,6 +30,24 @@ interface ProposalJson {
   needed?: string;
 }
 
+/** The little of the DOM the phone test reads inside the page (this project compiles without the DOM's types). */
+interface PageElement {
+  getBoundingClientRect(): { top: number; bottom: number; right: number; width: number; height: number };
+  parentElement: PageElement | null;
+  firstElementChild: PageElement | null;
+  children: { length: number };
+  tagName: string;
+  id: string;
+  classList: Iterable<string>;
+  textContent: string | null;
+}
+interface PageGlobals {
+  document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): Iterable<PageElement>; documentElement: { scrollWidth: number } };
+  innerWidth: number;
+  getComputedStyle(e: PageElement): { overflowX: string };
+  scrollTo(x: number, y: number): void;
+}
+
 /** Base units as the explorer shows them: 1234500000 with 6 decimals → "1,234.5". */
 function human(base: string, decimals: number): string {
   const v = BigInt(base);
@@ -294,6 +312,57 @@ describe('e2e: the block explorer in headless Chromium', function () {
     // A job id nobody submitted: the page says so instead of failing.
     await page.goto(`${node.url}/#/job/0x${'ab'.repeat(32)}`);
     await page.waitForSelector('text=Job not found');
+  });
+
+  it('works on a 390 px phone: no page is wider than the screen, nothing is cut off (wide tables scroll), long hashes wrap, the header leaves the content in view', async () => {
+    const phone = await browser.newPage();
+    phone.on('pageerror', (e) => pageErrors.push(e.message));
+    await phone.setViewportSize({ width: 390, height: 844 });
+    const { hash, receipt, from } = transfer;
+    const routes = ['#/', '#/blocks', `#/block/${receipt.blockHeight}`, `#/tx/${hash}`, `#/account/${from}`, '#/validators', '#/governance', '#/proposal/1', '#/jobs', '#/executors'];
+    const problems: string[] = [];
+    for (const route of routes) {
+      await phone.goto(`${node.url}/${route}`);
+      await phone.waitForFunction(() => {
+        const d = (globalThis as unknown as PageGlobals).document;
+        return (d.querySelector('#app')?.children.length ?? 0) > 0 && !d.querySelector('#app .loading');
+      });
+      await phone.waitForTimeout(150);
+      // Runs in the page (serialized: it may use nothing from this file but types).
+      const m = await phone.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals;
+        const width = g.innerWidth;
+        const scrolls = (e: PageElement): boolean => {
+          for (let a = e.parentElement; a; a = a.parentElement) if (['auto', 'scroll'].includes(g.getComputedStyle(a).overflowX)) return true;
+          return false;
+        };
+        const cut = [...g.document.querySelectorAll('header *, main *, footer *')]
+          .filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && r.height > 0 && r.right > width + 1 && !scrolls(e);
+          })
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} "${(e.textContent ?? '').slice(0, 30)}" right=${Math.round(e.getBoundingClientRect().right)}`);
+        const main = g.document.querySelector('main')!;
+        const header = g.document.querySelector('header')!.getBoundingClientRect();
+        const content = (main.firstElementChild ?? main).getBoundingClientRect();
+        g.scrollTo(0, 400);
+        const after = g.document.querySelector('header')!.getBoundingClientRect();
+        g.scrollTo(0, 0);
+        return { page: g.document.documentElement.scrollWidth, width, cut: cut.slice(0, 5), headerBottom: header.bottom, mainTop: content.top, stickyHeight: after.bottom > 0 ? after.height : 0 };
+      });
+      if (m.page > m.width) problems.push(`${route}: the page is ${m.page} px wide on a ${m.width} px screen`);
+      for (const c of m.cut) problems.push(`${route}: cut off: ${c}`);
+      if (m.mainTop < m.headerBottom + 8) problems.push(`${route}: the content starts ${m.mainTop - m.headerBottom} px under the header`);
+      if (m.stickyHeight > 844 / 4) problems.push(`${route}: a header of ${m.stickyHeight} px stays over the content when scrolled`);
+      if (route.startsWith('#/tx/')) await phone.screenshot({ path: join(ARTIFACTS, 'explorer-phone-tx.png'), fullPage: true });
+    }
+    // A mistyped address says what the CLI says: bad checksum.
+    const typo = from.slice(0, -1) + (from.endsWith('q') ? 'p' : 'q');
+    await phone.goto(`${node.url}/#/account/${typo}`);
+    await phone.waitForSelector('main .notice');
+    expect(await phone.innerText('main')).to.contain('bad checksum');
+    await phone.close();
+    expect(problems).to.deep.equal([]);
   });
 
   it('loaded nothing from other origins and raised no errors', () => {

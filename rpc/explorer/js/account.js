@@ -25,7 +25,10 @@ export async function account([address], ctx) {
   try {
     acct = await call('state_getAccount', address);
   } catch (e) {
-    return notice('Not an address', e.data?.param ? `“${address}” is not a valid address: addresses look like mn1… (bech32m).` : e.message);
+    if (!e.data?.param) return notice('Not an address', e.message);
+    // The node's reason, in the words the CLI uses ("bad checksum: check the address for a typo").
+    const why = /is not a valid address: (.*)$/.exec(e.message)?.[1] ?? 'addresses look like mn1… (bech32m)';
+    return notice('Not an address', `“${address}” is not a valid address: ${why}.`);
   }
   const validators = await call('chain_getValidators', 'latest');
   const isValidator = validators.validators.some((v) => v.address === address);
