@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { addressFromPublicKey, formatAddress, toHex, Transaction } from '../chain/index.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import {
-  accountSchema, assetsSchema, bankParamsSchema, headSchema, lightBlockSchema, nodeStatusSchema, receiptSchema, sentSchema,
+  accountSchema, accountTransactionsSchema, assetsSchema, blockSchema, bankParamsSchema, headSchema, lightBlockSchema, nodeStatusSchema, receiptSchema, sentSchema,
   simulationSchema, stateProofAnswerSchema, transactionProofSchema, transactionSchema, validatorsSchema,
-  type Account, type AssetJson, type BankParams, type Head, type LightBlockJson, type NodeStatus, type ReceiptJson,
+  type Account, type AccountTransactionsJson, type AssetJson, type BlockJson, type BankParams, type Head, type LightBlockJson, type NodeStatus, type ReceiptJson,
   type Simulation, type StateProofAnswer, type TransactionJson, type TransactionProofJson, type ValidatorsJson,
 } from './schemas.js';
 import type { Signer } from './signer.js';
@@ -95,8 +95,8 @@ export class MetanodeClient {
     return (this.chain ??= await this.call('chain_getChainId', [], z.string()));
   }
   head = (): Promise<Head> => this.call('chain_getHead', [], headSchema);
-  block = (height: HeightArg, fullTransactions = false): Promise<Record<string, unknown> | null> =>
-    this.call('chain_getBlockByHeight', [height, fullTransactions], z.record(z.string(), z.unknown()).nullable());
+  block = (height: HeightArg, fullTransactions = false): Promise<BlockJson | null> => this.call('chain_getBlockByHeight', [height, fullTransactions], blockSchema.nullable());
+  blockByHash = (hash: string, fullTransactions = false): Promise<BlockJson | null> => this.call('chain_getBlockByHash', [hash, fullTransactions], blockSchema.nullable());
   transaction = (hash: string): Promise<TransactionJson | null> => this.call('chain_getTransaction', [hash], transactionSchema.nullable());
   receipt = (hash: string): Promise<ReceiptJson | null> => this.call('chain_getReceipt', [hash], receiptSchema.nullable());
   validators = (height: HeightArg = 'latest'): Promise<ValidatorsJson | null> => this.call('chain_getValidators', [height], validatorsSchema.nullable());
@@ -104,8 +104,8 @@ export class MetanodeClient {
   /** Checks a chain_getLightBlock result got some other way (a batch). */
   checkLightBlock = (result: unknown): LightBlockJson | null => this.check('chain_getLightBlock', lightBlockSchema.nullable(), result);
   transactionProof = (hash: string): Promise<TransactionProofJson | null> => this.call('chain_getTransactionProof', [hash], transactionProofSchema.nullable());
-  accountTransactions = (address: string, page: { limit?: number; before?: string } = {}): Promise<{ address: string; transactions: Record<string, unknown>[]; next: string | null }> =>
-    this.call('chain_getAccountTransactions', [address, page], z.object({ address: z.string(), transactions: z.array(z.record(z.string(), z.unknown())), next: z.string().nullable() }));
+  accountTransactions = (address: string, page: { limit?: number; before?: string } = {}): Promise<AccountTransactionsJson> =>
+    this.call('chain_getAccountTransactions', [address, page], accountTransactionsSchema);
 
   // state_, bank_, module_query
   account = (address: string, height: HeightArg = 'latest'): Promise<Account> => this.call('state_getAccount', [address, height], accountSchema);

@@ -1,3 +1,4 @@
+import { resultJsonSchema } from '../client/schemas.js';
 import { RpcErrorCode } from './errors.js';
 import type { MethodSpec } from './method.js';
 
@@ -23,7 +24,8 @@ export function openRpcDocument(methods: readonly MethodSpec[], version: string)
       summary: m.summary,
       paramStructure: 'either',
       params: m.params.map((p) => ({ name: p.name, required: p.required, description: p.description, schema: p.schema })),
-      result: m.result,
+      // The result's JSON Schema comes from the schemas the client library checks answers with (client/schemas.ts).
+      result: { ...m.result, schema: resultJsonSchema(m.name) ?? m.result.schema },
       errors: [...(m.errors ?? []), ...commonErrors],
       examples: [
         {

@@ -5,6 +5,7 @@
  * methods admit the stranger at runtime and take it back; restarted in open mode, the validator
  * admits the stranger by itself.
  */
+import { resultSchemas } from '../../client/schemas.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair } from '@libp2p/crypto/keys';
@@ -101,14 +102,17 @@ describe('e2e: p2p admission', function () {
       { id: observer.network.peerId, allowlisted: true, validator: false, direction: 'inbound' },
     ]);
 
+    resultSchemas.admin_peers!.parse(peers); // the shape rpc.discover publishes (client/schemas.ts)
     const added = await validator.rpc.call<{ peerId: string; connected: boolean }>('admin_addPeer', [stranger.network.addresses()[0]]);
     expect(added).to.deep.equal({ peerId: stranger.network.peerId, connected: true });
+    resultSchemas.admin_addPeer!.parse(added);
     const before = stranger.announcements;
     await waitFor('the added stranger to be delivered block announcements', async () => stranger.announcements >= before + 3, 30_000);
     const roles = (await validator.rpc.call<{ id: string; added: boolean }[]>('admin_peers')).find((p) => p.id === stranger.network.peerId);
     expect(roles?.added).to.equal(true);
 
-    expect(await validator.rpc.call<boolean>('admin_removePeer', [stranger.network.peerId])).to.equal(true);
+    const removed = await validator.rpc.call<boolean>('admin_removePeer', [stranger.network.peerId]);
+    expect(resultSchemas.admin_removePeer!.parse(removed)).to.equal(true);
     await waitFor('the validator to drop the stranger', async () => (await scrape(metricsUrl)).value('metanode_p2p_peers') === 1, 10_000);
     // The stranger keeps redialling (the validator is its bootstrap peer): refused again.
     const refused = (await scrape(metricsUrl)).value('metanode_p2p_connections_refused_total', { direction: 'inbound' })!;

@@ -32,9 +32,12 @@ import {
   RpcResponseError,
   VerificationError,
   bank,
+  resultJsonSchema,
+  resultSchemas,
   signerFromSecret,
   type Signer,
 } from '../../client/index.js';
+import { balanceKey } from '../../vm/modules/bank/keys.js';
 import { TestNode, devAddress, devKey, waitForHeight, type AccountJson, type BlockJson } from './harness.js';
 
 /** Runs one of examples/client/*.mjs against the node, as docs/client.md prints it. */
@@ -248,6 +251,67 @@ describe('e2e: the client library and its light client against a running node', 
     const verified = JSON.parse(await runExample('verify-balance.mjs', [to], env)) as { balance: string; height: number; verified: boolean };
     const account = await client.account(to, verified.height);
     expect(verified).to.include({ balance: account.balances.NEX, verified: true });
+  });
+
+  it('every method of rpc.discover publishes its result\'s JSON Schema, the library\'s own; and the live node\'s answers to every method match it', async () => {
+    const doc = await client.call<{ methods: { name: string; result: { schema: Record<string, unknown> } }[] }>('rpc.discover');
+    /** Methods whose result is module-defined JSON (a module's named queries, the ENC module's estimates). */
+    const moduleDefined = new Set(['module_query', 'enc_estimateReward', 'enc_explainPlacement']);
+    for (const m of doc.methods) {
+      if (moduleDefined.has(m.name)) continue;
+      expect(resultSchemas[m.name], `${m.name} has a result schema in client/schemas.ts`).to.not.equal(undefined);
+      expect(m.result.schema, m.name).to.deep.equal(resultJsonSchema(m.name));
+    }
+    const key = toHex(balanceKey(alice.address, 'NEX'));
+    const block = (await client.block(sent.height))!;
+    const unsigned = await client.prepare(alice, bank.transfer({ to: devAddress(8), asset: 'NEX', amount: 1n }));
+    const calls: [string, unknown[]][] = [
+      ['chain_getChainId', []],
+      ['chain_getHead', []],
+      ['chain_getBlockByHeight', [sent.height, false]],
+      ['chain_getBlockByHeight', [sent.height, true]],
+      ['chain_getBlockByHeight', [1e9, false]],
+      ['chain_getBlockByHash', [block.hash, true]],
+      ['chain_getBlocks', [{ limit: 3 }]],
+      ['chain_getAccountTransactions', [alice.addressText, { limit: 2 }]],
+      ['chain_getTransaction', [sent.hash]],
+      ['chain_getReceipt', [sent.hash]],
+      ['chain_getReceipt', ['0x' + 'ab'.repeat(32)]],
+      ['chain_getBlockEvents', [sent.height + 1]],
+      ['chain_getValidators', ['latest']],
+      ['chain_getLightBlock', [0]],
+      ['chain_getLightBlock', [sent.height]],
+      ['chain_getTransactionProof', [sent.hash]],
+      ['state_getAccount', [alice.addressText]],
+      ['state_getProof', [key]],
+      ['state_getProof', [toHex(new TextEncoder().encode('no/such/key'))]],
+      ['bank_getAssets', []],
+      ['bank_getParams', []],
+      ['tx_simulate', [toHex(unsigned.serialize())]],
+      ['node_status', []],
+      ['node_health', []],
+      ['admin_nodeInfo', []],
+      ['admin_peers', []],
+      ['admin_setLogLevel', ['warn']],
+    ];
+    for (const [method, params] of calls) {
+      await client.call(method, params, resultSchemas[method]).catch((e: unknown) => expect.fail(`${method}(${JSON.stringify(params)}): ${(e as Error).message}`));
+    }
+    // subscribe and unsubscribe answer over WebSocket.
+    const ws = new MetanodeClient('ws://' + new URL(node.url).host);
+    try {
+      const id = await ws.call('subscribe', ['newHeads'], resultSchemas.subscribe);
+      expect(await ws.call('unsubscribe', [id], resultSchemas.unsubscribe)).to.equal(true);
+    } finally {
+      await ws.close();
+    }
+    const sentNow = await client.call('tx_send', [toHex(unsigned.serialize())], resultSchemas.tx_send);
+    expect(sentNow).to.deep.equal({ hash: toHex(unsigned.hash()) });
+    await client.waitForReceipt(unsigned, { timeoutMs: 20_000 });
+    const exercised = new Set([...calls.map(([m]) => m), 'subscribe', 'unsubscribe', 'tx_send']);
+    // admin_addPeer and admin_removePeer need a second node: test/e2e/admission.test.ts checks their answers against the same schemas.
+    const left = doc.methods.map((m) => m.name).filter((m) => !exercised.has(m) && !moduleDefined.has(m));
+    expect(left).to.deep.equal(['admin_addPeer', 'admin_removePeer']);
   });
 
   describe('the light client', () => {
