@@ -10,5 +10,5 @@ export { signerFromKeyFile, signerFromMnemonic, signerFromSecret, type Signer } 
 export { metanodeKeyPath, newMnemonic, isValidMnemonic } from '../chain/mnemonic.js';
 export { HttpTransport, type Call, type HttpTransportOptions, type Settled, type Transport } from './transport.js';
 export { Subscription, WsTransport, type SubscriptionFilter, type SubscriptionKind, type WsTransportOptions } from './ws.js';
-export { addressArg, bank, baseUnits, type TxIntent } from './tx.js';
+export { addressArg, bank, baseUnits, court, docklock, enc, staking, type TxIntent } from './tx.js';
 export { formatAddress, parseAddress, toHex, fromHex, Transaction, decodeTransaction } from '../chain/index.js';

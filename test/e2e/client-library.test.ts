@@ -7,6 +7,7 @@
  * so every check runs against real headers, certificates and proofs.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -32,7 +33,9 @@ import {
   RpcResponseError,
   VerificationError,
   bank,
+  docklock,
   resultJsonSchema,
+  staking,
   resultSchemas,
   signerFromSecret,
   type Signer,
@@ -312,6 +315,20 @@ describe('e2e: the client library and its light client against a running node', 
     // admin_addPeer and admin_removePeer need a second node: test/e2e/admission.test.ts checks their answers against the same schemas.
     const left = doc.methods.map((m) => m.name).filter((m) => !exercised.has(m) && !moduleDefined.has(m));
     expect(left).to.deep.equal(['admin_addPeer', 'admin_removePeer']);
+  });
+
+  it('the other modules\' builders, sent through the client: a delegation (staking), a program deployed and run (DockLock)', async () => {
+    const validator = (await client.status()).validator!;
+    const delegated = await client.waitForReceipt(await client.send(alice, staking.delegate({ validator, amount: 1_000_000n })), { timeoutMs: 20_000 });
+    expect(delegated.status, JSON.stringify(delegated)).to.equal('success');
+    const delegations = (await client.moduleQuery('staking', 'delegations', { address: alice.addressText })) as { validator: string }[];
+    expect(delegations.map((d) => d.validator)).to.include(validator);
+    const code = new Uint8Array(await readFile(fileURLToPath(new URL('../../../examples/jobs/sha256.wasm', import.meta.url))));
+    const deployed = await client.waitForReceipt(await client.send(alice, docklock.deploy({ code })), { timeoutMs: 20_000 });
+    expect(deployed.status, JSON.stringify(deployed)).to.equal('success');
+    const program = deployed.events.find((e) => e.module === 'docklock' && e.type === 'deployed')!.attributes.program!;
+    const ran = await client.waitForReceipt(await client.send(alice, docklock.run({ program, input: '0x616263', fuel: 1_000_000 })), { timeoutMs: 20_000 });
+    expect(ran.status, JSON.stringify(ran)).to.equal('success');
   });
 
   describe('the light client', () => {
