@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccount } from './cli/commands/account.js';
 import { registerBlock } from './cli/commands/block.js';
+import { registerCompletion } from './cli/commands/completion.js';
 import { registerConfig } from './cli/commands/config.js';
 import { registerVerify } from './cli/commands/verify.js';
 import { registerKeys } from './cli/commands/keys.js';
@@ -25,6 +26,8 @@ const program = new Command('metanode-cli')
   .addHelpText('after', '\nExit codes and examples: docs/cli.md. Env: METANODE_RPC, METANODE_KEY, METANODE_KEYSTORE, METANODE_PASSWORD.');
 addGlobalOptions(program);
 for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerRpc, registerConfig, registerVerify, registerModules]) register(program);
+// Last: it describes every command registered before it.
+registerCompletion(program);
 
 /** Commander's own errors are usage errors (2); help it has already printed needs no error line. */
 function fromCommander(e: CommanderError): CliError | undefined {
