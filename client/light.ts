@@ -42,6 +42,14 @@ export interface LightClientOptions {
    * leaves the set stays accountable for what it signed.
    */
   trustingPeriodMs?: number;
+  /**
+   * What to do when the newest trusted header below a target is older than the trusting period:
+   * 'refuse' (the default, as CometBFT does) fails with VerificationError "trust expired" — give a
+   * newer trusted header; 'sequential' verifies every later header in turn, each by the set its
+   * predecessor names, which a coalition of validators that has since left could still forge (a
+   * long-range attack): opt into it only where that risk is accepted.
+   */
+  onExpired?: 'refuse' | 'sequential';
   /** How far a header's timestamp may run ahead of this machine's clock; default 60 s. */
   maxClockDriftMs?: number;
   /** The client's clock (milliseconds since the epoch); default Date.now. */
@@ -67,7 +75,7 @@ export interface VerifiedState {
 /** A committed transaction and its receipt, both proved against their verified header. */
 export interface VerifiedTransaction {
   readonly header: VerifiedHeader;
-  readonly index: number;
+  /** (Its position in the block is the node's word: a header commits to the transactions, not to their count.) */
   readonly transaction: Transaction;
   readonly receipt: Receipt;
 }
@@ -96,6 +104,7 @@ export class LightClient {
   private readonly maxClockDriftMs: number;
   private readonly now: () => number;
   private readonly batchSize: number;
+  private readonly onExpired: 'refuse' | 'sequential';
   private readonly anchor: { height: number; hash: Uint8Array };
   /** Verified headers by height. */
   private readonly verified = new Map<number, VerifiedHeader>();
@@ -121,6 +130,7 @@ export class LightClient {
     this.maxClockDriftMs = opts.maxClockDriftMs ?? 60_000;
     this.now = opts.now ?? Date.now;
     this.batchSize = Math.max(1, opts.batchSize ?? 50);
+    this.onExpired = opts.onExpired ?? 'refuse';
   }
 
   /** The highest verified header (after `init`, at least the anchor). */
@@ -170,14 +180,22 @@ export class LightClient {
 
   /** The value of a state key at `height`, proved against that height's verified header (VerificationError if the proof fails). */
   async state(key: Uint8Array | string, height: HeightArg = 'latest'): Promise<VerifiedState> {
-    const k = typeof key === 'string' ? fromHex(key, undefined, 'state key') : key;
+    let k: Uint8Array;
+    try {
+      k = typeof key === 'string' ? fromHex(key, undefined, 'state key') : key;
+    } catch {
+      throw new ClientError(ClientErrorCode.BadArgument, 'a state key is bytes or 0x-hex');
+    }
+    // "latest" is the head this client verifies, not whichever height the node would pick.
+    const at = height === 'latest' ? (await this.sync()).header.height : height;
     await this.init();
-    const answer = await this.rpc.stateProof(k, height);
-    const header = await this.header(answer.height);
-    if (height !== 'latest' && answer.height !== height) throw new VerificationError('state proof', `asked for height ${height}, the node answered for ${answer.height}`);
+    const answer = await this.rpc.stateProof(k, at);
+    if (answer.height !== at) throw new VerificationError('state proof', `asked for height ${at}, the node answered for ${answer.height}`);
+    const header = await this.header(at);
     if (answer.proofFormat !== STATE_PROOF_FORMAT) throw new VerificationError('state proof', `proof format ${answer.proofFormat} is not the one this client verifies (${STATE_PROOF_FORMAT})`);
-    if (!equalBytes(fromHex(answer.key), k)) throw new VerificationError('state proof', 'the node answered for another key');
-    const value = answer.value === null ? undefined : fromHex(answer.value, undefined, 'state value');
+    const got = this.hex(answer.key, 'state proof', 'key');
+    if (!equalBytes(got, k)) throw new VerificationError('state proof', 'the node answered for another key');
+    const value = answer.value === null ? undefined : this.hex(answer.value, 'state proof', 'value');
     let ok: boolean;
     try {
       ok = verifyStateProof(header.header.stateRoot, k, value, stateProofFromJson(answer.proof));
@@ -204,31 +222,36 @@ export class LightClient {
 
   /** A committed transaction and its receipt, proved by Merkle proofs against its verified header; null if the node says it is not committed. */
   async transaction(hash: string | Uint8Array): Promise<VerifiedTransaction | null> {
-    const h = typeof hash === 'string' ? fromHex(hash, 32, 'transaction hash') : hash;
+    let h: Uint8Array;
+    try {
+      h = typeof hash === 'string' ? fromHex(hash, 32, 'transaction hash') : hash;
+    } catch {
+      throw new ClientError(ClientErrorCode.BadArgument, 'a transaction hash is 0x followed by 64 hex digits');
+    }
     await this.init();
     const p = await this.rpc.transactionProof(toHex(h));
     if (!p) return null;
     const header = await this.header(p.blockHeight);
-    if (!equalBytes(fromHex(p.blockHash), header.hash)) throw new VerificationError('transaction', `the node placed the transaction in block ${p.blockHash}, not the verified block ${p.blockHeight}`);
+    if (!equalBytes(this.hex(p.blockHash, 'transaction', 'blockHash'), header.hash)) throw new VerificationError('transaction', `the node placed the transaction in block ${p.blockHash}, not the verified block ${p.blockHeight}`);
     let transaction: Transaction;
     let receipt: Receipt;
-    const receiptBytes = fromHex(p.receipt);
+    const receiptBytes = this.hex(p.receipt, 'receipt', 'receipt');
     try {
-      transaction = decodeTransaction(fromHex(p.transaction));
+      transaction = decodeTransaction(this.hex(p.transaction, 'transaction', 'transaction'));
       receipt = decodeReceipt(receiptBytes);
     } catch (e) {
       throw new VerificationError('transaction', `the node's transaction or receipt does not decode: ${(e as Error).message}`);
     }
     if (!equalBytes(transaction.hash(), h)) throw new VerificationError('transaction', 'the node answered with another transaction');
     if (!equalBytes(receipt.txHash, h)) throw new VerificationError('receipt', "the node answered with another transaction's receipt");
-    if (p.txProof.index !== p.index || p.receiptProof.index !== p.index) throw new VerificationError('transaction', 'the proofs are for another position in the block');
+    if (p.txProof.index !== p.receiptProof.index || p.txProof.total !== p.receiptProof.total) throw new VerificationError('transaction', 'the transaction and receipt proofs are for different positions in the block');
     if (!verifyMerkleProof(header.header.txRoot, h, this.merkle(p.txProof))) {
       throw new VerificationError('transaction', `the transaction is not in the txRoot of verified block ${p.blockHeight}`, { height: p.blockHeight });
     }
     if (!verifyMerkleProof(header.header.receiptsRoot, receiptBytes, this.merkle(p.receiptProof))) {
       throw new VerificationError('receipt', `the receipt is not in the receiptsRoot of verified block ${p.blockHeight}`, { height: p.blockHeight });
     }
-    return { header, index: p.index, transaction, receipt };
+    return { header, transaction, receipt };
   }
 
   // --- header verification -------------------------------------------------------------
@@ -244,7 +267,14 @@ export class LightClient {
 
   private async forward(from: VerifiedHeader, target: number): Promise<VerifiedHeader> {
     const withinPeriod = this.now() - from.header.timestamp < this.trustingPeriodMs;
-    if (!withinPeriod) return this.sequential(from, target);
+    if (!withinPeriod) {
+      if (this.onExpired === 'sequential') return this.sequential(from, target);
+      throw new VerificationError(
+        'trust expired',
+        `the newest trusted header below block ${target} (block ${from.header.height}, ${new Date(from.header.timestamp).toISOString()}) is older than the trusting period of ${Math.round(this.trustingPeriodMs / 3_600_000)} h: trust a newer header (its height and hash from someone you trust), or opt into onExpired: 'sequential'`,
+        { height: from.header.height },
+      );
+    }
     let candidate = this.candidates.get(target);
     if (!candidate) this.candidates.set(target, (candidate = this.candidate(await this.fetch(target), target)));
     if (target === from.header.height + 1) return this.trust(this.linkAdjacent(from, candidate));
@@ -261,7 +291,9 @@ export class LightClient {
     let prev = from;
     for (let h = from.header.height + 1; h <= target; h += this.batchSize) {
       const heights = Array.from({ length: Math.min(this.batchSize, target - h + 1) }, (_, i) => h + i);
-      for (const [i, lb] of (await this.fetchMany(heights)).entries()) prev = this.trust(this.linkAdjacent(prev, this.candidate(lb, heights[i]!)));
+      for (const [i, lb] of (await this.fetchMany(heights)).entries()) prev = this.linkAdjacent(prev, this.candidate(lb, heights[i]!));
+      // Kept: the last header of each batch, not every one (memory stays bounded on a long chain).
+      this.trust(prev);
     }
     return prev;
   }
@@ -316,15 +348,21 @@ export class LightClient {
   }
 
   /**
-   * Whether the candidate's certificate carries more than a third of the trusted set's power (the
-   * same validator: address and BLS key): then an honest member of the trusted set signed it.
+   * Whether the candidate's certificate may be trusted on the trusted set's word: every signer is a
+   * member of the trusted set (the same address and BLS key), and together they hold more than a
+   * third of its power, so an honest member of it signed. Every signer must be known: the
+   * aggregate signature is checked against the keys the node served, and a key the chain never
+   * saw prove its possession could cancel the others out (a rogue-key forgery). A signer the
+   * trusted set does not know sends the client to bisection, which ends in adjacent steps, where
+   * each set is the one a verified header named.
    */
   private signedByTrusted(from: VerifiedHeader, c: Candidate): boolean {
     let power = 0n;
     for (const i of c.certificateSigners) {
       const v = c.validators.validators[i]!;
       const j = from.validators.indexOf(v.address);
-      if (j >= 0 && equalBytes(from.validators.validators[j]!.blsPublicKey, v.blsPublicKey)) power += from.validators.validators[j]!.power;
+      if (j < 0 || !equalBytes(from.validators.validators[j]!.blsPublicKey, v.blsPublicKey)) return false;
+      power += from.validators.validators[j]!.power;
     }
     return 3n * power > from.validators.totalPower;
   }
@@ -370,7 +408,16 @@ export class LightClient {
   }
 
   private merkle(p: { index: number; total: number; siblings: string[] }): MerkleProof {
-    return { index: p.index, total: p.total, siblings: p.siblings.map((s) => fromHex(s, 32)) };
+    return { index: p.index, total: p.total, siblings: p.siblings.map((s) => this.hex(s, 'transaction', 'proof', 32)) };
+  }
+
+  /** The node's hex as bytes; malformed hex is a VerificationError (a broken or lying node), never a crash. */
+  private hex(text: string, what: string, field: string, length?: number): Uint8Array {
+    try {
+      return fromHex(text, length, field);
+    } catch (e) {
+      throw new VerificationError(what, `the node's ${field} is not valid hex: ${(e as Error).message}`);
+    }
   }
 
   private uint(value: Uint8Array, what: string): bigint {

@@ -14,6 +14,7 @@ import { expectFailure, expectSuccess, runCli, type CliResult } from '../unit/cl
 const NODE_BIN = fileURLToPath(new URL('../../bin/metanode.js', import.meta.url));
 const dev0 = Ed25519Key.fromSecret(blake3(utf8('metanode-dev-account-0')));
 const dev0Address = formatAddress(addressFromPublicKey(dev0.publicKey));
+const devAddress2 = formatAddress(addressFromPublicKey(Ed25519Key.fromSecret(blake3(utf8('metanode-dev-account-2'))).publicKey));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -209,7 +210,15 @@ describe('e2e: metanode-cli against a dev node', function () {
     // The signing machine: its own keystore holding dev0, and no node anywhere.
     const offline = { METANODE_KEYSTORE: join(dir, 'offline-keys'), METANODE_RPC: 'http://127.0.0.1:1' };
     expectSuccess(await cli(['keys', 'import', 'cold'], offline, toHex(dev0.secret) + '\n'));
+    // The signing machine shows what the payload does, not what the file's summary claims.
+    const file0 = JSON.parse(await readFile(unsigned, 'utf8')) as { summary: Record<string, unknown>; from: string };
+    await writeFile(unsigned, JSON.stringify({ ...file0, summary: { ...file0.summary, amount: '0.000001', baseUnits: '1' } }));
+    const lying = join(dir, 'lying.json');
+    await writeFile(lying, JSON.stringify({ ...file0, from: devAddress2 }));
+    expectFailure(await cli(['tx', 'sign', lying, '--yes'], offline), ExitCode.Usage, /its sender key is .*: the file was changed/);
     const sign = await cli(['tx', 'sign', unsigned, '--out', signed, '--yes', '--json'], offline);
+    expect(sign.stderr).to.match(/amount +500000/);
+    expect(sign.stderr).to.not.match(/baseUnits/);
     const { hash } = json<{ hash: string }>(sign);
     expect(hash).to.match(/^0x[0-9a-f]{64}$/);
     expect(BigInt((await balances('alice')).NEX!.baseUnits), 'signing sent nothing').to.equal(before);
@@ -291,6 +300,11 @@ describe('e2e: metanode-cli against a dev node', function () {
     // A flag beats the saved setting: a genesis that is not this chain's is refused.
     expectFailure(await cli(['verify', 'head', '--genesis-hash', '0x' + '11'.repeat(32)], settings), ExitCode.NotVerified, /did not verify \(trust anchor\)/);
     expectFailure(await cli(['verify', 'head']), ExitCode.Usage, /needs the genesis hash you trust/);
+    // From a later trusted header instead of genesis.
+    const one = json<{ hash: string }>(await cli(['block', 'get', '1', '--json'])).hash;
+    expect(json<{ verified: boolean }>(await cli(['verify', 'head', '--trusted', `1:${one}`, '--json'])).verified).to.equal(true);
+    expectFailure(await cli(['verify', 'head', '--trusted', `2:${one}`]), ExitCode.NotVerified, /trust anchor/);
+    expectFailure(await cli(['verify', 'head', '--trusted', 'one']), ExitCode.Usage, /must be HEIGHT:HASH/);
     expectSuccess(await cli(['config', 'unset', 'key'], settings));
     expect(json<{ key: string | null }>(await cli(['config', 'get', 'key', '--json'], settings)).key).to.equal(null);
   });

@@ -215,7 +215,7 @@ describe('e2e: staking across processes (a fifth node bonds, signs, unbonds)', f
     const a = await skipping.header(target);
     const bySkipping = fetched;
     fetched = 0;
-    const sequential = new LightClient(new MetanodeClient({ url, fetch: counting }), { trust: { height: 0, hash: genesis }, trustingPeriodMs: 0 });
+    const sequential = new LightClient(new MetanodeClient({ url, fetch: counting }), { trust: { height: 0, hash: genesis }, trustingPeriodMs: 0, onExpired: 'sequential' });
     const b = await sequential.header(target);
     expect(fetched, 'sequential: every block').to.equal(target + 1);
     expect(bySkipping, `bisection fetched ${bySkipping} of ${target + 1} light blocks`).to.be.below(fetched / 4);

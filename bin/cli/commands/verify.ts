@@ -18,6 +18,15 @@ import { fetchUnits, parseHash } from './tx.js';
 
 interface VerifyOptions {
   genesisHash?: string;
+  trusted?: string;
+}
+
+/** The header the light client starts from: --trusted HEIGHT:HASH, else the genesis hash. */
+function trustAnchor(ctx: Context, o: VerifyOptions): { height: number; hash: string } {
+  if (o.trusted === undefined) return { height: 0, hash: trustedGenesis(ctx, o) };
+  const m = /^(\d+):(0x[0-9a-fA-F]{64})$/.exec(o.trusted);
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw usage(`--trusted "${o.trusted}" must be HEIGHT:HASH, e.g. 120000:0x5e0a…`);
+  return { height: Number(m[1]), hash: m[2]!.toLowerCase() };
 }
 
 function trustedGenesis(ctx: Context, o: VerifyOptions): string {
@@ -31,7 +40,7 @@ function trustedGenesis(ctx: Context, o: VerifyOptions): string {
 
 /** Runs `f` with a light client over the CLI's transport; the library's errors become CLI errors. */
 async function withLight<T>(ctx: Context, o: VerifyOptions, what: string, f: (light: LightClient) => Promise<T>): Promise<T> {
-  const light = new LightClient(new MetanodeClient(ctx.rpc.transport), { trust: { height: 0, hash: trustedGenesis(ctx, o) } });
+  const light = new LightClient(new MetanodeClient(ctx.rpc.transport), { trust: trustAnchor(ctx, o) });
   try {
     return await f(light);
   } catch (e) {
@@ -53,12 +62,14 @@ function receiptJson(r: Receipt) {
 }
 
 const genesisOption = () => new Option('--genesis-hash <hash>', 'the genesis block hash you trust (default: the saved setting genesis-hash)').env('METANODE_GENESIS_HASH');
+const trustedOption = () => new Option('--trusted <height:hash>', 'start from this header instead of genesis (a chain older than the 14-day trusting period needs a newer one)');
 
 export function registerVerify(program: Command): void {
   const verify = program.command('verify').description('check what the node says with the light client: headers from the trusted genesis by their commit certificates, answers by Merkle proofs');
 
   verify.command('head').description('follow the chain from the trusted genesis to the node\'s head, and show it')
     .addOption(genesisOption())
+    .addOption(trustedOption())
     .addHelpText('after', examples(['verify head --genesis-hash 0x5e0a…']))
     .action(async (o: VerifyOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -70,6 +81,7 @@ export function registerVerify(program: Command): void {
   verify.command('tx').description('prove a committed transaction and its receipt against their verified block')
     .argument('<hash>', 'transaction hash (0x…)')
     .addOption(genesisOption())
+    .addOption(trustedOption())
     .addHelpText('after', examples(['verify tx 0x3f1c…', 'verify tx 0x3f1c… --json']))
     .action(async (hashText: string, o: VerifyOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -77,13 +89,14 @@ export function registerVerify(program: Command): void {
       const [v, units] = await Promise.all([withLight(ctx, o, 'chain_getTransactionProof', (l) => l.transaction(hash)), fetchUnits(ctx)]);
       if (!v) throw new CliError(ExitCode.NotFound, `the node has no committed transaction ${hash}: if it was just sent, wait for it with metanode-cli tx wait ${hash}`);
       const receipt = receiptJson(v.receipt);
-      ctx.out.result({ verified: true, blockHeight: v.header.header.height, blockHash: toHex(v.header.hash), index: v.index, from: formatAddress(v.transaction.from()), kind: v.transaction.kind, receipt }, () =>
-        [kvTable([anchorRow(v.header), ['from', formatAddress(v.transaction.from())], ['kind', v.transaction.kind], ['index', String(v.index)]]), '', renderReceipt({ ...receipt, blockHeight: v.header.header.height, blockHash: toHex(v.header.hash) }, units)].join('\n'));
+      ctx.out.result({ verified: true, blockHeight: v.header.header.height, blockHash: toHex(v.header.hash), from: formatAddress(v.transaction.from()), kind: v.transaction.kind, receipt }, () =>
+        [kvTable([anchorRow(v.header), ['from', formatAddress(v.transaction.from())], ['kind', v.transaction.kind]]), '', renderReceipt({ ...receipt, blockHeight: v.header.header.height, blockHash: toHex(v.header.hash) }, units)].join('\n'));
     });
 
   verify.command('account').description('prove an account\'s balances and nonce against the verified head')
     .argument('[account]', 'an address (mn1…) or a key name (default: --key, or the only key)')
     .addOption(genesisOption())
+    .addOption(trustedOption())
     .addHelpText('after', examples(['verify account alice', 'verify account mn1qv… --json']))
     .action(async (arg: string | undefined, o: VerifyOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
