@@ -1,9 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { decodeTransaction, fromHex, toHex, Transaction } from '../../../chain/index.js';
+import { addressFromPublicKey, decodeTransaction, formatAddress, fromHex, toHex, Transaction } from '../../../chain/index.js';
+import { BankModule } from '../../../vm/modules/bank/bank.js';
+import { CourtModule } from '../../../vm/modules/court/court.js';
+import { DocklockModule } from '../../../vm/modules/docklock/docklock.js';
+import { EncModule } from '../../../vm/modules/enc/enc.js';
+import { StakingModule } from '../../../vm/modules/staking/staking.js';
 import { contextOf, type Context } from '../context.js';
 import { CliError, ExitCode, usage } from '../errors.js';
-import { cell, examples, kvTable } from '../output.js';
+import { examples, kvTable } from '../output.js';
 import { confirmOrFail } from '../prompt.js';
 import { assertReceiptOk, DEFAULT_WAIT_S, renderReceipt, waitForReceipt } from '../receipt.js';
 import { SIGNED_FORMAT, signedTxSchema, unsignedTxSchema, type UnsignedTxFile } from '../send.js';
@@ -27,6 +32,32 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
   } catch {
     throw usage(`${path} is not JSON: is it the file ${what === 'the unsigned transaction' ? '--generate-only' : 'tx sign'} wrote?`);
   }
+}
+
+/** Each module's reading of its payloads (describePayload: a pure function of the bytes, used here without a chain). */
+const DESCRIBE: Record<string, (method: string, payload: Uint8Array) => Record<string, string> | undefined> = {
+  bank: (m, p) => BankModule.prototype.describePayload.call(undefined as never, m, p),
+  staking: (m, p) => StakingModule.prototype.describePayload.call(undefined as never, m, p),
+  court: (m, p) => CourtModule.prototype.describePayload.call(undefined as never, m, p),
+  docklock: (m, p) => DocklockModule.prototype.describePayload.call(undefined as never, m, p),
+  enc: (m, p) => EncModule.prototype.describePayload.call(undefined as never, m, p),
+};
+
+/**
+ * What the transaction does, read from its payload itself: the file's summary was written by
+ * the machine that made it, which the signing machine need not trust. Refuses what it cannot read.
+ */
+function describeSigned(kind: string, payload: Uint8Array): [string, string][] {
+  const dot = kind.indexOf('.');
+  const describe = DESCRIBE[kind.slice(0, dot)];
+  let args: Record<string, string> | undefined;
+  try {
+    args = describe?.(kind.slice(dot + 1), payload);
+  } catch {
+    args = undefined;
+  }
+  if (args === undefined) throw usage(`cannot read what a ${kind} transaction with this payload does: refusing to sign it`);
+  return Object.entries(args);
 }
 
 /** The key that signs `u`: --key (which must be the sender's), else the keystore's key with the sender's public key. */
@@ -96,11 +127,13 @@ export function registerOfflineTx(tx: Command): void {
       const parsed = unsignedTxSchema.safeParse(await readJsonFile(path, 'the unsigned transaction'));
       if (!parsed.success) throw usage(`${path} is not an unsigned transaction (metanode-unsigned-tx/1): write one with --generate-only on a command that sends`);
       const u = parsed.data;
+      const from = formatAddress(addressFromPublicKey(fromHex(u.sender)));
+      if (u.from !== from) throw usage(`${path} says it is from ${u.from}, but its sender key is ${from}'s: the file was changed; generate it again`);
       const keyName = await signingKey(ctx, u);
       const rows: [string, string][] = [
-        ['from', `${u.from} (${keyName})`],
+        ['from', `${from} (${keyName})`],
         ['kind', u.kind],
-        ...Object.entries(u.summary).filter(([k]) => !['chainId', 'from', 'key', 'kind', 'fee', 'feeAsset', 'nonce'].includes(k)).map(([k, v]) => [k, cell(v)] as [string, string]),
+        ...describeSigned(u.kind, fromHex(u.payload)),
         ['fee', `${u.fee} base units`],
         ['nonce', u.nonce],
         ['chain', u.chainId],
