@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ClientError, ClientErrorCode } from './errors.js';
+import { ClientError, ClientErrorCode, RpcResponseError } from './errors.js';
 import { settleBatch, settleOne, type Call, type Settled, type Transport } from './transport.js';
 
 /** How to reach a node's JSON-RPC over WebSocket (the same port as HTTP, ws:// or wss://). */
@@ -44,7 +44,8 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
   /** The node's id for it (a new one after a reconnect). */
   id = '';
   private readonly queue: T[] = [];
-  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  /** Readers waiting for the next notification, in the order they asked. */
+  private readonly waiters: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] = [];
   private failure: unknown;
   private done = false;
   /** newHeads: the last height handed over, and notifications held while a gap is filled. */
@@ -66,7 +67,7 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
     if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   async return(): Promise<IteratorResult<T>> {
@@ -91,9 +92,8 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
         this.lastHeight = h;
       }
     }
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    const w = this.waiters.shift();
+    if (w) {
       w.resolve({ value, done: false });
       return;
     }
@@ -110,9 +110,7 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
     if (this.done) return;
     this.done = true;
     this.failure = e;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    for (const w of this.waiters.splice(0)) {
       if (this.queue.length === 0) w.reject(e);
       else w.resolve({ value: this.queue.shift()!, done: false });
     }
@@ -120,11 +118,7 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
 
   private end(): void {
     this.done = true;
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w.resolve({ value: undefined, done: true });
-    }
+    for (const w of this.waiters.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
   get closed(): boolean {
@@ -147,6 +141,9 @@ export class WsTransport implements Transport {
   private readonly byId = new Map<string, Subscription<unknown>>();
   private closed = false;
   private reconnecting: Promise<void> | undefined;
+  private backoff: NodeJS.Timeout | undefined;
+  /** Notifications for ids not known yet (one can arrive in the same read as its subscribe answer), a few kept briefly. */
+  private readonly early = new Map<string, unknown[]>();
 
   constructor(private readonly opts: WsTransportOptions) {
     let u: URL;
@@ -187,8 +184,15 @@ export class WsTransport implements Transport {
     sub.id = (await this.request('subscribe', filter ? [kind, filter] : [kind])) as string;
     const any = sub as unknown as Subscription<unknown>;
     this.subs.add(any);
-    this.byId.set(sub.id, any);
+    this.register(any);
     return sub;
+  }
+
+  private register(sub: Subscription<unknown>): void {
+    this.byId.set(sub.id, sub);
+    const early = this.early.get(sub.id);
+    this.early.delete(sub.id);
+    for (const v of early ?? []) sub.push(v);
   }
 
   /** @internal */
@@ -201,6 +205,7 @@ export class WsTransport implements Transport {
   /** Closes the connection; subscriptions end, calls in flight fail. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.backoff);
     for (const s of this.subs) s.fail(new ClientError(ClientErrorCode.Closed, 'the client was closed'));
     this.subs.clear();
     const ws = this.ws;
@@ -242,8 +247,16 @@ export class WsTransport implements Transport {
       const ws = new WebSocket(this.url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, handshakeTimeout: this.timeoutMs });
       const failed = (e: Error) => reject(this.unreachable((e as { code?: string }).code ?? e.message));
       ws.once('error', failed);
-      ws.once('unexpected-response', (_req, res) => reject(this.unreachable(`HTTP ${res.statusCode} on the upgrade`)));
+      ws.once('unexpected-response', (req, res) => {
+        req.destroy();
+        reject(this.unreachable(`HTTP ${res.statusCode} on the upgrade`));
+      });
       ws.once('open', () => {
+        if (this.closed) {
+          ws.close();
+          reject(new ClientError(ClientErrorCode.Closed, 'the client was closed'));
+          return;
+        }
         ws.off('error', failed);
         ws.on('error', () => undefined); // 'close' follows and handles it
         ws.on('message', (data) => this.onMessage(String(data)));
@@ -269,7 +282,10 @@ export class WsTransport implements Transport {
     const m = json as { id?: unknown; method?: unknown; params?: { subscription?: unknown; result?: unknown } };
     if (m.method === 'subscription' && typeof m.params?.subscription === 'string') {
       const sub = this.byId.get(m.params.subscription);
-      if (!sub) return;
+      if (!sub) {
+        if (this.early.size < 64) this.early.set(m.params.subscription, [...(this.early.get(m.params.subscription) ?? []), m.params.result].slice(-100));
+        return;
+      }
       if (sub.held) sub.held.push(m.params.result);
       else sub.push(m.params.result);
       return;
@@ -303,18 +319,37 @@ export class WsTransport implements Transport {
     if (this.subs.size > 0) this.reconnecting ??= this.resubscribe().finally(() => (this.reconnecting = undefined));
   }
 
-  /** Reconnects with backoff and makes every subscription again; newHeads fills the heights it missed. */
+  /**
+   * Reconnects with backoff and makes every subscription again; newHeads fills the heights it
+   * missed. Only a connection that fails is tried again: a subscription the node refuses (a limit)
+   * ends with the node's error.
+   */
   private async resubscribe(): Promise<void> {
     for (let delay = 100; !this.closed; delay = Math.min(delay * 2, this.maxDelayMs)) {
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        this.backoff = setTimeout(r, delay);
+        this.backoff.unref();
+      });
       if (this.closed) return;
       try {
         await this.connection();
         this.byId.clear();
+        this.early.clear();
         for (const sub of [...this.subs]) {
+          if (sub.closed) {
+            this.subs.delete(sub);
+            continue;
+          }
           if (sub.kind === 'newHeads') sub.held = [];
-          sub.id = (await this.request('subscribe', sub.filter ? [sub.kind, sub.filter] : [sub.kind])) as string;
-          this.byId.set(sub.id, sub);
+          try {
+            sub.id = (await this.request('subscribe', sub.filter ? [sub.kind, sub.filter] : [sub.kind])) as string;
+          } catch (e) {
+            if (!(e instanceof RpcResponseError)) throw e;
+            this.subs.delete(sub);
+            sub.fail(e);
+            continue;
+          }
+          this.register(sub);
           if (sub.kind === 'newHeads') await this.fillHeads(sub);
         }
         return;
@@ -329,7 +364,12 @@ export class WsTransport implements Transport {
     try {
       if (sub.lastHeight >= 0) {
         const head = (await this.request('chain_getHead')) as { height: number };
-        for (let h = sub.lastHeight + 1; h <= head.height; h++) {
+        if (head.height - sub.lastHeight > this.maxQueued) {
+          sub.fail(new ClientError(ClientErrorCode.SubscriptionOverflow, `the newHeads subscription missed ${head.height - sub.lastHeight} heights while disconnected, more than maxQueued (${this.maxQueued}): read them with chain_getBlocks`, { kind: sub.kind }));
+          this.subs.delete(sub);
+          return;
+        }
+        for (let h = sub.lastHeight + 1; h <= head.height && !sub.closed; h++) {
           const block = (await this.request('chain_getBlockByHeight', [h])) as Record<string, unknown> | null;
           if (!block) break;
           const { transactions: _t, certificate: _c, ...header } = block;
