@@ -1,4 +1,4 @@
-import { toHex } from '../../chain/index.js';
+import { decodeTransaction, toHex } from '../../chain/index.js';
 import { MempoolError, RejectReason } from '../../consensus/index.js';
 import { VmError, type InvalidTxFault } from '../../vm/index.js';
 import type { RpcBackend } from '../backend.js';
@@ -46,11 +46,26 @@ export const txMethods: MethodSpec[] = [
       params: ['0xf8…'],
       result: { height: 42, signatureChecked: true, receipt: { txHash: '0x…', status: 'success', errorCode: null, errorMessage: null, fee: '1000', events: [{ module: 'bank', type: 'transfer', attributes: { from: 'mn1…', to: 'mn1…', asset: 'NEX', amount: '5' } }] } },
     },
-    // A run of the module: a DockLock job is fuel-bounded, still dearer than a read.
-    cost: () => 10,
+    // A run of the module, as dear as what it may do: its bytes (a deploy compiles them) and,
+    // for a DockLock run, the fuel it asks for (10 M fuel, the default cap, costs ~110 units).
+    cost: (b, [raw]) => simulationCost(b, raw as Uint8Array),
     handler: (b, [raw]) => simulate(b, raw as Uint8Array),
   },
 ];
+
+/** The fuel a transaction asks for, as its module describes the payload (a DockLock run's `fuel`), and its size. */
+function simulationCost(b: RpcBackend, raw: Uint8Array): number {
+  let fuel = 0;
+  try {
+    const tx = decodeTransaction(raw);
+    const route = b.chain.stateMachine.registry.route(tx.kind);
+    const f = Number(route?.module.describePayload?.(route.method, tx.payload)?.fuel ?? 0);
+    if (Number.isSafeInteger(f) && f > 0) fuel = f;
+  } catch {
+    // Malformed: refused by the handler, at the base cost.
+  }
+  return 10 + Math.ceil(raw.length / 256) + Math.ceil(fuel / 100_000);
+}
 
 /** A signature of 64 zero bytes: the transaction is simulated unsigned. */
 const isUnsigned = (signature: Uint8Array): boolean => signature.every((b) => b === 0);
