@@ -63,7 +63,7 @@ export function registerAccount(program: Command): void {
       const page = await ctx.rpc.accountTransactions(who.address, { limit, ...(o.before === undefined ? {} : { before: o.before }) });
       ctx.out.result({ ...page, ...(who.key ? { key: who.key } : {}) }, () => {
         if (page.transactions.length === 0) return `no ${o.before === undefined ? '' : 'more '}transactions for ${who.address}`;
-        const rows = page.transactions.map((t) => [cell(t.blockHeight), t.timestamp === undefined ? '' : new Date(Number(t.timestamp)).toISOString(), cell(t.hash), cell(t.kind), t.status === 'success' ? 'success' : `FAILED ${cell(t.errorCode)}`]);
+        const rows = page.transactions.map((t) => [cell(t.blockHeight), Number.isSafeInteger(t.timestamp) && (t.timestamp as number) >= 0 && (t.timestamp as number) < 8.64e15 ? new Date(t.timestamp as number).toISOString() : cell(t.timestamp), cell(t.hash), cell(t.kind), t.status === 'success' ? 'success' : `FAILED ${cell(t.errorCode)}`]);
         const lines = [table(['HEIGHT', 'TIME', 'HASH', 'KIND', 'STATUS'], rows, ['r', 'l', 'l', 'l', 'l'])];
         if (page.next) lines.push('', `more: metanode-cli account txs ${who.key ?? who.address} --limit ${limit} --before ${page.next}`);
         return lines.join('\n');
