@@ -36,6 +36,7 @@ import {
   MetanodeClient,
   RpcResponseError,
   VerificationError,
+  WsTransport,
   bank,
   docklock,
   resultJsonSchema,
@@ -222,6 +223,20 @@ describe('e2e: the client library and its light client against a running node', 
     } finally {
       await ws.close();
     }
+  });
+
+  it('two readers waiting on one subscription both get a head, in order; close() ends the subscription and settles a call made while the socket was still opening', async () => {
+    const ws = new MetanodeClient('ws://' + new URL(node.url).host);
+    const heads = await ws.subscribe<{ height: number }>('newHeads');
+    const [a, b] = await Promise.all([heads.next(), heads.next()]);
+    expect(b.value.height).to.equal(a.value.height + 1);
+    await ws.close();
+    const after = await heads.next().then(() => 'a value', (e: ClientError) => e.code);
+    expect(after).to.equal(ClientErrorCode.Closed);
+    const racing = new WsTransport({ url: 'ws://' + new URL(node.url).host });
+    const call = racing.request('chain_getHead');
+    await racing.close();
+    expect(await call.then(() => 'answered', (e: ClientError) => e.code)).to.equal(ClientErrorCode.Closed);
   });
 
   it('a WebSocket client reconnects when its node restarts: newHeads goes on from the height it had, none missed, none repeated', async () => {
