@@ -63,6 +63,21 @@ export function settleBatch(calls: readonly Call[], first: number, json: unknown
   return out;
 }
 
+/** `url` checked to be a URL of one of two schemes (e.g. http/https); ClientError BadArgument if not. */
+export function checkUrl(url: string, schemes: readonly [string, string]): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ClientError(ClientErrorCode.BadArgument, `"${url}" is not a URL: pass one like ${schemes[0]}://127.0.0.1:8545`);
+  }
+  if (!schemes.includes(u.protocol.slice(0, -1))) throw new ClientError(ClientErrorCode.BadArgument, `"${url}" must start with ${schemes[0]}:// or ${schemes[1]}://`);
+  return url;
+}
+
+/** The request objects of a batch whose first id is `first`. */
+export const batchBody = (calls: readonly Call[], first: number) => calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params ?? [] }));
+
 /** JSON-RPC 2.0 over HTTP POST (docs/json-rpc.md): single calls and batches; every failure is a ClientError. */
 export class HttpTransport implements Transport {
   readonly url: string;
@@ -71,14 +86,7 @@ export class HttpTransport implements Transport {
   private readonly fetch: typeof globalThis.fetch;
 
   constructor(private readonly opts: HttpTransportOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.url);
-    } catch {
-      throw new ClientError(ClientErrorCode.BadArgument, `"${opts.url}" is not a URL: pass one like http://127.0.0.1:8545`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ClientError(ClientErrorCode.BadArgument, `"${opts.url}" must be an http:// or https:// URL`);
-    this.url = opts.url;
+    this.url = checkUrl(opts.url, ['http', 'https']);
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.fetch = opts.fetch ?? globalThis.fetch;
   }
@@ -96,7 +104,7 @@ export class HttpTransport implements Transport {
     if (calls.length === 0) return [];
     const first = this.nextId;
     this.nextId += calls.length;
-    const json = await this.post(calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params ?? [] })));
+    const json = await this.post(batchBody(calls, first));
     const settled = settleBatch(calls, first, json);
     if (!settled) throw this.notJsonRpc();
     return settled;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { ClientError, ClientErrorCode, RpcResponseError } from './errors.js';
-import { settleBatch, settleOne, type Call, type Settled, type Transport } from './transport.js';
+import { batchBody, checkUrl, settleBatch, settleOne, type Call, type Settled, type Transport } from './transport.js';
 
 /** How to reach a node's JSON-RPC over WebSocket (the same port as HTTP, ws:// or wss://). */
 export interface WsTransportOptions {
@@ -146,14 +146,7 @@ export class WsTransport implements Transport {
   private readonly early = new Map<string, unknown[]>();
 
   constructor(private readonly opts: WsTransportOptions) {
-    let u: URL;
-    try {
-      u = new URL(opts.url);
-    } catch {
-      throw new ClientError(ClientErrorCode.BadArgument, `"${opts.url}" is not a URL: pass one like ws://127.0.0.1:8545`);
-    }
-    if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new ClientError(ClientErrorCode.BadArgument, `"${opts.url}" must be a ws:// or wss:// URL`);
-    this.url = opts.url;
+    this.url = checkUrl(opts.url, ['ws', 'wss']);
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.reconnect = opts.reconnect ?? true;
     this.maxDelayMs = opts.maxReconnectDelayMs ?? 5_000;
@@ -172,7 +165,7 @@ export class WsTransport implements Transport {
     if (calls.length === 0) return [];
     const first = this.nextId;
     this.nextId += calls.length;
-    const json = await this.exchange(calls[0]!.method, first, calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params ?? [] })));
+    const json = await this.exchange(calls[0]!.method, first, batchBody(calls, first));
     const settled = settleBatch(calls, first, json);
     if (!settled) throw this.notJsonRpc();
     return settled;
