@@ -27,9 +27,9 @@ export interface CliResult {
 /** No saved settings unless a test names a file: a developer's ~/.metanode-cli/config.json must not change a test. */
 const NO_SETTINGS = '/nonexistent-metanode-cli/config.json';
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input = '', cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, METANODE_CLI_CONFIG: NO_SETTINGS, ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, METANODE_CLI_CONFIG: NO_SETTINGS, ...env }, stdio: 'pipe', ...(cwd ? { cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
