@@ -7,6 +7,7 @@ import { registerConfig } from './cli/commands/config.js';
 import { registerVerify } from './cli/commands/verify.js';
 import { registerKeys } from './cli/commands/keys.js';
 import { registerModules } from './cli/commands/modules.js';
+import { registerOfflineTx } from './cli/commands/offline.js';
 import { cliVersion, registerRpc } from './cli/commands/rpc.js';
 import { registerStatus } from './cli/commands/status.js';
 import { registerTransfer } from './cli/commands/transfer.js';
@@ -25,7 +26,7 @@ const program = new Command('metanode-cli')
   .showSuggestionAfterError(true)
   .addHelpText('after', '\nExit codes and examples: docs/cli.md. Env: METANODE_RPC, METANODE_KEY, METANODE_KEYSTORE, METANODE_PASSWORD.');
 addGlobalOptions(program);
-for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerBlock, registerStatus, registerRpc, registerConfig, registerVerify, registerModules]) register(program);
+for (const register of [registerKeys, registerAccount, registerTransfer, registerTx, registerOfflineTx, registerBlock, registerStatus, registerRpc, registerConfig, registerVerify, registerModules]) register(program);
 // Last: it describes every command registered before it.
 registerCompletion(program);
 

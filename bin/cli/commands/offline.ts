@@ -116,7 +116,10 @@ async function readSigned(arg: string): Promise<Transaction> {
   return tx;
 }
 
-export function registerOfflineTx(tx: Command): void {
+/** tx sign and tx send, under the tx group (registerTx makes it first). */
+export function registerOfflineTx(program: Command): void {
+  const tx = program.commands.find((c) => c.name() === 'tx');
+  if (!tx) throw new Error('registerOfflineTx: register the tx group first');
   tx.command('sign').description('sign an unsigned transaction (from --generate-only) with a key of the keystore; needs no node')
     .argument('<file>', 'the unsigned transaction (JSON, as --generate-only wrote it)')
     .option('--out <file>', 'write the signed transaction here (default: stdout)')

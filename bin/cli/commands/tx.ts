@@ -7,7 +7,6 @@ import { CliError, ExitCode, usage } from '../errors.js';
 import { cell, examples, kvTable } from '../output.js';
 import { assertReceiptOk, DEFAULT_WAIT_S, renderReceipt, waitForReceipt } from '../receipt.js';
 import type { JsonRecord } from '../rpc-types.js';
-import { registerOfflineTx } from './offline.js';
 
 export function parseHash(text: string, what = 'transaction hash'): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usage(`${what} "${text}" must be 0x followed by 64 hex digits`);
@@ -90,5 +89,4 @@ export function registerTx(program: Command): void {
       ctx.out.result(receipt, () => renderReceipt({ txHash: hash, ...receipt }, units));
       assertReceiptOk(receipt, hash);
     });
-  registerOfflineTx(tx);
 }
