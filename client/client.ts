@@ -134,12 +134,18 @@ export class MetanodeClient {
    * `opts.nonce`) and the chain's minimum fee (or `opts.fee`).
    */
   async prepare(signer: Signer, intent: TxIntent, opts: SendOptions = {}): Promise<Transaction> {
+    const { chainId, nonce, fee } = await this.envelope(signer.addressText, opts);
+    return signer.sign({ chainId, nonce, fee, kind: intent.kind, payload: intent.payload });
+  }
+
+  /** What a transaction from `address` is signed with: the chain id, its nonce and fee (the account's next and the chain's minimum unless given), read at once. */
+  private async envelope(address: string, opts: SendOptions): Promise<{ chainId: string; nonce: bigint; fee: bigint }> {
     const [chainId, nonce, fee] = await Promise.all([
       this.chainId(),
-      opts.nonce === undefined ? this.account(signer.addressText).then((a) => BigInt(a.nonce)) : Promise.resolve(BigInt(opts.nonce)),
+      opts.nonce === undefined ? this.account(address).then((a) => BigInt(a.nonce)) : Promise.resolve(BigInt(opts.nonce)),
       opts.fee === undefined ? this.bankParams().then((p) => BigInt(p.minFee)) : Promise.resolve(baseUnits(opts.fee, 'fee')),
     ]);
-    return signer.sign({ chainId, nonce, fee, kind: intent.kind, payload: intent.payload });
+    return { chainId, nonce, fee };
   }
 
   /** prepare, then tx_send: the transaction, once admitted (its hash is transaction.hash()). */
@@ -155,13 +161,8 @@ export class MetanodeClient {
    * nothing). The receipt it would get; RpcResponseError where no block could hold it.
    */
   async simulate(from: Signer | { publicKey: Uint8Array }, intent: TxIntent, opts: SendOptions = {}): Promise<Simulation> {
-    const [chainId, nonce] = await Promise.all([
-      this.chainId(),
-      opts.nonce === undefined ? Promise.resolve(undefined) : Promise.resolve(BigInt(opts.nonce)),
-    ]);
-    const fee = opts.fee === undefined ? BigInt((await this.bankParams()).minFee) : baseUnits(opts.fee, 'fee');
-    const n = nonce ?? BigInt((await this.account(formatAddress(addressFromPublicKey(from.publicKey)))).nonce);
-    const tx = new Transaction({ chainId, nonce: n, sender: from.publicKey, fee, kind: intent.kind, payload: intent.payload, signature: new Uint8Array(64) });
+    const { chainId, nonce, fee } = await this.envelope(formatAddress(addressFromPublicKey(from.publicKey)), opts);
+    const tx = new Transaction({ chainId, nonce, sender: from.publicKey, fee, kind: intent.kind, payload: intent.payload, signature: new Uint8Array(64) });
     return this.simulateRaw(tx);
   }
 
