@@ -1,9 +1,40 @@
 import { ChainError, ChainErrorCode } from './errors.js';
 
-// Buffer's string codecs, called on plain Uint8Arrays: they accept any view, and calling them
-// directly saves the Buffer object that Buffer.from(view).toString() would allocate.
-const hexSlice = (Buffer.prototype as unknown as { hexSlice(this: Uint8Array, start: number, end: number): string }).hexSlice;
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+// Node.js's Buffer string codecs, called on plain Uint8Arrays: they accept any view, and calling
+// them directly saves the Buffer object that Buffer.from(view).toString() would allocate. Where
+// there is no Buffer (a browser: the explorer's bundle of metanode/client), plain loops that give
+// the same strings and bytes.
+type Slice = (this: Uint8Array, start: number, end: number) => string;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** @internal The codecs used where there is no Buffer (exported for the test that they match Buffer's). */
+export const portableCodecs = {
+  hexSlice: function (start, end) {
+    let s = '';
+    for (let i = start; i < end; i++) s += HEX[this[i]!]!;
+    return s;
+  } as Slice,
+  latin1Slice: function (start, end) {
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(this[i]!);
+    return s;
+  } as Slice,
+  /** Hex digits (no 0x) to bytes, stopping at the first pair that is not hex, as Buffer's decoder does. */
+  decodeHex(digits: string): Uint8Array {
+    const out = new Uint8Array(digits.length >> 1);
+    for (let i = 0; i < out.length; i++) {
+      const pair = digits.slice(2 * i, 2 * i + 2);
+      if (!/^[0-9a-fA-F]{2}$/.test(pair)) return out.subarray(0, i);
+      out[i] = parseInt(pair, 16);
+    }
+    return out;
+  },
+  decodeLatin1: (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff),
+};
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+const hexSlice = NodeBuffer ? (NodeBuffer.prototype as unknown as { hexSlice: Slice }).hexSlice : portableCodecs.hexSlice;
+const latin1Slice = NodeBuffer ? (NodeBuffer.prototype as unknown as { latin1Slice: Slice }).latin1Slice : portableCodecs.latin1Slice;
+const decodeHex = NodeBuffer ? (digits: string): Uint8Array => NodeBuffer.from(digits, 'hex') : portableCodecs.decodeHex;
+const decodeLatin1 = NodeBuffer ? (s: string) => new Uint8Array(NodeBuffer.from(s, 'latin1')) : portableCodecs.decodeLatin1;
 
 /** Bytes to 0x-prefixed lowercase hex: the one JSON form of bytes. */
 export function toHex(bytes: Uint8Array): string {
@@ -15,7 +46,7 @@ export function fromHex(hex: string, length?: number, what = 'value'): Uint8Arra
   // Buffer's decoder stops at the first character that is not a hex digit, so a decoded length
   // of exactly half the digits means all of them were hex (cheaper than a regular expression
   // over a transaction's few hundred digits).
-  const decoded = typeof hex === 'string' && hex.length % 2 === 0 && hex.startsWith('0x') ? Buffer.from(hex.slice(2), 'hex') : undefined;
+  const decoded = typeof hex === 'string' && hex.length % 2 === 0 && hex.startsWith('0x') ? decodeHex(hex.slice(2)) : undefined;
   if (decoded === undefined || decoded.length * 2 !== hex.length - 2) {
     throw new ChainError(ChainErrorCode.InvalidHex, `${what} must be 0x-prefixed hex with an even number of digits`, { value: hex });
   }
@@ -71,6 +102,9 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/** The length of `s` in UTF-8, in bytes (without encoding it where Node.js's Buffer can count). */
+export const utf8Length: (s: string) => number = NodeBuffer ? (s) => NodeBuffer.byteLength(s, 'utf8') : (s) => encoder.encode(s).length;
+
 // ignoreBOM: keep a leading U+FEFF in the string; stripping it would let two encodings decode alike.
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export function fromUtf8(b: Uint8Array): string {
@@ -91,6 +125,6 @@ export function toKey(b: Uint8Array): string {
 }
 
 export function fromKey(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'latin1'));
+  return decodeLatin1(s);
 }
 

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { addressFromPublicKey, formatAddress } from './address.js';
 import { concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { Ed25519Key } from './ed25519.js';
@@ -50,8 +49,8 @@ async function deriveKey(password: string, salt: Uint8Array, p: { n: number; r: 
 
 /** Seals `secret` with `password` (NFKC-normalised); `aad` is authenticated, not stored. */
 export async function sealSecret(secret: Uint8Array, password: string, o: { aad: Uint8Array; scryptN?: number }): Promise<Sealed> {
-  const salt = new Uint8Array(randomBytes(32));
-  const nonce = new Uint8Array(randomBytes(12));
+  const salt = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
   const kdfParams = { n: o.scryptN ?? DEFAULT_SCRYPT_N, r: 8, p: 1, dkLen: 32 as const, salt: toHex(salt) };
   const dk = await deriveKey(password, salt, kdfParams);
   try {

@@ -1,4 +1,4 @@
-import { fromUtf8 } from './bytes.js';
+import { fromHex, fromUtf8, toHex, utf8Length } from './bytes.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 
 /**
@@ -44,7 +44,7 @@ function checkedUint(n: number | bigint): number | Uint8Array {
   if (n < 0n) throw new ChainError(ChainErrorCode.FieldValue, 'integers must be non-negative', { value: String(n) });
   if (n <= MAX_SAFE) return Number(n);
   const hex = n.toString(16);
-  return new Uint8Array(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
+  return new Uint8Array(fromHex(hex.length % 2 ? '0x0' + hex : '0x' + hex));
 }
 
 /** Minimal big-endian bytes of a non-negative integer (0 is the empty string), as RLP wants. */
@@ -82,7 +82,7 @@ function measure(item: RlpInput, sizes: number[], depth: number): number {
     return n === 1 && item[0]! < 0x80 ? 1 : headerLength(n) + n;
   }
   if (typeof item === 'string') {
-    const n = isAscii(item) ? item.length : Buffer.byteLength(item, 'utf8');
+    const n = isAscii(item) ? item.length : utf8Length(item);
     sizes.push(n);
     return n === 1 && item.charCodeAt(0) < 0x80 ? 1 : headerLength(n) + n;
   }
@@ -349,7 +349,7 @@ export function asBigint(item: RlpItem | undefined, what: string, maxBytes = 32)
     for (let i = 0; i < b.length; i++) n = n * 256 + b[i]!;
     return BigInt(n);
   }
-  return BigInt('0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
+  return BigInt(toHex(b));
 }
 
 /** A u64 read as a JS number; values above 2^53 are refused rather than rounded. */

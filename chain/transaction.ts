@@ -1,5 +1,5 @@
 import { addressFromPublicKey, sharedAddress } from './address.js';
-import { toKey } from './bytes.js';
+import { toKey, utf8Length } from './bytes.js';
 import { ED25519_PUBLIC_KEY_LENGTH, ED25519_SIGNATURE_LENGTH, ed25519Verify, type Ed25519Key } from './ed25519.js';
 import { ChainError, ChainErrorCode } from './errors.js';
 import { HashTag, taggedHash, taggedHashWithPrefix } from './hash.js';
@@ -217,7 +217,7 @@ function internedString(item: RlpItem | undefined, what: string, maxLength: numb
 }
 
 function validateUnsigned(t: UnsignedTransaction): void {
-  if (t.chainId.length === 0 || Buffer.byteLength(t.chainId, 'utf8') > MAX_CHAIN_ID_LENGTH) {
+  if (t.chainId.length === 0 || utf8Length(t.chainId) > MAX_CHAIN_ID_LENGTH) {
     throw new ChainError(ChainErrorCode.FieldValue, `chain id must be 1..${MAX_CHAIN_ID_LENGTH} bytes`);
   }
   if (t.nonce < 0n || t.nonce >= 1n << 64n) throw new ChainError(ChainErrorCode.FieldValue, 'nonce must be a u64');

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
+import { portableCodecs } from '../../../chain/bytes.js';
 import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, readU64be, toHex, toKey, u64be } from '../../../chain/index.js';
 import { expectChainError, hex } from './fixtures.js';
 
@@ -42,5 +44,24 @@ describe('chain/bytes', () => {
     expect(toKey(all)).to.have.length(256);
     expect(hex(fromKey(toKey(all)))).to.equal(hex(all));
     expect(toKey(all.subarray(10, 12))).to.equal(toKey(Uint8Array.of(10, 11)));
+  });
+
+  it('the codecs used without Buffer (the browser bundle) give what Buffer gives, for any bytes and any digits', () => {
+    const bufferHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), (b, cut) => {
+        const start = b.length === 0 ? 0 : cut % b.length;
+        expect(portableCodecs.hexSlice.call(b, start, b.length)).to.equal(bufferHex(b.subarray(start)));
+        expect(portableCodecs.latin1Slice.call(b, 0, b.length)).to.equal(Buffer.from(b).toString('latin1'));
+        expect(portableCodecs.decodeLatin1(Buffer.from(b).toString('latin1'))).to.deep.equal(b);
+        expect(portableCodecs.decodeHex(bufferHex(b))).to.deep.equal(new Uint8Array(b));
+      }),
+    );
+    // Digits with a non-hex pair stop where Buffer stops (fromHex then refuses by the length).
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFxz '), maxLength: 40 }), (digits) => {
+        expect(portableCodecs.decodeHex(digits)).to.deep.equal(new Uint8Array(Buffer.from(digits, 'hex')));
+      }),
+    );
   });
 });
