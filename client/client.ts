@@ -1,5 +1,7 @@
-import { z } from 'zod';
-import { addressFromPublicKey, formatAddress, toHex, Transaction } from '../chain/index.js';
+import * as z from 'zod';
+import { addressFromPublicKey, formatAddress } from '../chain/address.js';
+import { toHex } from '../chain/bytes.js';
+import { Transaction } from '../chain/transaction.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 import {
   accountSchema, accountTransactionsSchema, assetsSchema, blockSchema, bankParamsSchema, headSchema, lightBlockSchema, nodeStatusSchema, receiptSchema, sentSchema,

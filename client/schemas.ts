@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The shapes of the node's answers (docs/json-rpc.md), checked on every call: a node of another

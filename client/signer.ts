@@ -1,17 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import {
-  addressFromPublicKey,
-  Ed25519Key,
-  formatAddress,
-  fromHex,
-  keyFileSchema,
-  metanodeKeyPath,
-  MnemonicError,
-  openKeyFile,
-  secretFromMnemonic,
-  Transaction,
-  type UnsignedTransaction,
-} from '../chain/index.js';
+import { addressFromPublicKey, formatAddress } from '../chain/address.js';
+import { fromHex } from '../chain/bytes.js';
+import { Ed25519Key } from '../chain/ed25519.js';
+import { keyFileSchema, openKeyFile } from '../chain/keystore.js';
+import { metanodeKeyPath, MnemonicError, secretFromMnemonic } from '../chain/mnemonic.js';
+import { Transaction, type UnsignedTransaction } from '../chain/transaction.js';
 import { ClientError, ClientErrorCode } from './errors.js';
 
 /** What signs transactions: an Ed25519 key. */
@@ -49,10 +41,11 @@ export function signerFromSecret(secret: Uint8Array | string): Signer {
   return new KeySigner(Ed25519Key.fromSecret(bytes));
 }
 
-/** A signer from a metanode-cli key file (~/.metanode-cli/keys/NAME.json) and its password. KeystoreError on a wrong password. */
+/** A signer from a metanode-cli key file (~/.metanode-cli/keys/NAME.json) and its password. KeystoreError on a wrong password. Node.js only. */
 export async function signerFromKeyFile(path: string, password: string): Promise<Signer> {
   let json: unknown;
   try {
+    const { readFile } = await import('node:fs/promises'); // not in the browser bundle
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
     throw new ClientError(ClientErrorCode.BadArgument, `cannot read the key file ${path}: ${(e as Error).message}`);

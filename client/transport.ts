@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClientError, ClientErrorCode, RpcResponseError } from './errors.js';
 
 /** How to reach a node's JSON-RPC over HTTP. */
@@ -88,7 +88,8 @@ export class HttpTransport implements Transport {
   constructor(private readonly opts: HttpTransportOptions) {
     this.url = checkUrl(opts.url, ['http', 'https']);
     this.timeoutMs = opts.timeoutMs ?? 15_000;
-    this.fetch = opts.fetch ?? globalThis.fetch;
+    // Not `globalThis.fetch` itself: called as this.fetch(…), a browser's fetch throws "Illegal invocation".
+    this.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   /** One call; its result, or RpcResponseError. */

@@ -1,4 +1,5 @@
-import { fromHex, parseAddress } from '../chain/index.js';
+import { parseAddress } from '../chain/address.js';
+import { fromHex } from '../chain/bytes.js';
 import { encodeTransfer, TRANSFER_KIND } from '../vm/modules/bank/codec.js';
 import { encodeCourt, type VoteOptionName } from '../vm/modules/court/codec.js';
 import { encodeDeploy, encodeRun } from '../vm/modules/docklock/codec.js';

@@ -1,5 +1,5 @@
-import WebSocket from 'ws';
 import { ClientError, ClientErrorCode, RpcResponseError } from './errors.js';
+import { openSocket, unref, type Socket } from './socket.js';
 import { batchBody, checkUrl, settleBatch, settleOne, type Call, type Settled, type Transport } from './transport.js';
 
 /** How to reach a node's JSON-RPC over WebSocket (the same port as HTTP, ws:// or wss://). */
@@ -7,7 +7,7 @@ export interface WsTransportOptions {
   url: string;
   /** Per call, and for opening the connection (default 15 s). */
   timeoutMs?: number;
-  /** Sent as `Authorization: Bearer <token>` on the upgrade. */
+  /** Sent as `Authorization: Bearer <token>` on the upgrade (Node.js only: a browser's WebSocket cannot). */
   token?: string;
   /**
    * Reconnect when the connection drops (default true): calls in flight fail with
@@ -19,6 +19,9 @@ export interface WsTransportOptions {
   /** Notifications a subscription holds for a reader before it fails with CLIENT_SUBSCRIPTION_OVERFLOW (default 10,000). */
   maxQueued?: number;
 }
+
+/** Whether WsTransport's connection is open ('live') or dropped ('down'). */
+export type ConnectionStatus = 'live' | 'down';
 
 /** What the node's subscriptions notify (docs/json-rpc.md "Subscriptions"). */
 export type SubscriptionKind = 'newHeads' | 'receipts' | 'pendingTransactions' | 'blockEvents';
@@ -32,7 +35,7 @@ interface Pending {
   method: string;
   resolve: (json: unknown) => void;
   reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -134,14 +137,15 @@ export class WsTransport implements Transport {
   private readonly maxDelayMs: number;
   private readonly maxQueued: number;
   private nextId = 1;
-  private ws: WebSocket | undefined;
-  private opening: Promise<WebSocket> | undefined;
+  private ws: Socket | undefined;
+  private opening: Promise<Socket> | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly subs = new Set<Subscription<unknown>>();
   private readonly byId = new Map<string, Subscription<unknown>>();
   private closed = false;
   private reconnecting: Promise<void> | undefined;
-  private backoff: NodeJS.Timeout | undefined;
+  private backoff: ReturnType<typeof setTimeout> | undefined;
+  private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
   /** Notifications for ids not known yet (one can arrive in the same read as its subscribe answer), a few kept briefly. */
   private readonly early = new Map<string, unknown[]>();
 
@@ -192,7 +196,7 @@ export class WsTransport implements Transport {
   async unsubscribe(sub: Subscription<unknown>): Promise<void> {
     this.subs.delete(sub);
     this.byId.delete(sub.id);
-    if (this.ws?.readyState === WebSocket.OPEN && !this.closed) await this.request('unsubscribe', [sub.id]).catch(() => undefined);
+    if (this.ws?.open && !this.closed) await this.request('unsubscribe', [sub.id]).catch(() => undefined);
   }
 
   /** Closes the connection; subscriptions end, calls in flight fail. */
@@ -203,13 +207,21 @@ export class WsTransport implements Transport {
     this.subs.clear();
     const ws = this.ws;
     this.ws = undefined;
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
-      await new Promise<void>((resolve) => {
-        ws.once('close', () => resolve());
-        ws.close();
-        setTimeout(() => (ws.terminate(), resolve()), 2000).unref();
-      });
-    }
+    await ws?.close();
+  }
+
+  /**
+   * Hears the connection come and go: 'live' when it opens (again), 'down' when it drops while
+   * subscriptions wait to be made again (they are, by themselves). Returns a function that stops
+   * listening.
+   */
+  onStatus(listener: (status: ConnectionStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    for (const l of [...this.statusListeners]) l(status);
   }
 
   private async exchange(method: string, id: number, body: unknown): Promise<unknown> {
@@ -220,44 +232,35 @@ export class WsTransport implements Transport {
         reject(new ClientError(ClientErrorCode.Timeout, `the node at ${this.url} did not answer ${method} within ${Math.round(this.timeoutMs / 1000)} s`, { url: this.url }));
       }, this.timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
-      ws.send(JSON.stringify(body), (e) => {
-        if (!e) return;
+      ws.send(JSON.stringify(body), (why) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(this.unreachable(e.message));
+        reject(this.unreachable(why));
       });
     });
   }
 
-  private connection(): Promise<WebSocket> {
+  private connection(): Promise<Socket> {
     if (this.closed) return Promise.reject(new ClientError(ClientErrorCode.Closed, 'the client was closed'));
-    if (this.ws?.readyState === WebSocket.OPEN) return Promise.resolve(this.ws);
+    if (this.ws?.open) return Promise.resolve(this.ws);
     return (this.opening ??= this.open().finally(() => (this.opening = undefined)));
   }
 
-  private open(): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, { headers: this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}, handshakeTimeout: this.timeoutMs });
-      const failed = (e: Error) => reject(this.unreachable((e as { code?: string }).code ?? e.message));
-      ws.once('error', failed);
-      ws.once('unexpected-response', (req, res) => {
-        req.destroy();
-        reject(this.unreachable(`HTTP ${res.statusCode} on the upgrade`));
-      });
-      ws.once('open', () => {
-        if (this.closed) {
-          ws.close();
-          reject(new ClientError(ClientErrorCode.Closed, 'the client was closed'));
-          return;
-        }
-        ws.off('error', failed);
-        ws.on('error', () => undefined); // 'close' follows and handles it
-        ws.on('message', (data) => this.onMessage(String(data)));
-        ws.once('close', () => this.onClose(ws));
-        this.ws = ws;
-        resolve(ws);
-      });
-    });
+  private async open(): Promise<Socket> {
+    let ws: Socket | undefined;
+    try {
+      ws = await openSocket(
+        this.url,
+        { timeoutMs: this.timeoutMs, ...(this.opts.token ? { token: this.opts.token } : {}) },
+        { message: (text) => this.onMessage(text), close: () => ws && this.onClose(ws) },
+        () => this.closed,
+      );
+    } catch (e) {
+      throw typeof e === 'string' ? this.unreachable(e) : e;
+    }
+    this.ws = ws;
+    this.setStatus('live');
+    return ws;
   }
 
   private onMessage(text: string): void {
@@ -295,14 +298,16 @@ export class WsTransport implements Transport {
     p.resolve(json);
   }
 
-  private onClose(ws: WebSocket): void {
-    if (this.ws === ws) this.ws = undefined;
+  private onClose(ws: Socket): void {
+    const current = this.ws === ws;
+    if (current) this.ws = undefined;
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(this.unreachable(`the connection closed during ${p.method}`));
       this.pending.delete(id);
     }
     if (this.closed) return;
+    if (current) this.setStatus('down');
     if (!this.reconnect) {
       for (const s of this.subs) s.fail(this.unreachable('the connection closed'));
       this.subs.clear();
@@ -319,10 +324,7 @@ export class WsTransport implements Transport {
    */
   private async resubscribe(): Promise<void> {
     for (let delay = 100; !this.closed; delay = Math.min(delay * 2, this.maxDelayMs)) {
-      await new Promise<void>((r) => {
-        this.backoff = setTimeout(r, delay);
-        this.backoff.unref();
-      });
+      await new Promise<void>((r) => (this.backoff = unref(setTimeout(r, delay))));
       if (this.closed) return;
       try {
         await this.connection();

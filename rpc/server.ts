@@ -22,7 +22,7 @@ import { moduleQueryMethod } from './methods/module.js';
 import { noopRpcMetrics, type RpcMetrics } from './metrics.js';
 import { openRpcDocument } from './openrpc.js';
 import { resolveRpcOptions, type RpcOptions } from './options.js';
-import { EXPLORER_DIR, StaticFiles } from './static.js';
+import { EXPLORER_BUILT, EXPLORER_DIR, StaticFiles } from './static.js';
 import { SubscriptionHub } from './subscriptions.js';
 import { WsRpc } from './ws.js';
 
@@ -93,9 +93,9 @@ export class RpcServer {
   async start(): Promise<void> {
     if (this.opts.explorer) {
       try {
-        this.files = await StaticFiles.load(EXPLORER_DIR);
+        this.files = await StaticFiles.load(EXPLORER_DIR, EXPLORER_BUILT);
       } catch (err) {
-        this.deps.logger.warn({ err: (err as Error).message, dir: EXPLORER_DIR }, 'block explorer files not found: GET / will answer 404');
+        this.deps.logger.warn({ err: (err as Error).message, dir: EXPLORER_DIR }, 'block explorer files not found (run npm run build): GET / will answer 404');
       }
     }
     if (this.opts.corsOrigin !== undefined) {

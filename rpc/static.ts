@@ -10,6 +10,14 @@ import { fileURLToPath } from 'node:url';
  */
 export const EXPLORER_DIR = fileURLToPath(new URL('../../rpc/explorer/', import.meta.url));
 
+/**
+ * Files the build makes for the explorer, served beside its own: the browser bundle of
+ * metanode/client (client/browser/build.ts), which is the explorer's JSON-RPC client.
+ */
+export const EXPLORER_BUILT: Record<string, string> = {
+  '/js/metanode-client.js': fileURLToPath(new URL('../explorer/metanode-client.js', import.meta.url)),
+};
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -39,8 +47,13 @@ export class StaticFiles {
     return new StaticFiles(new Map());
   }
 
-  static async load(dir: string): Promise<StaticFiles> {
+  /** The files under `dir`, and `extra` (a path to serve → the file); a missing file is an error. */
+  static async load(dir: string, extra: Record<string, string> = {}): Promise<StaticFiles> {
     const files = new Map<string, StaticFile>();
+    for (const [path, file] of Object.entries(extra)) {
+      const type = TYPES[extname(file)];
+      if (type) files.set(path, { body: await readFile(file), type });
+    }
     for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
       if (!e.isFile() || e.name.startsWith('.')) continue;
       const type = TYPES[extname(e.name)];

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -363,6 +363,57 @@ describe('e2e: the block explorer in headless Chromium', function () {
     expect(await phone.innerText('main')).to.contain('bad checksum');
     await phone.close();
     expect(problems).to.deep.equal([]);
+  });
+
+  it("talks to the node through metanode/client's browser bundle, and reconnects by itself when the node comes back", async () => {
+    const loaded: string[] = [];
+    const onRequest = (r: { url(): string }) => loaded.push(new URL(r.url()).pathname);
+    page.on('request', onRequest);
+    try {
+      await page.goto(`${node.url}/#/`);
+      await page.reload(); // a fresh load of the page's scripts
+      await page.waitForSelector('#live.on');
+      expect(loaded).to.include('/js/metanode-client.js');
+      // What the node serves is what the build made from client/browser/ (not a copy of its own).
+      const served = await (await fetch(`${node.url}/js/metanode-client.js`)).text();
+      expect(served).to.equal(await readFile(fileURLToPath(new URL('../../explorer/metanode-client.js', import.meta.url)), 'utf8'));
+      // Every call went through it: POST / (no other JSON-RPC path exists in the page's scripts).
+      const rpcJs = await (await fetch(`${node.url}/js/rpc.js`)).text();
+      expect(rpcJs).to.contain("from './metanode-client.js'").and.not.to.match(/\bfetch\(|new WebSocket\(/);
+
+      const before = Number(await page.getAttribute('#latest-blocks tbody tr[data-height]', 'data-height'));
+      const mark = pageErrors.length;
+      await node.stop();
+      await page.waitForSelector('#live.off');
+      expect(await page.innerText('#live .live-text')).to.equal('reconnecting…');
+      await node.start(); // the same port
+      await page.waitForSelector('#live.on', { timeout: 30_000 });
+      // Blocks made after the restart appear on the page without a reload.
+      const head = await waitForHeight(rpc, before + 2);
+      await page.waitForSelector(`#latest-blocks tbody tr[data-height="${head}"]`, { timeout: 20_000 });
+      // While the node was away the browser logged its refused connections, and nothing else.
+      for (const e of pageErrors.splice(mark)) expect(e).to.match(/ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/);
+
+      // The bundle signs in the browser (@noble/curves' Ed25519) what the node accepts: a transfer
+      // built, signed and sent from the page, then followed to its receipt.
+      const to = devAddress(5);
+      const balance = await getAccount(rpc, to);
+      const sent = (await page.evaluate(
+        async ([secret, to]) => {
+          const m = (await import('/js/metanode-client.js' as string)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const c = new m.MetanodeClient({ url: (globalThis as unknown as { location: { origin: string } }).location.origin });
+          const tx = await c.send(m.signerFromSecret(secret), m.bank.transfer({ to, asset: 'NEX', amount: '7' }));
+          const receipt = await c.waitForReceipt(tx);
+          return { hash: m.toHex(tx.hash()), status: receipt.status };
+        },
+        [toHex(devKey(4).secret), to] as const,
+      )) as { hash: string; status: string };
+      expect(sent.status).to.equal('success');
+      expect((await waitForReceipt(rpc, sent.hash)).status).to.equal('success');
+      expect(BigInt((await getAccount(rpc, to)).balances.NEX!) - BigInt(balance.balances.NEX!)).to.equal(7n);
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('loaded nothing from other origins and raised no errors', () => {

@@ -2,7 +2,7 @@
 // left, past proposals with their outcome; and one proposal with its summary, content, deposits,
 // votes, tally and outcome. Both pages follow the chain: they redraw at each new block.
 import { amount, card, dateTime, h, kv, link, notice, table, tinyAddr, units } from './format.js';
-import { RpcError, batch, call } from './rpc.js';
+import { RpcResponseError, batch, call } from './rpc.js';
 
 /** Proposals asked for per query (the most the node gives). */
 const PAGE = 100;
@@ -31,7 +31,7 @@ function kindBadge(p) {
 
 /** The error a chain without the court module answers to its queries. */
 function noCourt(e) {
-  return e instanceof RpcError && (e.code === RPC_METHOD_NOT_FOUND || (e.code === RPC_INVALID_PARAMS && /no module "court"/.test(e.message)));
+  return e instanceof RpcResponseError && (e.rpcCode === RPC_METHOD_NOT_FOUND || (e.rpcCode === RPC_INVALID_PARAMS && /no module "court"/.test(e.message)));
 }
 
 function disabled() {
@@ -502,7 +502,7 @@ export async function proposal([idText], ctx) {
     first = await load();
   } catch (e) {
     if (noCourt(e)) return disabled();
-    if (e instanceof RpcError && e.code === RPC_INVALID_PARAMS && /there is no proposal/.test(e.message)) {
+    if (e instanceof RpcResponseError && e.rpcCode === RPC_INVALID_PARAMS && /there is no proposal/.test(e.message)) {
       // Maybe not submitted yet: look again at every new block.
       ctx.onCleanup(ctx.live.subscribe('newHeads', null, () => call('module_query', 'court', 'proposal', { id }).then(() => ctx.reload(), () => undefined)));
       return notice('Proposal not found', `There is no proposal #${id} yet; this page will show it when there is.`, h('p', null, h('a', { href: '#/governance' }, 'All proposals')));

@@ -2,7 +2,7 @@
 // with its terms, its assignments, its disputes and their verdicts, and why it was placed where
 // it was. Both follow the chain: they redraw at each new block while what they show can change.
 import { amount, card, h, kv, link, notice, short, table, tinyAddr } from './format.js';
-import { RpcError, batch, call } from './rpc.js';
+import { RpcResponseError, batch, call } from './rpc.js';
 
 const RPC_METHOD_NOT_FOUND = -32601;
 const RPC_INVALID_PARAMS = -32602;
@@ -50,7 +50,7 @@ function outcomeBadge(s) {
 
 /** The error a chain without the enc module answers to its queries and methods. */
 export function noEnc(e) {
-  return e instanceof RpcError && (e.code === RPC_METHOD_NOT_FOUND || (e.code === RPC_INVALID_PARAMS && /no module "enc"/.test(e.message)));
+  return e instanceof RpcResponseError && (e.rpcCode === RPC_METHOD_NOT_FOUND || (e.rpcCode === RPC_INVALID_PARAMS && /no module "enc"/.test(e.message)));
 }
 
 export function encDisabled() {
@@ -414,7 +414,7 @@ export async function job([idText], ctx) {
     first = await load();
   } catch (e) {
     if (noEnc(e)) return encDisabled();
-    if (e instanceof RpcError && e.code === RPC_INVALID_PARAMS && /no job .* was submitted/.test(e.message)) {
+    if (e instanceof RpcResponseError && e.rpcCode === RPC_INVALID_PARAMS && /no job .* was submitted/.test(e.message)) {
       // Maybe its submit transaction is not committed yet: look again at every new block.
       ctx.onCleanup(ctx.live.subscribe('newHeads', null, () => call('module_query', 'enc', 'job', { id }).then(() => ctx.reload(), () => undefined)));
       return notice('Job not found', 'No job has this id yet (a job’s id is the hash of its enc.submit transaction); this page will show it when there is one.', h('p', { class: 'mono muted' }, id));
