@@ -3,9 +3,9 @@ import { ClientError, ClientErrorCode, RpcResponseError, VerificationError } fro
 import { HttpTransport } from '../../client/transport.js';
 import { CliError, ExitCode, usage } from './errors.js';
 import {
-  accountSchema, assetsSchema, chainIdSchema, headSchema, maybeRecordSchema, nodeStatusSchema, paramsSchema,
-  sentSchema, validatorsSchema, simulationSchema, accountTransactionsSchema, type Simulation, type AccountTransactions, type Account, type Asset, type BankParams, type Head, type JsonRecord, type NodeStatus,
-  type RpcErrorObject, type Validators,
+  accountSchema, accountTransactionsSchema, assetsSchema, bankParamsSchema, blockSchema, headSchema, nodeStatusSchema, receiptSchema, resultSchemas, sentSchema, simulationSchema,
+  transactionSchema, validatorsSchema, type Account, type AccountTransactions, type Asset, type BankParams, type Head, type JsonRecord, type NodeStatus, type RpcErrorObject,
+  type Simulation, type Validators,
 } from './rpc-types.js';
 
 export interface RpcClientOptions {
@@ -78,16 +78,16 @@ export class RpcClient {
     }
   }
 
-  chainId = (): Promise<string> => this.call('chain_getChainId', [], chainIdSchema);
+  chainId = (): Promise<string> => this.call('chain_getChainId', [], resultSchemas.chain_getChainId as z.ZodType<string>);
   head = (): Promise<Head> => this.call('chain_getHead', [], headSchema);
-  blockByHeight = (h: number | 'latest', full = false): Promise<JsonRecord | null> => this.call('chain_getBlockByHeight', [h, full], maybeRecordSchema);
-  blockByHash = (hash: string, full = false): Promise<JsonRecord | null> => this.call('chain_getBlockByHash', [hash, full], maybeRecordSchema);
-  transaction = (hash: string): Promise<JsonRecord | null> => this.call('chain_getTransaction', [hash], maybeRecordSchema);
-  receipt = (hash: string): Promise<JsonRecord | null> => this.call('chain_getReceipt', [hash], maybeRecordSchema);
+  blockByHeight = (h: number | 'latest', full = false): Promise<JsonRecord | null> => this.call('chain_getBlockByHeight', [h, full], blockSchema.nullable());
+  blockByHash = (hash: string, full = false): Promise<JsonRecord | null> => this.call('chain_getBlockByHash', [hash, full], blockSchema.nullable());
+  transaction = (hash: string): Promise<JsonRecord | null> => this.call('chain_getTransaction', [hash], transactionSchema.nullable());
+  receipt = (hash: string): Promise<JsonRecord | null> => this.call('chain_getReceipt', [hash], receiptSchema.nullable());
   validators = (): Promise<Validators> => this.call('chain_getValidators', [], validatorsSchema);
   account = (address: string): Promise<Account> => this.call('state_getAccount', [address], accountSchema);
   assets = (): Promise<Asset[]> => this.call('bank_getAssets', [], assetsSchema);
-  bankParams = (): Promise<BankParams> => this.call('bank_getParams', [], paramsSchema);
+  bankParams = (): Promise<BankParams> => this.call('bank_getParams', [], bankParamsSchema);
   sendRaw = async (rawHex: string): Promise<string> => (await this.call('tx_send', [rawHex], sentSchema)).hash;
   simulate = (rawHex: string): Promise<Simulation> => this.call('tx_simulate', [rawHex], simulationSchema);
   accountTransactions = (address: string, page: { limit?: number; before?: string }): Promise<AccountTransactions> =>

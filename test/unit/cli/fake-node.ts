@@ -5,6 +5,7 @@ import {
   addressFromPublicKey, decodeTransaction, Ed25519Key, formatAddress, fromHex, toHex, utf8, type Transaction,
 } from '../../../chain/index.js';
 import { decodeTransfer, TRANSFER_KIND } from '../../../vm/modules/bank/codec.js';
+import { resultSchemas } from '../../../client/schemas.js';
 
 /** Dev account i: Ed25519 secret = BLAKE3(utf8("metanode-dev-account-" + i)), as `metanode init --dev` makes them. */
 export function devKey(i: number): Ed25519Key {
@@ -32,6 +33,8 @@ class RpcFail extends Error {
 /**
  * A hand-written stand-in for the node's JSON-RPC (docs/json-rpc.md, shapes as rpc/format.ts makes them): in-memory accounts, each
  * accepted transaction committed in its own block after `commitDelayMs`. Enough to drive the CLI.
+ * Every answer is checked against the schema the client library (and the CLI) check the real
+ * node's answers with (client/schemas.ts): the stand-in cannot drift from the node's shapes.
  */
 export class FakeNode {
   readonly chainId = 'metanode-test';
@@ -60,7 +63,10 @@ export class FakeNode {
         n.calls.push(method);
         let out: object;
         try {
-          out = { jsonrpc: '2.0', id, result: n.handle(method, params) };
+          const result = n.handle(method, params);
+          const shape = resultSchemas[method]?.safeParse(result);
+          if (shape && !shape.success) throw new Error(`the fake node's ${method} answer is not the node's shape: ${shape.error.message}`);
+          out = { jsonrpc: '2.0', id, result };
         } catch (e) {
           const f = e instanceof RpcFail ? e : new RpcFail(-32603, (e as Error).message);
           out = { jsonrpc: '2.0', id, error: { code: f.code, message: f.message, ...(f.reason ? { data: { reason: f.reason } } : {}) } };
@@ -91,8 +97,11 @@ export class FakeNode {
 
   private blockJson(b: FakeNode['blocks'][number] | undefined): object | null {
     if (!b) return null;
-    const parentHash = this.blocks[b.height - 1]?.hash ?? toHex(new Uint8Array(32));
-    return { hash: b.hash, height: b.height, timestamp: b.timestamp, parentHash, transactionCount: b.txs.length, transactions: b.txs, certificate: { round: 0, signers: [0] } };
+    const zero = toHex(new Uint8Array(32));
+    const parentHash = this.blocks[b.height - 1]?.hash ?? zero;
+    const roots = { txRoot: zero, receiptsRoot: zero, eventsRoot: zero, stateRoot: b.hash, validatorsHash: zero, nextValidatorsHash: zero };
+    const certificate = { height: b.height, round: 0, blockHash: b.hash, signers: [0], signersBitmap: '0x01', signature: toHex(new Uint8Array(96)) };
+    return { hash: b.hash, version: 1, chainId: this.chainId, height: b.height, parentHash, timestamp: b.timestamp, proposer: devAddress(9), ...roots, lastCommit: null, transactionCount: b.txs.length, transactions: b.txs, certificate };
   }
 
   private handle(method: string, p: unknown[]): unknown {
@@ -105,17 +114,20 @@ export class FakeNode {
         const c = this.committed.get(p[0] as string);
         if (!c) return null;
         const t = c.tx;
-        return { hash: toHex(t.hash()), chainId: t.chainId, nonce: Number(t.nonce), from: formatAddress(t.from()), fee: t.fee.toString(), kind: t.kind, payload: toHex(t.payload), blockHeight: c.height, blockHash: this.blocks[c.height]!.hash, index: c.index };
+        return {
+          hash: toHex(t.hash()), chainId: t.chainId, nonce: Number(t.nonce), from: formatAddress(t.from()), senderPublicKey: toHex(t.sender), fee: t.fee.toString(), kind: t.kind, payload: toHex(t.payload),
+          args: null, signature: toHex(t.signature), size: t.serialize().length, blockHeight: c.height, blockHash: this.blocks[c.height]!.hash, index: c.index,
+        };
       }
       case 'chain_getReceipt': return this.committed.get(p[0] as string)?.receipt ?? null;
-      case 'chain_getValidators': return { height: this.blocks.length - 1, hash: toHex(new Uint8Array(32)), validators: [{ address: devAddress(9), publicKey: toHex(devKey(9).publicKey), blsPublicKey: '0x', power: '10' }] };
+      case 'chain_getValidators': return { height: this.blocks.length - 1, hash: toHex(new Uint8Array(32)), quorum: '7', totalPower: '10', validators: [{ address: devAddress(9), publicKey: toHex(devKey(9).publicKey), blsPublicKey: '0x', power: '10' }] };
       case 'state_getAccount': {
         const a = this.accounts.get(p[0] as string) ?? { nonce: 0, balances: {} };
-        return { address: p[0], nonce: Math.max(0, a.nonce - (this.staleNonces ? 1 : 0)), balances: Object.fromEntries(ASSETS.map((x) => [x.symbol, (a.balances[x.symbol] ?? 0n).toString()])) };
+        return { address: p[0], height: this.blocks.length - 1, nonce: Math.max(0, a.nonce - (this.staleNonces ? 1 : 0)), balances: Object.fromEntries(ASSETS.map((x) => [x.symbol, (a.balances[x.symbol] ?? 0n).toString()])) };
       }
       case 'bank_getAssets': return ASSETS.map((a) => ({ ...a, supply: '0' }));
       case 'bank_getParams': return { minFee: this.minFee.toString(), feeAsset: 'NEX' };
-      case 'node_status': { const b = this.blocks.at(-1)!; return { version: '0.0.0-fake', chainId: this.chainId, head: { height: b.height, hash: b.hash, timestamp: b.timestamp }, syncing: false, validator: null, peers: 0, mempool: { size: 0, bytes: 0 } }; }
+      case 'node_status': { const b = this.blocks.at(-1)!; return { version: '0.0.0-fake', chainId: this.chainId, head: { height: b.height, hash: b.hash, timestamp: b.timestamp }, syncing: false, validator: null, validators: 1, peers: 0, mempool: { size: 0, bytes: 0 } }; }
       case 'tx_send': return { hash: this.accept(p[0] as string) };
       default: throw new RpcFail(-32601, `method ${method} not found`);
     }

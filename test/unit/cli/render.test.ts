@@ -48,7 +48,11 @@ describe('cli/render', () => {
   });
 
   it('renders the status with the validator set', () => {
-    const s = renderStatus('http://n', { chainId: 'c', version: '1', head: { height: 2, hash: H }, syncing: false, validator: 'mn1v', peers: 3 }, { height: 2, validators: [{ address: 'mn1v', power: '5' }] });
+    const s = renderStatus(
+      'http://n',
+      { chainId: 'c', version: '1', head: { height: 2, hash: H, timestamp: 1 }, syncing: false, validator: 'mn1v', validators: 1, peers: 3, mempool: { size: 0, bytes: 0 } },
+      { height: 2, hash: H, quorum: '4', totalPower: '5', validators: [{ address: 'mn1v', publicKey: '0x', blsPublicKey: '0x', power: '5' }] },
+    );
     expect(s).to.include('syncing    no\nvalidator  yes (mn1v)\npeers      3');
     expect(s).to.include('validators at height 2 (1, total power 5)\nADDRESS  POWER\nmn1v         5');
   });
