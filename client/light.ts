@@ -19,7 +19,8 @@ import {
   type ValidatorSet,
 } from '../chain/index.js';
 import { nonceKey } from '../vm/accounts.js';
-import { balanceKey } from '../vm/modules/bank/keys.js';
+import { ASSETS } from '../vm/modules/bank/genesis.js';
+import { assetKey, balanceKey } from '../vm/modules/bank/keys.js';
 import type { HeightArg, MetanodeClient } from './client.js';
 import { ClientError, ClientErrorCode, VerificationError } from './errors.js';
 import type { LightBlockJson } from './schemas.js';
@@ -212,6 +213,23 @@ export class LightClient {
   async balance(address: Uint8Array | string, asset: string, height: HeightArg = 'latest'): Promise<bigint> {
     const { value } = await this.state(balanceKey(addressArg(address, 'address'), asset), height);
     return value === undefined ? 0n : this.uint(value, 'balance');
+  }
+
+  /**
+   * The chain's assets (the bank's four, vm/modules/bank/genesis.ts) with their decimals, each
+   * proved from its `bank/asset/` record at one height: a node cannot add, drop or re-scale one.
+   */
+  async assets(height: HeightArg = 'latest'): Promise<{ symbol: string; decimals: number }[]> {
+    const at = height === 'latest' ? (await this.sync()).header.height : height;
+    return Promise.all(
+      ASSETS.map(async (symbol) => {
+        const { value } = await this.state(assetKey(symbol), at);
+        if (value === undefined) throw new VerificationError('state proof', `the proof says the chain has no asset ${symbol} at height ${at}, which every Metanode chain has from genesis`);
+        const decimals = this.uint(value, `${symbol} decimals`);
+        if (decimals > 36n) throw new VerificationError('state proof', `the proved decimals of ${symbol} (${decimals}) are more than any asset has`);
+        return { symbol, decimals: Number(decimals) };
+      }),
+    );
   }
 
   /** An account's next nonce, proved. */

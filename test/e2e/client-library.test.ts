@@ -45,8 +45,8 @@ import {
   signerFromSecret,
   type Signer,
 } from '../../client/index.js';
-import { balanceKey } from '../../vm/modules/bank/keys.js';
-import { TestNode, devAddress, devKey, waitForHeight, type AccountJson, type BlockJson } from './harness.js';
+import { assetKey, balanceKey } from '../../vm/modules/bank/keys.js';
+import { TestNode, devAddress, devKey, waitForHeight, type AccountJson, type AssetJson, type BlockJson } from './harness.js';
 
 /** Runs one of examples/client/*.mjs against the node, as docs/client.md prints it. */
 async function runExample(name: string, args: string[], env: Record<string, string>): Promise<string> {
@@ -363,6 +363,9 @@ describe('e2e: the client library and its light client against a running node', 
       expect(await lc.balance(alice.addressText, 'NEX', head.header.height)).to.equal(BigInt(account.balances.NEX!));
       expect(await lc.nonce(alice.addressText, head.header.height)).to.equal(BigInt(account.nonce));
       expect(await lc.balance(addressFromPublicKey(Ed25519Key.generate().publicKey), 'NEX'), 'an absent record proves absence').to.equal(0n);
+      // The assets and their decimals, proved from their records: what bank_getAssets says.
+      const assets = await node.rpc.call<AssetJson[]>('bank_getAssets');
+      expect(await lc.assets(head.header.height)).to.deep.equal(assets.map((a) => ({ symbol: a.symbol, decimals: a.decimals })));
       const v = await lc.transaction(sent.hash);
       expect(v!.header.header.height).to.equal(sent.height);
       expect(v!.receipt.ok).to.equal(true);
@@ -413,6 +416,10 @@ describe('e2e: the client library and its light client against a running node', 
       await expectVerificationError(side.nonce(alice.addressText), 'state proof');
       const absent = light((m, _p, r) => (m === 'state_getProof' ? { ...(r as object), value: null } : r));
       await expectVerificationError(absent.balance(alice.addressText, 'NEX'), 'state proof');
+      // An asset re-scaled (NEX with 2 decimals instead of 6) or hidden does not pass either.
+      const rescaled = light((m, _p, r) => (m === 'state_getProof' && (r as { key: string }).key === toHex(assetKey('NEX')) ? { ...(r as object), value: toHex(Uint8Array.of(2)) } : r));
+      await expectVerificationError(rescaled.assets(), 'state proof');
+      await expectVerificationError(absent.assets(), 'state proof');
     });
 
     it('refuses a tampered receipt (a success turned into a failure) and a transaction swapped for another', async () => {

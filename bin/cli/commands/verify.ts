@@ -93,7 +93,7 @@ export function registerVerify(program: Command): void {
         [kvTable([anchorRow(v.header), ['from', formatAddress(v.transaction.from())], ['kind', v.transaction.kind]]), '', renderReceipt({ ...receipt, blockHeight: v.header.header.height, blockHash: toHex(v.header.hash) }, units)].join('\n'));
     });
 
-  verify.command('account').description('prove an account\'s balances and nonce against the verified head')
+  verify.command('account').description('prove an account\'s balances and nonce, and the assets\' decimals, against the verified head')
     .argument('[account]', 'an address (mn1…) or a key name (default: --key, or the only key)')
     .addOption(genesisOption())
     .addOption(trustedOption())
@@ -101,12 +101,12 @@ export function registerVerify(program: Command): void {
     .action(async (arg: string | undefined, o: VerifyOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const who = await resolveAccountOrDefault(ctx, arg);
-      const assets = await ctx.rpc.assets();
-      const { head, nonce, balances } = await withLight(ctx, o, 'state_getProof', async (l) => {
+      const { head, nonce, assets, balances } = await withLight(ctx, o, 'state_getProof', async (l) => {
         const h = await l.sync();
         const at = h.header.height;
+        const assets = await l.assets(at); // their decimals, proved too
         const [n, ...bs] = await Promise.all([l.nonce(who.address, at), ...assets.map((a) => l.balance(who.address, a.symbol, at))]);
-        return { head: h, nonce: n!, balances: bs };
+        return { head: h, nonce: n!, assets, balances: bs };
       });
       ctx.out.result(
         { verified: true, address: who.address, height: head.header.height, blockHash: toHex(head.hash), nonce: Number(nonce), balances: Object.fromEntries(assets.map((a, i) => [a.symbol, balances[i]!.toString()])) },
