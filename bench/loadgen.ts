@@ -10,7 +10,7 @@
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 import { parseArgs } from 'node:util';
-import { Transaction, addressFromPublicKey, toHex } from '../chain/index.js';
+import { Transaction, addressFromPublicKey, formatAddress, toHex } from '../chain/index.js';
 import { devAccountKey } from '../genesis/index.js';
 import { encodeTransfer } from '../vm/modules/bank/index.js';
 import { benchAddress, benchRecipient } from './accounts.js';
@@ -32,6 +32,8 @@ const { values: a } = parseArgs({
     follow: { type: 'string', default: '0' },
     /** When > 0: transfers go to the bench's bulk genesis accounts (bench/accounts.ts), spread over this many, not to other senders. */
     recipients: { type: 'string', default: '0' },
+    /** `chain`: start each sender at its nonce on the followed node (a chain earlier runs used), not at 0. */
+    nonces: { type: 'string', default: 'zero' },
   },
 });
 const urls = a.rpc!.split(',');
@@ -72,12 +74,20 @@ const keys = Array.from({ length: senders }, (_, i) => devAccountKey(Number(a['f
 const addrs = keys.map((k) => addressFromPublicKey(k.publicKey));
 const recipients = Number(a.recipients);
 const to = (i: number, n: number): Uint8Array => (recipients > 0 ? benchAddress(benchRecipient(i, n, recipients)) : addrs[(i + 1) % senders]!);
+const firstNonce: number[] = new Array(senders).fill(0);
+if (a.nonces === 'chain') {
+  for (let i = 0; i < senders; i += 500) {
+    const chunk = addrs.slice(i, i + 500);
+    const out = await rpc<{ id: number; result: { nonce: number } }[]>(followed, chunk.map((ad, j) => ({ jsonrpc: '2.0', id: j, method: 'state_getAccount', params: [formatAddress(ad)] })));
+    for (const r of out) firstNonce[i + r.id] = r.result.nonce;
+  }
+}
 const txs: { hex: string; hash: string }[] = [];
 const perSender = Math.ceil(total / senders);
 for (let n = 0; n < perSender; n++) {
   for (let i = 0; i < senders && txs.length < total; i++) {
     const tx = Transaction.sign(
-      { chainId: a.chain!, nonce: BigInt(n), sender: keys[i]!.publicKey, fee: BigInt(a.fee!), kind: 'bank.transfer', payload: encodeTransfer({ to: to(i, n), asset: 'NEX', amount: 1n }) },
+      { chainId: a.chain!, nonce: BigInt(firstNonce[i]! + n), sender: keys[i]!.publicKey, fee: BigInt(a.fee!), kind: 'bank.transfer', payload: encodeTransfer({ to: to(i, n), asset: 'NEX', amount: 1n }) },
       keys[i]!,
     );
     txs.push({ hex: toHex(tx.serialize()), hash: toHex(tx.hash()) });

@@ -15,6 +15,9 @@
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
  * The fill may need more heap than a node is given (genesis is one batch): BENCH_FILL_FLAGS adds Node.js flags to the first start only,
  * e.g. BENCH_FILL_FLAGS=--max-old-space-size=12000 for a million accounts.
+ * --cache-mb M sets the node's storage.stateCacheMB (default: the node's, 64). --reuse DIR runs one N
+ * (its --accounts) on a folder an earlier --keep left, without filling it again: for side-by-side
+ * runs at a large N (its chain has grown by the earlier runs' transfers; disk per account includes them).
  * Prints a table and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,7 +35,7 @@ import { rssKiB, sleep, waitHealthy, waitReady } from './common.js';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
-const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' } } });
+const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' }, reuse: { type: 'string' }, 'cache-mb': { type: 'string' } } });
 const SENDERS = 2_000;
 const CHAIN = 'metanode-bench';
 
@@ -58,31 +61,39 @@ function duBytes(path: string): number {
 }
 
 async function run(accounts: number, port: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'metanode-bench-state-'));
+  const reuse = args.reuse;
+  const dir = reuse ?? (await mkdtemp(join(tmpdir(), 'metanode-bench-state-')));
   try {
-    const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', '1', '--out', dir, '--chain-id', CHAIN, '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--base-metrics-port', String(port + 200), '--dev-accounts', String(SENDERS)], { encoding: 'utf8' });
-    if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
     const home = join(dir, 'node0');
     const p = homePaths(home);
-    const genesis = JSON.parse(await readFile(p.genesis, 'utf8'));
     const bulk = accounts - SENDERS;
-    const balances = genesis.modules.bank.balances as unknown[];
-    for (let i = 0; i < bulk; i++) balances.push({ address: formatAddress(benchAddress(i)), amounts: { GEN: '1000', NEX: '1000', FLX: '1000', AUR: '1000' } });
-    await writeFile(p.genesis, JSON.stringify(genesis));
+    if (!reuse) {
+      const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', '1', '--out', dir, '--chain-id', CHAIN, '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--base-metrics-port', String(port + 200), '--dev-accounts', String(SENDERS)], { encoding: 'utf8' });
+      if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
+      const genesis = JSON.parse(await readFile(p.genesis, 'utf8'));
+      const balances = genesis.modules.bank.balances as unknown[];
+      for (let i = 0; i < bulk; i++) balances.push({ address: formatAddress(benchAddress(i)), amounts: { GEN: '1000', NEX: '1000', FLX: '1000', AUR: '1000' } });
+      await writeFile(p.genesis, JSON.stringify(genesis));
+    }
     const cfg = JSON.parse(await readFile(p.config, 'utf8'));
     cfg.log = { level: 'warn' };
     cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: 20_000, maxBlockBytes: 16 * 1024 * 1024 };
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
+    cfg.storage = { ...cfg.storage, stateCacheMB: args['cache-mb'] ? Number(args['cache-mb']) : undefined };
     await writeFile(p.config, JSON.stringify(cfg, null, 2));
     const url = `http://127.0.0.1:${port}`;
 
-    // Fill: the first start executes genesis.
+    // Fill: the first start executes genesis (not with --reuse: the folder holds the state already).
     let t0 = performance.now();
-    let node = start(home, process.env.BENCH_FILL_FLAGS ? process.env.BENCH_FILL_FLAGS.split(' ') : []);
-    await waitHealthy(url, 3_600_000);
-    const fillMs = performance.now() - t0;
-    await waitReady([url]);
-    await stop(node);
+    let node: ChildProcess;
+    let fillMs = NaN;
+    if (!reuse) {
+      node = start(home, process.env.BENCH_FILL_FLAGS ? process.env.BENCH_FILL_FLAGS.split(' ') : []);
+      await waitHealthy(url, 3_600_000);
+      fillMs = performance.now() - t0;
+      await waitReady([url]);
+      await stop(node);
+    }
     const diskBytes = duBytes(p.data);
 
     // Restart.
@@ -116,7 +127,7 @@ async function run(accounts: number, port: number) {
       peak = Math.max(peak, rssKiB(node.pid!, 'VmRSS'));
       peakAnon = Math.max(peakAnon, rssKiB(node.pid!, 'RssAnon'));
     }, 200);
-    const lgArgs = [LOADGEN, '--rpc', url, '--chain', CHAIN, '--senders', String(SENDERS), '--txs', args.txs!, '--rate', '0', '--batch', '250', '--concurrency', '16', '--backlog', '12000', '--recipients', String(bulk)];
+    const lgArgs = [LOADGEN, '--rpc', url, '--chain', CHAIN, '--senders', String(SENDERS), '--txs', args.txs!, '--rate', '0', '--batch', '250', '--concurrency', '16', '--backlog', '12000', '--recipients', String(bulk), ...(reuse ? ['--nonces', 'chain'] : [])];
     const lg = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const c = spawn(process.execPath, lgArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -146,7 +157,8 @@ async function run(accounts: number, port: number) {
       diskBytesPerAccount: Math.round(diskBytes / accounts),
     };
   } finally {
-    if (args.keep) process.stderr.write(`kept ${dir}\n`);
+    if (reuse) process.stderr.write(`left ${dir} (--reuse)\n`);
+    else if (args.keep) process.stderr.write(`kept ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });
   }
 }
