@@ -28,13 +28,20 @@ export const portableCodecs = {
     }
     return out;
   },
-  decodeLatin1: (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff),
+  decodeLatin1(s: string): Uint8Array {
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff; // per UTF-16 unit, as Buffer's latin1
+    return out;
+  },
 };
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 const hexSlice = NodeBuffer ? (NodeBuffer.prototype as unknown as { hexSlice: Slice }).hexSlice : portableCodecs.hexSlice;
 const latin1Slice = NodeBuffer ? (NodeBuffer.prototype as unknown as { latin1Slice: Slice }).latin1Slice : portableCodecs.latin1Slice;
 const decodeHex = NodeBuffer ? (digits: string): Uint8Array => NodeBuffer.from(digits, 'hex') : portableCodecs.decodeHex;
 const decodeLatin1 = NodeBuffer ? (s: string) => new Uint8Array(NodeBuffer.from(s, 'latin1')) : portableCodecs.decodeLatin1;
+
+/** A character Buffer's hex decoder would read by its low byte. */
+const WIDE = /[\u0100-\uffff]/; // every UTF-16 unit above U+00FF (surrogates included)
 
 /** Bytes to 0x-prefixed lowercase hex: the one JSON form of bytes. */
 export function toHex(bytes: Uint8Array): string {
@@ -43,10 +50,11 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Strict 0x-hex (either case) to bytes; `length` (in bytes) is checked when given. */
 export function fromHex(hex: string, length?: number, what = 'value'): Uint8Array {
-  // Buffer's decoder stops at the first character that is not a hex digit, so a decoded length
-  // of exactly half the digits means all of them were hex (cheaper than a regular expression
-  // over a transaction's few hundred digits).
-  const decoded = typeof hex === 'string' && hex.length % 2 === 0 && hex.startsWith('0x') ? decodeHex(hex.slice(2)) : undefined;
+  // Buffer's decoder stops at the first pair that is not hex, so a decoded length of exactly half
+  // the digits means all of them were hex (cheaper than a regular expression over a
+  // transaction's few hundred digits), but for one thing: it reads a character above U+00FF by
+  // its low byte ("š", U+0161, as "a"), so those are refused first.
+  const decoded = typeof hex === 'string' && hex.length % 2 === 0 && hex.startsWith('0x') && !WIDE.test(hex) ? decodeHex(hex.slice(2)) : undefined;
   if (decoded === undefined || decoded.length * 2 !== hex.length - 2) {
     throw new ChainError(ChainErrorCode.InvalidHex, `${what} must be 0x-prefixed hex with an even number of digits`, { value: hex });
   }

@@ -11,7 +11,7 @@ import {
 } from './schemas.js';
 import type { Signer } from './signer.js';
 import { HttpTransport, type Call, type HttpTransportOptions, type Settled, type Transport } from './transport.js';
-import { WsTransport, type Subscription, type SubscriptionFilter, type SubscriptionKind, type WsTransportOptions } from './ws.js';
+import { WsTransport, type SubscribeOptions, type Subscription, type SubscriptionFilter, type SubscriptionKind, type WsTransportOptions } from './ws.js';
 import { baseUnits, type TxIntent } from './tx.js';
 
 /** A height to read at: a number, or "latest" (the head). */
@@ -57,14 +57,14 @@ export class MetanodeClient {
    * `for await (const head of await client.subscribe('newHeads'))`. Reconnects by itself;
    * `newHeads` fills in the heights it missed while away.
    */
-  subscribe<T = unknown>(kind: SubscriptionKind, filter?: SubscriptionFilter): Promise<Subscription<T>> {
+  subscribe<T = unknown>(kind: SubscriptionKind, filter?: SubscriptionFilter, opts?: SubscribeOptions): Promise<Subscription<T>> {
     if (!this.ws) {
       const url = new URL(this.transport.url);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
       const { timeoutMs, token } = (this.wsOptions ?? {}) as { timeoutMs?: number; token?: string };
       this.ws = new WsTransport({ url: url.toString(), ...(timeoutMs ? { timeoutMs } : {}), ...(token ? { token } : {}) });
     }
-    return this.ws.subscribe<T>(kind, filter);
+    return this.ws.subscribe<T>(kind, filter, opts);
   }
 
   /** Closes the WebSocket (if one is open): subscriptions end. An HTTP client holds nothing else open. */

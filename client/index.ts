@@ -9,6 +9,6 @@ export * from './schemas.js';
 export { signerFromKeyFile, signerFromMnemonic, signerFromSecret, type Signer } from './signer.js';
 export { metanodeKeyPath, newMnemonic, isValidMnemonic } from '../chain/mnemonic.js';
 export { HttpTransport, type Call, type HttpTransportOptions, type Settled, type Transport } from './transport.js';
-export { Subscription, WsTransport, type ConnectionStatus, type SubscriptionFilter, type SubscriptionKind, type WsTransportOptions } from './ws.js';
+export { Subscription, WsTransport, type ConnectionStatus, type SubscribeOptions, type SubscriptionFilter, type SubscriptionKind, type WsTransportOptions } from './ws.js';
 export { addressArg, bank, baseUnits, court, docklock, enc, staking, type TxIntent } from './tx.js';
 export { formatAddress, parseAddress, toHex, fromHex, Transaction, decodeTransaction } from '../chain/index.js';

@@ -20,6 +20,15 @@ export interface WsTransportOptions {
   maxQueued?: number;
 }
 
+/** How a subscription is made. */
+export interface SubscribeOptions {
+  /**
+   * newHeads only (default true): after a reconnect, hand over the heads committed while the
+   * connection was down, read one by one, before new ones. False: go on from the next new head.
+   */
+  fillGaps?: boolean;
+}
+
 /** Whether WsTransport's connection is open ('live') or dropped ('down'). */
 export type ConnectionStatus = 'live' | 'down';
 
@@ -60,6 +69,8 @@ export class Subscription<T = unknown> implements AsyncIterableIterator<T> {
     readonly filter: SubscriptionFilter | undefined,
     private readonly owner: WsTransport,
     private readonly maxQueued: number,
+    /** newHeads: after a reconnect, hand over the heads missed meanwhile (SubscribeOptions.fillGaps). */
+    readonly fillGaps = true,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -176,8 +187,8 @@ export class WsTransport implements Transport {
   }
 
   /** Subscribes; the notifications' results, in order, as an async iterator. */
-  async subscribe<T = unknown>(kind: SubscriptionKind, filter?: SubscriptionFilter): Promise<Subscription<T>> {
-    const sub = new Subscription<T>(kind, filter, this, this.maxQueued);
+  async subscribe<T = unknown>(kind: SubscriptionKind, filter?: SubscriptionFilter, opts: SubscribeOptions = {}): Promise<Subscription<T>> {
+    const sub = new Subscription<T>(kind, filter, this, this.maxQueued, opts.fillGaps ?? true);
     sub.id = (await this.request('subscribe', filter ? [kind, filter] : [kind])) as string;
     const any = sub as unknown as Subscription<unknown>;
     this.subs.add(any);
@@ -211,9 +222,9 @@ export class WsTransport implements Transport {
   }
 
   /**
-   * Hears the connection come and go: 'live' when it opens (again), 'down' when it drops while
-   * subscriptions wait to be made again (they are, by themselves). Returns a function that stops
-   * listening.
+   * Hears the connection come and go: 'live' each time it opens, 'down' each time it drops (not
+   * after close()). Subscriptions are made again by themselves when it reopens. Returns a
+   * function that stops listening.
    */
   onStatus(listener: (status: ConnectionStatus) => void): () => void {
     this.statusListeners.add(listener);
@@ -221,7 +232,13 @@ export class WsTransport implements Transport {
   }
 
   private setStatus(status: ConnectionStatus): void {
-    for (const l of [...this.statusListeners]) l(status);
+    for (const l of [...this.statusListeners]) {
+      try {
+        l(status);
+      } catch {
+        // A listener's failure is its own: the connection and its reconnection go on.
+      }
+    }
   }
 
   private async exchange(method: string, id: number, body: unknown): Promise<unknown> {
@@ -257,6 +274,11 @@ export class WsTransport implements Transport {
       );
     } catch (e) {
       throw typeof e === 'string' ? this.unreachable(e) : e;
+    }
+    if (this.closed) {
+      // close() ran while the socket was being handed over: it found no socket to close.
+      await ws.close();
+      throw new ClientError(ClientErrorCode.Closed, 'the client was closed');
     }
     this.ws = ws;
     this.setStatus('live');
@@ -335,7 +357,8 @@ export class WsTransport implements Transport {
             this.subs.delete(sub);
             continue;
           }
-          if (sub.kind === 'newHeads') sub.held = [];
+          const fill = sub.kind === 'newHeads' && sub.fillGaps;
+          if (fill) sub.held = [];
           try {
             sub.id = (await this.request('subscribe', sub.filter ? [sub.kind, sub.filter] : [sub.kind])) as string;
           } catch (e) {
@@ -345,7 +368,7 @@ export class WsTransport implements Transport {
             continue;
           }
           this.register(sub);
-          if (sub.kind === 'newHeads') await this.fillHeads(sub);
+          if (fill) await this.fillHeads(sub);
         }
         return;
       } catch {

@@ -94,6 +94,7 @@ export class RpcServer {
     if (this.opts.explorer) {
       try {
         this.files = await StaticFiles.load(EXPLORER_DIR, EXPLORER_BUILT);
+        if (this.files.missing.length) this.deps.logger.warn({ missing: this.files.missing }, 'the explorer\'s JSON-RPC client bundle is missing (npm run build makes it): its pages will not load');
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message, dir: EXPLORER_DIR }, 'block explorer files not found (run npm run build): GET / will answer 404');
       }

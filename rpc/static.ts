@@ -41,18 +41,32 @@ interface StaticFile {
  * that were in it, so there is no path to traverse.
  */
 export class StaticFiles {
-  private constructor(private readonly files: Map<string, StaticFile>) {}
+  private constructor(
+    private readonly files: Map<string, StaticFile>,
+    /** Extra files that were not there (the build did not make them). */
+    readonly missing: readonly string[] = [],
+  ) {}
 
   static empty(): StaticFiles {
     return new StaticFiles(new Map());
   }
 
-  /** The files under `dir`, and `extra` (a path to serve → the file); a missing file is an error. */
+  /**
+   * The files under `dir` (a missing folder is an error), and `extra` (a path to serve → the file);
+   * a missing extra file is left out and named in `missing`.
+   */
   static async load(dir: string, extra: Record<string, string> = {}): Promise<StaticFiles> {
     const files = new Map<string, StaticFile>();
+    const missing: string[] = [];
     for (const [path, file] of Object.entries(extra)) {
       const type = TYPES[extname(file)];
-      if (type) files.set(path, { body: await readFile(file), type });
+      if (!type) continue;
+      try {
+        files.set(path, { body: await readFile(file), type });
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ENOENT') throw e;
+        missing.push(file);
+      }
     }
     for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
       if (!e.isFile() || e.name.startsWith('.')) continue;
@@ -63,7 +77,7 @@ export class StaticFiles {
       files.set('/' + rel, { body: await readFile(full), type });
     }
     if (files.has('/index.html')) files.set('/', files.get('/index.html')!);
-    return new StaticFiles(files);
+    return new StaticFiles(files, missing);
   }
 
   get size(): number {

@@ -1,7 +1,9 @@
 /**
  * What metanode-cli expects from the node: the client library's result schemas
  * (client/schemas.ts), the ones every call of metanode/client is checked against and rpc.discover
- * publishes. Objects keep the fields a newer node adds (loose objects), so --json shows them.
+ * publishes. Blocks, transactions, receipts, accounts and the status keep the fields a newer node
+ * adds (loose objects), so --json shows them; the head, a simulation and a page of an account's
+ * transactions are exact.
  */
 export {
   accountSchema,

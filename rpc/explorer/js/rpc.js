@@ -1,7 +1,7 @@
 // The node's JSON-RPC, through metanode/client (its browser bundle, /js/metanode-client.js, which
 // `npm run build` makes from client/browser/): calls and batches over HTTP (POST /), subscriptions
 // over one WebSocket on the same port that reconnects and subscribes again by itself.
-import { MetanodeClient, RpcResponseError, WsTransport } from './metanode-client.js';
+import { ClientErrorCode, MetanodeClient, RpcResponseError, WsTransport } from './metanode-client.js';
 
 export { RpcResponseError };
 
@@ -23,7 +23,8 @@ export async function batch(calls) {
  * function that ends the subscription; `onStatus` hears 'connecting', 'live' and 'down', and
  * whether 'live' is a reconnection (notifications other than new heads sent meanwhile are lost).
  * A newHeads subscription is held for as long as the explorer is open, so the connection, and the
- * indicator that shows it, is kept on every page.
+ * indicator that shows it, is kept on every page (made again if it ever ends; after a reconnect
+ * it does not read the blocks it missed: the page is redrawn instead).
  */
 export class Live {
   constructor() {
@@ -31,20 +32,25 @@ export class Live {
     this.status = 'connecting';
     this.listeners = new Set();
     this.ws.onStatus((s) => this.setStatus(s));
-    this.keepAlive = this.subscribe('newHeads', null, () => undefined);
+    this.keepAlive();
   }
 
-  subscribe(kind, filter, handler) {
+  keepAlive() {
+    this.subscribe('newHeads', null, () => undefined, { fillGaps: false, onEnd: () => setTimeout(() => this.keepAlive(), 1000) });
+  }
+
+  subscribe(kind, filter, handler, o = {}) {
     let ended = false;
     let sub;
     const run = async () => {
       // Until the first connection: a node that is away is tried again, as after a drop.
       for (let delay = 500; !ended && !sub; delay = Math.min(delay * 2, 10_000)) {
         try {
-          sub = await this.ws.subscribe(kind, filter ?? undefined);
+          sub = await this.ws.subscribe(kind, filter ?? undefined, o.fillGaps === undefined ? {} : { fillGaps: o.fillGaps });
         } catch (e) {
           if (e instanceof RpcResponseError) throw e; // refused (a limit): not worth retrying
-          if (this.status !== 'down') this.setStatus('down');
+          // Only a node that cannot be reached is "down" (a slow answer on an open connection is not).
+          if (e.code === ClientErrorCode.Unreachable && !ended && this.status !== 'down') this.setStatus('down');
           await new Promise((r) => setTimeout(r, delay));
         }
       }
@@ -57,7 +63,9 @@ export class Live {
         }
       }
     };
-    run().catch((e) => console.warn(`the ${kind} subscription ended: ${e.message}`));
+    run()
+      .catch((e) => console.warn(`the ${kind} subscription ended: ${e.message}`))
+      .finally(() => !ended && o.onEnd?.());
     return () => {
       ended = true;
       void sub?.close();

@@ -14,7 +14,7 @@ describe('chain/bytes', () => {
   it('fromHex is strict: 0x prefix, even digits, hex only, checked length', () => {
     expect(hex(fromHex('0xAb01'))).to.equal('ab01');
     expect(hex(fromHex('0x0102', 2))).to.equal('0102');
-    for (const bad of ['ab01', '0xabc', '0xzz', '0x 1', ' 0x01', 'ox01', '0X01']) {
+    for (const bad of ['ab01', '0xabc', '0xzz', '0x 1', ' 0x01', 'ox01', '0X01', '0x\u0161\u0161', '0xa\u0130']) {
       expectChainError(() => fromHex(bad), ChainErrorCode.InvalidHex);
     }
     expectChainError(() => fromHex(42 as unknown as string), ChainErrorCode.InvalidHex);
@@ -54,12 +54,14 @@ describe('chain/bytes', () => {
         expect(portableCodecs.hexSlice.call(b, start, b.length)).to.equal(bufferHex(b.subarray(start)));
         expect(portableCodecs.latin1Slice.call(b, 0, b.length)).to.equal(Buffer.from(b).toString('latin1'));
         expect(portableCodecs.decodeLatin1(Buffer.from(b).toString('latin1'))).to.deep.equal(b);
+        const text = String.fromCharCode(...b) + '\u{1F600}\u0161';
+        expect(portableCodecs.decodeLatin1(text)).to.deep.equal(new Uint8Array(Buffer.from(text, 'latin1')));
         expect(portableCodecs.decodeHex(bufferHex(b))).to.deep.equal(new Uint8Array(b));
       }),
     );
     // Digits with a non-hex pair stop where Buffer stops (fromHex then refuses by the length).
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFxz '), maxLength: 40 }), (digits) => {
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFxz \u00e9'), maxLength: 40 }), (digits) => {
         expect(portableCodecs.decodeHex(digits)).to.deep.equal(new Uint8Array(Buffer.from(digits, 'hex')));
       }),
     );
