@@ -38,8 +38,9 @@ export function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-export async function waitHealthy(url: string, timeoutMs = 30_000): Promise<void> {
+export async function waitHealthy(url: string, timeoutMs = 30_000, node?: { exitCode: number | null }): Promise<void> {
   for (let i = 0; i < timeoutMs / 100; i++) {
+    if (node && node.exitCode !== null) throw new Error(`the node for ${url} exited (code ${node.exitCode}) before it was healthy: see its output above`);
     try {
       if ((await fetch(`${url}/health`)).ok) return;
     } catch {

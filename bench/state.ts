@@ -89,7 +89,7 @@ async function run(accounts: number, port: number) {
     let fillMs = NaN;
     if (!reuse) {
       node = start(home, process.env.BENCH_FILL_FLAGS ? process.env.BENCH_FILL_FLAGS.split(' ') : []);
-      await waitHealthy(url, 3_600_000);
+      await waitHealthy(url, 3_600_000, node);
       fillMs = performance.now() - t0;
       await waitReady([url]);
       await stop(node);
@@ -100,7 +100,7 @@ async function run(accounts: number, port: number) {
     spawnSync('sync');
     t0 = performance.now();
     node = start(home);
-    await waitHealthy(url, 600_000);
+    await waitHealthy(url, 600_000, node);
     const startupMs = performance.now() - t0;
     await waitReady([url]);
     await sleep(3000);
