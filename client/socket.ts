@@ -32,14 +32,12 @@ export function unref<T>(timer: T): T {
 
 const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
-/** Opens a connection to `url`; rejects with the reason it could not (a string), or ClientError Closed when `closed()` says so by the time it opened. */
-export function openSocket(url: string, o: SocketOptions, on: SocketEvents, closed: () => boolean): Promise<Socket> {
-  return inNode ? openWs(url, o, on, closed) : openStandard(url, o, on, closed);
+/** Opens a connection to `url`; rejects with the reason it could not (a string, or a ClientError for a bad option). */
+export function openSocket(url: string, o: SocketOptions, on: SocketEvents): Promise<Socket> {
+  return inNode ? openWs(url, o, on) : openStandard(url, o, on);
 }
 
-const closedError = () => new ClientError(ClientErrorCode.Closed, 'the client was closed');
-
-async function openWs(url: string, o: SocketOptions, on: SocketEvents, closed: () => boolean): Promise<Socket> {
+async function openWs(url: string, o: SocketOptions, on: SocketEvents): Promise<Socket> {
   const { default: WebSocket } = await import('ws');
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: o.token ? { authorization: `Bearer ${o.token}` } : {}, handshakeTimeout: o.timeoutMs });
@@ -50,11 +48,6 @@ async function openWs(url: string, o: SocketOptions, on: SocketEvents, closed: (
       reject(`HTTP ${res.statusCode} on the upgrade`);
     });
     ws.once('open', () => {
-      if (closed()) {
-        ws.close();
-        reject(closedError());
-        return;
-      }
       ws.off('error', failed);
       ws.on('error', () => undefined); // 'close' follows and handles it
       ws.on('message', (data) => on.message(String(data)));
@@ -77,7 +70,7 @@ async function openWs(url: string, o: SocketOptions, on: SocketEvents, closed: (
   });
 }
 
-function openStandard(url: string, o: SocketOptions, on: SocketEvents, closed: () => boolean): Promise<Socket> {
+function openStandard(url: string, o: SocketOptions, on: SocketEvents): Promise<Socket> {
   const Standard = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   if (!Standard) return Promise.reject('this platform has no WebSocket');
   if (o.token) return Promise.reject(new ClientError(ClientErrorCode.BadArgument, "a browser's WebSocket cannot send a token: use an HTTP transport for calls, or a node that does not require one for subscriptions"));
@@ -99,11 +92,6 @@ function openStandard(url: string, o: SocketOptions, on: SocketEvents, closed: (
     ws.addEventListener('message', (ev) => on.message(String(ev.data)));
     ws.addEventListener('open', () => {
       clearTimeout(timer);
-      if (closed()) {
-        ws.close();
-        reject(closedError());
-        return;
-      }
       opened = true;
       resolve({
         get open() {

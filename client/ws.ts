@@ -270,13 +270,12 @@ export class WsTransport implements Transport {
         this.url,
         { timeoutMs: this.timeoutMs, ...(this.opts.token ? { token: this.opts.token } : {}) },
         { message: (text) => this.onMessage(text), close: () => ws && this.onClose(ws) },
-        () => this.closed,
       );
     } catch (e) {
       throw typeof e === 'string' ? this.unreachable(e) : e;
     }
     if (this.closed) {
-      // close() ran while the socket was being handed over: it found no socket to close.
+      // close() ran while the socket was opening: it found no socket to close.
       await ws.close();
       throw new ClientError(ClientErrorCode.Closed, 'the client was closed');
     }
