@@ -26,7 +26,8 @@ import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } fro
 import { StoredState, VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
 import type { BlockLimits } from '../vm/modules/index.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
-import { StateStorageError, StateTable } from '../vm/state/storage.js';
+import { StateStorageError, StateTable, type StateOps } from '../vm/state/storage.js';
+import type { WriteSet } from '../vm/state/overlay.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 
@@ -167,23 +168,38 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
         view.refresh();
         logger.warn({ records: deleted }, 'removed the state of a genesis whose block was never written');
       }
-      const empty = StoredState.empty(view, stateOpts);
-      const genesisResult = sm.genesis(empty, genesisInfo, genesis.modules);
-      const genesisBlock = genesisHeader(genesis, genesisResult.stateRoot);
       const first = ProposerPriorities.initial(1, genesisValidatorSet(genesis));
-      const staged = empty.stage(genesisResult.writes, genesisResult.tree, 0);
-      let stateWrites = genesisResult.writes;
-      let stateOps = staged.ops;
-      if (stateWrites.size + stateOps.length > (deps.bulkGenesisOps ?? BULK_GENESIS_OPS)) {
-        // A large genesis: its state first, in batches; the meta record with the block.
-        await store.writeStateBulk(stateWrites, stateOps.filter(([k]) => !isMetaRecord(k)));
-        stateWrites = new Map();
-        stateOps = stateOps.filter(([k]) => isMetaRecord(k));
+      const commitGenesis = (block: BlockHeader, stateWrites: WriteSet, stateOps: StateOps): Promise<void> =>
+        store.commit({ block: new Block(block, []), receipts: [], stateWrites, stateOps, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
+      let state = StoredState.empty(view, stateOpts);
+      const writes = sm.genesisWrites(state, genesisInfo, genesis.modules);
+      let genesisBlock: BlockHeader;
+      if (writes.size > (deps.bulkGenesisOps ?? BULK_GENESIS_OPS)) {
+        // A large genesis: its state first, built on disk by the bulk load (the tree in path
+        // order, bottom up: memory does not grow with it), then the block. A crash in between
+        // leaves state with no chain, which the next start removes (above).
+        const started = Date.now();
+        const entries = [...writes].filter((e): e is [string, Uint8Array] => e[1] !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        writes.clear();
+        async function* source(): AsyncGenerator<[string, Uint8Array]> {
+          yield* entries;
+        }
+        const loaded = await state.load(source(), 0, { write: (values, ops) => store.writeStateBulk(values, ops), records: (prefix) => store.stateRecords(prefix) });
+        entries.length = 0;
+        view.refresh();
+        state = StoredState.open(view, await stateDirectory(store), stateOpts);
+        genesisBlock = genesisHeader(genesis, loaded.root);
+        await commitGenesis(genesisBlock, new Map(), []);
+        logger.info({ keys: loaded.keys, nodes: loaded.nodes, ms: Date.now() - started }, 'wrote a large genesis state through the bulk load');
+      } else {
+        const tree = state.tree.updateRaw(writes);
+        genesisBlock = genesisHeader(genesis, tree.root);
+        const staged = state.stage(writes, tree, 0);
+        await commitGenesis(genesisBlock, writes, staged.ops);
+        state.apply(staged);
       }
-      await store.commit({ block: new Block(genesisBlock, []), receipts: [], stateWrites, stateOps, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
-      empty.apply(staged);
-      logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisResult.stateRoot) }, 'wrote genesis');
-      const chain = new Blockchain(genesis.chainId, store, sm, empty, genesisBlock, logger, opts, deps.blockLimits);
+      logger.info({ chainId: genesis.chainId, hash: toHex(genesisBlock.hash()), stateRoot: toHex(genesisBlock.stateRoot) }, 'wrote genesis');
+      const chain = new Blockchain(genesis.chainId, store, sm, state, genesisBlock, logger, opts, deps.blockLimits);
       chain.priorities = first;
       chain.haltBefore = deps.haltBefore;
       chain.checkHalt();
@@ -211,9 +227,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     let world: StoredState;
     try {
       if (!StoredState.exists(view)) await migrateState(store, view, head.height, stateOpts, logger);
-      const directory: [Uint8Array, Uint8Array][] = [];
-      for await (const e of store.stateRecords(Uint8Array.of(StateTable.Directory))) directory.push(e);
-      world = StoredState.open(view, directory, stateOpts);
+      world = StoredState.open(view, await stateDirectory(store), stateOpts);
     } catch (e) {
       if (e instanceof StateStorageError) throw new StorageError(StorageErrorCode.Corrupt, `${e.message}; restore the data folder from a backup or re-sync into an empty home`);
       throw e;
@@ -495,7 +509,12 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
 /** A genesis whose state is more operations than this is written in batches before its block (ChainStore.writeStateBulk). */
 const BULK_GENESIS_OPS = 200_000;
 
-const isMetaRecord = (key: Uint8Array): boolean => key.length === 1 && key[0] === StateTable.Meta;
+/** The state's key directory records (StoredState.open reads them). */
+async function stateDirectory(store: ChainStore): Promise<[Uint8Array, Uint8Array][]> {
+  const directory: [Uint8Array, Uint8Array][] = [];
+  for await (const e of store.stateRecords(Uint8Array.of(StateTable.Directory))) directory.push(e);
+  return directory;
+}
 
 /** A digest of the genesis document as validated (its fields in the schema's order), when no file's is given. */
 function genesisDigest(genesis: GenesisDoc): Uint8Array {
@@ -512,6 +531,6 @@ async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stat
     for await (const [k, v] of store.stateEntries()) yield [toKey(k), v];
   }
   // The values are stored already: only the tree, the key pages and the meta record are written.
-  const { keys } = await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, (_values, ops) => store.writeStateBulk(new Map(), ops));
+  const { keys } = await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, { write: (_values, ops) => store.writeStateBulk(new Map(), ops), records: (prefix) => store.stateRecords(prefix) });
   logger.info({ height, keys, ms: Date.now() - started }, 'built the stored state from an older home');
 }

@@ -78,11 +78,21 @@ export class StateMachine {
 
   /** Genesis: each module writes its initial state from its section of the genesis file. */
   genesis(base: BaseState, block: BlockInfo, modules: Record<string, unknown>): ExecutionResult {
+    const { state, events } = this.runGenesis(base, block, modules);
+    return this.finish(base, state, [], events, []);
+  }
+
+  /** Genesis's writes alone, without their tree: a large genesis builds the tree on disk (vm/state/stored.ts load). */
+  genesisWrites(base: StateReader, block: BlockInfo, modules: Record<string, unknown>): WriteSet {
+    return this.runGenesis(base, block, modules).state.writes;
+  }
+
+  private runGenesis(base: StateReader, block: BlockInfo, modules: Record<string, unknown>): { state: Overlay; events: Event[] } {
     const state = new Overlay(base);
     const events: Event[] = [];
     const ctx: ExecContext = { block, state, emit: (e) => events.push(e) };
     for (const m of this.deps.registry.modules) state.within(m.name, () => m.initGenesis(ctx, modules[m.name]));
-    return this.finish(base, state, [], events, []);
+    return { state, events };
   }
 
   execute(base: BaseState, block: BlockInfo, txs: readonly Transaction[], opts: ExecuteOptions = {}): ExecutionResult {

@@ -453,3 +453,104 @@ function build(ctx: UpdateContext, leaves: LeafRef[], depth: number, lo: number,
   }
   return nodeOf(ctx, children);
 }
+
+/** How many nibbles two distinct paths share from the start. */
+function commonNibbles(a: string, b: string): number {
+  for (let i = 0; i < HASH_LENGTH; i++) {
+    const x = a.charCodeAt(i) ^ b.charCodeAt(i);
+    if (x !== 0) return 2 * i + (x & 0xf0 ? 0 : 1);
+  }
+  throw new StateStorageError('two leaves of a bulk build have the same path');
+}
+
+/**
+ * Builds the stored tree of leaves handed over in ascending path order, bottom up, as a bulk
+ * load does: each node is encoded and handed to `emit` as soon as the last leaf below it is
+ * known, so memory is bounded by the tree's depth (one open node per nibble of the current
+ * path), whatever the number of leaves. The nodes are those `updateRaw` would make from an empty
+ * tree (a node for every path prefix that two leaves or more share; a leaf as high as it is
+ * alone): the same root and the same proofs. Ids are `version` ‖ seq, seq counting from
+ * `firstSeq`, children before their parents.
+ */
+export class TreeBuilder {
+  /** open[d]: the children of the node at nibble depth d on the path of the leaf being placed. */
+  private readonly open: (Children | undefined)[] = [];
+  /** The last leaf handed over, placed once the next one (or the end) says how deep it sits. */
+  private pending: LeafRef | undefined;
+  /** The nibbles `pending` shares with the leaf before it (−1: it is the first). */
+  private pendingShared = -1;
+  private top: Ref = undefined;
+  private seq: number;
+  private readonly prefix: string;
+  private readonly hashing: Hashing = { hashes: 0 };
+  /** Leaves handed over. */
+  leaves = 0;
+  /** Node records emitted. */
+  nodes = 0;
+
+  constructor(
+    version: number,
+    private readonly emit: (key: Uint8Array, record: Uint8Array) => void,
+    firstSeq = 0,
+  ) {
+    this.prefix = versionPrefix(version);
+    this.seq = firstSeq;
+  }
+
+  /** The next leaf: its path (latin1, 32 chars), above the last one's, and its value's hash. */
+  add(path: string, valueHash: Uint8Array): void {
+    if (path.length !== HASH_LENGTH) throw new StateStorageError(`a bulk build's leaf path is ${path.length} bytes, not ${HASH_LENGTH}`);
+    const prev = this.pending;
+    if (prev !== undefined) {
+      if (path <= prev.path) throw new StateStorageError('the leaves of a bulk build are not in ascending path order');
+      const shared = commonNibbles(prev.path, path);
+      this.place(prev, this.pendingShared, shared);
+      this.pendingShared = shared;
+    }
+    this.pending = LeafRef.of(path, valueHash);
+    this.leaves++;
+  }
+
+  /** The tree's root hash and root record (StateTable.Root), once every leaf is in; emits the last nodes. */
+  finish(): { root: Uint8Array; record: Uint8Array; nextSeq: number } {
+    if (this.pending !== undefined) this.place(this.pending, this.pendingShared, -1);
+    this.pending = undefined;
+    const top = this.top;
+    let record: Uint8Array;
+    if (top === undefined) record = Uint8Array.of(0);
+    else {
+      record = new Uint8Array(refBytes(top));
+      writeRef(record, 0, top, top instanceof InnerRef ? top.id : undefined);
+    }
+    return { root: (top?.hash ?? ZERO_HASH).slice(), record, nextSeq: this.seq };
+  }
+
+  /**
+   * Places `leaf`, which shares `before` nibbles with the leaf before it and `after` with the
+   * one after (−1: none): it sits in the node at depth max(before, after), the deepest prefix it
+   * shares; the nodes deeper than `after` are complete then, and are closed bottom up.
+   */
+  private place(leaf: LeafRef, before: number, after: number): void {
+    const depth = Math.max(before, after);
+    if (depth < 0) {
+      this.top = leaf; // the only leaf
+      return;
+    }
+    for (let d = before + 1; d <= depth; d++) this.open[d] = new Array<Ref>(FANOUT).fill(undefined);
+    this.open[depth]![nibble(leaf.path, depth)] = leaf;
+    for (let d = depth; d > after; d--) {
+      const node = this.close(this.open[d]!);
+      this.open[d] = undefined;
+      if (d === 0) this.top = node;
+      else this.open[d - 1]![nibble(leaf.path, d - 1)] = node;
+    }
+  }
+
+  private close(children: Children): InnerRef {
+    const id = this.prefix + seqChars(this.seq++);
+    const node = new InnerRef(rangeHash(this.hashing, children, 0, FANOUT), id, undefined);
+    this.emit(nodeKey(id), encodeNode(children, (r) => r.id));
+    this.nodes++;
+    return node;
+  }
+}

@@ -1,8 +1,10 @@
 /**
  * A snapshot of the state at one height: every key and value, in key order, in one file — the
- * seed of a state sync. Importing one rebuilds the stored state from the entries (in bounded
- * steps: StoredState.load) and accepts it only if the rebuilt root is the one expected (the
+ * seed of a state sync. Importing one rebuilds the stored state from the entries
+ * (StoredState.load) and accepts it only if the rebuilt root is the one expected (the
  * snapshot's own, which must in turn be the root of a header the importer trusts).
+ * Memory stays bounded whatever the snapshot's size: StoredState.load builds the tree in path
+ * order, bottom up.
  *
  * Layout (every length u32 big-endian):
  * - magic "MNSNAP\0\1" (8 bytes);
@@ -12,9 +14,8 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asBytes, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toHex, toKey, u64be, utf8, type RlpItem } from '../../chain/index.js';
-import { StateStorageError, type StateOps, type StateStorage } from './storage.js';
-import { StoredState } from './stored.js';
-import type { WriteSet } from './overlay.js';
+import { StateStorageError, type StateStorage } from './storage.js';
+import { StoredState, type BulkTarget } from './stored.js';
 
 export const SNAPSHOT_FORMAT = 1;
 const MAGIC = Uint8Array.of(0x4d, 0x4e, 0x53, 0x4e, 0x41, 0x50, 0x00, 0x01);
@@ -194,8 +195,9 @@ export class SnapshotReader {
  */
 export async function importSnapshot(
   source: AsyncIterable<Uint8Array>,
-  target: { storage: StateStorage; write(values: WriteSet, ops: StateOps): Promise<void> },
+  target: BulkTarget & { storage: StateStorage },
   expect: { stateRoot?: Uint8Array; chainId?: string } = {},
+  opts: { stepKeys?: number } = {},
 ): Promise<SnapshotHeader & { keys: number }> {
   const reader = new SnapshotReader(source);
   const header = await reader.readHeader();
@@ -203,7 +205,7 @@ export async function importSnapshot(
   if (expect.stateRoot && !equalBytes(expect.stateRoot, header.stateRoot)) throw new SnapshotError(`the snapshot is of state root ${toHex(header.stateRoot)}, not the expected ${toHex(expect.stateRoot)}`);
   const state = StoredState.empty(target.storage, { history: 0, cacheBytes: 32 * 1024 * 1024 });
   try {
-    const { keys } = await state.load(reader.entries(), header.height, target.write, 100_000, header.stateRoot);
+    const { keys } = await state.load(reader.entries(), header.height, target, { stepKeys: opts.stepKeys, expectRoot: header.stateRoot });
     return { ...header, keys };
   } catch (e) {
     if (e instanceof StateStorageError) throw new SnapshotError(`the snapshot does not verify: ${e.message}`);

@@ -18,8 +18,8 @@
  * the key directory, the head's root and the undo sets of the window.
  */
 import { LRUCache } from 'lru-cache';
-import { asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toKey, toHex, type StateProof } from '../../chain/index.js';
-import { DiskTree, NodeStore, nodeKey, type PersistedTree } from './disktree.js';
+import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex, type StateProof } from '../../chain/index.js';
+import { DiskTree, NodeStore, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
 import type { StateTree } from './smt.js';
@@ -350,53 +350,77 @@ export class StoredState implements OrderedReader {
 
   /**
    * Fills an empty state with `entries` (ascending keys, each once) as the state at `height`,
-   * kept by no earlier height: a migration of an older home, a snapshot import. Records are made
-   * and written (`write`, which must make them readable through this state's storage before it
-   * returns) a step of `stepKeys` entries at a time, so memory stays bounded whatever the count;
-   * nodes a step replaces are deleted by the next. The meta record comes last, alone: a load cut
-   * short leaves no state. Returns the root; the state itself is not changed (open it again).
+   * kept by no earlier height: a migration of an older home, a snapshot import, a large genesis.
+   * Memory stays bounded whatever the count (measured in docs/performance.md), in two passes:
+   * - in key order, the values, the key pages and a temporary index (StateTable.Build: a key's
+   *   path → its value's hash), which storage sorts by path, written a step of `stepKeys` at a time;
+   * - in path order (reading that index back), the tree, bottom up (disktree.ts TreeBuilder),
+   *   each node written as soon as it is complete, the index deleted as it is read.
+   * `target.write` must make what it writes readable through this state's storage and
+   * `target.records` before it returns. The root and the meta record come last, alone: a load
+   * cut short leaves no state (and what it wrote is cleared by the next load). Returns the root;
+   * the state itself is not changed (open it again).
    */
   async load(
     entries: AsyncIterable<readonly [key: string, value: Uint8Array]>,
     height: number,
-    write: (values: WriteSet, ops: StateOps) => Promise<void>,
-    stepKeys = 100_000,
-    /** The root the entries must give (else StateStorageError, and no root or meta record is written). */
-    expectRoot?: Uint8Array,
-  ): Promise<{ root: Uint8Array; keys: number }> {
+    target: BulkTarget,
+    opts: {
+      stepKeys?: number;
+      /** The root the entries must give (else StateStorageError, and no root or meta record is written). */
+      expectRoot?: Uint8Array;
+    } = {},
+  ): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
     if (this.meta.height !== -1) throw new Error('a bulk load is for an empty state');
-    let tree = this._tree;
-    let seq = 0;
+    const stepKeys = opts.stepKeys ?? 100_000;
+    const buildPrefix = tableKey(StateTable.Build);
+    await clearRecords(target, buildPrefix, stepKeys);
+    // Pass 1, key order: values, key pages, the path index.
     let keys = 0;
     let last: string | undefined;
-    let step = new Map<string, Uint8Array | null>();
-    const flush = async (): Promise<void> => {
-      const next = tree.updateRaw(step);
-      const p = next.persist(height, seq);
-      const index = this.index.stage([...step.keys()], []);
-      const ops: StateOps = [...p.ops, ...index.ops];
-      for (const id of next.stale) ops.push([nodeKey(id), null]);
-      await write(step, ops);
+    let values = new Map<string, Uint8Array | null>();
+    let ops: StateOps = [];
+    let added: string[] = [];
+    const flushKeys = async (): Promise<void> => {
+      const index = this.index.stage(added, []);
+      for (const op of index.ops) ops.push(op);
+      await target.write(values, ops);
       this.storage.refresh();
-      tree = next.stored(p);
       this.index.applyStaged(index);
-      seq = p.nextSeq;
-      step = new Map();
+      values = new Map();
+      ops = [];
+      added = [];
     };
     for await (const [k, v] of entries) {
       if (last !== undefined && k <= last) throw new StateStorageError(`the entries to load are not in ascending key order (at key ${toHex(fromKey(k))})`);
       last = k;
-      step.set(k, v);
+      values.set(k, v);
+      added.push(k);
+      ops.push([tableKey(StateTable.Build, statePath(fromKey(k))), stateValueHash(v)]);
       keys++;
-      if (step.size >= stepKeys) await flush();
+      if (added.length >= stepKeys) await flushKeys();
     }
-    if (step.size || keys === 0) await flush();
-    if (expectRoot && !equalBytes(tree.root, expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(tree.root)}, not the expected state root ${toHex(expectRoot)}`);
-    const root = tree.persist(height, seq).root;
-    await write(new Map(), [[rootKey(height), root]]);
-    await write(new Map(), [[metaKey(), encodeMeta({ height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
+    if (added.length || keys === 0) await flushKeys(); // (an empty state still writes its first key page)
+    // Pass 2, path order: the tree, bottom up.
+    let nodeOps: StateOps = [];
+    const builder = new TreeBuilder(height, (key, record) => nodeOps.push([key, record]));
+    for await (const [key, valueHash] of target.records(buildPrefix)) {
+      if (key.length !== 1 + HASH_LENGTH || valueHash.length !== HASH_LENGTH) throw new StateStorageError('the stored state is corrupt: a bulk load\'s path index record has the wrong size');
+      builder.add(Buffer.from(key.buffer, key.byteOffset + 1, HASH_LENGTH).toString('latin1'), valueHash.slice());
+      nodeOps.push([key.slice(), null]);
+      if (nodeOps.length >= stepKeys) {
+        await target.write(new Map(), nodeOps);
+        nodeOps = [];
+      }
+    }
+    const built = builder.finish();
+    if (nodeOps.length) await target.write(new Map(), nodeOps);
+    if (builder.leaves !== keys) throw new StateStorageError(`a bulk load indexed ${builder.leaves} paths for ${keys} keys (two keys with one path, or a path index left over)`);
+    if (opts.expectRoot && !equalBytes(built.root, opts.expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(built.root)}, not the expected state root ${toHex(opts.expectRoot)}`);
+    await target.write(new Map(), [[rootKey(height), built.record]]);
+    await target.write(new Map(), [[metaKey(), encodeMeta({ height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
     this.storage.refresh();
-    return { root: tree.root, keys };
+    return { root: built.root, keys, nodes: builder.nodes };
   }
 
   /** The stale list of `height` (empty when none is stored: a height pruned already). */
@@ -438,6 +462,25 @@ export class StoredState implements OrderedReader {
       this.undoFrom += excess;
     }
   }
+}
+
+/** Where a bulk load writes, and how it reads back what it wrote (records of the state's own, by key prefix, in key order). */
+export interface BulkTarget {
+  write(values: WriteSet, ops: StateOps): Promise<void>;
+  records(prefix: Uint8Array): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
+}
+
+/** Deletes the records under `prefix` (what a load cut short left), a step at a time. */
+async function clearRecords(target: BulkTarget, prefix: Uint8Array, step: number): Promise<void> {
+  let ops: StateOps = [];
+  for await (const [key] of target.records(prefix)) {
+    ops.push([key.slice(), null]);
+    if (ops.length >= step) {
+      await target.write(new Map(), ops);
+      ops = [];
+    }
+  }
+  if (ops.length) await target.write(new Map(), ops);
 }
 
 function checkHistory(blocks: number): void {

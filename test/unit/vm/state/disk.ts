@@ -40,6 +40,19 @@ export class Disk implements StateStorage {
     return [...this.records].filter(([k]) => k.charCodeAt(0) === byte).map(([k, v]) => [fromKey(k), v]);
   }
 
+  /** The state's own records under `prefix`, in key order, as they were when the iteration began (as a LevelDB iterator reads). */
+  async *recordsUnder(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const p = toKey(prefix);
+    const keys = [...this.records.keys()].filter((k) => k.startsWith(p)).sort();
+    const at = new Map(keys.map((k) => [k, this.records.get(k)!]));
+    for (const k of keys) yield [fromKey(k), at.get(k)!];
+  }
+
+  /** What a bulk load writes to (StoredState.load). */
+  get bulk(): { write(writes: WriteSet, ops: StateOps): Promise<void>; records(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> } {
+    return { write: async (writes, ops) => this.write(writes, ops), records: (prefix) => this.recordsUnder(prefix) };
+  }
+
   open(opts: { history: number; cacheBytes: number }): StoredState {
     return StoredState.open(this, this.table(StateTable.Directory), opts);
   }

@@ -29,7 +29,7 @@ function fileOf(state: StoredState, height: number): Uint8Array {
 
 function importer(): { disk: Disk; target: Parameters<typeof importSnapshot>[1] } {
   const disk = new Disk();
-  return { disk, target: { storage: disk, write: async (values, ops) => disk.write(values, ops) } };
+  return { disk, target: { storage: disk, ...disk.bulk } };
 }
 
 describe('vm/state/snapshot: export and verified import', () => {
@@ -54,6 +54,7 @@ describe('vm/state/snapshot: export and verified import', () => {
       expect(imported.scan(k('new/'), { limit: 10 }).map(([key]) => key)).to.deep.equal(old.scan(k('new/'), { limit: 10 }).map(([key]) => key));
       // No node left over from the import's steps: exactly the tree's nodes are stored.
       expect(disk.table(StateTable.Node).length).to.equal([...imported.tree.storedIds()].length);
+      expect(disk.table(StateTable.Build), 'the path index is gone').to.deep.equal([]);
     }
   });
 

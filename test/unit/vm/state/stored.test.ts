@@ -138,6 +138,83 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     expect(state.size).to.equal(live.length);
   });
 
+  it('a bulk load builds, in path order, the tree commits make: same root, proofs and node count, for any size; nothing of its index is left', async () => {
+    const rand = rng(11);
+    for (const n of [0, 1, 2, 3, 17, 300, 4_000]) {
+      const entries = new Map<string, Uint8Array>();
+      for (let i = 0; i < n; i++) entries.set(k(`acct/${Math.floor(rand() * 1e9)}/${i}`), utf8(`balance ${i}`));
+      const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+      const ref = SparseMerkleTree.empty().updateRaw(entries);
+      // The same entries committed as one block, for the node count.
+      const committedDisk = new Disk();
+      commit(committedDisk, StoredState.empty(committedDisk, { history: 0, cacheBytes: 64 * 1024 }), entries, 0);
+      const disk = new Disk();
+      async function* source(): AsyncGenerator<[string, Uint8Array]> {
+        yield* sorted;
+      }
+      const r = await StoredState.empty(disk, { history: 0, cacheBytes: 64 * 1024 }).load(source(), 5, disk.bulk, { stepKeys: 97 });
+      expect(toHex(r.root), `root of ${n}`).to.equal(toHex(ref.root));
+      expect(r.keys).to.equal(n);
+      expect(disk.table(StateTable.Node).length, `nodes of ${n}`).to.equal(committedDisk.table(StateTable.Node).length);
+      expect(r.nodes).to.equal(disk.table(StateTable.Node).length);
+      expect(disk.table(StateTable.Build), 'the path index is gone').to.deep.equal([]);
+      const state = disk.open({ history: 0, cacheBytes: 64 * 1024 });
+      expect(state.height).to.equal(5);
+      expect(state.size).to.equal(n);
+      expect([...state.tree.storedIds()].length).to.equal(r.nodes);
+      for (let i = 0; i < 50; i++) {
+        const key = i % 2 && n ? sorted[Math.floor(rand() * n)]![0] : k(`absent/${i}`);
+        expect(state.tree.prove(fromKey(key)), `proof at ${n}`).to.deep.equal(ref.prove(fromKey(key)));
+        expect(state.getRaw(key) && toHex(state.getRaw(key)!)).to.equal(entries.get(key) && toHex(entries.get(key)!));
+      }
+      expect(state.scan(k('acct/'), { limit: 1000 }).map(([key]) => key)).to.deep.equal(sorted.slice(0, 1000).map(([key]) => key));
+      // The loaded state commits on: the next block's root is the reference's.
+      const next = new Map<string, Uint8Array | null>([[k('new'), utf8('x')]]);
+      if (n) next.set(sorted[0]![0], null);
+      commit(disk, state, next, 6);
+      expect(toHex(state.root)).to.equal(toHex(ref.updateRaw(next).root));
+    }
+  });
+
+  it('a bulk load cut short leaves no state, and the next one clears what it wrote', async () => {
+    const entries: [string, Uint8Array][] = [];
+    for (let i = 0; i < 500; i++) entries.push([k(`key/${String(i).padStart(4, '0')}`), utf8(`v${i}`)]);
+    async function* source(): AsyncGenerator<[string, Uint8Array]> {
+      yield* entries;
+    }
+    const disk = new Disk();
+    let writes = 0;
+    const failing = { write: async (v: Parameters<Disk['write']>[0], ops: Parameters<Disk['write']>[1]) => { if (++writes === 8) throw new Error('disk full'); disk.write(v, ops); }, records: (p: Uint8Array) => disk.recordsUnder(p) };
+    let err: unknown;
+    await StoredState.empty(disk, { history: 0, cacheBytes: 64 * 1024 }).load(source(), 0, failing, { stepKeys: 50 }).catch((e: unknown) => (err = e));
+    expect((err as Error).message).to.equal('disk full');
+    expect(StoredState.exists(disk)).to.equal(false);
+    expect(disk.table(StateTable.Build).length, 'the cut load left its index').to.be.greaterThan(0);
+    const r = await StoredState.empty(disk, { history: 0, cacheBytes: 64 * 1024 }).load(source(), 0, disk.bulk, { stepKeys: 50 });
+    expect(toHex(r.root)).to.equal(toHex(SparseMerkleTree.empty().updateRaw(new Map(entries)).root));
+    expect(disk.table(StateTable.Build)).to.deep.equal([]);
+  });
+
+  it('a bulk load refuses keys out of order and a root that is not the expected one, writing no state', async () => {
+    const disk = new Disk();
+    async function* unordered(): AsyncGenerator<[string, Uint8Array]> {
+      yield [k('b'), utf8('1')];
+      yield [k('a'), utf8('2')];
+    }
+    let err: unknown;
+    await StoredState.empty(disk, { history: 0, cacheBytes: 64 * 1024 }).load(unordered(), 0, disk.bulk).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(StateStorageError);
+    expect((err as Error).message).to.match(/not in ascending key order/);
+    async function* ordered(): AsyncGenerator<[string, Uint8Array]> {
+      yield [k('a'), utf8('1')];
+      yield [k('b'), utf8('2')];
+    }
+    err = undefined;
+    await StoredState.empty(disk, { history: 0, cacheBytes: 64 * 1024 }).load(ordered(), 0, disk.bulk, { expectRoot: new Uint8Array(32) }).catch((e: unknown) => (err = e));
+    expect((err as Error).message).to.match(/not the expected state root/);
+    expect(StoredState.exists(disk)).to.equal(false);
+  });
+
   it('the node cache holds the head tree\'s records, not the versions blocks replaced (still stored, for proofs at kept heights)', () => {
     const disk = new Disk();
     const state = StoredState.empty(disk, { history: 8, cacheBytes: 64 << 20 });
