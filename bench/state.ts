@@ -1,7 +1,8 @@
 /**
  * `npm run bench:state` (also run by `npm run bench`): a one-validator chain whose genesis funds N
- * accounts in the four assets (the bulk path: bench/accounts.ts addresses, added to a testnet's
- * genesis), for each N of --accounts (default 10,000 and 100,000; --accounts 1000000 may be run alone). Per N:
+ * accounts in the four assets (the bulk path: bench/accounts.ts addresses in the bank's genesis
+ * bulk file, genesis/bulk.ts, beside a testnet's genesis), for each N of --accounts (default
+ * 10,000 and 100,000; --accounts 1000000 and 10000000 may be run alone). Per N:
  * - fill: the first start, which executes genesis and writes the state (not a start-up time);
  * - start-up: a restart, from spawning the process to /health answering;
  * - resident memory of the node after the restart (VmRSS, once it has made a few blocks), and its
@@ -13,15 +14,16 @@
  * - RSS: resident memory (VmRSS), and in brackets its anonymous part (RssAnon: the heap and buffers, not LevelDB's
  *   table files mapped from the page cache, which the kernel drops under pressure).
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
- * The fill may need more heap than a node is given (genesis is one batch): BENCH_FILL_FLAGS adds Node.js flags to the first start only,
- * e.g. BENCH_FILL_FLAGS=--max-old-space-size=12000 for a million accounts.
+ * BENCH_FILL_FLAGS adds Node.js flags to the first start only (the fill no longer needs a larger heap).
  * --cache-mb M sets the node's storage.stateCacheMB (default: the node's, 64). --reuse DIR runs one N
  * (its --accounts) on a folder an earlier --keep left, without filling it again: for side-by-side
  * runs at a large N (its chain has grown by the earlier runs' transfers; disk per account includes them).
  * Prints a table and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +62,34 @@ function duBytes(path: string): number {
   return Number(r.stdout.split('\t')[0]);
 }
 
+/**
+ * The genesis bulk file of `count` bench accounts (genesis/bulk.ts: one balance a line, addresses
+ * ascending by their bytes); returns its sha256 (0x…). Streams: 20 bytes a account in memory.
+ */
+async function writeBulkFile(path: string, count: number): Promise<string> {
+  const addrs = Buffer.alloc(count * 20);
+  for (let i = 0; i < count; i++) addrs.set(benchAddress(i), i * 20);
+  const order = new Uint32Array(count).map((_, i) => i);
+  order.sort((a, b) => addrs.compare(addrs, b * 20, b * 20 + 20, a * 20, a * 20 + 20));
+  const digest = createHash('sha256');
+  const out = createWriteStream(path);
+  let lines: string[] = [];
+  const flush = async (): Promise<void> => {
+    const chunk = lines.join('');
+    lines = [];
+    digest.update(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+  };
+  for (const i of order) {
+    lines.push(`{"address":"${formatAddress(addrs.subarray(i * 20, i * 20 + 20))}","amounts":{"GEN":"1000","NEX":"1000","FLX":"1000","AUR":"1000"}}\n`);
+    if (lines.length >= 10_000) await flush();
+  }
+  await flush();
+  out.end();
+  await once(out, 'finish');
+  return `0x${digest.digest('hex')}`;
+}
+
 async function run(accounts: number, port: number) {
   const reuse = args.reuse;
   const dir = reuse ?? (await mkdtemp(join(tmpdir(), 'metanode-bench-state-')));
@@ -71,8 +101,7 @@ async function run(accounts: number, port: number) {
       const t = spawnSync(process.execPath, [METANODE, 'testnet', '--validators', '1', '--out', dir, '--chain-id', CHAIN, '--base-rpc-port', String(port), '--base-p2p-port', String(port + 100), '--base-metrics-port', String(port + 200), '--dev-accounts', String(SENDERS)], { encoding: 'utf8' });
       if (t.status !== 0) throw new Error(`testnet failed: ${t.stderr}`);
       const genesis = JSON.parse(await readFile(p.genesis, 'utf8'));
-      const balances = genesis.modules.bank.balances as unknown[];
-      for (let i = 0; i < bulk; i++) balances.push({ address: formatAddress(benchAddress(i)), amounts: { GEN: '1000', NEX: '1000', FLX: '1000', AUR: '1000' } });
+      genesis.modules.bank.bulkFile = { path: 'bulk-accounts.jsonl', sha256: await writeBulkFile(join(home, 'bulk-accounts.jsonl'), bulk) };
       await writeFile(p.genesis, JSON.stringify(genesis));
     }
     const cfg = JSON.parse(await readFile(p.config, 'utf8'));

@@ -21,7 +21,7 @@ import {
   type Validator,
   type ValidatorSet,
 } from '../chain/index.js';
-import { genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
+import { GenesisError, GenesisErrorCode, bulkFileOf, genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
 import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
 import { StoredState, VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
 import type { BlockLimits } from '../vm/modules/index.js';
@@ -148,8 +148,10 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
       haltBefore?: (state: StateReader, height: number) => string | undefined;
       /** The digest of the genesis file (genesis/genesis.ts genesisFileDigest); without it, one of the document. */
       genesisDigest?: Uint8Array;
-      /** A genesis whose state is more operations than this is written in batches before its block (default BULK_GENESIS_OPS). */
+      /** A genesis whose state is more writes than this is written in batches before its block (default BULK_GENESIS_OPS). */
       bulkGenesisOps?: number;
+      /** The chunks of the modules' bulk genesis files (genesis/bulk.ts), read only when genesis is written. */
+      genesisBulk?: () => { module: string; chunks: AsyncIterable<{ items: readonly unknown[]; firstLine: number }> }[];
     },
     opts: Partial<BlockchainOptions> = {},
   ): Promise<Blockchain> {
@@ -173,24 +175,39 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
         store.commit({ block: new Block(block, []), receipts: [], stateWrites, stateOps, validatorSet: genesisValidatorSet(genesis), proposerPriorities: first.serialize(), genesisDigest: digest });
       let state = StoredState.empty(view, stateOpts);
       const writes = sm.genesisWrites(state, genesisInfo, genesis.modules);
+      const bulk = deps.genesisBulk?.() ?? [];
       let genesisBlock: BlockHeader;
-      if (writes.size > (deps.bulkGenesisOps ?? BULK_GENESIS_OPS)) {
-        // A large genesis: its state first, built on disk by the bulk load (the tree in path
-        // order, bottom up: memory does not grow with it), then the block. A crash in between
-        // leaves state with no chain, which the next start removes (above).
+      if (bulk.length || writes.size > (deps.bulkGenesisOps ?? BULK_GENESIS_OPS)) {
+        // A large genesis: its values first, in batches (with the chunks of the modules' bulk
+        // files, each on the state the ones before left), then the tree and key pages built from
+        // the stored values by the bulk load (in path order, bottom up: memory does not grow with
+        // the state), then the block. A crash before the block leaves state with no chain, which
+        // the next start removes (above).
         const started = Date.now();
-        const entries = [...writes].filter((e): e is [string, Uint8Array] => e[1] !== null).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        await store.writeStateBulk(writes, []);
         writes.clear();
-        async function* source(): AsyncGenerator<[string, Uint8Array]> {
-          yield* entries;
-        }
-        const loaded = await state.load(source(), 0, { write: (values, ops) => store.writeStateBulk(values, ops), records: (prefix) => store.stateRecords(prefix) });
-        entries.length = 0;
         view.refresh();
+        const base = { getRaw: (key: string) => view.value(key) };
+        let items = 0;
+        for (const { module, chunks } of bulk) {
+          for await (const { items: chunk, firstLine } of chunks) {
+            let chunkWrites: WriteSet;
+            try {
+              chunkWrites = sm.genesisBulk(base, genesisInfo, module, chunk, firstLine);
+            } catch (e) {
+              if (e instanceof GenesisError) throw e;
+              throw new GenesisError(GenesisErrorCode.Invalid, `genesis is invalid: modules.${module}.bulkFile, ${(e as Error).message}`);
+            }
+            await store.writeStateBulk(chunkWrites, []);
+            view.refresh();
+            items += chunk.length;
+          }
+        }
+        const loaded = await buildStoredState(store, view, 0, stateOpts);
         state = StoredState.open(view, await stateDirectory(store), stateOpts);
         genesisBlock = genesisHeader(genesis, loaded.root);
         await commitGenesis(genesisBlock, new Map(), []);
-        logger.info({ keys: loaded.keys, nodes: loaded.nodes, ms: Date.now() - started }, 'wrote a large genesis state through the bulk load');
+        logger.info({ keys: loaded.keys, nodes: loaded.nodes, bulkItems: items, ms: Date.now() - started }, 'wrote a large genesis state through the bulk load');
       } else {
         const tree = state.tree.updateRaw(writes);
         genesisBlock = genesisHeader(genesis, tree.root);
@@ -216,6 +233,13 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     // computed again and compared, and its digest recorded.
     const recorded = await store.genesisDigest();
     if (!recorded || !equalBytes(recorded, digest)) {
+      const withBulk = Object.entries(genesis.modules).filter(([, section]) => bulkFileOf(section) !== undefined).map(([name]) => name);
+      if (withBulk.length) {
+        throw new StorageError(
+          StorageErrorCode.Mismatch,
+          `the genesis file is not the one this chain was made from (its digest differs), and its state is too large to check again (modules ${withBulk.join(', ')} name bulk files): restore the chain's genesis file`,
+        );
+      }
       const result = sm.genesis(WorldState.fromEntries([], 0, SparseMerkleTree.empty()), genesisInfo, genesis.modules);
       const hash = genesisHeader(genesis, result.stateRoot).hash();
       if (!equalBytes(info.genesisHash, hash)) throw mismatch(hash);
@@ -522,15 +546,24 @@ function genesisDigest(genesis: GenesisDoc): Uint8Array {
 }
 
 /**
- * A home written before the state was kept on disk holds only the head's values: its tree, key
- * index and meta records are built from them once, in one batch, and checked like any other start.
+ * The tree, key pages and meta record of the state values stored in `store` (they are not written
+ * again), as the state at `height`: for a large genesis, and once for a home written before the
+ * state was kept on disk (which holds only the head's values).
  */
-async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }, logger: Logger): Promise<void> {
-  const started = Date.now();
+async function buildStoredState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
   async function* entries(): AsyncIterable<[string, Uint8Array]> {
     for await (const [k, v] of store.stateEntries()) yield [toKey(k), v];
   }
-  // The values are stored already: only the tree, the key pages and the meta record are written.
-  const { keys } = await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, { write: (_values, ops) => store.writeStateBulk(new Map(), ops), records: (prefix) => store.stateRecords(prefix) });
+  const scratch = await store.scratch();
+  try {
+    return await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, { write: (_values, ops) => store.writeStateBulk(new Map(), ops), clearRecords: async () => void (await store.clearState(50_000, true)), index: scratch });
+  } finally {
+    await scratch.destroy();
+  }
+}
+
+async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }, logger: Logger): Promise<void> {
+  const started = Date.now();
+  const { keys } = await buildStoredState(store, view, height, opts);
   logger.info({ height, keys, ms: Date.now() - started }, 'built the stored state from an older home');
 }

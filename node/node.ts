@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
-import { readGenesisFile, type GenesisDoc } from '../genesis/index.js';
+import { bulkFileOf, readBulkFile, readGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
 import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
@@ -135,7 +135,13 @@ export class MetanodeNode {
     // The genesis document is not kept: a large one (every funded account) would stay in memory.
     const { doc: genesis, digest: genesisDigest } = c.loaded ?? (await readGenesisFile(p.genesis, registry.modules, await store.genesisDigest()));
     const sm = new StateMachine({ chainId: genesis.chainId }, { registry, fees: bank, onFault: c.onFault });
-    const chain = await Blockchain.open(genesis, { store, sm, genesisDigest, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s), haltBefore: upgradeGate(court) }, config.storage ?? {});
+    // The modules' bulk genesis files, read only if genesis is written now.
+    const genesisBulk = () =>
+      registry.modules.flatMap((m) => {
+        const ref = m.initGenesisBulk ? bulkFileOf(genesis.modules[m.name]) : undefined;
+        return ref ? [{ module: m.name, chunks: readBulkFile(p.genesis, ref) }] : [];
+      });
+    const chain = await Blockchain.open(genesis, { store, sm, genesisDigest, genesisBulk, logger: logger.child({ module: 'chain' }), blockLimits: (s) => consensusParams.limits(s), haltBefore: upgradeGate(court) }, config.storage ?? {});
     refuseEarlyUpgrade(court, chain);
     const valset = chain.validatorSet(chain.height + 1);
     const i = valset.indexOf(key.address);

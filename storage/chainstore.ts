@@ -31,6 +31,7 @@ import {
 import { ACCOUNT_TX_ENTRY, Bucket, MetaKey, accountTxKey, bucketKey, bucketRange, heightKey } from './buckets.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import type { BatchOp, KVController } from './kv.js';
+import { MemoryScratch, type Scratch } from './scratch.js';
 
 export interface Head {
   height: number;
@@ -358,6 +359,11 @@ export class ChainStore {
     };
   }
 
+  /** A scratch store beside the database (storage/scratch.ts), for a bulk load's path index. */
+  scratch(): Promise<Scratch> {
+    return this.kv.scratch ? this.kv.scratch() : Promise.resolve(new MemoryScratch());
+  }
+
   /** The state's own records whose keys start with `prefix` (e.g. one table), in key order. */
   async *stateRecords(prefix: Uint8Array): AsyncIterable<[Uint8Array, Uint8Array]> {
     const range = bucketRange(Bucket.StateStore, prefix);
@@ -404,10 +410,14 @@ export class ChainStore {
     return false;
   }
 
-  /** Deletes every state value and state record (what an interrupted bulk genesis left), in synced chunks. */
-  async clearState(chunk = 50_000): Promise<number> {
+  /**
+   * Deletes every state value and state record (what an interrupted bulk genesis left), in synced
+   * chunks; with `recordsOnly`, only the state's own records (what an interrupted bulk load of
+   * stored values left: its tree, key pages and directory), keeping the values.
+   */
+  async clearState(chunk = 50_000, recordsOnly = false): Promise<number> {
     let deleted = 0;
-    for (const b of [Bucket.State, Bucket.StateStore]) {
+    for (const b of recordsOnly ? [Bucket.StateStore] : [Bucket.State, Bucket.StateStore]) {
       let batch: BatchOp[] = [];
       const flush = async (): Promise<void> => {
         try {

@@ -5,3 +5,4 @@ export * from './kv.js';
 export * from './recordlog.js';
 export * from './auditlog.js';
 export * from './groupcommit.js';
+export * from './scratch.js';

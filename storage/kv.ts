@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compareBytes, fromKey, toKey } from '../chain/index.js';
 import { StorageError, StorageErrorCode } from './errors.js';
 import { RecordLog, type RecordRef } from './recordlog.js';
+import { LevelScratch, type Scratch } from './scratch.js';
 
 /**
  * `append`: a value written once under a key that is never overwritten or deleted (a block's
@@ -39,6 +40,8 @@ export interface KVController {
   entries(range: KVRange): AsyncIterable<[Uint8Array, Uint8Array]>;
   /** A synchronous view of the store as it is now (see KVReadView). */
   readView(): KVReadView;
+  /** A scratch store beside this one, for what a bulk job sorts (storage/scratch.ts); absent: one in memory. */
+  scratch?(): Promise<Scratch>;
   close(): Promise<void>;
 }
 
@@ -187,6 +190,11 @@ export class LevelKV implements KVController {
       throw e;
     }
     await b.write({ sync: opts.sync ?? false } as never);
+  }
+
+  /** A scratch LevelDB in `<location>/scratch` (removed when the job destroys it, or by the next one). */
+  scratch(): Promise<Scratch> {
+    return LevelScratch.open(join(this.location, 'scratch'));
   }
 
   readView(): KVReadView {

@@ -87,6 +87,16 @@ export class StateMachine {
     return this.runGenesis(base, block, modules).state.writes;
   }
 
+  /** The writes of one chunk of a module's bulk genesis items (Module.initGenesisBulk), on `base`: the state as the chunks before left it. */
+  genesisBulk(base: StateReader, block: BlockInfo, module: string, items: readonly unknown[], firstLine: number): WriteSet {
+    const m = this.deps.registry.modules.find((x) => x.name === module);
+    if (!m?.initGenesisBulk) throw new Error(`module "${module}" takes no bulk genesis file`);
+    const state = new Overlay(base);
+    const ctx: ExecContext = { block, state, emit: () => undefined };
+    state.within(m.name, () => m.initGenesisBulk!(ctx, items, firstLine));
+    return state.writes;
+  }
+
   private runGenesis(base: StateReader, block: BlockInfo, modules: Record<string, unknown>): { state: Overlay; events: Event[] } {
     const state = new Overlay(base);
     const events: Event[] = [];

@@ -79,6 +79,15 @@ export interface Module {
   initGenesis(ctx: ExecContext, config: unknown): void;
   /** Validates the module's genesis section; throws with a message naming the bad field. */
   validateGenesis(config: unknown): void;
+  /**
+   * A genesis too large for one JSON document (millions of funded accounts) puts the mass of its
+   * items in a JSON Lines file that the module's section names (`bulkFile`: path and sha256;
+   * genesis/bulk.ts reads it). After every module's initGenesis, the items are handed over in
+   * order, a chunk at a time (`firstLine`: the file's line of items[0], from 1), each chunk on the
+   * state as the chunks before left it (on disk: reads only, no scans). Throws with a message that
+   * names the line of a bad item.
+   */
+  initGenesisBulk?(ctx: ExecContext, items: readonly unknown[], firstLine: number): void;
   beginBlock?(ctx: ExecContext): void;
   /**
    * May return validator updates (staking): what block H's end-block returns becomes the set of

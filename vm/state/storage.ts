@@ -32,8 +32,6 @@ export const StateTable = {
   Undo: 0x75,
   /** Key pages: `k` ‖ page u32 → the page's keys, sorted (keyindex.ts). */
   Page: 0x6b,
-  /** A bulk load's path index, while it runs: `b` ‖ path → the value's hash (stored.ts load). */
-  Build: 0x62,
   /** Page directory: `d` ‖ page u32 → the page's lower bound (keyindex.ts). */
   Directory: 0x64,
 } as const;

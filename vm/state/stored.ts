@@ -352,14 +352,14 @@ export class StoredState implements OrderedReader {
    * Fills an empty state with `entries` (ascending keys, each once) as the state at `height`,
    * kept by no earlier height: a migration of an older home, a snapshot import, a large genesis.
    * Memory stays bounded whatever the count (measured in docs/performance.md), in two passes:
-   * - in key order, the values, the key pages and a temporary index (StateTable.Build: a key's
-   *   path → its value's hash), which storage sorts by path, written a step of `stepKeys` at a time;
+   * - in key order, the values and the key pages (written a step of `stepKeys` at a time), and
+   *   each key's path and value hash into `target.index`, a scratch store that sorts them by path;
    * - in path order (reading that index back), the tree, bottom up (disktree.ts TreeBuilder),
-   *   each node written as soon as it is complete, the index deleted as it is read.
-   * `target.write` must make what it writes readable through this state's storage and
-   * `target.records` before it returns. The root and the meta record come last, alone: a load
-   * cut short leaves no state (and what it wrote is cleared by the next load). Returns the root;
-   * the state itself is not changed (open it again).
+   *   each node written as soon as it is complete.
+   * `target.write` must make what it writes readable through this state's storage before it
+   * returns. The root and the meta record come last, alone: a load cut short leaves no state
+   * (and what it wrote is cleared by the next load, first).
+   * Returns the root; the state itself is not changed (open it again).
    */
   async load(
     entries: AsyncIterable<readonly [key: string, value: Uint8Array]>,
@@ -373,30 +373,34 @@ export class StoredState implements OrderedReader {
   ): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
     if (this.meta.height !== -1) throw new Error('a bulk load is for an empty state');
     const stepKeys = opts.stepKeys ?? 100_000;
-    const buildPrefix = tableKey(StateTable.Build);
-    await clearRecords(target, buildPrefix, stepKeys);
+    // A load cut short left records that this one would not all overwrite (key pages split elsewhere, nodes).
+    await target.clearRecords();
+    this.storage.refresh();
     // Pass 1, key order: values, key pages, the path index.
     let keys = 0;
     let last: string | undefined;
     let values = new Map<string, Uint8Array | null>();
     let ops: StateOps = [];
     let added: string[] = [];
+    let paths: [Uint8Array, Uint8Array][] = [];
     const flushKeys = async (): Promise<void> => {
       const index = this.index.stage(added, []);
       for (const op of index.ops) ops.push(op);
+      await target.index.put(paths);
       await target.write(values, ops);
       this.storage.refresh();
       this.index.applyStaged(index);
       values = new Map();
       ops = [];
       added = [];
+      paths = [];
     };
     for await (const [k, v] of entries) {
       if (last !== undefined && k <= last) throw new StateStorageError(`the entries to load are not in ascending key order (at key ${toHex(fromKey(k))})`);
       last = k;
       values.set(k, v);
       added.push(k);
-      ops.push([tableKey(StateTable.Build, statePath(fromKey(k))), stateValueHash(v)]);
+      paths.push([statePath(fromKey(k)), stateValueHash(v)]);
       keys++;
       if (added.length >= stepKeys) await flushKeys();
     }
@@ -404,10 +408,9 @@ export class StoredState implements OrderedReader {
     // Pass 2, path order: the tree, bottom up.
     let nodeOps: StateOps = [];
     const builder = new TreeBuilder(height, (key, record) => nodeOps.push([key, record]));
-    for await (const [key, valueHash] of target.records(buildPrefix)) {
-      if (key.length !== 1 + HASH_LENGTH || valueHash.length !== HASH_LENGTH) throw new StateStorageError('the stored state is corrupt: a bulk load\'s path index record has the wrong size');
-      builder.add(Buffer.from(key.buffer, key.byteOffset + 1, HASH_LENGTH).toString('latin1'), valueHash.slice());
-      nodeOps.push([key.slice(), null]);
+    for await (const [path, valueHash] of target.index.entries()) {
+      if (path.length !== HASH_LENGTH || valueHash.length !== HASH_LENGTH) throw new StateStorageError("a bulk load's path index holds a record of the wrong size");
+      builder.add(Buffer.from(path.buffer, path.byteOffset, HASH_LENGTH).toString('latin1'), valueHash.slice());
       if (nodeOps.length >= stepKeys) {
         await target.write(new Map(), nodeOps);
         nodeOps = [];
@@ -415,7 +418,7 @@ export class StoredState implements OrderedReader {
     }
     const built = builder.finish();
     if (nodeOps.length) await target.write(new Map(), nodeOps);
-    if (builder.leaves !== keys) throw new StateStorageError(`a bulk load indexed ${builder.leaves} paths for ${keys} keys (two keys with one path, or a path index left over)`);
+    if (builder.leaves !== keys) throw new StateStorageError(`a bulk load indexed ${builder.leaves} paths for ${keys} keys (two keys with one path, or an index that was not empty)`);
     if (opts.expectRoot && !equalBytes(built.root, opts.expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(built.root)}, not the expected state root ${toHex(opts.expectRoot)}`);
     await target.write(new Map(), [[rootKey(height), built.record]]);
     await target.write(new Map(), [[metaKey(), encodeMeta({ height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
@@ -464,23 +467,16 @@ export class StoredState implements OrderedReader {
   }
 }
 
-/** Where a bulk load writes, and how it reads back what it wrote (records of the state's own, by key prefix, in key order). */
+/** Where a bulk load writes, and the scratch store it sorts paths in (storage/scratch.ts; empty at the start). */
 export interface BulkTarget {
   write(values: WriteSet, ops: StateOps): Promise<void>;
-  records(prefix: Uint8Array): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
-}
-
-/** Deletes the records under `prefix` (what a load cut short left), a step at a time. */
-async function clearRecords(target: BulkTarget, prefix: Uint8Array, step: number): Promise<void> {
-  let ops: StateOps = [];
-  for await (const [key] of target.records(prefix)) {
-    ops.push([key.slice(), null]);
-    if (ops.length >= step) {
-      await target.write(new Map(), ops);
-      ops = [];
-    }
-  }
-  if (ops.length) await target.write(new Map(), ops);
+  /** Deletes every record of the state's own layout (not the values): what a load cut short left. */
+  clearRecords(): Promise<void>;
+  index: {
+    put(records: readonly (readonly [key: Uint8Array, value: Uint8Array])[]): Promise<void>;
+    /** Every record, ascending by key. */
+    entries(): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
+  };
 }
 
 function checkHistory(blocks: number): void {

@@ -9,6 +9,7 @@ import {
   CommitCertificate,
   commitVoteMessage,
   EMPTY_MERKLE_ROOT,
+  formatAddress,
   toHex,
   txRoot,
   u64be,
@@ -20,7 +21,10 @@ import {
 } from '../../../chain/index.js';
 import { Blockchain, ConsensusError, ConsensusErrorCode, MAX_CLOCK_DRIFT_MS, type ExecutedBlock } from '../../../consensus/index.js';
 import type { ValidatorKey } from '../../../consensus/keys.js';
-import type { GenesisDoc } from '../../../genesis/index.js';
+import { GenesisError, bulkFileOf, readBulkFile, type GenesisDoc } from '../../../genesis/index.js';
+import type { BankGenesis } from '../../../vm/modules/bank/genesis.js';
+import { writeFile } from 'node:fs/promises';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { Bucket, bucketKey, bucketRange, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
 import type { BlockchainOptions, WriteFailure } from '../../../consensus/index.js';
 import { ModuleRegistry, StateMachine, type Module } from '../../../vm/index.js';
@@ -108,14 +112,14 @@ describe('consensus/blockchain (over LevelDB)', () => {
   let dir: string;
   const stores: ChainStore[] = [];
 
-  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions>; modules?: Module[]; data?: string; bulkGenesisOps?: number } = {}): Promise<Opened> {
+  async function open(doc: GenesisDoc = GENESIS, o: { kv?: KVController; opts?: Partial<BlockchainOptions>; modules?: Module[]; data?: string; bulkGenesisOps?: number; genesisBulk?: Parameters<typeof Blockchain.open>[1]['genesisBulk'] } = {}): Promise<Opened> {
     const store = await ChainStore.open(o.kv ?? (await LevelKV.open(join(dir, o.data ?? 'data'))));
     stores.push(store);
     const made = createModules();
     const bank = made.bank;
     const registry = o.modules ? new ModuleRegistry([bank, made.consensus, ...o.modules]) : made.registry;
     const sm = new StateMachine({ chainId: doc.chainId }, { registry, fees: bank });
-    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger(), blockLimits: (s) => made.consensus.limits(s), bulkGenesisOps: o.bulkGenesisOps }, o.opts);
+    const chain = await Blockchain.open(doc, { store, sm, logger: silentLogger(), blockLimits: (s) => made.consensus.limits(s), bulkGenesisOps: o.bulkGenesisOps, genesisBulk: o.genesisBulk }, o.opts);
     return { chain, store, bank };
   }
 
@@ -235,6 +239,61 @@ describe('consensus/blockchain (over LevelDB)', () => {
     const again = await open(GENESIS, { data: 'bulk' });
     expect(again.chain.height).to.equal(1);
     expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(10n);
+  });
+
+  it('a genesis whose bank section names a bulk file: the state of the same accounts inline, in chunks; a bad file is refused by its line and leaves no chain', async () => {
+    // 300 accounts beyond the two of GENESIS, by address bytes ascending.
+    const rand = (i: number): Uint8Array => sha256(utf8(`bulk account ${i}`)).subarray(0, 20);
+    const bulkAddrs = Array.from({ length: 300 }, (_, i) => rand(i)).sort((a, b) => Buffer.compare(a, b));
+    const lines = bulkAddrs.map((a, i) => JSON.stringify({ address: formatAddress(a), amounts: { GEN: String(1000 + i), ...(i % 3 ? { AUR: '7' } : {}) } }));
+    const inline = structuredClone(GENESIS);
+    const inlineBank = inline.modules.bank as BankGenesis;
+    inlineBank.balances.push(...lines.map((l) => JSON.parse(l) as BankGenesis['balances'][number]));
+    const want = await open(inline, { data: 'inline' });
+    const wantRoot = toHex(want.chain.head.stateRoot);
+    const wantSupply = want.bank.supply(want.chain.state, 'GEN');
+    await close(want);
+
+    const genesisPath = join(dir, 'genesis.json');
+    const withFile = async (text: string, data: string, tamper?: (doc: GenesisDoc) => void): Promise<Opened> => {
+      await writeFile(join(dir, 'bulk.jsonl'), text);
+      const doc = structuredClone(GENESIS);
+      (doc.modules.bank as BankGenesis).bulkFile = { path: 'bulk.jsonl', sha256: `0x${toHex(sha256(utf8(text))).slice(2)}` };
+      tamper?.(doc);
+      return open(doc, { data, bulkGenesisOps: 1_000_000, genesisBulk: () => [{ module: 'bank', chunks: readBulkFile(genesisPath, bulkFileOf(doc.modules.bank)!, 64) }] });
+    };
+    const got = await withFile(lines.join('\n') + '\n', 'bulk');
+    expect(toHex(got.chain.head.stateRoot), 'the same state as the accounts inline').to.equal(wantRoot);
+    expect(got.bank.supply(got.chain.state, 'GEN')).to.equal(wantSupply);
+    expect(got.bank.balance(got.chain.state, bulkAddrs[299]!, 'GEN')).to.equal(1299n);
+    expect(got.bank.balance(got.chain.state, bulkAddrs[1]!, 'AUR')).to.equal(7n);
+    await produce(got, [transferTx(ALICE, 0n, bulkAddrs[5]!, 'GEN', 10n)]);
+    expect(got.bank.balance(got.chain.state, bulkAddrs[5]!, 'GEN')).to.equal(1015n);
+    await close(got);
+
+    const refused = async (text: string, pattern: RegExp, tamper?: (doc: GenesisDoc) => void): Promise<void> => {
+      await removeDir(join(dir, 'bad'));
+      let err: unknown;
+      await withFile(text, 'bad', tamper).catch((e: unknown) => (err = e));
+      await stores.pop()!.close();
+      expect(err, String(pattern)).to.be.instanceOf(GenesisError);
+      expect((err as Error).message).to.match(pattern);
+      const kv = await LevelKV.open(join(dir, 'bad'));
+      const cut = await ChainStore.open(kv);
+      expect(await cut.chainInfo(), 'no chain').to.equal(undefined);
+      await kv.close();
+    };
+    const swapped = [...lines];
+    [swapped[100], swapped[101]] = [swapped[101]!, swapped[100]!];
+    await refused(swapped.join('\n'), /genesis is invalid: modules.bank.bulkFile, line 102: address mn1\w+ is not above the line before's/);
+    await refused([...lines.slice(0, 200), JSON.stringify({ address: formatAddress(addressOf(ALICE)), amounts: { GEN: '1' } })].join('\n'), /line 201: address mn1\w+ is funded in balances too/);
+    await refused([...lines.slice(0, 70), '{"address": "mn1nope", "amounts": {}}'].join('\n'), /line 71: address: must be a valid mn1/);
+    await refused([...lines.slice(0, 3), '', ...lines.slice(3)].join('\n'), /line 4: blank/);
+    await refused(lines.join('\n'), /has sha256 0x[0-9a-f]{64}, not the 0x0{64}/, (doc) => ((doc.modules.bank as BankGenesis).bulkFile!.sha256 = `0x${'0'.repeat(64)}`));
+    // What the refused genesis wrote is removed by the next start, which writes the good one.
+    const again = await withFile(lines.join('\n'), 'bad');
+    expect(toHex(again.chain.head.stateRoot)).to.equal(wantRoot);
+    await close(again);
   });
 
   it('a large genesis cut short before its block leaves state that the next start removes, whatever genesis it is then given', async () => {

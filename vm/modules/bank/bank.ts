@@ -4,7 +4,7 @@ import type { BlockInfo, ExecContext, FeeHandler, Module, QueryContext, QuerySpe
 import { asModule, type Overlay, type StateReader } from '../../state/overlay.js';
 import { BankTx, decodeTransfer, type TransferArgs } from './codec.js';
 import { BankErrorCode } from './errors.js';
-import { ASSETS, FEE_ASSET, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
+import { ASSETS, FEE_ASSET, bankBalanceSchema, bankGenesisSchema, type Asset, type BankGenesis } from './genesis.js';
 import { ParamSpace } from '../../params.js';
 import { assetKeyOf, balanceKeyOf, supplyKeyOf } from './keys.js';
 
@@ -76,6 +76,8 @@ export class BankModule implements Module, FeeHandler {
   private feeTo: Uint8Array = new Uint8Array(0);
   private feeToKey = '';
   private readonly accounts = new Map<string, ModuleAccount>();
+  /** While a genesis is written: the addresses `balances` funds, and the bulk file's last address so far. */
+  private bulk: { funded: Set<string>; last: string | undefined } | undefined;
 
   /**
    * `feeRecipient`: where a block's fees go, asked once per block (staking: the fee collector,
@@ -238,6 +240,7 @@ export class BankModule implements Module, FeeHandler {
 
   initGenesis(ctx: ExecContext, config: unknown): void {
     const g: BankGenesis = bankGenesisSchema.parse(config);
+    this.bulk = { funded: new Set(g.balances.map((b) => toKey(parseAddress(b.address)))), last: undefined };
     this.params.init(ctx, { minFee: BigInt(g.minFee) });
     const supply = new Map<Asset, bigint>(ASSETS.map((a) => [a, 0n]));
     for (const a of ASSETS) ctx.state.setRaw(assetKeyOf(a), rlpUint(g.assets[a].decimals));
@@ -251,6 +254,33 @@ export class BankModule implements Module, FeeHandler {
       }
     }
     for (const [a, s] of supply) writeUint(ctx.state, supplyKeyOf(a), s);
+  }
+
+  /**
+   * Credits a chunk of the bulk file's balances (genesis.ts bulkFileSchema), after initGenesis:
+   * each line checked, the addresses ascending and none of them in `balances`; the supply grows
+   * by the chunk's sums.
+   */
+  initGenesisBulk(ctx: ExecContext, items: readonly unknown[], firstLine: number): void {
+    const bulk = this.bulk;
+    if (!bulk) throw new Error('the bank\'s bulk genesis items come after its genesis');
+    const supply = new Map<Asset, bigint>(ASSETS.map((a) => [a, 0n]));
+    items.forEach((item, i) => {
+      const line = firstLine + i;
+      const r = bankBalanceSchema.safeParse(item);
+      if (!r.success) throw new Error(`line ${line}: ${r.error.issues.map((x) => `${x.path.join('.') || '(line)'}: ${x.message}`).join('; ')}`);
+      const addrKey = toKey(parseAddress(r.data.address));
+      if (bulk.last !== undefined && addrKey <= bulk.last) throw new Error(`line ${line}: address ${r.data.address} is not above the line before's (a bulk file lists each address once, ascending by its bytes)`);
+      if (bulk.funded.has(addrKey)) throw new Error(`line ${line}: address ${r.data.address} is funded in balances too (each account once)`);
+      bulk.last = addrKey;
+      for (const a of ASSETS) {
+        const amt = BigInt(r.data.amounts[a] ?? '0');
+        if (amt === 0n) continue;
+        writeUint(ctx.state, balanceKeyOf(addrKey, a), amt);
+        supply.set(a, supply.get(a)! + amt);
+      }
+    });
+    for (const [a, s] of supply) if (s !== 0n) writeUint(ctx.state, supplyKeyOf(a), readUint(ctx.state, supplyKeyOf(a)) + s);
   }
 
   account(ctx: QueryContext, address: Uint8Array): Record<string, unknown> {

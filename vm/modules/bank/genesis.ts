@@ -16,6 +16,27 @@ const address = z.string().refine((s) => {
   }
 }, 'must be a valid mn1… address (bech32m, checksum checked)');
 
+/** One funded account: in `balances`, and each line of a bulk file. */
+export const bankBalanceSchema = z
+  .object({
+    address,
+    amounts: z.object(Object.fromEntries(ASSETS.map((a) => [a, amount.optional()])) as Record<Asset, z.ZodOptional<typeof amount>>).strict(),
+  })
+  .strict();
+
+/**
+ * A JSON Lines file of more balances, one `bankBalanceSchema` object a line, addresses strictly
+ * ascending (by their bytes) and none of them in `balances` (genesis/bulk.ts; vm/module.ts
+ * initGenesisBulk). Its balances are credited after every module's genesis: an account that a
+ * module's genesis needs funded (a validator's bond) goes in `balances`.
+ */
+export const bulkFileSchema = z
+  .object({
+    path: z.string().min(1, 'must name the file (relative to the genesis file)'),
+    sha256: z.string().regex(/^0x[0-9a-f]{64}$/, "must be 0x + 64 lowercase hex digits: the sha256 of the file's bytes"),
+  })
+  .strict();
+
 export const bankGenesisSchema = z
   .object({
     assets: z.object(
@@ -25,14 +46,8 @@ export const bankGenesisSchema = z
       >,
     ).strict(),
     minFee: amount,
-    balances: z.array(
-      z
-        .object({
-          address,
-          amounts: z.object(Object.fromEntries(ASSETS.map((a) => [a, amount.optional()])) as Record<Asset, z.ZodOptional<typeof amount>>).strict(),
-        })
-        .strict(),
-    ),
+    balances: z.array(bankBalanceSchema),
+    bulkFile: bulkFileSchema.optional(),
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -46,3 +61,5 @@ export const bankGenesisSchema = z
   });
 
 export type BankGenesis = z.infer<typeof bankGenesisSchema>;
+
+export type BankBalance = z.infer<typeof bankBalanceSchema>;

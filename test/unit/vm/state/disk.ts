@@ -1,4 +1,5 @@
 import { fromKey, toKey } from '../../../../chain/index.js';
+import { MemoryScratch } from '../../../../storage/scratch.js';
 import type { WriteSet } from '../../../../vm/state/overlay.js';
 import { StateTable, type StateOps, type StateStorage } from '../../../../vm/state/storage.js';
 import { StoredState, type StagedState } from '../../../../vm/state/stored.js';
@@ -40,17 +41,9 @@ export class Disk implements StateStorage {
     return [...this.records].filter(([k]) => k.charCodeAt(0) === byte).map(([k, v]) => [fromKey(k), v]);
   }
 
-  /** The state's own records under `prefix`, in key order, as they were when the iteration began (as a LevelDB iterator reads). */
-  async *recordsUnder(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
-    const p = toKey(prefix);
-    const keys = [...this.records.keys()].filter((k) => k.startsWith(p)).sort();
-    const at = new Map(keys.map((k) => [k, this.records.get(k)!]));
-    for (const k of keys) yield [fromKey(k), at.get(k)!];
-  }
-
-  /** What a bulk load writes to (StoredState.load). */
-  get bulk(): { write(writes: WriteSet, ops: StateOps): Promise<void>; records(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> } {
-    return { write: async (writes, ops) => this.write(writes, ops), records: (prefix) => this.recordsUnder(prefix) };
+  /** What a bulk load writes to (StoredState.load), with a fresh scratch index. */
+  get bulk(): { write(writes: WriteSet, ops: StateOps): Promise<void>; clearRecords(): Promise<void>; index: MemoryScratch } {
+    return { write: async (writes, ops) => this.write(writes, ops), clearRecords: async () => this.records.clear(), index: new MemoryScratch() };
   }
 
   open(opts: { history: number; cacheBytes: number }): StoredState {
