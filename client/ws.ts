@@ -200,7 +200,12 @@ export class WsTransport implements Transport {
     this.byId.set(sub.id, sub);
     const early = this.early.get(sub.id);
     this.early.delete(sub.id);
-    for (const v of early ?? []) sub.push(v);
+    // Held too while a newHeads gap is filled: handed over first, a later head would make the
+    // reader skip the missed ones (a head at or below the last one handed over is dropped).
+    for (const v of early ?? []) {
+      if (sub.held) sub.held.push(v);
+      else sub.push(v);
+    }
   }
 
   /** @internal */

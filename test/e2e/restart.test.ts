@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { formatAddress } from '../../chain/index.js';
 import { cp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GenesisDoc } from '../../genesis/index.js';
@@ -40,6 +41,38 @@ async function startOnce(node: TestNode): Promise<RunResult> {
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('e2e: a genesis whose bank section names a bulk file', function () {
+  this.timeout(60_000);
+  let node: TestNode;
+  after(async () => {
+    await node?.remove();
+  });
+
+  it('a bad line stops the first start with one error line naming it; with the file fixed, the node starts with its balances', async () => {
+    node = await TestNode.init({ emptyBlockIntervalMs: 3_600_000 });
+    const addrs = Array.from({ length: 2_500 }, (_, i) => createHash('sha256').update(`e2e bulk ${i}`).digest().subarray(0, 20)).sort(Buffer.compare);
+    const lines = addrs.map((a, i) => JSON.stringify({ address: formatAddress(a), amounts: { NEX: String(i + 1) } }));
+    const write = async (text: string): Promise<void> => {
+      await writeFile(join(node.home, 'balances.jsonl'), text);
+      const g = await node.readJson<GenesisDoc>('genesis');
+      (g.modules.bank as { bulkFile?: unknown }).bulkFile = { path: 'balances.jsonl', sha256: `0x${createHash('sha256').update(text).digest('hex')}` };
+      await writeFile(node.paths.genesis, JSON.stringify(g, null, 2));
+    };
+    const bad = [...lines];
+    bad[1_234] = '{"address": "mn1notanaddress", "amounts": {}}';
+    await write(bad.join('\n') + '\n');
+    expectOneLineError(await startOnce(node), /genesis is invalid: modules\.bank\.bulkFile, line 1235: address: must be a valid mn1/);
+    expect(await stat(node.paths.data).then(() => true, () => false), 'the data folder the refused start made is removed').to.equal(false);
+    await write(lines.join('\n') + '\n');
+    await node.start();
+    for (const i of [0, 1_234, 2_499]) {
+      const account = await node.rpc.call<AccountJson>('state_getAccount', [formatAddress(addrs[i]!)]);
+      expect(account.balances.NEX, `line ${i + 1}`).to.equal(String(i + 1));
+    }
+    expect(await node.stop()).to.equal(0);
+  });
+});
 
 describe('e2e: stop and start again', function () {
   this.timeout(60_000);

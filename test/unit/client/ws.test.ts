@@ -13,6 +13,8 @@ class FakeWsNode {
   port = 0;
   readonly calls: string[] = [];
   height = 5;
+  /** A head to notify right behind each subscribe answer (in the same write, before the client has taken the answer in). */
+  headBehindSubscribe: number | undefined;
   private readonly subs = new Map<WebSocket, string[]>();
 
   async start(port = 0): Promise<void> {
@@ -32,6 +34,7 @@ class FakeWsNode {
         } else if (m.method === 'chain_getHead') result = { height: this.height };
         else if (m.method === 'chain_getBlockByHeight') result = { height: (m as unknown as { params: number[] }).params[0], hash: '0x' };
         ws.send(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+        if (m.method === 'subscribe' && this.headBehindSubscribe !== undefined) this.head(this.headBehindSubscribe);
       });
     });
   }
@@ -79,6 +82,26 @@ describe('client/ws: WsTransport connection handling', () => {
       // The missed heads 7 and 8 are read and handed over first, then 9.
       expect([(await sub.next()).value.height, (await sub.next()).value.height, (await sub.next()).value.height]).to.deep.equal([7, 8, 9]);
       expect(seen).to.deep.equal(['live', 'down', 'live']);
+    } finally {
+      await t.close();
+      await node.stop();
+    }
+  });
+
+  it('a head notified right behind the answer to the new subscription does not make the reader skip the heads it missed', async () => {
+    const node = new FakeWsNode();
+    await node.start();
+    const t = new WsTransport({ url: `ws://127.0.0.1:${node.port}`, maxReconnectDelayMs: 100 });
+    try {
+      const sub = await t.subscribe<{ height: number }>('newHeads');
+      node.head(6);
+      expect((await sub.next()).value.height).to.equal(6);
+      const port = node.port;
+      await node.stop();
+      node.height = 9;
+      node.headBehindSubscribe = 9; // arrives before the client has registered the new subscription's id
+      await node.start(port);
+      expect([(await sub.next()).value.height, (await sub.next()).value.height, (await sub.next()).value.height]).to.deep.equal([7, 8, 9]);
     } finally {
       await t.close();
       await node.stop();
