@@ -118,7 +118,7 @@ async function run(accounts: number, port: number) {
     let fillMs = NaN;
     if (!reuse) {
       node = start(home, process.env.BENCH_FILL_FLAGS ? process.env.BENCH_FILL_FLAGS.split(' ') : []);
-      await waitHealthy(url, 3_600_000, node);
+      await waitHealthy(url, 4 * 3_600_000, node);
       fillMs = performance.now() - t0;
       await waitReady([url]);
       await stop(node);

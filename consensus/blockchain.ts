@@ -181,9 +181,11 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
         // A large genesis: its values first, in batches (with the chunks of the modules' bulk
         // files, each on the state the ones before left), then the tree and key pages built from
         // the stored values by the bulk load (in path order, bottom up: memory does not grow with
-        // the state), then the block. A crash before the block leaves state with no chain, which
-        // the next start removes (above).
+        // the state), then the block. The store says a genesis is pending meanwhile: a crash (or
+        // a refused bulk file) before the block leaves state with no chain, which the next start
+        // removes (above; node.ts lets such a store through).
         const started = Date.now();
+        await store.setGenesisPending(true);
         await store.writeStateBulk(writes, []);
         writes.clear();
         view.refresh();
@@ -195,7 +197,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
             try {
               chunkWrites = sm.genesisBulk(base, genesisInfo, module, chunk, firstLine);
             } catch (e) {
-              if (e instanceof GenesisError) throw e;
+              if (e instanceof GenesisError || e instanceof StorageError) throw e;
               throw new GenesisError(GenesisErrorCode.Invalid, `genesis is invalid: modules.${module}.bulkFile, ${(e as Error).message}`);
             }
             await store.writeStateBulk(chunkWrites, []);
@@ -207,6 +209,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
         state = StoredState.open(view, await stateDirectory(store), stateOpts);
         genesisBlock = genesisHeader(genesis, loaded.root);
         await commitGenesis(genesisBlock, new Map(), []);
+        await store.setGenesisPending(false);
         logger.info({ keys: loaded.keys, nodes: loaded.nodes, bulkItems: items, ms: Date.now() - started }, 'wrote a large genesis state through the bulk load');
       } else {
         const tree = state.tree.updateRaw(writes);
@@ -558,7 +561,8 @@ async function buildStoredState(store: ChainStore, view: ReturnType<ChainStore['
   try {
     return await StoredState.empty(view, { ...opts, history: 0 }).load(entries(), height, { write: (_values, ops) => store.writeStateBulk(new Map(), ops), clearRecords: async () => void (await store.clearState(50_000, true)), index: scratch });
   } finally {
-    await scratch.destroy();
+    // A scratch store that cannot be removed is removed at the next open (storage/kv.ts): not the error to report.
+    await scratch.destroy().catch(() => undefined);
   }
 }
 

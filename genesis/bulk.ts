@@ -5,7 +5,7 @@
  * "balances.jsonl", "sha256": "0x…" }`, the path relative to the genesis file. The sha256 is of
  * the file's bytes and sits in the genesis file, so the genesis file's digest commits to it.
  *
- * The file is read twice, streaming: once to check its digest before anything is written, then
+ * The file is read twice, streaming: once to check its digest before any of its items is used, then
  * for its items, a chunk at a time (each line one JSON value, none blank; the last may end with a
  * newline or not), hashed
  * again on the way so that a file changed in between is refused too. Memory: one chunk.
@@ -14,6 +14,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { GenesisError, GenesisErrorCode } from './errors.js';
+
+/** A line longer than this is refused (a file that is not JSON Lines would otherwise be read whole). */
+const MAX_LINE = 1024 * 1024;
 
 /** What a module's section says of its bulk file (validated by the module's schema). */
 export interface BulkFileRef {
@@ -71,8 +74,10 @@ export async function* readBulkFile(genesisPath: string, ref: BulkFileRef, chunk
   let firstLine = 1;
   let line = 0;
   let rest: Buffer = Buffer.alloc(0);
+  const tooLong = (n: number): GenesisError => new GenesisError(GenesisErrorCode.InvalidJson, `the genesis bulk file ${path}, line ${n}: longer than ${MAX_LINE} bytes (one item a line)`);
   const take = (bytes: Buffer): void => {
     line++;
+    if (bytes.length > MAX_LINE) throw tooLong(line);
     let text: string;
     try {
       text = decoder.decode(bytes);
@@ -98,6 +103,7 @@ export async function* readBulkFile(genesisPath: string, ref: BulkFileRef, chunk
         items = [];
       }
     }
+    if (data.length > MAX_LINE) throw tooLong(line + 1);
     rest = Buffer.from(data); // a copy: the stream's chunk is not kept
   }
   if (rest.length) take(rest);

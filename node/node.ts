@@ -1,9 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { equalBytes, formatAddress, toHex } from '../chain/index.js';
 import { BlockSync, Blockchain, FileSignLog, defaultBlockchainOptions, IbftEngine, Mempool, TxJournal, TxRelay, VerifierPool, systemTimer, type ValidatorKey } from '../consensus/index.js';
-import { GenesisError, bulkFileOf, readBulkFile, readGenesisFile, type GenesisDoc } from '../genesis/index.js';
+import { bulkFileOf, readBulkFile, readGenesisFile, type GenesisDoc } from '../genesis/index.js';
 import { P2PError, P2PErrorCode, P2PNetwork, peerKeyFromEd25519Seed, validatorPeerIds } from '../p2p/index.js';
 import { JwtAuth, RpcServer, invalidParams, type AdminBackend, type LogLevel } from '../rpc/index.js';
 import { AuditLog, ChainStore, LevelKV, StorageError, StorageErrorCode } from '../storage/index.js';
@@ -102,10 +101,6 @@ export class MetanodeNode {
       return await MetanodeNode.compose({ home, p, config, key, registry, bank, consensusParams, staking, court, loaded, onFault, kv, hadDatabase, logger, overrides, opened });
     } catch (e) {
       for (const close of opened.reverse()) await close().catch(() => undefined);
-      // A genesis refused while it was written (a bad line of a bulk file) leaves a database this
-      // start made and that holds no chain: removed, so that the next start (with the file fixed)
-      // writes genesis again instead of refusing a data folder "with a database but no chain".
-      if (!hadDatabase && e instanceof GenesisError) await rm(p.data, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -131,7 +126,9 @@ export class MetanodeNode {
   }): Promise<MetanodeNode> {
     const { home, p, config, key, registry, bank, consensusParams, staking, court, kv, logger, overrides, opened } = c;
     const store = await ChainStore.open(kv);
-    if (c.hadDatabase && !(await store.chainInfo())) {
+    // A large genesis cut short (killed, or a bad line of its bulk file) left state and a pending
+    // mark, and no chain: Blockchain.open removes it and writes genesis again.
+    if (c.hadDatabase && !(await store.chainInfo()) && !(await store.genesisPending())) {
       throw new StorageError(
         StorageErrorCode.Corrupt,
         `the data folder ${p.data} holds a database but no chain: it is corrupt (or its first start was interrupted); restore it from a backup, or remove it to start again from genesis`,

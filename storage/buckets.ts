@@ -31,6 +31,8 @@ export const MetaKey = {
   ProposerPriorities: 0x03,
   /** The digest of the genesis document the chain was made from (consensus/blockchain.ts genesisDigest). */
   GenesisDigest: 0x04,
+  /** Set while a large genesis writes its state, before its block (consensus/blockchain.ts): a start that finds it and no chain redoes genesis. */
+  GenesisPending: 0x05,
 } as const;
 
 export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {

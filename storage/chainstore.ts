@@ -137,6 +137,24 @@ export class ChainStore {
     await this.kv.batch([{ type: 'put', key: bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisDigest)), value: digest }], { sync: true });
   }
 
+  /**
+   * Whether a large genesis began writing its state here and its block has not landed yet (set
+   * before the state, cleared after the block): a store with no chain that says so holds a genesis
+   * cut short, not a database that lost its records.
+   */
+  async genesisPending(): Promise<boolean> {
+    return (await this.kv.get(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisPending)))) !== undefined;
+  }
+
+  async setGenesisPending(pending: boolean): Promise<void> {
+    const key = bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisPending));
+    try {
+      await this.kv.batch([pending ? { type: 'put', key, value: Uint8Array.of(1) } : { type: 'del', key }], { sync: true });
+    } catch (e) {
+      throw new StorageError(StorageErrorCode.Write, `writing the genesis-pending mark failed: ${(e as Error).message}`);
+    }
+  }
+
   /** The proposer priorities written with the head block (undefined: a home written before they were kept). */
   async proposerPriorities(): Promise<Uint8Array | undefined> {
     return this.kv.get(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.ProposerPriorities)));

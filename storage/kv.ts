@@ -1,4 +1,5 @@
 import { Level } from 'level';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes, fromKey, toKey } from '../chain/index.js';
 import { StorageError, StorageErrorCode } from './errors.js';
@@ -95,6 +96,8 @@ export class LevelKV implements KVController {
   /** `valueSegmentBytes`: the size of the value log's files (tests make it small). */
   static async open(location: string, o: { valueSegmentBytes?: number } = {}): Promise<LevelKV> {
     const { db, values, segment } = await openParts(location);
+    // A scratch store a bulk job cut short left (scratch()) holds nothing anyone needs: removed.
+    await rm(join(location, 'scratch'), { recursive: true, force: true });
     return new LevelKV(db, location, values, segment, o.valueSegmentBytes ?? VALUE_SEGMENT_BYTES);
   }
 

@@ -78,7 +78,7 @@ export function registerSnapshotCommands(program: Command): void {
         const store = await ChainStore.open(kv);
         const view = store.stateView();
         const scratch = await store.scratch();
-        const r = await importSnapshot(createReadStream(resolve(o.in)), { storage: view, write: (values, ops) => store.writeStateBulk(values, ops), clearRecords: async () => void (await store.clearState(50_000, true)), index: scratch }, { stateRoot, chainId: o.chainId }).finally(() => scratch.destroy());
+        const r = await importSnapshot(createReadStream(resolve(o.in)), { storage: view, write: (values, ops) => store.writeStateBulk(values, ops), clearRecords: async () => void (await store.clearState(50_000, true)), index: scratch }, { stateRoot, chainId: o.chainId }).finally(() => scratch.destroy().catch(() => undefined));
         console.log(JSON.stringify({ verified: true, chainId: r.chainId, height: r.height, stateRoot: toHex(r.stateRoot), keys: r.keys, rootChecked: stateRoot !== undefined }));
       } finally {
         await kv.close();

@@ -49,7 +49,7 @@ describe('e2e: a genesis whose bank section names a bulk file', function () {
     await node?.remove();
   });
 
-  it('a bad line stops the first start with one error line naming it; with the file fixed, the node starts with its balances', async () => {
+  it('a bad line stops the first start with one error line naming it; with the file fixed, the next start writes genesis anew over what it left, with the file\'s balances', async () => {
     node = await TestNode.init({ emptyBlockIntervalMs: 3_600_000 });
     const addrs = Array.from({ length: 2_500 }, (_, i) => createHash('sha256').update(`e2e bulk ${i}`).digest().subarray(0, 20)).sort(Buffer.compare);
     const lines = addrs.map((a, i) => JSON.stringify({ address: formatAddress(a), amounts: { NEX: String(i + 1) } }));
@@ -63,7 +63,6 @@ describe('e2e: a genesis whose bank section names a bulk file', function () {
     bad[1_234] = '{"address": "mn1notanaddress", "amounts": {}}';
     await write(bad.join('\n') + '\n');
     expectOneLineError(await startOnce(node), /genesis is invalid: modules\.bank\.bulkFile, line 1235: address: must be a valid mn1/);
-    expect(await stat(node.paths.data).then(() => true, () => false), 'the data folder the refused start made is removed').to.equal(false);
     await write(lines.join('\n') + '\n');
     await node.start();
     for (const i of [0, 1_234, 2_499]) {

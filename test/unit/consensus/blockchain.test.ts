@@ -10,6 +10,7 @@ import {
   commitVoteMessage,
   EMPTY_MERKLE_ROOT,
   formatAddress,
+  moduleAddress,
   toHex,
   txRoot,
   u64be,
@@ -25,7 +26,7 @@ import { GenesisError, bulkFileOf, readBulkFile, type GenesisDoc } from '../../.
 import type { BankGenesis } from '../../../vm/modules/bank/genesis.js';
 import { writeFile } from 'node:fs/promises';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Bucket, bucketKey, bucketRange, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
+import { Bucket, bucketKey, bucketRange, MetaKey, ChainStore, LevelKV, StorageError, StorageErrorCode, type BatchOp, type KVController, type KVRange } from '../../../storage/index.js';
 import type { BlockchainOptions, WriteFailure } from '../../../consensus/index.js';
 import { ModuleRegistry, StateMachine, type Module } from '../../../vm/index.js';
 import { createModules, type BankModule } from '../../../vm/modules/index.js';
@@ -244,12 +245,18 @@ describe('consensus/blockchain (over LevelDB)', () => {
   it('a genesis whose bank section names a bulk file: the state of the same accounts inline, in chunks; a bad file is refused by its line and leaves no chain', async () => {
     // 300 accounts beyond the two of GENESIS, by address bytes ascending.
     const rand = (i: number): Uint8Array => sha256(utf8(`bulk account ${i}`)).subarray(0, 20);
-    const bulkAddrs = Array.from({ length: 300 }, (_, i) => rand(i)).sort((a, b) => Buffer.compare(a, b));
+    // One of them is the staking module's account, which staking's genesis credits (the bonded
+    // stake): the bulk file adds to it, as `balances` does.
+    const staking = moduleAddress('staking');
+    const bulkAddrs = [...Array.from({ length: 299 }, (_, i) => rand(i)), staking].sort((a, b) => Buffer.compare(a, b));
     const lines = bulkAddrs.map((a, i) => JSON.stringify({ address: formatAddress(a), amounts: { GEN: String(1000 + i), ...(i % 3 ? { AUR: '7' } : {}) } }));
-    const inline = structuredClone(GENESIS);
+    const base = structuredClone(GENESIS);
+    base.modules.staking = {}; // on, with its defaults: each genesis validator's self-bond minted
+    const inline = structuredClone(base);
     const inlineBank = inline.modules.bank as BankGenesis;
     inlineBank.balances.push(...lines.map((l) => JSON.parse(l) as BankGenesis['balances'][number]));
     const want = await open(inline, { data: 'inline' });
+    const stakedInline = want.bank.balance(want.chain.state, staking, 'GEN');
     const wantRoot = toHex(want.chain.head.stateRoot);
     const wantSupply = want.bank.supply(want.chain.state, 'GEN');
     await close(want);
@@ -257,7 +264,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
     const genesisPath = join(dir, 'genesis.json');
     const withFile = async (text: string, data: string, tamper?: (doc: GenesisDoc) => void): Promise<Opened> => {
       await writeFile(join(dir, 'bulk.jsonl'), text);
-      const doc = structuredClone(GENESIS);
+      const doc = structuredClone(base);
       (doc.modules.bank as BankGenesis).bulkFile = { path: 'bulk.jsonl', sha256: `0x${toHex(sha256(utf8(text))).slice(2)}` };
       tamper?.(doc);
       return open(doc, { data, bulkGenesisOps: 1_000_000, genesisBulk: () => [{ module: 'bank', chunks: readBulkFile(genesisPath, bulkFileOf(doc.modules.bank)!, 64) }] });
@@ -265,14 +272,18 @@ describe('consensus/blockchain (over LevelDB)', () => {
     const got = await withFile(lines.join('\n') + '\n', 'bulk');
     expect(toHex(got.chain.head.stateRoot), 'the same state as the accounts inline').to.equal(wantRoot);
     expect(got.bank.supply(got.chain.state, 'GEN')).to.equal(wantSupply);
-    expect(got.bank.balance(got.chain.state, bulkAddrs[299]!, 'GEN')).to.equal(1299n);
+    expect(got.bank.balance(got.chain.state, staking, 'GEN'), 'the bonded stake and the line').to.equal(stakedInline);
+    expect(stakedInline > BigInt(1000 + bulkAddrs.findIndex((a) => Buffer.compare(a, staking) === 0)), 'staking\'s genesis credited its account').to.equal(true);
+    expect(await got.store.genesisPending(), 'no genesis pending once its block is written').to.equal(false);
+    const last = bulkAddrs[299]!;
+    expect(got.bank.balance(got.chain.state, last, 'GEN')).to.equal(Buffer.compare(last, staking) === 0 ? stakedInline : 1299n);
     expect(got.bank.balance(got.chain.state, bulkAddrs[1]!, 'AUR')).to.equal(7n);
     await produce(got, [transferTx(ALICE, 0n, bulkAddrs[5]!, 'GEN', 10n)]);
     expect(got.bank.balance(got.chain.state, bulkAddrs[5]!, 'GEN')).to.equal(1015n);
     await close(got);
 
+    // Each refusal on the store the one before left: genesis is written anew over a genesis cut short.
     const refused = async (text: string, pattern: RegExp, tamper?: (doc: GenesisDoc) => void): Promise<void> => {
-      await removeDir(join(dir, 'bad'));
       let err: unknown;
       await withFile(text, 'bad', tamper).catch((e: unknown) => (err = e));
       await stores.pop()!.close();
@@ -281,10 +292,12 @@ describe('consensus/blockchain (over LevelDB)', () => {
       const kv = await LevelKV.open(join(dir, 'bad'));
       const cut = await ChainStore.open(kv);
       expect(await cut.chainInfo(), 'no chain').to.equal(undefined);
+      expect(await cut.genesisPending(), 'a genesis cut short, not a database that lost its records').to.equal(true);
       await kv.close();
     };
     const swapped = [...lines];
     [swapped[100], swapped[101]] = [swapped[101]!, swapped[100]!];
+    await removeDir(join(dir, 'bad'));
     await refused(swapped.join('\n'), /genesis is invalid: modules.bank.bulkFile, line 102: address mn1\w+ is not above the line before's/);
     await refused([...lines.slice(0, 200), JSON.stringify({ address: formatAddress(addressOf(ALICE)), amounts: { GEN: '1' } })].join('\n'), /line 201: address mn1\w+ is funded in balances too/);
     await refused([...lines.slice(0, 70), '{"address": "mn1nope", "amounts": {}}'].join('\n'), /line 71: address: must be a valid mn1/);
@@ -299,8 +312,9 @@ describe('consensus/blockchain (over LevelDB)', () => {
   it('a large genesis cut short before its block leaves state that the next start removes, whatever genesis it is then given', async () => {
     const other = testGenesis({ balances: [{ GEN: 5n, NEX: 9n }, { FLX: 3n }, { AUR: 1n }, { GEN: 2n }], validators: [VALIDATOR] });
     const kv = new FailingKV(await LevelKV.open(join(dir, 'data')));
-    // Every batch but the state's own fails: the state lands, its block does not (a crash in between).
-    kv.failWhen = (ops) => ops.some((op) => op.key[0] !== Bucket.State && op.key[0] !== Bucket.StateStore);
+    // Every batch but the state's own and the pending mark fails: the state lands, its block does not (a crash in between).
+    const pendingMark = toHex(bucketKey(Bucket.Meta, Uint8Array.of(MetaKey.GenesisPending)));
+    kv.failWhen = (ops) => ops.some((op) => op.key[0] !== Bucket.State && op.key[0] !== Bucket.StateStore && toHex(op.key) !== pendingMark);
     await expectRejectsCode(() => open(other, { kv, bulkGenesisOps: 1 }), StorageError, StorageErrorCode.Write);
     stores.pop();
     const left = await stateDump(kv);
@@ -308,6 +322,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
     const cut = await ChainStore.open(kv);
     expect(await cut.chainInfo(), 'no chain').to.equal(undefined);
     expect(await cut.hasState()).to.equal(true);
+    expect(await cut.genesisPending(), 'marked: a genesis cut short').to.equal(true);
     await kv.close();
 
     const o = await open(GENESIS);

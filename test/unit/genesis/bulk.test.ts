@@ -55,5 +55,7 @@ describe('genesis/bulk: JSON Lines files named by sha256', () => {
     await refused('{"a":1}\n\n{"a":2}\n', GenesisErrorCode.InvalidJson, /line 2: blank/);
     await refused('{"a":1}\n{"a":2}\n{"a":\n', GenesisErrorCode.InvalidJson, /line 3: not valid JSON/);
     await refused(Buffer.concat([Buffer.from('{"a":1}\n"'), Buffer.from([0xff, 0xfe]), Buffer.from('"\n')]), GenesisErrorCode.InvalidJson, /line 2: not UTF-8/);
+    // A file that is not JSON Lines (one 3 MiB line) is refused before it is read whole.
+    await refused(`{"a":1}\n[${'1,'.repeat(1_500_000)}1]\n`, GenesisErrorCode.InvalidJson, /line 2: longer than 1048576 bytes/);
   });
 });

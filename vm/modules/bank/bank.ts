@@ -276,7 +276,9 @@ export class BankModule implements Module, FeeHandler {
       for (const a of ASSETS) {
         const amt = BigInt(r.data.amounts[a] ?? '0');
         if (amt === 0n) continue;
-        writeUint(ctx.state, balanceKeyOf(addrKey, a), amt);
+        // Added to what a module's genesis may have credited it (a module account).
+        const key = balanceKeyOf(addrKey, a);
+        writeUint(ctx.state, key, readUint(ctx.state, key) + amt);
         supply.set(a, supply.get(a)! + amt);
       }
     });

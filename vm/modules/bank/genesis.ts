@@ -27,8 +27,8 @@ export const bankBalanceSchema = z
 /**
  * A JSON Lines file of more balances, one `bankBalanceSchema` object a line, addresses strictly
  * ascending (by their bytes) and none of them in `balances` (genesis/bulk.ts; vm/module.ts
- * initGenesisBulk). Its balances are credited after every module's genesis: an account that a
- * module's genesis needs funded (a validator's bond) goes in `balances`.
+ * initGenesisBulk). Its balances are credited after every module's genesis, added to what those
+ * credited: an account that a module's genesis must find funded goes in `balances`.
  */
 export const bulkFileSchema = z
   .object({

@@ -175,14 +175,19 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     }
   });
 
-  it('a bulk load cut short leaves no state, and the next one loads over what it wrote', async () => {
+  it('a bulk load cut short at any of its writes leaves no state, and the next one loads over what it wrote', async () => {
     const entries: [string, Uint8Array][] = [];
     for (let i = 0; i < 500; i++) entries.push([k(`key/${String(i).padStart(4, '0')}`), utf8(`v${i}`)]);
     async function* source(): AsyncGenerator<[string, Uint8Array]> {
       yield* entries;
     }
+    // How many writes a whole load makes, then a load cut at each of them.
+    const counting = new Disk();
+    let total = 0;
+    await StoredState.empty(counting, { history: 0, cacheBytes: 64 * 1024 }).load(source(), 0, { ...counting.bulk, write: async (v, ops) => void (total++, counting.write(v, ops)) }, { stepKeys: 50 });
+    expect(total, 'a load in many writes').to.be.greaterThan(10);
     const disk = new Disk();
-    for (const failAt of [3, 11, 13]) {
+    for (let failAt = 1; failAt <= total; failAt++) {
       let writes = 0;
       const failing = { ...disk.bulk, write: async (v: Parameters<Disk['write']>[0], ops: Parameters<Disk['write']>[1]) => { if (++writes === failAt) throw new Error('disk full'); disk.write(v, ops); } };
       let err: unknown;
