@@ -537,10 +537,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
 const BULK_GENESIS_OPS = 200_000;
 
 /** The state's key directory records (StoredState.open reads them). */
-async function stateDirectory(store: ChainStore): Promise<[Uint8Array, Uint8Array][]> {
-  const directory: [Uint8Array, Uint8Array][] = [];
-  for await (const e of store.stateRecords(Uint8Array.of(StateTable.Directory))) directory.push(e);
-  return directory;
+function stateDirectory(store: ChainStore): Promise<Iterable<[Uint8Array, Uint8Array]>> {
+  return store.stateRecordsPacked(Uint8Array.of(StateTable.Directory));
 }
 
 /** A digest of the genesis document as validated (its fields in the schema's order), when no file's is given. */

@@ -24,8 +24,7 @@ async function openHome(home: string): Promise<{ kv: LevelKV; store: ChainStore;
     const info = await store.chainInfo();
     const view = store.stateView();
     if (!info || !StoredState.exists(view)) throw new Error(`the home ${home} holds no chain with a stored state (start its node once first)`);
-    const directory: [Uint8Array, Uint8Array][] = [];
-    for await (const e of store.stateRecords(Uint8Array.of(StateTable.Directory))) directory.push(e);
+    const directory = await store.stateRecordsPacked(Uint8Array.of(StateTable.Directory));
     return { kv, store, state: StoredState.open(view, directory), chainId: info.chainId };
   } catch (e) {
     await kv.close();

@@ -282,3 +282,19 @@ describe('storage/chainstore: the newest blocks are served from memory', () => {
     expect((await store.receipts(1))!.map((r) => r.serialize())).to.deep.equal(f.receipts.map((r) => r.serialize()));
   });
 });
+
+describe('storage/chainstore: state records held packed', () => {
+  it('stateRecordsPacked gives the records stateRecords does, in order, across the buffer growing', async () => {
+    const store = await ChainStore.open(new MemoryKV());
+    const ops: [Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 5_000; i++) ops.push([Uint8Array.of(0x64, i >> 8, i & 255, 7), new Uint8Array((i * 31) % 97).fill(i & 255)]);
+    ops.push([Uint8Array.of(0x65, 1), Uint8Array.of(9)]); // another table: not under the prefix
+    await store.writeStateBulk(new Map(), ops, 700);
+    const want: string[] = [];
+    for await (const [k, v] of store.stateRecords(Uint8Array.of(0x64))) want.push(`${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`);
+    const got = [...(await store.stateRecordsPacked(Uint8Array.of(0x64)))].map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`);
+    expect(want).to.have.length(5_000);
+    expect(got).to.deep.equal(want);
+    expect([...(await store.stateRecordsPacked(Uint8Array.of(0x66)))]).to.deep.equal([]);
+  });
+});
