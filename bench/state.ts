@@ -15,7 +15,8 @@
  *   table files mapped from the page cache, which the kernel drops under pressure).
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
  * BENCH_FILL_FLAGS adds Node.js flags to the first start only (the fill no longer needs a larger heap).
- * --cache-mb M sets the node's storage.stateCacheMB (default: the node's, 64). --reuse DIR runs one N
+ * --cache-mb M sets the node's storage.stateCacheMB (default: the node's, 64); --open-files F its
+ * storage.openFiles (LevelDB's open table files). --reuse DIR runs one N
  * (its --accounts) on a folder an earlier --keep left, without filling it again: for side-by-side
  * runs at a large N (its chain has grown by the earlier runs' transfers; disk per account includes them).
  * Prints a table and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
@@ -37,7 +38,7 @@ import { rssKiB, sleep, waitHealthy, waitReady } from './common.js';
 
 const METANODE = fileURLToPath(new URL('../bin/metanode.js', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
-const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' }, reuse: { type: 'string' }, 'cache-mb': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' }, reuse: { type: 'string' }, 'cache-mb': { type: 'string' }, 'open-files': { type: 'string' } } });
 const SENDERS = 2_000;
 const CHAIN = 'metanode-bench';
 
@@ -108,7 +109,7 @@ async function run(accounts: number, port: number) {
     cfg.log = { level: 'warn' };
     cfg.consensus = { ...cfg.consensus, emptyBlockIntervalMs: 1000, maxBlockTxs: 20_000, maxBlockBytes: 16 * 1024 * 1024 };
     cfg.mempool = { ...cfg.mempool, maxTxs: 200_000, maxBytes: 256 * 1024 * 1024 };
-    cfg.storage = { ...cfg.storage, stateCacheMB: args['cache-mb'] ? Number(args['cache-mb']) : undefined };
+    cfg.storage = { ...cfg.storage, stateCacheMB: args['cache-mb'] ? Number(args['cache-mb']) : undefined, openFiles: args['open-files'] ? Number(args['open-files']) : undefined };
     await writeFile(p.config, JSON.stringify(cfg, null, 2));
     const url = `http://127.0.0.1:${port}`;
 

@@ -90,6 +90,7 @@ export const configSchema = z
         writeRetryDelayMs: z.number().int().positive().optional(),
         stateHistory: z.number().int().min(0).max(100_000).optional(),
         stateCacheMB: z.number().int().min(1).max(65_536).optional(),
+        openFiles: z.number().int().min(74).max(50_000).optional(),
       })
       .strict()
       .optional(),

@@ -88,7 +88,7 @@ export class MetanodeNode {
     const loaded = hadDatabase ? undefined : await readGenesisFile(p.genesis, registry.modules);
     let kv: LevelKV;
     try {
-      kv = await LevelKV.open(p.data);
+      kv = await LevelKV.open(p.data, config.storage?.openFiles === undefined ? {} : { openFiles: config.storage.openFiles });
     } catch (e) {
       if (e instanceof StorageError && e.code === StorageErrorCode.Locked) {
         throw new NodeError(NodeErrorCode.HomeInUse, `the home ${home} is in use by another process (is another metanode running with this home?): stop that one first, or start this one with another --home`);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { appendFile, mkdir, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LevelKV, MemoryKV, StorageError, StorageErrorCode, type BatchOp, type KVController } from '../../../storage/index.js';
 import { SmallDisk, smallDiskUnavailable } from '../../small-disk.js';
@@ -104,6 +105,40 @@ describe('storage/kv', () => {
       expect(err.context).to.deep.equal({ location: join(dir, 'db') });
       await first.close();
       open.push(await LevelKV.open(join(dir, 'db')));
+    });
+
+    it('maps at most openFiles − 10 table files, however many the database holds (LevelDB reads tables through mmap)', async function () {
+      if (process.platform !== 'linux') this.skip();
+      this.timeout(120_000);
+      const db = join(dir, 'db');
+      // ~320 MB that does not compress: more than 64 table files (LevelDB writes them of 2–4 MB).
+      const write = async (kv: LevelKV): Promise<void> => {
+        for (let batch = 0; batch < 320; batch++) {
+          const ops: BatchOp[] = [];
+          for (let i = 0; i < 1000; i++) ops.push({ type: 'put', key: b(batch >> 8, batch & 255, i >> 8, i & 255), value: randomBytes(1024) });
+          await kv.batch(ops);
+        }
+      };
+      const readAll = async (kv: LevelKV): Promise<void> => {
+        for (let batch = 0; batch < 320; batch++) for (let i = 0; i < 1000; i += 97) expect(await kv.get(b(batch >> 8, batch & 255, i >> 8, i & 255))).to.have.length(1024);
+      };
+      const mappedTables = async (): Promise<number> => new Set((await readFile('/proc/self/maps', 'utf8')).split('\n').filter((l) => l.includes(db) && l.endsWith('.ldb')).map((l) => l.slice(l.lastIndexOf(' ') + 1))).size;
+      let kv = await LevelKV.open(db, { openFiles: 1000 });
+      await write(kv);
+      await kv.close(); // a reopen writes the memtable out as a table
+      kv = await LevelKV.open(db, { openFiles: 1000 });
+      await readAll(kv);
+      const tables = (await readdir(db)).filter((f) => f.endsWith('.ldb')).length;
+      expect(tables).to.be.greaterThan(64);
+      expect(await mappedTables()).to.equal(tables); // all of them, resident as they are read
+      await kv.close();
+      expect(await mappedTables()).to.equal(0);
+      // 74 is the least LevelDB takes: 64 tables open, 10 files for its own use.
+      kv = await LevelKV.open(db, { openFiles: 74 });
+      open.push(kv);
+      await readAll(kv);
+      await readAll(kv);
+      expect(await mappedTables()).to.be.at.most(64).and.at.least(1);
     });
 
     for (const [what, files] of [
