@@ -64,9 +64,12 @@ const VALUE_SEGMENT_BYTES = 256 * 1024 * 1024;
  * as the process's resident memory until the file is closed: with 1,000 files of ~2 MB open, a
  * node over a large state held ~2.9 GB of them. Fewer open files bounds that (a file is closed,
  * and unmapped, when it leaves LevelDB's table cache) at the price of reopening a file (its
- * footer, index and filter blocks) when a read needs one that is not open.
+ * footer, index and filter blocks) when a read needs one that is not open. 74 is the least LevelDB
+ * takes (64 tables, 10 files of its own): at ten million accounts it held the node's peak under
+ * load to 762–800 MiB resident against 1,094–3,572 with 1,000, at no measurable cost in
+ * throughput (docs/performance.md).
  */
-export const DEFAULT_OPEN_FILES = 1000;
+export const DEFAULT_OPEN_FILES = 74;
 
 /**
  * LevelDB, through `level` (classic-level), with a value log beside it for appended values
