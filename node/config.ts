@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defaultBlockchainOptions, defaultIbftOptions, defaultMempoolOptions } from '../consensus/index.js';
 import { defaultP2POptions } from '../p2p/index.js';
 import { METHOD_GROUPS, defaultRpcOptions } from '../rpc/index.js';
+import { MIN_OPEN_FILES } from '../storage/index.js';
 
 const rateLimit = z.object({ rate: z.number().min(0).optional(), burst: z.number().positive().optional() }).strict().optional();
 
@@ -90,7 +91,7 @@ export const configSchema = z
         writeRetryDelayMs: z.number().int().positive().optional(),
         stateHistory: z.number().int().min(0).max(100_000).optional(),
         stateCacheMB: z.number().int().min(1).max(65_536).optional(),
-        openFiles: z.number().int().min(74).max(50_000).optional(),
+        openFiles: z.number().int().min(MIN_OPEN_FILES).max(50_000).optional(),
       })
       .strict()
       .optional(),

@@ -69,7 +69,8 @@ const VALUE_SEGMENT_BYTES = 256 * 1024 * 1024;
  * load to 762–800 MiB resident against 1,094–3,572 with 1,000, at no measurable cost in
  * throughput (docs/performance.md).
  */
-export const DEFAULT_OPEN_FILES = 74;
+export const MIN_OPEN_FILES = 74;
+export const DEFAULT_OPEN_FILES = MIN_OPEN_FILES;
 
 /**
  * LevelDB, through `level` (classic-level), with a value log beside it for appended values
