@@ -44,9 +44,9 @@ export function stateLeafHashInto(out: Uint8Array, path: Uint8Array, valueHash: 
   taggedHashInto(out, 0, HashTag.StateLeaf, path, valueHash);
 }
 
-/** stateNodeHash of `children` (left ‖ right, 64 bytes) written to `out[0..32)`. */
-export function stateNodeHashInto(out: Uint8Array, children: Uint8Array): void {
-  taggedHashInto(out, 0, HashTag.StateNode, children);
+/** stateNodeHash of `children` (left ‖ right, 64 bytes) written to `out[offset..offset+32)`. */
+export function stateNodeHashInto(out: Uint8Array, children: Uint8Array, offset = 0): void {
+  taggedHashInto(out, offset, HashTag.StateNode, children);
 }
 
 /** Bit `i` of a path, MSB-first: 0 = go left, 1 = go right at depth `i`. */

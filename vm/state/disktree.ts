@@ -23,6 +23,13 @@
  * then per such slot, in order: 0x01 path ‖ valueHash ‖ hash (a leaf, 97 bytes) | 0x02 hash ‖ id
  * (a node, id = version u64 ‖ seq u32; 45 bytes). A root record (StateTable.Root): 0x00 (empty),
  * or one child as above.
+ *
+ * In memory, a node read from storage is its record, and its children are read in place
+ * (`SlotRef`: the record and an offset); only the children an update or a proof goes down into
+ * become objects. So a block's update holds, for each node it rewrites, an array of 16 small
+ * references instead of a decoded copy of every child (a hash, an id, a path each), and its
+ * hashing writes into fixed scratch buffers: this is most of the memory and of the collector's
+ * work that an update over a large state costs.
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, stateLeafHash, stateNodeHashInto, statePath, stateValueHash, toKey, type StateProof } from '../../chain/index.js';
@@ -34,7 +41,6 @@ const FANOUT = 16;
 const ID_LENGTH = 12;
 const LEAF_BYTES = 1 + 3 * HASH_LENGTH;
 const INNER_BYTES = 1 + HASH_LENGTH + ID_LENGTH;
-const pair = new Uint8Array(2 * HASH_LENGTH);
 
 /** Nibble `depth` of a path kept as a latin1 string (the high one of each byte first). */
 function nibble(path: string, depth: number): number {
@@ -56,6 +62,14 @@ class LeafRef {
   }
 }
 
+/** A child as its parent's stored record holds it: read in place, at `at` (its tag byte). */
+class SlotRef {
+  constructor(
+    readonly rec: Uint8Array,
+    readonly at: number,
+  ) {}
+}
+
 /** A node's 16 slots (undefined: empty). */
 type Children = Ref[];
 
@@ -70,20 +84,34 @@ class InnerRef {
   ) {}
 }
 
-type Ref = LeafRef | InnerRef | undefined;
+type Ref = LeafRef | InnerRef | SlotRef | undefined;
+/** What a tree's top is: never a SlotRef (a stored tree's top is read from its root record). */
+type Top = LeafRef | InnerRef | undefined;
+
+/** Whether a child is a leaf. */
+function isLeaf(ref: LeafRef | InnerRef | SlotRef): boolean {
+  return ref instanceof LeafRef || (ref instanceof SlotRef && ref.rec[ref.at] === 1);
+}
+
+/** Writes a child's hash to out[off, off + 32). */
+function copyHash(ref: LeafRef | InnerRef | SlotRef, out: Uint8Array, off: number): void {
+  if (!(ref instanceof SlotRef)) {
+    out.set(ref.hash, off);
+    return;
+  }
+  const rec = ref.rec;
+  const from = ref.at + 1 + (rec[ref.at] === 1 ? 2 * HASH_LENGTH : 0);
+  for (let i = 0; i < HASH_LENGTH; i++) out[off + i] = rec[from + i]!;
+}
+
+/** A child as an object of its own (a slot read out of its record), to go down into or to keep. */
+function expand(ref: Ref): Top {
+  return ref instanceof SlotRef ? readRef(ref.rec, ref.at, 'a node slot')[0] : ref;
+}
 
 /** Counts hashes for an update's statistics. */
 interface Hashing {
   hashes: number;
-}
-
-function nodeHash(h: Hashing, left: Uint8Array, right: Uint8Array): Uint8Array {
-  pair.set(left, 0);
-  pair.set(right, HASH_LENGTH);
-  const out = new Uint8Array(HASH_LENGTH);
-  stateNodeHashInto(out, pair);
-  h.hashes++;
-  return out;
 }
 
 /** The one child in slots [lo, lo + width), null when there are none, undefined when there are several. */
@@ -98,20 +126,39 @@ function soleChild(children: Children, lo: number, width: number): Ref | null {
   return only;
 }
 
-/** The binary tree's hash of slots [lo, lo + width) of a node (see the top of the file). */
-function rangeHash(h: Hashing, children: Children, lo: number, width: number): Uint8Array {
+/** Scratch pairs (left ‖ right) for the four levels of binary tree a node's hash goes through. */
+const pairs = [0, 1, 2, 3].map(() => new Uint8Array(2 * HASH_LENGTH));
+
+/**
+ * The binary tree's hash of slots [lo, lo + width) of a node (see the top of the file), written to
+ * out[off, off + 32); `level` picks the scratch pair (0 for a node's whole range).
+ */
+function rangeHashInto(h: Hashing, children: Children, lo: number, width: number, out: Uint8Array, off: number, level = 0): void {
   const only = soleChild(children, lo, width);
-  if (only === null) return ZERO_HASH;
-  if (only !== undefined && (only instanceof LeafRef || width === 1)) return only.hash;
-  const half = width >> 1;
-  return nodeHash(h, rangeHash(h, children, lo, half), rangeHash(h, children, lo + half, half));
+  if (only === null) out.fill(0, off, off + HASH_LENGTH);
+  else if (only !== undefined && (width === 1 || isLeaf(only))) copyHash(only, out, off);
+  else {
+    const half = width >> 1;
+    const pair = pairs[level]!;
+    rangeHashInto(h, children, lo, half, pair, 0, level + 1);
+    rangeHashInto(h, children, lo + half, half, pair, HASH_LENGTH, level + 1);
+    stateNodeHashInto(out, pair, off);
+    h.hashes++;
+  }
+}
+
+/** The hash of slots [lo, lo + width), as a new array. */
+function rangeHash(h: Hashing, children: Children, lo: number, width: number): Uint8Array {
+  const out = new Uint8Array(HASH_LENGTH);
+  rangeHashInto(h, children, lo, width, out, 0);
+  return out;
 }
 
 /** What a node with these children is: nothing, the one leaf it would hold, or a new node. */
 function nodeOf(h: Hashing, children: Children): Ref {
   const only = soleChild(children, 0, FANOUT);
   if (only === null) return undefined;
-  if (only instanceof LeafRef) return only;
+  if (only !== undefined && isLeaf(only)) return expand(only);
   return new InnerRef(rangeHash(h, children, 0, FANOUT), undefined, children);
 }
 
@@ -138,10 +185,15 @@ export function idVersion(id: string): number {
 }
 
 function refBytes(ref: Ref): number {
-  return ref === undefined ? 1 : ref instanceof LeafRef ? LEAF_BYTES : INNER_BYTES;
+  return ref === undefined ? 1 : isLeaf(ref) ? LEAF_BYTES : INNER_BYTES;
 }
 
-function writeRef(out: Uint8Array, at: number, ref: LeafRef | InnerRef, id: string | undefined): number {
+function writeRef(out: Uint8Array, at: number, ref: LeafRef | InnerRef | SlotRef, id: string | undefined): number {
+  if (ref instanceof SlotRef) {
+    const len = refBytes(ref);
+    out.set(ref.rec.subarray(ref.at, ref.at + len), at);
+    return at + len;
+  }
   if (ref instanceof LeafRef) {
     out[at] = 1;
     for (let i = 0; i < HASH_LENGTH; i++) out[at + 1 + i] = ref.path.charCodeAt(i);
@@ -175,6 +227,7 @@ function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerR
   return corrupt(`${what} is not a node reference`);
 }
 
+/** A node's children, read in place (SlotRefs into `bytes`); the record is checked whole. */
 function decodeNode(bytes: Uint8Array): Children {
   if (bytes.length < 2) corrupt('a node record is cut short');
   const bitmap = (bytes[0]! << 8) | bytes[1]!;
@@ -182,7 +235,11 @@ function decodeNode(bytes: Uint8Array): Children {
   let at = 2;
   for (let s = 0; s < FANOUT; s++) {
     if (!(bitmap & (0x8000 >> s))) continue;
-    [children[s], at] = readRef(bytes, at, `slot ${s} of a node`);
+    const tag = bytes[at];
+    const len = tag === 1 ? LEAF_BYTES : tag === 2 ? INNER_BYTES : corrupt(`slot ${s} of a node is not a node reference`);
+    if (at + len > bytes.length) corrupt(`slot ${s} of a node is cut short`);
+    children[s] = new SlotRef(bytes, at);
+    at += len;
   }
   if (at !== bytes.length) corrupt('a node record has trailing bytes');
   return children;
@@ -288,7 +345,7 @@ export interface PersistedTree {
 export class DiskTree implements StateTree {
   constructor(
     readonly store: NodeStore,
-    readonly top: Ref,
+    readonly top: Top,
     /** Ids of the stored nodes replaced since the last stored tree this one was made from. */
     readonly stale: readonly string[],
     readonly updateStats: SmtUpdateStats = { changes: 0, hashes: 0 },
@@ -307,7 +364,7 @@ export class DiskTree implements StateTree {
     }
     changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const ctx: UpdateContext = { store: this.store, stale: [...this.stale], hashes };
-    const top = apply(ctx, this.top, 0, changes, 0, changes.length);
+    const top = expand(apply(ctx, this.top, 0, changes, 0, changes.length));
     return new DiskTree(this.store, top, ctx.stale, { changes: changes.length, hashes: ctx.hashes });
   }
 
@@ -315,7 +372,7 @@ export class DiskTree implements StateTree {
     const path = toKey(statePath(key));
     const sideNodes: Uint8Array[] = [];
     const h: Hashing = { hashes: 0 };
-    let ref = this.top;
+    let ref: Top = this.top;
     for (let depth = 0; ref instanceof InnerRef; depth++) {
       const children = this.store.load(ref);
       const slot = nibble(path, depth);
@@ -325,14 +382,14 @@ export class DiskTree implements StateTree {
       for (; width > 1; width >>= 1) {
         const only = soleChild(children, lo, width);
         if (only === null) return { sideNodes }; // an empty part of the tree: absent
-        if (only instanceof LeafRef) break; // the one leaf of this part
+        if (only !== undefined && isLeaf(only)) break; // the one leaf of this part
         const half = width >> 1;
         const right = slot >= lo + half;
-        sideNodes.push(rangeHash(h, children, right ? lo : lo + half, half).slice());
+        sideNodes.push(rangeHash(h, children, right ? lo : lo + half, half));
         if (right) lo += half;
       }
-      next = width === 1 ? children[slot] : (soleChild(children, lo, width) as LeafRef);
-      ref = next;
+      next = width === 1 ? children[slot] : (soleChild(children, lo, width) as SlotRef | LeafRef);
+      ref = expand(next);
     }
     if (ref === undefined || ref.path === path) return { sideNodes };
     return { sideNodes, leafPath: fromKey(ref.path), leafValueHash: ref.valueHash.slice() };
@@ -340,12 +397,12 @@ export class DiskTree implements StateTree {
 
   /** The ids of the stored nodes this tree reaches (each read once; for checks and exports). */
   *storedIds(): Generator<string> {
-    const stack: Ref[] = [this.top];
+    const stack: Top[] = [this.top];
     while (stack.length) {
       const ref = stack.pop();
       if (!(ref instanceof InnerRef)) continue;
       if (ref.id !== undefined) yield ref.id;
-      for (const c of this.store.load(ref)) if (c instanceof InnerRef) stack.push(c);
+      for (const c of this.store.load(ref)) if (c !== undefined && !isLeaf(c)) stack.push(expand(c));
     }
   }
 
@@ -394,9 +451,10 @@ export class DiskTree implements StateTree {
   }
 }
 
-/** Applies changes[lo, hi) (all under `ref`'s position at nibble `depth`); returns `ref` itself when nothing changed. */
-function apply(ctx: UpdateContext, ref: Ref, depth: number, changes: Change[], lo: number, hi: number): Ref {
-  if (lo === hi) return ref;
+/** Applies changes[lo, hi) (all under `orig`'s position at nibble `depth`); returns `orig` itself when nothing changed. */
+function apply(ctx: UpdateContext, orig: Ref, depth: number, changes: Change[], lo: number, hi: number): Ref {
+  if (lo === hi) return orig;
+  const ref = expand(orig);
   if (ref instanceof InnerRef) {
     const old = ctx.store.load(ref);
     let children: Children | undefined;
@@ -408,12 +466,12 @@ function apply(ctx: UpdateContext, ref: Ref, depth: number, changes: Change[], l
       if (c !== old[slot]) (children ??= old.slice())[slot] = c;
       i = j;
     }
-    if (!children) return ref;
+    if (!children) return orig;
     if (ref.id !== undefined) ctx.stale.push(ref.id);
     return nodeOf(ctx, children);
   }
   const leaves = mergeLeaves(ctx, ref, changes, lo, hi);
-  if (leaves.length === 1 && leaves[0] === ref) return ref;
+  if (leaves.length === 1 && leaves[0] === ref) return orig;
   return build(ctx, leaves, depth, 0, leaves.length);
 }
 
@@ -515,7 +573,7 @@ export class TreeBuilder {
   finish(): { root: Uint8Array; record: Uint8Array; nextSeq: number } {
     if (this.pending !== undefined) this.place(this.pending, this.pendingShared, -1);
     this.pending = undefined;
-    const top = this.top;
+    const top = expand(this.top);
     let record: Uint8Array;
     if (top === undefined) record = Uint8Array.of(0);
     else {
