@@ -73,16 +73,30 @@ class SlotRef {
 /** A node's 16 slots (undefined: empty). */
 type Children = Ref[];
 
-/** A node: stored (an id) or made by an update that is not committed yet (its children in memory). */
+/**
+ * A node: stored (an id), or made by an update and not stored yet. A node not stored is its
+ * record already, encoded when it is made, with a placeholder id in each slot of a child that is
+ * not stored either (`kids`, in slot order; `kidAt`: where each one's id goes); `persist` writes
+ * their ids in. So what an update keeps until the commit is one record per node it made, not its
+ * children as objects (which die young).
+ */
 class InnerRef {
   constructor(
     readonly hash: Uint8Array,
     /** version u64 ‖ seq u32, latin1; undefined until the node is stored. */
     public id: string | undefined,
-    /** The children, while the node is not stored. */
-    public node: Children | undefined,
+    /** The record, while the node is not stored. */
+    public rec: Uint8Array | undefined,
+    /** The children not stored yet, in slot order, and the offsets of their ids in `rec`. */
+    public kids: InnerRef[] | undefined,
+    public kidAt: number[] | undefined,
+    /** The id the last `persist` gave it (its record then holds its children's ids). */
+    public persistedAs: string | undefined = undefined,
   ) {}
 }
+
+/** The id a record holds for a child not stored yet, until `persist` writes the child's own (no height is 2^64 − 1). */
+const PENDING_ID = '\xff'.repeat(ID_LENGTH);
 
 type Ref = LeafRef | InnerRef | SlotRef | undefined;
 /** What a tree's top is: never a SlotRef (a stored tree's top is read from its root record). */
@@ -159,7 +173,34 @@ function nodeOf(h: Hashing, children: Children): Ref {
   const only = soleChild(children, 0, FANOUT);
   if (only === null) return undefined;
   if (only !== undefined && isLeaf(only)) return expand(only);
-  return new InnerRef(rangeHash(h, children, 0, FANOUT), undefined, children);
+  return pendingNode(rangeHash(h, children, 0, FANOUT), children);
+}
+
+/** A node made by an update: encoded now, with placeholders for the children not stored yet. */
+function pendingNode(hash: Uint8Array, children: Children): InnerRef {
+  let kids: InnerRef[] | undefined;
+  let kidAt: number[] | undefined;
+  const rec = encodeNode(children, (r, at) => {
+    if (r.id !== undefined) return r.id;
+    (kids ??= []).push(r);
+    (kidAt ??= []).push(at + 1 + HASH_LENGTH);
+    return PENDING_ID;
+  });
+  return new InnerRef(hash, undefined, rec, kids, kidAt);
+}
+
+/** The children of a node not stored yet: its record's, with the pending children in their slots. */
+function pendingChildren(ref: InnerRef): Children {
+  const children = decodeNode(ref.rec!);
+  const kids = ref.kids;
+  if (kids === undefined) return children;
+  let j = 0;
+  for (let s = 0; s < FANOUT && j < kids.length; s++) {
+    const c = children[s];
+    if (c instanceof SlotRef && c.at + 1 + HASH_LENGTH === ref.kidAt![j]) children[s] = kids[j++];
+  }
+  if (j !== kids.length) throw new Error('a pending node lost track of its children');
+  return children;
 }
 
 /** The record key of a node id. */
@@ -222,7 +263,7 @@ function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerR
   if (tag === 2) {
     if (at + INNER_BYTES > bytes.length) corrupt(`${what} is cut short`);
     const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
-    return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined), at + INNER_BYTES];
+    return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined, undefined, undefined), at + INNER_BYTES];
   }
   return corrupt(`${what} is not a node reference`);
 }
@@ -245,7 +286,7 @@ function decodeNode(bytes: Uint8Array): Children {
   return children;
 }
 
-function encodeNode(children: Children, idOf: (r: InnerRef) => string | undefined): Uint8Array {
+function encodeNode(children: Children, idOf: (r: InnerRef, at: number) => string | undefined): Uint8Array {
   let len = 2;
   for (const c of children) if (c !== undefined) len += refBytes(c);
   const out = new Uint8Array(len);
@@ -254,7 +295,7 @@ function encodeNode(children: Children, idOf: (r: InnerRef) => string | undefine
   children.forEach((c, s) => {
     if (c === undefined) return;
     bitmap |= 0x8000 >> s;
-    at = writeRef(out, at, c, c instanceof InnerRef ? idOf(c) : undefined);
+    at = writeRef(out, at, c, c instanceof InnerRef ? idOf(c, at) : undefined);
   });
   out[0] = bitmap >> 8;
   out[1] = bitmap & 255;
@@ -277,7 +318,7 @@ export class NodeStore {
 
   /** The children of a node. */
   load(ref: InnerRef): Children {
-    if (ref.node) return ref.node;
+    if (ref.id === undefined) return pendingChildren(ref);
     const id = ref.id!;
     let bytes = this.cache.get(id);
     if (bytes === undefined) {
@@ -408,8 +449,11 @@ export class DiskTree implements StateTree {
 
   /**
    * The records of the nodes this tree made that are not stored yet, numbered from `firstSeq`
-   * at `version` (0 for a block; a bulk load persists several steps at one version). Nothing changes until `stored` is called with the result (after the batch lands),
-   * so a failed write can be retried with the same records.
+   * at `version` (0 for a block; a bulk load persists several steps at one version), children
+   * before their parents. Their records take their children's ids now, in place; the tree is
+   * unchanged until `stored` is called with the result (after the batch lands), so a failed write
+   * can be retried with the same records (the same ids). A node not stored that two trees share
+   * is persisted by one of them only (another position for it is refused).
    */
   persist(version: number, firstSeq = 0): PersistedTree {
     const ops: StateOps = [];
@@ -418,10 +462,19 @@ export class DiskTree implements StateTree {
     let seq = firstSeq;
     const idOf = (r: InnerRef): string | undefined => r.id ?? ids.get(r)?.[0];
     const visit = (ref: InnerRef): void => {
-      const children = ref.node!;
-      for (const c of children) if (c instanceof InnerRef && c.id === undefined && !ids.has(c)) visit(c);
+      const bytes = ref.rec!;
+      const kids = ref.kids;
+      if (kids !== undefined) {
+        for (const k of kids) if (k.id === undefined && !ids.has(k)) visit(k);
+        kids.forEach((k, i) => {
+          const kid = idOf(k)!;
+          const at = ref.kidAt![i]!;
+          for (let j = 0; j < ID_LENGTH; j++) bytes[at + j] = kid.charCodeAt(j);
+        });
+      }
       const id = prefix + seqChars(seq++);
-      const bytes = encodeNode(children, idOf);
+      if (ref.persistedAs !== undefined && ref.persistedAs !== id) throw new Error('a node not stored yet is persisted at a second position (two trees that share it)');
+      ref.persistedAs = id;
       ids.set(ref, [id, bytes]);
       ops.push([nodeKey(id), bytes]);
     };
@@ -446,7 +499,11 @@ export class DiskTree implements StateTree {
       ref.id = id;
       this.store.keep(id, bytes);
     }
-    for (const ref of p.ids.keys()) ref.node = undefined;
+    for (const ref of p.ids.keys()) {
+      ref.rec = undefined;
+      ref.kids = undefined;
+      ref.kidAt = undefined;
+    }
     return new DiskTree(this.store, this.top, []);
   }
 }
@@ -606,7 +663,7 @@ export class TreeBuilder {
 
   private close(children: Children): InnerRef {
     const id = this.prefix + seqChars(this.seq++);
-    const node = new InnerRef(rangeHash(this.hashing, children, 0, FANOUT), id, undefined);
+    const node = new InnerRef(rangeHash(this.hashing, children, 0, FANOUT), id, undefined, undefined, undefined);
     this.emit(nodeKey(id), encodeNode(children, (r) => r.id));
     this.nodes++;
     return node;

@@ -138,6 +138,46 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     expect(state.size).to.equal(live.length);
   });
 
+  it('a tree not stored yet (updated twice before its commit) proves and updates like the in-memory tree, and stores the records one update of both would', () => {
+    const rand = rng(11);
+    const key = (i: number): string => k(`key${i}`);
+    const base = new Map<string, Uint8Array | null>();
+    for (let i = 0; i < 3000; i++) base.set(key(i), utf8(`v0.${i}`));
+    const first = new Map<string, Uint8Array | null>();
+    const second = new Map<string, Uint8Array | null>();
+    for (let i = 0; i < 300; i++) first.set(key(Math.floor(rand() * 4000)), utf8(`v1.${i}`));
+    for (let i = 0; i < 300; i++) second.set(key(Math.floor(rand() * 4000)), rand() < 0.2 ? null : utf8(`v2.${i}`));
+    const both = new Map([...first, ...second]);
+    const run = (steps: Map<string, Uint8Array | null>[]): Disk => {
+      const disk = new Disk();
+      const state = StoredState.empty(disk, { history: 2, cacheBytes: 16 * 1024 });
+      commit(disk, state, base, 0);
+      let ref = SparseMerkleTree.empty().updateRaw(base);
+      let tree = state.tree;
+      for (const w of steps) {
+        tree = tree.updateRaw(w);
+        ref = ref.updateRaw(w);
+        expect(toHex(tree.root)).to.equal(toHex(ref.root));
+        for (let i = 0; i < 100; i++) {
+          const probe = fromKey(key(Math.floor(rand() * 4500)));
+          expect(tree.prove(probe), 'a proof from the tree not stored').to.deep.equal(ref.prove(probe));
+        }
+      }
+      const staged = state.stage(both, tree, 1);
+      disk.write(both, staged.ops);
+      state.apply(staged);
+      expect(toHex(state.root)).to.equal(toHex(ref.root));
+      for (let i = 0; i < 100; i++) {
+        const probe = fromKey(key(Math.floor(rand() * 4500)));
+        expect(state.tree.prove(probe), 'a proof once stored').to.deep.equal(ref.prove(probe));
+      }
+      return disk;
+    };
+    const twice = run([first, second]);
+    const once = run([both]);
+    const nodes = (d: Disk): string[] => d.table(StateTable.Node).map(([kk, v]) => `${toHex(kk)}=${toHex(v)}`);
+    expect(nodes(twice)).to.deep.equal(nodes(once));
+  });
   it('a bulk load builds, in path order, the tree commits make: same root, proofs and node count, for any size', async () => {
     const rand = rng(11);
     for (const n of [0, 1, 2, 3, 17, 300, 4_000]) {
