@@ -213,9 +213,9 @@ export class LevelKV implements KVController {
     await b.write({ sync: opts.sync ?? false } as never);
   }
 
-  /** A scratch LevelDB in `<location>/scratch` (removed when the job destroys it, or by the next one). */
+  /** A scratch LevelDB in `<location>/scratch` (removed when the job destroys it, or by the next one), with this database's open-files limit. */
   scratch(): Promise<Scratch> {
-    return LevelScratch.open(join(this.location, 'scratch'));
+    return LevelScratch.open(join(this.location, 'scratch'), this.openFiles);
   }
 
   readView(): KVReadView {

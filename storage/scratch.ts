@@ -25,9 +25,10 @@ export class LevelScratch implements Scratch {
     readonly location: string,
   ) {}
 
-  static async open(location: string): Promise<LevelScratch> {
+  /** `openFiles`: LevelDB's max_open_files, as the node's own database has it (its mapped tables count as the node's memory). */
+  static async open(location: string, openFiles?: number): Promise<LevelScratch> {
     await rm(location, { recursive: true, force: true });
-    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view' });
+    const db = new Level<Uint8Array, Uint8Array>(location, { keyEncoding: 'view', valueEncoding: 'view', ...(openFiles === undefined ? {} : { maxOpenFiles: openFiles }) });
     try {
       await db.open();
     } catch (e) {
