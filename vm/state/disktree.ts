@@ -26,10 +26,10 @@
  *
  * In memory, a node read from storage is its record, and its children are read in place
  * (`SlotRef`: the record and an offset); only the children an update or a proof goes down into
- * become objects. So a block's update holds, for each node it rewrites, an array of 16 small
- * references instead of a decoded copy of every child (a hash, an id, a path each), and its
- * hashing writes into fixed scratch buffers: this is most of the memory and of the collector's
- * work that an update over a large state costs.
+ * become objects, and a node an update makes is encoded at once (InnerRef). So a block's update
+ * holds one record per node it rewrites instead of a decoded copy of every child (a hash, an id,
+ * a path each), and its hashing writes into fixed scratch buffers: this was most of the memory
+ * and of the collector's work that an update over a large state cost.
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, stateLeafHash, stateNodeHashInto, statePath, stateValueHash, toKey, type StateProof } from '../../chain/index.js';
@@ -253,19 +253,22 @@ function corrupt(what: string): never {
   throw new StateStorageError(`the stored state is corrupt: ${what}`);
 }
 
-function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerRef, number] {
+/** The length of the child reference at `at`, checked to be one and to fit. */
+function slotBytes(bytes: Uint8Array, at: number, what: string): number {
   const tag = bytes[at];
-  if (tag === 1) {
-    if (at + LEAF_BYTES > bytes.length) corrupt(`${what} is cut short`);
+  const len = tag === 1 ? LEAF_BYTES : tag === 2 ? INNER_BYTES : corrupt(`${what} is not a node reference`);
+  if (at + len > bytes.length) corrupt(`${what} is cut short`);
+  return len;
+}
+
+function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerRef, number] {
+  const len = slotBytes(bytes, at, what);
+  if (bytes[at] === 1) {
     const path = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1, HASH_LENGTH).toString('latin1');
-    return [new LeafRef(path, bytes.subarray(at + 1 + HASH_LENGTH, at + 1 + 2 * HASH_LENGTH), bytes.subarray(at + 1 + 2 * HASH_LENGTH, at + LEAF_BYTES)), at + LEAF_BYTES];
+    return [new LeafRef(path, bytes.subarray(at + 1 + HASH_LENGTH, at + 1 + 2 * HASH_LENGTH), bytes.subarray(at + 1 + 2 * HASH_LENGTH, at + LEAF_BYTES)), at + len];
   }
-  if (tag === 2) {
-    if (at + INNER_BYTES > bytes.length) corrupt(`${what} is cut short`);
-    const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
-    return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined, undefined, undefined), at + INNER_BYTES];
-  }
-  return corrupt(`${what} is not a node reference`);
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
+  return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined, undefined, undefined), at + len];
 }
 
 /** A node's children, read in place (SlotRefs into `bytes`); the record is checked whole. */
@@ -276,11 +279,8 @@ function decodeNode(bytes: Uint8Array): Children {
   let at = 2;
   for (let s = 0; s < FANOUT; s++) {
     if (!(bitmap & (0x8000 >> s))) continue;
-    const tag = bytes[at];
-    const len = tag === 1 ? LEAF_BYTES : tag === 2 ? INNER_BYTES : corrupt(`slot ${s} of a node is not a node reference`);
-    if (at + len > bytes.length) corrupt(`slot ${s} of a node is cut short`);
     children[s] = new SlotRef(bytes, at);
-    at += len;
+    at += slotBytes(bytes, at, `slot ${s} of a node`);
   }
   if (at !== bytes.length) corrupt('a node record has trailing bytes');
   return children;
@@ -594,7 +594,7 @@ export class TreeBuilder {
   private pending: LeafRef | undefined;
   /** The nibbles `pending` shares with the leaf before it (−1: it is the first). */
   private pendingShared = -1;
-  private top: Ref = undefined;
+  private top: Top = undefined;
   private seq: number;
   private readonly prefix: string;
   private readonly hashing: Hashing = { hashes: 0 };
@@ -630,7 +630,7 @@ export class TreeBuilder {
   finish(): { root: Uint8Array; record: Uint8Array; nextSeq: number } {
     if (this.pending !== undefined) this.place(this.pending, this.pendingShared, -1);
     this.pending = undefined;
-    const top = expand(this.top);
+    const top = this.top;
     let record: Uint8Array;
     if (top === undefined) record = Uint8Array.of(0);
     else {
