@@ -46,8 +46,12 @@ export interface KVController {
   close(): Promise<void>;
 }
 
-/** Values at least this long are handed to LevelDB as they are (V8 keeps them off its heap). */
-const ARENA_MAX_VALUE = 4096;
+/**
+ * Values longer than this are handed to LevelDB as they are: V8 keeps a typed array's bytes on its
+ * own heap only up to 64 bytes (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP), so longer ones are off the heap
+ * already and a copy would only add a block's worth of memory (its tree records) to the write.
+ */
+const ON_HEAP_MAX_VALUE = 64;
 
 /**
  * Keys from 0xff on are LevelKV's own (storage/buckets.ts never uses them): where the value log
@@ -191,11 +195,11 @@ export class LevelKV implements KVController {
     // memory); views into one large buffer are already off the heap. Copying them there first
     // costs a fraction of that (docs/performance.md).
     let size = 0;
-    for (const op of ops) size += op.key.length + (op.type !== 'del' && op.value.length < ARENA_MAX_VALUE ? op.value.length : 0);
+    for (const op of ops) size += op.key.length + (op.type !== 'del' && op.value.length <= ON_HEAP_MAX_VALUE ? op.value.length : 0);
     const arena = new Uint8Array(Math.max(size, 128));
     let at = 0;
     const view = (bytes: Uint8Array): Uint8Array => {
-      if (bytes.length >= ARENA_MAX_VALUE) return bytes; // already off the heap
+      if (bytes.length > ON_HEAP_MAX_VALUE) return bytes; // already off the heap
       arena.set(bytes, at);
       at += bytes.length;
       return arena.subarray(at - bytes.length, at);
