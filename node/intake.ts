@@ -87,11 +87,21 @@ export class TxIntake {
     this.relayTimer.unref();
   }
 
+  /**
+   * Stops compacting after commits; a journal that holds anything is then rewritten as what the
+   * pool still holds, so that the next start does not admit again (and refuse as stale) every
+   * transaction committed since the last compaction: ~1 s of start-up after 30,000 transfers on a
+   * state of ten million accounts (docs/performance.md). After kill -9 the next start replays all.
+   */
   async stop(): Promise<void> {
+    const { journal, mempool, logger } = this.deps;
     clearInterval(this.relayTimer);
     this.deps.chain.off('committed', this.onCommitted);
     await this.compacting;
-    await this.deps.journal?.close();
+    if (journal && journal.size > 0) {
+      await journal.compact(mempool.pending().map((tx) => tx.serialize())).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'compacting the transaction journal at stop failed: the next start replays it whole'));
+    }
+    await journal?.close();
   }
 
   private readonly onCommitted = (): void => {

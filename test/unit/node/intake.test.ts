@@ -72,6 +72,23 @@ describe('node/intake TxIntake', () => {
     await last.journal.close();
   });
 
+  it('a clean stop compacts the journal to what the pool still holds (the next start replays no committed transaction)', async () => {
+    const { journal } = await TxJournal.open(dir);
+    const a = setup(journal);
+    const sent = txs(5);
+    await a.intake.submitMany(sent.map((t) => t.serialize()));
+    a.intake.start();
+    // Three are committed: the pool drops them, the journal still holds all five.
+    const r = a.vm.sm.execute(a.vm.world, blockInfo(1, new Uint8Array(20)), sent.slice(0, 3));
+    a.vm.world.apply(r.writes, r.tree, 1);
+    a.mempool.update(sent.slice(0, 3));
+    expect(a.mempool.size).to.equal(2);
+    await a.intake.stop();
+    const reopened = await TxJournal.open(dir);
+    expect(reopened.raws.map((x) => Buffer.from(x).toString('hex'))).to.deep.equal(sent.slice(3).map((t) => Buffer.from(t.serialize()).toString('hex')));
+    await reopened.journal.close();
+  });
+
   it('a transaction the journal cannot store is refused (TX_NOT_STORED) and taken out of the pool, not relayed', async () => {
     const { journal } = await TxJournal.open(dir);
     await journal.close(); // appends now fail, as on a failing disk
