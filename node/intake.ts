@@ -90,7 +90,7 @@ export class TxIntake {
   /**
    * Stops compacting after commits; a journal that holds anything is then rewritten as what the
    * pool still holds, so that the next start does not admit again (and refuse as stale) every
-   * transaction committed since the last compaction: ~1 s of start-up after 30,000 transfers on a
+   * transaction committed since the last compaction: ~1.5–2.5 s of start-up after 30,000 transfers on a
    * state of ten million accounts (docs/performance.md). After kill -9 the next start replays all.
    */
   async stop(): Promise<void> {
