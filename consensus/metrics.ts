@@ -96,6 +96,18 @@ export class ConsensusMetrics implements IbftMetrics {
         for (const k of caches) this.inc({ cache: k }, c[k].reads);
       },
     });
+    new Counter({
+      name: 'metanode_state_prefetch_reads_total',
+      help: "State records read ahead of a block, off the main thread, into the caches (values, tree nodes), since the node started (storage.statePrefetch)",
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        const c = stateCaches();
+        if (!c) return;
+        this.reset();
+        for (const k of ['values', 'nodes'] as const) this.inc({ cache: k }, c[k].prefetched);
+      },
+    });
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({

@@ -91,6 +91,7 @@ export const configSchema = z
         writeRetryDelayMs: z.number().int().positive().optional(),
         stateHistory: z.number().int().min(0).max(100_000).optional(),
         stateCacheMB: z.number().int().min(1).max(65_536).optional(),
+        statePrefetch: z.boolean().optional(),
         openFiles: z.number().int().min(MIN_OPEN_FILES).max(50_000).optional(),
       })
       .strict()

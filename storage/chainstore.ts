@@ -368,11 +368,19 @@ export class ChainStore {
    * Synchronous reads of the state as of the last commit that landed (a snapshot, moved on by
    * `refresh` once the next has): head values by state key, and the state's own records.
    */
-  stateView(): { value(key: string): Uint8Array | undefined; get(key: Uint8Array): Uint8Array | undefined; refresh(): void } {
+  stateView(): {
+    value(key: string): Uint8Array | undefined;
+    get(key: Uint8Array): Uint8Array | undefined;
+    valuesAsync(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
+    getManyAsync(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+    refresh(): void;
+  } {
     const view = this.kv.readView();
     return {
       value: (key) => view.get(stateKey(key)),
       get: (key) => view.get(bucketKey(Bucket.StateStore, key)),
+      valuesAsync: (keys) => view.getMany(keys.map(stateKey)),
+      getManyAsync: (keys) => view.getMany(keys.map((k) => bucketKey(Bucket.StateStore, k))),
       refresh: () => view.refresh(),
     };
   }

@@ -27,6 +27,12 @@ export interface KVRange {
  */
 export interface KVReadView {
   get(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * The same reads, of the same view, done off the main thread (LevelDB's on libuv's pool): for
+   * a prefetch that warms caches ahead of synchronous reads. A view refreshed meanwhile may answer
+   * from either side of the refresh; the caller checks (StoredState.prefetch).
+   */
+  getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   refresh(): void;
 }
 
@@ -243,6 +249,16 @@ export class LevelKV implements KVController {
         }
         return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       },
+      getMany: async (keys) => {
+        if (db !== this.db) retake();
+        let vs: (Uint8Array | undefined)[];
+        try {
+          vs = await db.getMany(keys, { snapshot });
+        } catch (e) {
+          throw this.readError(e);
+        }
+        return vs.map((v) => (v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
+      },
       refresh: retake,
     };
   }
@@ -338,7 +354,8 @@ export class MemoryKV implements KVController {
 
   readView(): KVReadView {
     // Batches apply synchronously here: the map is always one consistent view.
-    return { get: (key) => (this.check(), this.data.get(toKey(key))), refresh: () => undefined };
+    const get = (key: Uint8Array): Uint8Array | undefined => (this.check(), this.data.get(toKey(key)));
+    return { get, getMany: (keys) => Promise.resolve().then(() => keys.map(get)), refresh: () => undefined };
   }
 
   async close(): Promise<void> {

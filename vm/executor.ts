@@ -1,5 +1,5 @@
 import { Receipt, ReceiptStatus, toHex, type Event, type Transaction, type ValidatorUpdate } from '../chain/index.js';
-import { nonceOf, setNonce } from './accounts.js';
+import { nonceKeyOf, nonceOf, setNonce } from './accounts.js';
 import { TxError, VmError, VmErrorCode } from './errors.js';
 import type { BlockInfo, ExecContext, FeeHandler, TxContext } from './module.js';
 import type { ModuleRegistry } from './registry.js';
@@ -138,6 +138,31 @@ export class StateMachine {
     }
     const updates = this.hooks('endBlock', blockCtx, blockEvents);
     return { ...this.finish(base, state, receipts, blockEvents, updates), included, excluded };
+  }
+
+  /**
+   * The state keys a block of these transactions will likely read: each sender's nonce, what its
+   * fee reads, and what its module says delivering it reads (Module.prefetchKeys). A hint for
+   * StoredState.prefetch, computed from the transactions alone; one whose payload does not decode
+   * adds its nonce and fee keys only. Changes nothing.
+   */
+  prefetchKeys(txs: readonly Transaction[]): string[] {
+    const keys: string[] = [];
+    const { registry, fees } = this.deps;
+    for (const tx of txs) {
+      keys.push(nonceKeyOf(tx.fromKey));
+      if (fees.feeKeys) keys.push(...fees.feeKeys(tx.fromKey));
+      const route = registry.route(tx.kind);
+      if (!route?.module.prefetchKeys) continue;
+      let args: unknown;
+      try {
+        args = registry.decode(tx);
+      } catch {
+        continue; // delivering it fails without reading the module's state
+      }
+      keys.push(...route.module.prefetchKeys(tx.fromKey, route.method, args));
+    }
+    return keys;
   }
 
   /**

@@ -105,6 +105,13 @@ export interface Module {
    * decoded payload alone; the chain store indexes the transaction under each of them. [] if none.
    */
   addressesOf?(method: string, args: unknown): Uint8Array[];
+  /**
+   * The state keys (key strings, under this module's prefix) that delivering a transaction will
+   * likely read, from its decoded payload and its sender's key string (Transaction.fromKey)
+   * alone: a hint for the prefetch that warms the state's caches before a block runs
+   * (StoredState.prefetch). Advisory: a wrong or missing key costs only time, never a result.
+   */
+  prefetchKeys?(senderKey: string, method: string, args: unknown): string[];
   /** A readable form of a payload (for RPC, the CLI and the explorer), or undefined if malformed. */
   describePayload?(method: string, payload: Uint8Array): Record<string, string> | undefined;
   /**
@@ -132,6 +139,8 @@ export interface FeeHandler {
   readonly minFee: (state: StateReader) => bigint;
   /** The account's balance of the fee asset (by its key string: toKey of the address, Transaction.fromKey). */
   feeBalance(state: StateReader, payerKey: string): bigint;
+  /** The state keys charging a fee to `payerKey` reads (a prefetch hint, as Module.prefetchKeys). */
+  feeKeys?(payerKey: string): string[];
   /** Moves the transaction's fee from its sender to the block's proposer; throws TxError when it cannot. */
   chargeFee(ctx: ExecContext, tx: Transaction): void;
 }

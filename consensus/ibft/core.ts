@@ -317,6 +317,9 @@ export class IbftCore {
     // Within this node's own limits and the chain's (a block over the chain's is invalid).
     const limits = chain.blockLimits();
     const candidates = txs.reap(Math.min(this.opts.maxBlockTxs, limits.maxBlockTxs), Math.min(this.opts.maxBlockBytes, limits.maxBlockBytes));
+    const height = this.height;
+    await chain.prefetch(candidates);
+    if (this.height !== height || this.proposedRounds.has(round)) return; // a block import moved the chain on meanwhile
     const { executed, build } = chain.build(key.address, candidates, this.deps.env.now(), (t) => txs.isVerified(t));
     for (const { tx } of build.excluded) txs.evict(tx);
     await this.propose(round, executed.block, roundChanges, prepares, executed);
@@ -409,7 +412,7 @@ export class IbftCore {
     }
     if (m.round > 0 && !isJustifiedProposal(this.deps.chain.chainId, this.valset, env)) return this.penalise(from, 'PROPOSAL without a valid round-change justification');
     let executed: ExecutedBlock;
-    await txs.preverify?.(env.block.transactions);
+    await Promise.all([txs.preverify?.(env.block.transactions), chain.prefetch(env.block.transactions)]);
     if (this.height !== m.height) return; // a block import moved the chain on meanwhile
     const now = this.deps.env.now();
     if (from !== 'self') this.watchClock(env, now);

@@ -306,6 +306,8 @@ function encodeNode(children: Children, idOf: (r: InnerRef, at: number) => strin
 export class NodeStore {
   /** Node records read from storage (cache misses) since the store was made. */
   reads = 0;
+  /** Records read by `prefetch` since the store was made (not counted in `reads`). */
+  prefetched = 0;
   private readonly cache: LRUCache<string, Uint8Array>;
 
   constructor(
@@ -328,6 +330,59 @@ export class NodeStore {
       this.cache.set(id, bytes);
     }
     return decodeNode(bytes);
+  }
+
+  /**
+   * Reads into the cache the stored nodes on the way from `top` to `paths` (latin1, any order)
+   * that it lacks, a level at a time, each level's missing records in one read off the main
+   * thread (`getMany`): so that an update or proofs for those paths that follow find them in the
+   * cache instead of reading them one by one. A record is written once under its id and never
+   * changed, so what this reads is right whenever it lands, and it changes no tree. At most
+   * `maxRecords` records are read. Returns the number read.
+   */
+  async prefetch(top: Top, paths: readonly string[], getMany: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>, maxRecords: number): Promise<number> {
+    if (!(top instanceof InnerRef) || top.id === undefined || paths.length === 0) return 0;
+    let frontier: { id: string; paths: readonly string[] }[] = [{ id: top.id, paths }];
+    let read = 0;
+    for (let depth = 0; frontier.length > 0 && depth < 2 * HASH_LENGTH; depth++) {
+      const missing = frontier.filter((f) => !this.cache.has(f.id)).slice(0, Math.max(0, maxRecords - read));
+      if (missing.length > 0) {
+        const got = await getMany(missing.map((f) => nodeKey(f.id)));
+        read += missing.length;
+        this.prefetched += missing.length;
+        got.forEach((bytes, i) => {
+          if (bytes !== undefined && !this.cache.has(missing[i]!.id)) this.cache.set(missing[i]!.id, bytes);
+        });
+      }
+      const next: { id: string; paths: string[] }[] = [];
+      for (const f of frontier) {
+        const bytes = this.cache.peek(f.id);
+        if (bytes === undefined) continue; // beyond the limit, absent (reported by the read that needs it), or evicted
+        // The children the paths go down into that are nodes (tag 2), by slot.
+        const bitmap = (bytes[0]! << 8) | bytes[1]!;
+        const slotAt = new Array<number>(FANOUT).fill(-1);
+        for (let s = 0, at = 2; s < FANOUT && at < bytes.length; s++) {
+          if (!(bitmap & (0x8000 >> s))) continue;
+          slotAt[s] = at;
+          at += bytes[at] === 1 ? LEAF_BYTES : INNER_BYTES;
+        }
+        const bySlot = new Map<number, string[]>();
+        for (const p of f.paths) {
+          const slot = nibble(p, depth);
+          const at = slotAt[slot]!;
+          if (at < 0 || bytes[at] !== 2 || at + INNER_BYTES > bytes.length) continue;
+          let list = bySlot.get(slot);
+          if (list === undefined) {
+            bySlot.set(slot, (list = []));
+            const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
+            next.push({ id, paths: list });
+          }
+          list.push(p);
+        }
+      }
+      frontier = next;
+    }
+    return read;
   }
 
   /** Keeps a just-stored record in the cache (it is the newest, and the likeliest to be read next). */
@@ -407,6 +462,11 @@ export class DiskTree implements StateTree {
     const ctx: UpdateContext = { store: this.store, stale: [...this.stale], hashes };
     const top = expand(apply(ctx, this.top, 0, changes, 0, changes.length));
     return new DiskTree(this.store, top, ctx.stale, { changes: changes.length, hashes: ctx.hashes });
+  }
+
+  /** Reads the stored nodes on the way to `paths` that the cache lacks into it (NodeStore.prefetch). */
+  prefetch(paths: readonly string[], getMany: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>, maxRecords: number): Promise<number> {
+    return this.store.prefetch(this.top, paths, getMany, maxRecords);
   }
 
   prove(key: Uint8Array): StateProof {

@@ -11,6 +11,13 @@ export interface StateStorage {
   value(key: string): Uint8Array | undefined;
   /** A record of the state's own layout (a key made by tableKey), or undefined. */
   get(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * `value` for many keys, and `get` for many records, read off the main thread: for a prefetch
+   * that warms the caches ahead of a block (StoredState.prefetch). Optional: a storage without
+   * them gets no prefetch. An answer that a refresh overtook may be of either view.
+   */
+  valuesAsync?(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
+  getManyAsync?(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
   /** Moves the view to what storage holds now: called once a commit's batch has landed. */
   refresh(): void;
 }

@@ -22,7 +22,7 @@ import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromK
 import { DiskTree, NodeStore, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
-import type { StateTree } from './smt.js';
+import { pathOf, type StateTree } from './smt.js';
 import { StateStorageError, StateTable, tableKey, u64, type StateOps, type StateStorage } from './storage.js';
 import type { ReadOnlyState } from './world.js';
 
@@ -97,6 +97,18 @@ function plain(v: Uint8Array): Uint8Array {
   return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
+/** Parts a prefetch's reads are split into, read at once: libuv's pool, which LevelDB's reads run on, has 4 threads. */
+const PREFETCH_PARTS = 4;
+const PREFETCH_PART_MIN = 256;
+
+/** `read` of `keys` in up to PREFETCH_PARTS parts at once, the answers in the keys' order. */
+async function inParts<K, V>(keys: readonly K[], read: (part: K[]) => Promise<V[]>): Promise<V[]> {
+  const size = Math.max(PREFETCH_PART_MIN, Math.ceil(keys.length / PREFETCH_PARTS));
+  const parts: Promise<V[]>[] = [];
+  for (let i = 0; i < keys.length; i += size) parts.push(read(keys.slice(i, i + size)));
+  return (await Promise.all(parts)).flat();
+}
+
 const metaKey = (): Uint8Array => tableKey(StateTable.Meta);
 const rootKey = (h: number): Uint8Array => tableKey(StateTable.Root, u64(h));
 const staleKey = (h: number): Uint8Array => tableKey(StateTable.Stale, u64(h));
@@ -119,6 +131,8 @@ export class StoredState implements OrderedReader {
   readonly nodes: NodeStore;
   /** Value records read from storage (cache misses) since the state was opened. */
   valueReads = 0;
+  /** Value records read by `prefetch` since the state was opened (not counted in `valueReads`). */
+  valuesPrefetched = 0;
   private readonly values: LRUCache<string, Uint8Array | typeof ABSENT>;
   private _version = 0;
   private _history: number;
@@ -145,11 +159,11 @@ export class StoredState implements OrderedReader {
    * cacheBytes: values ¼, tree nodes ½, key pages ¼) and the records read from storage (misses)
    * since the state was opened.
    */
-  get cacheStats(): Record<'values' | 'nodes' | 'pages', { records: number; bytes: number; reads: number }> {
+  get cacheStats(): Record<'values' | 'nodes' | 'pages', { records: number; bytes: number; reads: number; prefetched: number }> {
     return {
-      values: { records: this.values.size, bytes: this.values.calculatedSize, reads: this.valueReads },
-      nodes: { ...this.nodes.cached, reads: this.nodes.reads },
-      pages: { ...this.index.cached, reads: this.index.reads },
+      values: { records: this.values.size, bytes: this.values.calculatedSize, reads: this.valueReads, prefetched: this.valuesPrefetched },
+      nodes: { ...this.nodes.cached, reads: this.nodes.reads, prefetched: this.nodes.prefetched },
+      pages: { ...this.index.cached, reads: this.index.reads, prefetched: 0 },
     };
   }
 
@@ -234,6 +248,43 @@ export class StoredState implements OrderedReader {
 
   get(key: Uint8Array): Uint8Array | undefined {
     return this.getRaw(toKey(key));
+  }
+
+  /**
+   * Warms the caches for a block about to execute (its transactions' likely keys, from the
+   * modules' hints: Executor.prefetchKeys): the head values the cache lacks, read off the main
+   * thread in one request, then the tree's nodes on the way to those keys (NodeStore.prefetch),
+   * so that the block's synchronous reads and its tree update find them in memory. Advisory: it
+   * changes no value anyone reads. Values that land after a commit applied are dropped (they may
+   * be of the state before it), and nothing the cache holds is replaced. At most `maxKeys` keys.
+   */
+  async prefetch(keys: Iterable<string>, maxKeys = 65_536): Promise<{ values: number; nodes: number }> {
+    const done = { values: 0, nodes: 0 };
+    const { valuesAsync, getManyAsync } = this.storage;
+    if (valuesAsync === undefined || getManyAsync === undefined) return done;
+    const version = this._version;
+    const all: string[] = [];
+    const seen = new Set<string>();
+    for (const k of keys) {
+      if (all.length >= maxKeys) break;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      all.push(k);
+    }
+    const want = all.filter((k) => !this.values.has(k));
+    if (want.length > 0) {
+      const got = await inParts(want, (part) => valuesAsync.call(this.storage, part));
+      if (this._version !== version) return done;
+      got.forEach((v, i) => {
+        const k = want[i]!;
+        if (!this.values.has(k)) this.values.set(k, v === undefined ? ABSENT : plain(v));
+      });
+      done.values = want.length;
+      this.valuesPrefetched += want.length;
+    }
+    if (this._version !== version) return done;
+    done.nodes = await this._tree.prefetch(all.map(pathOf), (ks) => inParts(ks, (part) => getManyAsync.call(this.storage, part)), 4 * maxKeys);
+    return done;
   }
 
   scan(prefix: string, opts: ScanOptions): [string, Uint8Array][] {

@@ -76,8 +76,11 @@ class FailingKV implements KVController {
   entries(range: KVRange) {
     return this.inner.entries(range);
   }
+  /** The read view's asynchronous reads (a prefetch's) fail, as on a bad disk. */
+  failAsyncReads = false;
   readView() {
-    return this.inner.readView();
+    const view = this.inner.readView();
+    return this.failAsyncReads ? { ...view, getMany: () => Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })) } : view;
   }
   close() {
     return this.inner.close();
@@ -356,6 +359,31 @@ describe('consensus/blockchain (over LevelDB)', () => {
     expect((await o.store.receipts(1))!.map((r) => r.ok)).to.deep.equal([true]);
     expect(await o.store.txLocation(good.hash())).to.deep.equal({ height: 1, index: 0 });
     expect((await o.store.head())!.height).to.equal(1);
+  });
+
+  it('a prefetch reads the state a block\'s transactions need into the caches and changes none of its bytes; one whose reads fail is ignored', async () => {
+    const txs = (): Transaction[] => [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 500n), transferTx(BOB, 0n, addressOf(ALICE), 'NEX', 7n)];
+    // Each chain is opened twice: the second open starts with empty caches, as a restarted node does.
+    const reopened = async (data: string, o: { kv?: () => Promise<KVController>; opts?: Partial<BlockchainOptions> } = {}): Promise<Opened> => {
+      await close(await open(GENESIS, { data, ...(o.kv ? { kv: await o.kv() } : {}), opts: o.opts }));
+      return open(GENESIS, { data, ...(o.kv ? { kv: await o.kv() } : {}), opts: o.opts });
+    };
+    const off = await reopened('off', { opts: { statePrefetch: false } });
+    const on = await reopened('on');
+    let failing: FailingKV | undefined;
+    const bad = await reopened('bad', { kv: async () => (failing = new FailingKV(await LevelKV.open(join(dir, 'bad')))) });
+    failing!.failAsyncReads = true;
+    for (const o of [off, on, bad]) await o.chain.prefetch(txs());
+    expect(off.chain.state.cacheStats.values.prefetched).to.equal(0);
+    expect(on.chain.state.cacheStats.values.prefetched, 'values read ahead').to.be.greaterThan(0);
+    expect(on.chain.state.cacheStats.nodes.prefetched, 'tree nodes read ahead').to.be.greaterThan(0);
+    const reads = (o: Opened): number => o.chain.state.cacheStats.values.reads;
+    const [offBefore, onBefore] = [reads(off), reads(on)];
+    const blocks = [off, on, bad].map((o) => o.chain.build(VALIDATOR.address, txs(), NOW).executed.block);
+    // Every key read ahead is one the block would have read (the rest, parameters and the proposer's balance, it reads itself).
+    expect(reads(on) - onBefore, 'values read while the block ran').to.equal(reads(off) - offBefore - on.chain.state.cacheStats.values.prefetched);
+    for (const b of blocks) expect(toHex(b.hash())).to.equal(toHex(blocks[0]!.hash()));
+    expect(blocks[0]!.transactions).to.have.length(2);
   });
 
   it('a block timestamp is never below its parent: a clock behind the head gives parent + 1', async () => {

@@ -385,6 +385,27 @@ describe('vm/executor', () => {
     expect(rebuilt.root).to.deep.equal(v.world.root);
   });
 
+  it('prefetchKeys: each sender\'s nonce and fee balance, and what the bank says a transfer reads; a payload that does not decode adds only the first two', () => {
+    const v = vm();
+    const ok = transferTx(alice, 0n, B, 'GEN', 5n);
+    const bad = signedTx(bob, { nonce: 0n, payload: utf8('not rlp') });
+    const keys = v.sm.prefetchKeys([ok, bad]);
+    const nonce = (a: Uint8Array): string => toKey(utf8('auth/nonce/')) + toKey(a);
+    expect(keys).to.deep.equal([nonce(A), balanceKeyOf(toKey(A), FEE_ASSET), balanceKeyOf(toKey(A), 'GEN'), balanceKeyOf(toKey(B), 'GEN'), nonce(addressOf(bob)), balanceKeyOf(toKey(addressOf(bob)), FEE_ASSET)]);
+    // The keys are ones that delivering the transfer reads from the block's base state.
+    const read = new Set<string>();
+    const base = {
+      tree: v.world.tree,
+      getRaw: (key: string) => {
+        read.add(key);
+        return v.world.getRaw(key);
+      },
+    };
+    const result = v.sm.execute(base, blockInfo(1, PROPOSER), [ok]);
+    expect(result.receipts[0]!.status).to.equal(ReceiptStatus.Success);
+    for (const key of keys.slice(0, 4)) expect(read.has(key), `reads ${JSON.stringify(key)}`).to.equal(true);
+  });
+
   it('feeBalance is the NEX balance', () => {
     const v = vm();
     expect(v.bank.feeBalance(v.world, toKey(X))).to.equal(0n);

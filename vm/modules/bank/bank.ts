@@ -161,6 +161,10 @@ export class BankModule implements Module, FeeHandler {
     return readUint(state, balanceKeyOf(payerKey, FEE_ASSET));
   }
 
+  feeKeys(payerKey: string): string[] {
+    return [balanceKeyOf(payerKey, FEE_ASSET)];
+  }
+
   chargeFee(ctx: ExecContext, tx: Transaction): void {
     const amount = tx.fee;
     const min = this.minFee(ctx.state);
@@ -227,6 +231,12 @@ export class BankModule implements Module, FeeHandler {
 
   addressesOf(method: string, args: unknown): Uint8Array[] {
     return method === BankTx.Transfer ? [(args as TransferArgs).to] : [];
+  }
+
+  prefetchKeys(senderKey: string, method: string, args: unknown): string[] {
+    if (method !== BankTx.Transfer) return [];
+    const a = args as TransferArgs & { toKey: string };
+    return [balanceKeyOf(senderKey, a.asset), balanceKeyOf(a.toKey, a.asset)];
   }
 
   deliverTx(ctx: TxContext, _method: string, args: unknown): void {

@@ -101,6 +101,10 @@ class FencedKV implements KVController {
         this.check();
         return view.get(key);
       },
+      getMany: async (keys) => {
+        this.check();
+        return view.getMany(keys);
+      },
       refresh: () => view.refresh(),
     };
   }

@@ -24,6 +24,26 @@ export class Disk implements StateStorage {
     return this.records.get(toKey(key));
   }
 
+  /** Reads by valuesAsync and getManyAsync (the prefetch's), counted apart from the synchronous ones. */
+  asyncValueGets = 0;
+  asyncRecordGets = 0;
+  /** When set, an asynchronous read answers (with what was stored when it was asked) only once this resolves. */
+  gate: Promise<void> | undefined;
+
+  async valuesAsync(keys: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    this.asyncValueGets += keys.length;
+    const got = keys.map((k) => this.values.get(k));
+    await this.gate;
+    return got;
+  }
+
+  async getManyAsync(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    this.asyncRecordGets += keys.length;
+    const got = keys.map((k) => this.records.get(toKey(k)));
+    await this.gate;
+    return got;
+  }
+
   refresh(): void {}
 
   write(writes: WriteSet, ops: StateOps): void {

@@ -342,6 +342,60 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     expect(() => disk.open({ history: 1, cacheBytes: 4096 })).to.throw(StateStorageError, /no meta record/);
   });
 
+  it('a prefetch reads a block\'s values and the tree nodes on the way to its keys off the synchronous path: the block then reads nothing, and gets the same root', async () => {
+    const rand = rng(7);
+    const disk = new Disk();
+    const state = StoredState.empty(disk, { history: 4, cacheBytes: 8 * 1024 * 1024 });
+    const pool = Array.from({ length: 6000 }, (_, i) => k(`acct${i}`));
+    commit(disk, state, new Map(pool.map((key) => [key, utf8(`v0-${key.length}`)])), 0);
+    for (let h = 1; h <= 3; h++) commit(disk, state, randomWrites(rand, pool, new Map(), h), h);
+    const block = new Map<string, Uint8Array | null>();
+    for (let i = 0; i < 300; i++) block.set(pool[Math.floor(rand() * pool.length)]!, utf8(`new${i}`));
+    block.set(k('a key not stored yet'), utf8('fresh'));
+    block.set(pool[5]!, null);
+    const keys = [...block.keys()];
+    const run = async (prefetch: boolean): Promise<{ root: string; valueGets: number; recordGets: number; values: (string | undefined)[] }> => {
+      const cold = disk.open({ history: 4, cacheBytes: 8 * 1024 * 1024 }); // empty caches
+      if (prefetch) {
+        const done = await cold.prefetch(keys);
+        expect(done.values).to.equal(keys.length);
+        expect(done.nodes).to.be.greaterThan(300);
+      }
+      const [v0, r0] = [disk.valueGets, disk.recordGets];
+      const values = keys.map((key) => cold.getRaw(key)).map((v) => v && toHex(v));
+      const root = toHex(cold.tree.updateRaw(block).root);
+      return { root, values, valueGets: disk.valueGets - v0, recordGets: disk.recordGets - r0 };
+    };
+    const without = await run(false);
+    const asyncBefore = disk.asyncRecordGets;
+    const with_ = await run(true);
+    expect(without.valueGets).to.equal(keys.length);
+    expect(without.recordGets).to.be.greaterThan(300);
+    expect(with_.valueGets, 'values read while the block runs').to.equal(0);
+    expect(with_.recordGets, 'tree nodes read while the block updates its tree').to.equal(0);
+    expect(disk.asyncRecordGets - asyncBefore).to.equal(without.recordGets);
+    expect(with_.root).to.equal(without.root);
+    expect(with_.values).to.deep.equal(without.values);
+  });
+
+  it('values a prefetch read before a commit applied are dropped, not cached over what the commit wrote', async () => {
+    const disk = new Disk();
+    const state = StoredState.empty(disk, { history: 4, cacheBytes: 4096 * 4 }); // a values cache of 4 KiB: one key in and others out
+    const pool = Array.from({ length: 200 }, (_, i) => k(`acct${i}`));
+    commit(disk, state, new Map(pool.map((key) => [key, utf8('old')])), 0);
+    let open!: () => void;
+    disk.gate = new Promise((r) => (open = r));
+    const prefetch = state.prefetch([pool[0]!, pool[1]!]);
+    await Promise.resolve();
+    commit(disk, state, new Map([[pool[0]!, utf8('new')]]), 1);
+    for (const key of pool.slice(2)) state.getRaw(key); // pushes the commit's value out of the cache
+    open();
+    const done = await prefetch;
+    disk.gate = undefined;
+    expect(toHex(state.getRaw(pool[0]!)!), 'the value the commit wrote').to.equal(toHex(utf8('new')));
+    expect(done).to.deep.equal({ values: 0, nodes: 0 });
+  });
+
   it('start-up reads a bounded number of records, whatever the size of the state', () => {
     const reads: number[] = [];
     for (const keys of [1_000, 20_000]) {
