@@ -406,6 +406,14 @@ describe('vm/executor', () => {
     for (const key of keys.slice(0, 4)) expect(read.has(key), `reads ${JSON.stringify(key)}`).to.equal(true);
   });
 
+  it('a TxError (a failed transaction, an outcome) carries no stack trace; the limit is left as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const e = new TxError('BANK_INSUFFICIENT_FUNDS', 'insufficient GEN');
+    expect(e.stack).to.equal('TxError: insufficient GEN');
+    expect([e.code, e.message, e instanceof Error]).to.deep.equal(['BANK_INSUFFICIENT_FUNDS', 'insufficient GEN', true]);
+    expect(Error.stackTraceLimit).to.equal(limit);
+  });
+
   it('feeBalance is the NEX balance', () => {
     const v = vm();
     expect(v.bank.feeBalance(v.world, toKey(X))).to.equal(0n);

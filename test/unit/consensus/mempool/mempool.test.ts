@@ -169,9 +169,14 @@ describe('consensus/mempool', () => {
 
     for (const [reason, c] of Object.entries(cases)) {
       it(`${reason}: ${c.what}`, () => {
+        const limit = Error.stackTraceLimit;
         const err = rejection(c.run);
         expect(err.reason).to.equal(reason);
         expect(err.message).to.match(c.message);
+        // An expected refusal: no stack trace is captured (its cost, per refusal, is a flood's), and the limit is left as it was.
+        expect(err.stack).to.equal(`MempoolError: ${err.message}`);
+        expect(Error.stackTraceLimit).to.equal(limit);
+        expect(new Error('x').stack).to.match(/\n {4}at /);
       });
     }
 
