@@ -203,6 +203,39 @@ function pendingChildren(ref: InnerRef): Children {
   return children;
 }
 
+/** A stored node to read, and the paths (of a prefetch) that go through it. */
+interface Frontier {
+  readonly id: string;
+  readonly paths: readonly string[];
+}
+
+/** A prefetch's reads: at most this many parts of a set of nodes at once (libuv's pool, which LevelDB's reads run on, has 4 threads), each of at least PREFETCH_PART_MIN records. */
+export const PREFETCH_PARTS = 4;
+export const PREFETCH_PART_MIN = 256;
+
+/** Adds to `out` the children of the node `bytes` (at nibble `depth`) that `paths` go down into and that are nodes, with the paths through each. */
+function childrenOnPaths(bytes: Uint8Array, paths: readonly string[], depth: number, out: Frontier[]): void {
+  const bitmap = (bytes[0]! << 8) | bytes[1]!;
+  const slotAt = new Array<number>(FANOUT).fill(-1);
+  for (let s = 0, at = 2; s < FANOUT && at < bytes.length; s++) {
+    if (!(bitmap & (0x8000 >> s))) continue;
+    slotAt[s] = at;
+    at += bytes[at] === 1 ? LEAF_BYTES : INNER_BYTES;
+  }
+  const bySlot = new Map<number, string[]>();
+  for (const p of paths) {
+    const slot = nibble(p, depth);
+    const at = slotAt[slot]!;
+    if (at < 0 || bytes[at] !== 2 || at + INNER_BYTES > bytes.length) continue; // empty, a leaf, or a damaged record (the update reports it)
+    let list = bySlot.get(slot);
+    if (list === undefined) {
+      bySlot.set(slot, (list = []));
+      out.push({ id: Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1'), paths: list });
+    }
+    list.push(p);
+  }
+}
+
 /** The record key of a node id. */
 export function nodeKey(id: string): Uint8Array {
   const out = new Uint8Array(1 + ID_LENGTH);
@@ -334,54 +367,51 @@ export class NodeStore {
 
   /**
    * Reads into the cache the stored nodes on the way from `top` to `paths` (latin1, any order)
-   * that it lacks, a level at a time, each level's missing records in one read off the main
-   * thread (`getMany`): so that an update or proofs for those paths that follow find them in the
-   * cache instead of reading them one by one. A record is written once under its id and never
-   * changed, so what this reads is right whenever it lands, and it changes no tree. At most
-   * `maxRecords` records are read. Returns the number read.
+   * that it lacks, off the main thread (`getMany`, a part of at least PREFETCH_PART_MIN records
+   * at a time, at most PREFETCH_PARTS parts of a set of nodes at once): so that an update or proofs
+   * for those paths that follow find them in the cache instead of reading them one by one. There is
+   * no wait for a whole level: as each part lands, the nodes below it are read. A record is written
+   * once under its id and never changed, so what this reads is right whenever it lands, and it
+   * changes no tree. At most `maxRecords` records are read. Returns the number read.
    */
   async prefetch(top: Top, paths: readonly string[], getMany: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>, maxRecords: number): Promise<number> {
     if (!(top instanceof InnerRef) || top.id === undefined || paths.length === 0) return 0;
-    let frontier: { id: string; paths: readonly string[] }[] = [{ id: top.id, paths }];
     let read = 0;
-    for (let depth = 0; frontier.length > 0 && depth < 2 * HASH_LENGTH; depth++) {
-      const missing = frontier.filter((f) => !this.cache.has(f.id)).slice(0, Math.max(0, maxRecords - read));
-      if (missing.length > 0) {
-        const got = await getMany(missing.map((f) => nodeKey(f.id)));
-        read += missing.length;
-        this.prefetched += missing.length;
-        got.forEach((bytes, i) => {
-          if (bytes !== undefined && !this.cache.has(missing[i]!.id)) this.cache.set(missing[i]!.id, bytes);
-        });
-      }
-      const next: { id: string; paths: string[] }[] = [];
+    let failure: unknown;
+    const landed: Promise<void>[] = [];
+    const visit = (frontier: readonly Frontier[], depth: number): void => {
+      if (depth >= 2 * HASH_LENGTH) return;
+      const missing: Frontier[] = [];
+      const below: Frontier[] = [];
       for (const f of frontier) {
         const bytes = this.cache.peek(f.id);
-        if (bytes === undefined) continue; // beyond the limit, absent (reported by the read that needs it), or evicted
-        // The children the paths go down into that are nodes (tag 2), by slot.
-        const bitmap = (bytes[0]! << 8) | bytes[1]!;
-        const slotAt = new Array<number>(FANOUT).fill(-1);
-        for (let s = 0, at = 2; s < FANOUT && at < bytes.length; s++) {
-          if (!(bitmap & (0x8000 >> s))) continue;
-          slotAt[s] = at;
-          at += bytes[at] === 1 ? LEAF_BYTES : INNER_BYTES;
-        }
-        const bySlot = new Map<number, string[]>();
-        for (const p of f.paths) {
-          const slot = nibble(p, depth);
-          const at = slotAt[slot]!;
-          if (at < 0 || bytes[at] !== 2 || at + INNER_BYTES > bytes.length) continue;
-          let list = bySlot.get(slot);
-          if (list === undefined) {
-            bySlot.set(slot, (list = []));
-            const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
-            next.push({ id, paths: list });
-          }
-          list.push(p);
-        }
+        if (bytes === undefined) missing.push(f);
+        else childrenOnPaths(bytes, f.paths, depth, below);
       }
-      frontier = next;
-    }
+      if (below.length > 0) visit(below, depth + 1);
+      missing.length = Math.min(missing.length, Math.max(0, maxRecords - read));
+      read += missing.length;
+      const size = Math.max(PREFETCH_PART_MIN, Math.ceil(missing.length / PREFETCH_PARTS));
+      for (let at = 0; at < missing.length; at += size) {
+        const part = missing.slice(at, at + size);
+        const done = getMany(part.map((f) => nodeKey(f.id))).then((got) => {
+          this.prefetched += part.length;
+          const next: Frontier[] = [];
+          got.forEach((bytes, i) => {
+            if (bytes === undefined) return; // absent: the read that needs it reports it
+            const f = part[i]!;
+            if (!this.cache.has(f.id)) this.cache.set(f.id, bytes);
+            childrenOnPaths(bytes, f.paths, depth, next);
+          });
+          if (next.length > 0) visit(next, depth + 1);
+        });
+        // Every part is awaited below; one that fails is remembered, not left unhandled.
+        landed.push(done.catch((e: unknown) => void (failure ??= e)));
+      }
+    };
+    visit([{ id: top.id, paths }], 0);
+    for (let i = 0; i < landed.length; i++) await landed[i]; // parts that land add the parts below them
+    if (failure !== undefined) throw failure;
     return read;
   }
 

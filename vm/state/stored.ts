@@ -19,7 +19,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex, type StateProof } from '../../chain/index.js';
-import { DiskTree, NodeStore, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
+import { DiskTree, NodeStore, PREFETCH_PART_MIN, PREFETCH_PARTS, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
 import { pathOf, type StateTree } from './smt.js';
@@ -97,11 +97,7 @@ function plain(v: Uint8Array): Uint8Array {
   return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
-/** Parts a prefetch's reads are split into, read at once: libuv's pool, which LevelDB's reads run on, has 4 threads. */
-const PREFETCH_PARTS = 4;
-const PREFETCH_PART_MIN = 256;
-
-/** `read` of `keys` in up to PREFETCH_PARTS parts at once, the answers in the keys' order. */
+/** `read` of `keys` in up to PREFETCH_PARTS parts at once (as the tree's prefetch reads), the answers in the keys' order. */
 async function inParts<K, V>(keys: readonly K[], read: (part: K[]) => Promise<V[]>): Promise<V[]> {
   const size = Math.max(PREFETCH_PART_MIN, Math.ceil(keys.length / PREFETCH_PARTS));
   const parts: Promise<V[]>[] = [];
@@ -253,7 +249,7 @@ export class StoredState implements OrderedReader {
   /**
    * Warms the caches for a block about to execute (its transactions' likely keys, from the
    * modules' hints: Executor.prefetchKeys): the head values the cache lacks, read off the main
-   * thread in one request, then the tree's nodes on the way to those keys (NodeStore.prefetch),
+   * thread, and at the same time the tree's nodes on the way to those keys (NodeStore.prefetch),
    * so that the block's synchronous reads and its tree update find them in memory. Advisory: it
    * changes no value anyone reads. Values that land after a commit applied are dropped (they may
    * be of the state before it), and nothing the cache holds is replaced. At most `maxKeys` keys.
@@ -272,18 +268,20 @@ export class StoredState implements OrderedReader {
       all.push(k);
     }
     const want = all.filter((k) => !this.values.has(k));
-    if (want.length > 0) {
+    const values = async (): Promise<void> => {
+      if (want.length === 0) return;
       const got = await inParts(want, (part) => valuesAsync.call(this.storage, part));
-      if (this._version !== version) return done;
+      if (this._version !== version) return;
       got.forEach((v, i) => {
         const k = want[i]!;
         if (!this.values.has(k)) this.values.set(k, v === undefined ? ABSENT : plain(v));
       });
       done.values = want.length;
       this.valuesPrefetched += want.length;
-    }
-    if (this._version !== version) return done;
-    done.nodes = await this._tree.prefetch(all.map(pathOf), (ks) => inParts(ks, (part) => getManyAsync.call(this.storage, part)), 4 * maxKeys);
+    };
+    // The values and the tree's nodes are read at once: neither needs the other.
+    const nodes = this._tree.prefetch(all.map(pathOf), (ks) => getManyAsync.call(this.storage, ks), 4 * maxKeys);
+    [, done.nodes] = await Promise.all([values(), nodes]);
     return done;
   }
 

@@ -37,7 +37,12 @@ export class Disk implements StateStorage {
     return got;
   }
 
+  /** When set, the asynchronous record read of this number (from 1) and every one after it fail. */
+  failRecordReadsFrom: number | undefined;
+  private recordReads = 0;
+
   async getManyAsync(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    if (this.failRecordReadsFrom !== undefined && ++this.recordReads >= this.failRecordReadsFrom) throw new Error('EIO: i/o error, read');
     this.asyncRecordGets += keys.length;
     const got = keys.map((k) => this.records.get(toKey(k)));
     await this.gate;
