@@ -14,6 +14,23 @@ export const ChainErrorCode = {
 export type ChainErrorCode = (typeof ChainErrorCode)[keyof typeof ChainErrorCode];
 
 /**
+ * An error that is an expected outcome, not a fault (a refused transaction, a failed one): it
+ * carries no stack trace. Capturing one cost ~10 µs an error (Node 24, a 12-frame stack), which a
+ * flood of bad transactions, or a block of failing ones, paid per transaction.
+ */
+export class OutcomeError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+}
+
+/**
  * The base of every domain error in Metanode: a stable machine `code` from the domain's const
  * object, a message for people, and typed context (height, hash, peer…).
  */

@@ -84,30 +84,22 @@ export class ConsensusMetrics implements IbftMetrics {
     };
     cacheGauge('metanode_state_cache_bytes', "Bytes the state's caches hold, by cache (values, tree nodes, key pages), as counted against storage.stateCacheMB", (c) => c.bytes);
     cacheGauge('metanode_state_cache_records', "Records the state's caches hold, by cache (values, tree nodes, key pages)", (c) => c.records);
-    new Counter({
-      name: 'metanode_state_storage_reads_total',
-      help: "State records read from storage because the cache did not hold them, by cache (values, tree nodes, key pages), since the node started",
-      labelNames: ['cache'],
-      registers,
-      collect() {
-        const c = stateCaches();
-        if (!c) return;
-        this.reset(); // the state counts its reads; the counter shows its totals
-        for (const k of caches) this.inc({ cache: k }, c[k].reads);
-      },
-    });
-    new Counter({
-      name: 'metanode_state_prefetch_reads_total',
-      help: "State records read ahead of a block, off the main thread, into the caches (values, tree nodes), since the node started (storage.statePrefetch)",
-      labelNames: ['cache'],
-      registers,
-      collect() {
-        const c = stateCaches();
-        if (!c) return;
-        this.reset();
-        for (const k of ['values', 'nodes'] as const) this.inc({ cache: k }, c[k].prefetched);
-      },
-    });
+    const cacheCounter = (name: string, help: string, pick: (c: { reads: number; prefetched: number }) => number, which: readonly (typeof caches)[number][] = caches): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['cache'],
+        registers,
+        collect() {
+          const c = stateCaches();
+          if (!c) return;
+          this.reset(); // the state counts; the counter shows its totals
+          for (const k of which) this.inc({ cache: k }, pick(c[k]));
+        },
+      });
+    };
+    cacheCounter('metanode_state_storage_reads_total', 'State records read from storage because the cache did not hold them, by cache (values, tree nodes, key pages), since the node started', (c) => c.reads);
+    cacheCounter('metanode_state_prefetch_reads_total', 'State records read ahead of a block, off the main thread, into the caches (values, tree nodes), since the node started (storage.statePrefetch)', (c) => c.prefetched, ['values', 'nodes']);
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({

@@ -1,4 +1,4 @@
-import { CodedError } from '../chain/errors.js';
+import { CodedError, OutcomeError } from '../chain/errors.js';
 
 /**
  * Errors of the state machine. A `TxError` thrown by a module while executing a transaction
@@ -21,19 +21,13 @@ export class VmError extends CodedError<VmErrorCode> {}
 
 /**
  * A transaction failed by the rules of a module: the block stays valid, the receipt says why. An
- * outcome, not a fault: it carries no stack trace (capturing one cost ~10 µs per failed
- * transaction; a module's fault, any other error, keeps its stack for the log).
+ * outcome, with no stack trace (OutcomeError); a module's fault, any other error, keeps its stack
+ * for the log.
  */
-export class TxError extends Error {
+export class TxError extends OutcomeError {
   readonly code: string;
   constructor(code: string, message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(message);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    super(message);
     this.name = 'TxError';
     this.code = code;
   }

@@ -1,3 +1,5 @@
+import { OutcomeError } from '../../chain/index.js';
+
 /** Why the mempool refused a transaction: stable codes that RPC returns as `data.reason`. */
 export const RejectReason = {
   Malformed: 'TX_MALFORMED',
@@ -18,22 +20,12 @@ export const RejectReason = {
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
-/**
- * A refusal, returned to the sender (its reason and message); expected, so it carries no stack
- * trace: capturing one cost ~10 µs a refusal (node 24), which a flood of bad transactions, or the
- * journal's replay at start refusing every transaction committed since, paid per transaction.
- */
-export class MempoolError extends Error {
+/** A refusal, returned to the sender (its reason and message): an outcome, with no stack trace (OutcomeError). */
+export class MempoolError extends OutcomeError {
   readonly reason: RejectReason;
   readonly context: Record<string, unknown>;
   constructor(reason: RejectReason, message: string, context: Record<string, unknown> = {}) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(message);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    super(message);
     this.name = 'MempoolError';
     this.reason = reason;
     this.context = context;
