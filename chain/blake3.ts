@@ -1,9 +1,8 @@
-import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
-
 /**
- * BLAKE3-256 with a fast path for inputs of one chunk (up to 1,024 bytes), which is every hash
- * the chain computes per transaction: transactions, signing payloads, addresses, receipts,
- * Merkle and state-tree nodes. Longer inputs go to @noble/hashes, the reference here.
+ * BLAKE3-256, specialised for the chain's hashes: inputs of one chunk (up to 1,024 bytes) are
+ * every hash the chain computes per transaction (transactions, signing payloads, addresses,
+ * receipts, Merkle and state-tree nodes); longer ones (a block's body, an audit record) are
+ * hashed as BLAKE3's tree of chunks, by the same compression (see blake3Long).
  *
  * Why: @noble/hashes spends about 4 µs of fixed cost per call (a hasher object, its buffers, a
  * table-driven compression), which made hashing a fifth of a node's CPU time. One chunk needs no
@@ -12,13 +11,17 @@ import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
  * compression below keeps the state and message in locals and permutes the message words between
  * rounds (BLAKE3 spec §2.2), so it allocates nothing but the 32-byte result. The same trick —
  * a hand-specialised hash where the library's generic one is the bottleneck — is what Lodestar
- * does for SHA-256. test/unit/chain/blake3.test.ts checks it against @noble/hashes for every
- * length from 0 to 2,048 and against the official test vectors.
+ * does for SHA-256. Longer inputs went to @noble/hashes until it showed in a node's allocation
+ * profile (~130 MB per 30,000 transactions, hashing the audit log's records): its tree mode
+ * allocates per compression. test/unit/chain/blake3.test.ts checks this against @noble/hashes
+ * (the reference) for every length from 0 to 2,048, at and around the chunk boundaries up to
+ * 64 chunks, for large inputs, and against the official test vectors.
  */
 
 const CHUNK_LEN = 1024;
 const CHUNK_START = 1;
 const CHUNK_END = 2;
+const PARENT = 4;
 const ROOT = 8;
 
 const IV0 = 0x6a09e667 | 0;
@@ -35,10 +38,8 @@ const tail = new Uint8Array(64);
 /** The chaining value between compressions. */
 const cv = new Int32Array(8);
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** Compresses the 64-byte block at `d[o..o+64)` into `cv` (counter 0: single-chunk inputs only). */
-function compress(d: Uint8Array, o: number, blockLen: number, flags: number): void {
+/** Compresses the 64-byte block at `d[o..o+64)` into `cv`, with the chunk counter `counter` (below 2^32: inputs under 4 TiB). */
+function compress(d: Uint8Array, o: number, blockLen: number, flags: number, counter = 0): void {
   let m0 = d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
   let m1 = d[o + 4]! | (d[o + 5]! << 8) | (d[o + 6]! << 16) | (d[o + 7]! << 24);
   let m2 = d[o + 8]! | (d[o + 9]! << 8) | (d[o + 10]! << 16) | (d[o + 11]! << 24);
@@ -56,7 +57,7 @@ function compress(d: Uint8Array, o: number, blockLen: number, flags: number): vo
   let m14 = d[o + 56]! | (d[o + 57]! << 8) | (d[o + 58]! << 16) | (d[o + 59]! << 24);
   let m15 = d[o + 60]! | (d[o + 61]! << 8) | (d[o + 62]! << 16) | (d[o + 63]! << 24);
   let v0 = cv[0]!, v1 = cv[1]!, v2 = cv[2]!, v3 = cv[3]!, v4 = cv[4]!, v5 = cv[5]!, v6 = cv[6]!, v7 = cv[7]!;
-  let v8 = IV0, v9 = IV1, v10 = IV2, v11 = IV3, v12 = 0, v13 = 0, v14 = blockLen, v15 = flags;
+  let v8 = IV0, v9 = IV1, v10 = IV2, v11 = IV3, v12 = counter | 0, v13 = 0, v14 = blockLen, v15 = flags;
   for (let r = 0; r < 7; r++) {
     // Columns: G(0,4,8,12) G(1,5,9,13) G(2,6,10,14) G(3,7,11,15)
     v0 = (v0 + v4 + m0) | 0; v12 ^= v0; v12 = (v12 >>> 16) | (v12 << 16); v8 = (v8 + v12) | 0; v4 ^= v8; v4 = (v4 >>> 12) | (v4 << 20);
@@ -101,19 +102,11 @@ export function blake3Range(data: Uint8Array, start: number, end: number): Uint8
 /** BLAKE3 of `data[start..end)` written to `out[offset..offset+32)` (which may overlap the input). */
 export function blake3Into(data: Uint8Array, start: number, end: number, out: Uint8Array, offset: number): void {
   const len = end - start;
-  if (len > CHUNK_LEN || !LITTLE_ENDIAN) {
-    out.set(nobleBlake3(data.subarray(start, end)), offset);
-    return;
+  if (len > CHUNK_LEN) blake3Long(data, start, end);
+  else {
+    resetCv();
+    chunk(data, start, end, 0, ROOT);
   }
-  cv[0] = IV0; cv[1] = IV1; cv[2] = IV2; cv[3] = IV3; cv[4] = IV4; cv[5] = IV5; cv[6] = IV6; cv[7] = IV7;
-  // Every block but the last is full; the last holds 1..64 bytes (0 for the empty input).
-  const full = len === 0 ? 0 : (len - 1) >> 6;
-  let o = start;
-  for (let b = 0; b < full; b++, o += 64) compress(data, o, 64, b === 0 ? CHUNK_START : 0);
-  const rest = end - o;
-  tail.fill(0);
-  for (let i = 0; i < rest; i++) tail[i] = data[o + i]!;
-  compress(tail, 0, rest, (full === 0 ? CHUNK_START : 0) | CHUNK_END | ROOT);
   for (let i = 0; i < 8; i++) {
     const w = cv[i]!;
     const o = offset + 4 * i;
@@ -121,6 +114,64 @@ export function blake3Into(data: Uint8Array, start: number, end: number, out: Ui
     out[o + 1] = w >>> 8;
     out[o + 2] = w >>> 16;
     out[o + 3] = w >>> 24;
+  }
+}
+
+function resetCv(): void {
+  cv[0] = IV0; cv[1] = IV1; cv[2] = IV2; cv[3] = IV3; cv[4] = IV4; cv[5] = IV5; cv[6] = IV6; cv[7] = IV7;
+}
+
+/** Compresses the chunk data[start, end) (0 to 1,024 bytes) with chunk counter `counter` into `cv`, which holds the key (IV); `last` is or-ed into the last block's flags. */
+function chunk(data: Uint8Array, start: number, end: number, counter: number, last: number): void {
+  // Every block but the last is full; the last holds 1..64 bytes (0 for the empty input).
+  const len = end - start;
+  const full = len === 0 ? 0 : (len - 1) >> 6;
+  let o = start;
+  for (let b = 0; b < full; b++, o += 64) compress(data, o, 64, b === 0 ? CHUNK_START : 0, counter);
+  const rest = end - o;
+  tail.fill(0);
+  for (let i = 0; i < rest; i++) tail[i] = data[o + i]!;
+  compress(tail, 0, rest, (full === 0 ? CHUNK_START : 0) | CHUNK_END | last, counter);
+}
+
+/** Chaining values of complete subtrees waiting for their right sibling (BLAKE3 spec §5.1.2): at most 54 for inputs under 2^64 bytes. */
+const stack = new Int32Array(8 * 54);
+/** A parent node's block: its left and right children's chaining values. */
+const parentBlock = new Uint8Array(64);
+
+/** `cv` := the parent node of the stack's entry `at` (left) and `cv` (right); `flags` or-ed in (ROOT for the last). */
+function parent(at: number, flags: number): void {
+  for (let i = 0; i < 8; i++) {
+    const l = stack[8 * at + i]!;
+    const r = cv[i]!;
+    parentBlock[4 * i] = l; parentBlock[4 * i + 1] = l >>> 8; parentBlock[4 * i + 2] = l >>> 16; parentBlock[4 * i + 3] = l >>> 24;
+    parentBlock[32 + 4 * i] = r; parentBlock[33 + 4 * i] = r >>> 8; parentBlock[34 + 4 * i] = r >>> 16; parentBlock[35 + 4 * i] = r >>> 24;
+  }
+  resetCv();
+  compress(parentBlock, 0, 64, PARENT | flags, 0);
+}
+
+/**
+ * BLAKE3 of more than one chunk into `cv` (as the reference implementation does it): each chunk
+ * but the last is compressed with its index as counter and merged into the stack of subtrees (a
+ * chunk count with k trailing zero bits completes k parents); the last chunk's chaining value is
+ * then folded with the stack from the top down, the final parent with ROOT.
+ */
+function blake3Long(data: Uint8Array, start: number, end: number): void {
+  const chunks = Math.ceil((end - start) / CHUNK_LEN);
+  let depth = 0;
+  for (let c = 0; c < chunks - 1; c++) {
+    resetCv();
+    const o = start + c * CHUNK_LEN;
+    chunk(data, o, o + CHUNK_LEN, c, 0);
+    for (let total = c + 1; (total & 1) === 0; total >>>= 1) parent(--depth, 0);
+    stack.set(cv, 8 * depth++);
+  }
+  resetCv();
+  chunk(data, start + (chunks - 1) * CHUNK_LEN, end, chunks - 1, 0);
+  while (depth > 0) {
+    depth--;
+    parent(depth, depth === 0 ? ROOT : 0);
   }
 }
 

@@ -30,6 +30,23 @@ describe('chain/blake3', () => {
     }
   });
 
+  it('agrees with @noble/hashes around every chunk boundary up to 64 chunks, and for large inputs', () => {
+    const lengths: number[] = [];
+    for (let c = 1; c <= 64; c++) lengths.push(c * 1024 - 1, c * 1024, c * 1024 + 1, c * 1024 + 63, c * 1024 + 64, c * 1024 + 65);
+    lengths.push(100_000, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 17);
+    for (const n of lengths) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 131 + n * 7 + (i >> 10)) & 0xff);
+      expect(hex(blake3(data)), `length ${n}`).to.equal(hex(nobleBlake3(data)));
+    }
+  });
+
+  it('hashes a range of a larger multi-chunk buffer without reading outside it', () => {
+    const buf = Uint8Array.from({ length: 5000 }, (_, i) => (i * 29 + 3) & 0xff);
+    for (const [s, e] of [[1, 1026], [17, 2065], [999, 5000], [0, 4097]] as const) {
+      expect(hex(blake3Range(buf, s, e)), `[${s}, ${e})`).to.equal(hex(nobleBlake3(buf.subarray(s, e))));
+    }
+  });
+
   it('hashes a range of a larger buffer without reading outside it', () => {
     const buf = Uint8Array.from({ length: 600 }, (_, i) => (i * 17) & 0xff);
     for (const [s, e] of [[0, 0], [3, 3], [1, 65], [100, 420], [599, 600], [7, 600]] as const) {
