@@ -132,6 +132,11 @@ export function toKey(b: Uint8Array): string {
   return latin1Slice.call(b, 0, b.length);
 }
 
+/** toKey of b[start, end), without a view of it. */
+export function keySlice(b: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(b, start, end);
+}
+
 export function fromKey(s: string): Uint8Array {
   return decodeLatin1(s);
 }

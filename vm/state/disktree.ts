@@ -32,7 +32,7 @@
  * and of the collector's work that an update over a large state cost.
  */
 import { LRUCache } from 'lru-cache';
-import { HASH_LENGTH, equalBytes, fromKey, stateLeafHash, stateNodeHashInto, statePath, stateValueHash, toKey, type StateProof } from '../../chain/index.js';
+import { HASH_LENGTH, equalBytes, fromKey, keySlice, stateLeafHash, stateNodeHashInto, statePath, stateValueHash, toKey, type StateProof } from '../../chain/index.js';
 import { pathOf, type SmtUpdateStats, type StateTree } from './smt.js';
 import { StateStorageError, StateTable, type StateOps, type StateStorage } from './storage.js';
 
@@ -176,17 +176,20 @@ function nodeOf(h: Hashing, children: Children): Ref {
   return pendingNode(rangeHash(h, children, 0, FANOUT), children);
 }
 
+/** What pendingNode's encoding lists (reused: encoding is synchronous). */
+const pendingScratch = { kids: [] as InnerRef[], kidAt: [] as number[] };
+
 /** A node made by an update: encoded now, with placeholders for the children not stored yet. */
 function pendingNode(hash: Uint8Array, children: Children): InnerRef {
-  let kids: InnerRef[] | undefined;
-  let kidAt: number[] | undefined;
-  const rec = encodeNode(children, (r, at) => {
-    if (r.id !== undefined) return r.id;
-    (kids ??= []).push(r);
-    (kidAt ??= []).push(at + 1 + HASH_LENGTH);
-    return PENDING_ID;
-  });
-  return new InnerRef(hash, undefined, rec, kids, kidAt);
+  pendingScratch.kids.length = 0;
+  pendingScratch.kidAt.length = 0;
+  const rec = encodeNode(children, pendingScratch);
+  const { kids, kidAt } = pendingScratch;
+  if (kids.length === 0) return new InnerRef(hash, undefined, rec, undefined, undefined);
+  const node = new InnerRef(hash, undefined, rec, kids.slice(), kidAt.slice());
+  kids.length = 0;
+  kidAt.length = 0;
+  return node;
 }
 
 /** The children of a node not stored yet: its record's, with the pending children in their slots. */
@@ -216,25 +219,28 @@ export const PREFETCH_PART_MIN = 256;
 /** Adds to `out` the children of the node `bytes` (at nibble `depth`) that `paths` go down into and that are nodes, with the paths through each. */
 function childrenOnPaths(bytes: Uint8Array, paths: readonly string[], depth: number, out: Frontier[]): void {
   const bitmap = (bytes[0]! << 8) | bytes[1]!;
-  const slotAt = new Array<number>(FANOUT).fill(-1);
+  slotAt.fill(-1);
   for (let s = 0, at = 2; s < FANOUT && at < bytes.length; s++) {
     if (!(bitmap & (0x8000 >> s))) continue;
     slotAt[s] = at;
     at += bytes[at] === 1 ? LEAF_BYTES : INNER_BYTES;
   }
-  const bySlot = new Map<number, string[]>();
+  bySlot.fill(undefined);
   for (const p of paths) {
     const slot = nibble(p, depth);
     const at = slotAt[slot]!;
     if (at < 0 || bytes[at] !== 2 || at + INNER_BYTES > bytes.length) continue; // empty, a leaf, or a damaged record (the update reports it)
-    let list = bySlot.get(slot);
+    let list = bySlot[slot];
     if (list === undefined) {
-      bySlot.set(slot, (list = []));
-      out.push({ id: Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1'), paths: list });
+      bySlot[slot] = list = [];
+      out.push({ id: keySlice(bytes, at + 1 + HASH_LENGTH, at + INNER_BYTES), paths: list });
     }
     list.push(p);
   }
 }
+/** childrenOnPaths' scratch (it is synchronous and not reentrant): where each slot's child starts, and the paths through it. */
+const slotAt = new Int32Array(FANOUT);
+const bySlot: (string[] | undefined)[] = new Array<string[] | undefined>(FANOUT).fill(undefined);
 
 /** The record key of a node id. */
 export function nodeKey(id: string): Uint8Array {
@@ -265,7 +271,8 @@ function refBytes(ref: Ref): number {
 function writeRef(out: Uint8Array, at: number, ref: LeafRef | InnerRef | SlotRef, id: string | undefined): number {
   if (ref instanceof SlotRef) {
     const len = refBytes(ref);
-    out.set(ref.rec.subarray(ref.at, ref.at + len), at);
+    const rec = ref.rec;
+    for (let i = 0, from = ref.at; i < len; i++) out[at + i] = rec[from + i]!; // no view of the record per slot
     return at + len;
   }
   if (ref instanceof LeafRef) {
@@ -297,10 +304,10 @@ function slotBytes(bytes: Uint8Array, at: number, what: string): number {
 function readRef(bytes: Uint8Array, at: number, what: string): [LeafRef | InnerRef, number] {
   const len = slotBytes(bytes, at, what);
   if (bytes[at] === 1) {
-    const path = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1, HASH_LENGTH).toString('latin1');
+    const path = keySlice(bytes, at + 1, at + 1 + HASH_LENGTH);
     return [new LeafRef(path, bytes.subarray(at + 1 + HASH_LENGTH, at + 1 + 2 * HASH_LENGTH), bytes.subarray(at + 1 + 2 * HASH_LENGTH, at + LEAF_BYTES)), at + len];
   }
-  const id = Buffer.from(bytes.buffer, bytes.byteOffset + at + 1 + HASH_LENGTH, ID_LENGTH).toString('latin1');
+  const id = keySlice(bytes, at + 1 + HASH_LENGTH, at + INNER_BYTES);
   return [new InnerRef(bytes.subarray(at + 1, at + 1 + HASH_LENGTH), id, undefined, undefined, undefined), at + len];
 }
 
@@ -319,17 +326,34 @@ function decodeNode(bytes: Uint8Array): Children {
   return children;
 }
 
-function encodeNode(children: Children, idOf: (r: InnerRef, at: number) => string | undefined): Uint8Array {
+/**
+ * A node's record. A child node with no id yet gets PENDING_ID, and is listed with the offset of
+ * that id in `pending` (which must be given then).
+ */
+function encodeNode(children: Children, pending?: { kids: InnerRef[]; kidAt: number[] }): Uint8Array {
   let len = 2;
-  for (const c of children) if (c !== undefined) len += refBytes(c);
+  for (let s = 0; s < FANOUT; s++) {
+    const c = children[s];
+    if (c !== undefined) len += refBytes(c);
+  }
   const out = new Uint8Array(len);
   let bitmap = 0;
   let at = 2;
-  children.forEach((c, s) => {
-    if (c === undefined) return;
+  for (let s = 0; s < FANOUT; s++) {
+    const c = children[s];
+    if (c === undefined) continue;
     bitmap |= 0x8000 >> s;
-    at = writeRef(out, at, c, c instanceof InnerRef ? idOf(c, at) : undefined);
-  });
+    let id: string | undefined;
+    if (c instanceof InnerRef) {
+      id = c.id;
+      if (id === undefined && pending !== undefined) {
+        pending.kids.push(c);
+        pending.kidAt.push(at + 1 + HASH_LENGTH);
+        id = PENDING_ID;
+      }
+    }
+    at = writeRef(out, at, c, id);
+  }
   out[0] = bitmap >> 8;
   out[1] = bitmap & 255;
   return out;
@@ -754,7 +778,7 @@ export class TreeBuilder {
   private close(children: Children): InnerRef {
     const id = this.prefix + seqChars(this.seq++);
     const node = new InnerRef(rangeHash(this.hashing, children, 0, FANOUT), id, undefined, undefined, undefined);
-    this.emit(nodeKey(id), encodeNode(children, (r) => r.id));
+    this.emit(nodeKey(id), encodeNode(children));
     this.nodes++;
     return node;
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { portableCodecs } from '../../../chain/bytes.js';
-import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, readU64be, toHex, toKey, u64be } from '../../../chain/index.js';
+import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, keySlice, readU64be, toHex, toKey, u64be } from '../../../chain/index.js';
 import { expectChainError, hex } from './fixtures.js';
 
 describe('chain/bytes', () => {
@@ -44,6 +44,9 @@ describe('chain/bytes', () => {
     expect(toKey(all)).to.have.length(256);
     expect(hex(fromKey(toKey(all)))).to.equal(hex(all));
     expect(toKey(all.subarray(10, 12))).to.equal(toKey(Uint8Array.of(10, 11)));
+    for (const [from, to] of [[0, 0], [0, 256], [10, 12], [200, 256], [255, 256]] as const) {
+      expect(keySlice(all, from, to), `[${from}, ${to})`).to.equal(toKey(all.slice(from, to)));
+    }
   });
 
   it('the codecs used without Buffer (the browser bundle) give what Buffer gives, for any bytes and any digits', () => {
