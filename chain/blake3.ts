@@ -179,3 +179,32 @@ function blake3Long(data: Uint8Array, start: number, end: number): void {
 export function blake3(data: Uint8Array): Uint8Array {
   return blake3Range(data, 0, data.length);
 }
+
+const KEYED_HASH = 16;
+
+/** A BLAKE3 key (32 bytes) as the eight little-endian words keyed hashing starts from. */
+export function blake3KeyWords(key: Uint8Array): Int32Array {
+  if (key.length !== 32) throw new RangeError(`a BLAKE3 key is 32 bytes, not ${key.length}`);
+  const w = new Int32Array(8);
+  for (let i = 0; i < 8; i++) w[i] = key[4 * i]! | (key[4 * i + 1]! << 8) | (key[4 * i + 2]! << 16) | (key[4 * i + 3]! << 24);
+  return w;
+}
+
+/**
+ * BLAKE3's keyed hash (spec §2.3: the key is the first chaining value, KEYED_HASH in every
+ * block's flags) of exactly 64 bytes, `data[o..o+64)`, written to `out[offset..offset+32)`: one
+ * compression, where a tag byte in front of the same 64 bytes costs two. What the state's
+ * entry-log trees hash their nodes with (chain/stateentry.ts), one key per kind of node.
+ */
+export function blake3Keyed64Into(key: Int32Array, data: Uint8Array, o: number, out: Uint8Array, offset: number): void {
+  cv.set(key);
+  compress(data, o, 64, CHUNK_START | CHUNK_END | ROOT | KEYED_HASH, 0);
+  for (let i = 0; i < 8; i++) {
+    const w = cv[i]!;
+    const p = offset + 4 * i;
+    out[p] = w;
+    out[p + 1] = w >>> 8;
+    out[p + 2] = w >>> 16;
+    out[p + 3] = w >>> 24;
+  }
+}

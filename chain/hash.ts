@@ -22,6 +22,12 @@ export const HashTag = {
   StateValue: 0x21,
   StateLeaf: 0x22,
   StateNode: 0x23,
+  /** The entry log's commitment (chain/stateentry.ts): an entry, and the keys its trees' nodes are hashed with. */
+  StateEntry: 0x24,
+  StateTwigNode: 0x25,
+  StateBitsNode: 0x26,
+  StateTwig: 0x27,
+  StateUpperNode: 0x28,
   ConsensusMessage: 0x30,
   /** A record of the node's audit log (storage/auditlog.ts): the hash the next record names. */
   AuditRecord: 0x40,
