@@ -62,6 +62,13 @@ class Column {
     return [p, (i % PAGE_ITEMS) * this.width];
   }
 
+  /** Bytes of the pages this column holds (shared ones included). */
+  get bytes(): number {
+    let n = 0;
+    for (const p of this.pages) if (p !== undefined) n += p.length;
+    return n;
+  }
+
   /** Item `i` (a copy). */
   get(i: number): Uint8Array {
     const [p, o] = this.read(i);
@@ -156,6 +163,11 @@ export class TwigTree {
   /** Twigs with at least one position written. */
   get twigCount(): number {
     return Math.ceil(this.next / TWIG_ENTRIES);
+  }
+
+  /** Bytes of the arrays this tree holds (pages it shares with other versions counted in full). */
+  get bytes(): number {
+    return this.entryRoots.bytes + this.bits.bytes + this.levels.reduce((n, c) => n + c.bytes, 0) + this.tail.length;
   }
 
   isActive(position: number): boolean {
