@@ -9,8 +9,9 @@
  * active entry's key is below it and its next key above it (or empty). Changing a key appends a
  * new entry for it and deactivates the old one; nothing written is ever rewritten.
  *
- * - An entry's hash: `H(StateEntry, u16 key length ‖ key ‖ u16 next length ‖ next ‖ valueHash)`,
- *   with `valueHash = H(StateValue, value)` (as stateproof.ts).
+ * - An entry's hash: `H(StateEntry, u16 key length ‖ key ‖ valueHash ‖ next)`, with
+ *   `valueHash = H(StateValue, value)` (as stateproof.ts); the next key is the rest (its length
+ *   follows from the whole's). Those bytes are also the entry's stored record.
  * - Entries are grouped by position into twigs of 2,048. A twig's entry tree is the binary Merkle
  *   tree over its 2,048 entry hashes (positions not written yet are 32 zero bytes); its active
  *   bits are 2,048 bits (bit p & 7 of byte p >> 3 of the twig's 256 bytes, for position p within
@@ -98,19 +99,25 @@ export interface StateEntry {
   readonly next: Uint8Array;
 }
 
-export function stateEntryHash(e: StateEntry): Uint8Array {
-  if (e.key.length > MAX_ENTRY_KEY_BYTES || e.next.length > MAX_ENTRY_KEY_BYTES) throw new RangeError('a state key is at most 65,535 bytes');
-  const b = new Uint8Array(4 + e.key.length + e.next.length + HASH_LENGTH);
+/** An entry's bytes: u16 key length ‖ key ‖ valueHash ‖ next (what its hash covers, and its stored record). */
+export function encodeStateEntry(e: StateEntry): Uint8Array {
+  if (e.key.length > MAX_ENTRY_KEY_BYTES) throw new RangeError('a state key is at most 65,535 bytes');
+  const b = new Uint8Array(2 + e.key.length + HASH_LENGTH + e.next.length);
   b[0] = e.key.length >> 8;
   b[1] = e.key.length & 255;
   b.set(e.key, 2);
-  let o = 2 + e.key.length;
-  b[o] = e.next.length >> 8;
-  b[o + 1] = e.next.length & 255;
-  b.set(e.next, o + 2);
-  o += 2 + e.next.length;
-  b.set(e.valueHash, o);
-  return taggedHash(HashTag.StateEntry, b);
+  b.set(e.valueHash, 2 + e.key.length);
+  b.set(e.next, 2 + e.key.length + HASH_LENGTH);
+  return b;
+}
+
+/** The hash of an entry's bytes (encodeStateEntry). */
+export function stateEntryHashOf(encoded: Uint8Array): Uint8Array {
+  return taggedHash(HashTag.StateEntry, encoded);
+}
+
+export function stateEntryHash(e: StateEntry): Uint8Array {
+  return stateEntryHashOf(encodeStateEntry(e));
 }
 
 /** Whether position `i` (within its twig) is set in a twig's bits. */

@@ -173,6 +173,16 @@ export class KeyIndex {
     return out;
   }
 
+  /** The greatest key below `key`, or undefined when there is none: one page read, or more past emptied ones at a page's edge. */
+  below(key: string): string | undefined {
+    for (let i = this.pageOf(this.dir, key); i >= 0; i--) {
+      const keys = this.page(this.dir[i]!.id);
+      const j = lowerBound(keys, key);
+      if (j > 0) return keys[j - 1];
+    }
+    return undefined;
+  }
+
   /** Every key, in order (for an export): pages read one at a time. */
   *all(): Generator<string> {
     for (const { id } of this.dir) yield* this.page(id);

@@ -41,6 +41,16 @@ export const StateTable = {
   Page: 0x6b,
   /** Page directory: `d` ‖ page u32 → the page's lower bound (keyindex.ts). */
   Directory: 0x64,
+  /** The entry log (entrystore.ts, not yet the node's commitment): `e` ‖ position u64 → an entry. */
+  LogEntry: 0x65,
+  /** The entry log's key index: `i` ‖ key → position u64 ‖ value hash ‖ next key. */
+  LogIndex: 0x69,
+  /** A twig's entry root and active bits: `t` ‖ twig u32 → 32 + 256 bytes. */
+  LogTwig: 0x74,
+  /** A full twig's entry tree: `w` ‖ twig u32 → 4,096 × 32 bytes. */
+  LogTwigTree: 0x77,
+  /** The entry log's head: `l` → height, next, compactFrom, active (u64 each) ‖ root. */
+  LogMeta: 0x6c,
 } as const;
 
 /** A record key: the table byte, then `parts`. */

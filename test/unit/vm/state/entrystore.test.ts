@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import { fromKey, toHex, toKey, utf8 } from '../../../../chain/index.js';
+import { TWIG_ENTRIES, verifyEntryProof } from '../../../../chain/stateentry.js';
+import { EntryStore } from '../../../../vm/state/entrystore.js';
+import { KeyIndex } from '../../../../vm/state/keyindex.js';
+import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
+import { Prng } from '../../consensus/sim/prng.js';
+import { Disk } from './disk.js';
+
+const reopen = (disk: Disk, store: EntryStore): EntryStore => EntryStore.open(disk, disk.table(StateTable.Directory), store.nextPageId, 1 << 16);
+
+function commit(disk: Disk, store: EntryStore, writes: Map<string, Uint8Array | null>, height: number): void {
+  const s = store.stage(writes, height);
+  disk.write(new Map(), s.ops);
+  store.apply(s);
+}
+
+describe('EntryStore (the entry log on disk)', () => {
+  it('matches a plain map over many blocks: proofs of present and absent keys, reopened at random heights with the same root', function () {
+    this.timeout(120_000);
+    const rng = new Prng(4242);
+    const disk = new Disk();
+    let store = EntryStore.empty(disk, 1 << 16);
+    const model = new Map<string, Uint8Array>();
+    const keySpace = Array.from({ length: 1500 }, (_, i) => toKey(utf8(`bank/${(i * 104_729) % 1500}`)));
+    for (let h = 0; h < 90; h++) {
+      const writes = new Map<string, Uint8Array | null>();
+      for (let n = rng.int(h === 0 ? 0 : 1, h < 6 ? 600 : 80); n > 0; n--) {
+        const k = keySpace[rng.int(0, keySpace.length - 1)]!;
+        writes.set(k, rng.next() < 0.2 ? null : utf8(`v${h}.${n}`));
+      }
+      commit(disk, store, writes, h);
+      for (const [k, v] of writes) {
+        if (v === null) model.delete(k);
+        else model.set(k, v);
+      }
+      expect(store.height).to.equal(h);
+      expect(store.state.active).to.equal(model.size + 1);
+      for (let n = 0; n < 15; n++) {
+        const k = keySpace[rng.int(0, keySpace.length - 1)]!;
+        const { value, proof } = store.proof(fromKey(k));
+        const v = model.get(k);
+        expect(value).to.equal(v === undefined ? 'absent' : 'present');
+        expect(verifyEntryProof(store.root, fromKey(k), v, proof), `height ${h}, key ${k}`).to.equal(true);
+      }
+      if (rng.next() < 0.15) {
+        const root = toHex(store.root);
+        store = reopen(disk, store);
+        expect(toHex(store.root)).to.equal(root);
+        expect(store.height).to.equal(h);
+      }
+    }
+    expect(store.tree.twigCount, 'the log spans several twigs').to.be.greaterThan(2);
+    expect(store.state.compactFrom, 'compaction ran').to.be.greaterThan(0);
+  });
+
+  it('a commit staged but never written leaves the stored log as it was (a crash before the batch)', () => {
+    const disk = new Disk();
+    let store = EntryStore.empty(disk);
+    commit(disk, store, new Map([[toKey(utf8('a')), utf8('1')]]), 0);
+    const root = toHex(store.root);
+    store.stage(new Map([[toKey(utf8('b')), utf8('2')]]), 1); // dropped: the process died before its batch
+    store = reopen(disk, store);
+    expect(store.height).to.equal(0);
+    expect(toHex(store.root)).to.equal(root);
+    commit(disk, store, new Map([[toKey(utf8('b')), utf8('2')]]), 1);
+    expect(verifyEntryProof(store.root, utf8('b'), utf8('2'), store.proof(utf8('b')).proof)).to.equal(true);
+  });
+
+  it('start-up reads the meta record, one record per twig and the youngest twig\'s entries, however many keys', () => {
+    const disk = new Disk();
+    let store = EntryStore.empty(disk, 1 << 16);
+    for (let h = 0; h < 6; h++) {
+      const writes = new Map<string, Uint8Array | null>();
+      for (let i = 0; i < 2000; i++) writes.set(toKey(utf8(`k/${h}/${i}`)), utf8(`${i}`));
+      commit(disk, store, writes, h);
+    }
+    const before = disk.recordGets;
+    store = reopen(disk, store);
+    const reads = disk.recordGets - before;
+    const bound = 1 + store.tree.twigCount + (store.state.next % TWIG_ENTRIES);
+    expect(store.state.active).to.equal(12_001);
+    expect(reads).to.be.at.most(bound);
+    expect(reads, 'far fewer reads than keys').to.be.below(store.state.active / 4);
+  });
+
+  it('refuses to open records that do not give the stored root, and a height out of turn', () => {
+    const disk = new Disk();
+    const store = EntryStore.empty(disk);
+    commit(disk, store, new Map([[toKey(utf8('a')), utf8('1')], [toKey(utf8('b')), utf8('2')]]), 0);
+    expect(() => store.stage(new Map(), 5)).to.throw(StateStorageError, /height 0/);
+    // Damage twig 0's bits: the rebuilt root no longer matches.
+    const [k, v] = disk.table(StateTable.LogTwig)[0]!;
+    const bad = v.slice();
+    bad[40]! ^= 1;
+    disk.write(new Map(), [[k, bad]]);
+    expect(() => reopen(disk, store)).to.throw(StateStorageError, /not the stored/);
+    const empty = new Disk();
+    expect(() => EntryStore.open(empty, [], 1)).to.throw(StateStorageError, /no entry log/);
+  });
+});
+
+describe('KeyIndex.below (the key just below, for an insert\'s predecessor)', () => {
+  it('agrees with a sorted list across split pages and after a page is emptied', () => {
+    const disk = new Disk();
+    const index = KeyIndex.empty(disk, 1 << 16);
+    const keys = Array.from({ length: 3000 }, (_, i) => toKey(utf8(`k/${String((i * 7919) % 3000).padStart(5, '0')}`)));
+    const apply = (adds: string[], dels: string[]): void => {
+      const s = index.stage(adds, dels);
+      disk.write(new Map(), s.ops);
+      index.applyStaged(s);
+    };
+    apply(keys, []);
+    expect(index.pageCount).to.be.greaterThan(4);
+    const check = (live: string[]): void => {
+      const sorted = [...live].sort();
+      const probes = [...sorted.filter((_, i) => i % 37 === 0), toKey(utf8('a')), toKey(utf8('k/')), toKey(utf8('k/01000x')), toKey(utf8('z'))];
+      for (const p of probes) {
+        let want: string | undefined;
+        for (const k of sorted) if (k < p) want = k;
+        expect(index.below(p), p).to.equal(want);
+      }
+    };
+    check(keys);
+    // Remove a run of 600 keys (more than a page): the pages in between are emptied and removed.
+    const sorted = [...keys].sort();
+    const gone = sorted.slice(1000, 1600);
+    apply([], gone);
+    check(sorted.filter((k) => !gone.includes(k)));
+  });
+});

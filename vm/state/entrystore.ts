@@ -1,0 +1,312 @@
+/**
+ * The entry log on disk (docs/state-entry-log.md, step 1 of its wiring): the log's records in the
+ * state's tables, committed a block at a time in the block's batch, and reopened from what is
+ * stored. It is not yet what the node commits to: StoredState still commits the sparse Merkle
+ * tree; this layer is built and measured beside it first.
+ *
+ * Records (storage.ts StateTable):
+ * - LogEntry ‖ position u64 → u16 key length ‖ key ‖ value hash ‖ next key;
+ * - LogIndex ‖ key → position u64 ‖ value hash ‖ next key (the active entry of a key);
+ * - LogTwig ‖ twig u32 → entry root ‖ active bits (written for every twig a block changed);
+ * - LogTwigTree ‖ twig u32 → the full twig's entry tree (written once, when it fills);
+ * - LogMeta → height, next, compactFrom, active (u64 each) ‖ root.
+ * Key order, for an insert's or a delete's predecessor, comes from the key pages (keyindex.ts).
+ *
+ * Start-up reads the meta record, every twig record (one per 2,048 positions) and the youngest
+ * twig's entries (under 2,048), rebuilds the trees (TwigTree.restore) and checks the root
+ * against the stored one: reads in proportion to the twigs, not the entries.
+ */
+import { LRUCache } from 'lru-cache';
+import { HASH_LENGTH, equalBytes, fromKey, stateValueHash, toHex } from '../../chain/index.js';
+import { TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from '../../chain/stateentry.js';
+import { SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
+import { KeyIndex, type StagedIndex } from './keyindex.js';
+import { StateStorageError, StateTable, tableKey, u32, u64, type StateOps, type StateStorage } from './storage.js';
+import { TWIG_NODES_BYTES, TwigTree, type TwigStore } from './twigs.js';
+
+const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
+const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
+const twigTreeKey = (t: number): Uint8Array => tableKey(StateTable.LogTwigTree, u32(t));
+
+/** `n` (below 2^53) as 8 big-endian bytes at b[at..at+8). */
+function putU64(b: Uint8Array, at: number, n: number): void {
+  const hi = Math.floor(n / 0x1_0000_0000);
+  const lo = n >>> 0;
+  b[at] = hi >>> 24;
+  b[at + 1] = hi >>> 16;
+  b[at + 2] = hi >>> 8;
+  b[at + 3] = hi;
+  b[at + 4] = lo >>> 24;
+  b[at + 5] = lo >>> 16;
+  b[at + 6] = lo >>> 8;
+  b[at + 7] = lo;
+}
+
+function getU64(b: Uint8Array, at: number): number {
+  return (((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0) * 0x1_0000_0000 + (((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0);
+}
+
+function entryKey(p: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = StateTable.LogEntry;
+  putU64(out, 1, p);
+  return out;
+}
+
+function indexKey(k: string): Uint8Array {
+  const out = Buffer.allocUnsafe(1 + k.length);
+  out[0] = StateTable.LogIndex;
+  out.write(k, 1, 'latin1');
+  return out;
+}
+
+const latin1 = (b: Uint8Array, start: number, end: number): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end);
+
+/** An entry's record: its hash's preimage (chain/stateentry.ts encodeStateEntry), written from the latin1 keys. */
+function encodeEntry(e: LogEntry): Uint8Array {
+  if (e.key.length > 0xffff) throw new RangeError('a state key is at most 65,535 bytes');
+  const out = Buffer.allocUnsafe(2 + e.key.length + HASH_LENGTH + e.next.length);
+  out[0] = e.key.length >> 8;
+  out[1] = e.key.length & 255;
+  out.write(e.key, 2, 'latin1');
+  out.set(e.valueHash, 2 + e.key.length);
+  out.write(e.next, 2 + e.key.length + HASH_LENGTH, 'latin1');
+  return out;
+}
+
+function decodeEntry(b: Uint8Array, position: number): LogEntry {
+  const len = b.length >= 2 ? (b[0]! << 8) | b[1]! : -1;
+  if (len < 0 || b.length < 2 + len + HASH_LENGTH) throw new StateStorageError(`the stored state is corrupt: entry ${position} cannot be read`);
+  return { key: latin1(b, 2, 2 + len), valueHash: b.slice(2 + len, 2 + len + HASH_LENGTH), next: latin1(b, 2 + len + HASH_LENGTH, b.length) };
+}
+
+function encodeIndex(r: IndexRecord): Uint8Array {
+  const out = Buffer.allocUnsafe(8 + HASH_LENGTH + r.next.length);
+  putU64(out, 0, r.position);
+  out.set(r.valueHash, 8);
+  out.write(r.next, 8 + HASH_LENGTH, 'latin1');
+  return out;
+}
+
+function decodeIndex(b: Uint8Array, key: string): IndexRecord {
+  if (b.length < 8 + HASH_LENGTH) throw new StateStorageError(`the stored state is corrupt: the index record of ${toHex(fromKey(key))} cannot be read`);
+  return { position: getU64(b, 0), valueHash: b.slice(8, 8 + HASH_LENGTH), next: latin1(b, 8 + HASH_LENGTH, b.length) };
+}
+
+interface Meta extends LogState {
+  readonly height: number;
+  readonly root: Uint8Array;
+}
+
+function encodeMeta(m: Meta): Uint8Array {
+  const out = new Uint8Array(32 + HASH_LENGTH);
+  [m.height + 1, m.next, m.compactFrom, m.active].forEach((n, i) => out.set(u64(n), 8 * i));
+  out.set(m.root, 32);
+  return out;
+}
+
+function decodeMeta(b: Uint8Array): Meta {
+  if (b.length !== 32 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
+  const v = new DataView(b.buffer, b.byteOffset, 32);
+  const n = (i: number): number => Number(v.getBigUint64(8 * i));
+  return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), root: b.slice(32) };
+}
+
+/** A block's commit made ready: its records, and what `apply` takes once they landed. */
+export interface StagedLog {
+  readonly ops: StateOps;
+  readonly height: number;
+  readonly root: Uint8Array;
+  readonly tree: TwigTree;
+  readonly plan: EntryPlan;
+  readonly keys: StagedIndex;
+}
+
+export class EntryStore implements EntryReader, TwigStore {
+  /** Index records and entries read from storage (cache misses) since the store was opened. */
+  reads = 0;
+  private readonly records: LRUCache<string, IndexRecord>;
+
+  private constructor(
+    private readonly storage: StateStorage,
+    private _tree: TwigTree,
+    private meta: Meta,
+    private readonly keys: KeyIndex,
+    cacheBytes: number,
+  ) {
+    this.records = new LRUCache({ maxSize: Math.max(4096, cacheBytes), sizeCalculation: (r, k) => 120 + k.length + r.next.length });
+  }
+
+  /** A log with nothing stored: the first commit writes its sentinel. */
+  static empty(storage: StateStorage, cacheBytes = 16 << 20): EntryStore {
+    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2);
+  }
+
+  /** The log as stored; `directory`: the key pages' directory records (keyindex.ts), as StoredState.open takes them. */
+  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, nextPageId: number, cacheBytes = 16 << 20): EntryStore {
+    const m = storage.get(metaKey());
+    if (m === undefined) throw new StateStorageError('the stored state has no entry log');
+    const meta = decodeMeta(m);
+    const twigs = Math.ceil(meta.next / TWIG_ENTRIES);
+    const records = function* (): Generator<{ entryRoot: Uint8Array; bits: Uint8Array }> {
+      for (let t = 0; t < twigs; t++) {
+        const r = storage.get(twigKey(t));
+        if (r === undefined || r.length !== HASH_LENGTH + TWIG_BITS_BYTES) throw new StateStorageError(`the stored state is corrupt: twig ${t} has no record`);
+        yield { entryRoot: r.subarray(0, HASH_LENGTH), bits: r.subarray(HASH_LENGTH) };
+      }
+    };
+    const tail: Uint8Array[] = [];
+    for (let p = meta.next - (meta.next % TWIG_ENTRIES); p < meta.next; p++) {
+      const e = storage.get(entryKey(p));
+      if (e === undefined) throw new StateStorageError(`the stored state is corrupt: entry ${p} is missing`);
+      decodeEntry(e, p);
+      tail.push(stateEntryHashOf(e));
+    }
+    let tree: TwigTree;
+    try {
+      tree = TwigTree.restore(meta.next, records(), tail);
+    } catch (e) {
+      if (e instanceof StateStorageError) throw e;
+      throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
+    }
+    if (!equalBytes(tree.root, meta.root)) throw new StateStorageError(`the entry log's records give the root ${toHex(tree.root)}, not the stored ${toHex(meta.root)}`);
+    return new EntryStore(storage, tree, meta, KeyIndex.fromDirectory(storage, directory, nextPageId, cacheBytes / 2), cacheBytes / 2);
+  }
+
+  get root(): Uint8Array {
+    return this._tree.root;
+  }
+
+  get height(): number {
+    return this.meta.height;
+  }
+
+  get state(): LogState {
+    return this.meta;
+  }
+
+  get tree(): TwigTree {
+    return this._tree;
+  }
+
+  get nextPageId(): number {
+    return this.keys.nextPageId;
+  }
+
+  // EntryReader, over what is committed.
+  record(key: string): IndexRecord | undefined {
+    let r = this.records.get(key);
+    if (r === undefined) {
+      const b = this.storage.get(indexKey(key));
+      this.reads++;
+      if (b === undefined) return undefined;
+      r = decodeIndex(b, key);
+      this.records.set(key, r);
+    }
+    return r;
+  }
+
+  below(key: string): readonly [string, IndexRecord] {
+    const k = key === SENTINEL_KEY ? undefined : (this.keys.below(key) ?? SENTINEL_KEY);
+    if (k === undefined) throw new RangeError('no key is below the sentinel');
+    const r = this.record(k);
+    if (r === undefined) throw new StateStorageError(`the stored state is corrupt: the key ${toHex(fromKey(k))} has no index record`);
+    return [k, r];
+  }
+
+  entryAt(position: number): LogEntry {
+    const b = this.storage.get(entryKey(position));
+    this.reads++;
+    if (b === undefined) throw new StateStorageError(`the stored state is corrupt: entry ${position} is missing`);
+    return decodeEntry(b, position);
+  }
+
+  isActive(position: number): boolean {
+    return this._tree.isActive(position);
+  }
+
+  // TwigStore.
+  twigNodes(twig: number): Uint8Array | undefined {
+    const b = this.storage.get(twigTreeKey(twig));
+    return b !== undefined && b.length === TWIG_NODES_BYTES ? b : undefined;
+  }
+
+  /**
+   * The records of height `height`'s writes (`null` deletes). Changes nothing: `apply` takes the
+   * result once the records are in storage.
+   */
+  stage(writes: ReadonlyMap<string, Uint8Array | null>, height: number): StagedLog {
+    if (height !== this.meta.height + 1) throw new StateStorageError(`the entry log is at height ${this.meta.height}; it cannot take height ${height}`);
+    const hashed = new Map<string, Uint8Array | null>();
+    for (const [k, v] of writes) hashed.set(k, v === null ? null : stateValueHash(v));
+    let base: LogState = this.meta;
+    const sentinel: LogEntry[] = [];
+    if (base.next === 0) {
+      // The first commit: the sentinel, at position 0.
+      sentinel.push({ key: SENTINEL_KEY, valueHash: stateValueHash(new Uint8Array(0)), next: SENTINEL_KEY });
+      base = { next: 1, compactFrom: 0, active: 1 };
+    }
+    const reader: EntryReader = sentinel.length
+      ? { record: (k) => (k === SENTINEL_KEY ? { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY } : undefined), below: () => [SENTINEL_KEY, { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY }], entryAt: () => sentinel[0]!, isActive: (p) => p === 0 }
+      : this;
+    const plan = planEntries(reader, base, hashed);
+    const ops: StateOps = [];
+    const hashes: Uint8Array[] = [];
+    let p = this.meta.next;
+    for (const list of [sentinel, plan.appends]) {
+      for (const e of list) {
+        const rec = encodeEntry(e);
+        hashes.push(stateEntryHashOf(rec));
+        ops.push([entryKey(p++), rec]);
+      }
+    }
+    const u = this._tree.update({ appends: hashes, deactivate: plan.deactivate });
+    const index = new Map(plan.index);
+    if (sentinel.length) index.set(SENTINEL_KEY, plan.index.get(SENTINEL_KEY) ?? { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY });
+    const adds: string[] = [];
+    const dels: string[] = [];
+    for (const [k, r] of index) {
+      ops.push([indexKey(k), r === null ? null : encodeIndex(r)]);
+      if (k === SENTINEL_KEY) continue;
+      const had = sentinel.length ? false : this.record(k) !== undefined;
+      if (r === null) dels.push(k);
+      else if (!had) adds.push(k);
+    }
+    const keys = this.keys.stage(adds, dels);
+    for (const op of keys.ops) ops.push(op);
+    for (const t of u.changed) {
+      const { entryRoot, bits } = u.tree.twigRecord(t);
+      const rec = new Uint8Array(HASH_LENGTH + TWIG_BITS_BYTES);
+      rec.set(entryRoot, 0);
+      rec.set(bits, HASH_LENGTH);
+      ops.push([twigKey(t), rec]);
+    }
+    for (const f of u.filled) ops.push([twigTreeKey(f.twig), f.nodes]);
+    const root = u.tree.root;
+    ops.push([metaKey(), encodeMeta({ ...plan.state, height, root })]);
+    return { ops, height, root, tree: u.tree, plan, keys };
+  }
+
+  /** Makes a staged commit the log's head, once its records are in storage. */
+  apply(s: StagedLog): void {
+    if (s.height !== this.meta.height + 1) throw new Error(`a staged commit of height ${s.height} cannot apply to an entry log at ${this.meta.height}`);
+    this.storage.refresh();
+    this._tree = s.tree;
+    this.keys.applyStaged(s.keys);
+    for (const [k, r] of s.plan.index) {
+      if (r === null) this.records.delete(k);
+      else this.records.set(k, r);
+    }
+    this.meta = { ...s.plan.state, height: s.height, root: s.root };
+  }
+
+  /** A proof of `key` at the head: its own entry when present, the one below it when absent. */
+  proof(key: Uint8Array): { value: 'present' | 'absent'; proof: EntryProof } {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    if (k === SENTINEL_KEY) throw new RangeError('the empty key is the sentinel: it has no proof');
+    const own = this.record(k);
+    const r = own ?? this.below(k)[1];
+    const e = this.entryAt(r.position);
+    return { value: own ? 'present' : 'absent', proof: { entry: { key: fromKey(e.key), valueHash: e.valueHash, next: fromKey(e.next) }, ...this._tree.path(r.position, this) } };
+  }
+}
