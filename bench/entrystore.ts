@@ -80,5 +80,17 @@ for (let b = 1; b <= Number(a.blocks); b++, height++) {
   const t3 = performance.now();
   console.log(`block ${b}: read ${(t0 - tr).toFixed(0)} ms (${store.reads - reads0} records), stage ${(t1 - t0).toFixed(0)} ms ( ${staged.plan.moved} entries compacted), batch ${(t2 - t1).toFixed(0)} ms (${ops} ops, ${(bytes / 1048576).toFixed(1)} MiB), apply ${(t3 - t2).toFixed(0)} ms; total ${(t3 - tr).toFixed(0)} ms; heap ${heapMiB()} MiB`);
 }
+// Proofs at the head and at a height a few blocks back (its tree rewound once, then reused).
+for (const back of [0, 4]) {
+  const h = height - 1 - back;
+  const p0 = performance.now();
+  let bytes = 0;
+  for (let i = 0; i < 200; i++) {
+    const p = store.proofAt(h, Uint8Array.from(key((i * 7_777) % KEYS), (c) => c.charCodeAt(0)))!;
+    if (i === 0) console.log(`first proof at ${back} blocks back: ${(performance.now() - p0).toFixed(1)} ms`);
+    bytes = 32 * (p.proof.twigPath.length + p.proof.bitsPath.length + p.proof.upperPath.length + 2) + 8 + p.proof.entry.key.length + p.proof.entry.next.length;
+  }
+  console.log(`proofs ${back} blocks back: ${((performance.now() - p0) / 200).toFixed(2)} ms each on average, ${bytes} bytes`);
+}
 await kv.close();
 await rm(dir, { recursive: true, force: true });

@@ -12,9 +12,17 @@
  * - LogMeta → height, next, compactFrom, active (u64 each) ‖ root.
  * Key order, for an insert's or a delete's predecessor, comes from the key pages (keyindex.ts).
  *
- * Start-up reads the meta record, every twig record (one per 2,048 positions) and the youngest
- * twig's entries (under 2,048), rebuilds the trees (TwigTree.restore) and checks the root
- * against the stored one: reads in proportion to the twigs, not the entries.
+ * - LogUndo ‖ height u64 → what the block changed (its log length before, the positions it
+ *   deactivated, the index records it replaced), for the last `history` heights.
+ *
+ * Start-up reads the meta record, every twig record (one per 2,048 positions), the youngest
+ * twig's entries (under 2,048) and the window's undo records, rebuilds the trees
+ * (TwigTree.restore) and checks the root against the stored one: reads in proportion to the
+ * twigs, not the entries.
+ *
+ * A recent height h's proof reads h's index record of the key through the undo records (or, for
+ * an absent key, the key below it at h) and rewinds the head's tree through the blocks after h
+ * (TwigTree.rewind): the deactivated entries stay stored, so nothing else is kept per height.
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, stateValueHash, toHex } from '../../chain/index.js';
@@ -112,6 +120,71 @@ function decodeMeta(b: Uint8Array): Meta {
   return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), root: b.slice(32) };
 }
 
+const undoKey = (h: number): Uint8Array => tableKey(StateTable.LogUndo, u64(h));
+
+/** What a block changed, kept for the heights before it: the log's length before it, what it deactivated, and the index records it replaced (undefined: the key was absent). */
+export interface LogUndo {
+  readonly height: number;
+  readonly nextBefore: number;
+  readonly deactivated: readonly number[];
+  readonly records: ReadonlyMap<string, IndexRecord | undefined>;
+}
+
+/** u64 nextBefore ‖ u32 count ‖ count × u64 position ‖ then per key: u16 length ‖ key ‖ u16 record length (0: absent) ‖ the index record. */
+function encodeUndo(u: LogUndo): Uint8Array {
+  const recs: [string, Uint8Array | undefined][] = [...u.records].map(([k, r]) => [k, r === undefined ? undefined : encodeIndex(r)]);
+  let len = 12 + 8 * u.deactivated.length;
+  for (const [k, r] of recs) len += 4 + k.length + (r?.length ?? 0);
+  const out = Buffer.allocUnsafe(len);
+  putU64(out, 0, u.nextBefore);
+  out.writeUInt32BE(u.deactivated.length, 8);
+  let at = 12;
+  for (const p of u.deactivated) {
+    putU64(out, at, p);
+    at += 8;
+  }
+  for (const [k, r] of recs) {
+    out.writeUInt16BE(k.length, at);
+    out.write(k, at + 2, 'latin1');
+    at += 2 + k.length;
+    out.writeUInt16BE(r?.length ?? 0, at);
+    at += 2;
+    if (r) {
+      out.set(r, at);
+      at += r.length;
+    }
+  }
+  return out;
+}
+
+function decodeUndo(b: Uint8Array, height: number): LogUndo {
+  const fail = (): never => {
+    throw new StateStorageError(`the stored state is corrupt: the entry log's undo record of height ${height} cannot be read`);
+  };
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length < 12) fail();
+  const nextBefore = getU64(buf, 0);
+  const n = buf.readUInt32BE(8);
+  let at = 12;
+  if (at + 8 * n > buf.length) fail();
+  const deactivated: number[] = [];
+  for (let i = 0; i < n; i++, at += 8) deactivated.push(getU64(buf, at));
+  const records = new Map<string, IndexRecord | undefined>();
+  while (at < buf.length) {
+    if (at + 2 > buf.length) fail();
+    const kl = buf.readUInt16BE(at);
+    if (at + 4 + kl > buf.length) fail();
+    const k = buf.toString('latin1', at + 2, at + 2 + kl);
+    at += 2 + kl;
+    const rl = buf.readUInt16BE(at);
+    at += 2;
+    if (at + rl > buf.length) fail();
+    records.set(k, rl === 0 ? undefined : decodeIndex(buf.subarray(at, at + rl), k));
+    at += rl;
+  }
+  return { height, nextBefore, deactivated, records };
+}
+
 /** A block's commit made ready: its records, and what `apply` takes once they landed. */
 export interface StagedLog {
   readonly ops: StateOps;
@@ -120,12 +193,17 @@ export interface StagedLog {
   readonly tree: TwigTree;
   readonly plan: EntryPlan;
   readonly keys: StagedIndex;
+  readonly undo: LogUndo;
 }
 
 export class EntryStore implements EntryReader, TwigStore {
   /** Index records and entries read from storage (cache misses) since the store was opened. */
   reads = 0;
   private readonly records: LRUCache<string, IndexRecord>;
+  /** The undo records of the last `history` blocks, oldest first. */
+  private past: LogUndo[] = [];
+  /** The last tree `treeAt` rewound (proofs of one height come in runs); dropped at each commit. */
+  private rewound: { height: number; tree: TwigTree } | undefined;
 
   private constructor(
     private readonly storage: StateStorage,
@@ -133,17 +211,19 @@ export class EntryStore implements EntryReader, TwigStore {
     private meta: Meta,
     private readonly keys: KeyIndex,
     cacheBytes: number,
+    /** Heights below the head whose state stays provable. */
+    readonly history: number,
   ) {
     this.records = new LRUCache({ maxSize: Math.max(4096, cacheBytes), sizeCalculation: (r, k) => 120 + k.length + r.next.length });
   }
 
   /** A log with nothing stored: the first commit writes its sentinel. */
-  static empty(storage: StateStorage, cacheBytes = 16 << 20): EntryStore {
-    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2);
+  static empty(storage: StateStorage, cacheBytes = 16 << 20, history = 16): EntryStore {
+    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
   }
 
   /** The log as stored; `directory`: the key pages' directory records (keyindex.ts), as StoredState.open takes them. */
-  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, nextPageId: number, cacheBytes = 16 << 20): EntryStore {
+  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, nextPageId: number, cacheBytes = 16 << 20, history = 16): EntryStore {
     const m = storage.get(metaKey());
     if (m === undefined) throw new StateStorageError('the stored state has no entry log');
     const meta = decodeMeta(m);
@@ -170,7 +250,13 @@ export class EntryStore implements EntryReader, TwigStore {
       throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
     }
     if (!equalBytes(tree.root, meta.root)) throw new StateStorageError(`the entry log's records give the root ${toHex(tree.root)}, not the stored ${toHex(meta.root)}`);
-    return new EntryStore(storage, tree, meta, KeyIndex.fromDirectory(storage, directory, nextPageId, cacheBytes / 2), cacheBytes / 2);
+    const store = new EntryStore(storage, tree, meta, KeyIndex.fromDirectory(storage, directory, nextPageId, cacheBytes / 2), cacheBytes / 2, history);
+    for (let h = Math.max(0, meta.height - history + 1); h <= meta.height; h++) {
+      const u = storage.get(undoKey(h));
+      if (u !== undefined) store.past.push(decodeUndo(u, h));
+      else store.past = [];
+    }
+    return store;
   }
 
   get root(): Uint8Array {
@@ -272,6 +358,11 @@ export class EntryStore implements EntryReader, TwigStore {
       if (r === null) dels.push(k);
       else if (!had) adds.push(k);
     }
+    const replaced = new Map<string, IndexRecord | undefined>();
+    for (const k of index.keys()) replaced.set(k, sentinel.length ? undefined : this.record(k));
+    const undo: LogUndo = { height, nextBefore: this.meta.next, deactivated: plan.deactivate, records: replaced };
+    if (this.history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
+    if (height - this.history >= 0) ops.push([undoKey(height - this.history), null]);
     const keys = this.keys.stage(adds, dels);
     for (const op of keys.ops) ops.push(op);
     for (const t of u.changed) {
@@ -284,7 +375,7 @@ export class EntryStore implements EntryReader, TwigStore {
     for (const f of u.filled) ops.push([twigTreeKey(f.twig), f.nodes]);
     const root = u.tree.root;
     ops.push([metaKey(), encodeMeta({ ...plan.state, height, root })]);
-    return { ops, height, root, tree: u.tree, plan, keys };
+    return { ops, height, root, tree: u.tree, plan, keys, undo };
   }
 
   /** Makes a staged commit the log's head, once its records are in storage. */
@@ -298,6 +389,68 @@ export class EntryStore implements EntryReader, TwigStore {
       else this.records.set(k, r);
     }
     this.meta = { ...s.plan.state, height: s.height, root: s.root };
+    this.rewound = undefined;
+    if (this.history > 0) {
+      this.past.push(s.undo);
+      if (this.past.length > this.history) this.past.splice(0, this.past.length - this.history);
+    }
+  }
+
+  /** The oldest height whose state is still provable (the head's, with no history). */
+  get oldestReadable(): number {
+    return Math.max(0, this.meta.height - this.past.length);
+  }
+
+  /** The index record of `key` at height `h` (in the window). */
+  recordAt(h: number, key: string): IndexRecord | undefined {
+    let r = this.record(key);
+    for (let i = this.past.length - 1; i >= 0 && this.past[i]!.height > h; i--) {
+      const u = this.past[i]!;
+      if (u.records.has(key)) r = u.records.get(key);
+    }
+    return r;
+  }
+
+  /** The tree at height `h` (in the window): the head's, rewound through the blocks after it. */
+  treeAt(h: number): TwigTree {
+    if (h === this.meta.height) return this._tree;
+    if (this.rewound?.height === h) return this.rewound.tree;
+    const after = this.past.filter((u) => u.height > h);
+    const tree = this._tree.rewind(after[0]!.nextBefore, after.flatMap((u) => u.deactivated), this);
+    this.rewound = { height: h, tree };
+    return tree;
+  }
+
+  /**
+   * A proof of `key` at height `h`, against that height's root (the last `history` heights and
+   * the head); undefined for a height outside the window.
+   */
+  proofAt(h: number, key: Uint8Array): { value: 'present' | 'absent'; root: Uint8Array; proof: EntryProof } | undefined {
+    if (!Number.isSafeInteger(h) || h < this.oldestReadable || h > this.meta.height) return undefined;
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    if (k === SENTINEL_KEY) throw new RangeError('the empty key is the sentinel: it has no proof');
+    let r = this.recordAt(h, k);
+    const present = r !== undefined;
+    if (r === undefined) {
+      // The key just below at h: from the head's predecessor, back over keys inserted since
+      // (absent at h), then forward along h's list over keys deleted since (absent at the head).
+      let p = this.keys.below(k) ?? SENTINEL_KEY;
+      let pr = this.recordAt(h, p);
+      while (pr === undefined) {
+        p = this.keys.below(p) ?? SENTINEL_KEY;
+        pr = this.recordAt(h, p);
+      }
+      while (pr.next !== SENTINEL_KEY && pr.next < k) {
+        p = pr.next;
+        const q = this.recordAt(h, p);
+        if (q === undefined) throw new StateStorageError(`the stored state is corrupt: the list at height ${h} names ${toHex(fromKey(p))}, which has no record`);
+        pr = q;
+      }
+      r = pr;
+    }
+    const tree = this.treeAt(h);
+    const e = this.entryAt(r.position);
+    return { value: present ? 'present' : 'absent', root: tree.root, proof: { entry: { key: fromKey(e.key), valueHash: e.valueHash, next: fromKey(e.next) }, ...tree.path(r.position, this) } };
   }
 
   /** A proof of `key` at the head: its own entry when present, the one below it when absent. */

@@ -49,6 +49,8 @@ export const StateTable = {
   LogTwig: 0x74,
   /** A full twig's entry tree: `w` ‖ twig u32 → 4,096 × 32 bytes. */
   LogTwigTree: 0x77,
+  /** What a block changed in the entry log, for its recent heights: `o` ‖ height u64 → entrystore.ts' undo record. */
+  LogUndo: 0x6f,
   /** The entry log's head: `l` → height, next, compactFrom, active (u64 each) ‖ root. */
   LogMeta: 0x6c,
 } as const;

@@ -238,6 +238,59 @@ export class TwigTree {
   }
 
   /**
+   * The tree as it was when the log held `next` positions: those appended since are removed and
+   * `reactivate` (positions deactivated since; those appended since too are skipped) set active again. For a proof at
+   * a recent height, from the head's tree and the blocks' changes since, without keeping every
+   * version in memory. A twig filled since is read from `store` (its entry tree is needed again).
+   * Work in proportion to the changes undone, not the log.
+   */
+  rewind(next: number, reactivate: Iterable<number>, store: TwigStore): TwigTree {
+    if (!Number.isSafeInteger(next) || next < 0 || next > this.next) throw new RangeError(`cannot rewind a log of ${this.next} positions to ${next}`);
+    const entryRoots = this.entryRoots.fork();
+    const bits = this.bits.fork();
+    const levels = this.levels.map((c) => c.fork());
+    const dirty = new Set<number>();
+    const tailTwig = next >> TWIG_SHIFT;
+    const inTail = next & (TWIG_ENTRIES - 1);
+    const twigs = this.twigCount;
+    // Twigs wholly appended since: gone.
+    for (let t = inTail === 0 ? tailTwig : tailTwig + 1; t < twigs; t++) {
+      const [rp, ro] = entryRoots.write(t);
+      rp.fill(0, ro, ro + HASH_LENGTH);
+      const [bp, bo] = bits.write(t);
+      bp.fill(0, bo, bo + TWIG_BITS_BYTES);
+      dirty.add(t);
+    }
+    let tail = new Uint8Array(TWIG_NODES_BYTES);
+    if (inTail !== 0) {
+      const src = tailTwig === this.next >> TWIG_SHIFT ? this.tail : store.twigNodes(tailTwig);
+      if (src === undefined || src.length !== TWIG_NODES_BYTES) throw new RangeError(`the entry tree of twig ${tailTwig} is not stored`);
+      tail = src.slice();
+      if (tailTwig < twigs && next < this.next) {
+        tail.fill(0, (TWIG_ENTRIES + inTail) * HASH_LENGTH);
+        rehash(tail, inTail, TWIG_ENTRIES);
+        const [rp, ro] = entryRoots.write(tailTwig);
+        rp.set(tail.subarray(HASH_LENGTH, 2 * HASH_LENGTH), ro);
+        const [bp, bo] = bits.write(tailTwig);
+        for (let i = inTail; i < TWIG_ENTRIES; i++) bp[bo + (i >> 3)]! &= ~(1 << (i & 7));
+        dirty.add(tailTwig);
+      }
+    }
+    for (const pos of reactivate) {
+      if (!Number.isSafeInteger(pos) || pos < 0 || pos >= this.next) throw new RangeError(`position ${pos} is not in the log`);
+      if (pos >= next) continue; // appended since: removed above
+      const twig = pos >> TWIG_SHIFT;
+      const i = pos & (TWIG_ENTRIES - 1);
+      const [p, o] = bits.write(twig);
+      p[o + (i >> 3)]! |= 1 << (i & 7);
+      dirty.add(twig);
+    }
+    const tree = new TwigTree(next, entryRoots, bits, levels, tail);
+    tree.rehashTwigs([...dirty].sort((a, b) => a - b));
+    return tree;
+  }
+
+  /**
    * The hashes from position `position` up to the root (chain/stateentry.ts EntryPath); the entry
    * tree of a full twig is read from `store`. Throws if the position was never written or its
    * twig's entry tree is not stored.

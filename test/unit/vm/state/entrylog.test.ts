@@ -94,7 +94,7 @@ describe('TwigTree (the entry log in memory) against the layout written out naiv
     let tree = TwigTree.empty();
     expect(hex(tree.root)).to.equal(hex(ZERO));
     const store = new MapStore();
-    const versions: { tree: TwigTree; root: string }[] = [];
+    const versions: { tree: TwigTree; root: string; deactivated: number[] }[] = [];
     for (let v = 0; v < 14; v++) {
       const n = v === 3 ? 2 * TWIG_ENTRIES + 5 : rng.int(0, 900);
       const appends = Array.from({ length: n }, () => randomHash(rng));
@@ -111,7 +111,7 @@ describe('TwigTree (the entry log in memory) against the layout written out naiv
       tree = u.tree;
       expect(tree.next).to.equal(hashes.length);
       expect(hex(tree.root), `version ${v}`).to.equal(hex(referenceRoot(hashes, active)));
-      versions.push({ tree, root: hex(tree.root) });
+      versions.push({ tree, root: hex(tree.root), deactivated: [...deactivate] });
       // Proofs of active positions verify; an inactive one does not.
       for (let k = 0; k < 20 && hashes.length; k++) {
         const p = rng.int(0, hashes.length - 1);
@@ -122,6 +122,17 @@ describe('TwigTree (the entry log in memory) against the layout written out naiv
     }
     for (const { tree: t, root } of versions) expect(hex(t.root)).to.equal(root);
     expect(tree.twigCount).to.be.greaterThan(2);
+    // Rewound from the head with the changes since, every version gives its root and its paths again.
+    for (let v = 0; v < versions.length; v++) {
+      const since = versions.slice(v + 1).flatMap((x) => x.deactivated);
+      const back = tree.rewind(versions[v]!.tree.next, since, store);
+      expect(hex(back.root), `rewound to version ${v}`).to.equal(versions[v]!.root);
+      for (let k = 0; k < 5 && back.next; k++) {
+        const p = rng.int(0, back.next - 1);
+        if (back.isActive(p)) expect(hex(rootOfEntryPath(hashes[p]!, back.path(p, store))!)).to.equal(versions[v]!.root);
+      }
+    }
+    expect(() => tree.rewind(tree.next + 1, [], store)).to.throw(RangeError);
   });
 
   it('restores from its twig records and youngest twig to the same root, and refuses records that do not fit', () => {

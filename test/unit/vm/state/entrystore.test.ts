@@ -23,6 +23,7 @@ describe('EntryStore (the entry log on disk)', () => {
     let store = EntryStore.empty(disk, 1 << 16);
     const model = new Map<string, Uint8Array>();
     const keySpace = Array.from({ length: 1500 }, (_, i) => toKey(utf8(`bank/${(i * 104_729) % 1500}`)));
+    const byHeight: { root: string; model: Map<string, Uint8Array> }[] = [];
     for (let h = 0; h < 90; h++) {
       const writes = new Map<string, Uint8Array | null>();
       for (let n = rng.int(h === 0 ? 0 : 1, h < 6 ? 600 : 80); n > 0; n--) {
@@ -43,6 +44,19 @@ describe('EntryStore (the entry log on disk)', () => {
         expect(value).to.equal(v === undefined ? 'absent' : 'present');
         expect(verifyEntryProof(store.root, fromKey(k), v, proof), `height ${h}, key ${k}`).to.equal(true);
       }
+      byHeight.push({ root: toHex(store.root), model: new Map(model) });
+      // Recent heights: every one in the window proves its own keys against its own root.
+      expect(store.oldestReadable).to.equal(Math.max(0, h - 16));
+      for (let n = 0; n < 6; n++) {
+        const at = rng.int(store.oldestReadable, h);
+        const k = keySpace[rng.int(0, keySpace.length - 1)]!;
+        const got = store.proofAt(at, fromKey(k))!;
+        const v = byHeight[at]!.model.get(k);
+        expect(toHex(got.root), `root at ${at}`).to.equal(byHeight[at]!.root);
+        expect(got.value).to.equal(v === undefined ? 'absent' : 'present');
+        expect(verifyEntryProof(got.root, fromKey(k), v, got.proof), `height ${at} of ${h}, key ${k}`).to.equal(true);
+      }
+      if (h > 16) expect(store.proofAt(h - 17, fromKey(keySpace[0]!))).to.equal(undefined);
       if (rng.next() < 0.15) {
         const root = toHex(store.root);
         store = reopen(disk, store);
@@ -67,7 +81,7 @@ describe('EntryStore (the entry log on disk)', () => {
     expect(verifyEntryProof(store.root, utf8('b'), utf8('2'), store.proof(utf8('b')).proof)).to.equal(true);
   });
 
-  it('start-up reads the meta record, one record per twig and the youngest twig\'s entries, however many keys', () => {
+  it('start-up reads the meta record, one record per twig, the youngest twig\'s entries and the window\'s undo records, however many keys', () => {
     const disk = new Disk();
     let store = EntryStore.empty(disk, 1 << 16);
     for (let h = 0; h < 6; h++) {
@@ -78,7 +92,7 @@ describe('EntryStore (the entry log on disk)', () => {
     const before = disk.recordGets;
     store = reopen(disk, store);
     const reads = disk.recordGets - before;
-    const bound = 1 + store.tree.twigCount + (store.state.next % TWIG_ENTRIES);
+    const bound = 1 + store.tree.twigCount + (store.state.next % TWIG_ENTRIES) + store.history; // meta, twigs, youngest twig, the window's undo records
     expect(store.state.active).to.equal(12_001);
     expect(reads).to.be.at.most(bound);
     expect(reads, 'far fewer reads than keys').to.be.below(store.state.active / 4);
