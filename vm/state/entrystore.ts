@@ -9,7 +9,7 @@
  * - LogIndex ‖ key → position u64 ‖ value hash ‖ next key (the active entry of a key);
  * - LogTwig ‖ twig u32 → entry root ‖ active bits (written for every twig a block changed);
  * - LogTwigTree ‖ twig u32 → the full twig's entry tree (written once, when it fills);
- * - LogMeta → height, next, compactFrom, active (u64 each) ‖ root.
+ * - LogMeta → height, next, compactFrom, active, prunedTo (u64 each) ‖ root.
  * Key order, for an insert's or a delete's predecessor, comes from the key pages (keyindex.ts).
  *
  * - LogUndo ‖ height u64 → what the block changed (its log length before, the positions it
@@ -33,6 +33,8 @@ import { StateStorageError, StateTable, tableKey, u32, u64, type StateOps, type 
 import { TWIG_NODES_BYTES, TwigTree, type TwigStore } from './twigs.js';
 
 const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
+/** Entries pruning may delete in a block beyond twice the block's own appends. */
+export const PRUNE_SLACK = 4096;
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
 const twigTreeKey = (t: number): Uint8Array => tableKey(StateTable.LogTwigTree, u32(t));
 
@@ -104,20 +106,21 @@ function decodeIndex(b: Uint8Array, key: string): IndexRecord {
 interface Meta extends LogState {
   readonly height: number;
   readonly root: Uint8Array;
+  /** Entries below this position are deleted (pruned). */
+  readonly prunedTo: number;
 }
 
 function encodeMeta(m: Meta): Uint8Array {
-  const out = new Uint8Array(32 + HASH_LENGTH);
-  [m.height + 1, m.next, m.compactFrom, m.active].forEach((n, i) => out.set(u64(n), 8 * i));
-  out.set(m.root, 32);
+  const out = new Uint8Array(40 + HASH_LENGTH);
+  [m.height + 1, m.next, m.compactFrom, m.active, m.prunedTo].forEach((n, i) => out.set(u64(n), 8 * i));
+  out.set(m.root, 40);
   return out;
 }
 
 function decodeMeta(b: Uint8Array): Meta {
-  if (b.length !== 32 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
-  const v = new DataView(b.buffer, b.byteOffset, 32);
-  const n = (i: number): number => Number(v.getBigUint64(8 * i));
-  return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), root: b.slice(32) };
+  if (b.length !== 40 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
+  const n = (i: number): number => getU64(b, 8 * i);
+  return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), prunedTo: n(4), root: b.slice(40) };
 }
 
 const undoKey = (h: number): Uint8Array => tableKey(StateTable.LogUndo, u64(h));
@@ -126,19 +129,22 @@ const undoKey = (h: number): Uint8Array => tableKey(StateTable.LogUndo, u64(h));
 export interface LogUndo {
   readonly height: number;
   readonly nextBefore: number;
+  /** Compaction's cursor after the block: no height from this one on reads an entry below it. */
+  readonly compactFrom: number;
   readonly deactivated: readonly number[];
   readonly records: ReadonlyMap<string, IndexRecord | undefined>;
 }
 
-/** u64 nextBefore ‖ u32 count ‖ count × u64 position ‖ then per key: u16 length ‖ key ‖ u16 record length (0: absent) ‖ the index record. */
+/** u64 nextBefore ‖ u64 compactFrom ‖ u32 count ‖ count × u64 position ‖ then per key: u16 length ‖ key ‖ u16 record length (0: absent) ‖ the index record. */
 function encodeUndo(u: LogUndo): Uint8Array {
   const recs: [string, Uint8Array | undefined][] = [...u.records].map(([k, r]) => [k, r === undefined ? undefined : encodeIndex(r)]);
-  let len = 12 + 8 * u.deactivated.length;
+  let len = 20 + 8 * u.deactivated.length;
   for (const [k, r] of recs) len += 4 + k.length + (r?.length ?? 0);
   const out = Buffer.allocUnsafe(len);
   putU64(out, 0, u.nextBefore);
-  out.writeUInt32BE(u.deactivated.length, 8);
-  let at = 12;
+  putU64(out, 8, u.compactFrom);
+  out.writeUInt32BE(u.deactivated.length, 16);
+  let at = 20;
   for (const p of u.deactivated) {
     putU64(out, at, p);
     at += 8;
@@ -162,10 +168,11 @@ function decodeUndo(b: Uint8Array, height: number): LogUndo {
     throw new StateStorageError(`the stored state is corrupt: the entry log's undo record of height ${height} cannot be read`);
   };
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (buf.length < 12) fail();
+  if (buf.length < 20) fail();
   const nextBefore = getU64(buf, 0);
-  const n = buf.readUInt32BE(8);
-  let at = 12;
+  const compactFrom = getU64(buf, 8);
+  const n = buf.readUInt32BE(16);
+  let at = 20;
   if (at + 8 * n > buf.length) fail();
   const deactivated: number[] = [];
   for (let i = 0; i < n; i++, at += 8) deactivated.push(getU64(buf, at));
@@ -182,7 +189,7 @@ function decodeUndo(b: Uint8Array, height: number): LogUndo {
     records.set(k, rl === 0 ? undefined : decodeIndex(buf.subarray(at, at + rl), k));
     at += rl;
   }
-  return { height, nextBefore, deactivated, records };
+  return { height, nextBefore, compactFrom, deactivated, records };
 }
 
 /** A block's commit made ready: its records, and what `apply` takes once they landed. */
@@ -194,6 +201,7 @@ export interface StagedLog {
   readonly plan: EntryPlan;
   readonly keys: StagedIndex;
   readonly undo: LogUndo;
+  readonly prunedTo: number;
 }
 
 export class EntryStore implements EntryReader, TwigStore {
@@ -219,7 +227,7 @@ export class EntryStore implements EntryReader, TwigStore {
 
   /** A log with nothing stored: the first commit writes its sentinel. */
   static empty(storage: StateStorage, cacheBytes = 16 << 20, history = 16): EntryStore {
-    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
+    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, prunedTo: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
   }
 
   /** The log as stored; `directory`: the key pages' directory records (keyindex.ts), as StoredState.open takes them. */
@@ -273,6 +281,11 @@ export class EntryStore implements EntryReader, TwigStore {
 
   get tree(): TwigTree {
     return this._tree;
+  }
+
+  /** Entries below this position are deleted. */
+  get prunedTo(): number {
+    return this.meta.prunedTo;
   }
 
   get nextPageId(): number {
@@ -360,7 +373,7 @@ export class EntryStore implements EntryReader, TwigStore {
     }
     const replaced = new Map<string, IndexRecord | undefined>();
     for (const k of index.keys()) replaced.set(k, sentinel.length ? undefined : this.record(k));
-    const undo: LogUndo = { height, nextBefore: this.meta.next, deactivated: plan.deactivate, records: replaced };
+    const undo: LogUndo = { height, nextBefore: this.meta.next, compactFrom: plan.state.compactFrom, deactivated: plan.deactivate, records: replaced };
     if (this.history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
     if (height - this.history >= 0) ops.push([undoKey(height - this.history), null]);
     const keys = this.keys.stage(adds, dels);
@@ -373,9 +386,32 @@ export class EntryStore implements EntryReader, TwigStore {
       ops.push([twigKey(t), rec]);
     }
     for (const f of u.filled) ops.push([twigTreeKey(f.twig), f.nodes]);
+    const prunedTo = this.prune(height, plan.state.compactFrom, 2 * hashes.length + PRUNE_SLACK, ops);
     const root = u.tree.root;
-    ops.push([metaKey(), encodeMeta({ ...plan.state, height, root })]);
-    return { ops, height, root, tree: u.tree, plan, keys, undo };
+    ops.push([metaKey(), encodeMeta({ ...plan.state, height, root, prunedTo })]);
+    return { ops, height, root, tree: u.tree, plan, keys, undo, prunedTo };
+  }
+
+  /**
+   * Deletes (in `ops`) the entries no kept height reads, at most `budget` of them: those behind
+   * compaction's cursor as it was at the oldest height the window keeps after block `height`
+   * (every one of them inactive from then on), and the entry trees of twigs wholly behind it.
+   * Returns the new `prunedTo`.
+   */
+  private prune(height: number, cursorNow: number, budget: number, ops: StateOps): number {
+    const from = this.meta.prunedTo;
+    let target: number;
+    if (this.history === 0) target = cursorNow;
+    else {
+      const oldest = this.past.find((u) => u.height === height - this.history);
+      if (oldest === undefined) return from;
+      target = oldest.compactFrom;
+    }
+    const to = Math.min(target, from + budget);
+    if (to <= from) return from;
+    for (let p = from; p < to; p++) ops.push([entryKey(p), null]);
+    for (let t = Math.floor(from / TWIG_ENTRIES); (t + 1) * TWIG_ENTRIES <= to; t++) ops.push([twigTreeKey(t), null]);
+    return to;
   }
 
   /** Makes a staged commit the log's head, once its records are in storage. */
@@ -388,7 +424,7 @@ export class EntryStore implements EntryReader, TwigStore {
       if (r === null) this.records.delete(k);
       else this.records.set(k, r);
     }
-    this.meta = { ...s.plan.state, height: s.height, root: s.root };
+    this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo };
     this.rewound = undefined;
     if (this.history > 0) {
       this.past.push(s.undo);

@@ -24,7 +24,7 @@ describe('EntryStore (the entry log on disk)', () => {
     const model = new Map<string, Uint8Array>();
     const keySpace = Array.from({ length: 1500 }, (_, i) => toKey(utf8(`bank/${(i * 104_729) % 1500}`)));
     const byHeight: { root: string; model: Map<string, Uint8Array> }[] = [];
-    for (let h = 0; h < 90; h++) {
+    for (let h = 0; h < 220; h++) {
       const writes = new Map<string, Uint8Array | null>();
       for (let n = rng.int(h === 0 ? 0 : 1, h < 6 ? 600 : 80); n > 0; n--) {
         const k = keySpace[rng.int(0, keySpace.length - 1)]!;
@@ -66,6 +66,14 @@ describe('EntryStore (the entry log on disk)', () => {
     }
     expect(store.tree.twigCount, 'the log spans several twigs').to.be.greaterThan(2);
     expect(store.state.compactFrom, 'compaction ran').to.be.greaterThan(0);
+    // Pruning: the entries behind the window's oldest cursor are gone, those after it all kept.
+    const prunedTo = store.prunedTo;
+    expect(prunedTo, `pruning ran (cursor ${store.state.compactFrom}, next ${store.state.next})`).to.be.greaterThan(TWIG_ENTRIES);
+    const positions = disk.table(StateTable.LogEntry).map(([k]) => Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0)));
+    expect(Math.min(...positions)).to.equal(prunedTo);
+    expect(positions.length).to.equal(store.state.next - prunedTo);
+    const trees = disk.table(StateTable.LogTwigTree).map(([k]) => new DataView(k.buffer, k.byteOffset + 1, 4).getUint32(0));
+    expect(Math.min(...trees)).to.equal(Math.floor(prunedTo / TWIG_ENTRIES));
   });
 
   it('a commit staged but never written leaves the stored log as it was (a crash before the batch)', () => {
