@@ -4,7 +4,8 @@
  * keys, writes and LevelDB set-up as `bench/statecommit.js`, which measures the sparse Merkle tree
  * the node commits to now, so the two can be run side by side. The values themselves (which the
  * state keeps by key either way) are written in both.
- * `node dist/bench/entrystore.js [--keys 400000] [--writes 20000] [--blocks 8]` after a build.
+ * `node dist/bench/entrystore.js [--keys 400000] [--writes 20000] [--blocks 8] [--bulk]` after a build
+ * (--bulk: the state filled by EntryStore.load, in key order, instead of by blocks).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,9 @@ import { Bucket, bucketKey, LevelKV, type BatchOp } from '../storage/index.js';
 import { EntryStore } from '../vm/state/entrystore.js';
 import { StateTable } from '../vm/state/storage.js';
 
-const { values: a } = parseArgs({ options: { keys: { type: 'string', default: '400000' }, writes: { type: 'string', default: '20000' }, blocks: { type: 'string', default: '8' }, cache: { type: 'string', default: '64' } } });
+const { values: a } = parseArgs({
+  options: { keys: { type: 'string', default: '400000' }, writes: { type: 'string', default: '20000' }, blocks: { type: 'string', default: '8' }, cache: { type: 'string', default: '64' }, bulk: { type: 'boolean', default: false } },
+});
 const KEYS = Number(a.keys);
 const WRITES = Number(a.writes);
 const GENESIS_STEP = 200_000;
@@ -51,14 +54,31 @@ const heapMiB = (): number => {
 let store = EntryStore.empty(storage, cacheBytes);
 const g0 = performance.now();
 let height = 0;
-for (let at = 0; at < KEYS; at += GENESIS_STEP) {
+if (a.bulk) {
+  // EntryStore.load: the keys in order (key(i) ascends with i), appended; the values written beside.
+  async function* sorted(): AsyncGenerator<readonly [string, Uint8Array]> {
+    for (let i = 0; i < KEYS; i++) yield [key(i), u64be(i)];
+  }
+  let pendingValues = new Map<string, Uint8Array | null>();
+  async function* withValues(): AsyncGenerator<readonly [string, Uint8Array]> {
+    for await (const [k, v] of sorted()) {
+      pendingValues.set(k, v);
+      yield [k, v];
+    }
+  }
+  store = await EntryStore.load(storage, withValues(), height++, async (ops) => {
+    await write(pendingValues, ops);
+    pendingValues = new Map();
+  }, { cacheBytes });
+}
+for (let at = 0; !a.bulk && at < KEYS; at += GENESIS_STEP) {
   const genesis = new Map<string, Uint8Array | null>();
   for (let i = at; i < Math.min(KEYS, at + GENESIS_STEP); i++) genesis.set(key(i), u64be(i));
   const s = store.stage(genesis, height++);
   await write(genesis, s.ops);
   store.apply(s);
 }
-console.log(`genesis of ${KEYS} keys (${height} blocks): ${((performance.now() - g0) / 1000).toFixed(1)} s`);
+console.log(`genesis of ${KEYS} keys (${a.bulk ? 'bulk load' : `${height} blocks`}): ${((performance.now() - g0) / 1000).toFixed(1)} s`);
 // Reopen: a node after a restart, caches cold.
 const dirEntries: [Uint8Array, Uint8Array][] = [];
 for await (const [k, v] of kv.entries({ gte: bucketKey(Bucket.StateStore, Uint8Array.of(StateTable.Directory)), lt: bucketKey(Bucket.StateStore, Uint8Array.of(StateTable.Directory + 1)) })) dirEntries.push([k.subarray(1), v]);
@@ -83,6 +103,7 @@ for (let b = 1; b <= Number(a.blocks); b++, height++) {
 // Proofs at the head and at a height a few blocks back (its tree rewound once, then reused).
 for (const back of [0, 4]) {
   const h = height - 1 - back;
+  if (h < store.oldestReadable) continue;
   const p0 = performance.now();
   let bytes = 0;
   for (let i = 0; i < 200; i++) {

@@ -230,6 +230,79 @@ export class EntryStore implements EntryReader, TwigStore {
     return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, prunedTo: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
   }
 
+  /**
+   * Fills an empty log with `entries` (ascending keys, each once, none empty) as the state at
+   * `height`: the sentinel, then one entry per key in key order, each linked to the next, so the
+   * log is built by appends alone, `stepKeys` at a time through `write` (which must make what it
+   * writes readable through `storage` before it returns). The meta record comes last, alone: a
+   * load cut short leaves no log. Memory is bounded by the step, not the state. Returns the store
+   * opened on what was written.
+   */
+  static async load(
+    storage: StateStorage,
+    entries: AsyncIterable<readonly [key: string, value: Uint8Array]>,
+    height: number,
+    write: (ops: StateOps) => Promise<void>,
+    opts: { stepKeys?: number; cacheBytes?: number; history?: number } = {},
+  ): Promise<EntryStore> {
+    const stepKeys = opts.stepKeys ?? 100_000;
+    const cacheBytes = opts.cacheBytes ?? 16 << 20;
+    const keys = KeyIndex.empty(storage, cacheBytes / 2);
+    let tree = TwigTree.empty();
+    let ops: StateOps = [];
+    let hashes: Uint8Array[] = [];
+    let added: string[] = [];
+    const changed = new Set<number>();
+    let position = 0;
+    let pending: LogEntry = { key: SENTINEL_KEY, valueHash: stateValueHash(new Uint8Array(0)), next: SENTINEL_KEY };
+    const emit = (e: LogEntry): void => {
+      const rec = encodeEntry(e);
+      hashes.push(stateEntryHashOf(rec));
+      ops.push([entryKey(position), rec], [indexKey(e.key), encodeIndex({ position, valueHash: e.valueHash, next: e.next })]);
+      if (e.key !== SENTINEL_KEY) added.push(e.key);
+      position++;
+    };
+    const flush = async (): Promise<void> => {
+      const u = tree.update({ appends: hashes, deactivate: [] });
+      tree = u.tree;
+      for (const t of u.changed) changed.add(t);
+      for (const f of u.filled) ops.push([twigTreeKey(f.twig), f.nodes]);
+      const staged = keys.stage(added, []);
+      for (const op of staged.ops) ops.push(op);
+      await write(ops);
+      storage.refresh();
+      keys.applyStaged(staged);
+      ops = [];
+      hashes = [];
+      added = [];
+    };
+    let count = 0;
+    for await (const [k, v] of entries) {
+      if (k === SENTINEL_KEY) throw new StateStorageError('a state key cannot be empty');
+      if (k <= pending.key && pending.key !== SENTINEL_KEY) throw new StateStorageError(`the entries to load are not in ascending key order (at key ${toHex(fromKey(k))})`);
+      emit({ ...pending, next: k });
+      pending = { key: k, valueHash: stateValueHash(v), next: SENTINEL_KEY };
+      count++;
+      if (hashes.length >= stepKeys) await flush();
+    }
+    emit(pending);
+    await flush();
+    const twigOps: StateOps = [];
+    for (const t of [...changed].sort((a, b) => a - b)) {
+      const { entryRoot, bits } = tree.twigRecord(t);
+      const rec = new Uint8Array(HASH_LENGTH + TWIG_BITS_BYTES);
+      rec.set(entryRoot, 0);
+      rec.set(bits, HASH_LENGTH);
+      twigOps.push([twigKey(t), rec]);
+    }
+    await write(twigOps);
+    const meta: Meta = { height, next: position, compactFrom: 0, active: count + 1, prunedTo: 0, root: tree.root };
+    await write([[metaKey(), encodeMeta(meta)]]);
+    storage.refresh();
+    const store = new EntryStore(storage, tree, meta, keys, cacheBytes / 2, opts.history ?? 16);
+    return store;
+  }
+
   /** The log as stored; `directory`: the key pages' directory records (keyindex.ts), as StoredState.open takes them. */
   static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, nextPageId: number, cacheBytes = 16 << 20, history = 16): EntryStore {
     const m = storage.get(metaKey());

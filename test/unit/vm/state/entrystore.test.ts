@@ -151,3 +151,49 @@ describe('KeyIndex.below (the key just below, for an insert\'s predecessor)', ()
     check(sorted.filter((k) => !gone.includes(k)));
   });
 });
+
+describe('EntryStore.load (a bulk fill in key order)', () => {
+  async function* sorted(n: number): AsyncGenerator<readonly [string, Uint8Array]> {
+    for (let i = 0; i < n; i++) yield [toKey(utf8(`acct/${String(i).padStart(6, '0')}`)), utf8(`${i * 3}`)];
+  }
+
+  it('builds the log by appends, proves its keys, reopens to the same root and takes blocks after it', async () => {
+    const disk = new Disk();
+    const write = async (ops: [Uint8Array, Uint8Array | null][]): Promise<void> => disk.write(new Map(), ops);
+    let store = await EntryStore.load(disk, sorted(5000), 7, write, { stepKeys: 700 });
+    expect(store.height).to.equal(7);
+    expect(store.state.next).to.equal(5001);
+    expect(store.state.active).to.equal(5001);
+    for (const i of [0, 1, 2047, 2048, 4999]) {
+      const k = utf8(`acct/${String(i).padStart(6, '0')}`);
+      expect(verifyEntryProof(store.root, k, utf8(`${i * 3}`), store.proof(k).proof), `key ${i}`).to.equal(true);
+    }
+    for (const absent of ['acct/', 'acct/0000005', 'zzz', 'a']) expect(verifyEntryProof(store.root, utf8(absent), undefined, store.proof(utf8(absent)).proof), absent).to.equal(true);
+    const root = toHex(store.root);
+    store = reopen(disk, store);
+    expect(toHex(store.root)).to.equal(root);
+    commit(disk, store, new Map<string, Uint8Array | null>([[toKey(utf8('acct/000010')), null], [toKey(utf8('acct/0000105')), utf8('new')], [toKey(utf8('acct/004000')), utf8('changed')]]), 8);
+    expect(verifyEntryProof(store.root, utf8('acct/000010'), undefined, store.proof(utf8('acct/000010')).proof)).to.equal(true);
+    expect(verifyEntryProof(store.root, utf8('acct/0000105'), utf8('new'), store.proof(utf8('acct/0000105')).proof)).to.equal(true);
+    expect(verifyEntryProof(store.root, utf8('acct/004000'), utf8('changed'), store.proof(utf8('acct/004000')).proof)).to.equal(true);
+    const at7 = store.proofAt(7, utf8('acct/000010'))!;
+    expect(toHex(at7.root)).to.equal(root);
+    expect(verifyEntryProof(at7.root, utf8('acct/000010'), utf8('30'), at7.proof)).to.equal(true);
+  });
+
+  it('refuses entries out of order, and a load cut short leaves no log', async () => {
+    const disk = new Disk();
+    async function* bad(): AsyncGenerator<readonly [string, Uint8Array]> {
+      yield [toKey(utf8('b')), utf8('1')];
+      yield [toKey(utf8('a')), utf8('2')];
+    }
+    let err: unknown;
+    try {
+      await EntryStore.load(disk, bad(), 0, async (ops) => disk.write(new Map(), ops), { stepKeys: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(StateStorageError);
+    expect(() => EntryStore.open(disk, disk.table(StateTable.Directory), 1)).to.throw(StateStorageError, /no entry log/);
+  });
+});
