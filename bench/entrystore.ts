@@ -83,7 +83,7 @@ console.log(`genesis of ${KEYS} keys (${a.bulk ? 'bulk load' : `${height} blocks
 const dirEntries: [Uint8Array, Uint8Array][] = [];
 for await (const [k, v] of kv.entries({ gte: bucketKey(Bucket.StateStore, Uint8Array.of(StateTable.Directory)), lt: bucketKey(Bucket.StateStore, Uint8Array.of(StateTable.Directory + 1)) })) dirEntries.push([k.subarray(1), v]);
 const o0 = performance.now();
-store = EntryStore.open(storage, dirEntries, store.nextPageId, cacheBytes);
+store = EntryStore.open(storage, dirEntries, cacheBytes);
 console.log(`reopened in ${(performance.now() - o0).toFixed(0)} ms (${store.tree.twigCount} twigs)`);
 for (let b = 1; b <= Number(a.blocks); b++, height++) {
   const writes = new Map<string, Uint8Array | null>();

@@ -9,7 +9,7 @@
  * - LogIndex ‖ key → position u64 ‖ value hash ‖ next key (the active entry of a key);
  * - LogTwig ‖ twig u32 → entry root ‖ active bits (written for every twig a block changed);
  * - LogTwigTree ‖ twig u32 → the full twig's entry tree (written once, when it fills);
- * - LogMeta → height, next, compactFrom, active, prunedTo (u64 each) ‖ root.
+ * - LogMeta → height, next, compactFrom, active, prunedTo, the key pages' next id (u64 each) ‖ root.
  * Key order, for an insert's or a delete's predecessor, comes from the key pages (keyindex.ts).
  *
  * - LogUndo ‖ height u64 → what the block changed (its log length before, the positions it
@@ -108,19 +108,21 @@ interface Meta extends LogState {
   readonly root: Uint8Array;
   /** Entries below this position are deleted (pruned). */
   readonly prunedTo: number;
+  /** The key pages' next page id (keyindex.ts). */
+  readonly nextPageId: number;
 }
 
 function encodeMeta(m: Meta): Uint8Array {
-  const out = new Uint8Array(40 + HASH_LENGTH);
-  [m.height + 1, m.next, m.compactFrom, m.active, m.prunedTo].forEach((n, i) => out.set(u64(n), 8 * i));
-  out.set(m.root, 40);
+  const out = new Uint8Array(48 + HASH_LENGTH);
+  [m.height + 1, m.next, m.compactFrom, m.active, m.prunedTo, m.nextPageId].forEach((n, i) => out.set(u64(n), 8 * i));
+  out.set(m.root, 48);
   return out;
 }
 
 function decodeMeta(b: Uint8Array): Meta {
-  if (b.length !== 40 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
+  if (b.length !== 48 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
   const n = (i: number): number => getU64(b, 8 * i);
-  return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), prunedTo: n(4), root: b.slice(40) };
+  return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), prunedTo: n(4), nextPageId: n(5), root: b.slice(48) };
 }
 
 const undoKey = (h: number): Uint8Array => tableKey(StateTable.LogUndo, u64(h));
@@ -135,11 +137,11 @@ export interface LogUndo {
   readonly records: ReadonlyMap<string, IndexRecord | undefined>;
 }
 
-/** u64 nextBefore ‖ u64 compactFrom ‖ u32 count ‖ count × u64 position ‖ then per key: u16 length ‖ key ‖ u16 record length (0: absent) ‖ the index record. */
+/** u64 nextBefore ‖ u64 compactFrom ‖ u32 count ‖ count × u64 position ‖ then per key: u16 length ‖ key ‖ u32 record length (0: absent) ‖ the index record (up to 8 + 32 + 65,535 bytes). */
 function encodeUndo(u: LogUndo): Uint8Array {
   const recs: [string, Uint8Array | undefined][] = [...u.records].map(([k, r]) => [k, r === undefined ? undefined : encodeIndex(r)]);
   let len = 20 + 8 * u.deactivated.length;
-  for (const [k, r] of recs) len += 4 + k.length + (r?.length ?? 0);
+  for (const [k, r] of recs) len += 6 + k.length + (r?.length ?? 0);
   const out = Buffer.allocUnsafe(len);
   putU64(out, 0, u.nextBefore);
   putU64(out, 8, u.compactFrom);
@@ -153,8 +155,8 @@ function encodeUndo(u: LogUndo): Uint8Array {
     out.writeUInt16BE(k.length, at);
     out.write(k, at + 2, 'latin1');
     at += 2 + k.length;
-    out.writeUInt16BE(r?.length ?? 0, at);
-    at += 2;
+    out.writeUInt32BE(r?.length ?? 0, at);
+    at += 4;
     if (r) {
       out.set(r, at);
       at += r.length;
@@ -180,11 +182,11 @@ function decodeUndo(b: Uint8Array, height: number): LogUndo {
   while (at < buf.length) {
     if (at + 2 > buf.length) fail();
     const kl = buf.readUInt16BE(at);
-    if (at + 4 + kl > buf.length) fail();
+    if (at + 6 + kl > buf.length) fail();
     const k = buf.toString('latin1', at + 2, at + 2 + kl);
     at += 2 + kl;
-    const rl = buf.readUInt16BE(at);
-    at += 2;
+    const rl = buf.readUInt32BE(at);
+    at += 4;
     if (at + rl > buf.length) fail();
     records.set(k, rl === 0 ? undefined : decodeIndex(buf.subarray(at, at + rl), k));
     at += rl;
@@ -227,7 +229,7 @@ export class EntryStore implements EntryReader, TwigStore {
 
   /** A log with nothing stored: the first commit writes its sentinel. */
   static empty(storage: StateStorage, cacheBytes = 16 << 20, history = 16): EntryStore {
-    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, prunedTo: 0, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
+    return new EntryStore(storage, TwigTree.empty(), { height: -1, next: 0, compactFrom: 0, active: 0, prunedTo: 0, nextPageId: 1, root: TwigTree.empty().root }, KeyIndex.empty(storage, cacheBytes / 2), cacheBytes / 2, history);
   }
 
   /**
@@ -235,7 +237,9 @@ export class EntryStore implements EntryReader, TwigStore {
    * `height`: the sentinel, then one entry per key in key order, each linked to the next, so the
    * log is built by appends alone, `stepKeys` at a time through `write` (which must make what it
    * writes readable through `storage` before it returns). The meta record comes last, alone: a
-   * load cut short leaves no log. Memory is bounded by the step, not the state. Returns the store
+   * load cut short leaves no log, but leaves its records: the caller clears the log's tables and
+   * the key pages before loading again (as StoredState.load clears its own), and a storage that
+   * holds a log is refused. Memory is bounded by the step, not the state. Returns the store
    * opened on what was written.
    */
   static async load(
@@ -245,6 +249,7 @@ export class EntryStore implements EntryReader, TwigStore {
     write: (ops: StateOps) => Promise<void>,
     opts: { stepKeys?: number; cacheBytes?: number; history?: number } = {},
   ): Promise<EntryStore> {
+    if (storage.get(metaKey()) !== undefined) throw new StateStorageError('a bulk load is for a storage that holds no entry log');
     const stepKeys = opts.stepKeys ?? 100_000;
     const cacheBytes = opts.cacheBytes ?? 16 << 20;
     const keys = KeyIndex.empty(storage, cacheBytes / 2);
@@ -296,7 +301,7 @@ export class EntryStore implements EntryReader, TwigStore {
       twigOps.push([twigKey(t), rec]);
     }
     await write(twigOps);
-    const meta: Meta = { height, next: position, compactFrom: 0, active: count + 1, prunedTo: 0, root: tree.root };
+    const meta: Meta = { height, next: position, compactFrom: 0, active: count + 1, prunedTo: 0, nextPageId: keys.nextPageId, root: tree.root };
     await write([[metaKey(), encodeMeta(meta)]]);
     storage.refresh();
     const store = new EntryStore(storage, tree, meta, keys, cacheBytes / 2, opts.history ?? 16);
@@ -304,7 +309,7 @@ export class EntryStore implements EntryReader, TwigStore {
   }
 
   /** The log as stored; `directory`: the key pages' directory records (keyindex.ts), as StoredState.open takes them. */
-  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, nextPageId: number, cacheBytes = 16 << 20, history = 16): EntryStore {
+  static open(storage: StateStorage, directory: Iterable<readonly [Uint8Array, Uint8Array]>, cacheBytes = 16 << 20, history = 16): EntryStore {
     const m = storage.get(metaKey());
     if (m === undefined) throw new StateStorageError('the stored state has no entry log');
     const meta = decodeMeta(m);
@@ -331,7 +336,7 @@ export class EntryStore implements EntryReader, TwigStore {
       throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
     }
     if (!equalBytes(tree.root, meta.root)) throw new StateStorageError(`the entry log's records give the root ${toHex(tree.root)}, not the stored ${toHex(meta.root)}`);
-    const store = new EntryStore(storage, tree, meta, KeyIndex.fromDirectory(storage, directory, nextPageId, cacheBytes / 2), cacheBytes / 2, history);
+    const store = new EntryStore(storage, tree, meta, KeyIndex.fromDirectory(storage, directory, meta.nextPageId, cacheBytes / 2), cacheBytes / 2, history);
     for (let h = Math.max(0, meta.height - history + 1); h <= meta.height; h++) {
       const u = storage.get(undoKey(h));
       if (u !== undefined) store.past.push(decodeUndo(u, h));
@@ -461,7 +466,7 @@ export class EntryStore implements EntryReader, TwigStore {
     for (const f of u.filled) ops.push([twigTreeKey(f.twig), f.nodes]);
     const prunedTo = this.prune(height, plan.state.compactFrom, 2 * hashes.length + PRUNE_SLACK, ops);
     const root = u.tree.root;
-    ops.push([metaKey(), encodeMeta({ ...plan.state, height, root, prunedTo })]);
+    ops.push([metaKey(), encodeMeta({ ...plan.state, height, root, prunedTo, nextPageId: keys.nextId })]);
     return { ops, height, root, tree: u.tree, plan, keys, undo, prunedTo };
   }
 
@@ -497,7 +502,7 @@ export class EntryStore implements EntryReader, TwigStore {
       if (r === null) this.records.delete(k);
       else this.records.set(k, r);
     }
-    this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo };
+    this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo, nextPageId: s.keys.nextId };
     this.rewound = undefined;
     if (this.history > 0) {
       this.past.push(s.undo);

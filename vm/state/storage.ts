@@ -51,7 +51,7 @@ export const StateTable = {
   LogTwigTree: 0x77,
   /** What a block changed in the entry log, for its recent heights: `o` ‖ height u64 → entrystore.ts' undo record. */
   LogUndo: 0x6f,
-  /** The entry log's head: `l` → height, next, compactFrom, active, prunedTo (u64 each) ‖ root. */
+  /** The entry log's head: `l` → height, next, compactFrom, active, prunedTo, next page id (u64 each) ‖ root. */
   LogMeta: 0x6c,
 } as const;
 

@@ -20,13 +20,21 @@ import {
   NodeKind,
   TWIG_BITS_BYTES,
   TWIG_ENTRIES,
-  TWIG_SHIFT,
   UPPER_DEPTH,
   ZERO_HASH,
   bitIsSet,
   entryNodeInto,
   type EntryPath,
 } from '../../chain/stateentry.js';
+
+/**
+ * The twig of a position. Positions go up to 2^35, past the 32-bit range of JavaScript's shift
+ * operators (`p >> 11` is negative from 2^31 on), so this divides; the position within its twig
+ * is `p & (TWIG_ENTRIES − 1)`, which only reads the low bits.
+ */
+export function twigOf(position: number): number {
+  return Math.floor(position / TWIG_ENTRIES);
+}
 
 const PAGE_ITEMS = 64;
 /** Bytes of a twig's whole entry tree in heap order: node n at n × 32, the root at 1, the leaves at 2,048..4,095. */
@@ -110,7 +118,7 @@ export class TwigTree {
     private readonly bits: Column,
     /** levels[0]: the twigs' roots; levels[l]: the upper tree's nodes l levels above them. */
     private readonly levels: Column[],
-    /** The youngest twig's whole entry tree (its twig: `next >> TWIG_SHIFT`). */
+    /** The youngest twig's whole entry tree (its twig: `twigOf(next)`). */
     private readonly tail: Uint8Array,
   ) {}
 
@@ -172,7 +180,7 @@ export class TwigTree {
 
   isActive(position: number): boolean {
     if (!Number.isSafeInteger(position) || position < 0 || position >= this.next) return false;
-    const [p, o] = this.bits.read(position >> TWIG_SHIFT);
+    const [p, o] = this.bits.read(twigOf(position));
     return bitIsSet(p, position & (TWIG_ENTRIES - 1), o);
   }
 
@@ -208,7 +216,7 @@ export class TwigTree {
     };
     for (const h of appends) {
       if (h.length !== HASH_LENGTH || isZeroHash(h)) throw new RangeError('an appended entry hash must be 32 bytes and not zero');
-      const twig = next >> TWIG_SHIFT;
+      const twig = twigOf(next);
       const i = next & (TWIG_ENTRIES - 1);
       if (lo < 0) lo = i;
       tail.set(h, (TWIG_ENTRIES + i) * HASH_LENGTH);
@@ -221,10 +229,10 @@ export class TwigTree {
         tail = new Uint8Array(TWIG_NODES_BYTES);
       }
     }
-    if (lo >= 0) closeRun(next >> TWIG_SHIFT, next & (TWIG_ENTRIES - 1));
+    if (lo >= 0) closeRun(twigOf(next), next & (TWIG_ENTRIES - 1));
     for (const pos of changes.deactivate) {
       if (!Number.isSafeInteger(pos) || pos < 0 || pos >= next) throw new RangeError(`position ${pos} is not in the log`);
-      const twig = pos >> TWIG_SHIFT;
+      const twig = twigOf(pos);
       const i = pos & (TWIG_ENTRIES - 1);
       const [p, o] = bits.write(twig);
       if (!bitIsSet(p, i, o)) throw new RangeError(`position ${pos} is not active`);
@@ -250,7 +258,7 @@ export class TwigTree {
     const bits = this.bits.fork();
     const levels = this.levels.map((c) => c.fork());
     const dirty = new Set<number>();
-    const tailTwig = next >> TWIG_SHIFT;
+    const tailTwig = twigOf(next);
     const inTail = next & (TWIG_ENTRIES - 1);
     const twigs = this.twigCount;
     // Twigs wholly appended since: gone.
@@ -263,7 +271,7 @@ export class TwigTree {
     }
     let tail = new Uint8Array(TWIG_NODES_BYTES);
     if (inTail !== 0) {
-      const src = tailTwig === this.next >> TWIG_SHIFT ? this.tail : store.twigNodes(tailTwig);
+      const src = tailTwig === twigOf(this.next) ? this.tail : store.twigNodes(tailTwig);
       if (src === undefined || src.length !== TWIG_NODES_BYTES) throw new RangeError(`the entry tree of twig ${tailTwig} is not stored`);
       tail = src.slice();
       if (tailTwig < twigs && next < this.next) {
@@ -279,7 +287,7 @@ export class TwigTree {
     for (const pos of reactivate) {
       if (!Number.isSafeInteger(pos) || pos < 0 || pos >= this.next) throw new RangeError(`position ${pos} is not in the log`);
       if (pos >= next) continue; // appended since: removed above
-      const twig = pos >> TWIG_SHIFT;
+      const twig = twigOf(pos);
       const i = pos & (TWIG_ENTRIES - 1);
       const [p, o] = bits.write(twig);
       p[o + (i >> 3)]! |= 1 << (i & 7);
@@ -297,9 +305,9 @@ export class TwigTree {
    */
   path(position: number, store: TwigStore): EntryPath {
     if (!Number.isSafeInteger(position) || position < 0 || position >= this.next) throw new RangeError(`position ${position} is not in the log`);
-    const twig = position >> TWIG_SHIFT;
+    const twig = twigOf(position);
     const i = position & (TWIG_ENTRIES - 1);
-    const nodes = twig === this.next >> TWIG_SHIFT ? this.tail : store.twigNodes(twig);
+    const nodes = twig === twigOf(this.next) ? this.tail : store.twigNodes(twig);
     if (nodes === undefined || nodes.length !== TWIG_NODES_BYTES) throw new RangeError(`the entry tree of twig ${twig} is not stored`);
     const twigPath: Uint8Array[] = [];
     for (let n = TWIG_ENTRIES + i; n > 1; n >>= 1) {

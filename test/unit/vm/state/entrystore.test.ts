@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { fromKey, toHex, toKey, utf8 } from '../../../../chain/index.js';
-import { TWIG_ENTRIES, verifyEntryProof } from '../../../../chain/stateentry.js';
+import { MAX_POSITIONS, TWIG_ENTRIES, verifyEntryProof } from '../../../../chain/stateentry.js';
+import { twigOf } from '../../../../vm/state/twigs.js';
 import { EntryStore } from '../../../../vm/state/entrystore.js';
 import { KeyIndex } from '../../../../vm/state/keyindex.js';
 import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
 import { Prng } from '../../consensus/sim/prng.js';
 import { Disk } from './disk.js';
 
-const reopen = (disk: Disk, store: EntryStore): EntryStore => EntryStore.open(disk, disk.table(StateTable.Directory), store.nextPageId, 1 << 16);
+const reopen = (disk: Disk, _store?: EntryStore): EntryStore => EntryStore.open(disk, disk.table(StateTable.Directory), 1 << 16);
 
 function commit(disk: Disk, store: EntryStore, writes: Map<string, Uint8Array | null>, height: number): void {
   const s = store.stage(writes, height);
@@ -118,7 +119,7 @@ describe('EntryStore (the entry log on disk)', () => {
     disk.write(new Map(), [[k, bad]]);
     expect(() => reopen(disk, store)).to.throw(StateStorageError, /not the stored/);
     const empty = new Disk();
-    expect(() => EntryStore.open(empty, [], 1)).to.throw(StateStorageError, /no entry log/);
+    expect(() => EntryStore.open(empty, [])).to.throw(StateStorageError, /no entry log/);
   });
 });
 
@@ -194,6 +195,44 @@ describe('EntryStore.load (a bulk fill in key order)', () => {
       err = e;
     }
     expect(err).to.be.instanceOf(StateStorageError);
-    expect(() => EntryStore.open(disk, disk.table(StateTable.Directory), 1)).to.throw(StateStorageError, /no entry log/);
+    expect(() => EntryStore.open(disk, disk.table(StateTable.Directory))).to.throw(StateStorageError, /no entry log/);
+  });
+});
+
+describe('the entry log at its limits', () => {
+  it('numbers twigs right past 2^31 positions (where a shift by 11 turns negative)', () => {
+    expect(twigOf(2 ** 31 - 1)).to.equal(2 ** 20 - 1);
+    expect(twigOf(2 ** 31)).to.equal(2 ** 20);
+    expect(twigOf(2 ** 32 + 5)).to.equal(2 ** 21);
+    expect(twigOf(MAX_POSITIONS - 1)).to.equal(2 ** 24 - 1);
+  });
+
+  it('takes keys and next keys of up to 65,535 bytes through a commit, its undo record and a reopen', () => {
+    const disk = new Disk();
+    let store = EntryStore.empty(disk);
+    const long = toKey(utf8('b'.repeat(65_500)));
+    commit(disk, store, new Map([[toKey(utf8('a')), utf8('1')]]), 0);
+    commit(disk, store, new Map([[long, utf8('2')]]), 1);
+    commit(disk, store, new Map([[toKey(utf8('a')), utf8('3')]]), 2); // 'a' now links to the long key: its undo record holds it
+    store = reopen(disk);
+    expect(verifyEntryProof(store.root, utf8('a'), utf8('3'), store.proof(utf8('a')).proof)).to.equal(true);
+    expect(verifyEntryProof(store.root, fromKey(long), utf8('2'), store.proof(fromKey(long)).proof)).to.equal(true);
+    const at1 = store.proofAt(1, utf8('a'))!;
+    expect(verifyEntryProof(at1.root, utf8('a'), utf8('1'), at1.proof)).to.equal(true);
+  });
+
+  it('a bulk load refuses a storage that already holds a log', async () => {
+    const disk = new Disk();
+    commit(disk, EntryStore.empty(disk), new Map([[toKey(utf8('a')), utf8('1')]]), 0);
+    async function* one(): AsyncGenerator<readonly [string, Uint8Array]> {
+      yield [toKey(utf8('b')), utf8('2')];
+    }
+    let err: unknown;
+    try {
+      await EntryStore.load(disk, one(), 0, async (ops) => disk.write(new Map(), ops));
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).to.match(/holds no entry log/);
   });
 });
