@@ -107,6 +107,11 @@ export function blake3Into(data: Uint8Array, start: number, end: number, out: Ui
     resetCv();
     chunk(data, start, end, 0, ROOT);
   }
+  writeCv(out, offset);
+}
+
+/** The chaining value `cv` as 32 little-endian bytes at `out[offset..offset+32)`. */
+function writeCv(out: Uint8Array, offset: number): void {
   for (let i = 0; i < 8; i++) {
     const w = cv[i]!;
     const o = offset + 4 * i;
@@ -199,12 +204,5 @@ export function blake3KeyWords(key: Uint8Array): Int32Array {
 export function blake3Keyed64Into(key: Int32Array, data: Uint8Array, o: number, out: Uint8Array, offset: number): void {
   cv.set(key);
   compress(data, o, 64, CHUNK_START | CHUNK_END | ROOT | KEYED_HASH, 0);
-  for (let i = 0; i < 8; i++) {
-    const w = cv[i]!;
-    const p = offset + 4 * i;
-    out[p] = w;
-    out[p + 1] = w >>> 8;
-    out[p + 2] = w >>> 16;
-    out[p + 3] = w >>> 24;
-  }
+  writeCv(out, offset);
 }

@@ -105,6 +105,25 @@ export function readU64be(b: Uint8Array, offset = 0): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(offset);
 }
 
+/** Writes a safe integer as 8 bytes big-endian at `out[offset..offset+8)`, with no BigInt. */
+export function writeU64be(out: Uint8Array, offset: number, n: number): void {
+  const hi = Math.floor(n / 2 ** 32);
+  const lo = n >>> 0;
+  out[offset] = hi >>> 24;
+  out[offset + 1] = hi >>> 16;
+  out[offset + 2] = hi >>> 8;
+  out[offset + 3] = hi;
+  out[offset + 4] = lo >>> 24;
+  out[offset + 5] = lo >>> 16;
+  out[offset + 6] = lo >>> 8;
+  out[offset + 7] = lo;
+}
+
+/** The 8 big-endian bytes at `b[offset..offset+8)` as a number (exact below 2^53), with no BigInt. */
+export function readSafeU64be(b: Uint8Array, offset = 0): number {
+  return (((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0) * 2 ** 32 + (((b[offset + 4]! << 24) | (b[offset + 5]! << 16) | (b[offset + 6]! << 8) | b[offset + 7]!) >>> 0);
+}
+
 const encoder = new TextEncoder();
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);

@@ -63,7 +63,8 @@ export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
 
 const KEYS: Int32Array[] = [HashTag.StateTwigNode, HashTag.StateBitsNode, HashTag.StateTwig, HashTag.StateUpperNode].map((tag) => blake3KeyWords(taggedHash(tag)));
 
-function isZero(b: Uint8Array, o: number): boolean {
+/** Whether the 32 bytes at `b[o..o+32)` are all zero. */
+export function isZeroHash(b: Uint8Array, o = 0): boolean {
   for (let i = 0; i < HASH_LENGTH; i++) if (b[o + i] !== 0) return false;
   return true;
 }
@@ -73,7 +74,7 @@ function isZero(b: Uint8Array, o: number): boolean {
  * `out[offset..offset+32)` (which may be the pair itself): zero when both children are.
  */
 export function entryNodeInto(kind: NodeKind, pair: Uint8Array, o: number, out: Uint8Array, offset: number): void {
-  if (isZero(pair, o) && isZero(pair, o + HASH_LENGTH)) {
+  if (isZeroHash(pair, o) && isZeroHash(pair, o + HASH_LENGTH)) {
     out.fill(0, offset, offset + HASH_LENGTH);
     return;
   }
@@ -123,15 +124,6 @@ export function stateEntryHash(e: StateEntry): Uint8Array {
 /** Whether position `i` (within its twig) is set in a twig's bits. */
 export function bitIsSet(bits: Uint8Array, i: number, offset = 0): boolean {
   return ((bits[offset + (i >> 3)]! >> (i & 7)) & 1) === 1;
-}
-
-/** The root of a twig's bits (`bits[offset..offset+256)`). */
-export function bitsRoot(bits: Uint8Array, offset = 0): Uint8Array {
-  const level = bits.slice(offset, offset + TWIG_BITS_BYTES);
-  for (let n = TWIG_BITS_BYTES / HASH_LENGTH; n > 1; n >>= 1) {
-    for (let i = 0; i < n; i += 2) entryNodeInto(NodeKind.Bits, level, i * HASH_LENGTH, level, (i >> 1) * HASH_LENGTH);
-  }
-  return level.slice(0, HASH_LENGTH);
 }
 
 /** A twig's root from its entry tree's root and its bits' root. */

@@ -1,3 +1,5 @@
+import { writeU64be } from '../chain/bytes.js';
+
 /**
  * Every storage key starts with one bucket byte. Ids are never reused; heights are 8-byte
  * big-endian so that keys sort by height. Keys from 0xff on belong to the KV store itself
@@ -51,7 +53,7 @@ export function bucketKey(bucket: Bucket, ...parts: Uint8Array[]): Uint8Array {
 export function heightKey(bucket: Bucket, height: number): Uint8Array {
   const k = new Uint8Array(9);
   k[0] = bucket;
-  writeU64(k, 1, height);
+  writeU64be(k, 1, height);
   return k;
 }
 
@@ -65,25 +67,11 @@ export function accountTxKey(address: Uint8Array, height: number): Uint8Array {
   const k = new Uint8Array(1 + address.length + 8);
   k[0] = Bucket.AccountTxByBlock;
   k.set(address, 1);
-  writeU64(k, 1 + address.length, height);
+  writeU64be(k, 1 + address.length, height);
   return k;
 }
 
 export const ACCOUNT_TX_ENTRY = 36;
-
-/** Writes a safe integer as 8 bytes big-endian at `offset`. */
-export function writeU64(out: Uint8Array, offset: number, n: number): void {
-  const hi = Math.floor(n / 2 ** 32);
-  const lo = n >>> 0;
-  out[offset] = hi >>> 24;
-  out[offset + 1] = hi >>> 16;
-  out[offset + 2] = hi >>> 8;
-  out[offset + 3] = hi;
-  out[offset + 4] = lo >>> 24;
-  out[offset + 5] = lo >>> 16;
-  out[offset + 6] = lo >>> 8;
-  out[offset + 7] = lo;
-}
 
 /** [gte, lt) covering a whole bucket, or the part of it under `prefix`. */
 export function bucketRange(bucket: Bucket, prefix: Uint8Array = new Uint8Array(0)): { gte: Uint8Array; lt: Uint8Array } {

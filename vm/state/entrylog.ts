@@ -20,7 +20,7 @@
  * Keys are latin1 strings of their bytes (as everywhere in vm/state), which sort as the bytes do.
  * The empty key is the sentinel's, always present at the head of the list; no write may name it.
  */
-import { HASH_LENGTH } from '../../chain/index.js';
+import { HASH_LENGTH, equalBytes } from '../../chain/index.js';
 import { TWIG_ENTRIES } from '../../chain/stateentry.js';
 
 export const SENTINEL_KEY = '';
@@ -112,7 +112,7 @@ export function planEntries(reader: EntryReader, state: LogState, writes: Readon
         overlay.set(k, { valueHash: v, next: pr.next });
         overlay.set(p, { valueHash: pr.valueHash, next: k });
         active++;
-      } else if (!equal(was.valueHash, v)) {
+      } else if (!equalBytes(was.valueHash, v)) {
         overlay.set(k, { valueHash: v, next: was.next });
       }
     } else if (was !== undefined) {
@@ -158,10 +158,4 @@ export function planEntries(reader: EntryReader, state: LogState, writes: Readon
     moved++;
   }
   return { appends, deactivate, index, state: { next, compactFrom, active }, moved };
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

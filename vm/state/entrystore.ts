@@ -25,7 +25,7 @@
  * (TwigTree.rewind): the deactivated entries stay stored, so nothing else is kept per height.
  */
 import { LRUCache } from 'lru-cache';
-import { HASH_LENGTH, equalBytes, fromKey, stateValueHash, toHex } from '../../chain/index.js';
+import { HASH_LENGTH, equalBytes, fromKey, keySlice, readSafeU64be, stateValueHash, toHex, writeU64be } from '../../chain/index.js';
 import { TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from '../../chain/stateentry.js';
 import { SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
@@ -38,28 +38,10 @@ export const PRUNE_SLACK = 4096;
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
 const twigTreeKey = (t: number): Uint8Array => tableKey(StateTable.LogTwigTree, u32(t));
 
-/** `n` (below 2^53) as 8 big-endian bytes at b[at..at+8). */
-function putU64(b: Uint8Array, at: number, n: number): void {
-  const hi = Math.floor(n / 0x1_0000_0000);
-  const lo = n >>> 0;
-  b[at] = hi >>> 24;
-  b[at + 1] = hi >>> 16;
-  b[at + 2] = hi >>> 8;
-  b[at + 3] = hi;
-  b[at + 4] = lo >>> 24;
-  b[at + 5] = lo >>> 16;
-  b[at + 6] = lo >>> 8;
-  b[at + 7] = lo;
-}
-
-function getU64(b: Uint8Array, at: number): number {
-  return (((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0) * 0x1_0000_0000 + (((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!) >>> 0);
-}
-
 function entryKey(p: number): Uint8Array {
   const out = new Uint8Array(9);
   out[0] = StateTable.LogEntry;
-  putU64(out, 1, p);
+  writeU64be(out, 1, p);
   return out;
 }
 
@@ -69,8 +51,6 @@ function indexKey(k: string): Uint8Array {
   out.write(k, 1, 'latin1');
   return out;
 }
-
-const latin1 = (b: Uint8Array, start: number, end: number): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end);
 
 /** An entry's record: its hash's preimage (chain/stateentry.ts encodeStateEntry), written from the latin1 keys. */
 function encodeEntry(e: LogEntry): Uint8Array {
@@ -87,12 +67,12 @@ function encodeEntry(e: LogEntry): Uint8Array {
 function decodeEntry(b: Uint8Array, position: number): LogEntry {
   const len = b.length >= 2 ? (b[0]! << 8) | b[1]! : -1;
   if (len < 0 || b.length < 2 + len + HASH_LENGTH) throw new StateStorageError(`the stored state is corrupt: entry ${position} cannot be read`);
-  return { key: latin1(b, 2, 2 + len), valueHash: b.slice(2 + len, 2 + len + HASH_LENGTH), next: latin1(b, 2 + len + HASH_LENGTH, b.length) };
+  return { key: keySlice(b, 2, 2 + len), valueHash: b.slice(2 + len, 2 + len + HASH_LENGTH), next: keySlice(b, 2 + len + HASH_LENGTH, b.length) };
 }
 
 function encodeIndex(r: IndexRecord): Uint8Array {
   const out = Buffer.allocUnsafe(8 + HASH_LENGTH + r.next.length);
-  putU64(out, 0, r.position);
+  writeU64be(out, 0, r.position);
   out.set(r.valueHash, 8);
   out.write(r.next, 8 + HASH_LENGTH, 'latin1');
   return out;
@@ -100,7 +80,7 @@ function encodeIndex(r: IndexRecord): Uint8Array {
 
 function decodeIndex(b: Uint8Array, key: string): IndexRecord {
   if (b.length < 8 + HASH_LENGTH) throw new StateStorageError(`the stored state is corrupt: the index record of ${toHex(fromKey(key))} cannot be read`);
-  return { position: getU64(b, 0), valueHash: b.slice(8, 8 + HASH_LENGTH), next: latin1(b, 8 + HASH_LENGTH, b.length) };
+  return { position: readSafeU64be(b, 0), valueHash: b.slice(8, 8 + HASH_LENGTH), next: keySlice(b, 8 + HASH_LENGTH, b.length) };
 }
 
 interface Meta extends LogState {
@@ -121,7 +101,7 @@ function encodeMeta(m: Meta): Uint8Array {
 
 function decodeMeta(b: Uint8Array): Meta {
   if (b.length !== 48 + HASH_LENGTH) throw new StateStorageError("the stored state is corrupt: the entry log's meta record cannot be read");
-  const n = (i: number): number => getU64(b, 8 * i);
+  const n = (i: number): number => readSafeU64be(b, 8 * i);
   return { height: n(0) - 1, next: n(1), compactFrom: n(2), active: n(3), prunedTo: n(4), nextPageId: n(5), root: b.slice(48) };
 }
 
@@ -143,12 +123,12 @@ function encodeUndo(u: LogUndo): Uint8Array {
   let len = 20 + 8 * u.deactivated.length;
   for (const [k, r] of recs) len += 6 + k.length + (r?.length ?? 0);
   const out = Buffer.allocUnsafe(len);
-  putU64(out, 0, u.nextBefore);
-  putU64(out, 8, u.compactFrom);
+  writeU64be(out, 0, u.nextBefore);
+  writeU64be(out, 8, u.compactFrom);
   out.writeUInt32BE(u.deactivated.length, 16);
   let at = 20;
   for (const p of u.deactivated) {
-    putU64(out, at, p);
+    writeU64be(out, at, p);
     at += 8;
   }
   for (const [k, r] of recs) {
@@ -171,13 +151,13 @@ function decodeUndo(b: Uint8Array, height: number): LogUndo {
   };
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   if (buf.length < 20) fail();
-  const nextBefore = getU64(buf, 0);
-  const compactFrom = getU64(buf, 8);
+  const nextBefore = readSafeU64be(buf, 0);
+  const compactFrom = readSafeU64be(buf, 8);
   const n = buf.readUInt32BE(16);
   let at = 20;
   if (at + 8 * n > buf.length) fail();
   const deactivated: number[] = [];
-  for (let i = 0; i < n; i++, at += 8) deactivated.push(getU64(buf, at));
+  for (let i = 0; i < n; i++, at += 8) deactivated.push(readSafeU64be(buf, at));
   const records = new Map<string, IndexRecord | undefined>();
   while (at < buf.length) {
     if (at + 2 > buf.length) fail();

@@ -24,6 +24,7 @@ import {
   ZERO_HASH,
   bitIsSet,
   entryNodeInto,
+  isZeroHash,
   type EntryPath,
 } from '../../chain/stateentry.js';
 
@@ -154,7 +155,7 @@ export class TwigTree {
     tailLeaves.forEach((h, i) => tail.set(h, (TWIG_ENTRIES + i) * HASH_LENGTH));
     if (tailLeaves.length) {
       rehash(tail, 0, tailLeaves.length);
-      const [rp, ro] = entryRoots.write(twigCount - 1);
+      const [rp, ro] = entryRoots.read(twigCount - 1);
       if (!equalRange(rp, ro, tail, HASH_LENGTH)) throw new RangeError("the youngest twig's entries do not hash to its stored entry root");
     }
     const all = Array.from({ length: twigCount }, (_, i) => i);
@@ -376,11 +377,6 @@ function rehash(nodes: Uint8Array, lo: number, hi: number): void {
     b >>= 1;
     for (let n = a; n <= b; n++) entryNodeInto(NodeKind.Twig, nodes, 2 * n * HASH_LENGTH, nodes, n * HASH_LENGTH);
   }
-}
-
-function isZeroHash(h: Uint8Array): boolean {
-  for (let i = 0; i < HASH_LENGTH; i++) if (h[i] !== 0) return false;
-  return true;
 }
 
 function equalRange(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {

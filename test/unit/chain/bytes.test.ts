@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { portableCodecs } from '../../../chain/bytes.js';
-import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, keySlice, readU64be, toHex, toKey, u64be } from '../../../chain/index.js';
+import { ChainErrorCode, compareBytes, concatBytes, equalBytes, fromHex, fromKey, keySlice, readSafeU64be, readU64be, toHex, toKey, u64be, writeU64be } from '../../../chain/index.js';
 import { expectChainError, hex } from './fixtures.js';
 
 describe('chain/bytes', () => {
@@ -26,6 +26,12 @@ describe('chain/bytes', () => {
     expect(hex(u64be(2n ** 64n - 1n))).to.equal('ffffffffffffffff');
     expect(readU64be(u64be(0x0102030405060708n))).to.equal(0x0102030405060708n);
     expect(readU64be(Uint8Array.of(9, ...u64be(5)), 1)).to.equal(5n);
+    for (const n of [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1]) {
+      const b = new Uint8Array(11);
+      writeU64be(b, 3, n);
+      expect(toHex(b.subarray(3))).to.equal(toHex(u64be(n)));
+      expect(readSafeU64be(b, 3)).to.equal(n);
+    }
     expect(compareBytes(u64be(255), u64be(256))).to.be.lessThan(0);
   });
 
