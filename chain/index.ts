@@ -16,5 +16,6 @@ export * from './proposer.js';
 export * from './receipt.js';
 export * from './rlp.js';
 export * from './stateproof.js';
+export * from './versionedproof.js';
 export * from './transaction.js';
 export * from './validators.js';

@@ -7,11 +7,11 @@ import {
   decodeValidatorSet,
   equalBytes,
   fromHex,
-  stateProofFromJson,
-  STATE_PROOF_FORMAT,
+  versionedProofFromJson,
+  STATE_PROOF_FORMATS,
   toHex,
   verifyMerkleProof,
-  verifyStateProof,
+  verifyVersionedStateProof,
   asRlpUint,
   type MerkleProof,
   type Receipt,
@@ -193,13 +193,13 @@ export class LightClient {
     const answer = await this.rpc.stateProof(k, at);
     if (answer.height !== at) throw new VerificationError('state proof', `asked for height ${at}, the node answered for ${answer.height}`);
     const header = await this.header(at);
-    if (answer.proofFormat !== STATE_PROOF_FORMAT) throw new VerificationError('state proof', `proof format ${answer.proofFormat} is not the one this client verifies (${STATE_PROOF_FORMAT})`);
+    if (!STATE_PROOF_FORMATS.includes(answer.proofFormat)) throw new VerificationError('state proof', `proof format ${answer.proofFormat} is not one this client verifies (${STATE_PROOF_FORMATS.join(', ')})`);
     const got = this.hex(answer.key, 'state proof', 'key');
     if (!equalBytes(got, k)) throw new VerificationError('state proof', 'the node answered for another key');
     const value = answer.value === null ? undefined : this.hex(answer.value, 'state proof', 'value');
     let ok: boolean;
     try {
-      ok = verifyStateProof(header.header.stateRoot, k, value, stateProofFromJson(answer.proof));
+      ok = verifyVersionedStateProof(header.header.stateRoot, k, value, versionedProofFromJson(answer.proofFormat, answer.proof));
     } catch (e) {
       throw new VerificationError('state proof', `the proof is malformed: ${(e as Error).message}`, { height: answer.height });
     }

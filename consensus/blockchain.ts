@@ -21,11 +21,13 @@ import {
   type Validator,
   type ValidatorSet,
 } from '../chain/index.js';
-import { GenesisError, GenesisErrorCode, bulkFileOf, genesisHeader, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
+import { GenesisError, GenesisErrorCode, bulkFileOf, genesisHeader, genesisStateCommitment, genesisTimestamp, genesisValidatorSet, type GenesisDoc } from '../genesis/index.js';
 import { StorageError, StorageErrorCode, type BlockCommit, type ChainStore } from '../storage/index.js';
 import { StoredState, VmError, WorldState, type BlockInfo, type BuildResult, type ExecutionResult, type StateMachine, type StateReader } from '../vm/index.js';
 import type { BlockLimits } from '../vm/modules/index.js';
+import { MemoryStateStorage } from '../vm/state/memory.js';
 import { SparseMerkleTree } from '../vm/state/smt.js';
+import type { StateCommitment } from '../vm/state/stored.js';
 import { StateStorageError, StateTable, type StateOps } from '../vm/state/storage.js';
 import type { WriteSet } from '../vm/state/overlay.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -163,7 +165,8 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   ): Promise<Blockchain> {
     const { store, sm, logger } = deps;
     const o = { ...defaultBlockchainOptions, ...opts };
-    const stateOpts = { history: o.stateHistory, cacheBytes: o.stateCacheMB * 1024 * 1024 };
+    const commitment = genesisStateCommitment(genesis);
+    const stateOpts = { history: o.stateHistory, cacheBytes: o.stateCacheMB * 1024 * 1024, commitment };
     const view = store.stateView();
     const info = await store.chainInfo();
     const digest = deps.genesisDigest ?? genesisDigest(genesis);
@@ -249,8 +252,7 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
           `the genesis file is not the one this chain was made from (its digest differs), and its state is too large to check again (modules ${withBulk.join(', ')} name bulk files): restore the chain's genesis file`,
         );
       }
-      const result = sm.genesis(WorldState.fromEntries([], 0, SparseMerkleTree.empty()), genesisInfo, genesis.modules);
-      const hash = genesisHeader(genesis, result.stateRoot).hash();
+      const hash = genesisHeader(genesis, genesisStateRoot(sm, genesis, genesisInfo, commitment)).hash();
       if (!equalBytes(info.genesisHash, hash)) throw mismatch(hash);
       await store.setGenesisDigest(digest);
     }
@@ -259,6 +261,14 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
     if (!head || !headHeader) throw new StorageError(StorageErrorCode.Corrupt, 'the data folder has a chain but no head block: it is corrupt');
     let world: StoredState;
     try {
+      const stored = StoredState.storedCommitment(view);
+      if (stored !== undefined && stored !== commitment) {
+        throw new StorageError(StorageErrorCode.Mismatch, `the data folder's state keeps the ${describeCommitment(stored)}, but the genesis file says the chain commits to the ${describeCommitment(commitment)} (stateCommitment): restore the chain's genesis file`);
+      }
+      // A home from before the state was kept on disk holds only the head's values, of a chain on
+      // the tree (the entry log came later): its tree is built from them once. An entry log's root
+      // depends on the order its entries were written in, so it cannot be rebuilt from values.
+      if (stored === undefined && commitment === 'entries') throw new StateStorageError('the data folder holds a chain on the entry log but no stored state');
       if (!StoredState.exists(view)) await migrateState(store, view, head.height, stateOpts, logger);
       world = StoredState.open(view, await stateDirectory(store), stateOpts);
     } catch (e) {
@@ -555,6 +565,17 @@ export class Blockchain extends EventEmitter<BlockchainEvents> {
   }
 }
 
+function describeCommitment(c: StateCommitment): string {
+  return c === 'entries' ? 'entry log ("entry-log")' : 'sparse Merkle tree ("sparse-merkle-tree")';
+}
+
+/** The state root of a genesis computed in memory (to check a genesis file against a chain's block 0). */
+function genesisStateRoot(sm: StateMachine, genesis: GenesisDoc, info: BlockInfo, commitment: StateCommitment): Uint8Array {
+  if (commitment === 'tree') return sm.genesis(WorldState.fromEntries([], 0, SparseMerkleTree.empty()), info, genesis.modules).stateRoot;
+  const state = StoredState.empty(new MemoryStateStorage(), { history: 0, cacheBytes: 4 * 1024 * 1024, commitment });
+  return state.tree.updateRaw(sm.genesisWrites(state, info, genesis.modules)).root;
+}
+
 /** A genesis whose state is more operations than this is written in batches before its block (ChainStore.writeStateBulk). */
 const BULK_GENESIS_OPS = 200_000;
 
@@ -573,7 +594,7 @@ function genesisDigest(genesis: GenesisDoc): Uint8Array {
  * again), as the state at `height`: for a large genesis, and once for a home written before the
  * state was kept on disk (which holds only the head's values).
  */
-async function buildStoredState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
+async function buildStoredState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number; commitment: StateCommitment }): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
   async function* entries(): AsyncIterable<[string, Uint8Array]> {
     for await (const [k, v] of store.stateEntries()) yield [toKey(k), v];
   }
@@ -586,7 +607,7 @@ async function buildStoredState(store: ChainStore, view: ReturnType<ChainStore['
   }
 }
 
-async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number }, logger: Logger): Promise<void> {
+async function migrateState(store: ChainStore, view: ReturnType<ChainStore['stateView']>, height: number, opts: { history: number; cacheBytes: number; commitment: StateCommitment }, logger: Logger): Promise<void> {
   const started = Date.now();
   const { keys } = await buildStoredState(store, view, height, opts);
   logger.info({ height, keys, ms: Date.now() - started }, 'built the stored state from an older home');

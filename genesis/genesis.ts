@@ -158,6 +158,11 @@ export function genesisValidatorSet(doc: GenesisDoc): ValidatorSet {
   );
 }
 
+/** The state commitment the chain's headers carry (stored.ts StateCommitment): the genesis field's, the sparse Merkle tree when absent. */
+export function genesisStateCommitment(doc: GenesisDoc): 'tree' | 'entries' {
+  return doc.stateCommitment === 'entry-log' ? 'entries' : 'tree';
+}
+
 export function genesisTimestamp(doc: GenesisDoc): number {
   return Date.parse(doc.genesisTime);
 }

@@ -37,6 +37,12 @@ export const genesisSchema = z
     genesisTime: z.iso.datetime({ message: 'genesisTime must be an ISO-8601 UTC time, e.g. 2026-01-01T00:00:00Z' }),
     validators: z.array(validatorSchema).min(1, 'at least one validator is needed'),
     modules: z.record(z.string(), z.unknown()),
+    /**
+     * What the headers' state root commits to, for the chain's life: `entry-log` (QMDB-style,
+     * docs/state-entry-log.md; proofs of format 2) or `sparse-merkle-tree` (proofs of format 1).
+     * Absent: the sparse Merkle tree, which every chain made before the field existed uses.
+     */
+    stateCommitment: z.enum(['sparse-merkle-tree', 'entry-log'], { message: 'stateCommitment must be "entry-log" or "sparse-merkle-tree"' }).optional(),
   })
   .strict()
   .superRefine((g, ctx) => {

@@ -58,7 +58,7 @@ export function registerSnapshotCommands(program: Command): void {
         }
         out.end();
         await once(out, 'finish');
-        console.log(JSON.stringify({ file: resolve(o.out), chainId, height, stateRoot: toHex(state.treeAt(height)!.root), blockHash: header ? toHex(header.hash()) : null, bytes }));
+        console.log(JSON.stringify({ file: resolve(o.out), chainId, height, stateRoot: toHex(state.rootAt(height)!), stateCommitment: state.commitment, blockHash: header ? toHex(header.hash()) : null, bytes }));
       } finally {
         await kv.close();
       }
@@ -78,7 +78,7 @@ export function registerSnapshotCommands(program: Command): void {
         const view = store.stateView();
         const scratch = await store.scratch();
         const r = await importSnapshot(createReadStream(resolve(o.in)), { storage: view, write: (values, ops) => store.writeStateBulk(values, ops), clearRecords: async () => void (await store.clearState(50_000, true)), index: scratch }, { stateRoot, chainId: o.chainId }).finally(() => scratch.destroy().catch(() => undefined));
-        console.log(JSON.stringify({ verified: true, chainId: r.chainId, height: r.height, stateRoot: toHex(r.stateRoot), keys: r.keys, rootChecked: stateRoot !== undefined }));
+        console.log(JSON.stringify({ verified: true, chainId: r.chainId, height: r.height, stateRoot: toHex(r.stateRoot), stateCommitment: r.commitment, keys: r.keys, rootChecked: stateRoot !== undefined }));
       } finally {
         await kv.close();
         await rm(dir, { recursive: true, force: true });

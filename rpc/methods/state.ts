@@ -1,6 +1,6 @@
-import { STATE_PROOF_FORMAT, formatAddress, stateProofToJson, toHex } from '../../chain/index.js';
+import { STATE_PROOF_FORMAT, formatAddress, toHex, versionedProofToJson } from '../../chain/index.js';
 import { getNonce, type ReadOnlyState } from '../../vm/index.js';
-import { RpcError, RpcErrorCode } from '../errors.js';
+import { RpcError, RpcErrorCode, invalidParams } from '../errors.js';
 import type { RpcBackend } from '../backend.js';
 import type { MethodSpec } from '../method.js';
 import { P } from '../params.js';
@@ -38,12 +38,13 @@ export const stateMethods: MethodSpec[] = [
   {
     name: 'state_getProof',
     summary:
-      'A Merkle proof that a state key has a value (or is absent) in the state root of the head block, or of a recent height the node keeps. Verify it with verifyStateProof (chain/stateproof.ts); proofFormat is the layout\'s version.',
+      'A Merkle proof that a state key has a value (or is absent) in the state root of the head block, or of a recent height the node keeps. Verify it with verifyVersionedStateProof (chain/versionedproof.ts); proofFormat is the layout\'s version, fixed by the chain\'s genesis: 1, the sparse Merkle tree (chain/stateproof.ts), or 2, the entry log (chain/stateentry.ts).',
     params: [P.bytes('key', 'state key as hex, e.g. the bank balance key utf8("bank/bal/") ‖ address ‖ utf8(asset)'), stateHeightParam],
     result: { name: 'proof', description: 'height, blockHash, stateRoot, key, value (hex or null), proofFormat and the proof', schema: { type: 'object' } },
     example: { params: ['0x62616e6b2f62616c2f…'], result: { height: 42, blockHash: '0x…', stateRoot: '0x…', key: '0x…', value: '0x83…', proofFormat: STATE_PROOF_FORMAT, proof: { sideNodes: ['0x…'] } } },
     handler: async (b, [key, at]) => {
       const k = key as Uint8Array;
+      if (k.length === 0) throw invalidParams('key', 'must not be empty: no state key is');
       const { height } = stateAt(b, at as number | 'latest');
       const head = b.chain.head;
       const p = b.chain.state.proof(height, k)!;
@@ -55,8 +56,7 @@ export const stateMethods: MethodSpec[] = [
         stateRoot: toHex(p.root),
         key: toHex(k),
         value: p.value === undefined ? null : toHex(p.value),
-        proofFormat: STATE_PROOF_FORMAT,
-        proof: stateProofToJson(p.proof),
+        ...versionedProofToJson(p.proof),
       };
     },
   },

@@ -247,7 +247,9 @@ export interface ProofJson {
   stateRoot: string;
   key: string;
   value: string | null;
-  proof: { sideNodes: string[]; leafPath?: string; leafValueHash?: string };
+  /** 1: the sparse Merkle tree's proof; 2: the entry log's (chain/versionedproof.ts). */
+  proofFormat: number;
+  proof: unknown;
 }
 
 export interface AssetJson {

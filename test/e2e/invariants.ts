@@ -5,7 +5,7 @@
  * state proofs verify against block headers. Meant for a quiet node (no transactions arriving).
  */
 import { expect } from 'chai';
-import { asBigint, fromHex, parseAddress, rlpDecode, stateProofFromJson, toHex, verifyStateProof } from '../../chain/index.js';
+import { asBigint, fromHex, parseAddress, rlpDecode, toHex, verifyVersionedStateProof, versionedProofFromJson } from '../../chain/index.js';
 import type { GenesisDoc } from '../../genesis/index.js';
 import { balanceKey } from '../../vm/modules/bank/keys.js';
 import {
@@ -218,10 +218,10 @@ export async function checkChainConsistency(rpc: RpcClient, genesis: GenesisDoc,
   expect(present.stateRoot).to.equal(header.stateRoot);
   expect(present.blockHash).to.equal(header.hash);
   expect(present.value, `balance key of ${probe} is present`).to.not.equal(null);
-  expect(verifyStateProof(root, presentKey, fromHex(present.value!), stateProofFromJson(present.proof)), 'inclusion proof verifies').to.equal(true);
+  expect(verifyVersionedStateProof(root, presentKey, fromHex(present.value!), versionedProofFromJson(present.proofFormat, present.proof)), 'inclusion proof verifies').to.equal(true);
   expect(asBigint(rlpDecode(fromHex(present.value!), 'balance'), 'balance').toString()).to.equal(ledger.get(probe)!.NEX.toString());
   expect(absent.value).to.equal(null);
-  expect(verifyStateProof(root, absentKey, undefined, stateProofFromJson(absent.proof)), 'non-inclusion proof verifies').to.equal(true);
+  expect(verifyVersionedStateProof(root, absentKey, undefined, versionedProofFromJson(absent.proofFormat, absent.proof)), 'non-inclusion proof verifies').to.equal(true);
 
   return { height, blocks: blocks.length, txs: txs.length, failedTxs: failed, head, committed: new Set(receipts.keys()) };
 }

@@ -9,11 +9,11 @@ import {
   parseAddress,
   rlpEncode,
   STATE_PROOF_FORMAT,
-  stateProofFromJson,
+  versionedProofFromJson,
   toHex,
   uintBytes,
   utf8,
-  verifyStateProof,
+  verifyVersionedStateProof,
 } from '../../chain/index.js';
 import { encodeTransfer } from '../../vm/modules/bank/index.js';
 import { balanceKey } from '../../vm/modules/bank/keys.js';
@@ -307,30 +307,30 @@ describe('e2e: JSON-RPC over HTTP against a running node', function () {
         const header = await rpc.call<BlockJson>('chain_getBlockByHeight', [p.height]);
         expect([p.blockHash, p.stateRoot]).to.deep.equal([header.hash, header.stateRoot]);
         const root = fromHex(header.stateRoot);
-        const proof = stateProofFromJson(p.proof);
+        const proof = versionedProofFromJson(p.proofFormat, p.proof);
         if (p === present) {
           expect(p).to.include({ key: toHex(presentKey), value: toHex(rlpEncode(uintBytes(1_000_000_000_000n))) });
-          expect(verifyStateProof(root, presentKey, fromHex(p.value!), proof)).to.equal(true);
+          expect(verifyVersionedStateProof(root, presentKey, fromHex(p.value!), proof)).to.equal(true);
           // The proof is about this value and this key only.
-          expect(verifyStateProof(root, presentKey, rlpEncode(uintBytes(1_000_000_000_001n)), proof)).to.equal(false);
-          expect(verifyStateProof(root, presentKey, undefined, proof)).to.equal(false);
+          expect(verifyVersionedStateProof(root, presentKey, rlpEncode(uintBytes(1_000_000_000_001n)), proof)).to.equal(false);
+          expect(verifyVersionedStateProof(root, presentKey, undefined, proof)).to.equal(false);
         } else {
           expect(p).to.include({ key: toHex(absentKey), value: null });
-          expect(verifyStateProof(root, absentKey, undefined, proof)).to.equal(true);
-          expect(verifyStateProof(root, absentKey, rlpEncode(uintBytes(1n)), proof)).to.equal(false);
+          expect(verifyVersionedStateProof(root, absentKey, undefined, proof)).to.equal(true);
+          expect(verifyVersionedStateProof(root, absentKey, rlpEncode(uintBytes(1n)), proof)).to.equal(false);
         }
       }
     });
 
     it('state_getProof at a recent height: the value then, proven against that block\'s stateRoot; a height not kept is -32002', async () => {
       const key = balanceKey(parseAddress(devAddress(0)), 'NEX');
-      const head = await rpc.call<ProofJson & { proofFormat: number }>('state_getProof', [toHex(key)]);
+      const head = await rpc.call<ProofJson>('state_getProof', [toHex(key)]);
       expect(head.proofFormat).to.equal(STATE_PROOF_FORMAT);
       const height = Math.max(0, head.height - 2);
       const p = await rpc.call<ProofJson>('state_getProof', [toHex(key), height]);
       const header = await rpc.call<BlockJson>('chain_getBlockByHeight', [height]);
       expect([p.height, p.blockHash, p.stateRoot]).to.deep.equal([height, header.hash, header.stateRoot]);
-      expect(verifyStateProof(fromHex(header.stateRoot), key, p.value === null ? undefined : fromHex(p.value), stateProofFromJson(p.proof))).to.equal(true);
+      expect(verifyVersionedStateProof(fromHex(header.stateRoot), key, p.value === null ? undefined : fromHex(p.value), versionedProofFromJson(p.proofFormat, p.proof))).to.equal(true);
       const e = await rpc.callError('state_getProof', [toHex(key), head.height + 1000]);
       expect(e.code).to.equal(-32002);
       expect(e.message).to.match(/is above the head/);

@@ -35,6 +35,8 @@ import { TWIG_NODES_BYTES, TwigTree, type TwigStore } from './twigs.js';
 const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
 /** Entries pruning may delete in a block beyond twice the block's own appends. */
 export const PRUNE_SLACK = 4096;
+/** The cache's mark of a key known to have no index record (compared by identity). */
+const ABSENT_RECORD: IndexRecord = Object.freeze({ position: -1, valueHash: new Uint8Array(0), next: '' });
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
 const twigTreeKey = (t: number): Uint8Array => tableKey(StateTable.LogTwigTree, u32(t));
 
@@ -174,6 +176,21 @@ function decodeUndo(b: Uint8Array, height: number): LogUndo {
   return { height, nextBefore, compactFrom, deactivated, records };
 }
 
+/** The plan of a log's first commit: the sentinel, then the keys written (deletes are of nothing), in key order, each linked to the next. */
+function firstPlan(writes: ReadonlyMap<string, Uint8Array | null>): EntryPlan {
+  const keys: string[] = [];
+  for (const [k, v] of writes) {
+    if (k === SENTINEL_KEY) throw new StateStorageError('a state key cannot be empty');
+    if (v !== null) keys.push(k);
+  }
+  keys.sort();
+  const appends: LogEntry[] = [{ key: SENTINEL_KEY, valueHash: stateValueHash(new Uint8Array(0)), next: keys[0] ?? SENTINEL_KEY }];
+  keys.forEach((k, i) => appends.push({ key: k, valueHash: writes.get(k)!, next: keys[i + 1] ?? SENTINEL_KEY }));
+  const index = new Map<string, IndexRecord | null>();
+  appends.forEach((e, position) => index.set(e.key, { position, valueHash: e.valueHash, next: e.next }));
+  return { appends, deactivate: [], index, state: { next: appends.length, compactFrom: 0, active: appends.length }, moved: 0 };
+}
+
 /** A block's commit made ready: its records, and what `apply` takes once they landed. */
 export interface StagedLog {
   readonly ops: StateOps;
@@ -189,6 +206,7 @@ export interface StagedLog {
 export class EntryStore implements EntryReader, TwigStore {
   /** Index records and entries read from storage (cache misses) since the store was opened. */
   reads = 0;
+  /** Index records by key; ABSENT_RECORD for a key known to be absent. */
   private readonly records: LRUCache<string, IndexRecord>;
   /** The undo records of the last `history` blocks, oldest first. */
   private past: LogUndo[] = [];
@@ -350,17 +368,40 @@ export class EntryStore implements EntryReader, TwigStore {
     return this.keys.nextPageId;
   }
 
+  /** The key pages (the state's key order, for scans and predecessors): the log keeps them in its commits. */
+  get keyIndex(): KeyIndex {
+    return this.keys;
+  }
+
+  /**
+   * Reads the index records of `keys` that the cache lacks, off the main thread (`getMany`: the
+   * storage's getManyAsync), so that the block's planner finds them in memory; absent keys are
+   * remembered as absent. Advisory: what lands after a commit applied is dropped. Returns how many
+   * records were read.
+   */
+  async prefetch(keys: readonly string[], getMany: (keys: readonly Uint8Array[]) => Promise<(Uint8Array | undefined)[]>): Promise<number> {
+    const want = keys.filter((k) => k !== SENTINEL_KEY && !this.records.has(k));
+    if (want.length === 0) return 0;
+    const height = this.meta.height;
+    const got = await getMany(want.map(indexKey));
+    if (this.meta.height !== height) return 0;
+    got.forEach((b, i) => {
+      const k = want[i]!;
+      if (!this.records.has(k)) this.records.set(k, b === undefined ? ABSENT_RECORD : decodeIndex(b, k));
+    });
+    return want.length;
+  }
+
   // EntryReader, over what is committed.
   record(key: string): IndexRecord | undefined {
     let r = this.records.get(key);
     if (r === undefined) {
       const b = this.storage.get(indexKey(key));
       this.reads++;
-      if (b === undefined) return undefined;
-      r = decodeIndex(b, key);
+      r = b === undefined ? ABSENT_RECORD : decodeIndex(b, key);
       this.records.set(key, r);
     }
-    return r;
+    return r === ABSENT_RECORD ? undefined : r;
   }
 
   below(key: string): readonly [string, IndexRecord] {
@@ -396,41 +437,32 @@ export class EntryStore implements EntryReader, TwigStore {
     if (height !== this.meta.height + 1) throw new StateStorageError(`the entry log is at height ${this.meta.height}; it cannot take height ${height}`);
     const hashed = new Map<string, Uint8Array | null>();
     for (const [k, v] of writes) hashed.set(k, v === null ? null : stateValueHash(v));
-    let base: LogState = this.meta;
-    const sentinel: LogEntry[] = [];
-    if (base.next === 0) {
-      // The first commit: the sentinel, at position 0.
-      sentinel.push({ key: SENTINEL_KEY, valueHash: stateValueHash(new Uint8Array(0)), next: SENTINEL_KEY });
-      base = { next: 1, compactFrom: 0, active: 1 };
-    }
-    const reader: EntryReader = sentinel.length
-      ? { record: (k) => (k === SENTINEL_KEY ? { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY } : undefined), below: () => [SENTINEL_KEY, { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY }], entryAt: () => sentinel[0]!, isActive: (p) => p === 0 }
-      : this;
-    const plan = planEntries(reader, base, hashed);
+    // The first commit lays the log out as a bulk load does (`load`): the sentinel, then the keys
+    // in order, each linked to the next. Its root then depends only on the state, so a genesis
+    // written by blocks and one written by the bulk load have the same root.
+    const first = this.meta.next === 0;
+    const plan = first ? firstPlan(hashed) : planEntries(this, this.meta, hashed);
     const ops: StateOps = [];
     const hashes: Uint8Array[] = [];
     let p = this.meta.next;
-    for (const list of [sentinel, plan.appends]) {
-      for (const e of list) {
-        const rec = encodeEntry(e);
-        hashes.push(stateEntryHashOf(rec));
-        ops.push([entryKey(p++), rec]);
-      }
+    for (const e of plan.appends) {
+      const rec = encodeEntry(e);
+      hashes.push(stateEntryHashOf(rec));
+      ops.push([entryKey(p++), rec]);
     }
     const u = this._tree.update({ appends: hashes, deactivate: plan.deactivate });
-    const index = new Map(plan.index);
-    if (sentinel.length) index.set(SENTINEL_KEY, plan.index.get(SENTINEL_KEY) ?? { position: 0, valueHash: sentinel[0]!.valueHash, next: SENTINEL_KEY });
+    const index = plan.index;
     const adds: string[] = [];
     const dels: string[] = [];
     for (const [k, r] of index) {
       ops.push([indexKey(k), r === null ? null : encodeIndex(r)]);
       if (k === SENTINEL_KEY) continue;
-      const had = sentinel.length ? false : this.record(k) !== undefined;
+      const had = first ? false : this.record(k) !== undefined;
       if (r === null) dels.push(k);
       else if (!had) adds.push(k);
     }
     const replaced = new Map<string, IndexRecord | undefined>();
-    for (const k of index.keys()) replaced.set(k, sentinel.length ? undefined : this.record(k));
+    for (const k of index.keys()) replaced.set(k, first ? undefined : this.record(k));
     const undo: LogUndo = { height, nextBefore: this.meta.next, compactFrom: plan.state.compactFrom, deactivated: plan.deactivate, records: replaced };
     if (this.history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
     if (height - this.history >= 0) ops.push([undoKey(height - this.history), null]);
@@ -479,8 +511,7 @@ export class EntryStore implements EntryReader, TwigStore {
     this._tree = s.tree;
     this.keys.applyStaged(s.keys);
     for (const [k, r] of s.plan.index) {
-      if (r === null) this.records.delete(k);
-      else this.records.set(k, r);
+      this.records.set(k, r === null ? ABSENT_RECORD : r);
     }
     this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo, nextPageId: s.keys.nextId };
     this.rewound = undefined;

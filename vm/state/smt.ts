@@ -146,16 +146,16 @@ export function pathOf(key: string): string {
 }
 
 /**
- * The state commitment as the executor and the RPC use it: a root, a new tree for a block's write
- * set (keys as state key strings, null deletes), and proofs. Implemented in memory here
- * (SparseMerkleTree, for tests and tools) and on disk (disktree.ts, what a node runs); both give
- * the same roots and proofs for the same entries.
+ * The state commitment as the executor uses it: a root, and a new tree for a block's write set
+ * (keys as state key strings, null deletes). Implemented by the sparse Merkle tree in memory here
+ * (SparseMerkleTree, for tests and tools) and on disk (disktree.ts), which give the same roots and
+ * proofs for the same entries, and by the entry log (stored.ts EntryTree). Proofs come from the
+ * stored state (StoredState.proof), tagged with their format.
  */
 export interface StateTree {
   readonly root: Uint8Array;
   readonly updateStats: SmtUpdateStats;
   updateRaw(writes: ReadonlyMap<string, Uint8Array | null>): StateTree;
-  prove(key: Uint8Array): StateProof;
 }
 
 /** Counts the leaf and inner-node hashes of one update. */

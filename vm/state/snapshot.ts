@@ -8,16 +8,18 @@
  *
  * Layout (every length u32 big-endian):
  * - magic "MNSNAP\0\1" (8 bytes);
- * - length ‖ rlp [format, chainId, height, stateRoot];
+ * - length ‖ rlp [format, chainId, height, stateRoot, commitment] (commitment: 0 the sparse Merkle
+ *   tree, 1 the entry log; format 1, of the tree alone, has no commitment field and is still read);
  * - per entry, ascending by key: length ‖ rlp [key, value];
  * - length 0, then the entry count (u64), then sha256 of every byte before it (32 bytes).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asBytes, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toHex, toKey, u64be, utf8, type RlpItem } from '../../chain/index.js';
 import { StateStorageError, type StateStorage } from './storage.js';
-import { StoredState, type BulkTarget } from './stored.js';
+import { StoredState, type BulkTarget, type StateCommitment } from './stored.js';
 
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
+const COMMITMENTS: readonly StateCommitment[] = ['tree', 'entries'];
 const MAGIC = Uint8Array.of(0x4d, 0x4e, 0x53, 0x4e, 0x41, 0x50, 0x00, 0x01);
 /** An entry's record is a key and a value: far below this. */
 const MAX_RECORD = 64 * 1024 * 1024;
@@ -28,6 +30,8 @@ export interface SnapshotHeader {
   chainId: string;
   height: number;
   stateRoot: Uint8Array;
+  /** What the root commits to: the state is rebuilt that way on import. */
+  commitment: StateCommitment;
 }
 
 /** A snapshot that cannot be read, or does not verify. */
@@ -51,15 +55,15 @@ function frame(body: Uint8Array): Uint8Array {
  */
 export function* exportSnapshot(state: StoredState, chainId: string, height: number): Generator<Uint8Array> {
   const reader = state.at(height);
-  const tree = state.treeAt(height);
-  if (!reader || !tree) throw new SnapshotError(`the state at height ${height} is not kept (this home keeps heights ${state.oldestReadable} to ${state.height})`);
+  const root = state.rootAt(height);
+  if (!reader || !root) throw new SnapshotError(`the state at height ${height} is not kept (this home keeps heights ${state.oldestReadable} to ${state.height})`);
   const digest = sha256.create();
   const emit = (bytes: Uint8Array): Uint8Array => {
     digest.update(bytes);
     return bytes;
   };
   yield emit(MAGIC);
-  yield emit(frame(rlpEncode([SNAPSHOT_FORMAT, utf8(chainId), height, tree.root])));
+  yield emit(frame(rlpEncode([SNAPSHOT_FORMAT, utf8(chainId), height, root, COMMITMENTS.indexOf(state.commitment)])));
   let count = 0;
   let parts: Uint8Array[] = [];
   let bytes = 0;
@@ -152,10 +156,12 @@ export class SnapshotReader {
     const len = await this.bytes.u32('the header');
     if (len > MAX_RECORD) throw new SnapshotError('the snapshot header is too long');
     this.header = decode(await this.bytes.read(len, 'the header'), 'header', (item) => {
-      const f = decodeList(item, 4, 'header');
-      const format = asSafeUint(f[0], 'format');
-      if (format !== SNAPSHOT_FORMAT) throw new SnapshotError(`the snapshot has format ${format}; this node reads format ${SNAPSHOT_FORMAT}`);
-      return { format, chainId: new TextDecoder().decode(asBytes(f[1], 'chainId')), height: asSafeUint(f[2], 'height'), stateRoot: asBytes(f[3], 'stateRoot', 32) };
+      const format = Array.isArray(item) && item.length > 0 && item[0] instanceof Uint8Array ? asSafeUint(item[0], 'format') : -1;
+      if (format !== 1 && format !== SNAPSHOT_FORMAT) throw new SnapshotError(`the snapshot has format ${format}; this node reads formats 1 and ${SNAPSHOT_FORMAT}`);
+      const f = decodeList(item, format === 1 ? 4 : 5, 'header');
+      const commitment = format === 1 ? 'tree' : COMMITMENTS[asSafeUint(f[4], 'commitment')];
+      if (commitment === undefined) throw new SnapshotError(`the snapshot's state commitment ${asSafeUint(f[4], 'commitment')} is not one this node knows`);
+      return { format, chainId: new TextDecoder().decode(asBytes(f[1], 'chainId')), height: asSafeUint(f[2], 'height'), stateRoot: asBytes(f[3], 'stateRoot', 32), commitment };
     });
     return this.header;
   }
@@ -203,7 +209,7 @@ export async function importSnapshot(
   const header = await reader.readHeader();
   if (expect.chainId !== undefined && header.chainId !== expect.chainId) throw new SnapshotError(`the snapshot is of chain "${header.chainId}", not "${expect.chainId}"`);
   if (expect.stateRoot && !equalBytes(expect.stateRoot, header.stateRoot)) throw new SnapshotError(`the snapshot is of state root ${toHex(header.stateRoot)}, not the expected ${toHex(expect.stateRoot)}`);
-  const state = StoredState.empty(target.storage, { history: 0, cacheBytes: 32 * 1024 * 1024 });
+  const state = StoredState.empty(target.storage, { history: 0, cacheBytes: 32 * 1024 * 1024, commitment: header.commitment });
   try {
     const { keys } = await state.load(reader.entries(), header.height, target, { stepKeys: opts.stepKeys, expectRoot: header.stateRoot });
     return { ...header, keys };

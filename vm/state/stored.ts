@@ -3,9 +3,14 @@
  *
  * - Values: the head's value of each key, stored by the chain store beside the block (one record
  *   per key), read through an LRU cache that also remembers absent keys.
- * - The commitment: disktree.ts, the tree's nodes one record each, keyed by the height that made
- *   them; the root record of every kept height.
- * - Key order, for scans: keyindex.ts, sorted pages of keys.
+ * - The commitment, one of two (the chain's genesis chooses, `stateCommitment`; the meta record's
+ *   format says which a home holds):
+ *   - `tree` (format 1): disktree.ts, the sparse Merkle tree's nodes one record each, keyed by
+ *     the height that made them; the root record of every kept height.
+ *   - `entries` (format 2): entrystore.ts, the entry log (docs/state-entry-log.md), which keeps
+ *     its own recent heights and prunes itself; its proofs are format 2.
+ * - Key order, for scans: keyindex.ts, sorted pages of keys (kept by the entry log's commits when
+ *   it is the commitment).
  * - Recent heights: per block, what its writes replaced (its undo set), kept in memory and on disk
  *   for `history` blocks; a read at height h looks through the undo sets of h+1 … head, then the
  *   head. A proof at h walks h's tree, whose nodes stay stored until pruned.
@@ -18,16 +23,22 @@
  * the key directory, the head's root and the undo sets of the window.
  */
 import { LRUCache } from 'lru-cache';
-import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex, type StateProof } from '../../chain/index.js';
+import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex } from '../../chain/index.js';
+import { ENTRY_PROOF_FORMAT, STATE_PROOF_FORMAT, type VersionedStateProof } from '../../chain/index.js';
 import { DiskTree, NodeStore, PREFETCH_PART_MIN, PREFETCH_PARTS, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
+import { EntryStore, type StagedLog } from './entrystore.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
-import { pathOf, type StateTree } from './smt.js';
+import { pathOf, type SmtUpdateStats, type StateTree } from './smt.js';
 import { StateStorageError, StateTable, tableKey, u64, type StateOps, type StateStorage } from './storage.js';
 import type { ReadOnlyState } from './world.js';
 
-/** The layout's version, first in the meta record: a node refuses a layout it does not know. */
+/** The layout's version, first in the meta record: a node refuses a layout it does not know. 1: the sparse Merkle tree on disk; 2: the entry log. */
 export const STATE_FORMAT = 1;
+export const ENTRY_LOG_STATE_FORMAT = 2;
+
+/** The state commitment a chain's headers carry: the sparse Merkle tree (proof format 1) or the entry log (proof format 2). */
+export type StateCommitment = 'tree' | 'entries';
 /** Blocks pruned by one commit at most (a window made smaller is caught up over several). */
 export const PRUNE_PER_BLOCK = 64;
 const ID_LENGTH = 12;
@@ -38,12 +49,15 @@ export interface StoredStateOptions {
   history: number;
   /** Bytes of memory for the caches of values, tree nodes and key pages together. */
   cacheBytes: number;
+  /** The commitment of a new state (`empty`); a stored one says its own. Default `tree`. */
+  commitment?: StateCommitment;
 }
 
 export const defaultStoredStateOptions: StoredStateOptions = { history: 16, cacheBytes: 64 * 1024 * 1024 };
 
 /** What opening found: the meta record's fields. */
 interface Meta {
+  format: number;
   height: number;
   size: number;
   nextPageId: number;
@@ -52,7 +66,7 @@ interface Meta {
 }
 
 function encodeMeta(m: Meta): Uint8Array {
-  return rlpEncode([STATE_FORMAT, m.height, m.size, m.nextPageId, m.nextPrune]);
+  return rlpEncode([m.format, m.height, m.size, m.nextPageId, m.nextPrune]);
 }
 
 function decodeMeta(bytes: Uint8Array): Meta {
@@ -60,9 +74,9 @@ function decodeMeta(bytes: Uint8Array): Meta {
   try {
     const f = asList(rlpDecode(bytes, what), what);
     const format = asSafeUint(f[0], `${what} format`);
-    if (format !== STATE_FORMAT) throw new StateStorageError(`the stored state has layout ${format}; this node reads layout ${STATE_FORMAT} (a newer node wrote it?)`);
+    if (format !== STATE_FORMAT && format !== ENTRY_LOG_STATE_FORMAT) throw new StateStorageError(`the stored state has layout ${format}; this node reads layouts ${STATE_FORMAT} and ${ENTRY_LOG_STATE_FORMAT} (a newer node wrote it?)`);
     decodeList(f, 5, what);
-    return { height: asSafeUint(f[1], `${what} height`), size: asSafeUint(f[2], `${what} size`), nextPageId: asSafeUint(f[3], `${what} next page`), nextPrune: asSafeUint(f[4], `${what} next prune`) };
+    return { format, height: asSafeUint(f[1], `${what} height`), size: asSafeUint(f[2], `${what} size`), nextPageId: asSafeUint(f[3], `${what} next page`), nextPrune: asSafeUint(f[4], `${what} next prune`) };
   } catch (e) {
     if (e instanceof StateStorageError) throw e;
     throw new StateStorageError(`the stored state is corrupt: ${(e as Error).message}`);
@@ -110,13 +124,48 @@ const rootKey = (h: number): Uint8Array => tableKey(StateTable.Root, u64(h));
 const staleKey = (h: number): Uint8Array => tableKey(StateTable.Stale, u64(h));
 const undoKey = (h: number): Uint8Array => tableKey(StateTable.Undo, u64(h));
 
+/**
+ * The entry log as the executor sees a commitment (StateTree): the committed head's, and the one a
+ * block's writes make from it, which carries the block's staged records (EntryStore.stage: a
+ * pure function of the writes and the committed log), so that committing the block stages nothing
+ * again. Only the head's updates: a block's tree is committed or dropped, never built on.
+ */
+export class EntryTree implements StateTree {
+  private readonly height: number;
+
+  constructor(
+    readonly log: EntryStore,
+    readonly staged?: StagedLog,
+    /** `changes`: distinct keys written; `hashes`: the values' and the appended entries' hashes (the twigs' inner nodes are not counted). */
+    readonly updateStats: SmtUpdateStats = { changes: 0, hashes: 0 },
+  ) {
+    this.height = staged ? staged.height - 1 : log.height;
+  }
+
+  get root(): Uint8Array {
+    return this.staged ? this.staged.root : this.log.root;
+  }
+
+  updateRaw(writes: ReadonlyMap<string, Uint8Array | null>): EntryTree {
+    if (this.staged) throw new Error("an entry-log tree is updated only from the committed head's");
+    if (this.log.height !== this.height) throw new Error(`this entry-log tree is of height ${this.height}; the log has moved on to ${this.log.height}`);
+    const staged = this.log.stage(writes, this.height + 1);
+    let values = 0;
+    for (const v of writes.values()) if (v !== null) values++;
+    return new EntryTree(this.log, staged, { changes: writes.size, hashes: values + staged.plan.appends.length });
+  }
+}
+
 /** A commit made ready: the records for the block's batch, and what `apply` does once they land. */
 export interface StagedState {
   readonly ops: StateOps;
   readonly height: number;
   readonly writes: WriteSet;
-  readonly tree: DiskTree;
-  readonly persisted: PersistedTree;
+  /** The tree commitment's (format 1): the new tree and its records. */
+  readonly tree?: DiskTree;
+  readonly persisted?: PersistedTree;
+  /** The entry log's (format 2): its staged commit. */
+  readonly log?: StagedLog;
   readonly index: StagedIndex;
   readonly undo: Undo;
   readonly size: number;
@@ -125,6 +174,8 @@ export interface StagedState {
 
 export class StoredState implements OrderedReader {
   readonly nodes: NodeStore;
+  /** The entry log, when it is the commitment (format 2). */
+  readonly log: EntryStore | undefined;
   /** Value records read from storage (cache misses) since the state was opened. */
   valueReads = 0;
   /** Value records read by `prefetch` since the state was opened (not counted in `valueReads`). */
@@ -138,13 +189,14 @@ export class StoredState implements OrderedReader {
 
   private constructor(
     private readonly storage: StateStorage,
-    private _tree: DiskTree,
+    private _tree: DiskTree | EntryTree,
     private readonly index: KeyIndex,
     private readonly meta: Meta,
     nodes: NodeStore,
     opts: StoredStateOptions,
   ) {
     this.nodes = nodes;
+    this.log = _tree instanceof EntryTree ? _tree.log : undefined;
     this._history = opts.history;
     this.values = new LRUCache({ maxSize: Math.max(4096, Math.floor(opts.cacheBytes / 4)), sizeCalculation: (v, k) => 80 + k.length + (v === ABSENT ? 0 : v.length + 64) });
     this.undoFrom = meta.height + 1;
@@ -163,17 +215,35 @@ export class StoredState implements OrderedReader {
     };
   }
 
-  private static split(opts: StoredStateOptions): { nodes: number; pages: number } {
+  /** The caches' shares: with the entry log, `log` (its index records and key pages, half each) takes what tree nodes and key pages take with the tree. */
+  private static split(opts: StoredStateOptions): { nodes: number; pages: number; log: number } {
     checkHistory(opts.history);
-    return { nodes: Math.floor(opts.cacheBytes / 2), pages: Math.floor(opts.cacheBytes / 4) };
+    return { nodes: Math.floor(opts.cacheBytes / 2), pages: Math.floor(opts.cacheBytes / 4), log: Math.floor((opts.cacheBytes * 3) / 4) };
   }
 
   /** A state with nothing stored: its first commit is genesis (height 0). */
   static empty(storage: StateStorage, opts: StoredStateOptions = defaultStoredStateOptions): StoredState {
     const c = StoredState.split(opts);
+    if (opts.commitment === 'entries') {
+      const log = EntryStore.empty(storage, c.log, opts.history);
+      const meta: Meta = { format: ENTRY_LOG_STATE_FORMAT, height: -1, size: 0, nextPageId: 1, nextPrune: 1 };
+      return new StoredState(storage, new EntryTree(log), log.keyIndex, meta, new NodeStore(storage, 0), opts);
+    }
     const nodes = new NodeStore(storage, c.nodes);
-    const meta: Meta = { height: -1, size: 0, nextPageId: 1, nextPrune: 1 };
+    const meta: Meta = { format: STATE_FORMAT, height: -1, size: 0, nextPageId: 1, nextPrune: 1 };
     return new StoredState(storage, nodes.empty(), KeyIndex.empty(storage, c.pages), meta, nodes, opts);
+  }
+
+  /** The commitment this state keeps (and its headers carry). */
+  get commitment(): StateCommitment {
+    return this.log ? 'entries' : 'tree';
+  }
+
+  /** The commitment a stored state keeps (from its meta record), or undefined when `storage` holds none. */
+  static storedCommitment(storage: StateStorage): StateCommitment | undefined {
+    const bytes = storage.get(metaKey());
+    if (bytes === undefined) return undefined;
+    return decodeMeta(bytes).format === ENTRY_LOG_STATE_FORMAT ? 'entries' : 'tree';
   }
 
   /** Whether `storage` holds a state (a meta record). */
@@ -190,11 +260,18 @@ export class StoredState implements OrderedReader {
     const metaBytes = storage.get(metaKey());
     if (metaBytes === undefined) throw new StateStorageError('the data folder holds no state (no meta record)');
     const meta = decodeMeta(metaBytes);
-    const rootBytes = storage.get(rootKey(meta.height));
-    if (rootBytes === undefined) throw new StateStorageError(`the stored state has no root for its head ${meta.height}: the data folder is damaged`);
-    const nodes = new NodeStore(storage, c.nodes);
-    const index = KeyIndex.fromDirectory(storage, directory, meta.nextPageId, c.pages);
-    const s = new StoredState(storage, nodes.treeOf(rootBytes), index, meta, nodes, opts);
+    let s: StoredState;
+    if (meta.format === ENTRY_LOG_STATE_FORMAT) {
+      const log = EntryStore.open(storage, directory, c.log, opts.history);
+      if (log.height !== meta.height) throw new StateStorageError(`the stored state is of height ${meta.height}, its entry log of ${log.height}: the data folder is damaged`);
+      s = new StoredState(storage, new EntryTree(log), log.keyIndex, meta, new NodeStore(storage, 0), opts);
+    } else {
+      const rootBytes = storage.get(rootKey(meta.height));
+      if (rootBytes === undefined) throw new StateStorageError(`the stored state has no root for its head ${meta.height}: the data folder is damaged`);
+      const nodes = new NodeStore(storage, c.nodes);
+      const index = KeyIndex.fromDirectory(storage, directory, meta.nextPageId, c.pages);
+      s = new StoredState(storage, nodes.treeOf(rootBytes), index, meta, nodes, opts);
+    }
     // The undo sets of the window that are stored (a node that ran with no history has none).
     const oldest = Math.max(meta.nextPrune, meta.height - opts.history + 1, 1);
     for (let h = meta.height; h >= oldest; h--) {
@@ -206,7 +283,8 @@ export class StoredState implements OrderedReader {
     return s;
   }
 
-  get tree(): DiskTree {
+  /** The head's commitment, from which a block's writes make the next (StateTree.updateRaw). */
+  get tree(): StateTree {
     return this._tree;
   }
 
@@ -279,8 +357,9 @@ export class StoredState implements OrderedReader {
       done.values = want.length;
       this.valuesPrefetched += want.length;
     };
-    // The values and the tree's nodes are read at once: neither needs the other.
-    const nodes = this._tree.prefetch(all.map(pathOf), (ks) => getManyAsync.call(this.storage, ks), 4 * maxKeys);
+    // The values and the tree's nodes (or the entry log's index records) are read at once: neither needs the other.
+    const getMany = (ks: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> => getManyAsync.call(this.storage, ks);
+    const nodes = this._tree instanceof EntryTree ? this._tree.log.prefetch(all, (ks) => inParts(ks, getMany)) : this._tree.prefetch(all.map(pathOf), (ks) => getMany(ks), 4 * maxKeys);
     [, done.nodes] = await Promise.all([values(), nodes]);
     return done;
   }
@@ -297,6 +376,7 @@ export class StoredState implements OrderedReader {
   /** Keeps the state of the last `blocks` heights below the head (from the next commit on; fewer are dropped now). */
   set history(blocks: number) {
     checkHistory(blocks);
+    if (this.log && blocks !== this.log.history) throw new Error(`the entry log keeps the ${this.log.history} heights it was opened with: open the state again to change its window`);
     this._history = blocks;
     this.trimHistory();
   }
@@ -307,7 +387,8 @@ export class StoredState implements OrderedReader {
 
   /** The lowest height `at` and `proof` answer for. */
   get oldestReadable(): number {
-    return this.undo.length ? this.undoFrom - 1 : this.meta.height;
+    const values = this.undo.length ? this.undoFrom - 1 : this.meta.height;
+    return this.log ? Math.max(values, this.log.oldestReadable) : values;
   }
 
   /** A reader of the state at `height` (the head or a kept height), or undefined; valid until the next apply. */
@@ -333,8 +414,16 @@ export class StoredState implements OrderedReader {
     return { getRaw, get: (key: Uint8Array) => getRaw(toKey(key)), scan };
   }
 
-  /** The tree of a kept height (the head or within the window), or undefined. */
+  /** The state root of a kept height (the head or within the window), or undefined. */
+  rootAt(height: number): Uint8Array | undefined {
+    if (!this.log) return this.treeAt(height)?.root;
+    if (height > this.meta.height || height < this.oldestReadable) return undefined;
+    return this.log.treeAt(height).root;
+  }
+
+  /** The tree of a kept height (the head or within the window), or undefined; only of the tree commitment. */
   treeAt(height: number): DiskTree | undefined {
+    if (!(this._tree instanceof DiskTree)) throw new Error('the state keeps the entry log, not the tree: use rootAt and proof');
     if (height === this.meta.height) return this._tree;
     if (height > this.meta.height || height < this.oldestReadable) return undefined;
     const bytes = this.storage.get(rootKey(height));
@@ -343,11 +432,20 @@ export class StoredState implements OrderedReader {
   }
 
   /** A key's proof at a kept height, with its value there; undefined when the height is not kept. */
-  proof(height: number, key: Uint8Array): { value: Uint8Array | undefined; root: Uint8Array; proof: StateProof } | undefined {
-    const tree = this.treeAt(height);
+  proof(height: number, key: Uint8Array): { value: Uint8Array | undefined; root: Uint8Array; proof: VersionedStateProof } | undefined {
     const state = this.at(height);
-    if (!tree || !state) return undefined;
-    return { value: state.get(key), root: tree.root, proof: tree.prove(key) };
+    if (!state) return undefined;
+    if (this.log) {
+      if (key.length === 0) throw new RangeError('a state key is never empty');
+      const p = this.log.proofAt(height, key);
+      if (!p) return undefined;
+      const value = state.get(key);
+      if ((p.value === 'present') !== (value !== undefined)) throw new StateStorageError(`the stored state is corrupt: at height ${height} key ${toHex(key)} is ${value === undefined ? 'absent' : 'present'} but the entry log says ${p.value}`);
+      return { value, root: p.root, proof: { format: ENTRY_PROOF_FORMAT, proof: p.proof } };
+    }
+    const tree = this.treeAt(height);
+    if (!tree) return undefined;
+    return { value: state.get(key), root: tree.root, proof: { format: STATE_PROOF_FORMAT, proof: tree.prove(key) } };
   }
 
   /**
@@ -356,7 +454,6 @@ export class StoredState implements OrderedReader {
    * and `apply` takes the result once they landed.
    */
   stage(writes: WriteSet, tree: StateTree, height: number): StagedState {
-    if (!(tree instanceof DiskTree) || tree.store !== this.nodes) throw new Error('a stored state commits only trees made from its own');
     if (height !== this.meta.height + 1) throw new StateStorageError(`the stored state is at height ${this.meta.height}; it cannot take height ${height}`);
     const ops: StateOps = [];
     const undo: Undo = new Map();
@@ -374,6 +471,20 @@ export class StoredState implements OrderedReader {
         size--;
       }
     }
+    if (this.log) {
+      const staged = tree instanceof EntryTree && tree.log === this.log ? tree.staged : undefined;
+      if (staged === undefined) throw new Error('a stored state commits only trees made from its own');
+      if (staged.height !== height) throw new Error(`the entry-log tree was made for height ${staged.height}, not ${height}`);
+      for (const op of staged.ops) ops.push(op);
+      // The log prunes its own records; the state prunes its value undo sets.
+      let nextPrune = this.meta.nextPrune;
+      const last = Math.min(height - this._history, nextPrune + PRUNE_PER_BLOCK - 1);
+      for (; nextPrune <= last; nextPrune++) if (nextPrune !== height) ops.push([undoKey(nextPrune), null]);
+      if (nextPrune <= height && this._history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
+      ops.push([metaKey(), encodeMeta({ format: ENTRY_LOG_STATE_FORMAT, height, size, nextPageId: staged.keys.nextId, nextPrune })]);
+      return { ops, height, writes, log: staged, index: staged.keys, undo, size, nextPrune };
+    }
+    if (!(tree instanceof DiskTree) || tree.store !== this.nodes) throw new Error('a stored state commits only trees made from its own');
     const index = this.index.stage(adds, dels);
     const persisted = tree.persist(height);
     for (const op of persisted.ops) ops.push(op);
@@ -393,7 +504,7 @@ export class StoredState implements OrderedReader {
       if (this._history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
     }
     for (const op of index.ops) ops.push(op);
-    ops.push([metaKey(), encodeMeta({ height, size, nextPageId: index.nextId, nextPrune })]);
+    ops.push([metaKey(), encodeMeta({ format: STATE_FORMAT, height, size, nextPageId: index.nextId, nextPrune })]);
     return { ops, height, writes, tree, persisted, index, undo, size, nextPrune };
   }
 
@@ -425,6 +536,7 @@ export class StoredState implements OrderedReader {
     // A load cut short left records that this one would not all overwrite (key pages split elsewhere, nodes).
     await target.clearRecords();
     this.storage.refresh();
+    if (this.log) return this.loadEntries(entries, height, target, stepKeys, opts.expectRoot);
     // Pass 1, key order: values, key pages, the path index.
     let keys = 0;
     let last: string | undefined;
@@ -470,9 +582,32 @@ export class StoredState implements OrderedReader {
     if (builder.leaves !== keys) throw new StateStorageError(`a bulk load indexed ${builder.leaves} paths for ${keys} keys (two keys with one path, or an index that was not empty)`);
     if (opts.expectRoot && !equalBytes(built.root, opts.expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(built.root)}, not the expected state root ${toHex(opts.expectRoot)}`);
     await target.write(new Map(), [[rootKey(height), built.record]]);
-    await target.write(new Map(), [[metaKey(), encodeMeta({ height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
+    await target.write(new Map(), [[metaKey(), encodeMeta({ format: STATE_FORMAT, height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
     this.storage.refresh();
     return { root: built.root, keys, nodes: builder.nodes };
+  }
+
+  /** `load` of the entry log (EntryStore.load: one pass in key order, by appends), with the values written beside it. */
+  private async loadEntries(entries: AsyncIterable<readonly [key: string, value: Uint8Array]>, height: number, target: BulkTarget, stepKeys: number, expectRoot: Uint8Array | undefined): Promise<{ root: Uint8Array; keys: number; nodes: number }> {
+    let values = new Map<string, Uint8Array | null>();
+    let keys = 0;
+    async function* withValues(): AsyncIterable<readonly [string, Uint8Array]> {
+      for await (const e of entries) {
+        values.set(e[0], e[1]);
+        keys++;
+        yield e;
+      }
+    }
+    const write = async (ops: StateOps): Promise<void> => {
+      const v = values;
+      values = new Map();
+      await target.write(v, ops);
+    };
+    const log = await EntryStore.load(this.storage, withValues(), height, write, { stepKeys, history: 0 });
+    if (expectRoot && !equalBytes(log.root, expectRoot)) throw new StateStorageError(`the loaded entries hash to ${toHex(log.root)}, not the expected state root ${toHex(expectRoot)}`);
+    await target.write(new Map(), [[metaKey(), encodeMeta({ format: ENTRY_LOG_STATE_FORMAT, height, size: keys, nextPageId: log.nextPageId, nextPrune: height + 1 })]]);
+    this.storage.refresh();
+    return { root: log.root, keys, nodes: 0 };
   }
 
   /** The stale list of `height` (empty when none is stored: a height pruned already). */
@@ -490,8 +625,14 @@ export class StoredState implements OrderedReader {
   apply(s: StagedState): void {
     if (s.height !== this.meta.height + 1) throw new Error(`a staged commit of height ${s.height} cannot apply to a state at ${this.meta.height}`);
     this.storage.refresh();
-    this._tree = s.tree.stored(s.persisted);
-    this.index.applyStaged(s.index);
+    if (s.log) {
+      // The log applies its key pages with its commit.
+      this.log!.apply(s.log);
+      this._tree = new EntryTree(this.log!);
+    } else {
+      this._tree = s.tree!.stored(s.persisted!);
+      this.index.applyStaged(s.index);
+    }
     for (const [k, v] of s.writes) this.values.set(k, v === null ? ABSENT : v);
     if (this._history > 0) {
       if (!this.undo.length) this.undoFrom = s.height;

@@ -15,7 +15,7 @@ import {
   txRoot,
   u64be,
   utf8,
-  verifyStateProof,
+  verifyVersionedStateProof,
   type Event,
   type HeaderFields,
   type Transaction,
@@ -644,7 +644,7 @@ describe('consensus/blockchain (over LevelDB)', () => {
       expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(bob);
       const key = balanceKey(addressOf(BOB), 'GEN');
       const p = again.chain.state.proof(1, key)!;
-      expect(verifyStateProof(again.chain.head.stateRoot, key, p.value, p.proof)).to.equal(true);
+      expect(verifyVersionedStateProof(again.chain.head.stateRoot, key, p.value, p.proof)).to.equal(true);
       // It goes on from there.
       await produce(again, [transferTx(ALICE, 1n, addressOf(BOB), 'GEN', 5n)]);
       expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(bob + 5n);

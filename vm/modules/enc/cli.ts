@@ -1,5 +1,5 @@
 /** metanode-cli enc … (execution nodes) and job … (clients): vm/cli.ts describes the shape. */
-import { BlockHeader, CommitCertificate, ValidatorSet, formatAddress, fromHex, parseAddress, stateProofFromJson, toHex, verifyMerkleProof, verifyStateProof } from '../../../chain/index.js';
+import { BlockHeader, CommitCertificate, ValidatorSet, formatAddress, fromHex, parseAddress, toHex, verifyMerkleProof, verifyVersionedStateProof, versionedProofFromJson } from '../../../chain/index.js';
 import { DocklockError, LIMITS, decodeReceipt, loadProgram, outputHash, programId, verifyReceipt } from '../../../docklock/index.js';
 import type { CliEnv, CliTx, ModuleCli } from '../../cli.js';
 import { encodeDeploy } from '../docklock/codec.js';
@@ -228,7 +228,7 @@ export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamp
   ];
   // The receipt as the chain holds it, and its block's LogBlock record, both proven against the
   // state root of one head block (read again if the head moved between the two proofs)…
-  type Proof = { height: number; stateRoot: string; value: string | null; proof: unknown };
+  type Proof = { height: number; stateRoot: string; value: string | null; proofFormat: number; proof: unknown };
   const lbKey = r.logBlock?.stateKey;
   let proof!: Proof;
   let lbProof: Proof | undefined;
@@ -238,7 +238,7 @@ export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamp
     if (!lbProof || lbProof.height === proof.height) break;
   }
   const storedValue = proof.value ? fromHex(proof.value) : undefined;
-  const proven = storedValue !== undefined && verifyStateProof(fromHex(proof.stateRoot), fromHex(r.stateKey), storedValue, stateProofFromJson(proof.proof as never));
+  const proven = storedValue !== undefined && verifyVersionedStateProof(fromHex(proof.stateRoot), fromHex(r.stateKey), storedValue, versionedProofFromJson(proof.proofFormat, proof.proof));
   const sameReceipt = storedValue !== undefined && toHex(decodeStoredReceipt(storedValue).receipt) === toHex(bytes);
   checks.push({ check: 'state proof', ok: proven && sameReceipt, detail: `${proven ? 'proven' : 'not proven'} against state root ${proof.stateRoot} (block ${proof.height}); ${sameReceipt ? 'the chain holds this receipt' : 'the chain holds another receipt'}` });
   // …and that root is the one a quorum of the block's validator set committed to.
@@ -246,7 +246,7 @@ export async function verifyJob(env: CliEnv, job: string, nodeText: string, tamp
   // …the receipt's hash is a leaf of the root that record holds.
   const lb = r.logBlock;
   const lbValue = lbProof?.value ? fromHex(lbProof.value) : undefined;
-  const lbProven = lb !== null && lbProof !== undefined && lbValue !== undefined && lbProof.stateRoot === proof.stateRoot && verifyStateProof(fromHex(lbProof.stateRoot), fromHex(lb.stateKey), lbValue, stateProofFromJson(lbProof.proof as never));
+  const lbProven = lb !== null && lbProof !== undefined && lbValue !== undefined && lbProof.stateRoot === proof.stateRoot && verifyVersionedStateProof(fromHex(lbProof.stateRoot), fromHex(lb.stateKey), lbValue, versionedProofFromJson(lbProof.proofFormat, lbProof.proof));
   const provenRoot = lbValue ? toHex(decodeHashes(lbValue).hashes[0] ?? new Uint8Array(0)) : undefined;
   const inLog = lbProven && provenRoot === lb.root && verifyMerkleProof(fromHex(lb.root), claimed.hash(), { index: lb.index, total: lb.leaves, siblings: lb.siblings.map((s) => fromHex(s)) });
   checks.push({ check: 'logblock', ok: inLog, detail: lb ? `leaf ${lb.index} of ${lb.leaves} under root ${lb.root} (block ${r.height})${lbProven && provenRoot === lb.root ? ', the root proven in the state' : ', the root NOT proven in the state'}` : 'no LogBlock' });

@@ -2,7 +2,7 @@ import { fromKey, toKey } from '../../../../chain/index.js';
 import { MemoryScratch } from '../../../../storage/scratch.js';
 import type { WriteSet } from '../../../../vm/state/overlay.js';
 import { StateTable, type StateOps, type StateStorage } from '../../../../vm/state/storage.js';
-import { StoredState, type StagedState } from '../../../../vm/state/stored.js';
+import { StoredState, type StagedState, type StoredStateOptions } from '../../../../vm/state/stored.js';
 
 /**
  * The node's storage as the state sees it, in memory: head values by key and the state's own
@@ -71,7 +71,7 @@ export class Disk implements StateStorage {
     return { write: async (writes, ops) => this.write(writes, ops), clearRecords: async () => this.records.clear(), index: new MemoryScratch() };
   }
 
-  open(opts: { history: number; cacheBytes: number }): StoredState {
+  open(opts: StoredStateOptions): StoredState {
     return StoredState.open(this, this.table(StateTable.Directory), opts);
   }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { fromKey, toHex, toKey, utf8, verifyStateProof } from '../../../../chain/index.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { SnapshotError, exportSnapshot, importSnapshot } from '../../../../vm/state/snapshot.js';
+import type { DiskTree } from '../../../../vm/state/disktree.js';
 import { StateTable } from '../../../../vm/state/storage.js';
 import { StoredState } from '../../../../vm/state/stored.js';
 import { Disk, commit } from './disk.js';
@@ -48,12 +49,12 @@ describe('vm/state/snapshot: export and verified import', () => {
       for (const key of [k('acct/1'), k('acct/2'), k('acct/13'), k('new/1'), k('new/3'), k('acct/2499'), k('absent')]) {
         const want = old.getRaw(key);
         expect(imported.getRaw(key) && toHex(imported.getRaw(key)!), key).to.equal(want && toHex(want));
-        expect(verifyStateProof(imported.root, fromKey(key), want, imported.tree.prove(fromKey(key)))).to.equal(true);
+        expect(verifyStateProof(imported.root, fromKey(key), want, (imported.tree as DiskTree).prove(fromKey(key)))).to.equal(true);
       }
       // Scans see every key, in order.
       expect(imported.scan(k('new/'), { limit: 10 }).map(([key]) => key)).to.deep.equal(old.scan(k('new/'), { limit: 10 }).map(([key]) => key));
       // No node left over from the import's steps: exactly the tree's nodes are stored.
-      expect(disk.table(StateTable.Node).length).to.equal([...imported.tree.storedIds()].length);
+      expect(disk.table(StateTable.Node).length).to.equal([...(imported.tree as DiskTree).storedIds()].length);
     }
   });
 

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { fromKey, toHex, toKey, utf8, verifyStateProof } from '../../../../chain/index.js';
+import { fromKey, toHex, toKey, utf8, verifyVersionedStateProof } from '../../../../chain/index.js';
 import { KeyIndex, PAGE_MAX } from '../../../../vm/state/keyindex.js';
 import { SparseMerkleTree } from '../../../../vm/state/smt.js';
+import type { DiskTree } from '../../../../vm/state/disktree.js';
 import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
 import { PRUNE_PER_BLOCK, StoredState } from '../../../../vm/state/stored.js';
 import { Disk, commit } from './disk.js';
@@ -49,8 +50,8 @@ function checkVersion(state: StoredState, model: Model, pool: readonly string[],
     const got = reader.getRaw(key);
     expect(got && toHex(got), `${label}: ${key} at ${at}`).to.equal(want && toHex(want));
     const p = state.proof(at, fromKey(key))!;
-    expect(verifyStateProof(model.roots[at]!, fromKey(key), want, p.proof), `${label}: proof of ${key} at ${at}`).to.equal(true);
-    if (want === undefined) expect(verifyStateProof(model.roots[at]!, fromKey(key), utf8('x'), p.proof)).to.equal(false);
+    expect(verifyVersionedStateProof(model.roots[at]!, fromKey(key), want, p.proof), `${label}: proof of ${key} at ${at}`).to.equal(true);
+    if (want === undefined) expect(verifyVersionedStateProof(model.roots[at]!, fromKey(key), utf8('x'), p.proof)).to.equal(false);
   }
   // Scans by prefix, in pages.
   for (const prefix of [k(''), k('a'), k('b1')]) {
@@ -132,7 +133,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
       expect(toHex(state.root), `root at ${h}`).to.equal(toHex(ref.root));
       for (let i = 0; i < 200; i++) {
         const key = fromKey(k(`key${Math.floor(rand() * 9000)}`));
-        expect(state.tree.prove(key), `proof of key at ${h}`).to.deep.equal(ref.prove(key));
+        expect((state.tree as DiskTree).prove(key), `proof of key at ${h}`).to.deep.equal(ref.prove(key));
       }
     }
     expect(state.size).to.equal(live.length);
@@ -160,7 +161,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
         expect(toHex(tree.root)).to.equal(toHex(ref.root));
         for (let i = 0; i < 100; i++) {
           const probe = fromKey(key(Math.floor(rand() * 4500)));
-          expect(tree.prove(probe), 'a proof from the tree not stored').to.deep.equal(ref.prove(probe));
+          expect((tree as DiskTree).prove(probe), 'a proof from the tree not stored').to.deep.equal(ref.prove(probe));
         }
       }
       const staged = state.stage(both, tree, 1);
@@ -169,7 +170,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
       expect(toHex(state.root)).to.equal(toHex(ref.root));
       for (let i = 0; i < 100; i++) {
         const probe = fromKey(key(Math.floor(rand() * 4500)));
-        expect(state.tree.prove(probe), 'a proof once stored').to.deep.equal(ref.prove(probe));
+        expect((state.tree as DiskTree).prove(probe), 'a proof once stored').to.deep.equal(ref.prove(probe));
       }
       return disk;
     };
@@ -200,10 +201,10 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
       const state = disk.open({ history: 0, cacheBytes: 64 * 1024 });
       expect(state.height).to.equal(5);
       expect(state.size).to.equal(n);
-      expect([...state.tree.storedIds()].length).to.equal(r.nodes);
+      expect([...(state.tree as DiskTree).storedIds()].length).to.equal(r.nodes);
       for (let i = 0; i < 50; i++) {
         const key = i % 2 && n ? sorted[Math.floor(rand() * n)]![0] : k(`absent/${i}`);
-        expect(state.tree.prove(fromKey(key)), `proof at ${n}`).to.deep.equal(ref.prove(fromKey(key)));
+        expect((state.tree as DiskTree).prove(fromKey(key)), `proof at ${n}`).to.deep.equal(ref.prove(fromKey(key)));
         expect(state.getRaw(key) && toHex(state.getRaw(key)!)).to.equal(entries.get(key) && toHex(entries.get(key)!));
       }
       expect(state.scan(k('acct/'), { limit: 1000 }).map(([key]) => key)).to.deep.equal(sorted.slice(0, 1000).map(([key]) => key));
@@ -273,7 +274,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
       for (let i = 0; i < 500; i++) block.set(k(`acct${(i * 7 + h * 131) % 3000}`), utf8(`${h}.${i}`));
       commit(disk, state, block, h);
     }
-    const head = new Set(state.tree.storedIds());
+    const head = new Set((state.tree as DiskTree).storedIds());
     const stored = disk.table(StateTable.Node).length;
     expect(stored, 'the replaced versions are stored for the window').to.be.greaterThan(head.size * 2);
     expect(state.cacheStats.nodes.records, 'cached: the head tree only').to.equal(head.size);
@@ -337,7 +338,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
     commit(disk, state, new Map([[k('a'), utf8('1')], [k('b'), utf8('2')], [k('c'), utf8('3')]]), 0);
     for (const [key] of disk.table(StateTable.Node)) disk.records.delete(toKey(key));
     const opened = disk.open({ history: 1, cacheBytes: 4096 });
-    expect(() => opened.tree.prove(utf8('a'))).to.throw(StateStorageError, /has no node .* the data folder is damaged/);
+    expect(() => (opened.tree as DiskTree).prove(utf8('a'))).to.throw(StateStorageError, /has no node .* the data folder is damaged/);
     disk.records.delete(toKey(Uint8Array.of(StateTable.Meta)));
     expect(() => disk.open({ history: 1, cacheBytes: 4096 })).to.throw(StateStorageError, /no meta record/);
   });
@@ -439,7 +440,7 @@ describe('vm/state/stored: the state on disk against a reference model', () => {
       reads.push(disk.recordGets);
       // A proof after it reads about one record per four levels of the binary tree (16-ary nodes).
       const before = opened.nodes.reads;
-      opened.tree.prove(utf8('acct77'));
+      (opened.tree as DiskTree).prove(utf8('acct77'));
       expect(opened.nodes.reads - before).to.be.at.most(Math.ceil(Math.log(keys) / Math.log(16)) + 3);
     }
     expect(reads[0]).to.equal(reads[1]);
