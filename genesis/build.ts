@@ -25,6 +25,8 @@ export interface BuildGenesisOptions {
   balances?: GenesisDoc['modules'];
   /** Sections of other modules, written as given (vm/modules defaultGenesisSections: their defaults spelled out). */
   moduleSections?: Record<string, unknown>;
+  /** What the state root commits to (schema.ts stateCommitment); a new chain's default is the entry log. */
+  stateCommitment?: 'entry-log' | 'sparse-merkle-tree';
 }
 
 /** A genesis document for a new chain (what `metanode init` and `metanode testnet` write). */
@@ -53,5 +55,6 @@ export function buildGenesis(o: BuildGenesisOptions): GenesisDoc {
       },
       ...o.moduleSections,
     },
+    stateCommitment: o.stateCommitment ?? 'entry-log',
   };
 }

@@ -63,6 +63,7 @@ export interface TestGenesisOptions {
   /** Per-account balances in base units, replacing the dev defaults; absent assets are zero. */
   balances?: Balances[];
   minFee?: bigint;
+  stateCommitment?: GenesisDoc['stateCommitment'];
 }
 
 /** A genesis document built by `buildGenesis`, with the test's balances and minimum fee. */
@@ -74,6 +75,9 @@ export function testGenesis(o: TestGenesisOptions = {}): GenesisDoc {
     genesisTime: o.genesisTime ?? GENESIS_TIME,
     validators: validators.map((v) => ({ publicKey: v.ed25519.publicKey, blsPublicKey: v.bls.publicKey, blsProofOfPossession: v.bls.proofOfPossession() })),
     devAccounts: accounts,
+    // The unit harnesses' in-memory state (WorldState) is the sparse Merkle tree's; chains made by
+    // `metanode init` and `testnet` (the end-to-end tests') are on the entry log.
+    stateCommitment: o.stateCommitment ?? 'sparse-merkle-tree',
   });
   const bank = doc.modules.bank as BankGenesis;
   if (o.minFee !== undefined) bank.minFee = o.minFee.toString();

@@ -30,7 +30,7 @@ import { TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from
 import { SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { StateStorageError, StateTable, tableKey, u32, u64, type StateOps, type StateStorage } from './storage.js';
-import { TWIG_NODES_BYTES, TwigTree, type TwigStore } from './twigs.js';
+import { TWIG_NODES_BYTES, TwigTree, twigEntryTree, type TwigStore } from './twigs.js';
 
 const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
 /** Entries pruning may delete in a block beyond twice the block's own appends. */
@@ -190,6 +190,25 @@ function firstPlan(writes: ReadonlyMap<string, Uint8Array | null>): EntryPlan {
   appends.forEach((e, position) => index.set(e.key, { position, valueHash: e.valueHash, next: e.next }));
   return { appends, deactivate: [], index, state: { next: appends.length, compactFrom: 0, active: appends.length }, moved: 0 };
 }
+
+/**
+ * The entry log as a snapshot carries it (vm/state/snapshot.ts), since its root depends on where
+ * each entry was written, not only on the state: the log's head (`next`), its compaction cursor,
+ * the first position it ships (`from`, a twig boundary: every entry below it is inactive), the
+ * entry roots of the twigs below `from`, then every position from `from` on, in order: an active
+ * entry with its value, an inactive one, or (pruned already) just its hash.
+ */
+export interface LogSnapshotHead {
+  readonly next: number;
+  readonly compactFrom: number;
+  readonly from: number;
+}
+
+export type LogSnapshotItem =
+  | { readonly kind: 'roots'; readonly roots: readonly Uint8Array[] }
+  | { readonly kind: 'active'; readonly record: Uint8Array; readonly value: Uint8Array }
+  | { readonly kind: 'inactive'; readonly record: Uint8Array }
+  | { readonly kind: 'hash'; readonly hash: Uint8Array };
 
 /** A block's commit made ready: its records, and what `apply` takes once they landed. */
 export interface StagedLog {
@@ -519,6 +538,194 @@ export class EntryStore implements EntryReader, TwigStore {
       this.past.push(s.undo);
       if (this.past.length > this.history) this.past.splice(0, this.past.length - this.history);
     }
+  }
+
+  /** The log's head and compaction cursor at height `h` (the head, or a kept height whose block's undo record is kept), or undefined. */
+  cursorAt(h: number): { next: number; compactFrom: number } | undefined {
+    if (h === this.meta.height) return { next: this.meta.next, compactFrom: this.meta.compactFrom };
+    if (h < this.oldestReadable || h > this.meta.height) return undefined;
+    const own = this.past.find((u) => u.height === h);
+    return own === undefined ? undefined : { next: this.treeAt(h).next, compactFrom: own.compactFrom };
+  }
+
+  /**
+   * The log at height `h` as a snapshot carries it (LogSnapshotHead; `value(key)`: the value of an
+   * active key at `h`), or undefined when `h` is not one `cursorAt` knows.
+   */
+  snapshotAt(h: number, value: (key: string) => Uint8Array | undefined): { head: LogSnapshotHead; items: Generator<LogSnapshotItem> } | undefined {
+    const st = this.cursorAt(h);
+    if (st === undefined) return undefined;
+    const tree = this.treeAt(h);
+    const prunedTo = this.meta.prunedTo;
+    const from = prunedTo - (prunedTo % TWIG_ENTRIES);
+    const head: LogSnapshotHead = { next: st.next, compactFrom: st.compactFrom, from };
+    const storage = this.storage;
+    const twigNodes = (t: number): Uint8Array | undefined => this.twigNodes(t);
+    function* items(): Generator<LogSnapshotItem> {
+      let roots: Uint8Array[] = [];
+      for (let t = 0; t < from / TWIG_ENTRIES; t++) {
+        roots.push(tree.twigRecord(t).entryRoot.slice());
+        if (roots.length === 1024) {
+          yield { kind: 'roots', roots };
+          roots = [];
+        }
+      }
+      if (roots.length) yield { kind: 'roots', roots };
+      let nodes: Uint8Array | undefined;
+      for (let p = from; p < st!.next; p++) {
+        if (p < prunedTo) {
+          nodes ??= twigNodes(Math.floor(p / TWIG_ENTRIES));
+          if (nodes === undefined) throw new StateStorageError(`the stored state is corrupt: the entry tree of twig ${Math.floor(p / TWIG_ENTRIES)} is missing`);
+          const at = (TWIG_ENTRIES + (p % TWIG_ENTRIES)) * HASH_LENGTH;
+          yield { kind: 'hash', hash: nodes.slice(at, at + HASH_LENGTH) };
+          continue;
+        }
+        const record = storage.get(entryKey(p));
+        if (record === undefined) throw new StateStorageError(`the stored state is corrupt: entry ${p} is missing`);
+        if (!tree.isActive(p)) {
+          yield { kind: 'inactive', record };
+          continue;
+        }
+        const key = decodeEntry(record, p).key;
+        const v = key === SENTINEL_KEY ? new Uint8Array(0) : value(key);
+        if (v === undefined) throw new StateStorageError(`the stored state is corrupt: the active entry ${p} names ${toHex(fromKey(key))}, which has no value at height ${h}`);
+        yield { kind: 'active', record, value: v };
+      }
+    }
+    return { head, items: items() };
+  }
+
+  /**
+   * Fills an empty log from a snapshot's log (`snapshotAt`'s head and items) as the state at
+   * `height`, checked as it goes (records well formed, values that hash to their entries, nothing
+   * active below `from` or `compactFrom`), and at the end against `expectRoot` before its meta
+   * record is written: a root that differs leaves no log (and what was written is the caller's to
+   * clear, as for `load`). `write` takes the values of the active keys and the records, a step at a
+   * time, and must make them readable through `storage` before it returns. The compaction cursor is
+   * not in the root: a wrong one shows at the next block, whose root the node then cannot agree on.
+   */
+  static async importSnapshot(
+    storage: StateStorage,
+    height: number,
+    head: LogSnapshotHead,
+    items: AsyncIterable<LogSnapshotItem>,
+    write: (values: Map<string, Uint8Array>, ops: StateOps) => Promise<void>,
+    opts: { expectRoot?: Uint8Array; stepKeys?: number; cacheBytes?: number } = {},
+  ): Promise<{ root: Uint8Array; keys: number; nextPageId: number }> {
+    if (storage.get(metaKey()) !== undefined) throw new StateStorageError('a snapshot import is for a storage that holds no entry log');
+    const { next, compactFrom, from } = head;
+    const bad = (what: string): never => {
+      throw new StateStorageError(`the snapshot's entry log ${what}`);
+    };
+    if (![next, compactFrom, from].every((n) => Number.isSafeInteger(n) && n >= 0) || from % TWIG_ENTRIES !== 0 || from > compactFrom || compactFrom > next || next === 0) bad(`head is inconsistent (next ${next}, compactFrom ${compactFrom}, from ${from})`);
+    const stepKeys = opts.stepKeys ?? 100_000;
+    const keys = KeyIndex.empty(storage, (opts.cacheBytes ?? 16 << 20) / 2);
+    const zeroBits = new Uint8Array(TWIG_BITS_BYTES);
+    let values = new Map<string, Uint8Array>();
+    let ops: StateOps = [];
+    let added: string[] = [];
+    const flush = async (): Promise<void> => {
+      const staged = keys.stage(added, []);
+      for (const op of staged.ops) ops.push(op);
+      await write(values, ops);
+      storage.refresh();
+      keys.applyStaged(staged);
+      values = new Map();
+      ops = [];
+      added = [];
+    };
+    const twigRecord = (entryRoot: Uint8Array, bits: Uint8Array): Uint8Array => {
+      const rec = new Uint8Array(HASH_LENGTH + TWIG_BITS_BYTES);
+      rec.set(entryRoot, 0);
+      rec.set(bits, HASH_LENGTH);
+      return rec;
+    };
+    let twig = 0;
+    let position = from;
+    let leaves: Uint8Array[] = [];
+    let bits = new Uint8Array(TWIG_BITS_BYTES);
+    let active = 0;
+    let count = 0;
+    let prunedTo = from;
+    let records = false;
+    const endTwig = (): void => {
+      const nodes = twigEntryTree(leaves);
+      const t = Math.floor((position - 1) / TWIG_ENTRIES);
+      ops.push([twigKey(t), twigRecord(nodes.subarray(HASH_LENGTH, 2 * HASH_LENGTH), bits)]);
+      if (leaves.length === TWIG_ENTRIES) ops.push([twigTreeKey(t), nodes]);
+      leaves = [];
+      bits = new Uint8Array(TWIG_BITS_BYTES);
+    };
+    for await (const item of items) {
+      if (item.kind === 'roots') {
+        if (position !== from || leaves.length) bad('has twig roots after its entries');
+        for (const r of item.roots) {
+          if (r.length !== HASH_LENGTH) bad(`root of twig ${twig} is not ${HASH_LENGTH} bytes`);
+          if (twig >= from / TWIG_ENTRIES) bad(`has more twig roots than the ${from / TWIG_ENTRIES} below position ${from}`);
+          ops.push([twigKey(twig++), twigRecord(r, zeroBits)]);
+        }
+        continue;
+      }
+      if (twig !== from / TWIG_ENTRIES) bad(`has ${twig} twig roots below position ${from}, not ${from / TWIG_ENTRIES}`);
+      if (position >= next) bad(`has more than the ${next - from} positions from ${from} to ${next}`);
+      let hash: Uint8Array;
+      if (item.kind === 'hash') {
+        if (item.hash.length !== HASH_LENGTH) bad(`hash at ${position} is not ${HASH_LENGTH} bytes`);
+        if (records || position >= compactFrom) bad(`has a pruned position at ${position}, after its stored entries or at or above its compaction cursor ${compactFrom}`);
+        hash = item.hash;
+        prunedTo = position + 1;
+      } else {
+        records = true;
+        const e = decodeEntry(item.record, position);
+        hash = stateEntryHashOf(item.record);
+        ops.push([entryKey(position), item.record]);
+        if (item.kind === 'active') {
+          if (position < compactFrom) bad(`has an active entry at ${position}, below its compaction cursor ${compactFrom}`);
+          if (!equalBytes(stateValueHash(item.value), e.valueHash)) bad(`entry ${position}'s value does not hash to the entry's value hash`);
+          const i = position % TWIG_ENTRIES;
+          bits[i >> 3] |= 1 << (i & 7);
+          ops.push([indexKey(e.key), encodeIndex({ position, valueHash: e.valueHash, next: e.next })]);
+          active++;
+          if (e.key !== SENTINEL_KEY) {
+            values.set(e.key, item.value);
+            added.push(e.key);
+            count++;
+          }
+        }
+      }
+      leaves.push(hash);
+      position++;
+      if (position % TWIG_ENTRIES === 0) endTwig();
+      if (added.length >= stepKeys || ops.length >= 4 * stepKeys) await flush();
+    }
+    if (twig !== from / TWIG_ENTRIES) bad(`has ${twig} twig roots below position ${from}, not ${from / TWIG_ENTRIES}`);
+    if (position !== next) bad(`ends at position ${position}, not at its head ${next}`);
+    if (leaves.length) endTwig();
+    await flush();
+    // The root, from what was written (as a start-up computes it).
+    const twigs = Math.ceil(next / TWIG_ENTRIES);
+    const twigRecords = function* (): Generator<{ entryRoot: Uint8Array; bits: Uint8Array }> {
+      for (let t = 0; t < twigs; t++) {
+        const r = storage.get(twigKey(t))!;
+        yield { entryRoot: r.subarray(0, HASH_LENGTH), bits: r.subarray(HASH_LENGTH) };
+      }
+    };
+    const tail: Uint8Array[] = [];
+    for (let p = next - (next % TWIG_ENTRIES); p < next; p++) {
+      const e = storage.get(entryKey(p));
+      if (e === undefined) bad(`has no entry at ${p}, in its youngest twig`);
+      tail.push(stateEntryHashOf(e!));
+    }
+    let tree: TwigTree;
+    try {
+      tree = TwigTree.restore(next, twigRecords(), tail);
+    } catch (e) {
+      return bad(`cannot be read: ${(e as Error).message}`);
+    }
+    if (opts.expectRoot && !equalBytes(tree.root, opts.expectRoot)) throw new StateStorageError(`the snapshot's entry log hashes to ${toHex(tree.root)}, not the expected state root ${toHex(opts.expectRoot)}`);
+    await write(new Map(), [[metaKey(), encodeMeta({ height, next, compactFrom, active, prunedTo, nextPageId: keys.nextPageId, root: tree.root })]]);
+    storage.refresh();
+    return { root: tree.root, keys: count, nextPageId: keys.nextPageId };
   }
 
   /** The oldest height whose state is still provable (the head's, with no history). */

@@ -10,12 +10,19 @@
  * - magic "MNSNAP\0\1" (8 bytes);
  * - length ‖ rlp [format, chainId, height, stateRoot, commitment] (commitment: 0 the sparse Merkle
  *   tree, 1 the entry log; format 1, of the tree alone, has no commitment field and is still read);
- * - per entry, ascending by key: length ‖ rlp [key, value];
- * - length 0, then the entry count (u64), then sha256 of every byte before it (32 bytes).
+ * - the tree's (commitment 0): per entry, ascending by key, length ‖ rlp [key, value];
+ * - the entry log's (commitment 1), whose root depends on where each entry was written, so the
+ *   log itself is carried (entrystore.ts LogSnapshotHead): length ‖ rlp [next, compactFrom, from],
+ *   then items: rlp [0, [entry root of each twig below `from`, up to 1,024 a frame]], and for each
+ *   position from `from` on, rlp [1, entry record, value] (active), [2, entry record] (inactive)
+ *   or [3, entry hash] (pruned); the import rebuilds the twigs from them and checks the root;
+ * - length 0, then the count of records after the header (u64), then sha256 of every byte before
+ *   it (32 bytes).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asBytes, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, toHex, toKey, u64be, utf8, type RlpItem } from '../../chain/index.js';
 import { StateStorageError, type StateStorage } from './storage.js';
+import type { LogSnapshotHead, LogSnapshotItem } from './entrystore.js';
 import { StoredState, type BulkTarget, type StateCommitment } from './stored.js';
 
 export const SNAPSHOT_FORMAT = 2;
@@ -63,10 +70,30 @@ export function* exportSnapshot(state: StoredState, chainId: string, height: num
     return bytes;
   };
   yield emit(MAGIC);
+  const log = state.log?.snapshotAt(height, (key) => reader.getRaw(key));
+  if (state.log && !log) throw new SnapshotError(`the entry log at height ${height} cannot be exported: its compaction cursor is kept for the head and the heights whose next block is kept (export the head, ${state.height})`);
   yield emit(frame(rlpEncode([SNAPSHOT_FORMAT, utf8(chainId), height, root, COMMITMENTS.indexOf(state.commitment)])));
   let count = 0;
   let parts: Uint8Array[] = [];
   let bytes = 0;
+  if (log) {
+    yield emit(frame(rlpEncode([log.head.next, log.head.compactFrom, log.head.from])));
+    for (const item of log.items) {
+      const record = frame(rlpEncode(encodeLogItem(item)));
+      parts.push(record);
+      bytes += record.length;
+      count++;
+      if (bytes >= CHUNK) {
+        yield emit(Buffer.concat(parts));
+        parts = [];
+        bytes = 0;
+      }
+    }
+    if (parts.length) yield emit(Buffer.concat(parts));
+    yield emit(Uint8Array.of(0, 0, 0, 0, ...u64be(count)));
+    yield digest.digest();
+    return;
+  }
   for (let after: string | undefined; ; ) {
     const page = reader.scan('', { after, limit: 1000 });
     for (const [k, v] of page) {
@@ -85,6 +112,39 @@ export function* exportSnapshot(state: StoredState, chainId: string, height: num
   }
   yield emit(Uint8Array.of(0, 0, 0, 0, ...u64be(count)));
   yield digest.digest();
+}
+
+function encodeLogItem(item: LogSnapshotItem): Parameters<typeof rlpEncode>[0] {
+  switch (item.kind) {
+    case 'roots':
+      return [0, [...item.roots]];
+    case 'active':
+      return [1, item.record, item.value];
+    case 'inactive':
+      return [2, item.record];
+    case 'hash':
+      return [3, item.hash];
+  }
+}
+
+function decodeLogItem(item: RlpItem): LogSnapshotItem {
+  if (!Array.isArray(item) || item.length === 0) throw new SnapshotError('a record of the entry log is not a list');
+  const kind = asSafeUint(item[0], 'kind');
+  const n = [2, 3, 2, 2][kind];
+  if (n === undefined || item.length !== n) throw new SnapshotError(`a record of the entry log has kind ${kind} and ${item.length} fields`);
+  switch (kind) {
+    case 0: {
+      const roots = item[1];
+      if (!Array.isArray(roots) || roots.length > 1024) throw new SnapshotError('a frame of twig roots is not a list of at most 1,024');
+      return { kind: 'roots', roots: roots.map((r) => asBytes(r, 'twig root', 32).slice()) };
+    }
+    case 1:
+      return { kind: 'active', record: asBytes(item[1], 'entry').slice(), value: asBytes(item[2], 'value').slice() };
+    case 2:
+      return { kind: 'inactive', record: asBytes(item[1], 'entry').slice() };
+    default:
+      return { kind: 'hash', hash: asBytes(item[1], 'entry hash', 32).slice() };
+  }
 }
 
 /** Reads exact byte counts from a stream of chunks, hashing what it hands out. */
@@ -166,15 +226,13 @@ export class SnapshotReader {
     return this.header;
   }
 
-  /** The entries, ascending by key; throws SnapshotError at the end if the count or the digest is wrong. */
+  /** The entries, ascending by key (of the tree's snapshot); throws SnapshotError at the end if the count or the digest is wrong. */
   async *entries(): AsyncGenerator<[string, Uint8Array]> {
-    await this.readHeader();
+    const header = await this.readHeader();
+    if (header.commitment !== 'tree') throw new SnapshotError("the snapshot is of the entry log: read it with logHead and logItems");
     let last: string | undefined;
-    for (;;) {
-      const len = await this.bytes.u32('an entry');
-      if (len === 0) break;
-      if (len > MAX_RECORD) throw new SnapshotError(`entry ${this.count} of the snapshot is ${len} bytes long: the file is damaged`);
-      const [key, value] = decode(await this.bytes.read(len, 'an entry'), `entry ${this.count}`, (item) => {
+    for await (const bytes of this.records()) {
+      const [key, value] = decode(bytes, `entry ${this.count}`, (item) => {
         const f = decodeList(item, 2, 'entry');
         return [toKey(asBytes(f[0], 'key')), asBytes(f[1], 'value').slice()] as const;
       });
@@ -183,12 +241,50 @@ export class SnapshotReader {
       this.count++;
       yield [key, value];
     }
+  }
+
+  private logHeadRead: LogSnapshotHead | undefined;
+
+  /** The entry log's head (of the entry log's snapshot), after the header. */
+  async logHead(): Promise<LogSnapshotHead> {
+    if (this.logHeadRead) return this.logHeadRead;
+    const header = await this.readHeader();
+    if (header.commitment !== 'entries') throw new SnapshotError('the snapshot is of the tree: it has no entry log');
+    const len = await this.bytes.u32("the entry log's head");
+    if (len > MAX_RECORD) throw new SnapshotError("the snapshot's entry log head is too long");
+    this.logHeadRead = decode(await this.bytes.read(len, "the entry log's head"), "entry log's head", (item) => {
+      const f = decodeList(item, 3, 'log head');
+      return { next: asSafeUint(f[0], 'next'), compactFrom: asSafeUint(f[1], 'compactFrom'), from: asSafeUint(f[2], 'from') };
+    });
+    return this.logHeadRead;
+  }
+
+  /** The entry log's records, in order; throws SnapshotError at the end if the count or the digest is wrong. */
+  async *logItems(): AsyncGenerator<LogSnapshotItem> {
+    await this.logHead();
+    for await (const bytes of this.records()) {
+      const item = decode(bytes, `record ${this.count}`, decodeLogItem);
+      this.count++;
+      yield item;
+    }
+  }
+
+  /** The records after the header, up to the end mark; then the count and the digest, checked. */
+  private async *records(): AsyncGenerator<Uint8Array> {
+    let seen = 0;
+    for (;;) {
+      const len = await this.bytes.u32('a record');
+      if (len === 0) break;
+      if (len > MAX_RECORD) throw new SnapshotError(`record ${seen} of the snapshot is ${len} bytes long: the file is damaged`);
+      yield await this.bytes.read(len, 'a record');
+      seen++;
+    }
     const countBytes = await this.bytes.read(8, 'the entry count');
     const count = Number(new DataView(countBytes.buffer, countBytes.byteOffset, 8).getBigUint64(0));
     const want = this.bytes.digest.digest();
     const got = await this.bytes.read(32, 'the digest', false);
     if (!equalBytes(want, got)) throw new SnapshotError('the snapshot\'s digest does not match its bytes: the file is damaged');
-    if (count !== this.count) throw new SnapshotError(`the snapshot says it holds ${count} entries but holds ${this.count}`);
+    if (count !== seen) throw new SnapshotError(`the snapshot says it holds ${count} records but holds ${seen}`);
     if (!(await this.bytes.atEnd())) throw new SnapshotError('the snapshot has bytes after its digest');
   }
 }
@@ -211,7 +307,10 @@ export async function importSnapshot(
   if (expect.stateRoot && !equalBytes(expect.stateRoot, header.stateRoot)) throw new SnapshotError(`the snapshot is of state root ${toHex(header.stateRoot)}, not the expected ${toHex(expect.stateRoot)}`);
   const state = StoredState.empty(target.storage, { history: 0, cacheBytes: 32 * 1024 * 1024, commitment: header.commitment });
   try {
-    const { keys } = await state.load(reader.entries(), header.height, target, { stepKeys: opts.stepKeys, expectRoot: header.stateRoot });
+    const { keys } =
+      header.commitment === 'entries'
+        ? await state.importLog(header.height, await reader.logHead(), reader.logItems(), target, { stepKeys: opts.stepKeys, expectRoot: header.stateRoot })
+        : await state.load(reader.entries(), header.height, target, { stepKeys: opts.stepKeys, expectRoot: header.stateRoot });
     return { ...header, keys };
   } catch (e) {
     if (e instanceof StateStorageError) throw new SnapshotError(`the snapshot does not verify: ${e.message}`);

@@ -26,7 +26,7 @@ import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex } from '../../chain/index.js';
 import { ENTRY_PROOF_FORMAT, STATE_PROOF_FORMAT, type VersionedStateProof } from '../../chain/index.js';
 import { DiskTree, NodeStore, PREFETCH_PART_MIN, PREFETCH_PARTS, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
-import { EntryStore, type StagedLog } from './entrystore.js';
+import { EntryStore, type LogSnapshotHead, type LogSnapshotItem, type StagedLog } from './entrystore.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { checkScanLimit, mergeScan, prefixEnd, type OrderedReader, type ScanOptions, type WriteSet } from './overlay.js';
 import { pathOf, type SmtUpdateStats, type StateTree } from './smt.js';
@@ -585,6 +585,21 @@ export class StoredState implements OrderedReader {
     await target.write(new Map(), [[metaKey(), encodeMeta({ format: STATE_FORMAT, height, size: keys, nextPageId: this.index.nextPageId, nextPrune: height + 1 })]]);
     this.storage.refresh();
     return { root: built.root, keys, nodes: builder.nodes };
+  }
+
+  /**
+   * Fills an empty state on the entry log from a snapshot's log (EntryStore.importSnapshot: the
+   * log as it was written, since its root depends on that), as the state at `height`, checked
+   * against `expectRoot` before the meta records are written.
+   */
+  async importLog(height: number, head: LogSnapshotHead, items: AsyncIterable<LogSnapshotItem>, target: BulkTarget, opts: { expectRoot?: Uint8Array; stepKeys?: number } = {}): Promise<{ root: Uint8Array; keys: number }> {
+    if (!this.log || this.meta.height !== -1) throw new Error('a snapshot of the entry log is imported into an empty state on the entry log');
+    await target.clearRecords();
+    this.storage.refresh();
+    const r = await EntryStore.importSnapshot(this.storage, height, head, items, (values, ops) => target.write(values, ops), opts);
+    await target.write(new Map(), [[metaKey(), encodeMeta({ format: ENTRY_LOG_STATE_FORMAT, height, size: r.keys, nextPageId: r.nextPageId, nextPrune: height + 1 })]]);
+    this.storage.refresh();
+    return { root: r.root, keys: r.keys };
   }
 
   /** `load` of the entry log (EntryStore.load: one pass in key order, by appends), with the values written beside it. */

@@ -379,6 +379,15 @@ function rehash(nodes: Uint8Array, lo: number, hi: number): void {
   }
 }
 
+/** A twig's entry tree (TWIG_NODES_BYTES, the layout of a full twig's stored one) from its entry hashes (at most 2,048; the positions after them are zero). Its entry root is node 1, bytes 32 to 64. */
+export function twigEntryTree(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length > TWIG_ENTRIES) throw new RangeError(`a twig holds ${TWIG_ENTRIES} entries, not ${leaves.length}`);
+  const nodes = new Uint8Array(TWIG_NODES_BYTES);
+  leaves.forEach((h, i) => nodes.set(h, (TWIG_ENTRIES + i) * HASH_LENGTH));
+  if (leaves.length) rehash(nodes, 0, leaves.length);
+  return nodes;
+}
+
 function equalRange(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
   for (let i = 0; i < HASH_LENGTH; i++) if (a[ao + i] !== b[bo + i]) return false;
   return true;

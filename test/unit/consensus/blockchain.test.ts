@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import {
+  asBigint,
   Block,
   BlockHeader,
   ChainError,
@@ -11,6 +12,7 @@ import {
   EMPTY_MERKLE_ROOT,
   formatAddress,
   moduleAddress,
+  rlpDecode,
   toHex,
   txRoot,
   u64be,
@@ -663,5 +665,70 @@ describe('consensus/blockchain (over LevelDB)', () => {
   it('validatorSet of a height with none stored is STORAGE_CORRUPT', async () => {
     const o = await open();
     expectThrowsCode(() => o.chain.validatorSet(-1), StorageError, StorageErrorCode.Corrupt);
+  });
+
+  describe('a chain on the entry log (genesis stateCommitment "entry-log")', () => {
+    const ENTRIES: GenesisDoc = { ...GENESIS, stateCommitment: 'entry-log' };
+
+    it('commits to the entry log from genesis: blocks, format-2 proofs of recent heights against their headers, a restart with the same root', async () => {
+      const o = await open(ENTRIES);
+      expect(o.chain.state.commitment).to.equal('entries');
+      const tree = await open(GENESIS, { data: 'tree' });
+      expect(toHex(o.chain.head.stateRoot), 'another commitment, another genesis root').to.not.equal(toHex(tree.chain.head.stateRoot));
+      expect(o.bank.balance(o.chain.state, addressOf(ALICE), 'GEN')).to.equal(1_000_000n);
+      await produce(o, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      await produce(o, [transferTx(ALICE, 1n, addressOf(BOB), 'GEN', 5n), transferTx(BOB, 0n, addressOf(ALICE), 'NEX', 7n)]);
+      const key = balanceKey(addressOf(BOB), 'GEN');
+      for (const [h, want] of [[0, undefined], [1, 10n], [2, 15n]] as const) {
+        const header = (await o.chain.blocks.header(h))!;
+        const p = o.chain.state.proof(h, key)!;
+        expect(p.proof.format).to.equal(2);
+        expect(toHex(p.root)).to.equal(toHex(header.stateRoot));
+        expect(verifyVersionedStateProof(header.stateRoot, key, p.value, p.proof), `proof at ${h}`).to.equal(true);
+        expect(p.value === undefined ? undefined : asBigint(rlpDecode(p.value, 'balance'), 'balance')).to.equal(want);
+      }
+      const head = o.chain.head;
+      await close(o);
+      const again = await open(ENTRIES);
+      expect(again.chain.state.commitment).to.equal('entries');
+      expect(toHex(again.chain.head.hash())).to.equal(toHex(head.hash()));
+      expect(toHex(again.chain.state.root)).to.equal(toHex(head.stateRoot));
+      const next = await produce(again, [transferTx(ALICE, 2n, addressOf(BOB), 'GEN', 1n)]);
+      expect(next.result.receipts[0]!.ok).to.equal(true);
+      expect(again.bank.balance(again.chain.state, addressOf(BOB), 'GEN')).to.equal(16n);
+    });
+
+    it('a large genesis (in batches, through the bulk load) gives the same block as one batch', async () => {
+      const one = await open(ENTRIES, { data: 'one' });
+      const bulk = await open(ENTRIES, { data: 'bulk', bulkGenesisOps: 1 });
+      expect(toHex(bulk.chain.head.hash())).to.equal(toHex(one.chain.head.hash()));
+      await produce(bulk, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      await produce(one, [transferTx(ALICE, 0n, addressOf(BOB), 'GEN', 10n)]);
+      expect(toHex(bulk.chain.head.stateRoot)).to.equal(toHex(one.chain.head.stateRoot));
+    });
+
+    it('a genesis file written differently is checked again in memory, on the entry log; one of the other commitment is STORAGE_MISMATCH', async () => {
+      await close(await open(ENTRIES));
+      // The same document with its fields in another order: another digest, the same chain.
+      const reordered = JSON.parse(JSON.stringify({ stateCommitment: 'entry-log', modules: GENESIS.modules, validators: GENESIS.validators, genesisTime: GENESIS.genesisTime, chainId: GENESIS.chainId })) as GenesisDoc;
+      const again = await open(reordered);
+      expect(again.chain.height).to.equal(0);
+      await close(again);
+      const err = await expectRejectsCode(() => open(GENESIS), StorageError, StorageErrorCode.Mismatch);
+      expect(err.message).to.match(/use a fresh home for this genesis/); // its genesis block, with the tree's root, is another block
+    });
+
+    it('a home whose state records are gone is STORAGE_CORRUPT: an entry log cannot be rebuilt from values', async () => {
+      const o = await open(ENTRIES);
+      await produce(o, []);
+      await close(o);
+      const kv = await LevelKV.open(join(dir, 'data'));
+      const ops: BatchOp[] = [];
+      for await (const [k] of kv.entries(bucketRange(Bucket.StateStore))) ops.push({ type: 'del', key: k });
+      await kv.batch(ops);
+      await kv.close();
+      const err = await expectRejectsCode(() => open(ENTRIES), StorageError, StorageErrorCode.Corrupt);
+      expect(err.message).to.match(/entry log but no stored state/);
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { fromKey, toHex, toKey, utf8, verifyStateProof } from '../../../../chain/index.js';
+import { fromKey, toHex, toKey, utf8, verifyStateProof, verifyVersionedStateProof } from '../../../../chain/index.js';
+import { TWIG_ENTRIES } from '../../../../chain/stateentry.js';
+import { EntryStore, type LogSnapshotItem } from '../../../../vm/state/entrystore.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { SnapshotError, exportSnapshot, importSnapshot } from '../../../../vm/state/snapshot.js';
 import type { DiskTree } from '../../../../vm/state/disktree.js';
@@ -91,5 +93,133 @@ describe('vm/state/snapshot: export and verified import', () => {
     const headerLength = 8 + 4 + new DataView(file.buffer, file.byteOffset + 8, 4).getUint32(0);
     const forged = Buffer.concat([file.subarray(0, headerLength), lying.subarray(headerLength, lying.length - 32)]);
     await refused(Buffer.concat([forged, sha256(forged)]), {}, /does not verify: the loaded entries hash to .* not the expected state root/);
+  });
+
+  describe('of a state on the entry log (the log itself, as written)', () => {
+    /** A state on the entry log with compaction and pruning under way: few keys, written often. */
+    function logChain(blocks: number, history = 2): { disk: Disk; state: StoredState; writes: Map<string, Uint8Array | null>[] } {
+      const disk = new Disk();
+      const state = StoredState.empty(disk, { history, cacheBytes: 64 * 1024, commitment: 'entries' });
+      const writes: Map<string, Uint8Array | null>[] = [];
+      let x = 12345;
+      const rand = (n: number): number => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x % n;
+      };
+      for (let h = 0; h < blocks; h++) {
+        const w = new Map<string, Uint8Array | null>();
+        for (let i = 0; i < (h === 0 ? 60 : 12); i++) w.set(k(`acct/${rand(60)}`), rand(9) === 0 ? null : utf8(`v${h}.${i}`));
+        writes.push(w);
+        commit(disk, state, w, h);
+      }
+      return { disk, state, writes };
+    }
+
+    it('imports to the same root, values and proofs, and the imported node goes on making the chain\'s roots', async () => {
+      const { state, disk: source } = logChain(700);
+      const log = state.log!;
+      expect(log.prunedTo, 'pruning is under way').to.be.greaterThan(TWIG_ENTRIES);
+      expect(log.state.compactFrom).to.be.greaterThan(log.prunedTo);
+      for (const height of [698, 699]) {
+        const file = fileOf(state, height);
+        const { disk, target } = importer();
+        const root = state.rootAt(height)!;
+        const header = await importSnapshot(chunks(file, 4096), target, { stateRoot: root, chainId: 'metanode-test' });
+        expect(header).to.deep.include({ chainId: 'metanode-test', height, commitment: 'entries' });
+        const imported = disk.open({ history: 2, cacheBytes: 64 * 1024 });
+        expect(imported.commitment).to.equal('entries');
+        expect(imported.height).to.equal(height);
+        expect(toHex(imported.root)).to.equal(toHex(root));
+        const old = state.at(height)!;
+        const all = old.scan('', { limit: 1000 });
+        expect(imported.size).to.equal(all.length);
+        expect(header.keys).to.equal(all.length);
+        expect(imported.scan('', { limit: 1000 })).to.deep.equal(all);
+        for (const key of [k('acct/1'), k('acct/59'), k('absent')]) {
+          const p = imported.proof(height, fromKey(key))!;
+          expect(verifyVersionedStateProof(root, fromKey(key), old.getRaw(key), p.proof)).to.equal(true);
+        }
+        // The imported node takes the chain's next blocks and gets the chain's roots (its compaction
+        // cursor and positions are the chain's), and the records it holds are the chain's, bit for bit.
+        if (height === 699) {
+          const entriesOf = (d: Disk) => d.table(StateTable.LogEntry).map(([key, v]) => `${toHex(key)}=${toHex(v)}`);
+          const theirs = new Set(entriesOf(source));
+          for (const e of entriesOf(disk)) expect(theirs.has(e)).to.equal(true);
+          const more = logChain(760);
+          let a = imported;
+          for (let h = 700; h < 760; h++) {
+            commit(disk, a, more.writes[h]!, h);
+            commit(source, state, more.writes[h]!, h);
+            expect(toHex(a.root), `root at ${h}`).to.equal(toHex(state.root));
+            if (h % 20 === 0) a = disk.open({ history: 2, cacheBytes: 64 * 1024 });
+          }
+        }
+      }
+    });
+
+    it('refuses a damaged, cut or lying snapshot of the log, and writes no state for it', async () => {
+      const { state } = logChain(400);
+      const file = fileOf(state, 399);
+      const refused = async (bytes: Uint8Array, expect_: Parameters<typeof importSnapshot>[2], pattern: RegExp): Promise<void> => {
+        const { disk, target } = importer();
+        let err: unknown;
+        try {
+          await importSnapshot(chunks(bytes), target, expect_);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, String(pattern)).to.be.instanceOf(SnapshotError);
+        expect((err as Error).message).to.match(pattern);
+        expect(StoredState.exists(disk), 'no meta record').to.equal(false);
+      };
+      const flipped = new Uint8Array(file);
+      flipped[file.length - 100]! ^= 1;
+      await refused(flipped, {}, /digest does not match|cannot be read|does not verify/);
+      await refused(file.subarray(0, file.length - 10), {}, /cut short/);
+      await refused(file, { stateRoot: new Uint8Array(32) }, /not the expected/);
+      // Another state's log under this state's header, the digest made again: the root differs.
+      const lying = fileOf(logChain(401).state, 400);
+      const headerLength = 8 + 4 + new DataView(file.buffer, file.byteOffset + 8, 4).getUint32(0);
+      const lyingHeader = 8 + 4 + new DataView(lying.buffer, lying.byteOffset + 8, 4).getUint32(0);
+      const forged = Buffer.concat([file.subarray(0, headerLength), lying.subarray(lyingHeader, lying.length - 32)]);
+      await refused(Buffer.concat([forged, sha256(forged)]), {}, /does not verify: the snapshot's entry log hashes to .* not the expected state root/);
+    });
+
+    it('the import checks each record: a value that does not hash to its entry, an active entry below the cursor, a count of positions that is off', async () => {
+      const { state } = logChain(400);
+      const snap = (): { head: NonNullable<ReturnType<EntryStore['snapshotAt']>>['head']; items: LogSnapshotItem[] } => {
+        const s = state.log!.snapshotAt(399, (key) => state.getRaw(key))!;
+        return { head: s.head, items: [...s.items] };
+      };
+      const attempt = async (head: ReturnType<typeof snap>['head'], items: LogSnapshotItem[]): Promise<string> => {
+        const disk = new Disk();
+        async function* source(): AsyncIterable<LogSnapshotItem> {
+          yield* items;
+        }
+        try {
+          await EntryStore.importSnapshot(disk, 399, head, source(), async (values, ops) => disk.write(values, ops), { expectRoot: state.root });
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'imported';
+      };
+      const good = snap();
+      expect(await attempt(good.head, good.items)).to.equal('imported');
+      const lastActive = good.items.map((i) => i.kind).lastIndexOf('active');
+      const changed = [...good.items];
+      changed[lastActive] = { ...(changed[lastActive] as Extract<LogSnapshotItem, { kind: 'active' }>), value: utf8('another value') };
+      expect(await attempt(good.head, changed)).to.match(/value does not hash to the entry's value hash/);
+      expect(await attempt(good.head, good.items.slice(0, -1))).to.match(/ends at position/);
+      expect(await attempt({ ...good.head, compactFrom: good.head.next - 1 }, good.items)).to.match(/below its compaction cursor/);
+      expect(await attempt({ ...good.head, from: good.head.from + 1 }, good.items)).to.match(/head is inconsistent/);
+      // Inactive entries said to be active: the bits differ, and so does the root.
+      const firstInactive = good.items.findIndex((i) => i.kind === 'inactive');
+      const flippedActive = [...good.items];
+      const inactive = flippedActive[firstInactive] as Extract<LogSnapshotItem, { kind: 'inactive' }>;
+      expect(firstInactive).to.be.greaterThan(-1);
+      flippedActive[firstInactive] = { kind: 'hash', hash: new Uint8Array(32).fill(1) };
+      expect(await attempt(good.head, flippedActive)).to.match(/pruned position|not the expected state root/);
+      expect(inactive.record.length).to.be.greaterThan(32);
+    });
   });
 });
