@@ -10,7 +10,7 @@
  * - throughput: committed bank transfers per second, saturating load, 2,000 senders each sending
  *   to bulk accounts spread over the whole state (bench/loadgen.ts --recipients);
  * - proofs: state_getProof of random bulk accounts' balances, one at a time over JSON-RPC (mean
- *   round trip), and the proof's size (side nodes × 32 bytes);
+ *   round trip), and the proof's size (its hashes and keys as bytes; the chain's format, 2 on the entry log);
  * - RSS: resident memory (VmRSS), and in brackets its anonymous part (RssAnon: the heap and buffers, not LevelDB's
  *   table files mapped from the page cache, which the kernel drops under pressure).
  * - disk: the bytes of the node's data folder per account, after the fill (genesis and a few empty blocks).
@@ -41,6 +41,15 @@ const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
 const { values: args } = parseArgs({ options: { keep: { type: 'boolean', default: false }, accounts: { type: 'string', default: '10000,100000' }, txs: { type: 'string', default: '40000' }, proofs: { type: 'string', default: '300' }, reuse: { type: 'string' }, 'cache-mb': { type: 'string' }, 'open-files': { type: 'string' } } });
 const SENDERS = 2_000;
 const CHAIN = 'metanode-bench';
+
+/** The bytes a proof's JSON stands for: its hex strings decoded, 8 bytes a number (a position). */
+function binaryBytes(j: unknown): number {
+  if (typeof j === 'string') return j.startsWith('0x') ? (j.length - 2) / 2 : 0;
+  if (typeof j === 'number') return 8;
+  if (Array.isArray(j)) return j.reduce((n: number, x) => n + binaryBytes(x), 0);
+  if (typeof j === 'object' && j !== null) return Object.values(j).reduce((n: number, x) => n + binaryBytes(x), 0);
+  return 0;
+}
 
 async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
@@ -139,15 +148,15 @@ async function run(accounts: number, port: number) {
 
     // Proofs of random bulk accounts.
     let proofMs = 0;
-    let sideNodes = 0;
+    let proofBytes = 0;
     const n = Number(args.proofs);
     for (let i = 0; i < n; i++) {
       const key = balanceKey(benchAddress(Math.floor((i * 2_654_435_761) % bulk)), 'NEX');
       const q0 = performance.now();
-      const r = await rpc<{ value: string | null; proof: { sideNodes: string[] } }>(url, 'state_getProof', [toHex(key)]);
+      const r = await rpc<{ value: string | null; proof: unknown }>(url, 'state_getProof', [toHex(key)]);
       proofMs += performance.now() - q0;
       if (r.value === null) throw new Error('a bulk account has no NEX balance');
-      sideNodes += r.proof.sideNodes.length;
+      proofBytes += binaryBytes(r.proof);
     }
 
     // Throughput.
@@ -183,7 +192,7 @@ async function run(accounts: number, port: number) {
       committedTps: Math.round(load.committedTps),
       committed: load.committed,
       proofMs: +(proofMs / n).toFixed(2),
-      proofBytes: Math.round((sideNodes / n) * 32),
+      proofBytes: Math.round(proofBytes / n),
       diskBytesPerAccount: Math.round(diskBytes / accounts),
     };
   } finally {

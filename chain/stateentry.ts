@@ -1,7 +1,7 @@
 /**
  * The entry log's commitment (QMDB-style; the design and why: docs/state-entry-log.md), as a light
- * client sees it. This is the state commitment being built to replace the sparse Merkle tree of
- * stateproof.ts; nothing in the node commits to it yet.
+ * client sees it: what the headers' state root is on a chain whose genesis says
+ * `stateCommitment: "entry-log"` (new chains; stateproof.ts' sparse Merkle tree is the other).
  *
  * The state is an append-only log of entries. An entry is a key, the hash of its value, and the
  * next key in key order (empty for the last), so the entries that are active form a sorted linked
@@ -152,9 +152,7 @@ export interface EntryProof extends EntryPath {
   entry: StateEntry;
 }
 
-/**
- * The version of the proof layout above, for when the node serves it (stateproof.ts' format is 1).
- */
+/** The version of the proof layout above, served beside it (`proofFormat`; stateproof.ts' is 1). */
 export const ENTRY_PROOF_FORMAT = 2;
 
 const isHash = (h: unknown): h is Uint8Array => h instanceof Uint8Array && h.length === HASH_LENGTH;

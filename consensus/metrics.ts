@@ -68,7 +68,7 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_mempool_bytes', 'Bytes of transactions waiting in the mempool', (s) => s.mempool.sizeBytes);
     gauge('metanode_sync_syncing', '1 while block sync is catching up with a peer ahead of this node, else 0', (s) => (s.sync.syncing ? 1 : 0));
     gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
-    const caches = ['values', 'nodes', 'pages'] as const;
+    const caches = ['values', 'nodes', 'log', 'pages'] as const;
     const stateCaches = () => this.sources?.chain.state.cacheStats;
     const cacheGauge = (name: string, help: string, pick: (c: { records: number; bytes: number }) => number): void => {
       new Gauge({
@@ -82,8 +82,8 @@ export class ConsensusMetrics implements IbftMetrics {
         },
       });
     };
-    cacheGauge('metanode_state_cache_bytes', "Bytes the state's caches hold, by cache (values, tree nodes, key pages), as counted against storage.stateCacheMB", (c) => c.bytes);
-    cacheGauge('metanode_state_cache_records', "Records the state's caches hold, by cache (values, tree nodes, key pages)", (c) => c.records);
+    cacheGauge('metanode_state_cache_bytes', "Bytes the state's caches hold, by cache (values, tree nodes or the entry log's index records, key pages), as counted against storage.stateCacheMB", (c) => c.bytes);
+    cacheGauge('metanode_state_cache_records', "Records the state's caches hold, by cache (values, tree nodes or the entry log's index records, key pages)", (c) => c.records);
     const cacheCounter = (name: string, help: string, pick: (c: { reads: number; prefetched: number }) => number, which: readonly (typeof caches)[number][] = caches): void => {
       new Counter({
         name,
@@ -98,8 +98,8 @@ export class ConsensusMetrics implements IbftMetrics {
         },
       });
     };
-    cacheCounter('metanode_state_storage_reads_total', 'State records read from storage because the cache did not hold them, by cache (values, tree nodes, key pages), since the node started', (c) => c.reads);
-    cacheCounter('metanode_state_prefetch_reads_total', 'State records read ahead of a block, off the main thread, into the caches (values, tree nodes), since the node started (storage.statePrefetch)', (c) => c.prefetched, ['values', 'nodes']);
+    cacheCounter('metanode_state_storage_reads_total', 'State records read from storage because the cache did not hold them, by cache (values, tree nodes or the entry log index records and entries, key pages), since the node started', (c) => c.reads);
+    cacheCounter('metanode_state_prefetch_reads_total', 'State records read ahead of a block, off the main thread, into the caches (values, tree nodes or the entry log index records), since the node started (storage.statePrefetch)', (c) => c.prefetched, ['values', 'nodes', 'log']);
     this.round = new Gauge({ name: 'metanode_consensus_round', help: 'The consensus round this validator is in at the current height (0 when all is well)', registers });
     this.roundChanges = new Counter({ name: 'metanode_consensus_round_changes_total', help: 'Round changes this validator made (each one is a round that did not commit)', registers });
     this.blockInterval = new Histogram({

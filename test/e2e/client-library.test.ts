@@ -410,8 +410,10 @@ describe('e2e: the client library and its light client against a running node', 
       await expectVerificationError(inflate.balance(alice.addressText, 'NEX'), 'state proof');
       const side = light((m, _p, r) => {
         if (m !== 'state_getProof') return r;
-        const x = r as { proof: { sideNodes: string[] } };
-        return { ...x, proof: { ...x.proof, sideNodes: x.proof.sideNodes.map((s, i) => (i === 0 ? flipByte(s, 5) : s)) } };
+        // A sibling hash changed (the entry log's first upper-tree sibling, or the tree's first side node).
+        const x = r as { proofFormat: number; proof: { sideNodes?: string[]; upperPath?: string[] } };
+        const field = x.proofFormat === 2 ? 'upperPath' : 'sideNodes';
+        return { ...x, proof: { ...x.proof, [field]: x.proof[field]!.map((s, i) => (i === 0 ? flipByte(s, 5) : s)) } };
       });
       await expectVerificationError(side.nonce(alice.addressText), 'state proof');
       const absent = light((m, _p, r) => (m === 'state_getProof' ? { ...(r as object), value: null } : r));

@@ -26,7 +26,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, keySlice, readSafeU64be, stateValueHash, toHex, writeU64be } from '../../chain/index.js';
-import { TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from '../../chain/stateentry.js';
+import { MAX_POSITIONS, TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from '../../chain/stateentry.js';
 import { SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { StateStorageError, StateTable, tableKey, u32, u64, type StateOps, type StateStorage } from './storage.js';
@@ -35,6 +35,8 @@ import { TWIG_NODES_BYTES, TwigTree, twigEntryTree, type TwigStore } from './twi
 const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
 /** Entries pruning may delete in a block beyond twice the block's own appends. */
 export const PRUNE_SLACK = 4096;
+/** Undo records left below a window made smaller, deleted per block. */
+const STALE_UNDO_PER_BLOCK = 64;
 /** The cache's mark of a key known to have no index record (compared by identity). */
 const ABSENT_RECORD: IndexRecord = Object.freeze({ position: -1, valueHash: new Uint8Array(0), next: '' });
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
@@ -225,10 +227,14 @@ export interface StagedLog {
 export class EntryStore implements EntryReader, TwigStore {
   /** Index records and entries read from storage (cache misses) since the store was opened. */
   reads = 0;
+  /** Index records read by `prefetch` since the store was opened (not counted in `reads`). */
+  prefetched = 0;
   /** Index records by key; ABSENT_RECORD for a key known to be absent. */
   private readonly records: LRUCache<string, IndexRecord>;
   /** The undo records of the last `history` blocks, oldest first. */
   private past: LogUndo[] = [];
+  /** Heights below the window whose undo records are still stored (a window made smaller), deleted a few a block. */
+  private staleUndo: number[] = [];
   /** The last tree `treeAt` rewound (proofs of one height come in runs); dropped at each commit. */
   private rewound: { height: number; tree: TwigTree } | undefined;
 
@@ -359,6 +365,9 @@ export class EntryStore implements EntryReader, TwigStore {
       if (u !== undefined) store.past.push(decodeUndo(u, h));
       else store.past = [];
     }
+    // Undo records below the window: a node that ran with a longer one left them (its blocks delete
+    // only the one falling out of the window now); the next commits delete them.
+    for (let h = meta.height - history; h >= 0 && storage.get(undoKey(h)) !== undefined; h--) store.staleUndo.push(h);
     return store;
   }
 
@@ -387,6 +396,11 @@ export class EntryStore implements EntryReader, TwigStore {
     return this.keys.nextPageId;
   }
 
+  /** What the index records' cache holds: records, and the bytes they are counted as. */
+  get cached(): { records: number; bytes: number } {
+    return { records: this.records.size, bytes: this.records.calculatedSize };
+  }
+
   /** The key pages (the state's key order, for scans and predecessors): the log keeps them in its commits. */
   get keyIndex(): KeyIndex {
     return this.keys;
@@ -408,6 +422,7 @@ export class EntryStore implements EntryReader, TwigStore {
       const k = want[i]!;
       if (!this.records.has(k)) this.records.set(k, b === undefined ? ABSENT_RECORD : decodeIndex(b, k));
     });
+    this.prefetched += want.length;
     return want.length;
   }
 
@@ -485,6 +500,7 @@ export class EntryStore implements EntryReader, TwigStore {
     const undo: LogUndo = { height, nextBefore: this.meta.next, compactFrom: plan.state.compactFrom, deactivated: plan.deactivate, records: replaced };
     if (this.history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
     if (height - this.history >= 0) ops.push([undoKey(height - this.history), null]);
+    for (const h of this.staleUndo.slice(0, STALE_UNDO_PER_BLOCK)) ops.push([undoKey(h), null]);
     const keys = this.keys.stage(adds, dels);
     for (const op of keys.ops) ops.push(op);
     for (const t of u.changed) {
@@ -534,6 +550,7 @@ export class EntryStore implements EntryReader, TwigStore {
     }
     this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo, nextPageId: s.keys.nextId };
     this.rewound = undefined;
+    this.staleUndo.splice(0, STALE_UNDO_PER_BLOCK);
     if (this.history > 0) {
       this.past.push(s.undo);
       if (this.past.length > this.history) this.past.splice(0, this.past.length - this.history);
@@ -617,7 +634,7 @@ export class EntryStore implements EntryReader, TwigStore {
     const bad = (what: string): never => {
       throw new StateStorageError(`the snapshot's entry log ${what}`);
     };
-    if (![next, compactFrom, from].every((n) => Number.isSafeInteger(n) && n >= 0) || from % TWIG_ENTRIES !== 0 || from > compactFrom || compactFrom > next || next === 0) bad(`head is inconsistent (next ${next}, compactFrom ${compactFrom}, from ${from})`);
+    if (![next, compactFrom, from].every((n) => Number.isSafeInteger(n) && n >= 0) || from % TWIG_ENTRIES !== 0 || from > compactFrom || compactFrom > next || next === 0 || next > MAX_POSITIONS) bad(`head is inconsistent (next ${next}, compactFrom ${compactFrom}, from ${from})`);
     const stepKeys = opts.stepKeys ?? 100_000;
     const keys = KeyIndex.empty(storage, (opts.cacheBytes ?? 16 << 20) / 2);
     const zeroBits = new Uint8Array(TWIG_BITS_BYTES);
@@ -664,6 +681,7 @@ export class EntryStore implements EntryReader, TwigStore {
           if (twig >= from / TWIG_ENTRIES) bad(`has more twig roots than the ${from / TWIG_ENTRIES} below position ${from}`);
           ops.push([twigKey(twig++), twigRecord(r, zeroBits)]);
         }
+        if (ops.length >= 4 * stepKeys) await flush();
         continue;
       }
       if (twig !== from / TWIG_ENTRIES) bad(`has ${twig} twig roots below position ${from}, not ${from / TWIG_ENTRIES}`);
@@ -676,7 +694,12 @@ export class EntryStore implements EntryReader, TwigStore {
         prunedTo = position + 1;
       } else {
         records = true;
-        const e = decodeEntry(item.record, position);
+        let e: LogEntry;
+        try {
+          e = decodeEntry(item.record, position);
+        } catch {
+          return bad(`entry at ${position} cannot be read`);
+        }
         hash = stateEntryHashOf(item.record);
         ops.push([entryKey(position), item.record]);
         if (item.kind === 'active') {
@@ -702,6 +725,26 @@ export class EntryStore implements EntryReader, TwigStore {
     if (position !== next) bad(`ends at position ${position}, not at its head ${next}`);
     if (leaves.length) endTwig();
     await flush();
+    // The active entries form the list a log's do: from the sentinel, each key linked to the next
+    // one in key order, each key once (a key active twice would leave fewer keys than entries).
+    const linkOf = (k: string): string => {
+      const b = storage.get(indexKey(k));
+      return b === undefined ? bad(`has no active entry for ${k === SENTINEL_KEY ? 'the sentinel' : toHex(fromKey(k))}`) : decodeIndex(b, k).next;
+    };
+    let link = linkOf(SENTINEL_KEY);
+    let listed = 0;
+    for (let after: string | undefined; ; ) {
+      const page = keys.range('', after, 1000);
+      for (const k of page) {
+        if (link !== k) bad(`links ${link === SENTINEL_KEY ? 'to the end' : toHex(fromKey(link))} where the next key is ${toHex(fromKey(k))}`);
+        link = linkOf(k);
+        listed++;
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1];
+    }
+    if (link !== SENTINEL_KEY) bad(`links its last key to ${toHex(fromKey(link))}, which is not active`);
+    if (listed + 1 !== active) bad(`has ${active} active entries for ${listed} keys and the sentinel (a key active twice?)`);
     // The root, from what was written (as a start-up computes it).
     const twigs = Math.ceil(next / TWIG_ENTRIES);
     const twigRecords = function* (): Generator<{ entryRoot: Uint8Array; bits: Uint8Array }> {

@@ -71,7 +71,7 @@ export function* exportSnapshot(state: StoredState, chainId: string, height: num
   };
   yield emit(MAGIC);
   const log = state.log?.snapshotAt(height, (key) => reader.getRaw(key));
-  if (state.log && !log) throw new SnapshotError(`the entry log at height ${height} cannot be exported: its compaction cursor is kept for the head and the heights whose next block is kept (export the head, ${state.height})`);
+  if (state.log && !log) throw new SnapshotError(`the entry log at height ${height} cannot be exported: its compaction cursor is kept only with that height's own block's undo record, which the oldest kept height has lost (export a height from ${state.oldestReadable + 1} to ${state.height})`);
   yield emit(frame(rlpEncode([SNAPSHOT_FORMAT, utf8(chainId), height, root, COMMITMENTS.indexOf(state.commitment)])));
   let count = 0;
   let parts: Uint8Array[] = [];

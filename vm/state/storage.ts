@@ -41,7 +41,7 @@ export const StateTable = {
   Page: 0x6b,
   /** Page directory: `d` ‖ page u32 → the page's lower bound (keyindex.ts). */
   Directory: 0x64,
-  /** The entry log (entrystore.ts, not yet the node's commitment): `e` ‖ position u64 → an entry. */
+  /** The entry log (entrystore.ts; the commitment of a state of layout 2): `e` ‖ position u64 → an entry. */
   LogEntry: 0x65,
   /** The entry log's key index: `i` ‖ key → position u64 ‖ value hash ‖ next key. */
   LogIndex: 0x69,

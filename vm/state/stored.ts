@@ -204,13 +204,16 @@ export class StoredState implements OrderedReader {
 
   /**
    * What the caches hold (records and the bytes they are counted as, against their shares of
-   * cacheBytes: values ¼, tree nodes ½, key pages ¼) and the records read from storage (misses)
+   * cacheBytes: values ¼, tree nodes ½, key pages ¼; with the entry log, its index records ⅜ in
+   * place of the tree nodes and key pages ⅜) and the records read from storage (misses)
    * since the state was opened.
    */
-  get cacheStats(): Record<'values' | 'nodes' | 'pages', { records: number; bytes: number; reads: number; prefetched: number }> {
+  get cacheStats(): Record<'values' | 'nodes' | 'log' | 'pages', { records: number; bytes: number; reads: number; prefetched: number }> {
+    const none = { records: 0, bytes: 0, reads: 0, prefetched: 0 };
     return {
       values: { records: this.values.size, bytes: this.values.calculatedSize, reads: this.valueReads, prefetched: this.valuesPrefetched },
-      nodes: { ...this.nodes.cached, reads: this.nodes.reads, prefetched: this.nodes.prefetched },
+      nodes: this.log ? none : { ...this.nodes.cached, reads: this.nodes.reads, prefetched: this.nodes.prefetched },
+      log: this.log ? { ...this.log.cached, reads: this.log.reads, prefetched: this.log.prefetched } : none,
       pages: { ...this.index.cached, reads: this.index.reads, prefetched: 0 },
     };
   }
@@ -264,6 +267,7 @@ export class StoredState implements OrderedReader {
     if (meta.format === ENTRY_LOG_STATE_FORMAT) {
       const log = EntryStore.open(storage, directory, c.log, opts.history);
       if (log.height !== meta.height) throw new StateStorageError(`the stored state is of height ${meta.height}, its entry log of ${log.height}: the data folder is damaged`);
+      if (log.state.active !== meta.size + 1) throw new StateStorageError(`the stored state holds ${meta.size} keys, its entry log ${log.state.active - 1}: the data folder is damaged`);
       s = new StoredState(storage, new EntryTree(log), log.keyIndex, meta, new NodeStore(storage, 0), opts);
     } else {
       const rootBytes = storage.get(rootKey(meta.height));

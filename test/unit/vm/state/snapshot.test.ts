@@ -212,6 +212,27 @@ describe('vm/state/snapshot: export and verified import', () => {
       expect(await attempt(good.head, good.items.slice(0, -1))).to.match(/ends at position/);
       expect(await attempt({ ...good.head, compactFrom: good.head.next - 1 }, good.items)).to.match(/below its compaction cursor/);
       expect(await attempt({ ...good.head, from: good.head.from + 1 }, good.items)).to.match(/head is inconsistent/);
+      // Without a root to check against, the list itself is checked: an entry that links past the key after it.
+      const unchecked = async (items: LogSnapshotItem[]): Promise<string> => {
+        const disk = new Disk();
+        async function* source(): AsyncIterable<LogSnapshotItem> {
+          yield* items;
+        }
+        try {
+          await EntryStore.importSnapshot(disk, 399, good.head, source(), async (values, ops) => disk.write(values, ops));
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'imported';
+      };
+      expect(await unchecked(good.items)).to.equal('imported');
+      const relinked = [...good.items];
+      const first = relinked.findIndex((i) => i.kind === 'active' && i.record[0] === 0 && i.record[1] > 0);
+      const rec = (relinked[first] as Extract<LogSnapshotItem, { kind: 'active' }>).record;
+      const keyLength = (rec[0]! << 8) | rec[1]!;
+      const skipping = new Uint8Array([...rec.subarray(0, 2 + keyLength + 32), ...utf8('acct/~')]); // a next key beyond every key
+      relinked[first] = { ...(relinked[first] as Extract<LogSnapshotItem, { kind: 'active' }>), record: skipping };
+      expect(await unchecked(relinked)).to.match(/links .* where the next key is|links its last key/);
       // Inactive entries said to be active: the bits differ, and so does the root.
       const firstInactive = good.items.findIndex((i) => i.kind === 'inactive');
       const flippedActive = [...good.items];

@@ -322,4 +322,18 @@ describe('vm/state/stored over the entry log: against a reference model', () => 
     const [small, large] = reads as [(typeof reads)[0], (typeof reads)[0]];
     expect(large.records - small.records).to.be.at.most(large.twigs - small.twigs + TWIG_ENTRIES);
   });
+
+  it('a window made smaller: the undo records below it (values\' and the log\'s) are deleted over the next commits', () => {
+    const disk = new Disk();
+    let state = StoredState.empty(disk, entriesOpts(12));
+    for (let h = 0; h < 30; h++) commit(disk, state, new Map([[k(`x${h % 5}`), utf8(`v${h}`)]]), h);
+    expect(disk.table(StateTable.LogUndo).length).to.equal(12);
+    state = disk.open(entriesOpts(3));
+    commit(disk, state, new Map([[k('x0'), utf8('again')]]), 30);
+    expect(disk.table(StateTable.LogUndo).length, "the log's").to.equal(3);
+    expect(disk.table(StateTable.Undo).length, "the values'").to.equal(3);
+    expect(state.oldestReadable).to.equal(27);
+    expect(verifyVersionedStateProof(state.rootAt(27)!, utf8('x2'), utf8('v27'), state.proof(27, utf8('x2'))!.proof)).to.equal(true);
+    expect(state.at(26)).to.equal(undefined);
+  });
 });
