@@ -8,8 +8,10 @@ import type { WriteSet } from './overlay.js';
 import type { StateOps, StateStorage } from './storage.js';
 
 export class MemoryStateStorage implements StateStorage {
-  private readonly values = new Map<string, Uint8Array>();
-  private readonly records = new Map<string, Uint8Array>();
+  /** Head values by state key. */
+  readonly values = new Map<string, Uint8Array>();
+  /** The state's own records, by their keys as latin1 strings (chain/bytes.ts toKey). */
+  readonly records = new Map<string, Uint8Array>();
 
   value(key: string): Uint8Array | undefined {
     return this.values.get(key);

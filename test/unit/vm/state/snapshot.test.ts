@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fromKey, toHex, toKey, utf8, verifyStateProof, verifyVersionedStateProof } from '../../../../chain/index.js';
+import { fromKey, toHex, utf8, verifyStateProof, verifyVersionedStateProof } from '../../../../chain/index.js';
 import { TWIG_ENTRIES } from '../../../../chain/stateentry.js';
 import { EntryStore, type LogSnapshotItem } from '../../../../vm/state/entrystore.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -7,9 +7,7 @@ import { SnapshotError, exportSnapshot, importSnapshot } from '../../../../vm/st
 import type { DiskTree } from '../../../../vm/state/disktree.js';
 import { StateTable } from '../../../../vm/state/storage.js';
 import { StoredState } from '../../../../vm/state/stored.js';
-import { Disk, commit } from './disk.js';
-
-const k = (s: string): string => toKey(utf8(s));
+import { Disk, commit, k } from './disk.js';
 
 async function* chunks(bytes: Uint8Array, size = 777): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
@@ -33,6 +31,20 @@ function fileOf(state: StoredState, height: number): Uint8Array {
 function importer(): { disk: Disk; target: Parameters<typeof importSnapshot>[1] } {
   const disk = new Disk();
   return { disk, target: { storage: disk, ...disk.bulk } };
+}
+
+/** Imports `bytes`, which must be refused with a SnapshotError matching `pattern`, leaving no state. */
+async function refused(bytes: Uint8Array, expect_: Parameters<typeof importSnapshot>[2], pattern: RegExp): Promise<void> {
+  const { disk, target } = importer();
+  let err: unknown;
+  try {
+    await importSnapshot(chunks(bytes), target, expect_);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, String(pattern)).to.be.instanceOf(SnapshotError);
+  expect((err as Error).message).to.match(pattern);
+  expect(StoredState.exists(disk), 'no meta record').to.equal(false);
 }
 
 describe('vm/state/snapshot: export and verified import', () => {
@@ -68,18 +80,6 @@ describe('vm/state/snapshot: export and verified import', () => {
   it('refuses a damaged, cut, reordered or unexpected snapshot, and writes no state for it', async () => {
     const { state } = chain(300);
     const file = fileOf(state, 3);
-    const refused = async (bytes: Uint8Array, expect_: Parameters<typeof importSnapshot>[2], pattern: RegExp): Promise<void> => {
-      const { disk, target } = importer();
-      let err: unknown;
-      try {
-        await importSnapshot(chunks(bytes), target, expect_);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, String(pattern)).to.be.instanceOf(SnapshotError);
-      expect((err as Error).message).to.match(pattern);
-      expect(StoredState.exists(disk), 'no meta record').to.equal(false);
-    };
     const flipped = new Uint8Array(file); // a copy (Buffer.slice would be a view)
     flipped[file.length - 100]! ^= 1; // a byte of the last entries
     await refused(flipped, {}, /digest does not match|cannot be read|not above the one before/);
@@ -160,18 +160,6 @@ describe('vm/state/snapshot: export and verified import', () => {
     it('refuses a damaged, cut or lying snapshot of the log, and writes no state for it', async () => {
       const { state } = logChain(400);
       const file = fileOf(state, 399);
-      const refused = async (bytes: Uint8Array, expect_: Parameters<typeof importSnapshot>[2], pattern: RegExp): Promise<void> => {
-        const { disk, target } = importer();
-        let err: unknown;
-        try {
-          await importSnapshot(chunks(bytes), target, expect_);
-        } catch (e) {
-          err = e;
-        }
-        expect(err, String(pattern)).to.be.instanceOf(SnapshotError);
-        expect((err as Error).message).to.match(pattern);
-        expect(StoredState.exists(disk), 'no meta record').to.equal(false);
-      };
       const flipped = new Uint8Array(file);
       flipped[file.length - 100]! ^= 1;
       await refused(flipped, {}, /digest does not match|cannot be read|does not verify/);

@@ -1,38 +1,13 @@
 import { expect } from 'chai';
-import { ENTRY_PROOF_FORMAT, fromKey, toHex, toKey, utf8, verifyVersionedStateProof, versionedProofFromJson, versionedProofToJson } from '../../../../chain/index.js';
+import { ENTRY_PROOF_FORMAT, fromKey, toHex, utf8, verifyVersionedStateProof, versionedProofFromJson, versionedProofToJson } from '../../../../chain/index.js';
 import { TWIG_ENTRIES } from '../../../../chain/stateentry.js';
 import { MemoryScratch } from '../../../../storage/scratch.js';
 import { EntryStore } from '../../../../vm/state/entrystore.js';
 import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
 import { EntryTree, StoredState, type StoredStateOptions } from '../../../../vm/state/stored.js';
-import { Disk, commit } from './disk.js';
+import { Disk, commit, k, pagedScan, randomWrites, rng } from './disk.js';
 
 /** The stored state with the entry log as its commitment (what a chain whose genesis says "entry-log" runs). */
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
-const k = (s: string): string => toKey(utf8(s));
-
-function randomWrites(rand: () => number, pool: readonly string[], current: ReadonlyMap<string, Uint8Array>, height: number): Map<string, Uint8Array | null> {
-  const writes = new Map<string, Uint8Array | null>();
-  const n = 1 + Math.floor(rand() * 12);
-  for (let i = 0; i < n; i++) {
-    const key = pool[Math.floor(rand() * pool.length)]!;
-    const r = rand();
-    if (r < 0.25) writes.set(key, null);
-    else if (r < 0.35 && current.has(key)) writes.set(key, current.get(key)!);
-    else writes.set(key, utf8(`${key.slice(0, 6)}@${height}.${i}`));
-  }
-  return writes;
-}
 
 const entriesOpts = (history: number, cacheBytes = 4096): StoredStateOptions => ({ history, cacheBytes, commitment: 'entries' });
 
@@ -67,13 +42,7 @@ function checkHeight(state: StoredState, entries: ReadonlyMap<string, Uint8Array
   }
   for (const prefix of [k(''), k('a'), k('b1')]) {
     const want = [...entries.keys()].filter((x) => x.startsWith(prefix)).sort();
-    const got: string[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = reader.scan(prefix, { after, limit: 3 });
-      got.push(...page.map(([key]) => key));
-      if (page.length < 3) break;
-      after = page[page.length - 1]![0];
-    }
+    const got = pagedScan(reader, prefix, 3);
     expect(got, `${label}: scan of ${JSON.stringify(prefix)} at ${at}`).to.deep.equal(want);
   }
 }

@@ -5,38 +5,12 @@ import { SparseMerkleTree } from '../../../../vm/state/smt.js';
 import type { DiskTree } from '../../../../vm/state/disktree.js';
 import { StateStorageError, StateTable } from '../../../../vm/state/storage.js';
 import { PRUNE_PER_BLOCK, StoredState } from '../../../../vm/state/stored.js';
-import { Disk, commit } from './disk.js';
-
-/** A seeded generator (xorshift32): the same run every time. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { Disk, commit, k, pagedScan, randomWrites, rng } from './disk.js';
 
 /** The model: every version's entries, and the in-memory tree's roots. */
 interface Model {
   versions: Map<string, Uint8Array>[];
   roots: Uint8Array[];
-}
-
-const k = (s: string): string => toKey(utf8(s));
-
-function randomWrites(rand: () => number, pool: readonly string[], current: ReadonlyMap<string, Uint8Array>, height: number): Map<string, Uint8Array | null> {
-  const writes = new Map<string, Uint8Array | null>();
-  const n = 1 + Math.floor(rand() * 12);
-  for (let i = 0; i < n; i++) {
-    const key = pool[Math.floor(rand() * pool.length)]!;
-    const r = rand();
-    if (r < 0.25) writes.set(key, null); // a delete (of a key that may be absent)
-    else if (r < 0.35 && current.has(key)) writes.set(key, current.get(key)!); // the same value again
-    else writes.set(key, utf8(`${key.slice(0, 6)}@${height}.${i}`));
-  }
-  return writes;
 }
 
 function checkVersion(state: StoredState, model: Model, pool: readonly string[], at: number, label: string): void {
@@ -56,13 +30,7 @@ function checkVersion(state: StoredState, model: Model, pool: readonly string[],
   // Scans by prefix, in pages.
   for (const prefix of [k(''), k('a'), k('b1')]) {
     const want = [...entries.keys()].filter((x) => x.startsWith(prefix)).sort();
-    const got: string[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = reader.scan(prefix, { after, limit: 3 });
-      got.push(...page.map(([key]) => key));
-      if (page.length < 3) break;
-      after = page[page.length - 1]![0];
-    }
+    const got = pagedScan(reader, prefix, 3);
     expect(got, `${label}: scan of ${JSON.stringify(prefix)} at ${at}`).to.deep.equal(want);
   }
 }
