@@ -23,8 +23,7 @@
  * the key directory, the head's root and the undo sets of the window.
  */
 import { LRUCache } from 'lru-cache';
-import { HASH_LENGTH, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex } from '../../chain/index.js';
-import { ENTRY_PROOF_FORMAT, STATE_PROOF_FORMAT, type VersionedStateProof } from '../../chain/index.js';
+import { ENTRY_PROOF_FORMAT, HASH_LENGTH, STATE_PROOF_FORMAT, asBytes, asList, asSafeUint, decodeList, equalBytes, fromKey, rlpDecode, rlpEncode, statePath, stateValueHash, toKey, toHex, type VersionedStateProof } from '../../chain/index.js';
 import { DiskTree, NodeStore, PREFETCH_PART_MIN, PREFETCH_PARTS, TreeBuilder, nodeKey, type PersistedTree } from './disktree.js';
 import { EntryStore, type LogSnapshotHead, type LogSnapshotItem, type StagedLog } from './entrystore.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
