@@ -1,8 +1,7 @@
 /**
- * The entry log on disk (docs/state-entry-log.md, step 1 of its wiring): the log's records in the
- * state's tables, committed a block at a time in the block's batch, and reopened from what is
- * stored. It is not yet what the node commits to: StoredState still commits the sparse Merkle
- * tree; this layer is built and measured beside it first.
+ * The entry log on disk (docs/state-entry-log.md): the log's records in the state's tables,
+ * committed a block at a time in the block's batch, and reopened from what is stored. StoredState
+ * commits to it on a chain whose genesis says `stateCommitment: "entry-log"`.
  *
  * Records (storage.ts StateTable):
  * - LogEntry ‖ position u64 → u16 key length ‖ key ‖ value hash ‖ next key;
@@ -27,7 +26,7 @@
 import { LRUCache } from 'lru-cache';
 import { HASH_LENGTH, equalBytes, fromKey, keySlice, readSafeU64be, stateValueHash, toHex, writeU64be } from '../../chain/index.js';
 import { MAX_POSITIONS, TWIG_BITS_BYTES, TWIG_ENTRIES, stateEntryHashOf, type EntryProof } from '../../chain/stateentry.js';
-import { SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
+import { COMPACT_SLACK, SENTINEL_KEY, planEntries, type EntryPlan, type EntryReader, type IndexRecord, type LogEntry, type LogState } from './entrylog.js';
 import { KeyIndex, type StagedIndex } from './keyindex.js';
 import { StateStorageError, StateTable, tableKey, u32, u64, type StateOps, type StateStorage } from './storage.js';
 import { TWIG_NODES_BYTES, TwigTree, twigEntryTree, type TwigStore } from './twigs.js';
@@ -37,6 +36,8 @@ const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
 export const PRUNE_SLACK = 4096;
 /** Undo records left below a window made smaller, deleted per block. */
 const STALE_UNDO_PER_BLOCK = 64;
+/** Positions `prefetch` walks at most ahead of compaction's cursor. */
+const MAX_AHEAD = 16_384;
 /** The cache's mark of a key known to have no index record (compared by identity). */
 const ABSENT_RECORD: IndexRecord = Object.freeze({ position: -1, valueHash: new Uint8Array(0), next: '' });
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
@@ -227,10 +228,15 @@ export interface StagedLog {
 export class EntryStore implements EntryReader, TwigStore {
   /** Index records and entries read from storage (cache misses) since the store was opened. */
   reads = 0;
-  /** Index records read by `prefetch` since the store was opened (not counted in `reads`). */
+  /** Index records and entries read by `prefetch` since the store was opened (not counted in `reads`). */
   prefetched = 0;
   /** Index records by key; ABSENT_RECORD for a key known to be absent. */
   private readonly records: LRUCache<string, IndexRecord>;
+  /**
+   * Entries at and after compaction's cursor, read by `prefetch` for the next block's compaction
+   * (a stored position's entry never changes); those behind the cursor are dropped at each commit.
+   */
+  private readonly ahead = new Map<number, LogEntry>();
   /** The undo records of the last `history` blocks, oldest first. */
   private past: LogUndo[] = [];
   /** Heights below the window whose undo records are still stored (a window made smaller), deleted a few a block. */
@@ -414,16 +420,36 @@ export class EntryStore implements EntryReader, TwigStore {
    */
   async prefetch(keys: readonly string[], getMany: (keys: readonly Uint8Array[]) => Promise<(Uint8Array | undefined)[]>): Promise<number> {
     const want = keys.filter((k) => k !== SENTINEL_KEY && !this.records.has(k));
-    if (want.length === 0) return 0;
+    const moving = this.compactionAhead(keys.length);
+    if (want.length === 0 && moving.length === 0) return 0;
     const height = this.meta.height;
-    const got = await getMany(want.map(indexKey));
+    const got = await getMany([...want.map(indexKey), ...moving.map(entryKey)]);
     if (this.meta.height !== height) return 0;
-    got.forEach((b, i) => {
-      const k = want[i]!;
+    want.forEach((k, i) => {
+      const b = got[i];
       if (!this.records.has(k)) this.records.set(k, b === undefined ? ABSENT_RECORD : decodeIndex(b, k));
     });
-    this.prefetched += want.length;
-    return want.length;
+    moving.forEach((p, i) => {
+      const b = got[want.length + i];
+      if (b !== undefined) this.ahead.set(p, decodeEntry(b, p));
+    });
+    this.prefetched += want.length + moving.length;
+    return want.length + moving.length;
+  }
+
+  /**
+   * The active positions the next block's compaction may move, if it writes `writes` keys and the
+   * log is near or past compaction's threshold (entrylog.ts planEntries: a block of n writes
+   * appends at most 2n entries, and compaction walks twice the block's appends and COMPACT_SLACK),
+   * that `ahead` lacks; at most MAX_AHEAD positions walked.
+   */
+  private compactionAhead(writes: number): number[] {
+    const { next, compactFrom, active } = this.meta;
+    if (next === 0 || next + 2 * writes - compactFrom <= 2 * Math.max(0, active - writes) + TWIG_ENTRIES) return [];
+    const end = Math.min(next, compactFrom + Math.min(MAX_AHEAD, 4 * writes + COMPACT_SLACK));
+    const out: number[] = [];
+    for (let p = compactFrom; p < end; p++) if (!this.ahead.has(p) && this._tree.isActive(p)) out.push(p);
+    return out;
   }
 
   // EntryReader, over what is committed.
@@ -447,6 +473,8 @@ export class EntryStore implements EntryReader, TwigStore {
   }
 
   entryAt(position: number): LogEntry {
+    const ahead = this.ahead.get(position);
+    if (ahead !== undefined) return ahead;
     const b = this.storage.get(entryKey(position));
     this.reads++;
     if (b === undefined) throw new StateStorageError(`the stored state is corrupt: entry ${position} is missing`);
@@ -486,17 +514,25 @@ export class EntryStore implements EntryReader, TwigStore {
     }
     const u = this._tree.update({ appends: hashes, deactivate: plan.deactivate });
     const index = plan.index;
+    // A key compaction moves has its record in the entry moved (the last `moved` appends, from
+    // the last `moved` positions deactivated), so its record needs no read.
+    const movedFrom = new Map<string, IndexRecord>();
+    for (let i = 1; i <= plan.moved; i++) {
+      const e = plan.appends[plan.appends.length - i]!;
+      movedFrom.set(e.key, { position: plan.deactivate[plan.deactivate.length - i]!, valueHash: e.valueHash, next: e.next });
+    }
+    const before = (k: string): IndexRecord | undefined => (first ? undefined : (movedFrom.get(k) ?? this.record(k)));
     const adds: string[] = [];
     const dels: string[] = [];
+    const replaced = new Map<string, IndexRecord | undefined>();
     for (const [k, r] of index) {
       ops.push([indexKey(k), r === null ? null : encodeIndex(r)]);
+      const had = before(k);
+      replaced.set(k, had);
       if (k === SENTINEL_KEY) continue;
-      const had = first ? false : this.record(k) !== undefined;
       if (r === null) dels.push(k);
-      else if (!had) adds.push(k);
+      else if (had === undefined) adds.push(k);
     }
-    const replaced = new Map<string, IndexRecord | undefined>();
-    for (const k of index.keys()) replaced.set(k, first ? undefined : this.record(k));
     const undo: LogUndo = { height, nextBefore: this.meta.next, compactFrom: plan.state.compactFrom, deactivated: plan.deactivate, records: replaced };
     if (this.history > 0) ops.push([undoKey(height), encodeUndo(undo)]);
     if (height - this.history >= 0) ops.push([undoKey(height - this.history), null]);
@@ -550,6 +586,7 @@ export class EntryStore implements EntryReader, TwigStore {
     }
     this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo, nextPageId: s.keys.nextId };
     this.rewound = undefined;
+    for (const p of this.ahead.keys()) if (p < this.meta.compactFrom) this.ahead.delete(p);
     this.staleUndo.splice(0, STALE_UNDO_PER_BLOCK);
     if (this.history > 0) {
       this.past.push(s.undo);

@@ -77,6 +77,33 @@ describe('EntryStore (the entry log on disk)', () => {
     expect(Math.min(...trees)).to.equal(Math.floor(prunedTo / TWIG_ENTRIES));
   });
 
+  it('a block\'s compaction reads nothing synchronously once prefetched: the entries it moves are read ahead, their keys\' records come from those entries, and its records are a cold store\'s', async () => {
+    const rng = new Prng(77);
+    const disk = new Disk();
+    let store = EntryStore.empty(disk, 1 << 12);
+    const keys = Array.from({ length: 3000 }, (_, i) => toKey(utf8(`acct/${i}`)));
+    commit(disk, store, new Map(keys.map((k) => [k, utf8('0')])), 0);
+    // Update until the log holds more than twice its active entries: compaction runs from then on.
+    let h = 1;
+    for (; store.state.compactFrom === 0; h++) {
+      commit(disk, store, new Map(Array.from({ length: 300 }, () => [keys[rng.int(0, keys.length - 1)]!, utf8(`${h}`)] as [string, Uint8Array])), h);
+    }
+    for (let n = 0; n < 3; n++, h++) commit(disk, store, new Map(Array.from({ length: 300 }, () => [keys[rng.int(0, keys.length - 1)]!, utf8(`${h}`)] as [string, Uint8Array])), h);
+    expect(store.state.compactFrom, 'compaction has run').to.be.greaterThan(0);
+    const block = new Map(Array.from({ length: 300 }, () => [keys[rng.int(0, keys.length - 1)]!, utf8(`${h}.b`)] as [string, Uint8Array | null]));
+    store = EntryStore.open(disk, disk.table(StateTable.Directory), 1 << 20); // reopened: nothing cached
+    const read = await store.prefetch([...block.keys()], (ks) => disk.getManyAsync(ks));
+    const before = store.reads;
+    const staged = store.stage(block, h);
+    expect(staged.plan.moved, 'the block moves entries').to.be.greaterThan(0);
+    expect(read, 'records and entries read ahead').to.be.at.least(block.size + staged.plan.moved);
+    expect(store.reads - before, 'records and entries read synchronously').to.equal(0);
+    const cold = EntryStore.open(disk, disk.table(StateTable.Directory), 4096).stage(block, h);
+    const hex = (ops: typeof staged.ops): string[] => ops.map(([k, v]) => `${toHex(k)}=${v === null ? '-' : toHex(v)}`);
+    expect(hex(staged.ops)).to.deep.equal(hex(cold.ops));
+    expect(toHex(staged.root)).to.equal(toHex(cold.root));
+  });
+
   it('a commit staged but never written leaves the stored log as it was (a crash before the batch)', () => {
     const disk = new Disk();
     let store = EntryStore.empty(disk);
