@@ -183,7 +183,7 @@ async function run(accounts: number, port: number) {
     return {
       accounts,
       stateKeys: accounts * 4,
-      fillSeconds: +(fillMs / 1000).toFixed(1),
+      fillSeconds: Number.isNaN(fillMs) ? null : +(fillMs / 1000).toFixed(1), // null: --reuse, not filled
       startupSeconds: +(startupMs / 1000).toFixed(2),
       rssAfterStartMiB: Math.round(rssAfterStartMiB),
       peakRssUnderLoadMiB: Math.round(peak / 1024),
@@ -211,7 +211,7 @@ for (const n of args.accounts!.split(',').map(Number)) {
   port += 300;
 }
 const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB (anon)', 'peak RSS under load MiB (anon)', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account'];
-const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), String(r.fillSeconds), String(r.startupSeconds), `${r.rssAfterStartMiB} (${r.anonAfterStartMiB})`, `${r.peakRssUnderLoadMiB} (${r.peakAnonUnderLoadMiB})`, String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
+const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), r.fillSeconds === null ? '– (reused)' : String(r.fillSeconds), String(r.startupSeconds), `${r.rssAfterStartMiB} (${r.anonAfterStartMiB})`, `${r.peakRssUnderLoadMiB} (${r.peakAnonUnderLoadMiB})`, String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`\nState benchmark (1 validator) — ${new Date().toISOString()} — ${cpus().length} cores, Node ${process.version}\n`);
