@@ -36,8 +36,9 @@ const metaKey = (): Uint8Array => tableKey(StateTable.LogMeta);
 export const PRUNE_SLACK = 4096;
 /** Undo records left below a window made smaller, deleted per block. */
 const STALE_UNDO_PER_BLOCK = 64;
-/** Positions `prefetch` walks at most ahead of compaction's cursor. */
+/** Positions `prefetch` walks at most ahead of compaction's cursor, and the bytes of keys it holds for them at most. */
 const MAX_AHEAD = 16_384;
+const MAX_AHEAD_BYTES = 8 << 20;
 /** The cache's mark of a key known to have no index record (compared by identity). */
 const ABSENT_RECORD: IndexRecord = Object.freeze({ position: -1, valueHash: new Uint8Array(0), next: '' });
 const twigKey = (t: number): Uint8Array => tableKey(StateTable.LogTwig, u32(t));
@@ -237,6 +238,8 @@ export class EntryStore implements EntryReader, TwigStore {
    * (a stored position's entry never changes); those behind the cursor are dropped at each commit.
    */
   private readonly ahead = new Map<number, LogEntry>();
+  /** The bytes of the keys `ahead` holds (each entry's key and next key). */
+  private aheadBytes = 0;
   /** The undo records of the last `history` blocks, oldest first. */
   private past: LogUndo[] = [];
   /** Heights below the window whose undo records are still stored (a window made smaller), deleted a few a block. */
@@ -431,7 +434,10 @@ export class EntryStore implements EntryReader, TwigStore {
     });
     moving.forEach((p, i) => {
       const b = got[want.length + i];
-      if (b !== undefined) this.ahead.set(p, decodeEntry(b, p));
+      if (b === undefined || this.aheadBytes >= MAX_AHEAD_BYTES) return;
+      const e = decodeEntry(b, p);
+      this.ahead.set(p, e);
+      this.aheadBytes += e.key.length + e.next.length;
     });
     this.prefetched += want.length + moving.length;
     return want.length + moving.length;
@@ -586,7 +592,11 @@ export class EntryStore implements EntryReader, TwigStore {
     }
     this.meta = { ...s.plan.state, height: s.height, root: s.root, prunedTo: s.prunedTo, nextPageId: s.keys.nextId };
     this.rewound = undefined;
-    for (const p of this.ahead.keys()) if (p < this.meta.compactFrom) this.ahead.delete(p);
+    for (const [p, e] of this.ahead) {
+      if (p >= this.meta.compactFrom) continue;
+      this.ahead.delete(p);
+      this.aheadBytes -= e.key.length + e.next.length;
+    }
     this.staleUndo.splice(0, STALE_UNDO_PER_BLOCK);
     if (this.history > 0) {
       this.past.push(s.undo);
