@@ -70,6 +70,7 @@ export class ConsensusMetrics implements IbftMetrics {
     gauge('metanode_sync_best_known_height', 'The highest head height reported by a peer whose blocks verified (or this node\'s own)', (s) => s.sync.bestKnownHeight);
     const caches = ['values', 'nodes', 'log', 'pages'] as const;
     const stateCaches = () => this.sources?.chain.state.cacheStats;
+    const stateLog = () => this.sources?.chain.state.log;
     const cacheGauge = (name: string, help: string, pick: (c: { records: number; bytes: number }) => number): void => {
       new Gauge({
         name,
@@ -84,6 +85,21 @@ export class ConsensusMetrics implements IbftMetrics {
     };
     cacheGauge('metanode_state_cache_bytes', "Bytes the state's caches hold, by cache (values, tree nodes or the entry log's index records, key pages), as counted against storage.stateCacheMB", (c) => c.bytes);
     cacheGauge('metanode_state_cache_records', "Records the state's caches hold, by cache (values, tree nodes or the entry log's index records, key pages)", (c) => c.records);
+    new Gauge({
+      name: 'metanode_state_log_positions',
+      help: "The entry log's positions, on a chain that commits to it: next (its length), compact_from (compaction's cursor: nothing active below), pruned_to (the first position still stored), active (live entries, the sentinel's included)",
+      labelNames: ['position'],
+      registers,
+      collect() {
+        const log = stateLog();
+        if (!log) return;
+        const { next, compactFrom, active } = log.state;
+        this.set({ position: 'next' }, next);
+        this.set({ position: 'compact_from' }, compactFrom);
+        this.set({ position: 'pruned_to' }, log.prunedTo);
+        this.set({ position: 'active' }, active);
+      },
+    });
     const cacheCounter = (name: string, help: string, pick: (c: { reads: number; prefetched: number }) => number, which: readonly (typeof caches)[number][] = caches): void => {
       new Counter({
         name,

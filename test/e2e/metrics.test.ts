@@ -39,6 +39,7 @@ describe('e2e: GET /metrics (Prometheus)', function () {
       ['metanode_state_cache_bytes', 'gauge'],
       ['metanode_state_cache_records', 'gauge'],
       ['metanode_state_storage_reads_total', 'counter'],
+      ['metanode_state_log_positions', 'gauge'],
       ['process_resident_memory_bytes', 'gauge'],
     ];
     for (const [name, type] of expected) expect(m.types.get(name), name).to.equal(type);
@@ -56,6 +57,12 @@ describe('e2e: GET /metrics (Prometheus)', function () {
       expect(m.value('metanode_state_cache_bytes', { cache }), cache).to.be.greaterThan(0);
     }
     expect(m.value('metanode_state_storage_reads_total', { cache: 'pages' })).to.be.a('number');
+    // The entry log's positions: its length past its live entries (the genesis's and the blocks'), the cursor and pruning behind.
+    const position = (p: string): number => m.value('metanode_state_log_positions', { position: p })!;
+    expect(position('active')).to.be.greaterThan(1);
+    expect(position('next')).to.be.at.least(position('active'));
+    expect(position('compact_from')).to.be.at.most(position('next'));
+    expect(position('pruned_to')).to.be.at.most(position('compact_from'));
     // A histogram has cumulative buckets ending in +Inf = _count.
     const buckets = m.samples.filter((s) => s.name === 'metanode_block_interval_seconds_bucket');
     expect(buckets.at(-1)!.labels.le).to.equal('+Inf');
