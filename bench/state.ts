@@ -19,7 +19,8 @@
  * storage.openFiles (LevelDB's open table files). --reuse DIR runs one N
  * (its --accounts) on a folder an earlier --keep left, without filling it again: for side-by-side
  * runs at a large N (its chain has grown by the earlier runs' transfers; disk per account includes them).
- * Prints a table and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
+ * Prints a table (its last column: whether the entry log has started to compact, from the node's
+ * metanode_state_log_positions) and writes bench/results/state-<timestamp>.json. --keep leaves each chain's folder (and says where).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -60,6 +61,14 @@ async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T
 
 function start(home: string, flags: string[] = []): ChildProcess {
   return spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...flags, METANODE, 'start', '--home', home, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...NODE_RUNTIME_ENV } });
+}
+
+/** The entry log's positions from the node's metrics (undefined on a tree chain). */
+async function logPositions(metricsUrl: string): Promise<Record<string, number> | undefined> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^metanode_state_log_positions\{position="(\w+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 async function stop(node: ChildProcess): Promise<void> {
@@ -179,6 +188,7 @@ async function run(accounts: number, port: number) {
     if (lg.status !== 0) throw new Error(`load generator failed: ${lg.stderr}`);
     const load = JSON.parse(lg.stdout.trim().split('\n').pop()!) as { committedTps: number; committed: number };
     peak = Math.max(peak, rssKiB(node.pid!, 'VmHWM'));
+    const log = await logPositions(`http://127.0.0.1:${port + 200}/metrics`);
     await stop(node);
     return {
       accounts,
@@ -194,6 +204,8 @@ async function run(accounts: number, port: number) {
       proofMs: +(proofMs / n).toFixed(2),
       proofBytes: Math.round(proofBytes / n),
       diskBytesPerAccount: Math.round(diskBytes / accounts),
+      /** The entry log's positions after the run (metanode_state_log_positions): whether compaction has started. */
+      log,
     };
   } finally {
     if (reuse) process.stderr.write(`left ${dir} (--reuse)\n`);
@@ -210,8 +222,8 @@ for (const n of args.accounts!.split(',').map(Number)) {
   results.push(await run(n, port));
   port += 300;
 }
-const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB (anon)', 'peak RSS under load MiB (anon)', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account'];
-const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), r.fillSeconds === null ? '– (reused)' : String(r.fillSeconds), String(r.startupSeconds), `${r.rssAfterStartMiB} (${r.anonAfterStartMiB})`, `${r.peakRssUnderLoadMiB} (${r.peakAnonUnderLoadMiB})`, String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount)]);
+const head = ['accounts', 'fill s', 'start-up s', 'RSS after start MiB (anon)', 'peak RSS under load MiB (anon)', 'committed tx/s', 'proof ms', 'proof bytes', 'disk B/account', 'log compacting (cursor)'];
+const rows = results.map((r) => [r.accounts.toLocaleString('en-US'), r.fillSeconds === null ? '– (reused)' : String(r.fillSeconds), String(r.startupSeconds), `${r.rssAfterStartMiB} (${r.anonAfterStartMiB})`, `${r.peakRssUnderLoadMiB} (${r.peakAnonUnderLoadMiB})`, String(r.committedTps), String(r.proofMs), String(r.proofBytes), String(r.diskBytesPerAccount), r.log === undefined ? '– (tree)' : r.log.compact_from! > 0 ? `yes (${r.log.compact_from!.toLocaleString('en-US')})` : 'no']);
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(`\nState benchmark (1 validator) — ${new Date().toISOString()} — ${cpus().length} cores, Node ${process.version}\n`);
