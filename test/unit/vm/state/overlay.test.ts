@@ -5,6 +5,7 @@ import { VmError, VmErrorCode } from '../../../../vm/errors.js';
 import { Overlay, PrefixedStore, type StateReader } from '../../../../vm/state/overlay.js';
 import { SparseMerkleTree } from '../../../../vm/state/smt.js';
 import { WorldState } from '../../../../vm/state/world.js';
+import { rng } from './disk.js';
 
 function base(entries: Record<string, string>): StateReader {
   const m = new Map(Object.entries(entries).map(([k, v]) => [toKey(utf8(k)), utf8(v)]));
@@ -107,16 +108,6 @@ describe('vm/state/overlay', () => {
 });
 
 describe('vm/state scans by prefix', () => {
-  /** A seeded generator (xorshift32). */
-  function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) / 2 ** 32;
-    };
-  }
   const naive = (m: Map<string, Uint8Array>, prefix: string, after: string | undefined, limit: number) =>
     [...m.entries()].filter(([k]) => k.startsWith(prefix) && (after === undefined || k > after)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
 

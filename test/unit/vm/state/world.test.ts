@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { toKey, utf8 } from '../../../../chain/index.js';
 import { WorldState } from '../../../../vm/state/world.js';
 import { SparseMerkleTree } from '../../../../vm/state/smt.js';
+import { rng } from './disk.js';
 
 describe('vm/state/world', () => {
   it('fromEntries builds the tree of its entries', () => {
@@ -31,16 +32,6 @@ describe('vm/state/world', () => {
 });
 
 describe('vm/state/world history', () => {
-  /** A seeded generator (xorshift32): the same writes on every run. */
-  function rng(seed: number): () => number {
-    let x = seed >>> 0 || 1;
-    return () => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) / 2 ** 32;
-    };
-  }
 
   it('at(h) reads every key as it was at each kept height, and nothing older', () => {
     const rand = rng(7);
